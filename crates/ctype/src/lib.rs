@@ -1,0 +1,2 @@
+//! C types for jitffi.
+#![forbid(unsafe_code)]
