@@ -9,6 +9,7 @@
 //! of the C compiler for the [`Target`] (gcc on x86-64 Linux is the oracle in the tests).
 #![forbid(unsafe_code)]
 
+pub mod display;
 pub mod error;
 pub mod layout;
 pub mod table;

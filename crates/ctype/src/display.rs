@@ -1,0 +1,181 @@
+//! Type names spelled as LuaJIT spells them (`tostring(ctype)` and error messages):
+//! `int *const *`, `int (*(*)())[3]`, `struct foo`, `struct 42` for an anonymous record,
+//! `int64_t` for `long`, `char` for `int8_t`. Typedef names are not kept; function
+//! parameters are not printed.
+
+use crate::table::TypeTable;
+use crate::types::*;
+
+impl TypeTable {
+    /// The C spelling of `id`, as inside LuaJIT's `ctype<...>`.
+    pub fn type_name(&self, id: TypeId) -> String {
+        let mut declarator = String::new();
+        let base = self.spell(id, &mut declarator);
+        if declarator.is_empty() {
+            base
+        } else {
+            format!("{base} {declarator}")
+        }
+    }
+
+    /// Walks from the outermost type inwards, growing the declarator around the name's
+    /// position, and returns the spelling of the innermost (base) type.
+    fn spell(&self, id: TypeId, declarator: &mut String) -> String {
+        let (id, quals) = self.unqualified(id);
+        match self.get(id) {
+            CType::Pointer(target) | CType::Ref(target) => {
+                let sigil = if matches!(self.get(id), CType::Pointer(_)) { "*" } else { "&" };
+                let mut prefix = String::from(sigil);
+                push_quals(&mut prefix, quals);
+                if !declarator.is_empty() && !quals.is_empty() {
+                    prefix.push(' ');
+                }
+                declarator.insert_str(0, &prefix);
+                self.spell(*target, declarator)
+            }
+            CType::Array { elem, len } => {
+                parenthesize_pointer(declarator);
+                match len {
+                    ArrayLen::Fixed(n) => declarator.push_str(&format!("[{n}]")),
+                    ArrayLen::Flexible => declarator.push_str("[]"),
+                    ArrayLen::Variable => declarator.push_str("[?]"),
+                }
+                self.spell(*elem, declarator)
+            }
+            CType::Func(func) => {
+                parenthesize_pointer(declarator);
+                declarator.push_str("()");
+                self.spell(func.ret, declarator)
+            }
+            _ => {
+                let mut base = String::new();
+                push_quals(&mut base, quals);
+                if !base.is_empty() {
+                    base.push(' ');
+                }
+                base.push_str(&self.base_name(id));
+                base
+            }
+        }
+    }
+
+    /// The spelling of a type that has no declarator part (scalars, records, enums).
+    fn base_name(&self, id: TypeId) -> String {
+        match self.get(id) {
+            CType::Void => "void".into(),
+            CType::Bool => "bool".into(),
+            CType::Int(int) => int_name(*int).into(),
+            CType::Float(FloatKind::Float) => "float".into(),
+            CType::Float(FloatKind::Double) => "double".into(),
+            CType::Float(FloatKind::LongDouble) => "long double".into(),
+            CType::Complex(FloatKind::Float) => "complex float".into(),
+            CType::Complex(_) => "complex".into(),
+            CType::Vector { elem, bytes } => {
+                format!("{} __attribute__((vector_size({bytes})))", self.type_name(*elem))
+            }
+            CType::Record(rid) => {
+                let record = self.record(*rid);
+                match &record.tag {
+                    Some(tag) => format!("{} {tag}", record.kind.keyword()),
+                    None => format!("{} {}", record.kind.keyword(), id.0),
+                }
+            }
+            CType::Enum(eid) => match &self.enum_def(*eid).tag {
+                Some(tag) => format!("enum {tag}"),
+                None => format!("enum {}", id.0),
+            },
+            CType::Pointer(_)
+            | CType::Ref(_)
+            | CType::Array { .. }
+            | CType::Func(_)
+            | CType::Qualified { .. }
+            | CType::Aligned { .. } => {
+                debug_assert!(false, "bug: base_name of a derived type");
+                self.type_name(id)
+            }
+        }
+    }
+}
+
+/// LuaJIT names integers by width: `long` and `long long` are both `int64_t`.
+fn int_name(int: IntType) -> &'static str {
+    match (int.bytes, int.signed) {
+        (1, true) => "char",
+        (1, false) => "unsigned char",
+        (2, true) => "short",
+        (2, false) => "unsigned short",
+        (4, true) => "int",
+        (4, false) => "unsigned int",
+        (8, true) => "int64_t",
+        _ => "uint64_t",
+    }
+}
+
+fn push_quals(out: &mut String, quals: Quals) {
+    if quals.is_const {
+        out.push_str("const");
+    }
+    if quals.is_volatile {
+        if quals.is_const {
+            out.push(' ');
+        }
+        out.push_str("volatile");
+    }
+}
+
+/// An array or function declarator binds tighter than a pointer: `(*)[3]`, `(*)()`.
+fn parenthesize_pointer(declarator: &mut String) {
+    if declarator.starts_with('*') || declarator.starts_with('&') {
+        declarator.insert(0, '(');
+        declarator.push(')');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ArrayLen, CType, CallConv, FuncType, Quals, RecordKind, Target, TypeTable};
+
+    #[test]
+    fn spells_like_luajit() {
+        let mut t = TypeTable::new(Target::X86_64SysV);
+        let b = *t.builtins();
+        let int = b.i32;
+        let p = t.pointer_to(int);
+        let cp = t.qualified(p, Quals::CONST);
+        let pcp = t.pointer_to(cp);
+        assert_eq!(t.type_name(pcp), "int *const *");
+        let cint = t.qualified(int, Quals::CONST);
+        let pcint = t.pointer_to(cint);
+        let cpcint = t.qualified(pcint, Quals::CONST);
+        let pcpcint = t.pointer_to(cpcint);
+        let all_const = t.qualified(pcpcint, Quals::CONST);
+        assert_eq!(t.type_name(all_const), "const int *const *const");
+        let a3 = t.array_of(int, ArrayLen::Fixed(3)).unwrap();
+        let pa3 = t.pointer_to(a3);
+        let apa3 = t.array_of(pa3, ArrayLen::Fixed(2)).unwrap();
+        assert_eq!(t.type_name(apa3), "int (*[2])[3]");
+        let f = t.intern(CType::Func(FuncType {
+            ret: pa3,
+            params: Box::new([int]),
+            variadic: false,
+            conv: CallConv::Cdecl,
+        }));
+        let pf = t.pointer_to(f);
+        assert_eq!(t.type_name(pf), "int (*(*)())[3]");
+        assert_eq!(t.type_name(f), "int (*())[3]");
+        assert_eq!(t.type_name(b.i64), "int64_t");
+        assert_eq!(t.type_name(b.i8), "char");
+        assert_eq!(t.type_name(b.const_char_ptr), "const char *");
+        assert_eq!(t.type_name(b.complex_double), "complex");
+        let cv = t.qualified(b.u8, Quals { is_const: true, is_volatile: true });
+        let pcv = t.pointer_to(cv);
+        assert_eq!(t.type_name(pcv), "const volatile unsigned char *");
+        let vla = t.array_of(int, ArrayLen::Variable).unwrap();
+        assert_eq!(t.type_name(vla), "int [?]");
+        let anon = t.new_record(RecordKind::Struct, None);
+        assert_eq!(t.type_name(anon), format!("struct {}", anon.0));
+        let tagged = t.new_record(RecordKind::Union, Some("u"));
+        let pt = t.pointer_to(tagged);
+        assert_eq!(t.type_name(pt), "union u *");
+    }
+}
