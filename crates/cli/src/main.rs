@@ -1,1 +1,82 @@
-fn main() {}
+//! `jitffi`: PUC Lua 5.4 (vendored) with LuaJIT's `ffi` preloaded, so that
+//! `local ffi = require "ffi"` works. The command line is that of `lua5.4`:
+//!
+//! ```text
+//! jitffi [options] [script [args]]
+//!   -e stat  -i  -l mod  -l g=mod  -v  -E  -W  --  -
+//! ```
+//!
+//! plus the inspection switches of [`inspect`]. Files: `options` parses the command
+//! line, `interpreter` runs it on a Lua state, `repl` is the interactive loop,
+//! `interrupt` handles Ctrl-C, `stdio` is the console through C's stdio.
+
+mod inspect;
+mod interpreter;
+mod interrupt;
+mod options;
+mod repl;
+mod stdio;
+
+use interpreter::Invocation;
+use std::ffi::CString;
+use std::io::IsTerminal;
+use std::os::unix::ffi::OsStringExt;
+use std::panic;
+
+/// lua.c's name for itself when argv[0] is missing or empty.
+const DEFAULT_PROGNAME: &str = "jitffi";
+
+fn main() {
+    // Rust ignores SIGPIPE; Lua scripts expect the default (die quietly on a closed pipe).
+    // SAFETY: setting a signal's disposition to SIG_DFL has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+
+    let argv: Vec<CString> = std::env::args_os()
+        .map(|arg| CString::new(arg.into_vec()).expect("an OS argument has no NUL byte"))
+        .collect();
+    let progname = match argv.first() {
+        Some(name) if !name.as_bytes().is_empty() => name.to_string_lossy().into_owned(),
+        _ => DEFAULT_PROGNAME.to_owned(),
+    };
+
+    // Panics in the driver unwind normally (no Lua frame is ever below it); turn them
+    // into an exit status after the panic hook has printed the details.
+    let status = panic::catch_unwind(|| run(argv, &progname)).unwrap_or_else(|_| {
+        interpreter::message(Some(&progname), b"internal error (a bug in jitffi)");
+        1
+    });
+    std::process::exit(status);
+}
+
+fn run(argv: Vec<CString>, progname: &str) -> i32 {
+    if let Some(status) = inspect::run_inspection(&argv) {
+        return status;
+    }
+    let options = match options::parse(&argv) {
+        Ok(options) => options,
+        Err(bad) => {
+            let usage = options::usage_message(progname, argv[bad.index].as_bytes());
+            stdio::write_stderr(usage.as_bytes());
+            return 1;
+        }
+    };
+    let lua_init = if options.ignore_env { None } else { lua_init() };
+    let invocation = Invocation {
+        argv,
+        progname: progname.to_owned(),
+        options,
+        lua_init,
+        stdin_is_tty: std::io::stdin().is_terminal(),
+    };
+    interpreter::run(&invocation)
+}
+
+/// `LUA_INIT_5_4`, or else `LUA_INIT`: (chunk name `=VAR`, value).
+fn lua_init() -> Option<(CString, CString)> {
+    ["LUA_INIT_5_4", "LUA_INIT"].into_iter().find_map(|var| {
+        let value = std::env::var_os(var)?;
+        let name = CString::new(format!("={var}")).expect("no NUL in a variable name");
+        let value = CString::new(value.into_vec()).expect("an environment value has no NUL");
+        Some((name, value))
+    })
+}
