@@ -1,1 +1,113 @@
-fn main() {}
+//! Project chores that cargo alone does not do. Run as `cargo xtask <command>`.
+//!
+//! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
+//!   `target/modules/lua5.X/ffi.so`, loadable with
+//!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// The Lua versions a module is built for: (cargo feature, directory under
+/// target/modules).
+const LUA_VERSIONS: &[(&str, &str)] = &[
+    ("lua51", "lua5.1"),
+    ("lua52", "lua5.2"),
+    ("lua53", "lua5.3"),
+    ("lua54", "lua5.4"),
+];
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  modules   build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("modules") if args.len() == 1 => build_modules(),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits inside the workspace")
+        .to_path_buf()
+}
+
+/// Builds `jitffi-lua` as a module once per Lua version, each in its own target
+/// directory (the `lua5X` features of mlua-sys exclude each other, so one directory
+/// would rebuild everything at every switch), then copies the cdylib to `ffi.so`.
+fn build_modules() -> Result<(), String> {
+    let root = workspace_root();
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut written = Vec::new();
+    for &(feature, lua) in LUA_VERSIONS {
+        let target_dir = root.join("target/modules-build").join(feature);
+        eprintln!("xtask: building ffi.so for {lua}");
+        let status = Command::new(&cargo)
+            .current_dir(&root)
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "jitffi-lua",
+                "--no-default-features",
+            ])
+            .args(["--features", &format!("{feature},module")])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .status()
+            .map_err(|err| format!("cannot run cargo: {err}"))?;
+        if !status.success() {
+            return Err(format!(
+                "building the {lua} module failed ({status}); \
+                 command: cargo build --release -p jitffi-lua --no-default-features \
+                 --features {feature},module --target-dir {}",
+                target_dir.display()
+            ));
+        }
+        let built = target_dir.join("release").join(cdylib_name());
+        let destination_dir = root.join("target/modules").join(lua);
+        let destination = destination_dir.join("ffi.so");
+        fs::create_dir_all(&destination_dir)
+            .map_err(|err| format!("cannot create {}: {err}", destination_dir.display()))?;
+        fs::copy(&built, &destination).map_err(|err| {
+            format!(
+                "cannot copy {} to {}: {err}",
+                built.display(),
+                destination.display()
+            )
+        })?;
+        written.push(destination);
+    }
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The file name cargo gives the `jitffi_lua` cdylib on this platform. Lua's
+/// `package.cpath` looks for `?.so` on every Unix, macOS included.
+fn cdylib_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "libjitffi_lua.dylib"
+    } else {
+        "libjitffi_lua.so"
+    }
+}
