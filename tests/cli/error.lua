@@ -1,0 +1,3 @@
+-- Fails at run time on line 3, after printing one line.
+print("before")
+error("boom")
