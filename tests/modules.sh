@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The ffi module inside unmodified interpreters.
+#
+# 1. `cargo xtask modules` builds target/modules/lua5.X/ffi.so for X = 1..4.
+# 2. Each stock lua5.X loads its ffi.so: `require "ffi"` must return a table.
+# 3. Each Lua test script tests/lua/*.lua runs under every stock lua5.X (with that
+#    ffi.so) and under target/release/jitffi; it passes when it exits with status 0.
+#    Helper modules for those scripts go in tests/lua/lib/ (on package.path).
+#
+# Needs lua5.1 ... lua5.4 on PATH (fails if one is missing) and a release build of
+# the runner (`cargo build --release`). Exits non-zero if anything failed.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+versions=(5.1 5.2 5.3 5.4)
+jitffi=$root/target/release/jitffi
+# Per-script limit, so that a hanging test cannot hang CI.
+limit=${JITFFI_TEST_TIMEOUT:-300}
+
+for v in "${versions[@]}"; do
+    if ! command -v "lua$v" >/dev/null; then
+        echo "modules.sh: lua$v is not installed (apt-get install lua$v)" >&2
+        exit 1
+    fi
+done
+if [ ! -x "$jitffi" ]; then
+    echo "modules.sh: $jitffi is missing; run 'cargo build --release' first" >&2
+    exit 1
+fi
+
+cargo xtask modules
+
+# Runs "$@" with the module path of Lua $1 and nothing else from the environment
+# that could change what `require` finds or what runs first.
+with_lua_env() {
+    local v=$1
+    shift
+    env -u LUA_INIT -u LUA_INIT_5_1 -u LUA_INIT_5_2 -u LUA_INIT_5_3 -u LUA_INIT_5_4 \
+        -u LUA_PATH_5_2 -u LUA_PATH_5_3 -u LUA_PATH_5_4 \
+        -u LUA_CPATH_5_2 -u LUA_CPATH_5_3 -u LUA_CPATH_5_4 \
+        LUA_CPATH="$root/target/modules/lua$v/?.so;;" \
+        LUA_PATH="$root/tests/lua/lib/?.lua;;" \
+        "$@"
+}
+
+failures=()
+
+echo "== require \"ffi\" in stock interpreters"
+load_check='local ffi = require "ffi"
+assert(type(ffi) == "table", "require \"ffi\" returned a " .. type(ffi))
+io.write(_VERSION, ": ", type(ffi))'
+for v in "${versions[@]}"; do
+    if output=$(with_lua_env "$v" "lua$v" -e "$load_check" 2>&1); then
+        echo "ok    lua$v   $output"
+    else
+        echo "FAIL  lua$v   require \"ffi\":"
+        echo "$output" | sed 's/^/      /'
+        failures+=("lua$v: require \"ffi\"")
+    fi
+done
+
+shopt -s nullglob
+scripts=(tests/lua/*.lua)
+echo "== Lua test scripts (${#scripts[@]} in tests/lua)"
+for script in "${scripts[@]}"; do
+    for runner in "${versions[@]}" jitffi; do
+        if [ "$runner" = jitffi ]; then
+            name=jitffi
+            command=("$jitffi" "$script")
+            v=5.4
+        else
+            name=lua$runner
+            command=("lua$runner" "$script")
+            v=$runner
+        fi
+        if output=$(with_lua_env "$v" timeout "$limit" "${command[@]}" 2>&1); then
+            echo "ok    $name   $script"
+        else
+            status=$?
+            echo "FAIL  $name   $script (exit status $status)"
+            echo "$output" | tail -n 40 | sed 's/^/      /'
+            failures+=("$name: $script")
+        fi
+    done
+done
+
+if [ ${#failures[@]} -ne 0 ]; then
+    echo "modules.sh: ${#failures[@]} failure(s):" >&2
+    printf '  %s\n' "${failures[@]}" >&2
+    exit 1
+fi
+echo "modules.sh: all passed"
