@@ -37,9 +37,11 @@
 //! One more gcc detail: a bitfield exactly 8, 16, 32 or 64 bits wide that starts at a
 //! multiple of its width (in a union: always) is given that integer mode, whose
 //! alignment then counts as the field alignment, unless the field is packed and the
-//! width is over 8 (`layout_decl`). It only shows when the bitfield's type has a lowered
-//! alignment (`typedef int i1 __attribute__((aligned(1)))`; `union { i1 x:32; }` has
-//! alignment 4).
+//! width is over 8 (`layout_decl`); it is then exempt from the unit-span rule. It only
+//! shows when the bitfield's type has an alignment other than its size
+//! (`typedef int i1 __attribute__((aligned(1)))`: `union { i1 x:32; }` has alignment 4;
+//! `typedef short s16 __attribute__((aligned(16)))`: in `struct { char c; s16 x:8; }`
+//! x stays at bit 8, where `s16 x:3` moves to bit 128).
 //!
 //! # Bitfield storage units
 //!
@@ -109,8 +111,12 @@ pub fn layout_record(
         // gcc starts from the record's own `aligned(n)`, which `#pragma pack` does not cap.
         record_align_bits: BITS_PER_BYTE
             .max(record_align_attr.map_or(0, |n| u64::from(n) * BITS_PER_BYTE)),
-        end_bits: 0,
+        offset_align_bits: 0,
+        offset_bits: 0,
+        bitpos: 0,
+        union_size_bits: 0,
     };
+    placer.offset_align_bits = placer.record_align_bits.max(BIGGEST_ALIGNMENT_BITS);
     let mut placed = Vec::with_capacity(members.len());
     for (index, member) in members.iter().enumerate() {
         let is_last = index + 1 == members.len();
@@ -121,7 +127,7 @@ pub fn layout_record(
     }
 
     let align_bits = placer.record_align_bits;
-    let size_bytes = placer.end_bits.div_ceil(BITS_PER_BYTE);
+    let size_bytes = placer.end_bits().div_ceil(BITS_PER_BYTE);
     let align = u32::try_from(align_bits / BITS_PER_BYTE).expect("alignment below 2^32");
     let size = size_bytes.div_ceil(u64::from(align)) * u64::from(align);
     if size > MAX_TYPE_SIZE {
@@ -231,22 +237,38 @@ struct Placer {
     /// `#pragma pack(n)` in bits (gcc's `maximum_field_alignment`).
     pack_bits: Option<u64>,
     record_align_bits: u64,
-    /// End of the members placed so far (for a union, the largest member size).
-    end_bits: u64,
+    /// A struct's position is `offset_bits + bitpos`, where `offset_bits` is a multiple
+    /// of `offset_align_bits` and `bitpos` is below it between members (gcc's
+    /// `normalize_rli`). The split is visible: gcc's unit-span rule rounds `bitpos`
+    /// alone, so a bitfield whose type is aligned beyond `offset_align_bits` moves to
+    /// `offset + align`, not to a multiple of `align`.
+    offset_align_bits: u64,
+    offset_bits: u64,
+    bitpos: u64,
+    /// A union's size so far.
+    union_size_bits: u64,
 }
+
+/// gcc's BIGGEST_ALIGNMENT for x86-64 without AVX (and for AArch64): 16 bytes. It is the
+/// starting `offset_align` of a record layout.
+const BIGGEST_ALIGNMENT_BITS: u64 = 128;
 
 impl Placer {
     /// Places one member; returns its bit position.
     fn place(&mut self, member: &MemberDecl, shape: &MemberShape, packed: bool) -> Result<u64, CdefError> {
         let user_align_bits = member.align.map(|n| u64::from(n) * BITS_PER_BYTE);
-        let bit = match self.kind {
-            RecordKind::Struct => self.end_bits,
-            RecordKind::Union => 0,
-        };
         // gcc's `known_align`: what the position is already aligned to; 0 at offset 0
         // (aligned to anything), and always 0 in a union.
-        let known_align = if bit == 0 { u64::MAX } else { 1 << bit.trailing_zeros() };
+        let known_align = match self.kind {
+            RecordKind::Union => u64::MAX,
+            RecordKind::Struct if self.bitpos != 0 => 1 << self.bitpos.trailing_zeros(),
+            RecordKind::Struct if self.offset_bits == 0 => u64::MAX,
+            RecordKind::Struct => 1 << self.offset_bits.trailing_zeros(),
+        };
 
+        // Set when gcc's `layout_decl` gives the bitfield an integer mode: it is then
+        // placed like an ordinary member and the unit-span rule below does not apply.
+        let mut takes_integer_mode = false;
         let field_align = match member.bit_width {
             None => {
                 let mut align = match (packed, user_align_bits) {
@@ -269,6 +291,7 @@ impl Placer {
                     && known_align >= width
                 {
                     align = align.max(width);
+                    takes_integer_mode = true;
                 }
                 if packed && user_align_bits.is_none() {
                     align = align.min(BITS_PER_BYTE);
@@ -292,35 +315,70 @@ impl Placer {
             Some(_) => {}
         }
 
-        let mut bit = if known_align < field_align { bit.next_multiple_of(field_align) } else { bit };
-
-        // psABI 3.1.2 / gcc's `excess_unit_span`: a bitfield may not span more units of
-        // its type's alignment than its type's size holds. gcc skips this for packed
-        // fields and under any `#pragma pack`.
-        if let Some(width) = member.bit_width.filter(|&w| w != 0) {
-            if !packed && self.pack_bits.is_none() {
-                let unit = shape.align_bits;
-                let type_bits = shape.size_bytes * BITS_PER_BYTE;
-                let units_spanned = (bit % unit + u64::from(width)).div_ceil(unit);
-                if units_spanned > type_bits / unit {
-                    bit = bit.next_multiple_of(unit);
-                }
-            }
-        }
-
         let size_bits = match member.bit_width {
             Some(width) => u64::from(width),
             None => shape.size_bytes * BITS_PER_BYTE,
         };
-        let end = match self.kind {
-            RecordKind::Struct => bit + size_bits,
+        if self.kind == RecordKind::Union {
             // gcc sizes a union in whole bytes: a bitfield counts as ceil(width / 8).
-            RecordKind::Union => size_bits.div_ceil(BITS_PER_BYTE) * BITS_PER_BYTE,
-        };
-        if end > MAX_TYPE_SIZE * BITS_PER_BYTE {
+            let size = size_bits.div_ceil(BITS_PER_BYTE) * BITS_PER_BYTE;
+            self.union_size_bits = self.union_size_bits.max(size);
+            return self.checked(0);
+        }
+
+        // gcc's `place_field`.
+        if known_align < field_align {
+            if field_align < self.offset_align_bits {
+                self.bitpos = self.bitpos.next_multiple_of(field_align);
+            } else {
+                self.offset_bits += self.bitpos.next_multiple_of(BITS_PER_BYTE);
+                self.bitpos = 0;
+                self.offset_bits = self.offset_bits.next_multiple_of(field_align);
+            }
+        }
+
+        // psABI 3.1.2 / gcc's `excess_unit_span`: a bitfield may not span more units of
+        // its type's alignment than its type's size holds. gcc skips this for packed
+        // fields and under any `#pragma pack`, and rounds only `bitpos`.
+        if let Some(width) = member.bit_width.filter(|&w| w != 0) {
+            if !packed && self.pack_bits.is_none() && !takes_integer_mode {
+                let unit = shape.align_bits;
+                let type_bits = shape.size_bytes * BITS_PER_BYTE;
+                let position = self.offset_bits + self.bitpos;
+                let units_spanned = (position % unit + u64::from(width)).div_ceil(unit);
+                if units_spanned > type_bits / unit {
+                    self.bitpos = self.bitpos.next_multiple_of(unit);
+                }
+            }
+        }
+
+        self.normalize();
+        let bit = self.offset_bits + self.bitpos;
+        self.bitpos += size_bits;
+        self.normalize();
+        self.checked(bit)
+    }
+
+    /// gcc's `normalize_rli`: moves whole `offset_align` units from `bitpos` to `offset`.
+    fn normalize(&mut self) {
+        let whole_units = self.bitpos / self.offset_align_bits * self.offset_align_bits;
+        self.offset_bits += whole_units;
+        self.bitpos -= whole_units;
+    }
+
+    /// The end of the members placed so far (a union: its largest member).
+    fn end_bits(&self) -> u64 {
+        match self.kind {
+            RecordKind::Struct => self.offset_bits + self.bitpos,
+            RecordKind::Union => self.union_size_bits,
+        }
+    }
+
+    /// `bit`, unless the record has grown past [`MAX_TYPE_SIZE`].
+    fn checked(&self, bit: u64) -> Result<u64, CdefError> {
+        if self.end_bits() > MAX_TYPE_SIZE * BITS_PER_BYTE {
             return Err(CdefError::new(UNKNOWN_SIZE));
         }
-        self.end_bits = self.end_bits.max(end);
         Ok(bit)
     }
 
