@@ -12,11 +12,14 @@
 pub mod display;
 pub mod error;
 pub mod layout;
+pub mod lex;
+pub mod parse;
 pub mod table;
 pub mod target;
 pub mod types;
 
 pub use error::CdefError;
+pub use parse::Param;
 pub use table::{Builtins, TypeTable, MAX_TYPE_SIZE};
 pub use target::Target;
 pub use types::*;

@@ -1,0 +1,294 @@
+//! GNU attributes (`__attribute__((...))`), MSVC `__declspec(...)`, C11 `_Alignas`,
+//! calling-convention keywords and asm labels (`__asm__("symbol")`).
+//!
+//! Attributes the type model knows change the declaration (`packed`, `aligned`, `mode`,
+//! `vector_size`, calling conventions); every other attribute is skipped with its
+//! balanced argument list, as gcc's own list grows faster than any parser.
+
+use super::{text, Parser};
+use crate::error::CdefError;
+use crate::lex::{decode_string, Keyword, Punct, TokenKind};
+use crate::types::*;
+
+/// gcc's `mode` attribute: the machine mode that sets an integer's width.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MachineMode {
+    Int(u8),
+    Float,
+    Double,
+}
+
+/// Attributes gathered for one declarator (from its specifiers and itself).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DeclAttrs {
+    pub align: Option<u32>,
+    pub packed: bool,
+    pub mode: Option<MachineMode>,
+    pub vector_size: Option<u64>,
+    pub conv: Option<CallConv>,
+    pub asm_name: Option<Box<str>>,
+}
+
+/// The alignment a bare `aligned` attribute asks for: the largest alignment any type
+/// has on the target (`__BIGGEST_ALIGNMENT__`, 16 on x86-64 and AArch64).
+const BIGGEST_ALIGNMENT: u32 = 16;
+
+/// Most alignment an attribute may ask for (gcc's limit on ELF targets is 2^28).
+const MAX_ALIGNMENT: u64 = 1 << 28;
+
+impl Parser<'_> {
+    /// Parses any run of attributes, `__declspec`s, `_Alignas`, calling conventions and
+    /// `__extension__` at the current token into `attrs`. Returns whether it read any.
+    pub(crate) fn attributes(&mut self, attrs: &mut DeclAttrs) -> Result<bool, CdefError> {
+        let mut any = false;
+        loop {
+            match self.kind() {
+                TokenKind::Keyword(Keyword::Attribute) => self.gnu_attribute(attrs)?,
+                TokenKind::Keyword(Keyword::Declspec) => self.declspec(attrs)?,
+                TokenKind::Keyword(Keyword::Alignas) => {
+                    let align = self.alignas()?;
+                    attrs.align = attrs.align.max(align);
+                }
+                TokenKind::Keyword(Keyword::Extension) => self.advance()?,
+                TokenKind::Keyword(kw @ (Keyword::Cdecl | Keyword::Stdcall | Keyword::Fastcall | Keyword::Thiscall)) => {
+                    attrs.conv = Some(conv_of(kw));
+                    self.advance()?;
+                }
+                _ => return Ok(any),
+            }
+            any = true;
+        }
+    }
+
+    /// `__attribute__ (( attribute-list ))`.
+    fn gnu_attribute(&mut self, attrs: &mut DeclAttrs) -> Result<(), CdefError> {
+        self.advance()?;
+        self.expect(Punct::LParen, "(")?;
+        self.expect(Punct::LParen, "(")?;
+        loop {
+            if self.accept(Punct::Comma)? {
+                continue;
+            }
+            let name = match self.kind() {
+                TokenKind::Ident | TokenKind::Keyword(_) => self.token_bytes(self.cur.token),
+                _ => break,
+            };
+            let name = strip_underscores(name);
+            self.advance()?;
+            match name {
+                b"aligned" => {
+                    let align = if self.is(Punct::LParen) {
+                        self.advance()?;
+                        let value = self.constant_expression()?;
+                        self.expect(Punct::RParen, ")")?;
+                        self.alignment_value(value.value)?
+                    } else {
+                        Some(BIGGEST_ALIGNMENT)
+                    };
+                    attrs.align = attrs.align.max(align);
+                }
+                b"packed" => attrs.packed = true,
+                b"mode" => {
+                    self.expect(Punct::LParen, "(")?;
+                    let mode = match self.kind() {
+                        TokenKind::Ident | TokenKind::Keyword(_) => machine_mode(strip_underscores(self.token_bytes(self.cur.token))),
+                        _ => return Err(self.error_near(&text::expected(text::IDENT_NAME))),
+                    };
+                    self.advance()?;
+                    self.expect(Punct::RParen, ")")?;
+                    if mode.is_some() {
+                        attrs.mode = mode;
+                    }
+                }
+                b"vector_size" => {
+                    self.expect(Punct::LParen, "(")?;
+                    let value = self.constant_expression()?;
+                    self.expect(Punct::RParen, ")")?;
+                    match u64::try_from(value.value) {
+                        Ok(bytes) if bytes > 0 && bytes <= MAX_ALIGNMENT => attrs.vector_size = Some(bytes),
+                        _ => return Err(self.error_plain(text::INVALID_VALUE)),
+                    }
+                }
+                b"cdecl" => attrs.conv = Some(CallConv::Cdecl),
+                b"stdcall" => attrs.conv = Some(CallConv::Stdcall),
+                b"fastcall" => attrs.conv = Some(CallConv::Fastcall),
+                b"thiscall" => attrs.conv = Some(CallConv::Thiscall),
+                _ => {
+                    if self.is(Punct::LParen) {
+                        self.skip_balanced()?;
+                    }
+                }
+            }
+        }
+        self.expect(Punct::RParen, ")")?;
+        self.expect(Punct::RParen, ")")
+    }
+
+    /// An alignment argument: a power of two up to gcc's limit. Other values are ignored,
+    /// as LuaJIT ignores them (gcc refuses them).
+    fn alignment_value(&self, value: i128) -> Result<Option<u32>, CdefError> {
+        match u64::try_from(value) {
+            Ok(align) if align.is_power_of_two() && align <= MAX_ALIGNMENT => Ok(Some(align as u32)),
+            _ => Ok(None),
+        }
+    }
+
+    /// `__declspec ( ... )`: `align(n)` is kept, everything else skipped.
+    fn declspec(&mut self, attrs: &mut DeclAttrs) -> Result<(), CdefError> {
+        self.advance()?;
+        self.expect(Punct::LParen, "(")?;
+        while !self.is(Punct::RParen) {
+            match self.kind() {
+                TokenKind::Ident if self.token_bytes(self.cur.token) == b"align" => {
+                    self.advance()?;
+                    self.expect(Punct::LParen, "(")?;
+                    let value = self.constant_expression()?;
+                    self.expect(Punct::RParen, ")")?;
+                    attrs.align = attrs.align.max(self.alignment_value(value.value)?);
+                }
+                TokenKind::Ident | TokenKind::Keyword(_) => {
+                    self.advance()?;
+                    if self.is(Punct::LParen) {
+                        self.skip_balanced()?;
+                    }
+                }
+                _ => return Err(self.error_near(&text::expected(")"))),
+            }
+        }
+        self.advance()
+    }
+
+    /// `_Alignas ( type-name )` or `_Alignas ( constant-expression )` (C11 6.7.5).
+    fn alignas(&mut self) -> Result<Option<u32>, CdefError> {
+        self.advance()?;
+        self.expect(Punct::LParen, "(")?;
+        let align = if self.starts_type() {
+            let ty = self.type_name()?;
+            Some(self.table.align_of(ty))
+        } else {
+            let value = self.constant_expression()?;
+            if value.value == 0 {
+                // C11 6.7.5p6: an alignment of zero has no effect.
+                None
+            } else {
+                self.alignment_value(value.value)?
+            }
+        };
+        self.expect(Punct::RParen, ")")?;
+        Ok(align)
+    }
+
+    /// Skips a parenthesised token run, balancing nested parentheses.
+    pub(crate) fn skip_balanced(&mut self) -> Result<(), CdefError> {
+        self.skip_balanced_pair(Punct::LParen, Punct::RParen, ")")
+    }
+
+    /// Skips from `open` to its matching `close` (used for function bodies too).
+    pub(crate) fn skip_balanced_pair(&mut self, open: Punct, close: Punct, spelled: &str) -> Result<(), CdefError> {
+        let mut level = 0usize;
+        loop {
+            match self.kind() {
+                TokenKind::Eof => return Err(self.error_near(&text::expected(spelled))),
+                TokenKind::Punct(p) if p == open => level += 1,
+                TokenKind::Punct(p) if p == close => {
+                    level -= 1;
+                    if level == 0 {
+                        return self.advance();
+                    }
+                }
+                _ => {}
+            }
+            self.advance()?;
+        }
+    }
+
+    /// `__asm__ ( "symbol" ... )` after a declarator: the symbol to link against;
+    /// adjacent strings are concatenated (C11 6.4.5p5).
+    pub(crate) fn asm_label(&mut self) -> Result<Box<str>, CdefError> {
+        self.advance()?;
+        self.expect(Punct::LParen, "(")?;
+        let mut label = Vec::new();
+        while self.kind() == TokenKind::Str {
+            decode_string(self.token_bytes(self.cur.token), &mut label);
+            self.advance()?;
+        }
+        self.expect(Punct::RParen, ")")?;
+        Ok(String::from_utf8_lossy(&label).into())
+    }
+
+    /// Attributes and asm labels after a declarator.
+    pub(crate) fn declarator_suffix_attributes(&mut self, attrs: &mut DeclAttrs) -> Result<(), CdefError> {
+        loop {
+            if self.attributes(attrs)? {
+                continue;
+            }
+            if self.is_keyword(Keyword::Asm) {
+                attrs.asm_name = Some(self.asm_label()?);
+                continue;
+            }
+            return Ok(());
+        }
+    }
+
+    /// `base` changed by the `mode` and `vector_size` attributes.
+    pub(crate) fn apply_type_attributes(&mut self, base: TypeId, attrs: &DeclAttrs) -> Result<TypeId, CdefError> {
+        let mut ty = base;
+        if let Some(mode) = attrs.mode {
+            let (plain, quals) = self.table.unqualified(ty);
+            let changed = match (self.table.get(plain).clone(), mode) {
+                (CType::Int(int), MachineMode::Int(bytes)) => Some(self.table.intern(CType::Int(IntType { bytes, signed: int.signed }))),
+                (CType::Enum(_), MachineMode::Int(bytes)) => Some(self.table.intern(CType::Int(IntType { bytes, signed: false }))),
+                (CType::Float(_) | CType::Int(_), MachineMode::Float) => Some(self.table.builtins().float),
+                (CType::Float(_) | CType::Int(_), MachineMode::Double) => Some(self.table.builtins().double),
+                _ => None,
+            };
+            if let Some(changed) = changed {
+                ty = self.table.qualified(changed, quals);
+            }
+        }
+        if let Some(bytes) = attrs.vector_size {
+            let (elem, _) = self.table.unqualified(ty);
+            let elem_size = match self.table.get(elem) {
+                CType::Int(_) | CType::Float(_) | CType::Bool => self.table.size_of(elem).unwrap_or(0),
+                _ => 0,
+            };
+            let lanes = if elem_size == 0 { 0 } else { bytes / elem_size };
+            if elem_size == 0 || bytes % elem_size != 0 || !lanes.is_power_of_two() {
+                return Err(self.error_plain(text::INVALID_TYPE));
+            }
+            ty = self.table.intern(CType::Vector { elem, bytes: bytes as u32 });
+        }
+        Ok(ty)
+    }
+}
+
+fn conv_of(kw: Keyword) -> CallConv {
+    match kw {
+        Keyword::Stdcall => CallConv::Stdcall,
+        Keyword::Fastcall => CallConv::Fastcall,
+        Keyword::Thiscall => CallConv::Thiscall,
+        _ => CallConv::Cdecl,
+    }
+}
+
+/// `__name__` and `name` are the same attribute (gcc manual, "Attribute Syntax").
+fn strip_underscores(name: &[u8]) -> &[u8] {
+    if name.len() > 4 && name.starts_with(b"__") && name.ends_with(b"__") {
+        &name[2..name.len() - 2]
+    } else {
+        name
+    }
+}
+
+/// gcc machine modes for integers and floats (gcc internals, "Machine Modes").
+fn machine_mode(name: &[u8]) -> Option<MachineMode> {
+    Some(match name {
+        b"QI" | b"byte" => MachineMode::Int(1),
+        b"HI" => MachineMode::Int(2),
+        b"SI" => MachineMode::Int(4),
+        b"DI" | b"word" | b"pointer" => MachineMode::Int(8),
+        b"SF" => MachineMode::Float,
+        b"DF" => MachineMode::Double,
+        _ => return None,
+    })
+}
