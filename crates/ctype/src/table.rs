@@ -356,6 +356,11 @@ impl TypeTable {
         self.tags.get(name).copied()
     }
 
+    /// Every declared tag (for inspection and tests).
+    pub fn tags(&self) -> impl Iterator<Item = (&str, TypeId)> {
+        self.tags.iter().map(|(k, v)| (&**k, *v))
+    }
+
     /// Binds the tag `name` to a record or enum type (replacing nothing: callers look
     /// the tag up first and complete the existing type instead).
     pub fn set_tag(&mut self, name: &str, ty: TypeId) {
