@@ -429,7 +429,7 @@ impl Generator<'_> {
     fn gen_plain_type(&mut self) -> GenType {
         match self.rng.below(10) {
             0..=3 => GenType::Scalar(self.rng.pick(INT_SCALARS).0),
-            4 | 5 => GenType::Scalar(self.rng.pick(OTHER_SCALARS)),
+            4 | 5 => GenType::Scalar(OTHER_SCALARS[self.rng.below(OTHER_SCALARS.len() as u64) as usize]),
             6 => {
                 if self.rng.chance(50) {
                     GenType::Pointer
