@@ -1,8 +1,9 @@
 //! Inspection switches: print what one stage of the pipeline makes of its input, for
 //! golden tests and for people (STYLE.md, "Data at every seam").
 //!
-//! Reserved, to be implemented by the owners of those stages:
 //! - `--layout 'struct foo' [--cdef file]`: size, alignment and field offsets (ctype);
+//!
+//! Reserved, to be implemented by the owners of those stages:
 //! - `--plan 'int f(double)' [--cdef file]`: where each argument travels (abi);
 //! - `--disasm 'int f(double)'`: the generated call stub (jit).
 //!
@@ -18,7 +19,7 @@ type Inspection = fn(args: &[CString]) -> i32;
 
 /// The implemented switches. Hook point: add entries here, e.g.
 /// `(b"--layout", layout::run)` or `(b"--plan", plan::run)`.
-const INSPECTIONS: &[(&[u8], Inspection)] = &[];
+const INSPECTIONS: &[(&[u8], Inspection)] = &[(b"--layout", crate::layout_report::run)];
 
 /// Runs the inspection that `argv[1]` asks for. Returns the exit status when it did,
 /// `None` when the command line is not an inspection (the interpreter then runs).

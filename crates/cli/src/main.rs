@@ -13,6 +13,7 @@
 mod inspect;
 mod interpreter;
 mod interrupt;
+mod layout_report;
 mod options;
 mod repl;
 mod stdio;

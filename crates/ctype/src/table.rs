@@ -257,7 +257,10 @@ impl TypeTable {
     pub fn array_of(&mut self, elem: TypeId, len: ArrayLen) -> Result<TypeId, CdefError> {
         if let ArrayLen::Fixed(n) = len {
             if let Some(size) = self.size_of(elem) {
-                if size.checked_mul(n).is_none_or(|total| total > MAX_TYPE_SIZE) {
+                if size
+                    .checked_mul(n)
+                    .is_none_or(|total| total > MAX_TYPE_SIZE)
+                {
                     return Err(CdefError::new("size of C type is unknown or too large"));
                 }
             }
@@ -272,12 +275,18 @@ impl TypeTable {
             return base;
         }
         match self.get(base).clone() {
-            CType::Qualified { base: inner, quals: old } => {
+            CType::Qualified {
+                base: inner,
+                quals: old,
+            } => {
                 let merged = old.union(quals);
                 if merged == old {
                     base
                 } else {
-                    self.intern(CType::Qualified { base: inner, quals: merged })
+                    self.intern(CType::Qualified {
+                        base: inner,
+                        quals: merged,
+                    })
                 }
             }
             CType::Array { elem, len } => {
@@ -291,7 +300,11 @@ impl TypeTable {
     /// A new, incomplete struct or union. Anonymous records get a fresh type each time.
     pub fn new_record(&mut self, kind: RecordKind, tag: Option<&str>) -> TypeId {
         let rid = RecordId(u32::try_from(self.records.len()).expect("fewer than 2^32 records"));
-        self.records.push(Record { kind, tag: tag.map(Into::into), body: None });
+        self.records.push(Record {
+            kind,
+            tag: tag.map(Into::into),
+            body: None,
+        });
         self.push(CType::Record(rid))
     }
 
@@ -301,7 +314,9 @@ impl TypeTable {
         let index = rid.0 as usize;
         if let Some(journal) = &mut self.journal {
             if index < journal.records_len {
-                journal.undo.push(Undo::Record(rid, self.records[index].clone()));
+                journal
+                    .undo
+                    .push(Undo::Record(rid, self.records[index].clone()));
             }
         }
         self.records[index].body = Some(body);
@@ -310,7 +325,12 @@ impl TypeTable {
     /// A new, incomplete enum.
     pub fn new_enum(&mut self, tag: Option<&str>) -> TypeId {
         let eid = EnumId(u32::try_from(self.enums.len()).expect("fewer than 2^32 enums"));
-        self.enums.push(EnumDef { tag: tag.map(Into::into), int_type: None, constants: Vec::new(), align: None });
+        self.enums.push(EnumDef {
+            tag: tag.map(Into::into),
+            int_type: None,
+            constants: Vec::new(),
+            align: None,
+        });
         self.push(CType::Enum(eid))
     }
 
@@ -319,7 +339,9 @@ impl TypeTable {
         let index = eid.0 as usize;
         if let Some(journal) = &mut self.journal {
             if index < journal.enums_len {
-                journal.undo.push(Undo::Enum(eid, self.enums[index].clone()));
+                journal
+                    .undo
+                    .push(Undo::Enum(eid, self.enums[index].clone()));
             }
         }
         self.enums[index] = def;
@@ -354,6 +376,15 @@ impl TypeTable {
     /// The record or enum type that `name` tags.
     pub fn tag(&self, name: &str) -> Option<TypeId> {
         self.tags.get(name).copied()
+    }
+
+    /// Replaces the declaration of an already declared `name` (a later declaration that
+    /// adds to it, such as an asm label); undone if the transaction fails.
+    pub fn redeclare(&mut self, name: &str, symbol: Symbol) {
+        let old = self.symbols.insert(name.into(), symbol);
+        if let Some(journal) = &mut self.journal {
+            journal.undo.push(Undo::Symbol(name.into(), old));
+        }
     }
 
     /// Every declared tag (for inspection and tests).
@@ -452,7 +483,9 @@ impl TypeTable {
             CType::Float(FloatKind::LongDouble) => Some(self.target.long_double_layout().0),
             CType::Complex(kind) => self.size_of(self.float_id(*kind)).map(|s| s * 2),
             CType::Vector { bytes, .. } => Some(u64::from(*bytes)),
-            CType::Pointer(_) | CType::Ref(_) => Some(u64::from(self.target.pointer_bytes())),
+            CType::Pointer(_) => Some(u64::from(self.target.pointer_bytes())),
+            // LuaJIT sizes a reference as what it refers to (`sizeof(int &)` is 4).
+            CType::Ref(target) => self.size_of(*target),
             CType::Array { elem, len } => match len {
                 ArrayLen::Fixed(n) => self.size_of(*elem).map(|s| s * n),
                 ArrayLen::Flexible => Some(0),
@@ -475,7 +508,10 @@ impl TypeTable {
     pub fn size_of_vla(&self, id: TypeId, count: u64) -> Option<u64> {
         let (id, _) = self.unqualified(id);
         match self.get(id) {
-            CType::Array { elem, len: ArrayLen::Variable } => {
+            CType::Array {
+                elem,
+                len: ArrayLen::Variable,
+            } => {
                 let total = self.size_of(*elem)?.checked_mul(count)?;
                 (total <= MAX_TYPE_SIZE).then_some(total)
             }
@@ -500,10 +536,15 @@ impl TypeTable {
     pub fn is_vla(&self, id: TypeId) -> bool {
         let (id, _) = self.unqualified(id);
         match self.get(id) {
-            CType::Array { len: ArrayLen::Variable, .. } => true,
-            CType::Record(rid) => {
-                self.record(*rid).body.as_ref().is_some_and(|body| self.vla_tail(body).is_some())
-            }
+            CType::Array {
+                len: ArrayLen::Variable,
+                ..
+            } => true,
+            CType::Record(rid) => self
+                .record(*rid)
+                .body
+                .as_ref()
+                .is_some_and(|body| self.vla_tail(body).is_some()),
             _ => false,
         }
     }
@@ -513,7 +554,10 @@ impl TypeTable {
         let last = body.fields.last()?;
         let (ty, _) = self.unqualified(last.ty);
         match self.get(ty) {
-            CType::Array { elem, len: ArrayLen::Variable } => Some((last.offset, *elem)),
+            CType::Array {
+                elem,
+                len: ArrayLen::Variable,
+            } => Some((last.offset, *elem)),
             _ => None,
         }
     }
@@ -533,7 +577,8 @@ impl TypeTable {
             CType::Record(rid) => self.record(*rid).body.as_ref().map_or(1, |b| b.align),
             CType::Enum(eid) => {
                 let def = self.enum_def(*eid);
-                def.align.unwrap_or_else(|| def.int_type.map_or(1, |i| u32::from(i.bytes)))
+                def.align
+                    .unwrap_or_else(|| def.int_type.map_or(1, |i| u32::from(i.bytes)))
             }
             CType::Qualified { base, .. } => self.align_of(*base),
             CType::Aligned { align, .. } => *align,
@@ -559,7 +604,9 @@ impl TypeTable {
     /// (for a bitfield, of its storage unit).
     pub fn find_member(&self, record: TypeId, name: &str) -> Option<(u64, &Field)> {
         let (record, _) = self.unqualified(record);
-        let CType::Record(rid) = self.get(record) else { return None };
+        let CType::Record(rid) = self.get(record) else {
+            return None;
+        };
         let body = self.record(*rid).body.as_ref()?;
         for field in &body.fields {
             match &field.name {
@@ -602,7 +649,13 @@ mod tests {
         let arr = t.array_of(int, ArrayLen::Fixed(3)).unwrap();
         let carr = t.qualified(arr, Quals::CONST);
         let cint = t.qualified(int, Quals::CONST);
-        assert_eq!(*t.get(carr), CType::Array { elem: cint, len: ArrayLen::Fixed(3) });
+        assert_eq!(
+            *t.get(carr),
+            CType::Array {
+                elem: cint,
+                len: ArrayLen::Fixed(3)
+            }
+        );
         assert_eq!(t.size_of(carr), Some(12));
     }
 
@@ -622,16 +675,28 @@ mod tests {
         let fwd = t.new_record(RecordKind::Struct, Some("fwd"));
         t.set_tag("fwd", fwd);
         let types_before = t.len();
-        let CType::Record(rid) = *t.get(fwd) else { unreachable!() };
+        let CType::Record(rid) = *t.get(fwd) else {
+            unreachable!()
+        };
         let result: Result<(), CdefError> = t.transaction(|t| {
             let p = t.pointer_to(int);
             t.declare("x", Symbol::Typedef(p))?;
             let s = t.new_record(RecordKind::Union, Some("u"));
             t.set_tag("u", s);
-            t.complete_record(rid, RecordBody { fields: vec![], size: 4, align: 4 });
+            t.complete_record(
+                rid,
+                RecordBody {
+                    fields: vec![],
+                    size: 4,
+                    align: 4,
+                },
+            );
             t.declare("size_t", Symbol::Typedef(int))
         });
-        assert_eq!(result.unwrap_err().message(), "attempt to redefine 'size_t'");
+        assert_eq!(
+            result.unwrap_err().message(),
+            "attempt to redefine 'size_t'"
+        );
         assert_eq!(t.len(), types_before);
         assert!(t.symbol("x").is_none());
         assert!(t.tag("u").is_none());

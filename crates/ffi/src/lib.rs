@@ -1,9 +1,21 @@
 //! The Lua module `ffi`: LuaJIT's FFI API for PUC Lua 5.1-5.4.
 //!
-//! Talks to Lua only through the C API (`mlua-sys`), so that the same code builds into
-//! the `jitffi` runner (Lua 5.4, vendored) and into `ffi.so` for a stock `lua5.x`.
+//! May use: `jitffi-ctype` for types, `mlua-sys` for the Lua C API (and nothing of Lua
+//! beyond the C API, so that the same code builds into the `jitffi` runner with a
+//! vendored Lua 5.4 and into `ffi.so` for a stock `lua5.x`).
+//!
+//! Promises: `luaopen_ffi` returns a table with LuaJIT's `ffi` API. Every function is a
+//! C closure whose upvalue 1 is the per-state [`state::FfiState`]; errors are Lua errors
+//! with LuaJIT's texts, never crashes or Rust panics (see [`lua`] for the rules).
 
-use mlua_sys as lua;
+pub mod cdata;
+pub mod lua;
+pub mod metamethods;
+pub mod state;
+pub mod types_api;
+
+use mlua_sys as sys;
+use state::FfiState;
 use std::os::raw::c_int;
 
 /// Entry point of `require "ffi"`: pushes the module table.
@@ -11,10 +23,79 @@ use std::os::raw::c_int;
 /// # Safety
 /// Called by Lua with a valid state.
 #[no_mangle]
-pub unsafe extern "C-unwind" fn luaopen_ffi(state: *mut lua::lua_State) -> c_int {
-    // SAFETY: `state` is a live Lua state handed to us by `require`.
+pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
+    // SAFETY: `l` is the live state running `require`; every table and closure below is
+    // built on its stack, with the state userdata as upvalue 1 of each function.
     unsafe {
-        lua::lua_createtable(state, 0, 8);
+        sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
+        let st = FfiState::push_new(l);
+        let state_index = sys::lua_gettop(l);
+        (*st).ctype_objects = new_registry_table(l);
+        (*st).typeof_cache = new_registry_table(l);
+        (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
+
+        sys::lua_createtable(l, 0, 24);
+        let functions: [(&str, sys::lua_CFunction); 7] = [
+            ("cdef", types_api::cdef),
+            ("typeof", types_api::typeof_),
+            ("sizeof", types_api::sizeof),
+            ("alignof", types_api::alignof),
+            ("offsetof", types_api::offsetof),
+            ("istype", types_api::istype),
+            ("abi", types_api::abi),
+        ];
+        for (name, function) in functions {
+            sys::lua_pushvalue(l, state_index);
+            lua::push_closure(l, function, 1);
+            lua::set_field_raw(l, -2, name);
+        }
+        lua::push_str(l, os_name());
+        lua::set_field_raw(l, -2, "os");
+        lua::push_str(l, arch_name());
+        lua::set_field_raw(l, -2, "arch");
+        sys::lua_remove(l, state_index);
     }
     1
+}
+
+/// Creates an empty table, stores it in the registry and returns its reference.
+///
+/// # Safety
+/// `l` is live with one free slot.
+unsafe fn new_registry_table(l: *mut sys::lua_State) -> c_int {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        sys::lua_createtable(l, 0, 0);
+        sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
+    }
+}
+
+/// `ffi.os` as LuaJIT spells it.
+fn os_name() -> &'static str {
+    if cfg!(target_os = "linux") {
+        "Linux"
+    } else if cfg!(target_os = "macos") {
+        "OSX"
+    } else if cfg!(any(
+        target_os = "freebsd",
+        target_os = "netbsd",
+        target_os = "openbsd"
+    )) {
+        "BSD"
+    } else if cfg!(windows) {
+        "Windows"
+    } else if cfg!(unix) {
+        "POSIX"
+    } else {
+        "Other"
+    }
+}
+
+/// `ffi.arch` as LuaJIT spells it.
+fn arch_name() -> &'static str {
+    if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        "x64"
+    }
 }

@@ -1,0 +1,210 @@
+//! The seam between Rust and the Lua C API: entry points, error raising, and the few
+//! helpers that differ between Lua 5.1 and 5.4.
+//!
+//! Rules this module enforces for everything above it:
+//! - A Lua error is a longjmp. Code that runs inside an entry point returns
+//!   `Err(LuaError)` instead of raising; [`entry`] drops every Rust value, then raises.
+//!   Lua API calls made inside an entry must be ones that cannot raise (raw access,
+//!   pushes of numbers, `lua_touserdata`, ...), except out-of-memory, which Lua itself
+//!   cannot promise to survive either.
+//! - A Rust panic never unwinds into Lua: [`entry`] catches it and raises a Lua error
+//!   that says it is a bug.
+
+use mlua_sys as lua;
+use std::ffi::c_void;
+use std::os::raw::{c_char, c_int};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub use lua::lua_State as State;
+
+/// A failure to report to Lua as an error.
+#[derive(Debug)]
+pub enum LuaError {
+    /// An error with a message; Lua adds the caller's position, like `luaL_error`.
+    Message(String),
+    /// `bad argument #index to 'fn' (message)`, like `luaL_argerror`.
+    Arg { index: c_int, message: String },
+    /// The error value is already on top of the stack (from a failed `lua_pcall`).
+    Raised,
+}
+
+pub type LuaResult<T> = Result<T, LuaError>;
+
+impl LuaError {
+    pub fn msg(message: impl Into<String>) -> LuaError {
+        LuaError::Message(message.into())
+    }
+
+    pub fn arg(index: c_int, message: impl Into<String>) -> LuaError {
+        LuaError::Arg {
+            index,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<jitffi_ctype::CdefError> for LuaError {
+    fn from(err: jitffi_ctype::CdefError) -> LuaError {
+        LuaError::Message(err.message().to_owned())
+    }
+}
+
+/// Runs `body` as the body of a Lua C function: returns its result count, or raises its
+/// error after every Rust value it owned has been dropped.
+///
+/// # Safety
+/// `state` is the live Lua state that called the C function, and this is called directly
+/// from that C function (so that raising unwinds only frames that own nothing).
+pub unsafe fn entry(state: *mut State, body: impl FnOnce() -> LuaResult<c_int>) -> c_int {
+    let error = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(results)) => return results,
+        Ok(Err(error)) => error,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            drop(panic);
+            LuaError::Message(format!(
+                "jitffi internal error (a bug, please report): {what}"
+            ))
+        }
+    };
+    // SAFETY: the caller guarantees `state` is live; `raise` drops `error` before it jumps.
+    unsafe { raise(state, error) }
+}
+
+/// Raises `error` in Lua. Never returns.
+///
+/// # Safety
+/// `state` is live and the frames between here and Lua's error handler own nothing
+/// that needs dropping.
+pub unsafe fn raise(state: *mut State, error: LuaError) -> ! {
+    // SAFETY: `state` is live (caller); each String is copied into Lua and dropped before
+    // the call that longjmps.
+    unsafe {
+        match error {
+            LuaError::Message(message) => {
+                lua::luaL_where(state, 1);
+                push_str(state, &message);
+                drop(message);
+                lua::lua_concat(state, 2);
+                lua::lua_error(state);
+            }
+            LuaError::Arg { index, message } => {
+                push_str(state, &message);
+                drop(message);
+                let text = lua::lua_tolstring(state, -1, std::ptr::null_mut());
+                lua::luaL_argerror(state, index, text);
+            }
+            LuaError::Raised => {
+                lua::lua_error(state);
+            }
+        }
+    }
+    unreachable!("lua_error returned")
+}
+
+/// Pushes a Rust string as a Lua string.
+///
+/// # Safety
+/// `state` is live with one free stack slot.
+pub unsafe fn push_str(state: *mut State, s: &str) {
+    // SAFETY: pointer and length describe `s`, which Lua copies.
+    unsafe {
+        lua::lua_pushlstring(state, s.as_ptr().cast::<c_char>(), s.len());
+    }
+}
+
+/// The string at `index` (a string or a number, which Lua converts in place), if any.
+///
+/// # Safety
+/// `state` is live; the returned slice lives as long as the value stays on the stack.
+pub unsafe fn to_bytes<'a>(state: *mut State, index: c_int) -> Option<&'a [u8]> {
+    let mut len = 0usize;
+    // SAFETY: `state` is live; Lua returns a pointer to `len` bytes owned by the value.
+    unsafe {
+        let ptr = lua::lua_tolstring(state, index, &mut len);
+        if ptr.is_null() {
+            None
+        } else {
+            Some(std::slice::from_raw_parts(ptr.cast::<u8>(), len))
+        }
+    }
+}
+
+/// Only a real string (not a number) at `index`.
+///
+/// # Safety
+/// As [`to_bytes`].
+pub unsafe fn to_string_only<'a>(state: *mut State, index: c_int) -> Option<&'a [u8]> {
+    // SAFETY: `state` is live (caller).
+    unsafe {
+        if lua::lua_type(state, index) == lua::LUA_TSTRING {
+            to_bytes(state, index)
+        } else {
+            None
+        }
+    }
+}
+
+/// The Lua type name of the value at `index` (`"nil"`, `"no value"`, ...).
+///
+/// # Safety
+/// `state` is live.
+pub unsafe fn type_name(state: *mut State, index: c_int) -> &'static str {
+    // SAFETY: `state` is live; lua_typename returns a static string.
+    unsafe {
+        let t = lua::lua_type(state, index);
+        let name = lua::lua_typename(state, t);
+        std::ffi::CStr::from_ptr(name).to_str().unwrap_or("?")
+    }
+}
+
+/// A full userdata of `size` bytes with no user values (Lua 5.4 would add one, 16 bytes
+/// of overhead, for each).
+///
+/// # Safety
+/// `state` is live with one free stack slot.
+pub unsafe fn new_userdata(state: *mut State, size: usize) -> *mut c_void {
+    // SAFETY: `state` is live (caller).
+    unsafe {
+        #[cfg(feature = "lua54")]
+        {
+            lua::lua_newuserdatauv(state, size, 0)
+        }
+        #[cfg(not(feature = "lua54"))]
+        {
+            lua::lua_newuserdata(state, size)
+        }
+    }
+}
+
+/// Pushes a C closure with `upvalues` values taken from the stack.
+///
+/// # Safety
+/// `state` is live and holds `upvalues` values on top.
+pub unsafe fn push_closure(state: *mut State, function: lua::lua_CFunction, upvalues: c_int) {
+    // SAFETY: `state` is live (caller).
+    unsafe { lua::lua_pushcclosure(state, function, upvalues) }
+}
+
+/// Index of upvalue `n` (1-based) of the running C function.
+pub fn upvalue(n: c_int) -> c_int {
+    lua::lua_upvalueindex(n)
+}
+
+/// Sets `t[name] = v` on the table at `table` for the value on top (popped), raw.
+///
+/// # Safety
+/// `state` is live; `table` is a table (not a relative index below the pushed name).
+pub unsafe fn set_field_raw(state: *mut State, table: c_int, name: &str) {
+    // SAFETY: `state` is live; the value is on top, the table at an absolute index.
+    unsafe {
+        let table = lua::lua_absindex(state, table);
+        push_str(state, name);
+        lua::lua_insert(state, -2);
+        lua::lua_rawset(state, table);
+    }
+}

@@ -1,0 +1,110 @@
+//! The per-`lua_State` state of the ffi module: the C type table and the Lua-side caches.
+//!
+//! One [`FfiState`] lives in a userdata that every ffi function holds as upvalue 1, so
+//! reaching it costs one `lua_touserdata`. Its `__gc` frees it when the Lua state closes.
+//! Several Lua states in one process each get their own.
+
+use crate::lua::{self, LuaError, LuaResult, State};
+use jitffi_ctype::{Target, TypeTable};
+use mlua_sys as sys;
+use std::os::raw::c_int;
+
+/// Upvalue of every ffi C function that holds the state userdata.
+pub const STATE_UPVALUE: c_int = 1;
+
+/// What the ffi module keeps for one Lua state.
+pub struct FfiState {
+    pub types: TypeTable,
+    /// Registry reference of the metatable shared by all cdata and ctype objects.
+    pub cdata_meta: c_int,
+    /// Registry reference of a table `type id + 1 -> ctype object`, so that `ffi.typeof`
+    /// hands out one object per type.
+    pub ctype_objects: c_int,
+    /// Registry reference of a table `type string -> ctype object` for strings whose
+    /// parse made no new type (so that caching cannot change meaning).
+    pub typeof_cache: c_int,
+}
+
+/// The userdata payload: a pointer to the boxed state (boxed so that its address stays
+/// put and its alignment is Rust's, not Lua's).
+#[repr(C)]
+struct StateBox {
+    state: *mut FfiState,
+}
+
+impl FfiState {
+    /// Creates the state and pushes its userdata.
+    ///
+    /// # Safety
+    /// `l` is live with 3 free stack slots.
+    pub unsafe fn push_new(l: *mut State) -> *mut FfiState {
+        let state = Box::into_raw(Box::new(FfiState {
+            types: TypeTable::new(Target::host()),
+            cdata_meta: sys::LUA_NOREF,
+            ctype_objects: sys::LUA_NOREF,
+            typeof_cache: sys::LUA_NOREF,
+        }));
+        // SAFETY: `l` is live; the userdata is sized for StateBox and Lua aligns it for a
+        // pointer; `state_gc` is the only code that frees `state`.
+        unsafe {
+            let holder = lua::new_userdata(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
+            holder.write(StateBox { state });
+            sys::lua_createtable(l, 0, 2);
+            sys::lua_pushcclosure(l, state_gc, 0);
+            lua::set_field_raw(l, -2, "__gc");
+            push_static(l, "ffi state");
+            lua::set_field_raw(l, -2, "__metatable");
+            sys::lua_setmetatable(l, -2);
+        }
+        state
+    }
+
+    /// The state of the running ffi C function (from its upvalue 1).
+    ///
+    /// # Safety
+    /// Called from a C function created by this module with the state as upvalue 1. The
+    /// returned reference must not outlive the call, nor overlap another one obtained
+    /// from a nested call (callers keep borrows short and never hold one across a call
+    /// into Lua code).
+    pub unsafe fn get<'a>(l: *mut State) -> LuaResult<&'a mut FfiState> {
+        // SAFETY: upvalue 1 is the StateBox userdata (module invariant). Its state is null
+        // only after `state_gc` ran, which happens when the Lua state closes: finalizers
+        // that run after it get an error instead of a dangling pointer.
+        unsafe {
+            let holder = sys::lua_touserdata(l, lua::upvalue(STATE_UPVALUE)).cast::<StateBox>();
+            debug_assert!(
+                !holder.is_null(),
+                "bug: ffi function without its state upvalue"
+            );
+            let state = (*holder).state;
+            if state.is_null() {
+                return Err(LuaError::msg("ffi used after its Lua state began closing"));
+            }
+            Ok(&mut *state)
+        }
+    }
+}
+
+/// Pushes a short ASCII string constant.
+///
+/// # Safety
+/// `l` is live with one free slot.
+pub unsafe fn push_static(l: *mut State, s: &'static str) {
+    // SAFETY: forwarded.
+    unsafe { lua::push_str(l, s) }
+}
+
+/// `__gc` of the state userdata: frees the state when the Lua state closes.
+unsafe extern "C-unwind" fn state_gc(l: *mut State) -> c_int {
+    // SAFETY: Lua calls `__gc` with the StateBox userdata as argument 1, once.
+    unsafe {
+        lua::entry(l, || {
+            let holder = sys::lua_touserdata(l, 1).cast::<StateBox>();
+            if !holder.is_null() && !(*holder).state.is_null() {
+                drop(Box::from_raw((*holder).state));
+                (*holder).state = std::ptr::null_mut();
+            }
+            Ok(0)
+        })
+    }
+}
