@@ -17,6 +17,10 @@ pub enum Keyword {
     Long,
     Float,
     Double,
+    /// `_Float128`, `__float128`, `_Float64x`: glibc declares functions with them. The
+    /// type model has no IEEE quad; these are taken as `long double`, which has the
+    /// same size and alignment on x86-64 and is quad on AArch64.
+    Float128,
     Signed,
     Unsigned,
     Complex,
@@ -62,8 +66,9 @@ impl Keyword {
             b"short" => Short,
             b"int" => Int,
             b"long" => Long,
-            b"float" => Float,
-            b"double" => Double,
+            b"float" | b"_Float32" => Float,
+            b"double" | b"_Float64" | b"_Float32x" => Double,
+            b"_Float128" | b"__float128" | b"_Float64x" => Float128,
             b"signed" | b"__signed" | b"__signed__" => Signed,
             b"unsigned" => Unsigned,
             b"_Complex" | b"complex" | b"__complex" | b"__complex__" => Complex,
@@ -216,12 +221,24 @@ pub struct Lexer<'src> {
 
 impl<'src> Lexer<'src> {
     pub fn new(src: &'src [u8]) -> Lexer<'src> {
-        Lexer { src, limit: src.len(), pos: 0, line: 1, at_line_start: true }
+        Lexer {
+            src,
+            limit: src.len(),
+            pos: 0,
+            line: 1,
+            at_line_start: true,
+        }
     }
 
     /// A lexer over `src[start..end]` that never reads directives (a macro body).
     pub fn over(src: &'src [u8], start: usize, end: usize) -> Lexer<'src> {
-        Lexer { src, limit: end.min(src.len()), pos: start, line: 1, at_line_start: false }
+        Lexer {
+            src,
+            limit: end.min(src.len()),
+            pos: start,
+            line: 1,
+            at_line_start: false,
+        }
     }
 
     pub fn line(&self) -> u32 {
@@ -404,7 +421,11 @@ impl<'src> Lexer<'src> {
         let hex = self.src[start] == b'0' && matches!(self.peek_byte(1), b'x' | b'X');
         while self.pos < self.limit {
             let b = self.src[self.pos];
-            let exponent = if hex { matches!(b, b'p' | b'P') } else { matches!(b, b'e' | b'E') };
+            let exponent = if hex {
+                matches!(b, b'p' | b'P')
+            } else {
+                matches!(b, b'e' | b'E')
+            };
             if exponent && matches!(self.peek_byte(1), b'+' | b'-') {
                 is_float = true;
                 self.pos += 2;
@@ -420,7 +441,11 @@ impl<'src> Lexer<'src> {
         }
         let text = &self.src[start..self.pos];
         if is_float {
-            let kind = if float_is_valid(text) { TokenKind::Float } else { TokenKind::BadNumber };
+            let kind = if float_is_valid(text) {
+                TokenKind::Float
+            } else {
+                TokenKind::BadNumber
+            };
             return self.make(kind, start, line);
         }
         match parse_integer(text) {
@@ -541,7 +566,9 @@ impl<'src> Lexer<'src> {
                 b'/' if at + 1 < self.limit && self.src[at + 1] == b'*' => {
                     at += 2;
                     while at < self.limit
-                        && !(self.src[at] == b'*' && at + 1 < self.limit && self.src[at + 1] == b'/')
+                        && !(self.src[at] == b'*'
+                            && at + 1 < self.limit
+                            && self.src[at + 1] == b'/')
                     {
                         at += 1;
                     }
@@ -666,14 +693,21 @@ fn parse_integer(text: &[u8]) -> Option<(u64, IntSuffix)> {
     let mut at = digits_start;
     let mut value: u64 = 0;
     while at < text.len() {
-        let Some(digit) = (text[at] as char).to_digit(radix) else { break };
-        value = value.checked_mul(u64::from(radix))?.checked_add(u64::from(digit))?;
+        let Some(digit) = (text[at] as char).to_digit(radix) else {
+            break;
+        };
+        value = value
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(digit))?;
         at += 1;
     }
     if at == digits_start && radix != 8 {
         return None;
     }
-    let mut suffix = IntSuffix { non_decimal: radix != 10, ..IntSuffix::default() };
+    let mut suffix = IntSuffix {
+        non_decimal: radix != 10,
+        ..IntSuffix::default()
+    };
     let rest = &text[at..];
     let mut i = 0;
     while i < rest.len() {
@@ -708,7 +742,9 @@ fn float_is_valid(text: &[u8]) -> bool {
         _ => text,
     };
     if body.starts_with(b"0x") || body.starts_with(b"0X") {
-        return body[2..].iter().all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b'p' | b'P' | b'+' | b'-'));
+        return body[2..]
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b'p' | b'P' | b'+' | b'-'));
     }
     std::str::from_utf8(body).is_ok_and(|s| s.parse::<f64>().is_ok())
 }
@@ -731,10 +767,41 @@ mod tests {
 
     #[test]
     fn integers_with_suffixes() {
-        assert_eq!(parse_integer(b"0x1fULL"), Some((31, IntSuffix { unsigned: true, longs: 2, non_decimal: true })));
-        assert_eq!(parse_integer(b"017"), Some((15, IntSuffix { non_decimal: true, ..Default::default() })));
-        assert_eq!(parse_integer(b"0b101"), Some((5, IntSuffix { non_decimal: true, ..Default::default() })));
-        assert_eq!(parse_integer(b"18446744073709551615u").map(|v| v.0), Some(u64::MAX));
+        assert_eq!(
+            parse_integer(b"0x1fULL"),
+            Some((
+                31,
+                IntSuffix {
+                    unsigned: true,
+                    longs: 2,
+                    non_decimal: true
+                }
+            ))
+        );
+        assert_eq!(
+            parse_integer(b"017"),
+            Some((
+                15,
+                IntSuffix {
+                    non_decimal: true,
+                    ..Default::default()
+                }
+            ))
+        );
+        assert_eq!(
+            parse_integer(b"0b101"),
+            Some((
+                5,
+                IntSuffix {
+                    non_decimal: true,
+                    ..Default::default()
+                }
+            ))
+        );
+        assert_eq!(
+            parse_integer(b"18446744073709551615u").map(|v| v.0),
+            Some(u64::MAX)
+        );
         assert_eq!(parse_integer(b"18446744073709551616"), None);
         assert_eq!(parse_integer(b"1x"), None);
         assert_eq!(parse_integer(b"0x"), None);
@@ -757,8 +824,14 @@ mod tests {
                 TokenKind::Punct(Gt),
             ]
         );
-        assert_eq!(kinds("# 1 \"x.h\"\n#include <a>\n#pragma pack(push, 4)\n"), vec![TokenKind::Pragma(PackPragma::Push(Some(4)))]);
-        assert_eq!(kinds("#define F(x) x\n#define K 1"), vec![TokenKind::Define]);
+        assert_eq!(
+            kinds("# 1 \"x.h\"\n#include <a>\n#pragma pack(push, 4)\n"),
+            vec![TokenKind::Pragma(PackPragma::Push(Some(4)))]
+        );
+        assert_eq!(
+            kinds("#define F(x) x\n#define K 1"),
+            vec![TokenKind::Define]
+        );
     }
 
     #[test]
@@ -773,10 +846,12 @@ mod tests {
     #[test]
     fn char_constants() {
         let mut lexer = Lexer::new(br"'a' '\n' '\x41' '\0' '\377' 'ab' '");
-        let values: Vec<_> = (0..7).map(|_| {
-            let t = lexer.next_token();
-            (t.kind, t.int)
-        }).collect();
+        let values: Vec<_> = (0..7)
+            .map(|_| {
+                let t = lexer.next_token();
+                (t.kind, t.int)
+            })
+            .collect();
         assert_eq!(values[0], (TokenKind::Char, 97));
         assert_eq!(values[1], (TokenKind::Char, 10));
         assert_eq!(values[2], (TokenKind::Char, 0x41));

@@ -50,7 +50,10 @@ impl Parser<'_> {
                     attrs.align = attrs.align.max(align);
                 }
                 TokenKind::Keyword(Keyword::Extension) => self.advance()?,
-                TokenKind::Keyword(kw @ (Keyword::Cdecl | Keyword::Stdcall | Keyword::Fastcall | Keyword::Thiscall)) => {
+                TokenKind::Keyword(
+                    kw
+                    @ (Keyword::Cdecl | Keyword::Stdcall | Keyword::Fastcall | Keyword::Thiscall),
+                ) => {
                     attrs.conv = Some(conv_of(kw));
                     self.advance()?;
                 }
@@ -91,7 +94,9 @@ impl Parser<'_> {
                 b"mode" => {
                     self.expect(Punct::LParen, "(")?;
                     let mode = match self.kind() {
-                        TokenKind::Ident | TokenKind::Keyword(_) => machine_mode(strip_underscores(self.token_bytes(self.cur.token))),
+                        TokenKind::Ident | TokenKind::Keyword(_) => {
+                            machine_mode(strip_underscores(self.token_bytes(self.cur.token)))
+                        }
                         _ => return Err(self.error_near(&text::expected(text::IDENT_NAME))),
                     };
                     self.advance()?;
@@ -105,7 +110,9 @@ impl Parser<'_> {
                     let value = self.constant_expression()?;
                     self.expect(Punct::RParen, ")")?;
                     match u64::try_from(value.value) {
-                        Ok(bytes) if bytes > 0 && bytes <= MAX_ALIGNMENT => attrs.vector_size = Some(bytes),
+                        Ok(bytes) if bytes > 0 && bytes <= MAX_ALIGNMENT => {
+                            attrs.vector_size = Some(bytes)
+                        }
                         _ => return Err(self.error_plain(text::INVALID_VALUE)),
                     }
                 }
@@ -128,7 +135,9 @@ impl Parser<'_> {
     /// as LuaJIT ignores them (gcc refuses them).
     fn alignment_value(&self, value: i128) -> Result<Option<u32>, CdefError> {
         match u64::try_from(value) {
-            Ok(align) if align.is_power_of_two() && align <= MAX_ALIGNMENT => Ok(Some(align as u32)),
+            Ok(align) if align.is_power_of_two() && align <= MAX_ALIGNMENT => {
+                Ok(Some(align as u32))
+            }
             _ => Ok(None),
         }
     }
@@ -184,7 +193,12 @@ impl Parser<'_> {
     }
 
     /// Skips from `open` to its matching `close` (used for function bodies too).
-    pub(crate) fn skip_balanced_pair(&mut self, open: Punct, close: Punct, spelled: &str) -> Result<(), CdefError> {
+    pub(crate) fn skip_balanced_pair(
+        &mut self,
+        open: Punct,
+        close: Punct,
+        spelled: &str,
+    ) -> Result<(), CdefError> {
         let mut level = 0usize;
         loop {
             match self.kind() {
@@ -217,7 +231,10 @@ impl Parser<'_> {
     }
 
     /// Attributes and asm labels after a declarator.
-    pub(crate) fn declarator_suffix_attributes(&mut self, attrs: &mut DeclAttrs) -> Result<(), CdefError> {
+    pub(crate) fn declarator_suffix_attributes(
+        &mut self,
+        attrs: &mut DeclAttrs,
+    ) -> Result<(), CdefError> {
         loop {
             if self.attributes(attrs)? {
                 continue;
@@ -231,15 +248,33 @@ impl Parser<'_> {
     }
 
     /// `base` changed by the `mode` and `vector_size` attributes.
-    pub(crate) fn apply_type_attributes(&mut self, base: TypeId, attrs: &DeclAttrs) -> Result<TypeId, CdefError> {
+    pub(crate) fn apply_type_attributes(
+        &mut self,
+        base: TypeId,
+        attrs: &DeclAttrs,
+    ) -> Result<TypeId, CdefError> {
         let mut ty = base;
         if let Some(mode) = attrs.mode {
             let (plain, quals) = self.table.unqualified(ty);
             let changed = match (self.table.get(plain).clone(), mode) {
-                (CType::Int(int), MachineMode::Int(bytes)) => Some(self.table.intern(CType::Int(IntType { bytes, signed: int.signed }))),
-                (CType::Enum(_), MachineMode::Int(bytes)) => Some(self.table.intern(CType::Int(IntType { bytes, signed: false }))),
-                (CType::Float(_) | CType::Int(_), MachineMode::Float) => Some(self.table.builtins().float),
-                (CType::Float(_) | CType::Int(_), MachineMode::Double) => Some(self.table.builtins().double),
+                (CType::Int(int), MachineMode::Int(bytes)) => {
+                    Some(self.table.intern(CType::Int(IntType {
+                        bytes,
+                        signed: int.signed,
+                    })))
+                }
+                (CType::Enum(_), MachineMode::Int(bytes)) => {
+                    Some(self.table.intern(CType::Int(IntType {
+                        bytes,
+                        signed: false,
+                    })))
+                }
+                (CType::Float(_) | CType::Int(_), MachineMode::Float) => {
+                    Some(self.table.builtins().float)
+                }
+                (CType::Float(_) | CType::Int(_), MachineMode::Double) => {
+                    Some(self.table.builtins().double)
+                }
                 _ => None,
             };
             if let Some(changed) = changed {
@@ -249,14 +284,19 @@ impl Parser<'_> {
         if let Some(bytes) = attrs.vector_size {
             let (elem, _) = self.table.unqualified(ty);
             let elem_size = match self.table.get(elem) {
-                CType::Int(_) | CType::Float(_) | CType::Bool => self.table.size_of(elem).unwrap_or(0),
+                CType::Int(_) | CType::Float(_) | CType::Bool => {
+                    self.table.size_of(elem).unwrap_or(0)
+                }
                 _ => 0,
             };
             let lanes = if elem_size == 0 { 0 } else { bytes / elem_size };
             if elem_size == 0 || bytes % elem_size != 0 || !lanes.is_power_of_two() {
                 return Err(self.error_plain(text::INVALID_TYPE));
             }
-            ty = self.table.intern(CType::Vector { elem, bytes: bytes as u32 });
+            ty = self.table.intern(CType::Vector {
+                elem,
+                bytes: bytes as u32,
+            });
         }
         Ok(ty)
     }

@@ -21,7 +21,10 @@ pub(crate) enum DeclOp {
     /// C++ `&`, which LuaJIT accepts.
     Ref,
     Array(ArrayLen),
-    Func { params: Box<[TypeId]>, variadic: bool },
+    Func {
+        params: Box<[TypeId]>,
+        variadic: bool,
+    },
     /// A calling-convention keyword inside a declarator: names the convention of the
     /// function type built just before it (`int (__stdcall *f)(int)`).
     Conv(CallConv),
@@ -78,7 +81,14 @@ struct BuiltinSpecifiers {
 
 impl BuiltinSpecifiers {
     fn any(&self) -> bool {
-        self.void + self.bool_ + self.char_ + self.short + self.int + self.long + self.float + self.double
+        self.void
+            + self.bool_
+            + self.char_
+            + self.short
+            + self.int
+            + self.long
+            + self.float
+            + self.double
             + self.signed
             + self.unsigned
             + self.complex
@@ -96,6 +106,11 @@ impl BuiltinSpecifiers {
             Keyword::Long => &mut self.long,
             Keyword::Float => &mut self.float,
             Keyword::Double => &mut self.double,
+            Keyword::Float128 => {
+                self.long = self.long.saturating_add(1);
+                self.double = self.double.saturating_add(1);
+                return;
+            }
             Keyword::Signed => &mut self.signed,
             Keyword::Unsigned => &mut self.unsigned,
             Keyword::Complex => &mut self.complex,
@@ -122,7 +137,21 @@ fn is_builtin_specifier(kw: Keyword) -> bool {
     use Keyword::*;
     matches!(
         kw,
-        Void | Bool | Char | Short | Int | Long | Float | Double | Signed | Unsigned | Complex | Int8 | Int16 | Int32 | Int64
+        Void | Bool
+            | Char
+            | Short
+            | Int
+            | Long
+            | Float
+            | Double
+            | Float128
+            | Signed
+            | Unsigned
+            | Complex
+            | Int8
+            | Int16
+            | Int32
+            | Int64
     )
 }
 
@@ -180,12 +209,20 @@ impl<'a> Parser<'a> {
     fn static_constant(&mut self, ty: TypeId) -> Result<Option<i64>, CdefError> {
         let (plain, quals) = self.table.unqualified(ty);
         let is_bool = matches!(self.table.get(plain), CType::Bool);
-        let int_type = if is_bool { Some(IntType::U8) } else { self.integer_type_of(ty) };
+        let int_type = if is_bool {
+            Some(IntType::U8)
+        } else {
+            self.integer_type_of(ty)
+        };
         match int_type {
             Some(int_type) if quals.is_const => {
                 self.expect(Punct::Assign, "=")?;
                 let value = self.constant_expression()?;
-                let value = if is_bool { i128::from(value.value != 0) } else { super::expr::wrap(value.value, int_type) };
+                let value = if is_bool {
+                    i128::from(value.value != 0)
+                } else {
+                    super::expr::wrap(value.value, int_type)
+                };
                 Ok(Some(value as i64))
             }
             _ if self.is(Punct::Assign) => Err(self.error_plain(text::INVALID_TYPE)),
@@ -194,7 +231,13 @@ impl<'a> Parser<'a> {
     }
 
     /// Declares a typedef, function or variable.
-    fn declare_object(&mut self, name: &str, ty: TypeId, storage: Storage, attrs: DeclAttrs) -> Result<(), CdefError> {
+    fn declare_object(
+        &mut self,
+        name: &str,
+        ty: TypeId,
+        storage: Storage,
+        attrs: DeclAttrs,
+    ) -> Result<(), CdefError> {
         let symbol = if storage.is_typedef {
             let ty = match attrs.align {
                 Some(align) => self.table.intern(CType::Aligned { base: ty, align }),
@@ -202,13 +245,19 @@ impl<'a> Parser<'a> {
             };
             Symbol::Typedef(ty)
         } else if self.is_function(ty) {
-            Symbol::Func { ty, asm_name: attrs.asm_name }
+            Symbol::Func {
+                ty,
+                asm_name: attrs.asm_name,
+            }
         } else {
             let (plain, _) = self.table.unqualified(ty);
             if matches!(self.table.get(plain), CType::Void) {
                 return Err(self.error_plain(text::INVALID_TYPE));
             }
-            Symbol::Var { ty, asm_name: attrs.asm_name }
+            Symbol::Var {
+                ty,
+                asm_name: attrs.asm_name,
+            }
         };
         self.declare_symbol(name, symbol)
     }
@@ -232,9 +281,66 @@ impl<'a> Parser<'a> {
             if same {
                 return Ok(());
             }
+            // A later declaration may add an asm label (glibc declares `fscanf`, then
+            // redeclares it with `__asm__("__isoc99_fscanf")`).
+            let adds_label = match (old, &symbol) {
+                (
+                    Symbol::Func {
+                        ty: a,
+                        asm_name: None,
+                    },
+                    Symbol::Func {
+                        ty: b,
+                        asm_name: Some(_),
+                    },
+                )
+                | (
+                    Symbol::Var {
+                        ty: a,
+                        asm_name: None,
+                    },
+                    Symbol::Var {
+                        ty: b,
+                        asm_name: Some(_),
+                    },
+                ) => same_type(self.table, *a, *b, 0),
+                (
+                    Symbol::Func {
+                        ty: a,
+                        asm_name: Some(_),
+                    },
+                    Symbol::Func {
+                        ty: b,
+                        asm_name: None,
+                    },
+                )
+                | (
+                    Symbol::Var {
+                        ty: a,
+                        asm_name: Some(_),
+                    },
+                    Symbol::Var {
+                        ty: b,
+                        asm_name: None,
+                    },
+                ) => {
+                    // A later plain declaration keeps the label given before.
+                    if same_type(self.table, *a, *b, 0) {
+                        return Ok(());
+                    }
+                    false
+                }
+                _ => false,
+            };
+            if adds_label {
+                self.table.redeclare(name, symbol);
+                return Ok(());
+            }
             return Err(self.error_plain(CdefError::redefined(name).message()));
         }
-        self.table.declare(name, symbol).map_err(|e| self.error_plain(e.message()))
+        self.table
+            .declare(name, symbol)
+            .map_err(|e| self.error_plain(e.message()))
     }
 
     fn is_function(&self, ty: TypeId) -> bool {
@@ -256,7 +362,11 @@ impl<'a> Parser<'a> {
         }
         self.expect(Punct::RParen, ")")?;
         if value.value == 0 {
-            return Err(self.error_plain(&text::static_assert_failed(&String::from_utf8_lossy(&message))));
+            return Err(
+                self.error_plain(&text::static_assert_failed(&String::from_utf8_lossy(
+                    &message,
+                ))),
+            );
         }
         self.expect(Punct::Semi, ";")
     }
@@ -315,8 +425,16 @@ impl<'a> Parser<'a> {
                             return Err(self.error_plain(text::INVALID_TYPE));
                         }
                         named = Some(match kw {
-                            Keyword::Struct => self.record_spec(RecordKind::Struct, &mut anonymous_record, &mut attrs)?,
-                            Keyword::Union => self.record_spec(RecordKind::Union, &mut anonymous_record, &mut attrs)?,
+                            Keyword::Struct => self.record_spec(
+                                RecordKind::Struct,
+                                &mut anonymous_record,
+                                &mut attrs,
+                            )?,
+                            Keyword::Union => self.record_spec(
+                                RecordKind::Union,
+                                &mut anonymous_record,
+                                &mut attrs,
+                            )?,
                             _ => self.enum_spec()?,
                         });
                         continue;
@@ -350,7 +468,12 @@ impl<'a> Parser<'a> {
         };
         let ty = self.table.qualified(base, quals);
         self.leave();
-        Ok(DeclSpec { ty, storage, attrs, anonymous_record })
+        Ok(DeclSpec {
+            ty,
+            storage,
+            attrs,
+            anonymous_record,
+        })
     }
 
     /// The type the builtin specifiers name (C11 6.7.2p2), with LuaJIT's extras:
@@ -363,32 +486,58 @@ impl<'a> Parser<'a> {
             return invalid();
         }
         let others = |except: u8| {
-            spec.void + spec.bool_ + spec.char_ + spec.short + spec.int + spec.long + spec.float + spec.double
+            spec.void
+                + spec.bool_
+                + spec.char_
+                + spec.short
+                + spec.int
+                + spec.long
+                + spec.float
+                + spec.double
                 - except
         };
         if spec.void > 0 {
-            return if others(spec.void) == 0 && !sign_given && spec.complex == 0 && spec.fixed_width.is_none() {
+            return if others(spec.void) == 0
+                && !sign_given
+                && spec.complex == 0
+                && spec.fixed_width.is_none()
+            {
                 Ok(b.void)
             } else {
                 invalid()
             };
         }
         if spec.bool_ > 0 {
-            return if others(spec.bool_) == 0 && !sign_given && spec.complex == 0 && spec.fixed_width.is_none() {
+            return if others(spec.bool_) == 0
+                && !sign_given
+                && spec.complex == 0
+                && spec.fixed_width.is_none()
+            {
                 Ok(b.bool_)
             } else {
                 invalid()
             };
         }
-        if spec.float > 0 || spec.double > 0 || (spec.complex > 0 && spec.int + spec.char_ + spec.short == 0) {
-            if sign_given || spec.fixed_width.is_some() || spec.float + spec.double > 1 || spec.char_ + spec.short + spec.int > 0 {
+        if spec.float > 0
+            || spec.double > 0
+            || (spec.complex > 0 && spec.int + spec.char_ + spec.short == 0)
+        {
+            if sign_given
+                || spec.fixed_width.is_some()
+                || spec.float + spec.double > 1
+                || spec.char_ + spec.short + spec.int > 0
+            {
                 return invalid();
             }
             let complex = spec.complex > 0;
             return match (spec.float > 0, spec.long) {
                 (true, 0) => Ok(if complex { b.complex_float } else { b.float }),
                 (false, 0) => Ok(if complex { b.complex_double } else { b.double }),
-                (false, 1) if spec.double > 0 => Ok(if complex { b.complex_double } else { b.long_double }),
+                (false, 1) if spec.double > 0 => Ok(if complex {
+                    b.complex_double
+                } else {
+                    b.long_double
+                }),
                 _ => invalid(),
             };
         }
@@ -440,7 +589,11 @@ impl<'a> Parser<'a> {
 
     /// A declarator (C11 6.7.6): pushes its derivations on the stack, in the order they
     /// apply, and returns the declared name.
-    pub(crate) fn declarator(&mut self, rule: NameRule, attrs: &mut DeclAttrs) -> Result<Option<&'a str>, CdefError> {
+    pub(crate) fn declarator(
+        &mut self,
+        rule: NameRule,
+        attrs: &mut DeclAttrs,
+    ) -> Result<Option<&'a str>, CdefError> {
         self.enter()?;
         // pointer (C11 6.7.6.1), with the GNU and MSVC extras allowed between stars
         loop {
@@ -453,7 +606,9 @@ impl<'a> Parser<'a> {
                             TokenKind::Keyword(Keyword::Const) => quals.is_const = true,
                             TokenKind::Keyword(Keyword::Volatile) => quals.is_volatile = true,
                             TokenKind::Keyword(Keyword::Restrict) => {}
-                            TokenKind::Keyword(Keyword::Attribute | Keyword::Declspec | Keyword::Extension) => {
+                            TokenKind::Keyword(
+                                Keyword::Attribute | Keyword::Declspec | Keyword::Extension,
+                            ) => {
                                 self.attributes(attrs)?;
                                 continue;
                             }
@@ -467,7 +622,10 @@ impl<'a> Parser<'a> {
                     self.advance()?;
                     self.push_op(DeclOp::Ref)?;
                 }
-                TokenKind::Keyword(kw @ (Keyword::Cdecl | Keyword::Stdcall | Keyword::Fastcall | Keyword::Thiscall)) => {
+                TokenKind::Keyword(
+                    kw
+                    @ (Keyword::Cdecl | Keyword::Stdcall | Keyword::Fastcall | Keyword::Thiscall),
+                ) => {
                     let conv = match kw {
                         Keyword::Stdcall => CallConv::Stdcall,
                         Keyword::Fastcall => CallConv::Fastcall,
@@ -477,10 +635,14 @@ impl<'a> Parser<'a> {
                     self.advance()?;
                     self.push_op(DeclOp::Conv(conv))?;
                 }
-                TokenKind::Keyword(Keyword::Attribute | Keyword::Declspec | Keyword::Extension | Keyword::Alignas) => {
+                TokenKind::Keyword(
+                    Keyword::Attribute | Keyword::Declspec | Keyword::Extension | Keyword::Alignas,
+                ) => {
                     self.attributes(attrs)?;
                 }
-                TokenKind::Keyword(Keyword::Const | Keyword::Volatile | Keyword::Restrict) => self.advance()?,
+                TokenKind::Keyword(Keyword::Const | Keyword::Volatile | Keyword::Restrict) => {
+                    self.advance()?
+                }
                 _ => break,
             }
         }
@@ -491,7 +653,10 @@ impl<'a> Parser<'a> {
             self.advance()?;
             name = self.declarator(rule, attrs)?;
             self.expect(Punct::RParen, ")")?;
-        } else if rule != NameRule::Forbidden && self.kind() == TokenKind::Ident && self.param_type().is_none() {
+        } else if rule != NameRule::Forbidden
+            && self.kind() == TokenKind::Ident
+            && self.param_type().is_none()
+        {
             name = self.ident_name();
             self.advance()?;
         } else if rule == NameRule::Required {
@@ -522,7 +687,14 @@ impl<'a> Parser<'a> {
         }
         let (kind, next) = self.peek();
         match kind {
-            TokenKind::Punct(Punct::Star | Punct::Amp | Punct::AmpAmp | Punct::LParen | Punct::LBracket | Punct::Caret) => true,
+            TokenKind::Punct(
+                Punct::Star
+                | Punct::Amp
+                | Punct::AmpAmp
+                | Punct::LParen
+                | Punct::LBracket
+                | Punct::Caret,
+            ) => true,
             TokenKind::Keyword(
                 Keyword::Attribute
                 | Keyword::Declspec
@@ -531,7 +703,9 @@ impl<'a> Parser<'a> {
                 | Keyword::Fastcall
                 | Keyword::Thiscall,
             ) => true,
-            TokenKind::Ident if rule == NameRule::Optional => !self.peek_starts_type() && !matches!(next, Some(super::Param::Type(_))),
+            TokenKind::Ident if rule == NameRule::Optional => {
+                !self.peek_starts_type() && !matches!(next, Some(super::Param::Type(_)))
+            }
             _ => false,
         }
     }
@@ -542,7 +716,9 @@ impl<'a> Parser<'a> {
         // `[static 3]`, `[const]` in parameters (C11 6.7.6.3p7): dropped with the decay.
         while matches!(
             self.kind(),
-            TokenKind::Keyword(Keyword::Static | Keyword::Const | Keyword::Volatile | Keyword::Restrict)
+            TokenKind::Keyword(
+                Keyword::Static | Keyword::Const | Keyword::Volatile | Keyword::Restrict
+            )
         ) {
             self.advance()?;
         }
@@ -600,7 +776,10 @@ impl<'a> Parser<'a> {
         }
         self.expect(Punct::RParen, ")")?;
         self.leave();
-        self.push_op(DeclOp::Func { params: params.into_boxed_slice(), variadic })
+        self.push_op(DeclOp::Func {
+            params: params.into_boxed_slice(),
+            variadic,
+        })
     }
 
     /// A parameter's type as the function type holds it (C11 6.7.6.3p7-8, p15): arrays
@@ -619,13 +798,23 @@ impl<'a> Parser<'a> {
 
     /// Applies the derivations from `mark` on to `base` (after the `mode` and
     /// `vector_size` attributes), and pops them.
-    pub(crate) fn build_type(&mut self, base: TypeId, attrs: &DeclAttrs, mark: usize) -> Result<TypeId, CdefError> {
+    pub(crate) fn build_type(
+        &mut self,
+        base: TypeId,
+        attrs: &DeclAttrs,
+        mark: usize,
+    ) -> Result<TypeId, CdefError> {
         let result = self.apply_ops(base, attrs, mark);
         self.ops.truncate(mark);
         result
     }
 
-    fn apply_ops(&mut self, base: TypeId, attrs: &DeclAttrs, mark: usize) -> Result<TypeId, CdefError> {
+    fn apply_ops(
+        &mut self,
+        base: TypeId,
+        attrs: &DeclAttrs,
+        mark: usize,
+    ) -> Result<TypeId, CdefError> {
         let mut ty = self.apply_type_attributes(base, attrs)?;
         let mut pending_conv = attrs.conv;
         for index in mark..self.ops.len() {
@@ -648,17 +837,26 @@ impl<'a> Parser<'a> {
                 DeclOp::Array(len) => {
                     match plain_type {
                         CType::Ref(_) => return Err(self.error_plain(text::INVALID_TYPE)),
-                        _ if self.table.size_of(ty).is_none() => return Err(self.error_plain(text::SIZE_UNKNOWN)),
+                        _ if self.table.size_of(ty).is_none() => {
+                            return Err(self.error_plain(text::SIZE_UNKNOWN))
+                        }
                         _ => {}
                     }
-                    self.table.array_of(ty, len).map_err(|e| self.error_plain(e.message()))?
+                    self.table
+                        .array_of(ty, len)
+                        .map_err(|e| self.error_plain(e.message()))?
                 }
                 DeclOp::Func { params, variadic } => {
                     if matches!(plain_type, CType::Array { .. } | CType::Func(_)) {
                         return Err(self.error_plain(text::INVALID_TYPE));
                     }
                     let conv = pending_conv.take().unwrap_or_default();
-                    self.table.intern(CType::Func(FuncType { ret: ty, params, variadic, conv }))
+                    self.table.intern(CType::Func(FuncType {
+                        ret: ty,
+                        params,
+                        variadic,
+                        conv,
+                    }))
                 }
                 DeclOp::Conv(conv) => match plain_type {
                     CType::Func(mut func) => {
@@ -679,7 +877,12 @@ impl<'a> Parser<'a> {
 
     /// `struct`/`union` specifier (C11 6.7.2.1): a reference to a tag, a forward
     /// declaration, or a definition.
-    fn record_spec(&mut self, kind: RecordKind, anonymous: &mut bool, spec_attrs: &mut DeclAttrs) -> Result<TypeId, CdefError> {
+    fn record_spec(
+        &mut self,
+        kind: RecordKind,
+        anonymous: &mut bool,
+        spec_attrs: &mut DeclAttrs,
+    ) -> Result<TypeId, CdefError> {
         self.advance()?;
         let mut attrs = DeclAttrs::default();
         self.attributes(&mut attrs)?;
@@ -695,7 +898,9 @@ impl<'a> Parser<'a> {
             Some(tag) => match self.table.tag(tag) {
                 Some(existing) => {
                     let complete = match self.table.get(existing) {
-                        CType::Record(rid) if self.table.record(*rid).kind == kind => self.table.record(*rid).body.is_some(),
+                        CType::Record(rid) if self.table.record(*rid).kind == kind => {
+                            self.table.record(*rid).body.is_some()
+                        }
                         _ => return Err(self.error_plain(CdefError::redefined(tag).message())),
                     };
                     (existing, complete)
@@ -719,9 +924,16 @@ impl<'a> Parser<'a> {
         // An alignment written before the struct keyword is the declaration's; keep
         // other attributes for the declarators.
         let _ = spec_attrs;
-        let record_attrs = RecordAttrs { packed: attrs.packed, align: attrs.align, pragma_pack: self.pack };
-        let body = layout_record(self.table, kind, &members, &record_attrs).map_err(|e| self.error_plain(e.message()))?;
-        let CType::Record(rid) = *self.table.get(ty) else { unreachable!("record type") };
+        let record_attrs = RecordAttrs {
+            packed: attrs.packed,
+            align: attrs.align,
+            pragma_pack: self.pack,
+        };
+        let body = layout_record(self.table, kind, &members, &record_attrs)
+            .map_err(|e| self.error_plain(e.message()))?;
+        let CType::Record(rid) = *self.table.get(ty) else {
+            unreachable!("record type")
+        };
         if redefinition {
             let old = self.table.record(rid).body.as_ref();
             if !old.is_some_and(|old| same_body(self.table, old, &body, 0)) {
@@ -746,7 +958,11 @@ impl<'a> Parser<'a> {
 
     /// The type a tag names; an undeclared tag declares an incomplete type
     /// (C11 6.7.2.3p8), except in a type name, where LuaJIT refuses it.
-    fn tag_reference(&mut self, tag: &str, record: Option<RecordKind>) -> Result<TypeId, CdefError> {
+    fn tag_reference(
+        &mut self,
+        tag: &str,
+        record: Option<RecordKind>,
+    ) -> Result<TypeId, CdefError> {
         if let Some(ty) = self.table.tag(tag) {
             let matches = match (self.table.get(ty), record) {
                 (CType::Record(rid), Some(kind)) => self.table.record(*rid).kind == kind,
@@ -815,7 +1031,11 @@ impl<'a> Parser<'a> {
     fn member_declarator(&mut self, spec: &DeclSpec) -> Result<MemberDecl, CdefError> {
         let mut attrs = spec.attrs.clone();
         let mark = self.ops.len();
-        let name = if self.is(Punct::Colon) { None } else { self.declarator(NameRule::Optional, &mut attrs)? };
+        let name = if self.is(Punct::Colon) {
+            None
+        } else {
+            self.declarator(NameRule::Optional, &mut attrs)?
+        };
         let mut width = None;
         if self.accept(Punct::Colon)? {
             width = Some(self.constant_expression()?);
@@ -850,7 +1070,13 @@ impl<'a> Parser<'a> {
                 Some(width.value as u32)
             }
         };
-        Ok(MemberDecl { name: name.map(Into::into), ty, bit_width, packed: attrs.packed, align: attrs.align })
+        Ok(MemberDecl {
+            name: name.map(Into::into),
+            ty,
+            bit_width,
+            packed: attrs.packed,
+            align: attrs.align,
+        })
     }
 
     // ---- enums --------------------------------------------------------------------------
@@ -882,7 +1108,11 @@ impl<'a> Parser<'a> {
         let mut next: i128 = 0;
         let (mut min, mut max) = (0i128, 0i128);
         while !self.is(Punct::RBrace) {
-            let Some(name) = (if self.param_type().is_none() { self.ident_name() } else { None }) else {
+            let Some(name) = (if self.param_type().is_none() {
+                self.ident_name()
+            } else {
+                None
+            }) else {
                 return Err(self.error_near(&text::expected(text::IDENT_NAME)));
             };
             self.advance()?;
@@ -907,9 +1137,18 @@ impl<'a> Parser<'a> {
         self.expect(Punct::RBrace, "}")?;
         self.attributes(&mut attrs)?;
         let constants: Vec<(Box<str>, i64)> = self.enum_scope.drain(scope_start..).collect();
-        let enum_attrs = EnumAttrs { packed: attrs.packed, fixed };
-        let int_type = enum_int_type(min, max, &enum_attrs).map_err(|e| self.error_plain(e.message()))?;
-        let def = EnumDef { tag: tag.map(Into::into), int_type: Some(int_type), constants, align: attrs.align };
+        let enum_attrs = EnumAttrs {
+            packed: attrs.packed,
+            fixed,
+        };
+        let int_type =
+            enum_int_type(min, max, &enum_attrs).map_err(|e| self.error_plain(e.message()))?;
+        let def = EnumDef {
+            tag: tag.map(Into::into),
+            int_type: Some(int_type),
+            constants,
+            align: attrs.align,
+        };
         let ty = self.enum_type_for(tag, def.clone())?;
         for (name, value) in def.constants {
             self.declare_symbol(&name, Symbol::EnumConst { ty, value })?;
@@ -936,7 +1175,9 @@ impl<'a> Parser<'a> {
             }
             let ty = self.table.new_enum(Some(tag));
             self.table.set_tag(tag, ty);
-            let CType::Enum(eid) = *self.table.get(ty) else { unreachable!("enum type") };
+            let CType::Enum(eid) = *self.table.get(ty) else {
+                unreachable!("enum type")
+            };
             self.table.complete_enum(eid, def);
             return Ok(ty);
         }
@@ -950,7 +1191,9 @@ impl<'a> Parser<'a> {
             }
         }
         let ty = self.table.new_enum(None);
-        let CType::Enum(eid) = *self.table.get(ty) else { unreachable!("enum type") };
+        let CType::Enum(eid) = *self.table.get(ty) else {
+            unreachable!("enum type")
+        };
         self.table.complete_enum(eid, def);
         Ok(ty)
     }
@@ -968,16 +1211,27 @@ pub(crate) fn same_type(table: &TypeTable, a: TypeId, b: TypeId, depth: u32) -> 
     let same = |x: TypeId, y: TypeId| same_type(table, x, y, depth + 1);
     match (table.get(a), table.get(b)) {
         (CType::Pointer(x), CType::Pointer(y)) | (CType::Ref(x), CType::Ref(y)) => same(*x, *y),
-        (CType::Array { elem: x, len: m }, CType::Array { elem: y, len: n }) => m == n && same(*x, *y),
-        (CType::Qualified { base: x, quals: p }, CType::Qualified { base: y, quals: q }) => p == q && same(*x, *y),
-        (CType::Aligned { base: x, align: p }, CType::Aligned { base: y, align: q }) => p == q && same(*x, *y),
-        (CType::Vector { elem: x, bytes: p }, CType::Vector { elem: y, bytes: q }) => p == q && same(*x, *y),
+        (CType::Array { elem: x, len: m }, CType::Array { elem: y, len: n }) => {
+            m == n && same(*x, *y)
+        }
+        (CType::Qualified { base: x, quals: p }, CType::Qualified { base: y, quals: q }) => {
+            p == q && same(*x, *y)
+        }
+        (CType::Aligned { base: x, align: p }, CType::Aligned { base: y, align: q }) => {
+            p == q && same(*x, *y)
+        }
+        (CType::Vector { elem: x, bytes: p }, CType::Vector { elem: y, bytes: q }) => {
+            p == q && same(*x, *y)
+        }
         (CType::Func(f), CType::Func(g)) => {
             f.variadic == g.variadic
                 && f.conv == g.conv
                 && f.params.len() == g.params.len()
                 && same(f.ret, g.ret)
-                && f.params.iter().zip(g.params.iter()).all(|(x, y)| same(*x, *y))
+                && f.params
+                    .iter()
+                    .zip(g.params.iter())
+                    .all(|(x, y)| same(*x, *y))
         }
         (CType::Record(r), CType::Record(s)) => {
             let (r, s) = (table.record(*r), table.record(*s));
@@ -1003,6 +1257,9 @@ fn same_body(table: &TypeTable, a: &RecordBody, b: &RecordBody, depth: u32) -> b
         && a.align == b.align
         && a.fields.len() == b.fields.len()
         && a.fields.iter().zip(&b.fields).all(|(x, y)| {
-            x.name == y.name && x.offset == y.offset && x.bits == y.bits && same_type(table, x.ty, y.ty, depth + 1)
+            x.name == y.name
+                && x.offset == y.offset
+                && x.bits == y.bits
+                && same_type(table, x.ty, y.ty, depth + 1)
         })
 }

@@ -19,11 +19,17 @@ pub(crate) struct Value {
 
 impl Value {
     pub fn int(value: i128) -> Value {
-        Value { value: wrap(value, IntType::I32), ty: IntType::I32 }
+        Value {
+            value: wrap(value, IntType::I32),
+            ty: IntType::I32,
+        }
     }
 
     fn of(value: i128, ty: IntType) -> Value {
-        Value { value: wrap(value, ty), ty }
+        Value {
+            value: wrap(value, ty),
+            ty,
+        }
     }
 }
 
@@ -133,15 +139,23 @@ impl Parser<'_> {
     fn binary(&mut self, min_precedence: u8) -> Result<Value, CdefError> {
         let mut left = self.unary()?;
         loop {
-            let TokenKind::Punct(op) = self.kind() else { break };
-            let Some(precedence) = precedence(op) else { break };
+            let TokenKind::Punct(op) = self.kind() else {
+                break;
+            };
+            let Some(precedence) = precedence(op) else {
+                break;
+            };
             if precedence < min_precedence {
                 break;
             }
             self.advance()?;
             let right = match op {
-                Punct::AmpAmp => self.evaluated_if(left.value != 0, |p| p.binary(precedence + 1))?,
-                Punct::PipePipe => self.evaluated_if(left.value == 0, |p| p.binary(precedence + 1))?,
+                Punct::AmpAmp => {
+                    self.evaluated_if(left.value != 0, |p| p.binary(precedence + 1))?
+                }
+                Punct::PipePipe => {
+                    self.evaluated_if(left.value == 0, |p| p.binary(precedence + 1))?
+                }
                 _ => self.binary(precedence + 1)?,
             };
             left = self.apply_binary(op, left, right)?;
@@ -160,7 +174,11 @@ impl Parser<'_> {
                 // so that an out-of-range shift is defined rather than an error.
                 let ty = promote(left.ty);
                 let count = (right.value.rem_euclid(i128::from(ty.bits()))) as u32;
-                let value = if op == Shl { left.value.wrapping_shl(count) } else { left.value >> count };
+                let value = if op == Shl {
+                    left.value.wrapping_shl(count)
+                } else {
+                    left.value >> count
+                };
                 return Ok(Value::of(value, ty));
             }
             _ => {}
@@ -328,7 +346,11 @@ impl Parser<'_> {
     /// The value and type of the current integer constant (C11 6.4.4.1p5).
     fn literal_value(&self) -> Value {
         if let Some(value) = self.param_int() {
-            let ty = if i32::try_from(value).is_ok() { IntType::I32 } else { IntType::I64 };
+            let ty = if i32::try_from(value).is_ok() {
+                IntType::I32
+            } else {
+                IntType::I64
+            };
             return Value::of(i128::from(value), ty);
         }
         let token = self.cur.token;
@@ -345,7 +367,11 @@ impl Parser<'_> {
         };
         // A decimal constant too large for long gets unsigned long, as gcc does (with
         // a warning).
-        let ty = candidates.iter().copied().find(|&ty| fits(ty)).unwrap_or(IntType::U64);
+        let ty = candidates
+            .iter()
+            .copied()
+            .find(|&ty| fits(ty))
+            .unwrap_or(IntType::U64);
         Value::of(value, ty)
     }
 }

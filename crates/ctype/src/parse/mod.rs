@@ -108,7 +108,13 @@ impl TypeTable {
     /// changes.
     pub fn cdef(&mut self, src: &str, params: &[Param]) -> Result<(), CdefError> {
         self.transaction(|table| {
-            let mut parser = Parser::new(table, src.as_bytes(), Lexer::new(src.as_bytes()), params, Mode::Declarations);
+            let mut parser = Parser::new(
+                table,
+                src.as_bytes(),
+                Lexer::new(src.as_bytes()),
+                params,
+                Mode::Declarations,
+            );
             parser.advance()?;
             while parser.cur.token.kind != TokenKind::Eof {
                 parser.declaration()?;
@@ -121,7 +127,13 @@ impl TypeTable {
     /// `struct foo`, `int[?]`, `struct { int a; }`). Transactional.
     pub fn parse_type(&mut self, src: &str, params: &[Param]) -> Result<TypeId, CdefError> {
         self.transaction(|table| {
-            let mut parser = Parser::new(table, src.as_bytes(), Lexer::new(src.as_bytes()), params, Mode::TypeName);
+            let mut parser = Parser::new(
+                table,
+                src.as_bytes(),
+                Lexer::new(src.as_bytes()),
+                params,
+                Mode::TypeName,
+            );
             parser.advance()?;
             let ty = parser.type_name()?;
             if parser.cur.token.kind != TokenKind::Eof {
@@ -134,7 +146,13 @@ impl TypeTable {
 }
 
 impl<'a> Parser<'a> {
-    fn new(table: &'a mut TypeTable, src: &'a [u8], lexer: Lexer<'a>, params: &'a [Param], mode: Mode) -> Parser<'a> {
+    fn new(
+        table: &'a mut TypeTable,
+        src: &'a [u8],
+        lexer: Lexer<'a>,
+        params: &'a [Param],
+        mode: Mode,
+    ) -> Parser<'a> {
         let eof = Token {
             kind: TokenKind::Eof,
             start: 0,
@@ -148,7 +166,10 @@ impl<'a> Parser<'a> {
             table,
             src,
             lexer,
-            cur: Current { token: eof, param: None },
+            cur: Current {
+                token: eof,
+                param: None,
+            },
             params,
             next_param: 0,
             mode,
@@ -196,7 +217,10 @@ impl<'a> Parser<'a> {
                 TokenKind::Unfinished => {
                     let mut at_end = token;
                     at_end.kind = TokenKind::Eof;
-                    self.cur = Current { token: at_end, param: None };
+                    self.cur = Current {
+                        token: at_end,
+                        param: None,
+                    };
                     return Err(self.error_near(text::UNFINISHED_STRING));
                 }
                 TokenKind::Punct(Punct::Dollar) => return self.substitute(token),
@@ -225,7 +249,10 @@ impl<'a> Parser<'a> {
                 token.suffix = Default::default();
             }
         }
-        self.cur = Current { token, param: Some(index) };
+        self.cur = Current {
+            token,
+            param: Some(index),
+        };
         Ok(())
     }
 
@@ -319,7 +346,10 @@ impl<'a> Parser<'a> {
         match self.kind() {
             TokenKind::Keyword(kw) => keyword_starts_type(kw),
             TokenKind::Ident => {
-                self.param_type().is_some() || self.ident_name().is_some_and(|n| self.is_typedef_name(n.as_bytes()))
+                self.param_type().is_some()
+                    || self
+                        .ident_name()
+                        .is_some_and(|n| self.is_typedef_name(n.as_bytes()))
             }
             _ => false,
         }
@@ -378,7 +408,9 @@ impl<'a> Parser<'a> {
     /// expression; anything else is ignored, as real headers are full of macros that
     /// are not.
     fn define(&mut self, token: Token) {
-        let Ok(name) = std::str::from_utf8(self.token_bytes(token)) else { return };
+        let Ok(name) = std::str::from_utf8(self.token_bytes(token)) else {
+            return;
+        };
         if self.table.symbol(name).is_some() {
             return;
         }
@@ -396,7 +428,13 @@ impl<'a> Parser<'a> {
         })();
         if let Ok(value) = value {
             let ty = self.table.intern(CType::Int(value.ty));
-            let _ = self.table.declare(name, Symbol::Const { ty, value: value.value as i64 });
+            let _ = self.table.declare(
+                name,
+                Symbol::Const {
+                    ty,
+                    value: value.value as i64,
+                },
+            );
         }
     }
 
@@ -417,7 +455,8 @@ impl<'a> Parser<'a> {
             TokenKind::Eof => text::EOF_NAME.to_owned(),
             TokenKind::Str => {
                 let bytes = self.token_bytes(token);
-                String::from_utf8_lossy(&bytes[1..bytes.len().saturating_sub(1).max(1)]).into_owned()
+                String::from_utf8_lossy(&bytes[1..bytes.len().saturating_sub(1).max(1)])
+                    .into_owned()
             }
             _ => String::from_utf8_lossy(self.token_bytes(token)).into_owned(),
         }
@@ -455,6 +494,7 @@ fn keyword_starts_type(kw: Keyword) -> bool {
             | Long
             | Float
             | Double
+            | Float128
             | Signed
             | Unsigned
             | Complex

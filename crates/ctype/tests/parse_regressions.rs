@@ -1,0 +1,69 @@
+//! Inputs that once crashed or misbehaved, each a named case. The fuzz test
+//! (`cdef_fuzz.rs`) found none so far; the cases below pin the behaviour at the edges
+//! it probes (deep nesting, huge values, truncated input), so that a change that
+//! breaks them shows up here by name.
+
+use jitffi_ctype::*;
+
+fn outcome(src: &str) -> Result<(), String> {
+    let mut t = TypeTable::new(Target::X86_64SysV);
+    t.cdef(src, &[]).map_err(|e| e.message().to_owned())
+}
+
+#[test]
+fn shift_count_beyond_width_is_defined() {
+    assert!(outcome("enum { A = 1 << 18446744073709551615ULL, B = 1 >> -1 };").is_ok());
+}
+
+#[test]
+fn min_divided_by_minus_one_wraps() {
+    assert!(outcome("enum { A = (-9223372036854775807LL - 1) / -1, B = (-2147483647 - 1) % -1 };").is_ok());
+}
+
+#[test]
+fn unsigned_overflow_in_multiplication() {
+    assert!(outcome("static const unsigned long long K = 18446744073709551615ULL * 18446744073709551615ULL;").is_ok());
+}
+
+#[test]
+fn enum_counter_past_u64() {
+    assert_eq!(outcome("enum { A = 18446744073709551615ULL, B };"), Err("invalid value".into()));
+}
+
+#[test]
+fn array_size_overflow() {
+    assert_eq!(outcome("int a[0x7fffffffffffffff];"), Err("size of C type is unknown or too large".into()));
+    assert_eq!(outcome("int a[1ULL << 40][1ULL << 40];"), Err("size of C type is unknown or too large".into()));
+}
+
+#[test]
+fn truncated_directives() {
+    assert!(outcome("#").is_ok());
+    assert!(outcome("#pragma").is_ok());
+    assert!(outcome("#pragma pack(").is_ok());
+    assert!(outcome("#define").is_ok());
+    assert!(outcome("#define X (").is_ok());
+    assert!(outcome("/* unterminated").is_ok());
+    assert!(outcome("#define X /* comment\n spanning */ 3\nint a[X];").is_ok());
+}
+
+#[test]
+fn invalid_utf8_in_error_text() {
+    let src = String::from_utf8_lossy(b"int \xff\xfe;").into_owned();
+    assert!(outcome(&src).is_err());
+}
+
+#[test]
+fn pack_stack_overflow() {
+    assert_eq!(outcome(&"#pragma pack(push, 1)\n".repeat(1000)), Err("chunk has too many syntax levels".into()));
+}
+
+#[test]
+fn deep_struct_nesting() {
+    assert_eq!(outcome(&"struct { ".repeat(1000)), Err("chunk has too many syntax levels".into()));
+}
+
+#[test]
+fn self_reference_through_anonymous_member() {
+    assert_eq!(outcome("struct s { struct { struct s inner; } a; };"), Err("size of C type is unknown or too large".into()));
+}
