@@ -289,8 +289,8 @@ impl Parser<'_> {
                 }
                 _ => 0,
             };
-            let lanes = if elem_size == 0 { 0 } else { bytes / elem_size };
-            if elem_size == 0 || bytes % elem_size != 0 || !lanes.is_power_of_two() {
+            let lanes = bytes.checked_div(elem_size).unwrap_or(0);
+            if lanes == 0 || bytes % elem_size != 0 || !lanes.is_power_of_two() {
                 return Err(self.error_plain(text::INVALID_TYPE));
             }
             ty = self.table.intern(CType::Vector {

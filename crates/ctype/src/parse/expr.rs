@@ -138,10 +138,7 @@ impl Parser<'_> {
     /// Binary operators of at least `min_precedence`, by precedence climbing.
     fn binary(&mut self, min_precedence: u8) -> Result<Value, CdefError> {
         let mut left = self.unary()?;
-        loop {
-            let TokenKind::Punct(op) = self.kind() else {
-                break;
-            };
+        while let TokenKind::Punct(op) = self.kind() {
             let Some(precedence) = precedence(op) else {
                 break;
             };
@@ -250,7 +247,7 @@ impl Parser<'_> {
                 };
                 let amount = if kw == Keyword::Sizeof {
                     match self.table.size_of(ty) {
-                        Some(size) => u64::from(size),
+                        Some(size) => size,
                         None => return Err(self.error_plain(text::SIZE_UNKNOWN)),
                     }
                 } else {
