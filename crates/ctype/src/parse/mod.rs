@@ -7,6 +7,24 @@
 //! failed `cdef` changes nothing. Submodules: `decl` (specifiers, declarators, records,
 //! enums), `expr` (integer constant expressions), `attr` (attributes and asm labels).
 //! Nesting is bounded ([`MAX_DEPTH`]) so that no input can overflow the stack.
+//!
+//! Error texts are LuaJIT's (see [`text`]), with ` at line N` past the first line.
+//! Deliberate differences from LuaJIT's parser:
+//! - a conflicting redeclaration (`typedef int t; typedef double t;`, a prototype with
+//!   other parameters) is `attempt to redefine`; LuaJIT keeps the first silently. An
+//!   identical one is a no-op, including a struct body or an anonymous struct/enum given
+//!   again (LuaJIT refuses a second identical struct body);
+//! - integer constants are 64-bit with C's types and usual arithmetic conversions
+//!   (LuaJIT: 32-bit, larger literals are `malformed number`); shift counts are taken
+//!   modulo the width;
+//! - `#define NAME <integer constant expression>` declares a constant; other
+//!   directives than `#pragma pack` and `#define` are skipped (LuaJIT errors on them);
+//!   malformed `#pragma pack` arguments are ignored, as gcc ignores them;
+//! - accepted beyond LuaJIT: `_Static_assert`, `enum e : T`, 64-bit bitfields,
+//!   `_Float32`/`_Float64`/`_Float128` (the last as `long double`), a later
+//!   declaration adding an asm label (glibc's `fscanf`);
+//! - refused beyond LuaJIT: variables of type `void`, `void` as a non-first parameter,
+//!   non-power-of-two `vector_size` lane counts.
 
 mod attr;
 mod decl;
