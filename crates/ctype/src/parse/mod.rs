@@ -8,7 +8,7 @@
 //! enums), `expr` (integer constant expressions), `attr` (attributes and asm labels).
 //! Nesting is bounded ([`MAX_DEPTH`]) so that no input can overflow the stack.
 //!
-//! Error texts are LuaJIT's (see [`text`]), with ` at line N` past the first line.
+//! Error texts are LuaJIT's (all in the private `text` module), with ` at line N` past the first line.
 //! Deliberate differences from LuaJIT's parser:
 //! - a conflicting redeclaration (`typedef int t; typedef double t;`, a prototype with
 //!   other parameters) is `attempt to redefine`; LuaJIT keeps the first silently. An
