@@ -7,3 +7,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release
 cargo test --release --workspace
 tests/modules.sh
+tests/diff.sh

@@ -24,7 +24,7 @@ pub unsafe fn check_ctype(
     unsafe {
         if let Some(text) = lua::to_string_only(l, index) {
             let params = match params_from {
-                Some(first) => read_params(l, st, first)?,
+                Some(first) => read_params(l, st, text, first)?,
                 None => Vec::new(),
             };
             if params.is_empty() {
@@ -100,10 +100,20 @@ unsafe fn parse_type_cached(
 ///
 /// # Safety
 /// `l` is live with two free slots.
-unsafe fn read_params(l: *mut State, st: &FfiState, first: c_int) -> LuaResult<Vec<Param>> {
+unsafe fn read_params(
+    l: *mut State,
+    st: &FfiState,
+    text: &[u8],
+    first: c_int,
+) -> LuaResult<Vec<Param>> {
     // SAFETY: `l` is live (caller); indexes are within the argument count.
     unsafe {
         let top = sys::lua_gettop(l);
+        // LuaJIT checks the count before the kinds: `typeof("int", {})` is a count error.
+        let wanted = text.iter().filter(|&&b| b == b'$').count();
+        if top >= first && wanted != usize::try_from(top - first + 1).unwrap_or(0) {
+            return Err(LuaError::msg("wrong number of type parameters"));
+        }
         let mut params = Vec::new();
         for index in first..=top {
             let param = match sys::lua_type(l, index) {
@@ -117,7 +127,7 @@ unsafe fn read_params(l: *mut State, st: &FfiState, first: c_int) -> LuaResult<V
                     None => {
                         return Err(LuaError::arg(
                             index,
-                            format!("C type expected, got {}", lua::type_name(l, index)),
+                            format!("type parameter expected, got {}", lua::type_name(l, index)),
                         ))
                     }
                 },
@@ -158,7 +168,7 @@ pub unsafe extern "C-unwind" fn cdef(l: *mut State) -> c_int {
                 ));
             };
             let text = std::str::from_utf8(text).map_err(|_| invalid_text(1))?;
-            let params = read_params(l, st, 2)?;
+            let params = read_params(l, st, text.as_bytes(), 2)?;
             st.types.cdef(text, &params)?;
             Ok(0)
         })

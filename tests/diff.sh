@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Differential tests against LuaJIT: every tests/diff/*.lua runs under `luajit` (the
+# reference), under target/release/jitffi and under each stock lua5.X with its ffi.so;
+# each output must equal LuaJIT's, byte for byte.
+#
+# Needs luajit and lua5.1 ... lua5.4 on PATH, a release build and the modules
+# (`cargo build --release && cargo xtask modules`; scripts/test.sh runs both first).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jitffi=$root/target/release/jitffi
+limit=${JITFFI_TEST_TIMEOUT:-300}
+
+if ! command -v luajit >/dev/null; then
+    echo "diff.sh: luajit is not installed (apt-get install luajit)" >&2
+    exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+shopt -s nullglob
+for script in tests/diff/*.lua; do
+    name=$(basename "$script" .lua)
+    if ! timeout "$limit" luajit "$script" >"$work/$name.luajit" 2>&1; then
+        echo "FAIL  $script under luajit itself:"
+        sed 's/^/      /' "$work/$name.luajit"
+        failures=$((failures + 1))
+        continue
+    fi
+    for runner in jitffi 5.1 5.2 5.3 5.4; do
+        if [ "$runner" = jitffi ]; then
+            command=("$jitffi" "$script")
+        else
+            command=(env LUA_CPATH="$root/target/modules/lua$runner/?.so;;" "lua$runner" "$script")
+            runner=lua$runner
+        fi
+        timeout "$limit" "${command[@]}" >"$work/$name.$runner" 2>&1 || true
+        if diff -u "$work/$name.luajit" "$work/$name.$runner" >"$work/$name.$runner.diff"; then
+            echo "ok    $script  $runner = luajit"
+        else
+            echo "FAIL  $script  $runner differs from luajit:"
+            head -40 "$work/$name.$runner.diff" | sed 's/^/      /'
+            failures=$((failures + 1))
+        fi
+    done
+done
+if [ "$failures" -ne 0 ]; then
+    echo "diff.sh: $failures failure(s)" >&2
+    exit 1
+fi

@@ -1,0 +1,110 @@
+-- Differential test: C type names, sizes, alignments, offsets and errors, printed the
+-- same way under luajit and jitffi (tests/diff.sh compares the outputs).
+-- Known, documented differences (README "Differences from LuaJIT") are left out.
+local ffi = require "ffi"
+
+-- Error texts without the position and the function name, which depend on the Lua
+-- version (`bad argument #1 to 'ffi.sizeof'` in 5.4, `to '?'` in LuaJIT).
+local function show(ok, ...)
+  if ok then
+    local out = {}
+    for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
+    return "ok " .. table.concat(out, " ")
+  end
+  local msg = tostring((...))
+  msg = msg:gsub("^[^:]*:%d+: ", ""):gsub("to '[^']*'", "to '?'")
+  return "error " .. msg
+end
+
+local names = {
+  "int8_t", "uint8_t", "char", "signed char", "unsigned char", "short", "int16_t",
+  "unsigned short int", "long", "unsigned long", "long long", "int64_t", "size_t",
+  "ssize_t", "intptr_t", "uintptr_t", "ptrdiff_t", "wchar_t", "bool", "_Bool", "float",
+  "double", "long double", "complex", "complex float", "complex double", "va_list",
+  "__builtin_va_list", "__int8", "__int16", "__int32", "__int64", "unsigned", "signed",
+  "long int", "unsigned long long int", "long long long", "uint32_t", "void", "void *",
+  "const char *", "int (*)()", "int (*)(int, ...)", "int [3]", "int [?]", "int [2][3][4]",
+  "int (*[3])(double)", "const int", "volatile int *", "int *const", "char (*)[4]",
+  "int __attribute__((vector_size(16)))", "float __attribute__((vector_size(8))) *",
+  "int (void)", "int &", "const int &", "int (&)[3]", "const volatile int",
+  "volatile const char *", "int (*)[?]", "int *const *", "int **",
+  "const int *const *const", "int (**)[3]", "int *[3]", "int (*[2])[3]",
+  "int (*(*)(int))[3]", "int *(*)(int)", "void (*(*)[2])()", "const int [3]",
+  "const int (*)[3]", "complex float *", "int (*const)(int)", "int *volatile const",
+  "int (__stdcall *)(int)", "int (__cdecl *)(void)", "__int64 *",
+  -- errors
+  "int x", "struct", "int [", "int (*)(int)[1]", "foo_t_undeclared", "struct nope",
+  "int [-1]", "",
+}
+for _, name in ipairs(names) do
+  local ok, ct = pcall(ffi.typeof, name)
+  if ok then
+    print(name, tostring(ct), show(pcall(ffi.sizeof, ct)), show(pcall(ffi.alignof, ct)))
+  else
+    print(name, show(false, ct))
+  end
+end
+
+ffi.cdef [[
+struct pt { int x, y; };
+typedef struct pt pt_t;
+typedef int myint;
+enum color { RED, GREEN = 5, BLUE };
+struct fwd;
+struct bits { unsigned a:3, b:5; int c:20; int d:10; };
+struct nested { char c; struct pt p; union { double d; int i; }; struct { short s; } named; };
+struct vls { int n; double d[?]; };
+static const int K = 6;
+enum { E_SIZE = sizeof(struct pt) * 2, E_ALIGN = __alignof__(double), E_EXPR = (1 << 4) | 3 };
+typedef int arr_k[K];
+]]
+
+for _, name in ipairs {
+  "struct pt", "pt_t", "pt_t *", "myint", "enum color", "struct fwd *", "struct pt [2]",
+  "struct bits", "struct nested", "arr_k", "struct vls",
+} do
+  local ct = ffi.typeof(name)
+  print(name, tostring(ct), show(pcall(ffi.sizeof, ct)), ffi.alignof(ct))
+end
+print("vls sizes", ffi.sizeof("struct vls", 0), ffi.sizeof("struct vls", 3), ffi.sizeof("int[?]", 7))
+print("consts", ffi.sizeof("arr_k"), ffi.offsetof("struct nested", "d"), ffi.offsetof("struct nested", "i"))
+for _, f in ipairs { "a", "b", "c", "d", "zz" } do
+  print("bits." .. f, show(pcall(ffi.offsetof, "struct bits", f)))
+end
+for _, f in ipairs { "c", "p", "d", "i", "named" } do
+  print("nested." .. f, show(pcall(ffi.offsetof, "struct nested", f)))
+end
+
+-- typeof with a ctype, $ parameters, identity
+local int_t = ffi.typeof("int")
+print(ffi.typeof(int_t), ffi.typeof("$ *", int_t), ffi.typeof("$ [$]", int_t, 4))
+print(ffi.typeof("struct pt") == ffi.typeof("pt_t"), ffi.typeof("int") == ffi.typeof("int"))
+print(ffi.typeof("int") == ffi.typeof("unsigned int"), getmetatable(int_t))
+
+-- istype
+print(ffi.istype("int", int_t), ffi.istype("const int", int_t), ffi.istype("int", 1),
+  ffi.istype("struct pt", ffi.typeof("struct pt *")), ffi.istype("int *", ffi.typeof("const int *")),
+  ffi.istype("void *", ffi.typeof("int *")), ffi.istype("double", int_t))
+
+-- abi, os, arch
+for _, p in ipairs { "32bit", "64bit", "le", "be", "fpu", "softfp", "hardfp", "eabi", "win", "uwp", "gc64", "bogus" } do
+  io.write(p, "=", tostring(ffi.abi(p)), " ")
+end
+print()
+print(ffi.os, ffi.arch)
+
+-- cdef errors and their texts
+for _, src in ipairs {
+  "int x;\n\nfoo y;", "struct { int", "struct pt { int z; };", "int 1x;", "int x y;",
+  "struct q1 {int a} x;", "enum { E1 = 1/0 };", "enum { E4 = zz };", "struct s1 { struct s1 x; };",
+  "struct b1 { int x : 33; };", "\"abc\"", "@", "int f7(int x, ..., int y);",
+  "typedef int (fr(void))[3];", "struct v2 { int a[?]; int n; };",
+} do
+  print(("%q"):format(src):gsub("\\\n", "\\n"), show(pcall(ffi.cdef, src)))
+end
+print("after errors", show(pcall(ffi.typeof, "struct q1")), ffi.sizeof("struct pt"))
+
+-- argument errors
+print(show(pcall(ffi.sizeof, nil)), show(pcall(ffi.sizeof, {})), show(pcall(ffi.typeof, 1)))
+print(show(pcall(ffi.sizeof, "int[?]", "x")), show(pcall(ffi.offsetof, "struct pt")))
+print(show(pcall(ffi.cdef)), show(pcall(ffi.abi)), show(pcall(ffi.typeof, "int", {})))
