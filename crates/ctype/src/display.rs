@@ -24,7 +24,11 @@ impl TypeTable {
         let (id, quals) = self.unqualified(id);
         match self.get(id) {
             CType::Pointer(target) | CType::Ref(target) => {
-                let sigil = if matches!(self.get(id), CType::Pointer(_)) { "*" } else { "&" };
+                let sigil = if matches!(self.get(id), CType::Pointer(_)) {
+                    "*"
+                } else {
+                    "&"
+                };
                 let mut prefix = String::from(sigil);
                 push_quals(&mut prefix, quals);
                 if !declarator.is_empty() && !quals.is_empty() {
@@ -69,9 +73,13 @@ impl TypeTable {
             CType::Float(FloatKind::Double) => "double".into(),
             CType::Float(FloatKind::LongDouble) => "long double".into(),
             CType::Complex(FloatKind::Float) => "complex float".into(),
-            CType::Complex(_) => "complex".into(),
+            CType::Complex(FloatKind::Double) => "complex".into(),
+            CType::Complex(FloatKind::LongDouble) => "complex long double".into(),
             CType::Vector { elem, bytes } => {
-                format!("{} __attribute__((vector_size({bytes})))", self.type_name(*elem))
+                format!(
+                    "{} __attribute__((vector_size({bytes})))",
+                    self.type_name(*elem)
+                )
             }
             CType::Record(rid) => {
                 let record = self.record(*rid);
@@ -167,7 +175,13 @@ mod tests {
         assert_eq!(t.type_name(b.i8), "char");
         assert_eq!(t.type_name(b.const_char_ptr), "const char *");
         assert_eq!(t.type_name(b.complex_double), "complex");
-        let cv = t.qualified(b.u8, Quals { is_const: true, is_volatile: true });
+        let cv = t.qualified(
+            b.u8,
+            Quals {
+                is_const: true,
+                is_volatile: true,
+            },
+        );
         let pcv = t.pointer_to(cv);
         assert_eq!(t.type_name(pcv), "const volatile unsigned char *");
         let vla = t.array_of(int, ArrayLen::Variable).unwrap();

@@ -12,7 +12,9 @@ pub struct CdefError {
 
 impl CdefError {
     pub fn new(message: impl Into<String>) -> CdefError {
-        CdefError { message: message.into() }
+        CdefError {
+            message: message.into(),
+        }
     }
 
     pub fn message(&self) -> &str {

@@ -103,8 +103,14 @@ pub fn layout_record(
     members: &[MemberDecl],
     attrs: &RecordAttrs,
 ) -> Result<RecordBody, CdefError> {
-    let record_align_attr = attrs.align.map(|n| check_alignment(n, "record")).transpose()?;
-    let pack_bits = attrs.pragma_pack.map(|n| check_alignment(n, "#pragma pack")).transpose()?;
+    let record_align_attr = attrs
+        .align
+        .map(|n| check_alignment(n, "record"))
+        .transpose()?;
+    let pack_bits = attrs
+        .pragma_pack
+        .map(|n| check_alignment(n, "#pragma pack"))
+        .transpose()?;
     let mut placer = Placer {
         kind,
         pack_bits: pack_bits.map(|n| u64::from(n) * BITS_PER_BYTE),
@@ -138,14 +144,28 @@ pub fn layout_record(
         .iter()
         .zip(placed)
         .map(|(member, (bit, shape))| match member.bit_width {
-            None => Field { name: member.name.clone(), ty: member.ty, offset: bit / BITS_PER_BYTE, bits: None },
+            None => Field {
+                name: member.name.clone(),
+                ty: member.ty,
+                offset: bit / BITS_PER_BYTE,
+                bits: None,
+            },
             Some(width) => {
                 let (offset, bits) = storage_unit(bit, width, shape.size_bytes, size);
-                Field { name: member.name.clone(), ty: member.ty, offset, bits: Some(bits) }
+                Field {
+                    name: member.name.clone(),
+                    ty: member.ty,
+                    offset,
+                    bits: Some(bits),
+                }
             }
         })
         .collect();
-    Ok(RecordBody { fields, size, align })
+    Ok(RecordBody {
+        fields,
+        size,
+        align,
+    })
 }
 
 /// What layout needs to know of a member's type.
@@ -169,9 +189,13 @@ fn member_shape(
     let size_bytes = match (table.size_of(member.ty), table.get(base)) {
         // C11 6.7.2.1p18: only the last member of a struct may be a flexible array;
         // LuaJIT's `[?]` tail is laid out the same way.
-        (Some(0) | None, CType::Array { len: ArrayLen::Flexible | ArrayLen::Variable, elem })
-            if member.bit_width.is_none() =>
-        {
+        (
+            Some(0) | None,
+            CType::Array {
+                len: ArrayLen::Flexible | ArrayLen::Variable,
+                elem,
+            },
+        ) if member.bit_width.is_none() => {
             if kind == RecordKind::Struct && !is_last {
                 return Err(CdefError::new(format!(
                     "{UNKNOWN_SIZE}: flexible array member {name} is not at the end of the struct"
@@ -204,13 +228,18 @@ fn member_shape(
         }
         // C11 6.7.2.1p4: only an unnamed bitfield may have width zero.
         if width == 0 && member.name.is_some() {
-            return Err(CdefError::new(format!("{INVALID_VALUE}: zero width for bitfield {name}")));
+            return Err(CdefError::new(format!(
+                "{INVALID_VALUE}: zero width for bitfield {name}"
+            )));
         }
     }
     if let Some(n) = member.align {
         check_alignment(n, &name)?;
     }
-    Ok(MemberShape { size_bytes, align_bits })
+    Ok(MemberShape {
+        size_bytes,
+        align_bits,
+    })
 }
 
 /// `'x'` for a named member, a description for an unnamed one.
@@ -227,7 +256,9 @@ fn check_alignment(n: u32, what: &str) -> Result<u32, CdefError> {
     if n.is_power_of_two() {
         Ok(n)
     } else {
-        Err(CdefError::new(format!("{INVALID_VALUE}: alignment {n} of {what} is not a power of 2")))
+        Err(CdefError::new(format!(
+            "{INVALID_VALUE}: alignment {n} of {what} is not a power of 2"
+        )))
     }
 }
 
@@ -255,7 +286,12 @@ const BIGGEST_ALIGNMENT_BITS: u64 = 128;
 
 impl Placer {
     /// Places one member; returns its bit position.
-    fn place(&mut self, member: &MemberDecl, shape: &MemberShape, packed: bool) -> Result<u64, CdefError> {
+    fn place(
+        &mut self,
+        member: &MemberDecl,
+        shape: &MemberShape,
+        packed: bool,
+    ) -> Result<u64, CdefError> {
         let user_align_bits = member.align.map(|n| u64::from(n) * BITS_PER_BYTE);
         // gcc's `known_align`: what the position is already aligned to; 0 at offset 0
         // (aligned to anything), and always 0 in a union.
@@ -304,7 +340,10 @@ impl Placer {
         match member.bit_width {
             None => self.record_align_bits = self.record_align_bits.max(field_align),
             Some(width) if member.name.is_some() => {
-                debug_assert!(width != 0, "named zero-width bitfields are rejected earlier");
+                debug_assert!(
+                    width != 0,
+                    "named zero-width bitfields are rejected earlier"
+                );
                 let type_align = match self.pack_bits {
                     Some(pack) => shape.align_bits.min(pack),
                     None if packed => shape.align_bits.min(BITS_PER_BYTE),
@@ -384,7 +423,8 @@ impl Placer {
 
     /// `#pragma pack(n)` caps a field alignment at n bytes (gcc's `maximum_field_alignment`).
     fn capped_by_pragma(&self, align_bits: u64) -> u64 {
-        self.pack_bits.map_or(align_bits, |pack| align_bits.min(pack))
+        self.pack_bits
+            .map_or(align_bits, |pack| align_bits.min(pack))
     }
 }
 
@@ -413,8 +453,18 @@ fn storage_unit(bit: u64, width: u32, type_bytes: u64, record_size: u64) -> (u64
     };
     let pos = u32::try_from(bit - offset * BITS_PER_BYTE).expect("position inside a 16-byte unit");
     let unit_bytes = u8::try_from(unit_bytes).expect("unit of at most 16 bytes");
-    debug_assert!(pos + width <= u32::from(unit_bytes) * 8, "bitfield outside its storage unit");
-    (offset, BitField { pos, width, unit_bytes })
+    debug_assert!(
+        pos + width <= u32::from(unit_bytes) * 8,
+        "bitfield outside its storage unit"
+    );
+    (
+        offset,
+        BitField {
+            pos,
+            width,
+            unit_bytes,
+        },
+    )
 }
 
 /// Attributes of an enum definition that choose its integer type.

@@ -42,14 +42,38 @@ pub struct IntType {
 }
 
 impl IntType {
-    pub const I8: IntType = IntType { bytes: 1, signed: true };
-    pub const U8: IntType = IntType { bytes: 1, signed: false };
-    pub const I16: IntType = IntType { bytes: 2, signed: true };
-    pub const U16: IntType = IntType { bytes: 2, signed: false };
-    pub const I32: IntType = IntType { bytes: 4, signed: true };
-    pub const U32: IntType = IntType { bytes: 4, signed: false };
-    pub const I64: IntType = IntType { bytes: 8, signed: true };
-    pub const U64: IntType = IntType { bytes: 8, signed: false };
+    pub const I8: IntType = IntType {
+        bytes: 1,
+        signed: true,
+    };
+    pub const U8: IntType = IntType {
+        bytes: 1,
+        signed: false,
+    };
+    pub const I16: IntType = IntType {
+        bytes: 2,
+        signed: true,
+    };
+    pub const U16: IntType = IntType {
+        bytes: 2,
+        signed: false,
+    };
+    pub const I32: IntType = IntType {
+        bytes: 4,
+        signed: true,
+    };
+    pub const U32: IntType = IntType {
+        bytes: 4,
+        signed: false,
+    };
+    pub const I64: IntType = IntType {
+        bytes: 8,
+        signed: true,
+    };
+    pub const U64: IntType = IntType {
+        bytes: 8,
+        signed: false,
+    };
 
     pub fn bits(self) -> u32 {
         u32::from(self.bytes) * 8
@@ -83,8 +107,14 @@ pub struct Quals {
 }
 
 impl Quals {
-    pub const NONE: Quals = Quals { is_const: false, is_volatile: false };
-    pub const CONST: Quals = Quals { is_const: true, is_volatile: false };
+    pub const NONE: Quals = Quals {
+        is_const: false,
+        is_volatile: false,
+    };
+    pub const CONST: Quals = Quals {
+        is_const: true,
+        is_volatile: false,
+    };
 
     pub fn is_empty(self) -> bool {
         !self.is_const && !self.is_volatile
@@ -140,21 +170,33 @@ pub enum CType {
     /// `complex float` / `complex double` (C11 6.2.5p11): two floats of the kind.
     Complex(FloatKind),
     /// GCC's `__attribute__((vector_size(bytes)))` over a scalar element type.
-    Vector { elem: TypeId, bytes: u32 },
+    Vector {
+        elem: TypeId,
+        bytes: u32,
+    },
     Pointer(TypeId),
     /// C++ reference `T &`, which LuaJIT's parser accepts.
     Ref(TypeId),
-    Array { elem: TypeId, len: ArrayLen },
+    Array {
+        elem: TypeId,
+        len: ArrayLen,
+    },
     Record(RecordId),
     Enum(EnumId),
     Func(FuncType),
     /// A qualified version of `base`, which is never itself `Qualified`; `quals` is
     /// never empty. Arrays are never qualified: qualifiers apply to their elements.
-    Qualified { base: TypeId, quals: Quals },
+    Qualified {
+        base: TypeId,
+        quals: Quals,
+    },
     /// `base` with its alignment set by an attribute on a typedef or declaration
     /// (`typedef int aint __attribute__((aligned(16)))`). GCC lets a typedef lower
     /// alignment too, so this replaces rather than raises it.
-    Aligned { base: TypeId, align: u32 },
+    Aligned {
+        base: TypeId,
+        align: u32,
+    },
 }
 
 /// `struct` or `union` (C11 6.7.2.1).
@@ -241,13 +283,25 @@ pub struct EnumDef {
 pub enum Symbol {
     Typedef(TypeId),
     /// An enumeration constant: its enum type and value.
-    EnumConst { ty: TypeId, value: i64 },
+    EnumConst {
+        ty: TypeId,
+        value: i64,
+    },
     /// `static const int K = 42;` or `#define K 42`: a named integer constant of `ty`.
-    Const { ty: TypeId, value: i64 },
+    Const {
+        ty: TypeId,
+        value: i64,
+    },
     /// A function declaration; `asm_name` is the symbol of `__asm__("name")`, if given.
-    Func { ty: TypeId, asm_name: Option<Box<str>> },
+    Func {
+        ty: TypeId,
+        asm_name: Option<Box<str>>,
+    },
     /// An `extern` variable.
-    Var { ty: TypeId, asm_name: Option<Box<str>> },
+    Var {
+        ty: TypeId,
+        asm_name: Option<Box<str>>,
+    },
 }
 
 impl Symbol {

@@ -32,7 +32,10 @@ impl Rng {
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// What a table holds, to compare before and after a failed call.
@@ -52,13 +55,40 @@ fn summary(table: &TypeTable) -> Summary {
             _ => false,
         })
         .count();
-    Summary { types: table.len(), symbols: table.symbols().count(), tags: table.tags().count(), complete_records }
+    Summary {
+        types: table.len(),
+        symbols: table.symbols().count(),
+        tags: table.tags().count(),
+        complete_records,
+    }
 }
 
 const BASE_TYPES: &[&str] = &[
-    "int", "unsigned", "char", "signed char", "unsigned long long", "long int", "short", "double", "float",
-    "_Bool", "void", "int8_t", "uint64_t", "size_t", "long double", "complex double", "__int32", "const int",
-    "volatile unsigned short", "T0", "T1", "struct s0", "union u0", "enum e0", "struct s1",
+    "int",
+    "unsigned",
+    "char",
+    "signed char",
+    "unsigned long long",
+    "long int",
+    "short",
+    "double",
+    "float",
+    "_Bool",
+    "void",
+    "int8_t",
+    "uint64_t",
+    "size_t",
+    "long double",
+    "complex double",
+    "__int32",
+    "const int",
+    "volatile unsigned short",
+    "T0",
+    "T1",
+    "struct s0",
+    "union u0",
+    "enum e0",
+    "struct s1",
 ];
 
 struct Generator {
@@ -75,20 +105,58 @@ impl Generator {
     fn expr(&mut self, depth: u32) -> String {
         if depth > 3 || self.rng.chance(40) {
             return match self.rng.below(7) {
-                0 => self.rng.pick(&["0", "1", "7", "0x10", "0777", "0b11", "4294967295u", "-1", "'a'", "'\\n'"]).to_owned(),
+                0 => self
+                    .rng
+                    .pick(&[
+                        "0",
+                        "1",
+                        "7",
+                        "0x10",
+                        "0777",
+                        "0b11",
+                        "4294967295u",
+                        "-1",
+                        "'a'",
+                        "'\\n'",
+                    ])
+                    .to_owned(),
                 1 => self.rng.pick(&["A0", "A1", "K0", "K1", "D0"]).to_owned(),
                 2 => format!("sizeof({})", self.type_name(depth + 1)),
                 3 => format!("_Alignof({})", self.type_name(depth + 1)),
-                4 => self.rng.pick(&["9223372036854775807", "18446744073709551615ULL", "1e3", "2147483648"]).to_owned(),
+                4 => self
+                    .rng
+                    .pick(&[
+                        "9223372036854775807",
+                        "18446744073709551615ULL",
+                        "1e3",
+                        "2147483648",
+                    ])
+                    .to_owned(),
                 _ => (self.rng.below(40)).to_string(),
             };
         }
-        let op = self.rng.pick(&["+", "-", "*", "/", "%", "<<", ">>", "<", "==", "!=", "&", "|", "^", "&&", "||"]);
+        let op = self.rng.pick(&[
+            "+", "-", "*", "/", "%", "<<", ">>", "<", "==", "!=", "&", "|", "^", "&&", "||",
+        ]);
         match self.rng.below(5) {
             0 => format!("({})", self.expr(depth + 1)),
-            1 => format!("{}{}", self.rng.pick(&["-", "~", "!", "+"]), self.expr(depth + 1)),
-            2 => format!("{} ? {} : {}", self.expr(depth + 1), self.expr(depth + 1), self.expr(depth + 1)),
-            3 => format!("({}){}", self.rng.pick(&["char", "unsigned", "long long", "unsigned char"]), self.expr(depth + 1)),
+            1 => format!(
+                "{}{}",
+                self.rng.pick(&["-", "~", "!", "+"]),
+                self.expr(depth + 1)
+            ),
+            2 => format!(
+                "{} ? {} : {}",
+                self.expr(depth + 1),
+                self.expr(depth + 1),
+                self.expr(depth + 1)
+            ),
+            3 => format!(
+                "({}){}",
+                self.rng
+                    .pick(&["char", "unsigned", "long long", "unsigned char"]),
+                self.expr(depth + 1)
+            ),
             _ => format!("{} {op} {}", self.expr(depth + 1), self.expr(depth + 1)),
         }
     }
@@ -133,7 +201,10 @@ impl Generator {
     fn declarator(&mut self, depth: u32, named: bool) -> String {
         let mut out = String::new();
         for _ in 0..self.rng.below(3) {
-            out.push_str(self.rng.pick(&["*", "* const", "*restrict", "&", "__stdcall *"]));
+            out.push_str(
+                self.rng
+                    .pick(&["*", "* const", "*restrict", "&", "__stdcall *"]),
+            );
         }
         let mut inner = if named { self.name("x") } else { String::new() };
         if depth < 4 && self.rng.chance(15) {
@@ -145,7 +216,9 @@ impl Generator {
                 0 => out.push_str(&format!("[{}]", self.expr(depth + 1))),
                 1 => out.push_str(self.rng.pick(&["[]", "[?]", "[3]", "[0]"])),
                 2 if depth < 4 => {
-                    let params: Vec<String> = (0..self.rng.below(3)).map(|_| self.type_name(depth + 1)).collect();
+                    let params: Vec<String> = (0..self.rng.below(3))
+                        .map(|_| self.type_name(depth + 1))
+                        .collect();
                     let tail = if self.rng.chance(20) { ", ..." } else { "" };
                     out.push_str(&format!("({}{tail})", params.join(", ")));
                 }
@@ -161,7 +234,11 @@ impl Generator {
 
     fn record(&mut self, depth: u32) -> String {
         let kind = self.rng.pick(&["struct", "union"]);
-        let tag = if self.rng.chance(60) { self.name(if kind == "struct" { "s" } else { "u" }) } else { String::new() };
+        let tag = if self.rng.chance(60) {
+            self.name(if kind == "struct" { "s" } else { "u" })
+        } else {
+            String::new()
+        };
         let mut body = String::new();
         for _ in 0..self.rng.below(4) {
             let spec = self.spec(depth + 1);
@@ -174,12 +251,20 @@ impl Generator {
             }
             body.push_str("; ");
         }
-        let attr = if self.rng.chance(15) { self.attribute() } else { String::new() };
+        let attr = if self.rng.chance(15) {
+            self.attribute()
+        } else {
+            String::new()
+        };
         format!("{kind} {tag} {{ {body} }} {attr}")
     }
 
     fn enumeration(&mut self, depth: u32) -> String {
-        let tag = if self.rng.chance(50) { self.name("e") } else { String::new() };
+        let tag = if self.rng.chance(50) {
+            self.name("e")
+        } else {
+            String::new()
+        };
         let constants: Vec<String> = (0..1 + self.rng.below(3))
             .map(|_| {
                 let name = self.name("A");
@@ -195,14 +280,27 @@ impl Generator {
 
     fn declaration(&mut self) -> String {
         match self.rng.below(12) {
-            0 => format!("typedef {} {};", self.spec(0), self.declarator(0, true).replace('x', "T")),
+            0 => format!(
+                "typedef {} {};",
+                self.spec(0),
+                self.declarator(0, true).replace('x', "T")
+            ),
             1 => format!("static const int {} = {};", self.name("K"), self.expr(0)),
             2 => format!("#define {} {}\n", self.name("D"), self.expr(0)),
-            3 => format!("#pragma pack({})\n", self.rng.pick(&["1", "push, 2", "pop", "", "push", "4", "16"])),
+            3 => format!(
+                "#pragma pack({})\n",
+                self.rng
+                    .pick(&["1", "push, 2", "pop", "", "push", "4", "16"])
+            ),
             4 => format!("{};", self.record(0)),
             5 => format!("{};", self.enumeration(0)),
             6 => format!("_Static_assert({}, \"m\");", self.expr(0)),
-            7 => format!("extern {} {} {};", self.spec(0), self.declarator(0, true), self.attribute()),
+            7 => format!(
+                "extern {} {} {};",
+                self.spec(0),
+                self.declarator(0, true),
+                self.attribute()
+            ),
             _ => format!("{} {};", self.spec(0), self.declarator(0, true)),
         }
     }
@@ -212,7 +310,9 @@ impl Generator {
 fn token_bounds(src: &[u8]) -> Vec<usize> {
     let mut bounds = vec![0];
     for (i, pair) in src.windows(2).enumerate() {
-        if pair[0].is_ascii_alphanumeric() != pair[1].is_ascii_alphanumeric() || !pair[1].is_ascii_alphanumeric() {
+        if pair[0].is_ascii_alphanumeric() != pair[1].is_ascii_alphanumeric()
+            || !pair[1].is_ascii_alphanumeric()
+        {
             bounds.push(i + 1);
         }
     }
@@ -224,11 +324,19 @@ fn token_bounds(src: &[u8]) -> Vec<usize> {
 fn check(table: &mut TypeTable, src: &str) {
     let before = summary(table);
     if table.cdef(src, &[]).is_err() {
-        assert_eq!(summary(table), before, "failed cdef changed the table: {src:?}");
+        assert_eq!(
+            summary(table),
+            before,
+            "failed cdef changed the table: {src:?}"
+        );
     }
     let before = summary(table);
     if table.parse_type(src, &[]).is_err() {
-        assert_eq!(summary(table), before, "failed parse_type changed the table: {src:?}");
+        assert_eq!(
+            summary(table),
+            before,
+            "failed parse_type changed the table: {src:?}"
+        );
     }
 }
 
@@ -274,23 +382,43 @@ fn mutate(rng: &mut Rng, src: &str) -> Vec<String> {
 #[test]
 fn random_declarations_never_panic_and_fail_cleanly() {
     let seed = env_u64("JITFFI_FUZZ_SEED", 0x5eed_c0de_1234_5678) | 1;
-    let iterations = env_u64("JITFFI_FUZZ_ITERS", if cfg!(debug_assertions) { 1500 } else { 20000 });
-    let mut generator = Generator { rng: Rng(seed), counter: 0 };
+    let iterations = env_u64(
+        "JITFFI_FUZZ_ITERS",
+        if cfg!(debug_assertions) { 1500 } else { 20000 },
+    );
+    let mut generator = Generator {
+        rng: Rng(seed),
+        counter: 0,
+    };
     let mut mutation_rng = Rng(seed.rotate_left(17) | 1);
     let mut table = TypeTable::new(Target::X86_64SysV);
-    table.cdef("typedef int T0; typedef double T1; struct s0 { int a; }; enum e0 { E0 };", &[]).unwrap();
+    table
+        .cdef(
+            "typedef int T0; typedef double T1; struct s0 { int a; }; enum e0 { E0 };",
+            &[],
+        )
+        .unwrap();
     let mut accepted = 0;
     for i in 0..iterations {
         // A fresh table now and then, so that redefinitions do not make everything fail.
         if i % 200 == 0 {
             table = TypeTable::new(Target::X86_64SysV);
-            table.cdef("typedef int T0; typedef double T1; struct s0 { int a; }; enum e0 { E0 };", &[]).unwrap();
+            table
+                .cdef(
+                    "typedef int T0; typedef double T1; struct s0 { int a; }; enum e0 { E0 };",
+                    &[],
+                )
+                .unwrap();
         }
         let src = generator.declaration();
         let before = summary(&table);
         match table.cdef(&src, &[]) {
             Ok(()) => accepted += 1,
-            Err(_) => assert_eq!(summary(&table), before, "failed cdef changed the table: {src:?}"),
+            Err(_) => assert_eq!(
+                summary(&table),
+                before,
+                "failed cdef changed the table: {src:?}"
+            ),
         }
         for mutant in mutate(&mut mutation_rng, &src) {
             check(&mut table, &mutant);
@@ -348,8 +476,22 @@ fn huge_numbers_are_errors() {
 fn parameters_out_of_place() {
     let mut table = TypeTable::new(Target::X86_64SysV);
     let int = table.builtins().i32;
-    let params = [Param::Type(int), Param::Int(-5), Param::Name("nm".into()), Param::Int(i64::MIN)];
-    for src in ["$ $ $ $;", "int $[$];", "struct $ { $ $; };", "enum { $ = $ };", "int x[$]", "$", "$$$$$", "int $(int $, $);"] {
+    let params = [
+        Param::Type(int),
+        Param::Int(-5),
+        Param::Name("nm".into()),
+        Param::Int(i64::MIN),
+    ];
+    for src in [
+        "$ $ $ $;",
+        "int $[$];",
+        "struct $ { $ $; };",
+        "enum { $ = $ };",
+        "int x[$]",
+        "$",
+        "$$$$$",
+        "int $(int $, $);",
+    ] {
         let _ = table.cdef(src, &params);
         let _ = table.parse_type(src, &params);
         let _ = table.parse_type(src, &params[..1]);

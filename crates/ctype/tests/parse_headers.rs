@@ -161,28 +161,51 @@ fn glibc_snippet_twice() {
     t.cdef(GLIBC_SNIPPET, &[]).unwrap();
     let count = (t.symbols().count(), t.tags().count());
     t.cdef(GLIBC_SNIPPET, &[]).unwrap();
-    assert_eq!((t.symbols().count(), t.tags().count()), count, "a header loaded twice changes nothing");
+    assert_eq!(
+        (t.symbols().count(), t.tags().count()),
+        count,
+        "a header loaded twice changes nothing"
+    );
 
     let file = t.tag("_IO_FILE").unwrap();
     assert_eq!(t.symbol("FILE"), Some(&Symbol::Typedef(file)));
-    assert_eq!(t.size_of(file), Some(120), "gcc: sizeof of this abridged struct");
+    assert_eq!(
+        t.size_of(file),
+        Some(120),
+        "gcc: sizeof of this abridged struct"
+    );
     let timespec = t.tag("timespec").unwrap();
     assert_eq!(t.size_of(timespec), Some(16));
     let b = *t.builtins();
     assert_eq!(t.symbol("__quad_t"), Some(&Symbol::Typedef(b.i64)));
     match t.symbol("fscanf") {
-        Some(Symbol::Func { asm_name: Some(name), .. }) => assert_eq!(&**name, "__isoc99_fscanf"),
+        Some(Symbol::Func {
+            asm_name: Some(name),
+            ..
+        }) => assert_eq!(&**name, "__isoc99_fscanf"),
         other => panic!("{other:?}"),
     }
     assert!(matches!(t.symbol("printf"), Some(Symbol::Func { .. })));
     assert!(matches!(t.symbol("__bswap_64"), Some(Symbol::Func { .. })));
     assert!(matches!(t.symbol("stat"), Some(Symbol::Func { .. })));
-    assert!(matches!(t.symbol("_ISalpha"), Some(Symbol::EnumConst { value: 1024, .. })));
-    assert!(matches!(t.symbol("EOF"), Some(Symbol::Const { value: -1, .. })));
-    assert!(matches!(t.symbol("BUFSIZ"), Some(Symbol::Const { value: 8192, .. })));
+    assert!(matches!(
+        t.symbol("_ISalpha"),
+        Some(Symbol::EnumConst { value: 1024, .. })
+    ));
+    assert!(matches!(
+        t.symbol("EOF"),
+        Some(Symbol::Const { value: -1, .. })
+    ));
+    assert!(matches!(
+        t.symbol("BUFSIZ"),
+        Some(Symbol::Const { value: 8192, .. })
+    ));
     assert!(t.symbol("getc").is_none());
     let mutex = t.symbol("pthread_mutex_t").unwrap().type_id();
     assert_eq!(t.size_of(mutex), Some(40));
     let max_align = t.symbol("max_align_t").unwrap().type_id();
-    assert_eq!((t.size_of(max_align), t.align_of(max_align)), (Some(32), 16));
+    assert_eq!(
+        (t.size_of(max_align), t.align_of(max_align)),
+        (Some(32), 16)
+    );
 }

@@ -17,23 +17,38 @@ fn shift_count_beyond_width_is_defined() {
 
 #[test]
 fn min_divided_by_minus_one_wraps() {
-    assert!(outcome("enum { A = (-9223372036854775807LL - 1) / -1, B = (-2147483647 - 1) % -1 };").is_ok());
+    assert!(
+        outcome("enum { A = (-9223372036854775807LL - 1) / -1, B = (-2147483647 - 1) % -1 };")
+            .is_ok()
+    );
 }
 
 #[test]
 fn unsigned_overflow_in_multiplication() {
-    assert!(outcome("static const unsigned long long K = 18446744073709551615ULL * 18446744073709551615ULL;").is_ok());
+    assert!(outcome(
+        "static const unsigned long long K = 18446744073709551615ULL * 18446744073709551615ULL;"
+    )
+    .is_ok());
 }
 
 #[test]
 fn enum_counter_past_u64() {
-    assert_eq!(outcome("enum { A = 18446744073709551615ULL, B };"), Err("invalid value".into()));
+    assert_eq!(
+        outcome("enum { A = 18446744073709551615ULL, B };"),
+        Err("invalid value".into())
+    );
 }
 
 #[test]
 fn array_size_overflow() {
-    assert_eq!(outcome("int a[0x7fffffffffffffff];"), Err("size of C type is unknown or too large".into()));
-    assert_eq!(outcome("int a[1ULL << 40][1ULL << 40];"), Err("size of C type is unknown or too large".into()));
+    assert_eq!(
+        outcome("int a[0x7fffffffffffffff];"),
+        Err("size of C type is unknown or too large".into())
+    );
+    assert_eq!(
+        outcome("int a[1ULL << 40][1ULL << 40];"),
+        Err("size of C type is unknown or too large".into())
+    );
 }
 
 #[test]
@@ -55,15 +70,24 @@ fn invalid_utf8_in_error_text() {
 
 #[test]
 fn pack_stack_overflow() {
-    assert_eq!(outcome(&"#pragma pack(push, 1)\n".repeat(1000)), Err("chunk has too many syntax levels".into()));
+    assert_eq!(
+        outcome(&"#pragma pack(push, 1)\n".repeat(1000)),
+        Err("chunk has too many syntax levels".into())
+    );
 }
 
 #[test]
 fn deep_struct_nesting() {
-    assert_eq!(outcome(&"struct { ".repeat(1000)), Err("chunk has too many syntax levels".into()));
+    assert_eq!(
+        outcome(&"struct { ".repeat(1000)),
+        Err("chunk has too many syntax levels".into())
+    );
 }
 
 #[test]
 fn self_reference_through_anonymous_member() {
-    assert_eq!(outcome("struct s { struct { struct s inner; } a; };"), Err("size of C type is unknown or too large".into()));
+    assert_eq!(
+        outcome("struct s { struct { struct s inner; } a; };"),
+        Err("size of C type is unknown or too large".into())
+    );
 }

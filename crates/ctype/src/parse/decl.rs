@@ -477,7 +477,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The type the builtin specifiers name (C11 6.7.2p2), with LuaJIT's extras:
-    /// `long long long` is `long long`, `complex long double` is `complex double`.
+    /// `long long long` is `long long`.
     fn builtin_type(&mut self, spec: &BuiltinSpecifiers) -> Result<TypeId, CdefError> {
         let b = *self.table.builtins();
         let invalid = || Err(self.error_plain(text::INVALID_TYPE));
@@ -533,8 +533,10 @@ impl<'a> Parser<'a> {
             return match (spec.float > 0, spec.long) {
                 (true, 0) => Ok(if complex { b.complex_float } else { b.float }),
                 (false, 0) => Ok(if complex { b.complex_double } else { b.double }),
+                // gcc's `_Complex long double` (32 bytes, align 16), where LuaJIT
+                // falls back to `complex double`: layout follows the C compiler.
                 (false, 1) if spec.double > 0 => Ok(if complex {
-                    b.complex_double
+                    self.table.intern(CType::Complex(FloatKind::LongDouble))
                 } else {
                     b.long_double
                 }),
