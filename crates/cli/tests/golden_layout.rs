@@ -13,7 +13,9 @@ fn report(header: &Path) -> String {
     let source = std::fs::read_to_string(header).expect("read golden header");
     let mut out = String::new();
     for line in source.lines() {
-        let Some(ty) = line.strip_prefix("// layout: ") else { continue };
+        let Some(ty) = line.strip_prefix("// layout: ") else {
+            continue;
+        };
         let result = Command::new(env!("CARGO_BIN_EXE_jitffi"))
             .arg("--layout")
             .arg(ty.trim())
@@ -57,5 +59,9 @@ fn layout_reports_match_golden_files() {
             ));
         }
     }
-    assert!(failures.is_empty(), "golden mismatches (BLESS=1 to accept):\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden mismatches (BLESS=1 to accept):\n{}",
+        failures.join("\n")
+    );
 }
