@@ -3,6 +3,10 @@
 //! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
 //!   `target/modules/lua5.X/ffi.so`, loadable with
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`.
+//! - `bench [RUNS]`: run `bench/*.lua` under jitffi, luajit and luajit -joff and print
+//!   the medians and ratios (see bench.rs).
+
+mod bench;
 
 use std::env;
 use std::fs;
@@ -21,12 +25,18 @@ const LUA_VERSIONS: &[(&str, &str)] = &[
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  modules   build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so";
+  modules      build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so
+  bench [RUNS] run bench/*.lua under jitffi, luajit and luajit -joff (default 5 runs)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("modules") if args.len() == 1 => build_modules(),
+        Some("bench") if args.len() <= 2 => match args.get(1).map(|n| n.parse::<usize>()) {
+            None => bench::run(&workspace_root(), 5),
+            Some(Ok(runs)) if runs > 0 => bench::run(&workspace_root(), runs),
+            Some(_) => Err(USAGE.to_owned()),
+        },
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
