@@ -1,0 +1,73 @@
+-- jitffi's own type behaviour, where it goes beyond LuaJIT or LuaJIT is not the
+-- reference (see tests/diff for what must equal LuaJIT). Runs on jitffi and on every
+-- stock Lua with ffi.so; exits non-zero on the first failed assertion.
+local ffi = require "ffi"
+
+local function fails(pattern, f, ...)
+  local ok, err = pcall(f, ...)
+  assert(not ok, "expected an error matching " .. pattern)
+  assert(tostring(err):find(pattern), "error '" .. tostring(err) .. "' does not match " .. pattern)
+end
+
+-- A failed cdef changes nothing: the typedef and tag from its first half are absent.
+fails("declaration specifier expected near 'oops' at line 2", ffi.cdef,
+  "typedef struct half { int a; } half_t;\noops;")
+fails("undeclared or implicit tag 'half'", ffi.typeof, "struct half")
+fails("declaration specifier expected near 'half_t'", ffi.typeof, "half_t")
+ffi.cdef "typedef struct half { double d; } half_t;"
+assert(ffi.sizeof("half_t") == 8)
+
+-- Identical redeclaration is a no-op; a conflicting one names the symbol.
+ffi.cdef "typedef struct half { double d; } half_t; int puts(const char *);"
+ffi.cdef "int puts(const char *);"
+fails("attempt to redefine 'half_t'", ffi.cdef, "typedef int half_t;")
+fails("attempt to redefine 'puts'", ffi.cdef, "int puts(int);")
+fails("attempt to redefine 'half'", ffi.cdef, "struct half { int other; };")
+
+-- Forward declarations completed later keep the pointer types made before.
+ffi.cdef "struct later; typedef struct later *later_p;"
+assert(ffi.sizeof("struct later") == nil)
+ffi.cdef "struct later { int a, b; };"
+assert(ffi.sizeof("struct later") == 8)
+assert(ffi.typeof("later_p") == ffi.typeof("struct later *"))
+
+-- Beyond LuaJIT: 64-bit bitfields, enum : type, _Alignas, _Static_assert, #define.
+ffi.cdef [[
+#define BUF_SIZE (4 * 16)
+#define NOT_A_CONSTANT "text"
+#define FUNCTION_LIKE(x) ((x) + 1)
+struct wide { unsigned long long lo : 40, hi : 24; };
+enum small : unsigned char { S0, S1 = 200 };
+struct al { char c; _Alignas(16) int x; };
+_Static_assert(sizeof(struct wide) == 8, "wide is one word");
+typedef char buffer[BUF_SIZE];
+]]
+assert(ffi.sizeof("buffer") == 64)
+assert(ffi.sizeof("struct wide") == 8)
+local off, pos, width = ffi.offsetof("struct wide", "hi")
+assert(off == 0 and pos == 40 and width == 24, "hi at " .. tostring(off) .. "," .. tostring(pos))
+assert(ffi.sizeof("enum small") == 1)
+assert(ffi.offsetof("struct al", "x") == 16 and ffi.alignof("struct al") == 16)
+fails("static assertion failed", ffi.cdef, [[_Static_assert(sizeof(int) == 8, "int is not 8");]])
+
+-- Function types are interned like all others: one ctype object per type.
+assert(ffi.typeof("int (*)(int)") == ffi.typeof("int (*)(int)"))
+assert(rawequal(ffi.typeof("int"), ffi.typeof("int")))
+
+-- Layout follows gcc where LuaJIT's differs: 32-byte vectors are 32-aligned and a
+-- zero-width bitfield does not align the struct.
+assert(ffi.alignof("float __attribute__((vector_size(32)))") == 32)
+ffi.cdef "struct zw { char a; int : 0; char b; };"
+assert(ffi.sizeof("struct zw") == 5 and ffi.offsetof("struct zw", "b") == 4)
+
+-- Bad input is an error, never a crash or hang.
+fails("too many syntax levels", ffi.cdef, "int " .. string.rep("*", 100000) .. " p;")
+fails("size of C type is unknown or too large", ffi.typeof, "char[0x7fffffffffffffff]")
+fails("size of C type is unknown or too large", ffi.cdef, "struct self { struct self s; };")
+fails("C type expected, got nil", ffi.sizeof, nil)
+for i = 1, 200 do
+  local src = "struct t" .. i .. " { int a[" .. i .. "]; unsigned b : " .. (i % 33) .. "; };"
+  pcall(ffi.cdef, src:sub(1, i % #src))
+end
+
+print("types.lua: ok")
