@@ -275,10 +275,7 @@ fn bad_options_print_usage() {
     for (args, complaint) in [
         (&["-x"][..], "unrecognized option '-x'"),
         (&["-vi"][..], "unrecognized option '-vi'"),
-        (
-            &["--layout", "struct s"][..],
-            "unrecognized option '--layout'",
-        ),
+        (&["--nosuch", "x"][..], "unrecognized option '--nosuch'"),
         (&["-e"][..], "'-e' needs argument"),
         (&["-l", "-v"][..], "'-l' needs argument"),
     ] {
