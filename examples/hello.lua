@@ -1,9 +1,19 @@
--- Hello from the ffi module. Run it with the runner, `jitffi examples/hello.lua`, or
--- with a stock interpreter and the built module:
+-- Hello from the ffi module. Run it with the runner, `cargo run --release -- examples/hello.lua`,
+-- or with a stock interpreter and the built module (`cargo xtask modules` first):
 --   LUA_CPATH='target/modules/lua5.4/?.so' lua5.4 examples/hello.lua
 local ffi = require "ffi"
 
-print("ffi is a " .. type(ffi) .. " under " .. _VERSION)
--- ffi.os and ffi.arch arrive with the module's constants; say so until then.
-print("ffi.os   = " .. tostring(ffi.os))
-print("ffi.arch = " .. tostring(ffi.arch))
+ffi.cdef [[
+typedef struct point { double x, y; } point_t;
+struct shape {
+  int kind : 4;
+  unsigned visible : 1;
+  point_t corners[4];
+  const char *name;
+};
+]]
+
+print(("ffi on %s, %s/%s"):format(_VERSION, ffi.os, ffi.arch))
+print(ffi.typeof("point_t *"), "sizeof", ffi.sizeof("struct shape"), "alignof", ffi.alignof("struct shape"))
+print("offsetof(corners)", ffi.offsetof("struct shape", "corners"))
+print("visible bitfield (offset, bit, width):", ffi.offsetof("struct shape", "visible"))
