@@ -9,56 +9,63 @@ use crate::types::*;
 impl TypeTable {
     /// The C spelling of `id`, as inside LuaJIT's `ctype<...>`.
     pub fn type_name(&self, id: TypeId) -> String {
-        let mut declarator = String::new();
+        let mut declarator = Declarator::default();
         let base = self.spell(id, &mut declarator);
         if declarator.is_empty() {
             base
         } else {
-            format!("{base} {declarator}")
+            let mut out = base;
+            out.push(' ');
+            out.extend(declarator.front_reversed.chars().rev());
+            out.push_str(&declarator.back);
+            out
         }
     }
 
     /// Walks from the outermost type inwards, growing the declarator around the name's
-    /// position, and returns the spelling of the innermost (base) type.
-    fn spell(&self, id: TypeId, declarator: &mut String) -> String {
-        let (id, quals) = self.unqualified(id);
-        match self.get(id) {
-            CType::Pointer(target) | CType::Ref(target) => {
-                let sigil = if matches!(self.get(id), CType::Pointer(_)) {
-                    "*"
-                } else {
-                    "&"
-                };
-                let mut prefix = String::from(sigil);
-                push_quals(&mut prefix, quals);
-                if !declarator.is_empty() && !quals.is_empty() {
-                    prefix.push(' ');
+    /// position, and returns the spelling of the innermost (base) type. A loop, not
+    /// recursion: typedef chains can nest types arbitrarily deep.
+    fn spell(&self, mut id: TypeId, declarator: &mut Declarator) -> String {
+        loop {
+            let (unqualified, quals) = self.unqualified(id);
+            match self.get(unqualified) {
+                CType::Pointer(target) | CType::Ref(target) => {
+                    let sigil = if matches!(self.get(unqualified), CType::Pointer(_)) {
+                        "*"
+                    } else {
+                        "&"
+                    };
+                    let mut prefix = String::from(sigil);
+                    push_quals(&mut prefix, quals);
+                    if !declarator.is_empty() && !quals.is_empty() {
+                        prefix.push(' ');
+                    }
+                    declarator.prepend(&prefix);
+                    id = *target;
                 }
-                declarator.insert_str(0, &prefix);
-                self.spell(*target, declarator)
-            }
-            CType::Array { elem, len } => {
-                parenthesize_pointer(declarator);
-                match len {
-                    ArrayLen::Fixed(n) => declarator.push_str(&format!("[{n}]")),
-                    ArrayLen::Flexible => declarator.push_str("[]"),
-                    ArrayLen::Variable => declarator.push_str("[?]"),
+                CType::Array { elem, len } => {
+                    declarator.parenthesize_pointer();
+                    match len {
+                        ArrayLen::Fixed(n) => declarator.back.push_str(&format!("[{n}]")),
+                        ArrayLen::Flexible => declarator.back.push_str("[]"),
+                        ArrayLen::Variable => declarator.back.push_str("[?]"),
+                    }
+                    id = *elem;
                 }
-                self.spell(*elem, declarator)
-            }
-            CType::Func(func) => {
-                parenthesize_pointer(declarator);
-                declarator.push_str("()");
-                self.spell(func.ret, declarator)
-            }
-            _ => {
-                let mut base = String::new();
-                push_quals(&mut base, quals);
-                if !base.is_empty() {
-                    base.push(' ');
+                CType::Func(func) => {
+                    declarator.parenthesize_pointer();
+                    declarator.back.push_str("()");
+                    id = func.ret;
                 }
-                base.push_str(&self.base_name(id));
-                base
+                _ => {
+                    let mut base = String::new();
+                    push_quals(&mut base, quals);
+                    if !base.is_empty() {
+                        base.push(' ');
+                    }
+                    base.push_str(&self.base_name(unqualified));
+                    return base;
+                }
             }
         }
     }
@@ -131,11 +138,37 @@ fn push_quals(out: &mut String, quals: Quals) {
     }
 }
 
-/// An array or function declarator binds tighter than a pointer: `(*)[3]`, `(*)()`.
-fn parenthesize_pointer(declarator: &mut String) {
-    if declarator.starts_with('*') || declarator.starts_with('&') {
-        declarator.insert(0, '(');
-        declarator.push(')');
+/// The part of a type's spelling around the (absent) name, grown from the name outwards:
+/// `*const *` before it, `[3]()` after it. The front is kept reversed so that every
+/// prepend is an append, and spelling a deep typedef chain stays linear.
+#[derive(Default)]
+struct Declarator {
+    front_reversed: String,
+    back: String,
+}
+
+impl Declarator {
+    fn is_empty(&self) -> bool {
+        self.front_reversed.is_empty() && self.back.is_empty()
+    }
+
+    fn prepend(&mut self, text: &str) {
+        self.front_reversed.extend(text.chars().rev());
+    }
+
+    fn first_char(&self) -> Option<char> {
+        self.front_reversed
+            .chars()
+            .next_back()
+            .or_else(|| self.back.chars().next())
+    }
+
+    /// An array or function declarator binds tighter than a pointer: `(*)[3]`, `(*)()`.
+    fn parenthesize_pointer(&mut self) {
+        if matches!(self.first_char(), Some('*' | '&')) {
+            self.front_reversed.push('(');
+            self.back.push(')');
+        }
     }
 }
 

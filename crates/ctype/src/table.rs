@@ -473,34 +473,53 @@ impl TypeTable {
 
     /// Size in bytes; `None` for `void`, functions, incomplete records and enums, and
     /// `[?]` arrays (whose size depends on the element count).
-    pub fn size_of(&self, id: TypeId) -> Option<u64> {
-        match self.get(id) {
-            CType::Void | CType::Func(_) => None,
-            CType::Bool => Some(1),
-            CType::Int(i) => Some(u64::from(i.bytes)),
-            CType::Float(FloatKind::Float) => Some(4),
-            CType::Float(FloatKind::Double) => Some(8),
-            CType::Float(FloatKind::LongDouble) => Some(self.target.long_double_layout().0),
-            CType::Complex(kind) => self.size_of(self.float_id(*kind)).map(|s| s * 2),
-            CType::Vector { bytes, .. } => Some(u64::from(*bytes)),
-            CType::Pointer(_) => Some(u64::from(self.target.pointer_bytes())),
-            // LuaJIT sizes a reference as what it refers to (`sizeof(int &)` is 4).
-            CType::Ref(target) => self.size_of(*target),
-            CType::Array { elem, len } => match len {
-                ArrayLen::Fixed(n) => self.size_of(*elem).map(|s| s * n),
-                ArrayLen::Flexible => Some(0),
-                ArrayLen::Variable => None,
-            },
-            CType::Record(rid) => {
-                let body = self.record(*rid).body.as_ref()?;
-                if self.vla_tail(body).is_some() {
-                    return None;
+    pub fn size_of(&self, mut id: TypeId) -> Option<u64> {
+        // A loop, not recursion: a chain of typedefs built over many cdefs can nest types
+        // arbitrarily deep. `count` is the product of the enclosing array lengths.
+        let mut count: u64 = 1;
+        let unit = loop {
+            match self.get(id) {
+                CType::Void | CType::Func(_) => return None,
+                CType::Bool => break 1,
+                CType::Int(i) => break u64::from(i.bytes),
+                CType::Float(kind) | CType::Complex(kind) => {
+                    let one = match kind {
+                        FloatKind::Float => 4,
+                        FloatKind::Double => 8,
+                        FloatKind::LongDouble => self.target.long_double_layout().0,
+                    };
+                    break if matches!(self.get(id), CType::Complex(_)) {
+                        one * 2
+                    } else {
+                        one
+                    };
                 }
-                Some(body.size)
+                CType::Vector { bytes, .. } => break u64::from(*bytes),
+                CType::Pointer(_) => break u64::from(self.target.pointer_bytes()),
+                // LuaJIT sizes a reference as what it refers to (`sizeof(int &)` is 4).
+                CType::Ref(base) | CType::Qualified { base, .. } | CType::Aligned { base, .. } => {
+                    id = *base;
+                }
+                CType::Array { elem, len } => match len {
+                    ArrayLen::Fixed(n) => {
+                        count = count.checked_mul(*n)?;
+                        id = *elem;
+                    }
+                    ArrayLen::Flexible => return Some(0),
+                    ArrayLen::Variable => return None,
+                },
+                CType::Record(rid) => {
+                    let body = self.record(*rid).body.as_ref()?;
+                    if self.vla_tail(body).is_some() {
+                        return None;
+                    }
+                    break body.size;
+                }
+                CType::Enum(eid) => break u64::from(self.enum_def(*eid).int_type?.bytes),
             }
-            CType::Enum(eid) => self.enum_def(*eid).int_type.map(|i| u64::from(i.bytes)),
-            CType::Qualified { base, .. } | CType::Aligned { base, .. } => self.size_of(*base),
-        }
+        };
+        unit.checked_mul(count)
+            .filter(|&total| total <= MAX_TYPE_SIZE)
     }
 
     /// Size of a variable-length type (`T[?]`, or a struct ending in one) holding
@@ -563,33 +582,31 @@ impl TypeTable {
     }
 
     /// Alignment in bytes. Incomplete types and `void` answer 1, like LuaJIT.
-    pub fn align_of(&self, id: TypeId) -> u32 {
-        match self.get(id) {
-            CType::Void | CType::Func(_) | CType::Bool => 1,
-            CType::Int(i) => u32::from(i.bytes),
-            CType::Float(FloatKind::Float) => 4,
-            CType::Float(FloatKind::Double) => 8,
-            CType::Float(FloatKind::LongDouble) => self.target.long_double_layout().1,
-            CType::Complex(kind) => self.align_of(self.float_id(*kind)),
-            CType::Vector { bytes, .. } => *bytes,
-            CType::Pointer(_) | CType::Ref(_) => self.target.pointer_bytes(),
-            CType::Array { elem, .. } => self.align_of(*elem),
-            CType::Record(rid) => self.record(*rid).body.as_ref().map_or(1, |b| b.align),
-            CType::Enum(eid) => {
-                let def = self.enum_def(*eid);
-                def.align
-                    .unwrap_or_else(|| def.int_type.map_or(1, |i| u32::from(i.bytes)))
-            }
-            CType::Qualified { base, .. } => self.align_of(*base),
-            CType::Aligned { align, .. } => *align,
-        }
-    }
-
-    fn float_id(&self, kind: FloatKind) -> TypeId {
-        match kind {
-            FloatKind::Float => self.builtins.float,
-            FloatKind::Double => self.builtins.double,
-            FloatKind::LongDouble => self.builtins.long_double,
+    pub fn align_of(&self, mut id: TypeId) -> u32 {
+        // A loop for the same reason as `size_of`.
+        loop {
+            return match self.get(id) {
+                CType::Void | CType::Func(_) | CType::Bool => 1,
+                CType::Int(i) => u32::from(i.bytes),
+                CType::Float(FloatKind::Float) | CType::Complex(FloatKind::Float) => 4,
+                CType::Float(FloatKind::Double) | CType::Complex(FloatKind::Double) => 8,
+                CType::Float(FloatKind::LongDouble) | CType::Complex(FloatKind::LongDouble) => {
+                    self.target.long_double_layout().1
+                }
+                CType::Vector { bytes, .. } => *bytes,
+                CType::Pointer(_) | CType::Ref(_) => self.target.pointer_bytes(),
+                CType::Array { elem: base, .. } | CType::Qualified { base, .. } => {
+                    id = *base;
+                    continue;
+                }
+                CType::Record(rid) => self.record(*rid).body.as_ref().map_or(1, |b| b.align),
+                CType::Enum(eid) => {
+                    let def = self.enum_def(*eid);
+                    def.align
+                        .unwrap_or_else(|| def.int_type.map_or(1, |i| u32::from(i.bytes)))
+                }
+                CType::Aligned { align, .. } => *align,
+            };
         }
     }
 

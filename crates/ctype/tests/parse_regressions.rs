@@ -91,3 +91,24 @@ fn self_reference_through_anonymous_member() {
         Err("size of C type is unknown or too large".into())
     );
 }
+
+/// Typedef chains nest types without nesting syntax: 30,000 levels of pointers or
+/// arrays must not overflow the stack in sizing or naming them.
+#[test]
+fn deep_typedef_chains_do_not_overflow_the_stack() {
+    let mut t = TypeTable::new(Target::X86_64SysV);
+    let depth = 30_000;
+    let mut arrays = String::from("typedef int a0[1];\n");
+    let mut pointers = String::from("typedef int *p0;\n");
+    for i in 1..=depth {
+        arrays.push_str(&format!("typedef a{} a{i}[1];\n", i - 1));
+        pointers.push_str(&format!("typedef p{} *p{i};\n", i - 1));
+    }
+    t.cdef(&arrays, &[]).expect("array chain");
+    t.cdef(&pointers, &[]).expect("pointer chain");
+    let a = t.parse_type(&format!("a{depth}"), &[]).unwrap();
+    assert_eq!((t.size_of(a), t.align_of(a)), (Some(4), 4));
+    let p = t.parse_type(&format!("p{depth}"), &[]).unwrap();
+    assert_eq!(t.type_name(p).len(), "int ".len() + depth + 1);
+    assert!(t.type_name(a).ends_with("[1][1]"));
+}
