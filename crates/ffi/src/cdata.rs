@@ -64,6 +64,82 @@ pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mu
     }
 }
 
+/// Alignment Lua gives every userdata block on the 64-bit targets (`LUAI_MAXALIGN`).
+const LUA_ALIGN: usize = 8;
+
+/// Largest alignment a cdata value gets: `data_offset` is a byte. Types aligned more
+/// than this (rare `aligned(256)` attributes) get only this much.
+pub const MAX_CDATA_ALIGN: usize = 128;
+
+/// Allocates a zero-filled cdata of type `ty` with `size` value bytes aligned to
+/// `align`, pushes it and returns the address of its value.
+///
+/// Layout: the header, then the value at `data_offset`: 8 when `align <= 8`, else the
+/// first multiple of `align` after the header. The block is `max(align, 8) + size`
+/// bytes, so `rawlen - max(align, 8)` recovers `size` (see [`value_size`]).
+///
+/// # Safety
+/// `l` is live with two free slots; `st` is its ffi state.
+pub unsafe fn new_cdata(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    size: usize,
+    align: u32,
+) -> LuaResult<*mut u8> {
+    let align = (align as usize).clamp(LUA_ALIGN, MAX_CDATA_ALIGN);
+    let Some(total) = size.checked_add(align) else {
+        return Err(crate::lua::LuaError::msg("not enough memory"));
+    };
+    // SAFETY: `l` is live; the block is `total` bytes, Lua aligns it to LUA_ALIGN, and
+    // the value (at most `size` bytes at `data_offset <= align`) lies inside it.
+    unsafe {
+        let block = lua::new_userdata(l, total).cast::<u8>();
+        let data_offset = if align == LUA_ALIGN {
+            HEADER_BYTES
+        } else {
+            let address = block as usize + HEADER_BYTES;
+            HEADER_BYTES + (address.wrapping_neg() & (align - 1))
+        };
+        block.cast::<CDataHeader>().write(CDataHeader {
+            ty,
+            kind: CDataKind::Value,
+            data_offset: data_offset as u8,
+            flags: 0,
+        });
+        let value = block.add(data_offset);
+        std::ptr::write_bytes(value, 0, size);
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.cdata_meta),
+        );
+        sys::lua_setmetatable(l, -2);
+        Ok(value)
+    }
+}
+
+/// The address of a cdata's value.
+///
+/// # Safety
+/// `header` is the block of a live cdata or ctype object.
+#[inline]
+pub unsafe fn payload(header: *const CDataHeader) -> *mut u8 {
+    // SAFETY: `data_offset` stays inside the block (see `new_cdata`).
+    unsafe { header.cast::<u8>().add(usize::from((*header).data_offset)) as *mut u8 }
+}
+
+/// The size of the value of the cdata at `index`, from its block length (the real size
+/// of a variable-length cdata).
+///
+/// # Safety
+/// `l` is live and `index` holds a cdata whose value alignment is `align`.
+pub unsafe fn value_size(l: *mut State, index: c_int, align: u32) -> usize {
+    let align = (align as usize).clamp(LUA_ALIGN, MAX_CDATA_ALIGN);
+    // SAFETY: `l` is live (caller).
+    unsafe { sys::lua_rawlen(l, index).saturating_sub(align) }
+}
+
 /// Pushes the ctype object for `ty`, creating it on first use.
 ///
 /// # Safety

@@ -9,6 +9,8 @@
 //! with LuaJIT's texts, never crashes or Rust panics (see [`lua`] for the rules).
 
 pub mod cdata;
+pub mod cdata_api;
+pub mod convert;
 pub mod lua;
 pub mod metamethods;
 pub mod state;
@@ -35,8 +37,10 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
 
         sys::lua_createtable(l, 0, 24);
-        let functions: [(&str, sys::lua_CFunction); 7] = [
+        let functions: [(&str, sys::lua_CFunction); 9] = [
             ("cdef", types_api::cdef),
+            ("new", cdata_api::new),
+            ("cast", cdata_api::cast),
             ("typeof", types_api::typeof_),
             ("sizeof", types_api::sizeof),
             ("alignof", types_api::alignof),

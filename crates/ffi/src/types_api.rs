@@ -195,7 +195,17 @@ pub unsafe extern "C-unwind" fn sizeof(l: *mut State) -> c_int {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, None)?;
-            let size = if st.types.is_vla(ty) {
+            let vla_cdata = match to_cdata(l, st, 1) {
+                Some(header) if (*header).kind == crate::cdata::CDataKind::Value => {
+                    st.types.is_vla(ty)
+                }
+                _ => false,
+            };
+            let size = if vla_cdata {
+                // A variable-length cdata knows its size: its block length says it.
+                let align = st.types.align_of(ty);
+                Some(crate::cdata::value_size(l, 1, align) as u64)
+            } else if st.types.is_vla(ty) {
                 if sys::lua_isnoneornil(l, 2) != 0 {
                     return Err(LuaError::arg(2, "value expected"));
                 }

@@ -1,0 +1,138 @@
+//! The ffi functions that make cdata: `ffi.new`, calling a ctype object, `ffi.cast`.
+
+use crate::cdata::{new_cdata, to_cdata};
+use crate::convert::{f64_to_i64, init_value, store_lua_value, Conv};
+use crate::lua::{self, LuaError, LuaResult, State};
+use crate::state::FfiState;
+use crate::types_api::check_ctype;
+use jitffi_ctype::{ArrayLen, CType, TypeId};
+use mlua_sys as sys;
+use std::os::raw::c_int;
+
+/// `ffi.new(ct [, nelem] [, init...])`.
+pub unsafe extern "C-unwind" fn new(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a C function of this module.
+    unsafe {
+        lua::entry(l, || {
+            let st = FfiState::get(l)?;
+            let ty = check_ctype(l, st, 1, None)?;
+            new_value(l, st, ty, 2)?;
+            Ok(1)
+        })
+    }
+}
+
+/// Allocates a cdata of `ty` from the arguments from `first` on (`[nelem,] init...`)
+/// and pushes it: what `ffi.new` and a call of a ctype object share.
+///
+/// # Safety
+/// `l` is live with four free slots; `st` is its ffi state.
+pub unsafe fn new_value(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    first: c_int,
+) -> LuaResult<()> {
+    // SAFETY: `l` is live (caller); the arguments are on its stack.
+    unsafe {
+        let top = sys::lua_gettop(l);
+        let mut first_init = first;
+        let size = if st.types.is_vla(ty) {
+            let count = element_count(l, st, first)?;
+            first_init += 1;
+            count.and_then(|n| st.types.size_of_vla(ty, n))
+        } else {
+            allocatable_size(&st.types, ty)
+        };
+        let Some(size) = size else {
+            return Err(LuaError::arg(1, "size of C type is unknown or too large"));
+        };
+        let (base, _) = st.types.unqualified(ty);
+        if let CType::Ref(_) = st.types.get(base) {
+            // `ffi.new("int &")`: a NULL reference, as LuaJIT makes it.
+            new_cdata(l, st, ty, 8, 8)?;
+            return Ok(());
+        }
+        let align = st.types.align_of(ty);
+        let value = new_cdata(l, st, ty, size as usize, align)?;
+        let count = (top - first_init + 1).max(0);
+        init_value(l, st, ty, value, size, first_init, count)
+    }
+}
+
+/// The size `ffi.new` allocates for a type of fixed size: none for `void`, functions,
+/// incomplete types and `T[]` outside a struct.
+fn allocatable_size(types: &jitffi_ctype::TypeTable, ty: TypeId) -> Option<u64> {
+    let (base, _) = types.unqualified(ty);
+    match types.get(base) {
+        CType::Array {
+            len: ArrayLen::Flexible,
+            ..
+        } => None,
+        CType::Ref(_) => Some(8),
+        _ => types.size_of(base),
+    }
+}
+
+/// The `nelem` argument of a variable-length type: `None` if negative.
+///
+/// # Safety
+/// `l` is live.
+unsafe fn element_count(l: *mut State, st: &FfiState, index: c_int) -> LuaResult<Option<u64>> {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        let n = match sys::lua_type(l, index) {
+            sys::LUA_TNUMBER => f64_to_i64(sys::lua_tonumber(l, index)),
+            sys::LUA_TNONE | sys::LUA_TNIL => {
+                return Err(LuaError::arg(index, "value expected"));
+            }
+            _ => match to_cdata(l, st, index)
+                .and_then(|h| crate::convert::cdata_as_i64(&st.types, h))
+            {
+                Some(n) => n,
+                None => {
+                    let got = lua::type_name(l, index);
+                    return Err(LuaError::arg(
+                        index,
+                        format!("cannot convert '{got}' to 'int'"),
+                    ));
+                }
+            },
+        };
+        Ok(u64::try_from(n).ok())
+    }
+}
+
+/// `ffi.cast(ct, value)`: a new cdata of the scalar type `ct` holding `value` converted
+/// by the cast rules (pointers and integers convert freely).
+pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a C function of this module.
+    unsafe {
+        lua::entry(l, || {
+            let st = FfiState::get(l)?;
+            let ty = check_ctype(l, st, 1, None)?;
+            let (base, _) = st.types.unqualified(ty);
+            let scalar = matches!(
+                st.types.get(base),
+                CType::Bool
+                    | CType::Int(_)
+                    | CType::Float(_)
+                    | CType::Complex(_)
+                    | CType::Enum(_)
+                    | CType::Pointer(_)
+                    | CType::Vector { .. }
+            );
+            let size = st.types.size_of(base).filter(|_| scalar);
+            let Some(size) = size else {
+                return Err(LuaError::arg(1, "invalid C type"));
+            };
+            if sys::lua_type(l, 2) == sys::LUA_TNONE {
+                return Err(LuaError::arg(2, "value expected"));
+            }
+            let align = st.types.align_of(ty);
+            let value = new_cdata(l, st, ty, size as usize, align)?;
+            store_lua_value(l, st, ty, value, 2, Conv::CAST)?;
+            Ok(1)
+        })
+    }
+}

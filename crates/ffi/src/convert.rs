@@ -1,0 +1,1156 @@
+//! Conversions between Lua values and C values in memory, by the rules of LuaJIT's
+//! `doc/ext_ffi_semantics.html` ("Conversions from C types to Lua objects", "... from Lua
+//! objects to C types", "Initializers", "Table initializers"), with the installed
+//! `luajit` (x86-64) as the oracle for the corner cases.
+//!
+//! C to Lua ([`push_c_value`]): integers up to 32 bits and floating point become Lua
+//! numbers (integers on 5.3+), `bool` a boolean, 64-bit integers, enums, complex numbers,
+//! vectors and pointers a new cdata holding the value, and aggregates (struct, union,
+//! array) a *reference* cdata of type `T &` whose payload is the address, so that
+//! `s.inner.a = 1` writes through.
+//!
+//! Lua to C ([`store_lua_value`], [`init_value`]): numbers to every scalar with x86-64's
+//! conversion rules as LuaJIT has them (see [`store_number`]), booleans, `nil` to NULL,
+//! strings to `const char *` (pointing into the Lua string) or copied into char arrays,
+//! enum constant names, cdata by LuaJIT's compatibility rules (`lj_cconv_ct_ct`,
+//! `lj_cconv_compatptr`), foreign userdata to their payload address, tables to
+//! aggregates by LuaJIT's table-initializer rules.
+//!
+//! Stack use: every function here leaves the stack as it found it (or with its one
+//! pushed result) and needs at most three free slots per level of aggregate nesting,
+//! which it checks with `lua_checkstack` (no error raised inside).
+//!
+//! None of this allocates on the success path except the cdata userdata it pushes.
+
+use crate::cdata::{self, to_cdata, CDataHeader, CDataKind};
+use crate::lua::{self, LuaError, LuaResult, State};
+use crate::state::FfiState;
+use jitffi_ctype::{CType, FloatKind, IntType, Quals, RecordKind, TypeId, TypeTable};
+use mlua_sys as sys;
+use std::os::raw::c_int;
+
+/// How a conversion reports failure and how permissive it is.
+#[derive(Copy, Clone, Debug)]
+pub struct Conv {
+    /// `ffi.cast` rules: any scalar to any scalar, pointers and integers freely.
+    pub cast: bool,
+    /// Report errors as `bad argument #arg` (for call arguments); 0 for a plain message.
+    pub arg: c_int,
+}
+
+impl Conv {
+    /// Assignment and initialization: plain messages, no casts.
+    pub const ASSIGN: Conv = Conv {
+        cast: false,
+        arg: 0,
+    };
+    /// `ffi.cast`.
+    pub const CAST: Conv = Conv { cast: true, arg: 0 };
+
+    fn error(self, message: String) -> LuaError {
+        if self.arg == 0 {
+            LuaError::msg(message)
+        } else {
+            LuaError::arg(self.arg, message)
+        }
+    }
+}
+
+/// A scalar C value, widened: what numeric conversions pass between types.
+#[derive(Copy, Clone, Debug)]
+enum Num {
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Complex(f64, f64),
+}
+
+// ---- C to Lua ---------------------------------------------------------------------------
+
+/// Pushes the C value of type `ty` at `ptr` as a Lua value (see the module docs).
+///
+/// # Safety
+/// `l` is live with three free slots; `st` is its ffi state; `ptr` points to a readable,
+/// suitably aligned value of `ty` (for aggregates: the address a reference keeps).
+pub unsafe fn push_c_value(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    ptr: *const u8,
+) -> LuaResult<()> {
+    let (base, _) = st.types.unqualified(ty);
+    // SAFETY: `ptr` holds a value of `ty` (caller); each arm reads the type's own width.
+    unsafe {
+        match st.types.get(base) {
+            CType::Bool => sys::lua_pushboolean(l, c_int::from(ptr.read() != 0)),
+            CType::Int(int) if int.bytes < 8 => {
+                sys::lua_pushinteger(l, read_int(ptr, *int) as sys::lua_Integer)
+            }
+            CType::Float(FloatKind::Float) => {
+                sys::lua_pushnumber(l, f64::from(ptr.cast::<f32>().read()))
+            }
+            CType::Float(FloatKind::Double) => sys::lua_pushnumber(l, ptr.cast::<f64>().read()),
+            CType::Ref(target) => {
+                // A member of reference type: read through it.
+                let target = *target;
+                let address = ptr.cast::<*const u8>().read();
+                if address.is_null() {
+                    return Err(null_access(&st.types, ty));
+                }
+                return push_c_value(l, st, target, address);
+            }
+            CType::Record(_) | CType::Array { .. } | CType::Func(_) => {
+                let ref_ty = st.types.intern(CType::Ref(ty));
+                let payload = cdata::new_cdata(l, st, ref_ty, 8, 8)?;
+                payload.cast::<*const u8>().write(ptr);
+            }
+            CType::Void => {
+                return Err(LuaError::msg(format!(
+                    "cannot convert '{}' to a Lua value",
+                    st.types.type_name(ty)
+                )))
+            }
+            // 64-bit integers, enums, complex, vectors, long double, pointers: a boxed
+            // copy, as LuaJIT does.
+            _ => {
+                let size = st.types.size_of(base).unwrap_or(0) as usize;
+                let align = st.types.align_of(base);
+                let payload = cdata::new_cdata(l, st, base, size, align)?;
+                std::ptr::copy_nonoverlapping(ptr, payload, size);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads an integer of width < 8 bytes, sign- or zero-extended.
+///
+/// # Safety
+/// `ptr` points to `int.bytes` readable bytes, aligned for them.
+unsafe fn read_int(ptr: *const u8, int: IntType) -> i64 {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match (int.bytes, int.signed) {
+            (1, true) => i64::from(ptr.cast::<i8>().read()),
+            (1, false) => i64::from(ptr.read()),
+            (2, true) => i64::from(ptr.cast::<i16>().read()),
+            (2, false) => i64::from(ptr.cast::<u16>().read()),
+            (4, true) => i64::from(ptr.cast::<i32>().read()),
+            (4, false) => i64::from(ptr.cast::<u32>().read()),
+            (_, true) => ptr.cast::<i64>().read(),
+            (_, false) => ptr.cast::<u64>().read() as i64,
+        }
+    }
+}
+
+/// Reads a scalar C value of (unqualified) type `base`, if it is numeric.
+///
+/// # Safety
+/// `ptr` points to a readable, aligned value of `base`.
+unsafe fn read_num(types: &TypeTable, base: TypeId, ptr: *const u8) -> Option<Num> {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        Some(match types.get(base) {
+            CType::Bool => Num::UInt(u64::from(ptr.read() != 0)),
+            CType::Int(int) => int_num(read_int(ptr, *int), *int),
+            CType::Enum(eid) => {
+                let int = types.enum_def(*eid).int_type?;
+                int_num(read_int(ptr, int), int)
+            }
+            CType::Float(FloatKind::Float) => Num::Float(f64::from(ptr.cast::<f32>().read())),
+            CType::Float(FloatKind::Double) => Num::Float(ptr.cast::<f64>().read()),
+            CType::Complex(FloatKind::Float) => {
+                let parts = ptr.cast::<[f32; 2]>().read();
+                Num::Complex(f64::from(parts[0]), f64::from(parts[1]))
+            }
+            CType::Complex(FloatKind::Double) => {
+                let parts = ptr.cast::<[f64; 2]>().read();
+                Num::Complex(parts[0], parts[1])
+            }
+            _ => return None,
+        })
+    }
+}
+
+fn int_num(value: i64, int: IntType) -> Num {
+    if int.signed {
+        Num::Int(value)
+    } else {
+        Num::UInt(value as u64)
+    }
+}
+
+// ---- numbers to C -------------------------------------------------------------------------
+
+const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+
+/// `cvttsd2si` with a 64-bit result: truncation toward zero, and the "integer
+/// indefinite" value `i64::MIN` for NaN and out-of-range inputs (what LuaJIT gets on
+/// x86-64, where Rust's `as` would saturate instead).
+pub fn f64_to_i64(n: f64) -> i64 {
+    if n.is_nan() || !(-TWO_POW_63..TWO_POW_63).contains(&n) {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
+/// `cvttsd2si` with a 32-bit result.
+fn f64_to_i32(n: f64) -> i32 {
+    if n.is_nan() || !(-2_147_483_648.0..2_147_483_648.0).contains(&n) {
+        i32::MIN
+    } else {
+        n as i32
+    }
+}
+
+/// LuaJIT's double to `uint64_t` on x86-64: values from 2^63 wrap through the signed
+/// conversion, values at or below -1 (and NaN) give 2^63.
+fn f64_to_u64(n: f64) -> u64 {
+    if n >= TWO_POW_63 {
+        f64_to_i64(n - 2.0 * TWO_POW_63) as u64
+    } else if n <= -1.0 || n.is_nan() {
+        1 << 63
+    } else {
+        f64_to_i64(n) as u64
+    }
+}
+
+/// The bits of `num` converted to an integer of width `int` (the low bytes matter).
+fn num_to_int_bits(num: Num, int: IntType) -> u64 {
+    match num {
+        Num::Int(i) => i as u64,
+        Num::UInt(u) => u,
+        Num::Float(n) | Num::Complex(n, _) => match (int.bytes, int.signed) {
+            (8, true) => f64_to_i64(n) as u64,
+            (8, false) => f64_to_u64(n),
+            // LuaJIT: unsigned 32-bit through the 64-bit conversion, every narrower or
+            // signed type through the 32-bit one, then truncated.
+            (4, false) => f64_to_i64(n) as u64,
+            _ => f64_to_i32(n) as i64 as u64,
+        },
+    }
+}
+
+fn num_to_f64(num: Num) -> f64 {
+    match num {
+        Num::Int(i) => i as f64,
+        Num::UInt(u) => u as f64,
+        Num::Float(n) | Num::Complex(n, _) => n,
+    }
+}
+
+fn num_is_nonzero(num: Num) -> bool {
+    match num {
+        Num::Int(i) => i != 0,
+        Num::UInt(u) => u != 0,
+        Num::Float(n) => n != 0.0,
+        Num::Complex(re, im) => re != 0.0 || im != 0.0,
+    }
+}
+
+/// Writes the low `int.bytes` bytes of `bits`.
+///
+/// # Safety
+/// `ptr` points to `int.bytes` writable bytes, aligned for them.
+unsafe fn write_int(ptr: *mut u8, int: IntType, bits: u64) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match int.bytes {
+            1 => ptr.write(bits as u8),
+            2 => ptr.cast::<u16>().write(bits as u16),
+            4 => ptr.cast::<u32>().write(bits as u32),
+            _ => ptr.cast::<u64>().write(bits),
+        }
+    }
+}
+
+/// Stores a number into a numeric C type; `false` if `base` is not numeric.
+///
+/// # Safety
+/// `ptr` points to a writable, aligned value of `base`.
+unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, num: Num) -> bool {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match types.get(base) {
+            CType::Bool => ptr.write(u8::from(num_is_nonzero(num))),
+            CType::Int(int) => write_int(ptr, *int, num_to_int_bits(num, *int)),
+            CType::Enum(eid) => match types.enum_def(*eid).int_type {
+                Some(int) => write_int(ptr, int, num_to_int_bits(num, int)),
+                None => return false,
+            },
+            CType::Float(FloatKind::Float) => ptr.cast::<f32>().write(num_to_f64(num) as f32),
+            CType::Float(FloatKind::Double) => ptr.cast::<f64>().write(num_to_f64(num)),
+            CType::Complex(kind) => {
+                let (re, im) = match num {
+                    Num::Complex(re, im) => (re, im),
+                    other => (num_to_f64(other), 0.0),
+                };
+                match kind {
+                    FloatKind::Float => ptr.cast::<[f32; 2]>().write([re as f32, im as f32]),
+                    FloatKind::Double => ptr.cast::<[f64; 2]>().write([re, im]),
+                    FloatKind::LongDouble => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The Lua number at `index` as a [`Num`]: an exact integer on 5.3+ for 64-bit
+/// destinations (where a double would lose bits), a double otherwise, as in LuaJIT.
+///
+/// # Safety
+/// `l` is live and `index` holds a number.
+unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        #[cfg(any(feature = "lua53", feature = "lua54"))]
+        if wide && sys::lua_isinteger(l, index) != 0 {
+            return Num::Int(sys::lua_tointegerx(l, index, std::ptr::null_mut()));
+        }
+        let _ = wide;
+        Num::Float(sys::lua_tonumber(l, index))
+    }
+}
+
+// ---- Lua to C -----------------------------------------------------------------------------
+
+/// Converts the Lua value at `index` to C type `ty` and stores it at `ptr`
+/// (`lj_cconv_ct_tv`). Aggregates take tables (zero-filling what the table leaves out),
+/// cdata of the same type, and strings for char arrays.
+///
+/// # Safety
+/// `l` is live with three free slots; `ptr` points to writable, aligned storage of
+/// `ty` (`size` bytes for an array whose size the type does not say: a `[?]` array).
+pub unsafe fn store_lua_value(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    ptr: *mut u8,
+    index: c_int,
+    conv: Conv,
+) -> LuaResult<()> {
+    // SAFETY: `l` is live; every write goes through the destination type's own width.
+    unsafe { store_sized(l, st, ty, ptr, None, index, conv) }
+}
+
+/// As [`store_lua_value`], with the size of a variable-length destination.
+///
+/// # Safety
+/// As [`store_lua_value`]; `size`, if given, is the destination's real size.
+pub unsafe fn store_sized(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    ptr: *mut u8,
+    size: Option<u64>,
+    index: c_int,
+    conv: Conv,
+) -> LuaResult<()> {
+    let (base, _) = st.types.unqualified(ty);
+    // SAFETY: `l` is live (caller); `ptr` is valid for `ty` (caller).
+    unsafe {
+        match sys::lua_type(l, index) {
+            sys::LUA_TNUMBER => {
+                let wide = matches!(st.types.get(base), CType::Int(IntType { bytes: 8, .. }));
+                let num = lua_num(l, index, wide);
+                if store_num(&st.types, base, ptr, num) {
+                    return Ok(());
+                }
+                if conv.cast {
+                    if let CType::Pointer(_) = st.types.get(base) {
+                        let bits = num_to_int_bits(num, IntType::I64);
+                        ptr.cast::<u64>().write(bits);
+                        return Ok(());
+                    }
+                }
+            }
+            sys::LUA_TBOOLEAN => {
+                let b = sys::lua_toboolean(l, index) != 0;
+                if store_num(&st.types, base, ptr, Num::Int(i64::from(b))) {
+                    return Ok(());
+                }
+            }
+            sys::LUA_TNIL => match st.types.get(base) {
+                CType::Pointer(_) => {
+                    ptr.cast::<usize>().write(0);
+                    return Ok(());
+                }
+                _ if conv.cast && store_num(&st.types, base, ptr, Num::Int(0)) => return Ok(()),
+                _ => {}
+            },
+            sys::LUA_TSTRING => {
+                if store_string(l, st, base, ptr, size, index, conv)? {
+                    return Ok(());
+                }
+            }
+            sys::LUA_TTABLE => match st.types.get(base) {
+                CType::Array { .. } => return init_array_table(l, st, base, ptr, size, index),
+                CType::Record(_) => return init_record_table(l, st, base, ptr, size, index),
+                CType::Complex(_) => {
+                    let index = sys::lua_absindex(l, index);
+                    let mut parts = [0.0f64; 2];
+                    for (i, part) in parts.iter_mut().enumerate() {
+                        sys::lua_rawgeti(l, index, i as sys::lua_Integer + 1);
+                        *part = sys::lua_tonumber(l, -1);
+                        sys::lua_settop(l, -2);
+                    }
+                    store_num(&st.types, base, ptr, Num::Complex(parts[0], parts[1]));
+                    return Ok(());
+                }
+                _ => {}
+            },
+            sys::LUA_TUSERDATA => {
+                if let Some(header) = to_cdata(l, st, index) {
+                    let header = *header;
+                    if header.kind == CDataKind::Value {
+                        let src = cdata::payload(sys::lua_touserdata(l, index).cast());
+                        return store_cdata(st, ty, ptr, size, header.ty, src, conv);
+                    }
+                } else if let CType::Pointer(_) = st.types.get(base) {
+                    // A foreign userdata converts to the address of its payload.
+                    ptr.cast::<*mut std::ffi::c_void>()
+                        .write(sys::lua_touserdata(l, index));
+                    return Ok(());
+                }
+            }
+            sys::LUA_TLIGHTUSERDATA => {
+                if let CType::Pointer(_) = st.types.get(base) {
+                    ptr.cast::<*mut std::ffi::c_void>()
+                        .write(sys::lua_touserdata(l, index));
+                    return Ok(());
+                }
+            }
+            _ => {}
+        }
+        let from = lua::type_name(l, index);
+        Err(conv.error(format!(
+            "cannot convert '{from}' to '{}'",
+            st.types.type_name(ty)
+        )))
+    }
+}
+
+/// A Lua string into a C value: a char array gets a copy (with its NUL if it fits), an
+/// enum the value of the constant it names, `const char *` (and `const void *`) a
+/// pointer into the string (it lives as long as the Lua string), any pointer or integer
+/// under `ffi.cast` the string's address. `Ok(false)` if none applies.
+///
+/// # Safety
+/// As [`store_sized`]; `index` holds a string.
+unsafe fn store_string(
+    l: *mut State,
+    st: &FfiState,
+    base: TypeId,
+    ptr: *mut u8,
+    size: Option<u64>,
+    index: c_int,
+    conv: Conv,
+) -> LuaResult<bool> {
+    let types = &st.types;
+    // SAFETY: `l` is live; the string stays on the stack while its bytes are read.
+    unsafe {
+        let bytes = lua::to_bytes(l, index).unwrap_or_default();
+        match types.get(base) {
+            CType::Array { elem, .. } => {
+                if !matches!(
+                    types.get(types.unqualified(*elem).0),
+                    CType::Int(IntType { bytes: 1, .. })
+                ) {
+                    return Ok(false);
+                }
+                let room = size.or_else(|| types.size_of(base)).unwrap_or(0) as usize;
+                let n = bytes.len().min(room);
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, n);
+                if n < room {
+                    ptr.add(n).write(0);
+                }
+                Ok(true)
+            }
+            CType::Enum(eid) => {
+                let def = types.enum_def(*eid);
+                let found = def
+                    .constants
+                    .iter()
+                    .find(|(name, _)| name.as_bytes() == bytes);
+                match (found, def.int_type) {
+                    (Some((_, value)), Some(int)) => {
+                        write_int(ptr, int, *value as u64);
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                }
+            }
+            CType::Pointer(target) => {
+                let (target, quals) = types.unqualified(*target);
+                let fits = conv.cast
+                    || (quals.is_const
+                        && matches!(
+                            types.get(target),
+                            CType::Void | CType::Int(IntType { bytes: 1, .. })
+                        ));
+                if fits {
+                    ptr.cast::<*const u8>().write(bytes.as_ptr());
+                }
+                Ok(fits)
+            }
+            CType::Int(int) if conv.cast => {
+                write_int(ptr, *int, bytes.as_ptr() as u64);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// A C value of type `src_ty` at `src` into C type `ty` at `ptr` (`lj_cconv_ct_ct`).
+///
+/// # Safety
+/// `src` holds a value of `src_ty` (the payload of a cdata: for a reference type, the
+/// address); `ptr` is writable storage of `ty` (`size` bytes if variable-length).
+unsafe fn store_cdata(
+    st: &FfiState,
+    ty: TypeId,
+    ptr: *mut u8,
+    size: Option<u64>,
+    src_ty: TypeId,
+    src: *const u8,
+    conv: Conv,
+) -> LuaResult<()> {
+    let types = &st.types;
+    let (mut src_base, _) = types.unqualified(src_ty);
+    let mut src = src;
+    let mut src_ty_eff = src_ty;
+    // SAFETY: `src` holds a value of `src_ty` (caller), a reference holds an address.
+    unsafe {
+        if let CType::Ref(target) = types.get(src_base) {
+            src = src.cast::<*const u8>().read();
+            src_ty_eff = *target;
+            src_base = types.unqualified(*target).0;
+        }
+        let (base, _) = types.unqualified(ty);
+        match types.get(base) {
+            CType::Pointer(_) => {
+                // Arrays, records and functions decay to their address.
+                let address = match types.get(src_base) {
+                    CType::Pointer(_) => Some(src.cast::<usize>().read()),
+                    CType::Array { .. } | CType::Record(_) | CType::Func(_) => Some(src as usize),
+                    CType::Int(int) if conv.cast => Some(read_int(src, *int) as usize),
+                    CType::Enum(_) | CType::Bool if conv.cast => read_num(types, src_base, src)
+                        .map(|n| num_to_int_bits(n, IntType::U64) as usize),
+                    _ => None,
+                };
+                if let Some(address) = address {
+                    if conv.cast || pointer_compatible(types, base, src_ty_eff) {
+                        ptr.cast::<usize>().write(address);
+                        return Ok(());
+                    }
+                }
+            }
+            CType::Array { .. } | CType::Record(_) => {
+                // A variable-length source's extent is unknown here: never copy one.
+                if base == src_base && !types.is_vla(base) {
+                    let n = size.or_else(|| types.size_of(base)).unwrap_or(0) as usize;
+                    std::ptr::copy(src, ptr, n);
+                    return Ok(());
+                }
+            }
+            _ => {
+                if let Some(num) = read_num(types, src_base, src) {
+                    if store_num(types, base, ptr, num) {
+                        return Ok(());
+                    }
+                } else if conv.cast {
+                    // `ffi.cast("intptr_t", ptr)`: the address as an integer.
+                    let address = match types.get(src_base) {
+                        CType::Pointer(_) => Some(src.cast::<u64>().read()),
+                        CType::Array { .. } | CType::Func(_) => Some(src as u64),
+                        _ => None,
+                    };
+                    if let (Some(address), CType::Int(int)) = (address, types.get(base)) {
+                        write_int(ptr, *int, address);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+    Err(conv.error(format!(
+        "cannot convert '{}' to '{}'",
+        types.type_name(src_ty_eff),
+        types.type_name(ty)
+    )))
+}
+
+/// The element type of a pointer or array, with its qualifiers; a record stands for
+/// itself (it converts to a pointer to it).
+fn pointee(types: &TypeTable, ty: TypeId) -> (TypeId, Quals) {
+    let (base, _) = types.unqualified(ty);
+    match types.get(base) {
+        CType::Pointer(t) | CType::Array { elem: t, .. } => types.unqualified(*t),
+        _ => (base, Quals::NONE),
+    }
+}
+
+/// LuaJIT's `lj_cconv_compatptr` for an implicit pointer conversion from `src` (a
+/// pointer, array, record or function type) to the pointer type `dst`: no qualifier may
+/// be dropped; `void *` converts both ways; otherwise the targets must be of the same
+/// kind and size (integers of either signedness match), pointers compared one level
+/// deeper with equal qualifiers, records identical.
+fn pointer_compatible(types: &TypeTable, dst: TypeId, src: TypeId) -> bool {
+    let (d, dq) = pointee(types, dst);
+    let (s, sq) = pointee(types, src);
+    if d == s && dq == sq {
+        return true;
+    }
+    if (sq.is_const && !dq.is_const) || (sq.is_volatile && !dq.is_volatile) {
+        return false;
+    }
+    if matches!(types.get(d), CType::Void) || matches!(types.get(s), CType::Void) {
+        return true;
+    }
+    same_kind(types, d, s, 0)
+}
+
+/// Whether two pointee types are "the same" for a pointer conversion (see
+/// [`pointer_compatible`]); `depth` bounds the walk through pointers to pointers.
+fn same_kind(types: &TypeTable, d: TypeId, s: TypeId, depth: u32) -> bool {
+    if d == s {
+        return true;
+    }
+    if types.size_of(d) != types.size_of(s) {
+        return false;
+    }
+    match (types.get(d), types.get(s)) {
+        (CType::Int(_), CType::Int(_)) => true,
+        (CType::Enum(_), CType::Int(_)) | (CType::Int(_), CType::Enum(_)) => true,
+        (CType::Float(a), CType::Float(b)) => a == b,
+        (CType::Pointer(a), CType::Pointer(b)) if depth < 16 => {
+            let (a, aq) = types.unqualified(*a);
+            let (b, bq) = types.unqualified(*b);
+            aq == bq && same_kind(types, a, b, depth + 1)
+        }
+        (CType::Func(_), CType::Func(_)) => true,
+        _ => false,
+    }
+}
+
+// ---- initializers -----------------------------------------------------------------------
+
+/// Initializes a fresh, zero-filled value of `ty` at `ptr` (`size` bytes) from the
+/// `count` Lua values starting at `first` (`lj_cconv_ct_init`): none leaves it zero; one
+/// table, one string for a char array or one cdata of the same aggregate type
+/// initializes it as a whole; otherwise the values go to array elements or struct
+/// fields in order (a single one fills a whole array), and more than fit is an error.
+///
+/// # Safety
+/// `l` is live with three free slots; `ptr` is `size` zeroed, writable bytes aligned
+/// for `ty`.
+pub unsafe fn init_value(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    ptr: *mut u8,
+    size: u64,
+    first: c_int,
+    count: c_int,
+) -> LuaResult<()> {
+    if count == 0 {
+        return Ok(());
+    }
+    let (base, _) = st.types.unqualified(ty);
+    // SAFETY: `l` is live; writes stay inside the `size` bytes at `ptr`.
+    unsafe {
+        let aggregate = matches!(st.types.get(base), CType::Array { .. } | CType::Record(_));
+        if count == 1 && !(aggregate && is_single_value(l, st, base, first)) {
+            return store_sized(l, st, ty, ptr, Some(size), first, Conv::ASSIGN);
+        }
+        match st.types.get(base) {
+            CType::Array { elem, .. } => {
+                let elem = *elem;
+                let esize = st.types.size_of(elem).unwrap_or(0);
+                if esize.saturating_mul(count as u64) > size {
+                    return Err(too_many(&st.types, ty));
+                }
+                for i in 0..count {
+                    let at = ptr.add((esize * i as u64) as usize);
+                    store_lua_value(l, st, elem, at, first + i, Conv::ASSIGN)?;
+                }
+                if count == 1 {
+                    replicate(ptr, esize, size);
+                }
+                Ok(())
+            }
+            CType::Record(_) => {
+                let mut next = first;
+                let end = first + count;
+                init_record_values(l, st, base, ptr, size, &mut next, end)?;
+                if next < end {
+                    return Err(too_many(&st.types, ty));
+                }
+                Ok(())
+            }
+            CType::Complex(_) if count == 2 => {
+                let re = sys::lua_tonumber(l, first);
+                let im = sys::lua_tonumber(l, first + 1);
+                let both_numbers = sys::lua_type(l, first) == sys::LUA_TNUMBER
+                    && sys::lua_type(l, first + 1) == sys::LUA_TNUMBER;
+                if !both_numbers {
+                    let bad = if sys::lua_type(l, first) == sys::LUA_TNUMBER {
+                        first + 1
+                    } else {
+                        first
+                    };
+                    return Err(LuaError::msg(format!(
+                        "cannot convert '{}' to '{}'",
+                        lua::type_name(l, bad),
+                        st.types.type_name(ty)
+                    )));
+                }
+                store_num(&st.types, base, ptr, Num::Complex(re, im));
+                Ok(())
+            }
+            _ => Err(too_many(&st.types, ty)),
+        }
+    }
+}
+
+fn too_many(types: &TypeTable, ty: TypeId) -> LuaError {
+    LuaError::msg(format!(
+        "too many initializers for '{}'",
+        types.type_name(ty)
+    ))
+}
+
+/// LuaJIT's `lj_cconv_multi_init`, negated: whether the single initializer at `index`
+/// initializes the aggregate `base` as a whole.
+///
+/// # Safety
+/// `l` is live with two free slots.
+unsafe fn is_single_value(l: *mut State, st: &FfiState, base: TypeId, index: c_int) -> bool {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        match sys::lua_type(l, index) {
+            sys::LUA_TTABLE => false,
+            sys::LUA_TSTRING => matches!(st.types.get(base), CType::Record(_)),
+            sys::LUA_TUSERDATA => match to_cdata(l, st, index) {
+                Some(header) => {
+                    let mut src = st.types.unqualified((*header).ty).0;
+                    if let CType::Ref(target) = st.types.get(src) {
+                        src = st.types.unqualified(*target).0;
+                    }
+                    src != base
+                }
+                None => true,
+            },
+            _ => true,
+        }
+    }
+}
+
+/// Copies the first `esize` bytes over the rest of `size` bytes: a single initializer
+/// fills a whole array.
+///
+/// # Safety
+/// `ptr` is `size` writable bytes.
+unsafe fn replicate(ptr: *mut u8, esize: u64, size: u64) {
+    if esize == 0 {
+        return;
+    }
+    let mut at = esize;
+    while at + esize <= size {
+        // SAFETY: both ranges lie inside the `size` bytes at `ptr` and do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(ptr, ptr.add(at as usize), esize as usize) };
+        at += esize;
+    }
+}
+
+/// One member as the initializers see it: name, type, offset, bitfield placement.
+type InitField = (
+    Option<Box<str>>,
+    TypeId,
+    u64,
+    Option<jitffi_ctype::BitField>,
+);
+
+/// A record's kind and members, copied: initializers are the slow path, and a copy
+/// leaves the type table free for the conversions (which may intern types).
+fn record_fields(types: &TypeTable, record: TypeId) -> (RecordKind, Vec<InitField>) {
+    let CType::Record(rid) = types.get(record) else {
+        return (RecordKind::Struct, Vec::new());
+    };
+    let rec = types.record(*rid);
+    let fields = rec
+        .body
+        .as_ref()
+        .map(|body| {
+            body.fields
+                .iter()
+                .map(|f| (f.name.clone(), f.ty, f.offset, f.bits))
+                .collect()
+        })
+        .unwrap_or_default();
+    (rec.kind, fields)
+}
+
+/// Positional initialization of a record from the values `*next .. end`
+/// (`cconv_substruct_init`).
+///
+/// # Safety
+/// As [`init_value`]; `ptr` holds the record.
+unsafe fn init_record_values(
+    l: *mut State,
+    st: &mut FfiState,
+    record: TypeId,
+    ptr: *mut u8,
+    size: u64,
+    next: &mut c_int,
+    end: c_int,
+) -> LuaResult<()> {
+    let (kind, fields) = record_fields(&st.types, record);
+    for (name, fty, offset, bits) in fields {
+        // SAFETY: the field lies inside the record at `ptr`.
+        unsafe {
+            let at = ptr.add(offset as usize);
+            match (name, bits) {
+                (None, Some(_)) => continue,
+                (None, None) => {
+                    let (sub, _) = st.types.unqualified(fty);
+                    init_record_values(l, st, sub, at, size.saturating_sub(offset), next, end)?;
+                }
+                (Some(_), bits) => {
+                    if *next >= end {
+                        break;
+                    }
+                    match bits {
+                        Some(bits) => store_bitfield(l, st, fty, at, bits, *next)?,
+                        None => {
+                            let room = Some(size.saturating_sub(offset));
+                            store_sized(l, st, fty, at, room, *next, Conv::ASSIGN)?
+                        }
+                    }
+                    *next += 1;
+                }
+            }
+        }
+        if kind == RecordKind::Union {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A table into an array (`cconv_array_tab`): elements from index 0 or 1 up to the
+/// first nil; a single element fills the array; the rest is zeroed.
+///
+/// # Safety
+/// As [`store_sized`]; `index` holds a table.
+unsafe fn init_array_table(
+    l: *mut State,
+    st: &mut FfiState,
+    base: TypeId,
+    ptr: *mut u8,
+    size: Option<u64>,
+    index: c_int,
+) -> LuaResult<()> {
+    let CType::Array { elem, .. } = *st.types.get(base) else {
+        unreachable!("init_array_table on a non-array")
+    };
+    let esize = st.types.size_of(elem).unwrap_or(0);
+    // A `[?]` array of unknown extent takes nothing: writes are bounded by `size`.
+    let size = Some(size.or_else(|| st.types.size_of(base)).unwrap_or(0));
+    // SAFETY: `l` is live; each element written lies inside the array (checked against
+    // its size before the write).
+    unsafe {
+        if sys::lua_checkstack(l, 3) == 0 {
+            return Err(LuaError::msg(
+                "stack overflow (initializer nested too deeply)",
+            ));
+        }
+        let table = sys::lua_absindex(l, index);
+        let mut offset = 0u64;
+        let mut i: sys::lua_Integer = 0;
+        loop {
+            if sys::lua_rawgeti(l, table, i) == sys::LUA_TNIL {
+                sys::lua_settop(l, -2);
+                if i == 0 {
+                    i = 1;
+                    continue;
+                }
+                break;
+            }
+            if size.is_some_and(|size| offset + esize > size) || esize == 0 {
+                sys::lua_settop(l, -2);
+                return Err(too_many(&st.types, base));
+            }
+            let result = store_lua_value(l, st, elem, ptr.add(offset as usize), -1, Conv::ASSIGN);
+            sys::lua_settop(l, -2);
+            result?;
+            offset += esize;
+            i += 1;
+        }
+        if let Some(size) = size {
+            if offset == esize {
+                replicate(ptr, esize, size);
+            } else if offset < size {
+                std::ptr::write_bytes(ptr.add(offset as usize), 0, (size - offset) as usize);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A table into a record (`cconv_struct_tab`): zero the record, then fields in order
+/// from index 0 or 1 up to the first nil; if the table has neither, fields by name.
+///
+/// # Safety
+/// As [`store_sized`]; `index` holds a table.
+unsafe fn init_record_table(
+    l: *mut State,
+    st: &mut FfiState,
+    base: TypeId,
+    ptr: *mut u8,
+    size: Option<u64>,
+    index: c_int,
+) -> LuaResult<()> {
+    let size = size.or_else(|| st.types.size_of_vla(base, 0)).unwrap_or(0);
+    // SAFETY: `l` is live; `ptr` holds `size` bytes of the record.
+    unsafe {
+        if sys::lua_checkstack(l, 3) == 0 {
+            return Err(LuaError::msg(
+                "stack overflow (initializer nested too deeply)",
+            ));
+        }
+        std::ptr::write_bytes(ptr, 0, size as usize);
+        let table = sys::lua_absindex(l, index);
+        let mut position: sys::lua_Integer = 0;
+        record_from_table(l, st, base, ptr, size, table, &mut position)
+    }
+}
+
+/// One level of [`init_record_table`] (`cconv_substruct_tab`). `position` is the next
+/// table index to read, or -1 once fields are taken by name.
+///
+/// # Safety
+/// As [`init_record_table`]; `table` is an absolute index.
+unsafe fn record_from_table(
+    l: *mut State,
+    st: &mut FfiState,
+    record: TypeId,
+    ptr: *mut u8,
+    size: u64,
+    table: c_int,
+    position: &mut sys::lua_Integer,
+) -> LuaResult<()> {
+    let (kind, fields) = record_fields(&st.types, record);
+    // SAFETY: `l` is live; each field lies inside the record at `ptr`.
+    unsafe {
+        for (name, fty, offset, bits) in fields {
+            let at = ptr.add(offset as usize);
+            let Some(name) = name else {
+                if bits.is_none() {
+                    let (sub, _) = st.types.unqualified(fty);
+                    record_from_table(
+                        l,
+                        st,
+                        sub,
+                        at,
+                        size.saturating_sub(offset),
+                        table,
+                        position,
+                    )?;
+                }
+                continue;
+            };
+            if *position >= 0 {
+                let start = *position;
+                let mut i = start;
+                loop {
+                    if sys::lua_rawgeti(l, table, i) != sys::LUA_TNIL {
+                        *position = i + 1;
+                        break;
+                    }
+                    sys::lua_settop(l, -2);
+                    if i == 0 {
+                        i = 1;
+                        continue;
+                    }
+                    if start == 0 {
+                        *position = -1;
+                        break;
+                    }
+                    return Ok(());
+                }
+            }
+            if *position < 0 {
+                lua::push_str(l, &name);
+                if sys::lua_rawget(l, table) == sys::LUA_TNIL {
+                    sys::lua_settop(l, -2);
+                    continue;
+                }
+            }
+            let result = match bits {
+                Some(bits) => store_bitfield(l, st, fty, at, bits, -1),
+                None => {
+                    let room = Some(size.saturating_sub(offset));
+                    store_sized(l, st, fty, at, room, -1, Conv::ASSIGN)
+                }
+            };
+            sys::lua_settop(l, -2);
+            result?;
+            if kind == RecordKind::Union {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---- bitfields --------------------------------------------------------------------------
+
+/// The bytes of a bitfield's unit that hold its bits: (first byte, count, shift of the
+/// field within them). Only those bytes are touched, so a unit that reaches past the end
+/// of a tiny packed record (see ctype's layout docs) is never read beyond it.
+fn bitfield_bytes(bits: jitffi_ctype::BitField) -> (usize, usize, u32) {
+    let first = (bits.pos / 8) as usize;
+    let last = ((bits.pos + bits.width.max(1) - 1) / 8) as usize;
+    (first, last - first + 1, bits.pos % 8)
+}
+
+/// Reads a bitfield's bits (zero-extended) from the unit at `unit`.
+///
+/// # Safety
+/// The bytes of the field (see [`bitfield_bytes`]) at `unit` are readable.
+pub unsafe fn read_bitfield(unit: *const u8, bits: jitffi_ctype::BitField) -> u64 {
+    let (first, count, shift) = bitfield_bytes(bits);
+    let mut buf = [0u8; 16];
+    // SAFETY: the caller guarantees the field's bytes are readable; count <= 9.
+    unsafe { std::ptr::copy_nonoverlapping(unit.add(first), buf.as_mut_ptr(), count) };
+    let raw = u128::from_le_bytes(buf) >> shift;
+    let mask = if bits.width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits.width) - 1
+    };
+    (raw as u64) & mask
+}
+
+/// Writes the low `width` bits of `value` into a bitfield, leaving its neighbours.
+///
+/// # Safety
+/// The bytes of the field at `unit` are readable and writable.
+pub unsafe fn write_bitfield(unit: *mut u8, bits: jitffi_ctype::BitField, value: u64) {
+    let (first, count, shift) = bitfield_bytes(bits);
+    let mut buf = [0u8; 16];
+    // SAFETY: as the caller guarantees; count <= 9.
+    unsafe { std::ptr::copy_nonoverlapping(unit.add(first), buf.as_mut_ptr(), count) };
+    let mask = if bits.width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits.width) - 1
+    };
+    let mut raw = u128::from_le_bytes(buf);
+    raw &= !(u128::from(mask) << shift);
+    raw |= u128::from(value & mask) << shift;
+    let out = raw.to_le_bytes();
+    // SAFETY: as above.
+    unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), unit.add(first), count) };
+}
+
+/// Pushes the value of a bitfield of declared type `ty` (`lj_cconv_tv_bf`): a boolean
+/// for `bool`, else a number, sign-extended for signed types.
+///
+/// # Safety
+/// `l` is live with one free slot; the field's bytes at `unit` are readable.
+pub unsafe fn push_bitfield(
+    l: *mut State,
+    types: &TypeTable,
+    ty: TypeId,
+    unit: *const u8,
+    bits: jitffi_ctype::BitField,
+) {
+    let (base, _) = types.unqualified(ty);
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        let raw = read_bitfield(unit, bits);
+        let signed = match types.get(base) {
+            CType::Bool => {
+                sys::lua_pushboolean(l, c_int::from(raw != 0));
+                return;
+            }
+            CType::Int(int) => int.signed,
+            CType::Enum(eid) => types.enum_def(*eid).int_type.is_some_and(|i| i.signed),
+            _ => false,
+        };
+        let value = if signed && bits.width > 0 && bits.width < 64 {
+            let shift = 64 - bits.width;
+            ((raw << shift) as i64) >> shift
+        } else {
+            raw as i64
+        };
+        if !signed && bits.width == 64 {
+            sys::lua_pushnumber(l, raw as f64);
+        } else {
+            sys::lua_pushinteger(l, value as sys::lua_Integer);
+        }
+    }
+}
+
+/// Converts the Lua value at `index` to the bitfield's declared type and stores its
+/// low bits (`lj_cconv_bf_tv`).
+///
+/// # Safety
+/// `l` is live with three free slots; the field's bytes at `unit` are writable.
+pub unsafe fn store_bitfield(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    unit: *mut u8,
+    bits: jitffi_ctype::BitField,
+    index: c_int,
+) -> LuaResult<()> {
+    let mut scratch = [0u64; 2];
+    // SAFETY: the scratch holds any integer, bool or enum the field's type can be; the
+    // conversion writes at most its size (types wider than 16 bytes are refused first).
+    unsafe {
+        let fits = st.types.size_of(ty).is_some_and(|s| s <= 8);
+        if !fits {
+            return Err(LuaError::msg(format!(
+                "cannot convert to bitfield of type '{}'",
+                st.types.type_name(ty)
+            )));
+        }
+        store_lua_value(l, st, ty, scratch.as_mut_ptr().cast(), index, Conv::ASSIGN)?;
+        write_bitfield(unit, bits, scratch[0]);
+    }
+    Ok(())
+}
+
+// ---- small helpers shared with the metamethods ----------------------------------------
+
+/// The error for dereferencing a NULL pointer or reference of type `ty` (LuaJIT would
+/// crash; we refuse).
+pub fn null_access(types: &TypeTable, ty: TypeId) -> LuaError {
+    LuaError::msg(format!(
+        "attempt to dereference a NULL pointer of type '{}'",
+        types.type_name(ty)
+    ))
+}
+
+/// The numeric value of a cdata that holds a number (for 64-bit keys, `ffi.new` sizes).
+///
+/// # Safety
+/// `header` is a live cdata.
+pub unsafe fn cdata_as_i64(types: &TypeTable, header: *const CDataHeader) -> Option<i64> {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        let (base, _) = types.unqualified((*header).ty);
+        match read_num(types, base, cdata::payload(header))? {
+            Num::Int(i) => Some(i),
+            Num::UInt(u) => Some(u as i64),
+            Num::Float(n) | Num::Complex(n, _) => Some(f64_to_i64(n)),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+-- Indexing cdata: elements, members, bitfields, references, const, NULL, errors
+-- (each expectation was checked against luajit 2.1 on x86-64).
+local ffi = require "ffi"
+
+local function fails(pattern, f, ...)
+  local ok, err = pcall(f, ...)
+  assert(not ok, "expected an error matching '" .. pattern .. "'")
+  assert(string.find(tostring(err), pattern, 1, true),
+    "error '" .. tostring(err) .. "' does not contain '" .. pattern .. "'")
+end
+
+ffi.cdef [[
+struct ci_inner { int a; };
+struct ci_foo { int x, y; struct ci_inner inner; int arr[3]; unsigned b:3; int sb:4; const int c;
+                union { int u1; float u2; }; };
+struct ci_pk { char c; int x:22; } __attribute__((packed));
+struct ci_bits { unsigned a:3, b:5; int c:20; int d:10; bool f:1; };
+]]
+
+local s = ffi.new("struct ci_foo")
+s.x, s.y = 1, -2
+assert(s.x == 1 and s.y == -2, "int fields")
+s.inner.a = 4
+assert(s.inner.a == 4, "writes through a struct reference")
+local r = s.inner
+assert(string.find(tostring(r), "^cdata<struct ci_inner &>: 0x"), "aggregates read as references")
+assert(tostring(ffi.typeof(r)) == "ctype<struct ci_inner &>", "typeof a reference")
+assert(ffi.sizeof(r) == 4, "sizeof a reference")
+r.a = 9
+assert(s.inner.a == 9, "a reference aliases its struct")
+assert(string.find(tostring(s.arr), "^cdata<int %(&%)%[3%]>: 0x"), "arrays read as references")
+s.arr[2] = 7
+assert(s.arr[2] == 7, "array member elements")
+s.inner = {11}
+assert(s.inner.a == 11, "struct member from a table")
+s.arr = {9, 8}
+assert(s.arr[0] == 9 and s.arr[1] == 8 and s.arr[2] == 0, "array member from a table")
+s.u1 = 3
+assert(s.u1 == 3, "anonymous union member")
+
+-- bitfields
+s.b = 9
+s.sb = -3
+assert(s.b == 1 and s.sb == -3, "bitfields truncate and sign-extend")
+s.sb = 8
+assert(s.sb == -8, "signed bitfield wraps")
+assert(s.x == 1 and s.c == 0, "neighbours untouched")
+local pk = ffi.new("struct ci_pk")
+pk.c = 65
+pk.x = -5
+assert(pk.x == -5 and pk.c == 65, "packed bitfield past its unit")
+pk.x = 2097151
+assert(pk.x == 2097151, "largest 22-bit value")
+local bits = ffi.new("struct ci_bits")
+bits.a, bits.b, bits.c, bits.d, bits.f = 7, 31, -1, 511, true
+assert(bits.a == 7 and bits.b == 31 and bits.c == -1 and bits.d == 511 and bits.f == true, "bitfields")
+bits.b = 0
+assert(bits.a == 7 and bits.b == 0 and bits.c == -1, "clearing one bitfield")
+
+-- errors
+fails("attempt to write to constant location", function() s.c = 1 end)
+fails("cannot convert 'string' to 'int'", function() s.x = "a" end)
+fails("'struct ci_foo' has no member named 'z'", function() return s.z end)
+fails("'struct ci_foo' has no member named 'z'", function() s.z = 1 end)
+fails("'struct ci_foo' cannot be indexed with 'number'", function() return s[1] end)
+fails("'int' has no member named 'x'", function() return ffi.new("int").x end)
+fails("'int' cannot be indexed with 'number'", function() return ffi.new("int")[0] end)
+fails("'int64_t' has no member named 'x'", function() return ffi.new("int64_t", 5).x end)
+fails("'struct ci_foo' has no member named 'x'", function() return ffi.typeof("struct ci_foo").x end)
+if not rawget(_G, "jit") then -- LuaJIT crashes here; jitffi refuses
+  fails("NULL", function() return ffi.new("int *")[0] end)
+  fails("NULL", function() return ffi.new("struct ci_foo *").x end)
+  fails("NULL", function() return ffi.new("struct ci_inner &").a end)
+end
+fails("attempt to write to constant location", function() ffi.new("const int[2]")[0] = 1 end)
+
+-- pointers: elements, negative indices, members through pointers
+local arr = ffi.new("int[4]", 10, 20, 30, 40)
+local p = ffi.cast("int *", arr)
+assert(p[0] == 10 and p[3] == 40, "pointer elements")
+p[1] = 21
+assert(arr[1] == 21, "writes through a pointer")
+local halves = ffi.new("struct { int lo[2]; int hi[2]; }", {{10, 21}})
+local q = ffi.cast("int *", halves.hi)
+assert(q[-1] == 21 and q[-2] == 10, "negative indices")
+local sp = ffi.cast("struct ci_foo *", s)
+assert(sp.x == 1, "members through a pointer")
+sp.y = 5
+assert(s.y == 5, "member writes through a pointer")
+assert(sp[0].y == 5, "pointer to struct indexed by number")
+local cs = ffi.cast("const struct ci_foo *", s)
+assert(cs.x == 1, "read through a const pointer")
+fails("attempt to write to constant location", function() cs.x = 2 end)
+local pp = ffi.new("int *[2]")
+pp[0] = p
+assert(pp[0][2] == 30, "pointers read as pointer cdata")
+local i64 = ffi.new("int64_t[2]", 5)
+assert(tostring(i64[1]) == "5LL", "64-bit elements are boxed")
+i64[0] = ffi.new("int64_t", -7)
+assert(tostring(i64[0]) == "-7LL", "64-bit element from cdata")
