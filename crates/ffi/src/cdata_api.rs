@@ -10,6 +10,9 @@ use mlua_sys as sys;
 use std::os::raw::c_int;
 
 /// `ffi.new(ct [, nelem] [, init...])`.
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn new(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
@@ -105,6 +108,9 @@ unsafe fn element_count(l: *mut State, st: &FfiState, index: c_int) -> LuaResult
 
 /// `ffi.cast(ct, value)`: a new cdata of the scalar type `ct` holding `value` converted
 /// by the cast rules (pointers and integers convert freely).
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
