@@ -112,3 +112,15 @@ fn deep_typedef_chains_do_not_overflow_the_stack() {
     assert_eq!(t.type_name(p).len(), "int ".len() + depth + 1);
     assert!(t.type_name(a).ends_with("[1][1]"));
 }
+
+/// LuaJIT accepts a text whose last declaration lacks its `;`.
+#[test]
+fn last_declaration_may_omit_its_semicolon() {
+    let mut t = TypeTable::new(Target::X86_64SysV);
+    t.cdef("struct nosemi { int x; double y; }", &[])
+        .expect("struct at end");
+    t.cdef("int nosemi_var", &[]).expect("variable at end");
+    t.cdef("typedef int nosemi_t", &[]).expect("typedef at end");
+    assert!(t.symbol("nosemi_t").is_some());
+    assert!(t.cdef("int a int b;", &[]).is_err());
+}

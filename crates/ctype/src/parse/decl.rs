@@ -170,6 +170,15 @@ impl<'a> Parser<'a> {
         if self.accept(Punct::Semi)? {
             return Ok(());
         }
+        // LuaJIT lets the last declaration of a text end without its `;`, but a lone
+        // builtin type (`int`) still needs a declarator.
+        let tagged = matches!(
+            self.table.get(self.table.unqualified(spec.ty).0),
+            CType::Record(_) | CType::Enum(_)
+        );
+        if tagged && self.cur.token.kind == TokenKind::Eof {
+            return Ok(());
+        }
         loop {
             let mut attrs = spec.attrs.clone();
             let mark = self.ops.len();
@@ -200,6 +209,9 @@ impl<'a> Parser<'a> {
             if !self.accept(Punct::Comma)? {
                 break;
             }
+        }
+        if self.cur.token.kind == TokenKind::Eof {
+            return Ok(());
         }
         self.expect(Punct::Semi, ";")
     }
