@@ -279,10 +279,10 @@ impl<'a> Interpreter<'a> {
     /// everything runs inside the C function `pmain`.
     pub(crate) fn docall(&mut self, nargs: c_int, nresults: c_int) -> c_int {
         self.reserve(2);
-        // SAFETY: the stack holds the function and its `nargs` arguments (callers push
-        // them first) and has room for two more values. None of these calls raises:
-        // both pushed functions are light C functions, lua_insert/lua_remove only move
-        // slots, and lua_pcall catches everything.
+        // The stack holds the function and its `nargs` arguments (callers push them
+        // first) and has room for two more values. Both pushed functions are light C
+        // functions and lua_insert/lua_remove only move slots.
+        // SAFETY: as above, none of these calls raises, and lua_pcall catches the rest.
         unsafe {
             let base = lua::lua_gettop(self.state) - nargs;
             lua::lua_pushcfunction(self.state, call_step);
