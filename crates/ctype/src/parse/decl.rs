@@ -133,7 +133,8 @@ impl BuiltinSpecifiers {
     }
 }
 
-fn is_builtin_specifier(kw: Keyword) -> bool {
+/// Keywords that name (part of) a builtin type: `unsigned long long int`, `_Complex`.
+pub(super) fn is_builtin_specifier(kw: Keyword) -> bool {
     use Keyword::*;
     matches!(
         kw,

@@ -503,32 +503,18 @@ impl<'a> Parser<'a> {
 /// Keywords that start a type name (specifiers, qualifiers, attributes before a type).
 fn keyword_starts_type(kw: Keyword) -> bool {
     use Keyword::*;
-    matches!(
-        kw,
-        Void | Bool
-            | Char
-            | Short
-            | Int
-            | Long
-            | Float
-            | Double
-            | Float128
-            | Signed
-            | Unsigned
-            | Complex
-            | Int8
-            | Int16
-            | Int32
-            | Int64
-            | Const
-            | Volatile
-            | Restrict
-            | Struct
-            | Union
-            | Enum
-            | Attribute
-            | Declspec
-            | Extension
-            | Alignas
-    )
+    decl::is_builtin_specifier(kw)
+        || matches!(
+            kw,
+            Const
+                | Volatile
+                | Restrict
+                | Struct
+                | Union
+                | Enum
+                | Attribute
+                | Declspec
+                | Extension
+                | Alignas
+        )
 }
