@@ -2,12 +2,7 @@
 -- (each expectation was checked against luajit 2.1 on x86-64).
 local ffi = require "ffi"
 
-local function fails(pattern, f, ...)
-  local ok, err = pcall(f, ...)
-  assert(not ok, "expected an error matching '" .. pattern .. "'")
-  assert(string.find(tostring(err), pattern, 1, true),
-    "error '" .. tostring(err) .. "' does not contain '" .. pattern .. "'")
-end
+local fails = require("check").fails
 
 ffi.cdef [[
 struct ci_inner { int a; };

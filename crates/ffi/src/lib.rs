@@ -8,11 +8,13 @@
 //! C closure whose upvalue 1 is the per-state [`state::FfiState`]; errors are Lua errors
 //! with LuaJIT's texts, never crashes or Rust panics (see [`lua`] for the rules).
 
+pub mod arith;
 pub mod cdata;
 pub mod cdata_api;
 pub mod convert;
 pub mod lua;
 pub mod metamethods;
+pub mod metatype;
 pub mod state;
 pub mod types_api;
 
@@ -34,10 +36,11 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         let state_index = sys::lua_gettop(l);
         (*st).ctype_objects = new_registry_table(l);
         (*st).typeof_cache = new_registry_table(l);
+        (*st).metatypes = new_registry_table(l);
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
 
         sys::lua_createtable(l, 0, 24);
-        let functions: [(&str, sys::lua_CFunction); 9] = [
+        let functions: [(&str, sys::lua_CFunction); 10] = [
             ("cdef", types_api::cdef),
             ("new", cdata_api::new),
             ("cast", cdata_api::cast),
@@ -47,6 +50,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
             ("offsetof", types_api::offsetof),
             ("istype", types_api::istype),
             ("abi", types_api::abi),
+            ("metatype", metatype::metatype),
         ];
         for (name, function) in functions {
             sys::lua_pushvalue(l, state_index);

@@ -28,7 +28,7 @@ pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
             ("__newindex", newindex),
             ("__call", call),
         ];
-        for (name, function) in methods {
+        for &(name, function) in methods.iter().chain(crate::arith::METHODS) {
             sys::lua_pushvalue(l, state_index);
             lua::push_closure(l, function, 1);
             lua::set_field_raw(l, -2, name);

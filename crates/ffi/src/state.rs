@@ -23,6 +23,10 @@ pub struct FfiState {
     /// Registry reference of a table `type string -> ctype object` for strings whose
     /// parse made no new type (so that caching cannot change meaning).
     pub typeof_cache: c_int,
+    /// Registry reference of the table `type id + 1 -> metatable` of `ffi.metatype`.
+    pub metatypes: c_int,
+    /// Whether `ffi.metatype` has been called: until then no metamethod lookup is needed.
+    pub has_metatypes: bool,
 }
 
 /// The userdata payload: a pointer to the boxed state (boxed so that its address stays
@@ -43,6 +47,8 @@ impl FfiState {
             cdata_meta: sys::LUA_NOREF,
             ctype_objects: sys::LUA_NOREF,
             typeof_cache: sys::LUA_NOREF,
+            metatypes: sys::LUA_NOREF,
+            has_metatypes: false,
         }));
         // SAFETY: `l` is live; the userdata is sized for StateBox and Lua aligns it for a
         // pointer; `state_gc` is the only code that frees `state`.

@@ -1,0 +1,21 @@
+-- Assertion helpers shared by the tests/lua scripts (tests/modules.sh puts this
+-- directory on package.path): `local check = require "check"`.
+local check = {}
+
+-- Calls f(...) and asserts that it raises an error whose text contains `text` (plain,
+-- not a pattern).
+function check.fails(text, f, ...)
+  local ok, err = pcall(f, ...)
+  assert(not ok, "expected an error containing '" .. text .. "'")
+  assert(string.find(tostring(err), text, 1, true),
+    "error '" .. tostring(err) .. "' does not contain '" .. text .. "'")
+end
+
+-- Asserts a == b, naming both values and what was checked.
+function check.eq(a, b, what)
+  if a ~= b then
+    error((what or "values") .. ": expected " .. tostring(b) .. ", got " .. tostring(a), 2)
+  end
+end
+
+return check
