@@ -193,8 +193,10 @@ unsafe fn cdata_text(types: &TypeTable, ty: TypeId, value: *const u8) -> String 
 /// `re+imi` with both parts as `%.14g`, as LuaJIT prints a complex number.
 fn complex_text(re: f64, im: f64) -> String {
     let im_text = if im.is_nan() {
-        // LuaJIT's own quirk: `1.5+nanI`.
+        // LuaJIT's own quirk: `1.5+nanI`, `1-infI`.
         "+nanI".to_owned()
+    } else if im.is_infinite() {
+        if im < 0.0 { "-infI" } else { "+infI" }.to_owned()
     } else if im.is_sign_negative() {
         format!("{}i", number_text(im))
     } else {
