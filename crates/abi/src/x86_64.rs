@@ -327,7 +327,7 @@ fn classify_at(types: &TypeTable, ty: TypeId, offset: u64, classes: &mut [Class]
     }
     match types.get(base) {
         CType::Bool | CType::Int(_) | CType::Enum(_) | CType::Pointer(_) | CType::Ref(_) => {
-            if offset % align != 0 {
+            if offset & (align - 1) != 0 {
                 return false;
             }
             put_in(classes, offset, Class::Integer);
@@ -337,7 +337,7 @@ fn classify_at(types: &TypeTable, ty: TypeId, offset: u64, classes: &mut [Class]
             put_in(classes, offset + 8, Class::X87Up);
         }
         CType::Float(_) => {
-            if offset % align != 0 {
+            if offset & (align - 1) != 0 {
                 return false;
             }
             put_in(classes, offset, Class::Sse);
