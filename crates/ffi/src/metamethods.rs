@@ -413,12 +413,12 @@ unsafe fn locate_place(
                         if ptr.is_null() {
                             return Err(null_access(types, ty).into());
                         }
-                        member(types, elem_base, ptr, name, elem_quals.is_const)
+                        member(st, elem_base, ptr, name, elem_quals.is_const)
                     }
                     _ => Err(Miss::Type(base)),
                 }
             }
-            (CType::Record(_), Key::Name(name)) => member(types, base, ptr, name, is_const),
+            (CType::Record(_), Key::Name(name)) => member(st, base, ptr, name, is_const),
             (CType::Complex(kind), Key::Name(_) | Key::Number(_)) => {
                 let part = match key {
                     Key::Name(b"re") | Key::Number(0) => 0,
@@ -444,23 +444,20 @@ unsafe fn locate_place(
 
 /// Member `name` of the record `record` stored at `ptr`.
 fn member(
-    types: &TypeTable,
+    st: &FfiState,
     record: TypeId,
     ptr: *mut u8,
     name: &[u8],
     container_const: bool,
 ) -> Result<Place, Miss> {
-    let found = std::str::from_utf8(name)
-        .ok()
-        .and_then(|name| types.find_member(record, name));
-    let Some((offset, field)) = found else {
+    let Some(found) = st.members.find(&st.types, record, name) else {
         return Err(Miss::Type(record));
     };
     Ok(Place {
-        ty: field.ty,
-        ptr: ptr.wrapping_add(offset as usize),
-        bits: field.bits,
-        is_const: container_const || types.unqualified(field.ty).1.is_const,
+        ty: found.ty,
+        ptr: ptr.wrapping_add(found.offset as usize),
+        bits: found.bits,
+        is_const: container_const || found.is_const,
     })
 }
 
