@@ -12,7 +12,10 @@ pub mod arith;
 pub mod cdata;
 pub mod cdata_api;
 pub mod convert;
+pub mod gc;
+pub mod idioms;
 pub mod lua;
+pub mod memory_api;
 pub mod metamethods;
 pub mod metatype;
 pub mod state;
@@ -38,9 +41,10 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         (*st).typeof_cache = new_registry_table(l);
         (*st).metatypes = new_registry_table(l);
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
+        gc::install(l, &mut *st);
 
         sys::lua_createtable(l, 0, 24);
-        let functions: [(&str, sys::lua_CFunction); 10] = [
+        let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types_api::cdef),
             ("new", cdata_api::new),
             ("cast", cdata_api::cast),
@@ -51,6 +55,11 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
             ("istype", types_api::istype),
             ("abi", types_api::abi),
             ("metatype", metatype::metatype),
+            ("gc", gc::gc),
+            ("string", memory_api::string),
+            ("copy", memory_api::copy),
+            ("fill", memory_api::fill),
+            ("errno", memory_api::errno),
         ];
         for (name, function) in functions {
             sys::lua_pushvalue(l, state_index);
@@ -61,6 +70,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         lua::set_field_raw(l, -2, "os");
         lua::push_str(l, arch_name());
         lua::set_field_raw(l, -2, "arch");
+        idioms::install(l, &*st, state_index, sys::lua_gettop(l));
         sys::lua_remove(l, state_index);
     }
     1
