@@ -87,7 +87,7 @@ pub unsafe fn new_cdata(
 ) -> LuaResult<*mut u8> {
     let align = (align as usize).clamp(LUA_ALIGN, MAX_CDATA_ALIGN);
     let Some(total) = size.checked_add(align) else {
-        return Err(crate::lua::LuaError::msg("not enough memory"));
+        return Err(crate::lua::LuaError::plain("not enough memory"));
     };
     // SAFETY: `l` is live; the block is `total` bytes, Lua aligns it to LUA_ALIGN, and
     // the value (at most `size` bytes at `data_offset <= align`) lies inside it.

@@ -56,7 +56,11 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState) {
         let finalizers = sys::lua_gettop(l);
 
         sys::lua_createtable(l, 0, 16);
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(st.cdata_meta));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.cdata_meta),
+        );
         st.cdata_meta_ptr = sys::lua_topointer(l, -1);
         sys::lua_pushnil(l);
         while sys::lua_next(l, -2) != 0 {
@@ -131,7 +135,11 @@ pub unsafe fn set_finalizer(
             return Err(LuaError::msg("stack overflow (setting a finalizer)"));
         }
         let remove = sys::lua_type(l, finalizer) == sys::LUA_TNIL;
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(st.finalizers));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.finalizers),
+        );
         sys::lua_pushvalue(l, cdata);
         sys::lua_pushvalue(l, finalizer);
         sys::lua_rawset(l, -3);
@@ -149,11 +157,7 @@ pub unsafe fn set_finalizer(
 ///
 /// # Safety
 /// `l` is live with one free slot; the cdata is on top.
-pub unsafe fn attach_metatype_finalizer(
-    l: *mut State,
-    st: &FfiState,
-    ty: TypeId,
-) -> LuaResult<()> {
+pub unsafe fn attach_metatype_finalizer(l: *mut State, st: &FfiState, ty: TypeId) -> LuaResult<()> {
     if !st.has_metatypes || !matches!(st.types.get(ty), CType::Record(_)) {
         return Ok(());
     }

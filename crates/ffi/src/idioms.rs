@@ -44,8 +44,16 @@ pub unsafe fn install(l: *mut State, st: &FfiState, state_index: c_int, module: 
         sys::lua_getglobal(l, c"tonumber".as_ptr());
         let original_tonumber = sys::lua_gettop(l);
         for global in [true, false] {
-            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(st.cdata_meta));
-            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(st.gc_meta));
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(st.cdata_meta),
+            );
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(st.gc_meta),
+            );
             lua::push_closure(l, type_, 2);
             sys::lua_pushvalue(l, state_index);
             sys::lua_pushvalue(l, original_tonumber);
