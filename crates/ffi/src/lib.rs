@@ -5,8 +5,10 @@
 //! vendored Lua 5.4 and into `ffi.so` for a stock `lua5.x`).
 //!
 //! Promises: `luaopen_ffi` returns a table with LuaJIT's `ffi` API. Every function is a
-//! C closure whose upvalue 1 is the per-state [`state::FfiState`]; errors are Lua errors
-//! with LuaJIT's texts, never crashes or Rust panics (see [`lua`] for the rules).
+//! C closure whose upvalue 1 is the per-state [`state::FfiState`] (except `ffi.type`,
+//! which needs none); errors are Lua errors with LuaJIT's texts, never crashes or Rust
+//! panics (see [`lua`] for the rules). It also replaces the globals `type` and
+//! `tonumber` with cdata-aware versions ([`idioms`]).
 
 pub mod arith;
 pub mod cdata;
