@@ -23,9 +23,9 @@ assert(ffi.new("uint32_t[1]", 2^32 + 5)[0] == 5, "uint32 wraps")
 assert(ffi.new("int16_t[1]", 2^40)[0] == 0, "int16 from 2^40")
 assert(tostring(ffi.new("int64_t", -5)) == "-5LL", "int64 tostring")
 assert(tostring(ffi.new("int64_t", 2^53)) == "9007199254740992LL", "int64 2^53")
-assert(tostring(ffi.new("uint64_t[1]", 2^63)[0]) == "9223372036854775808ULL", "uint64 2^63")
-assert(tostring(ffi.new("uint64_t[1]", 2^64)[0]) == "0ULL", "uint64 2^64")
-assert(tostring(ffi.new("int64_t[1]", 2^63)[0]) == "-9223372036854775808LL", "int64 overflow")
+assert(tostring(ffi.new("uint64_t", 2^63)) == "9223372036854775808ULL", "uint64 2^63")
+assert(tostring(ffi.new("uint64_t", 2^64)) == "0ULL", "uint64 2^64")
+assert(tostring(ffi.new("int64_t", 2^63)) == "-9223372036854775808LL", "int64 overflow")
 
 -- bool, floating point, complex, enums
 assert(ffi.new("bool[1]", 0)[0] == false and ffi.new("bool[1]", 0.5)[0] == true, "bool")

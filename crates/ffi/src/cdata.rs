@@ -42,24 +42,22 @@ pub struct CDataHeader {
 
 const _: () = assert!(std::mem::size_of::<CDataHeader>() == HEADER_BYTES);
 
-/// The header of the cdata or ctype object at `index`, if the value is one of ours.
+/// The header of the cdata or ctype object at `index`, if the value is one of ours:
+/// a userdata whose metatable is the cdata metatable or its twin with `__gc` (a cdata
+/// with a finalizer, see [`crate::gc`]). Two pointer comparisons, no table lookup.
 ///
 /// # Safety
-/// `l` is live with two free slots; `st` is its ffi state.
+/// `l` is live with one free slot; `st` is its ffi state.
 pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mut CDataHeader> {
-    // SAFETY: `l` is live; we only read the metatable and compare it raw.
+    // SAFETY: `l` is live; we only read the metatable's address.
     unsafe {
         let ptr = sys::lua_touserdata(l, index);
         if ptr.is_null() || sys::lua_getmetatable(l, index) == 0 {
             return None;
         }
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(st.cdata_meta),
-        );
-        let ours = sys::lua_rawequal(l, -1, -2) != 0;
-        sys::lua_settop(l, -3);
+        let meta = sys::lua_topointer(l, -1);
+        sys::lua_settop(l, -2);
+        let ours = meta == st.cdata_meta_ptr || meta == st.gc_meta_ptr;
         ours.then_some(ptr.cast::<CDataHeader>())
     }
 }
@@ -89,7 +87,7 @@ pub unsafe fn new_cdata(
 ) -> LuaResult<*mut u8> {
     let align = (align as usize).clamp(LUA_ALIGN, MAX_CDATA_ALIGN);
     let Some(total) = size.checked_add(align) else {
-        return Err(crate::lua::LuaError::msg("not enough memory"));
+        return Err(crate::lua::LuaError::plain("not enough memory"));
     };
     // SAFETY: `l` is live; the block is `total` bytes, Lua aligns it to LUA_ALIGN, and
     // the value (at most `size` bytes at `data_offset <= align`) lies inside it.

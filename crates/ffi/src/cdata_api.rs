@@ -59,7 +59,8 @@ pub unsafe fn new_value(
         let align = st.types.align_of(ty);
         let value = new_cdata(l, st, ty, size as usize, align)?;
         let count = (top - first_init + 1).max(0);
-        init_value(l, st, ty, value, size, first_init, count)
+        init_value(l, st, ty, value, size, first_init, count)?;
+        crate::gc::attach_metatype_finalizer(l, st, ty)
     }
 }
 

@@ -4,8 +4,9 @@
 //! `luajit` (x86-64) as the oracle for the corner cases.
 //!
 //! C to Lua ([`push_c_value`]): integers up to 32 bits and floating point become Lua
-//! numbers (integers on 5.3+), `bool` a boolean, 64-bit integers, enums, complex numbers,
-//! vectors and pointers a new cdata holding the value, and aggregates (struct, union,
+//! numbers (integers on 5.3+), `bool` a boolean, a NULL pointer `nil`, 64-bit integers
+//! (on 5.3+ only those beyond `lua_Integer`), enums, complex numbers, vectors and
+//! pointers a new cdata holding the value, and aggregates (struct, union,
 //! array) a *reference* cdata of type `T &` whose payload is the address, so that
 //! `s.inner.a = 1` writes through.
 //!
@@ -58,7 +59,7 @@ impl Conv {
 
 /// A scalar C value, widened: what numeric conversions pass between types.
 #[derive(Copy, Clone, Debug)]
-enum Num {
+pub(crate) enum Num {
     Int(i64),
     UInt(u64),
     Float(f64),
@@ -86,6 +87,13 @@ pub unsafe fn push_c_value(
             CType::Int(int) if int.bytes < 8 => {
                 sys::lua_pushinteger(l, read_int(ptr, *int) as sys::lua_Integer)
             }
+            // 64-bit integers become Lua integers on 5.3+ when they fit (crate::idioms).
+            #[cfg(any(feature = "lua53", feature = "lua54"))]
+            CType::Int(int) if int.bytes == 8 && (int.signed || ptr.cast::<i64>().read() >= 0) => {
+                sys::lua_pushinteger(l, ptr.cast::<i64>().read())
+            }
+            // A NULL pointer reaches Lua as nil (crate::idioms).
+            CType::Pointer(_) if ptr.cast::<usize>().read() == 0 => sys::lua_pushnil(l),
             CType::Float(FloatKind::Float) => {
                 sys::lua_pushnumber(l, f64::from(ptr.cast::<f32>().read()))
             }
@@ -147,7 +155,7 @@ unsafe fn read_int(ptr: *const u8, int: IntType) -> i64 {
 ///
 /// # Safety
 /// `ptr` points to a readable, aligned value of `base`.
-unsafe fn read_num(types: &TypeTable, base: TypeId, ptr: *const u8) -> Option<Num> {
+pub(crate) unsafe fn read_num(types: &TypeTable, base: TypeId, ptr: *const u8) -> Option<Num> {
     // SAFETY: forwarded from the caller.
     unsafe {
         Some(match types.get(base) {
@@ -425,7 +433,15 @@ pub unsafe fn store_sized(
             }
             _ => {}
         }
-        let from = lua::type_name(l, index);
+        // LuaJIT names a boolean 'bool' and a foreign userdata by the pointer it
+        // converts to.
+        let from = match sys::lua_type(l, index) {
+            sys::LUA_TBOOLEAN => "bool",
+            sys::LUA_TUSERDATA | sys::LUA_TLIGHTUSERDATA if to_cdata(l, st, index).is_none() => {
+                "void *"
+            }
+            _ => lua::type_name(l, index),
+        };
         Err(conv.error(format!(
             "cannot convert '{from}' to '{}'",
             st.types.type_name(ty)

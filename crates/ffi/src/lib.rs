@@ -5,15 +5,20 @@
 //! vendored Lua 5.4 and into `ffi.so` for a stock `lua5.x`).
 //!
 //! Promises: `luaopen_ffi` returns a table with LuaJIT's `ffi` API. Every function is a
-//! C closure whose upvalue 1 is the per-state [`state::FfiState`]; errors are Lua errors
-//! with LuaJIT's texts, never crashes or Rust panics (see [`lua`] for the rules).
+//! C closure whose upvalue 1 is the per-state [`state::FfiState`] (except `ffi.type`,
+//! which needs none); errors are Lua errors with LuaJIT's texts, never crashes or Rust
+//! panics (see [`lua`] for the rules). It also replaces the globals `type` and
+//! `tonumber` with cdata-aware versions ([`idioms`]).
 
 pub mod arith;
 pub mod cdata;
 pub mod cdata_api;
 pub mod convert;
+pub mod gc;
+pub mod idioms;
 pub mod lua;
 pub mod member_cache;
+pub mod memory_api;
 pub mod metamethods;
 pub mod metatype;
 pub mod state;
@@ -39,9 +44,10 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         (*st).typeof_cache = new_registry_table(l);
         (*st).metatypes = new_registry_table(l);
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
+        gc::install(l, &mut *st);
 
         sys::lua_createtable(l, 0, 24);
-        let functions: [(&str, sys::lua_CFunction); 10] = [
+        let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types_api::cdef),
             ("new", cdata_api::new),
             ("cast", cdata_api::cast),
@@ -52,6 +58,11 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
             ("istype", types_api::istype),
             ("abi", types_api::abi),
             ("metatype", metatype::metatype),
+            ("gc", gc::gc),
+            ("string", memory_api::string),
+            ("copy", memory_api::copy),
+            ("fill", memory_api::fill),
+            ("errno", memory_api::errno),
         ];
         for (name, function) in functions {
             sys::lua_pushvalue(l, state_index);
@@ -62,6 +73,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         lua::set_field_raw(l, -2, "os");
         lua::push_str(l, arch_name());
         lua::set_field_raw(l, -2, "arch");
+        idioms::install(l, &*st, state_index, sys::lua_gettop(l));
         sys::lua_remove(l, state_index);
     }
     1

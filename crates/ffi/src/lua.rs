@@ -20,8 +20,12 @@ pub use lua::lua_State as State;
 /// A failure to report to Lua as an error.
 #[derive(Debug)]
 pub enum LuaError {
-    /// An error with a message; Lua adds the caller's position, like `luaL_error`.
+    /// An error with a message; Lua adds the caller's position, like `luaL_error`
+    /// (LuaJIT's `lj_err_caller`, which every conversion error uses).
     Message(String),
+    /// An error with a message and no position, like LuaJIT's `lj_err_msg` (for
+    /// example "string length overflow").
+    Plain(String),
     /// `bad argument #index to 'fn' (message)`, like `luaL_argerror`.
     Arg { index: c_int, message: String },
     /// The error value is already on top of the stack (from a failed `lua_pcall`).
@@ -38,9 +42,16 @@ impl LuaError {
     /// The message text, without the position Lua adds when raising.
     pub fn text(&self) -> &str {
         match self {
-            LuaError::Message(message) | LuaError::Arg { message, .. } => message,
+            LuaError::Message(message)
+            | LuaError::Plain(message)
+            | LuaError::Arg { message, .. } => message,
             LuaError::Raised => "",
         }
+    }
+
+    /// An error without the caller's position (see [`LuaError::Plain`]).
+    pub fn plain(message: impl Into<String>) -> LuaError {
+        LuaError::Plain(message.into())
     }
 
     pub fn arg(index: c_int, message: impl Into<String>) -> LuaError {
@@ -155,6 +166,11 @@ pub unsafe fn raise(state: *mut State, error: LuaError) -> ! {
                 push_str(state, &message);
                 drop(message);
                 lua::lua_concat(state, 2);
+                lua::lua_error(state);
+            }
+            LuaError::Plain(message) => {
+                push_str(state, &message);
+                drop(message);
                 lua::lua_error(state);
             }
             LuaError::Arg { index, message } => {

@@ -6,8 +6,9 @@
 
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::member_cache::MemberCache;
-use jitffi_ctype::{Target, TypeTable};
+use jitffi_ctype::{Quals, Target, TypeId, TypeTable};
 use mlua_sys as sys;
+use std::ffi::c_void;
 use std::os::raw::c_int;
 
 /// Upvalue of every ffi C function that holds the state userdata.
@@ -30,6 +31,17 @@ pub struct FfiState {
     pub has_metatypes: bool,
     /// Recent struct and union member lookups.
     pub members: MemberCache,
+    /// Registry reference of the metatable of cdata that have a finalizer: the cdata
+    /// metatable plus `__gc` (see [`crate::gc`]).
+    pub gc_meta: c_int,
+    /// Registry reference of the weak-keyed table `cdata -> finalizer` of `ffi.gc`.
+    pub finalizers: c_int,
+    /// Addresses of the two cdata metatables (`lua_topointer`), so that recognizing a
+    /// cdata is a pointer comparison. Both tables stay anchored in the registry.
+    pub cdata_meta_ptr: *const c_void,
+    pub gc_meta_ptr: *const c_void,
+    /// `const void *`, the type `ffi.copy` converts its source to.
+    pub const_void_ptr: TypeId,
 }
 
 /// The userdata payload: a pointer to the boxed state (boxed so that its address stays
@@ -45,14 +57,22 @@ impl FfiState {
     /// # Safety
     /// `l` is live with 3 free stack slots.
     pub unsafe fn push_new(l: *mut State) -> *mut FfiState {
+        let mut types = TypeTable::new(Target::host());
+        let const_void = types.qualified(types.builtins().void, Quals::CONST);
+        let const_void_ptr = types.pointer_to(const_void);
         let state = Box::into_raw(Box::new(FfiState {
-            types: TypeTable::new(Target::host()),
+            types,
             cdata_meta: sys::LUA_NOREF,
             ctype_objects: sys::LUA_NOREF,
             typeof_cache: sys::LUA_NOREF,
             metatypes: sys::LUA_NOREF,
             has_metatypes: false,
             members: MemberCache::default(),
+            gc_meta: sys::LUA_NOREF,
+            finalizers: sys::LUA_NOREF,
+            cdata_meta_ptr: std::ptr::null(),
+            gc_meta_ptr: std::ptr::null(),
+            const_void_ptr,
         }));
         // SAFETY: `l` is live; the userdata is sized for StateBox and Lua aligns it for a
         // pointer; `state_gc` is the only code that frees `state`.

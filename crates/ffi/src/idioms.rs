@@ -1,0 +1,217 @@
+//! LuaJIT idioms that PUC Lua cannot express by itself, made to work (product
+//! decisions, the same on every Lua version unless said otherwise):
+//!
+//! - `type(x) == "cdata"`: `require "ffi"` replaces the global `type` and `tonumber`
+//!   with versions that know cdata (as luaffi does), also exported as `ffi.type` and
+//!   `ffi.tonumber`. For other values they do what the base library's do, with no
+//!   extra call: `type` checks one metatable for userdata only, `tonumber` returns a
+//!   number argument at once and converts strings itself, handing only calls with a
+//!   base to the original `tonumber`.
+//! - `p == nil` for a NULL pointer: a NULL pointer read from C memory (a field or
+//!   element; later a call result or callback argument) becomes `nil`
+//!   ([`crate::convert::push_c_value`]). `ffi.new` and `ffi.cast` still return typed
+//!   cdata, and `ffi.NULL` is a `void *` NULL for code that wants one.
+//! - `n == 10` for 64-bit integers: on Lua 5.3 and 5.4, an `int64_t` read from C memory
+//!   becomes a Lua integer, a `uint64_t` too when it is below 2^63 (else it stays
+//!   cdata); on 5.1 and 5.2 they stay cdata, as in LuaJIT.
+
+use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
+use crate::convert::{null_access, read_num, Num};
+use crate::lua::{self, LuaError, LuaResult, State};
+use crate::state::FfiState;
+use jitffi_ctype::CType;
+use mlua_sys as sys;
+use std::os::raw::c_int;
+
+/// Sets `ffi.NULL`, `ffi.type` and `ffi.tonumber` on the module table at `module` and
+/// replaces the globals `type` and `tonumber`.
+///
+/// # Safety
+/// `l` is live with five free slots; `state_index` and `module` are absolute indices
+/// of the state userdata and the module table; the gc metatable exists
+/// ([`crate::gc::install`]).
+pub unsafe fn install(l: *mut State, st: &FfiState, state_index: c_int, module: c_int) {
+    // SAFETY: `l` is live (caller); the NULL cdata is 8 zeroed bytes of `void *`.
+    unsafe {
+        let void_ptr = st.types.builtins().void_ptr;
+        if cdata::new_cdata(l, st, void_ptr, 8, 8).is_ok() {
+            lua::set_field_raw(l, module, "NULL");
+        }
+
+        // Two closures of each, so that an argument error names the global as the base
+        // library's would (Lua finds a C function's name by searching the loaded
+        // modules for it).
+        sys::lua_getglobal(l, c"tonumber".as_ptr());
+        let original_tonumber = sys::lua_gettop(l);
+        for global in [true, false] {
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(st.cdata_meta),
+            );
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(st.gc_meta),
+            );
+            lua::push_closure(l, type_, 2);
+            sys::lua_pushvalue(l, state_index);
+            sys::lua_pushvalue(l, original_tonumber);
+            lua::push_closure(l, tonumber, 2);
+            if global {
+                sys::lua_setglobal(l, c"tonumber".as_ptr());
+                sys::lua_setglobal(l, c"type".as_ptr());
+            } else {
+                lua::set_field_raw(l, module, "tonumber");
+                lua::set_field_raw(l, module, "type");
+            }
+        }
+        sys::lua_settop(l, original_tonumber - 1);
+    }
+}
+
+/// `type(v)`: `"cdata"` for cdata and ctype objects, else the base library's answer.
+/// Upvalues: the two cdata metatables (no ffi state needed, so it works in
+/// finalizers at `lua_close` too).
+unsafe extern "C-unwind" fn type_(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a C function with the two metatables as upvalues.
+    unsafe {
+        lua::entry(l, || {
+            let t = sys::lua_type(l, 1);
+            if t == sys::LUA_TNONE {
+                return Err(LuaError::arg(1, "value expected"));
+            }
+            if t == sys::LUA_TUSERDATA && sys::lua_getmetatable(l, 1) != 0 {
+                let ours = sys::lua_rawequal(l, -1, lua::upvalue(1)) != 0
+                    || sys::lua_rawequal(l, -1, lua::upvalue(2)) != 0;
+                sys::lua_settop(l, -2);
+                if ours {
+                    lua::push_str(l, "cdata");
+                    return Ok(1);
+                }
+            }
+            sys::lua_pushstring(l, sys::lua_typename(l, t));
+            Ok(1)
+        })
+    }
+}
+
+/// `tonumber(v [, base])`: the number a numeric cdata holds (see
+/// [`push_cdata_number`]), else the base library's answer. Upvalues: the ffi state,
+/// the original `tonumber`.
+unsafe extern "C-unwind" fn tonumber(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a C function of this module (state as upvalue 1).
+    unsafe {
+        lua::entry(l, || {
+            if sys::lua_type(l, 2) > sys::LUA_TNIL {
+                return call_original(l);
+            }
+            match sys::lua_type(l, 1) {
+                sys::LUA_TNUMBER => sys::lua_settop(l, 1),
+                sys::LUA_TSTRING => push_string_number(l),
+                sys::LUA_TUSERDATA => {
+                    let st = FfiState::get(l)?;
+                    match to_cdata(l, st, 1) {
+                        Some(header) => push_cdata_number(l, st, header)?,
+                        None => sys::lua_pushnil(l),
+                    }
+                }
+                sys::LUA_TNONE => return Err(LuaError::arg(1, "value expected")),
+                _ => sys::lua_pushnil(l),
+            }
+            Ok(1)
+        })
+    }
+}
+
+/// `tonumber(s)` for a string, as the running Lua version converts it.
+///
+/// # Safety
+/// `l` is live with one free slot; argument 1 is a string.
+unsafe fn push_string_number(l: *mut State) {
+    // SAFETY: `l` is live (caller); the string stays at argument 1 while read.
+    unsafe {
+        #[cfg(any(feature = "lua53", feature = "lua54"))]
+        {
+            let mut len = 0usize;
+            let s = sys::lua_tolstring(l, 1, &mut len);
+            if sys::lua_stringtonumber(l, s) != len + 1 {
+                sys::lua_pushnil(l);
+            }
+        }
+        #[cfg(not(any(feature = "lua53", feature = "lua54")))]
+        {
+            if sys::lua_isnumber(l, 1) != 0 {
+                sys::lua_pushnumber(l, sys::lua_tonumber(l, 1));
+            } else {
+                sys::lua_pushnil(l);
+            }
+        }
+    }
+}
+
+/// Calls the original `tonumber` (upvalue 2) with all arguments and returns its
+/// results. Only calls with a base come here.
+///
+/// # Safety
+/// `l` is live, inside [`tonumber`].
+unsafe fn call_original(l: *mut State) -> LuaResult<c_int> {
+    // SAFETY: `l` is live (caller); a failed call leaves its error on top, raised by
+    // `entry` after this frame owns nothing.
+    unsafe {
+        let args = sys::lua_gettop(l);
+        sys::lua_pushvalue(l, lua::upvalue(2));
+        sys::lua_insert(l, 1);
+        if sys::lua_pcall(l, args, sys::LUA_MULTRET, 0) != 0 {
+            return Err(LuaError::Raised);
+        }
+        Ok(sys::lua_gettop(l))
+    }
+}
+
+/// Pushes the number a cdata holds, as LuaJIT's `tonumber` does: integers, `bool`,
+/// enums and floating point convert, a complex number gives its real part, anything
+/// else (pointers, arrays, records, vectors, ctype objects) gives `nil`. A reference
+/// converts the value it refers to.
+///
+/// Integers become Lua integers on 5.3+ (a `uint64_t` from 2^63 a float): LuaJIT's
+/// doubles would print as `10.0` there. On 5.1 and 5.2 every result is a double, as in
+/// LuaJIT.
+///
+/// # Safety
+/// `l` is live with one free slot; `header` is a live cdata of `st`.
+pub unsafe fn push_cdata_number(
+    l: *mut State,
+    st: &FfiState,
+    header: *const CDataHeader,
+) -> LuaResult<()> {
+    let types = &st.types;
+    // SAFETY: `header` is a live cdata (caller); a reference's address is checked for
+    // NULL before it is read through.
+    unsafe {
+        if (*header).kind == CDataKind::CType {
+            sys::lua_pushnil(l);
+            return Ok(());
+        }
+        let ty = (*header).ty;
+        let mut ptr: *const u8 = payload(header);
+        let (mut base, _) = types.unqualified(ty);
+        if let CType::Ref(target) = types.get(base) {
+            ptr = ptr.cast::<*const u8>().read();
+            if ptr.is_null() {
+                return Err(null_access(types, ty));
+            }
+            base = types.unqualified(*target).0;
+        }
+        match read_num(types, base, ptr) {
+            Some(Num::Int(i)) => sys::lua_pushinteger(l, i),
+            Some(Num::UInt(u)) => match i64::try_from(u) {
+                Ok(i) => sys::lua_pushinteger(l, i),
+                Err(_) => sys::lua_pushnumber(l, u as f64),
+            },
+            Some(Num::Float(x) | Num::Complex(x, _)) => sys::lua_pushnumber(l, x),
+            None => sys::lua_pushnil(l),
+        }
+    }
+    Ok(())
+}
