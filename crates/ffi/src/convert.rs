@@ -58,7 +58,7 @@ impl Conv {
 
 /// A scalar C value, widened: what numeric conversions pass between types.
 #[derive(Copy, Clone, Debug)]
-enum Num {
+pub(crate) enum Num {
     Int(i64),
     UInt(u64),
     Float(f64),
@@ -147,7 +147,7 @@ unsafe fn read_int(ptr: *const u8, int: IntType) -> i64 {
 ///
 /// # Safety
 /// `ptr` points to a readable, aligned value of `base`.
-unsafe fn read_num(types: &TypeTable, base: TypeId, ptr: *const u8) -> Option<Num> {
+pub(crate) unsafe fn read_num(types: &TypeTable, base: TypeId, ptr: *const u8) -> Option<Num> {
     // SAFETY: forwarded from the caller.
     unsafe {
         Some(match types.get(base) {
@@ -217,7 +217,7 @@ fn f64_to_u64(n: f64) -> u64 {
 }
 
 /// The bits of `num` converted to an integer of width `int` (the low bytes matter).
-fn num_to_int_bits(num: Num, int: IntType) -> u64 {
+pub(crate) fn num_to_int_bits(num: Num, int: IntType) -> u64 {
     match num {
         Num::Int(i) => i as u64,
         Num::UInt(u) => u,
@@ -303,7 +303,7 @@ unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, num: Num) -> 
 ///
 /// # Safety
 /// `l` is live and `index` holds a number.
-unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
+pub(crate) unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
     // SAFETY: `l` is live (caller).
     unsafe {
         #[cfg(any(feature = "lua53", feature = "lua54"))]
@@ -616,7 +616,7 @@ fn pointer_compatible(types: &TypeTable, dst: TypeId, src: TypeId) -> bool {
 
 /// Whether two pointee types are "the same" for a pointer conversion (see
 /// [`pointer_compatible`]); `depth` bounds the walk through pointers to pointers.
-fn same_kind(types: &TypeTable, d: TypeId, s: TypeId, depth: u32) -> bool {
+pub(crate) fn same_kind(types: &TypeTable, d: TypeId, s: TypeId, depth: u32) -> bool {
     if d == s {
         return true;
     }
