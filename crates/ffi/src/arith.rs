@@ -18,7 +18,8 @@
 //!    element; the result is a pointer to the element type), `p - q` (the element
 //!    difference as a Lua number, for compatible pointers whose elements have a size),
 //!    `p == q` for any two pointers, `p < q` and `p <= q` (unsigned address order) for
-//!    compatible ones, qualifiers ignored. `nil` acts as a NULL `void *`.
+//!    compatible ones: element types of the same kind and size, qualifiers ignored, and
+//!    `void` only with `void`. `nil` acts as a NULL `void *`.
 //! 3. **Metatypes.** Otherwise the metamethod of the first operand's metatype (a
 //!    pointer's: that of the type it points to), else of the second's, is called with
 //!    both operands. Without one, `==` compares the addresses (it never raises) and the
@@ -758,15 +759,12 @@ unsafe fn pointer_op(
 }
 
 /// Whether pointers to `a` and to `b` may be subtracted or ordered
-/// (`lj_cconv_compatptr` with `CCF_IGNQUAL`): `void` matches anything, otherwise the
-/// element types must be the same kind and size.
+/// (`lj_cconv_compatptr` with `CCF_IGNQUAL`): the element types, qualifiers aside, must
+/// be the same kind and size (unlike conversions, `void` matches only `void`).
 fn comparable(types: &TypeTable, a: TypeId, b: TypeId) -> bool {
     let (a, _) = types.unqualified(a);
     let (b, _) = types.unqualified(b);
-    a == b
-        || matches!(types.get(a), CType::Void)
-        || matches!(types.get(b), CType::Void)
-        || same_kind(types, a, b, 0)
+    same_kind(types, a, b, 0)
 }
 
 // ---- errors ----------------------------------------------------------------------------
