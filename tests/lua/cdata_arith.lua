@@ -183,6 +183,15 @@ local ok = pcall(function()
 end)
 assert(not ok, "unbounded recursion through a metamethod is an error, not a crash")
 
+-- metamethods called directly, with too few or too many operands
+if not jit then
+  local mt = debug.getmetatable(i64(1))
+  eq(str(mt.__add(i64(1), 2, 3)), "3LL", "a direct call")
+  fails("attempt to perform arithmetic on 'int64_t' and 'nil'", mt.__add, i64(1))
+  eq(mt.__eq(i64(1)), false, "a direct __eq call")
+  eq(mt.__concat(n4), "num", "a metatype's metamethod through a direct call")
+end
+
 -- Lua 5.3+ operators
 if integers and not jit then
   local ops = assert(load [[

@@ -228,6 +228,11 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<c_int> {
     // LUA_MINSTACK).
     unsafe {
         let st = FfiState::get(l)?;
+        if sys::lua_gettop(l) != 2 {
+            // Only a direct call (through `debug.getmetatable`) passes another count:
+            // exactly two operands, so that a metamethod call sees them at 1 and 2.
+            sys::lua_settop(l, 2);
+        }
         let a = classify(l, st, 1, 2);
         let b = classify(l, st, 2, 1);
         if let (Value::CType(x), Value::CType(y)) = (a.value, b.value) {
