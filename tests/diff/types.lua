@@ -108,3 +108,26 @@ print("after errors", show(pcall(ffi.typeof, "struct q1")), ffi.sizeof("struct p
 print(show(pcall(ffi.sizeof, nil)), show(pcall(ffi.sizeof, {})), show(pcall(ffi.typeof, 1)))
 print(show(pcall(ffi.sizeof, "int[?]", "x")), show(pcall(ffi.offsetof, "struct pt")))
 print(show(pcall(ffi.cdef)), show(pcall(ffi.abi)), show(pcall(ffi.typeof, "int", {})))
+
+-- ffi.istype: qualifiers and references ignored; numbers by kind, size and signedness;
+-- pointers and arrays by size and target (signedness ignored one level down, not two)
+ffi.cdef "struct ist { int a; }; enum ist_e { IST_A }; enum ist_f { IST_B };"
+local istype_cases = {
+  { "int", "int" }, { "int", "const int" }, { "int", "unsigned int" }, { "long", "int64_t" },
+  { "int64_t", "uint64_t" }, { "int", "int &" }, { "float", "double" }, { "bool", "int8_t" },
+  { "int *", "const int *" }, { "const int *", "int *const" }, { "int *", "unsigned int *" },
+  { "char *", "int *" }, { "void *", "char *" }, { "char *", "void *" }, { "int **", "int **" },
+  { "int **", "unsigned **" }, { "int **", "const int **" }, { "int [3]", "unsigned [3]" },
+  { "int [3]", "int [4]" }, { "int [3]", "int *" }, { "struct ist", "struct ist *" },
+  { "struct ist *", "struct ist" }, { "struct ist", "const struct ist &" },
+  { "enum ist_e", "enum ist_f" }, { "enum ist_e *", "enum ist_f *" }, { "enum ist_e", "int" },
+  { "complex", "complex double" }, { "complex float", "complex" }, { "int (*)(int)", "int (*)(double)" },
+  { "struct ist *", "void *" }, { "uint8_t *", "bool *" },
+}
+for _, case in ipairs(istype_cases) do
+  local want, have = case[1], case[2]
+  local obj = ffi.new(have:find("&") and "int[1]" or have)
+  if have:find("&") then obj = ffi.typeof(have) end
+  print("istype", want, have, ffi.istype(want, obj), ffi.istype(want, ffi.typeof(have)))
+end
+print("istype non-cdata", ffi.istype("int", 1), ffi.istype("int", "int"), ffi.istype("int", nil))

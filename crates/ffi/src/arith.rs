@@ -49,7 +49,7 @@
 
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
 use crate::convert::{lua_num, num_to_int_bits, read_num, same_kind, Num};
-use crate::lua::{self, LuaError, LuaResult, State};
+use crate::lua::{self, LuaError, LuaResult, Next, State};
 use crate::metatype::push_operand_metamethod;
 use crate::state::FfiState;
 use jitffi_ctype::{CType, IntType, TypeId, TypeTable};
@@ -193,36 +193,22 @@ metamethods! {
     bnot => Op::BNot;
 }
 
-/// What [`evaluate`] returns instead of a result count when the metatype's metamethod,
-/// which it left on top of the stack, is to be called with the operands.
-const CALL_METAMETHOD: c_int = -1;
-
 /// Runs operator `op` on arguments 1 and 2 (`lj_carith_op`).
 ///
 /// # Safety
 /// Called directly from a metamethod of the cdata metatable, with its state upvalue.
 unsafe fn operate(l: *mut State, op: Op) -> c_int {
-    // SAFETY: as the caller guarantees.
-    let results = unsafe { lua::entry(l, || evaluate(l, op)) };
-    if results != CALL_METAMETHOD {
-        return results;
-    }
-    // SAFETY: `evaluate` left the metamethod on top; no Rust value is alive in this
-    // frame, so the call may raise (it stands for a tail call, as `lj_meta_tailcall`).
-    unsafe {
-        sys::lua_pushvalue(l, 1);
-        sys::lua_pushvalue(l, 2);
-        sys::lua_call(l, 2, 1);
-    }
-    1
+    // SAFETY: as the caller guarantees; a metatype's metamethod runs once the body has
+    // returned (`Next::Call`, standing for LuaJIT's `lj_meta_tailcall`).
+    unsafe { lua::entry_next(l, || evaluate(l, op)) }
 }
 
-/// The body of [`operate`]: pushes the result and returns 1, or leaves a metamethod on
-/// top and returns [`CALL_METAMETHOD`].
+/// The body of [`operate`]: pushes the result, or a metatype's metamethod and the
+/// operands to call it with.
 ///
 /// # Safety
 /// As [`operate`]; runs inside `lua::entry`.
-unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<c_int> {
+unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<Next> {
     // SAFETY: `l` is live with the operands at 1 and 2 (caller); classification reads
     // only values whose type it checked, and pushes at most two slots (Lua guarantees
     // LUA_MINSTACK).
@@ -238,22 +224,24 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<c_int> {
         if let (Value::CType(x), Value::CType(y)) = (a.value, b.value) {
             if op == Op::Eq {
                 sys::lua_pushboolean(l, c_int::from(x == y));
-                return Ok(1);
+                return Ok(Next::Return(1));
             }
         }
         if op != Op::Len && op != Op::Concat {
             if let (Value::Num(x), Value::Num(y)) = (a.value, b.value) {
                 integer_op(l, st, op, x, y, a.from_lua)?;
-                return Ok(1);
+                return Ok(Next::Return(1));
             }
             if pointer_op(l, st, op, a.value, b.value)? {
-                return Ok(1);
+                return Ok(Next::Return(1));
             }
         }
         for operand in [&a, &b] {
             if let Some(ty) = operand.cdata {
                 if push_operand_metamethod(l, st, ty, op.event()) {
-                    return Ok(CALL_METAMETHOD);
+                    sys::lua_pushvalue(l, 1);
+                    sys::lua_pushvalue(l, 2);
+                    return Ok(Next::Call { args: 2 });
                 }
             }
         }
@@ -261,7 +249,7 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<c_int> {
             // Equality never raises: unrelated values compare by address.
             let same = a.identity.is_some() && a.identity == b.identity;
             sys::lua_pushboolean(l, c_int::from(same));
-            return Ok(1);
+            return Ok(Next::Return(1));
         }
         Err(failure(l, &st.types, op, &a, &b))
     }

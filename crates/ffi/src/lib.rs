@@ -13,6 +13,7 @@ pub mod cdata;
 pub mod cdata_api;
 pub mod convert;
 pub mod lua;
+pub mod member_cache;
 pub mod metamethods;
 pub mod metatype;
 pub mod state;

@@ -35,6 +35,14 @@ impl LuaError {
         LuaError::Message(message.into())
     }
 
+    /// The message text, without the position Lua adds when raising.
+    pub fn text(&self) -> &str {
+        match self {
+            LuaError::Message(message) | LuaError::Arg { message, .. } => message,
+            LuaError::Raised => "",
+        }
+    }
+
     pub fn arg(index: c_int, message: impl Into<String>) -> LuaError {
         LuaError::Arg {
             index,
@@ -73,6 +81,63 @@ pub unsafe fn entry(state: *mut State, body: impl FnOnce() -> LuaResult<c_int>) 
     };
     // SAFETY: the caller guarantees `state` is live; `raise` drops `error` before it jumps.
     unsafe { raise(state, error) }
+}
+
+/// What a C function does once its Rust body has returned and dropped everything it
+/// owned: the steps that may run Lua code (and so raise) happen here, in a frame that
+/// owns nothing.
+#[derive(Copy, Clone, Debug)]
+pub enum Next {
+    /// Return this many values from the top of the stack.
+    Return(c_int),
+    /// Call the function below the top `args` values with them and return all its
+    /// results (a metamethod forwarded to a user's function).
+    Call { args: c_int },
+    /// The stack ends with `message, table, key`: return `table[key]` (honouring the
+    /// table's own metamethods); a nil result raises `message` instead.
+    GetOrRaise,
+    /// The stack ends with `table, key, value`: do `table[key] = value`, return nothing.
+    Set,
+}
+
+/// As [`entry`] for a body that may hand a Lua call back to its C function ([`Next`]).
+///
+/// # Safety
+/// As [`entry`]; for each `Next` the body leaves the stack as that variant describes.
+pub unsafe fn entry_next(state: *mut State, body: impl FnOnce() -> LuaResult<Next>) -> c_int {
+    let mut next = Next::Return(0);
+    // SAFETY: forwarded from the caller.
+    let results = unsafe {
+        entry(state, || {
+            next = body()?;
+            Ok(0)
+        })
+    };
+    debug_assert_eq!(results, 0);
+    // SAFETY: `state` is live; the body left the values `next` describes on the stack;
+    // nothing in this frame needs dropping if the calls below raise.
+    unsafe {
+        match next {
+            Next::Return(n) => n,
+            Next::Call { args } => {
+                let base = lua::lua_gettop(state) - args - 1;
+                lua::lua_call(state, args, lua::LUA_MULTRET);
+                lua::lua_gettop(state) - base
+            }
+            Next::GetOrRaise => {
+                lua::lua_gettable(state, -2);
+                if lua::lua_type(state, -1) == lua::LUA_TNIL {
+                    lua::lua_settop(state, -3);
+                    lua::lua_error(state);
+                }
+                1
+            }
+            Next::Set => {
+                lua::lua_settable(state, -3);
+                0
+            }
+        }
+    }
 }
 
 /// Raises `error` in Lua. Never returns.

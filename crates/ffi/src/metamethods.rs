@@ -5,7 +5,8 @@ use crate::convert::{
     cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, store_bitfield,
     store_lua_value, Conv,
 };
-use crate::lua::{self, LuaError, LuaResult, State};
+use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::metatype::{push_metamethod, push_operand_metamethod};
 use crate::state::FfiState;
 use crate::types_api::push_ctype_name;
 use jitffi_ctype::{BitField, CType, FloatKind, IntType, TypeId, TypeTable};
@@ -27,6 +28,12 @@ pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
             ("__newindex", newindex),
             ("__call", call),
         ];
+        #[cfg(feature = "lua54")]
+        let methods = {
+            let mut all = methods.to_vec();
+            all.push(("__close", close as sys::lua_CFunction));
+            all
+        };
         for &(name, function) in methods.iter().chain(crate::arith::METHODS) {
             sys::lua_pushvalue(l, state_index);
             lua::push_closure(l, function, 1);
@@ -40,24 +47,69 @@ pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
     }
 }
 
-/// `__tostring`: `ctype<int>` for a ctype object.
+/// `__tostring`: `ctype<int>` for a ctype object, LuaJIT's text for a cdata (see
+/// [`cdata_text`]), or the metatype's `__tostring` for a struct, union or vector (also
+/// through a pointer or reference).
 unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__tostring` with one of our userdata as argument 1.
     unsafe {
-        lua::entry(l, || {
+        lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let header: CDataHeader = *sys::lua_touserdata(l, 1).cast::<CDataHeader>();
             match header.kind {
                 CDataKind::CType => push_ctype_name(l, st, header.ty),
                 CDataKind::Value => {
+                    let shown = aggregate_behind(&st.types, header.ty);
+                    let has_hook =
+                        matches!(st.types.get(shown), CType::Record(_) | CType::Vector { .. });
+                    if st.has_metatypes && has_hook {
+                        if push_metamethod(l, st, shown, "__tostring") {
+                            sys::lua_pushvalue(l, 1);
+                            return Ok(Next::Call { args: 1 });
+                        }
+                    }
                     let value = payload(sys::lua_touserdata(l, 1).cast());
                     let text = cdata_text(&st.types, header.ty, value);
                     lua::push_str(l, &text);
                 }
             }
-            Ok(1)
+            Ok(Next::Return(1))
         })
     }
+}
+
+/// `__close` (Lua 5.4's to-be-closed variables): the metatype's `__close`, for a
+/// struct or union or a pointer to one; other cdata cannot be closed.
+#[cfg(feature = "lua54")]
+unsafe extern "C-unwind" fn close(l: *mut State) -> c_int {
+    // SAFETY: Lua calls `__close` with one of our userdata and the error (or nil).
+    unsafe {
+        lua::entry_next(l, || {
+            let st = FfiState::get(l)?;
+            let header: CDataHeader = *sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            sys::lua_settop(l, 2);
+            if header.kind == CDataKind::Value
+                && push_operand_metamethod(l, st, header.ty, "__close")
+            {
+                sys::lua_insert(l, 1);
+                return Ok(Next::Call { args: 2 });
+            }
+            Err(LuaError::msg(format!(
+                "'{}' has no __close metamethod",
+                st.types.type_name(header.ty)
+            )))
+        })
+    }
+}
+
+/// The type whose `__tostring` applies to a cdata of type `ty`: the struct, union or
+/// vector itself, or the one a pointer or reference leads to.
+fn aggregate_behind(types: &TypeTable, ty: TypeId) -> TypeId {
+    let (mut base, _) = types.unqualified(ty);
+    if let CType::Ref(target) | CType::Pointer(target) = types.get(base) {
+        base = types.unqualified(*target).0;
+    }
+    base
 }
 
 /// The text of `tostring(cdata)` as LuaJIT writes it: `123LL`/`123ULL` for 64-bit
@@ -122,8 +174,10 @@ unsafe fn cdata_text(types: &TypeTable, ty: TypeId, value: *const u8) -> String 
 /// `re+imi` with both parts as `%.14g`, as LuaJIT prints a complex number.
 fn complex_text(re: f64, im: f64) -> String {
     let im_text = if im.is_nan() {
-        // LuaJIT's own quirk: `1.5+nanI`.
+        // LuaJIT's own quirk: `1.5+nanI`, `1-infI`.
         "+nanI".to_owned()
+    } else if im.is_infinite() {
+        if im < 0.0 { "-infI" } else { "+infI" }.to_owned()
     } else if im.is_sign_negative() {
         format!("{}i", number_text(im))
     } else {
@@ -209,16 +263,35 @@ unsafe fn read_key<'a>(l: *mut State, st: &FfiState, index: c_int) -> Key<'a> {
     }
 }
 
-fn cannot_index(types: &TypeTable, ty: TypeId, key: &Key<'_>) -> LuaError {
-    let name = types.type_name(ty);
+/// LuaJIT's error for a key that type `ty` lacks; a cdata key is named by its C type.
+///
+/// # Safety
+/// `l` is live with two free slots and the key at argument 2.
+unsafe fn cannot_index(l: *mut State, st: &FfiState, ty: TypeId, key: &Key<'_>) -> LuaError {
+    let name = st.types.type_name(ty);
     match key {
         Key::Name(member) => LuaError::msg(format!(
             "'{name}' has no member named '{}'",
             String::from_utf8_lossy(member)
         )),
         Key::Number(_) => LuaError::msg(format!("'{name}' cannot be indexed with 'number'")),
-        Key::Other(what) => LuaError::msg(format!("'{name}' cannot be indexed with '{what}'")),
+        Key::Other(what) => {
+            // SAFETY: `l` is live with the key at argument 2 (caller).
+            let key_name = match unsafe { to_cdata(l, st, 2) } {
+                // SAFETY: `to_cdata` returned a live header.
+                Some(header) => st.types.type_name(unsafe { (*header).ty }),
+                None => (*what).to_owned(),
+            };
+            LuaError::msg(format!("'{name}' cannot be indexed with '{key_name}'"))
+        }
     }
+}
+
+/// What `cdata[key]` resolves to: a C value, or no C value, in which case the metatype
+/// of `ty` (the record a pointer points to, for `p.name`) may answer.
+enum Lookup {
+    Found(Place),
+    Missing { ty: TypeId },
 }
 
 /// Resolves `cdata[key]` for the cdata at argument 1 and the key at argument 2
@@ -228,14 +301,52 @@ fn cannot_index(types: &TypeTable, ty: TypeId, key: &Key<'_>) -> LuaError {
 ///
 /// # Safety
 /// `l` is live; argument 1 is one of our userdata.
-unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> LuaResult<Place> {
+unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> LuaResult<Lookup> {
+    // SAFETY: forwarded from the caller.
+    match unsafe { locate_place(l, st, header) } {
+        Ok(place) => Ok(Lookup::Found(place)),
+        Err(Miss::Type(ty)) => Ok(Lookup::Missing { ty }),
+        Err(Miss::Error(error)) => Err(error),
+    }
+}
+
+/// Why [`locate_place`] found no C value.
+enum Miss {
+    /// The key names nothing in this type (the metatype of the type may answer).
+    Type(TypeId),
+    /// A failure no metatype can answer (NULL, unknown size).
+    Error(LuaError),
+}
+
+impl From<LuaError> for Miss {
+    fn from(error: LuaError) -> Miss {
+        Miss::Error(error)
+    }
+}
+
+/// The body of [`locate`].
+///
+/// # Safety
+/// As [`locate`].
+unsafe fn locate_place(
+    l: *mut State,
+    st: &FfiState,
+    header: *const CDataHeader,
+) -> Result<Place, Miss> {
     let types = &st.types;
     // SAFETY: `header` is a live cdata block (caller); every address computed below is
     // the one C would compute, read only after the NULL checks.
     unsafe {
         let key = read_key(l, st, 2);
         if (*header).kind == CDataKind::CType {
-            return Err(cannot_index(types, (*header).ty, &key));
+            // A ctype object (`ffi.typeof("struct s").method`): only its metatype, or
+            // that of the record a pointer type points to, can answer.
+            let (base, _) = types.unqualified((*header).ty);
+            let target = match types.get(base) {
+                CType::Pointer(target) => types.unqualified(*target).0,
+                _ => base,
+            };
+            return Err(Miss::Type(target));
         }
         let mut ty = (*header).ty;
         let mut ptr = payload(header);
@@ -243,7 +354,7 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
         if let CType::Ref(target) = types.get(base) {
             ptr = ptr.cast::<*mut u8>().read();
             if ptr.is_null() {
-                return Err(null_access(types, ty));
+                return Err(null_access(types, ty).into());
             }
             ty = *target;
             (base, quals) = types.unqualified(ty);
@@ -259,13 +370,13 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
                 match key {
                     Key::Number(i) => {
                         let Some(esize) = types.size_of(elem) else {
-                            return Err(LuaError::msg(format!(
+                            return Err(Miss::Error(LuaError::msg(format!(
                                 "size of C type '{}' is unknown",
                                 types.type_name(elem)
-                            )));
+                            ))));
                         };
                         if ptr.is_null() {
-                            return Err(null_access(types, ty));
+                            return Err(null_access(types, ty).into());
                         }
                         let offset = i.wrapping_mul(esize as i64) as isize;
                         Ok(Place {
@@ -275,21 +386,25 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
                             is_const: elem_quals.is_const,
                         })
                     }
-                    Key::Name(name) if matches!(types.get(elem_base), CType::Record(_)) => {
+                    _ if matches!(types.get(elem_base), CType::Record(_)) => {
+                        // `p.name` on a pointer to a record: an automatic `->`.
+                        let Key::Name(name) = key else {
+                            return Err(Miss::Type(elem_base));
+                        };
                         if ptr.is_null() {
-                            return Err(null_access(types, ty));
+                            return Err(null_access(types, ty).into());
                         }
-                        member(types, elem_base, ptr, name, elem_quals.is_const)
+                        member(st, elem_base, ptr, name, elem_quals.is_const)
                     }
-                    _ => Err(cannot_index(types, ty, &key)),
+                    _ => Err(Miss::Type(base)),
                 }
             }
-            (CType::Record(_), Key::Name(name)) => member(types, base, ptr, name, is_const),
+            (CType::Record(_), Key::Name(name)) => member(st, base, ptr, name, is_const),
             (CType::Complex(kind), Key::Name(_) | Key::Number(_)) => {
                 let part = match key {
                     Key::Name(b"re") | Key::Number(0) => 0,
                     Key::Name(b"im") | Key::Number(1) => 1,
-                    _ => return Err(cannot_index(types, ty, &key)),
+                    _ => return Err(Miss::Type(base)),
                 };
                 let (part_ty, part_size) = match kind {
                     FloatKind::Float => (types.builtins().float, 4),
@@ -303,58 +418,63 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
                     is_const,
                 })
             }
-            _ => Err(cannot_index(types, ty, &key)),
+            _ => Err(Miss::Type(base)),
         }
     }
 }
 
 /// Member `name` of the record `record` stored at `ptr`.
 fn member(
-    types: &TypeTable,
+    st: &FfiState,
     record: TypeId,
     ptr: *mut u8,
     name: &[u8],
     container_const: bool,
-) -> LuaResult<Place> {
-    let found = std::str::from_utf8(name)
-        .ok()
-        .and_then(|name| types.find_member(record, name));
-    let Some((offset, field)) = found else {
-        return Err(cannot_index(types, record, &Key::Name(name)));
+) -> Result<Place, Miss> {
+    let Some(found) = st.members.find(&st.types, record, name) else {
+        return Err(Miss::Type(record));
     };
     Ok(Place {
-        ty: field.ty,
-        ptr: ptr.wrapping_add(offset as usize),
-        bits: field.bits,
-        is_const: container_const || types.unqualified(field.ty).1.is_const,
+        ty: found.ty,
+        ptr: ptr.wrapping_add(found.offset as usize),
+        bits: found.bits,
+        is_const: container_const || found.is_const,
     })
 }
 
-/// `__index`: reads an element or member (see [`locate`]).
+/// `__index`: reads an element or member (see [`locate`]); what the C type does not
+/// have, its metatype's `__index` may answer (`ffi_index_meta`).
 unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__index` with one of our userdata as argument 1.
     unsafe {
-        lua::entry(l, || {
+        lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
-            let place = locate(l, st, header)?;
+            let place = match locate(l, st, header)? {
+                Lookup::Found(place) => place,
+                Lookup::Missing { ty } => return forward_index(l, st, ty, "__index"),
+            };
             match place.bits {
                 Some(bits) => push_bitfield(l, &st.types, place.ty, place.ptr, bits),
                 None => push_c_value(l, st, place.ty, place.ptr)?,
             }
-            Ok(1)
+            Ok(Next::Return(1))
         })
     }
 }
 
-/// `__newindex`: converts argument 3 and stores it into an element or member.
+/// `__newindex`: converts argument 3 and stores it into an element or member; what the
+/// C type does not have goes to its metatype's `__newindex`.
 unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1.
     unsafe {
-        lua::entry(l, || {
+        lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
-            let place = locate(l, st, header)?;
+            let place = match locate(l, st, header)? {
+                Lookup::Found(place) => place,
+                Lookup::Missing { ty } => return forward_index(l, st, ty, "__newindex"),
+            };
             if place.is_const {
                 return Err(LuaError::msg("attempt to write to constant location"));
             }
@@ -362,26 +482,85 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
                 Some(bits) => store_bitfield(l, st, place.ty, place.ptr, bits, 3)?,
                 None => store_lua_value(l, st, place.ty, place.ptr, 3, Conv::ASSIGN)?,
             }
-            Ok(0)
+            Ok(Next::Return(0))
         })
     }
 }
 
-/// `__call`: a ctype object makes a new cdata (as `ffi.new`); calling C functions
-/// through cdata comes with the call machinery.
+/// A key the C type `ty` lacks: hands `__index`/`__newindex` (`event`) to the metatype
+/// of `ty` (a function is called with the original arguments, a table indexed, a nil
+/// result being an error), else raises LuaJIT's error for the key.
+///
+/// # Safety
+/// `l` is live inside an `__index`/`__newindex` call (arguments 1..2 or 1..3).
+unsafe fn forward_index(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    event: &str,
+) -> LuaResult<Next> {
+    let setting = event == "__newindex";
+    // SAFETY: `l` is live with the metamethod's arguments (caller).
+    unsafe {
+        let nargs = if setting { 3 } else { 2 };
+        sys::lua_settop(l, nargs);
+        if !push_metamethod(l, st, ty, event) {
+            let key = read_key(l, st, 2);
+            return Err(cannot_index(l, st, ty, &key));
+        }
+        if sys::lua_type(l, -1) == sys::LUA_TFUNCTION {
+            for i in 1..=nargs {
+                sys::lua_pushvalue(l, i);
+            }
+            return Ok(Next::Call { args: nargs });
+        }
+        if setting {
+            // The stack becomes `handler, key, value`.
+            sys::lua_pushvalue(l, 2);
+            sys::lua_pushvalue(l, 3);
+            return Ok(Next::Set);
+        }
+        // `message, handler, key`: a nil answer is the "no member" error.
+        let key = read_key(l, st, 2);
+        let message = cannot_index(l, st, ty, &key);
+        sys::luaL_where(l, 1);
+        lua::push_str(l, message.text());
+        drop(message);
+        sys::lua_concat(l, 2);
+        sys::lua_insert(l, -2);
+        sys::lua_pushvalue(l, 2);
+        Ok(Next::GetOrRaise)
+    }
+}
+
+/// `__call`: a ctype object makes a new cdata (as `ffi.new`, unless its metatype has
+/// `__new`); a cdata whose metatype has `__call` calls it. Calling C functions through
+/// cdata comes with the call machinery.
 unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__call` with one of our userdata as argument 1.
     unsafe {
-        lua::entry(l, || {
+        lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let header: CDataHeader = *sys::lua_touserdata(l, 1).cast::<CDataHeader>();
-            if header.kind == CDataKind::CType {
-                crate::cdata_api::new_value(l, st, header.ty, 2)?;
-                return Ok(1);
+            let is_ctype = header.kind == CDataKind::CType;
+            let event = if is_ctype { "__new" } else { "__call" };
+            let nargs = sys::lua_gettop(l);
+            if push_operand_metamethod(l, st, header.ty, event) {
+                sys::lua_insert(l, 1);
+                return Ok(Next::Call { args: nargs });
             }
+            if is_ctype {
+                crate::cdata_api::new_value(l, st, header.ty, 2)?;
+                return Ok(Next::Return(1));
+            }
+            let (base, _) = st.types.unqualified(header.ty);
+            let shown = match st.types.get(base) {
+                CType::Pointer(target) => *target,
+                _ => header.ty,
+            };
             Err(LuaError::msg(format!(
                 "'{}' is not callable",
-                st.types.type_name(header.ty)
+                st.types.type_name(shown)
             )))
         })
     }

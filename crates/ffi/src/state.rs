@@ -5,6 +5,7 @@
 //! Several Lua states in one process each get their own.
 
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::member_cache::MemberCache;
 use jitffi_ctype::{Target, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -27,6 +28,8 @@ pub struct FfiState {
     pub metatypes: c_int,
     /// Whether `ffi.metatype` has been called: until then no metamethod lookup is needed.
     pub has_metatypes: bool,
+    /// Recent struct and union member lookups.
+    pub members: MemberCache,
 }
 
 /// The userdata payload: a pointer to the boxed state (boxed so that its address stays
@@ -49,6 +52,7 @@ impl FfiState {
             typeof_cache: sys::LUA_NOREF,
             metatypes: sys::LUA_NOREF,
             has_metatypes: false,
+            members: MemberCache::default(),
         }));
         // SAFETY: `l` is live; the userdata is sized for StateBox and Lua aligns it for a
         // pointer; `state_gc` is the only code that frees `state`.

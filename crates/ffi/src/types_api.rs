@@ -4,7 +4,7 @@
 use crate::cdata::{push_ctype, to_cdata};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::FfiState;
-use jitffi_ctype::{CType, Param, TypeId};
+use jitffi_ctype::{CType, Param, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
 
@@ -294,21 +294,64 @@ pub unsafe extern "C-unwind" fn istype(l: *mut State) -> c_int {
     }
 }
 
-/// LuaJIT's `ffi.istype` comparison of a wanted type and an object's type.
+/// LuaJIT's `ffi.istype` comparison of a wanted type and an object's type (`ffi_istype`):
+/// both without qualifiers and references; equal, or numbers of the same kind, size and
+/// signedness, or pointers (arrays) of the same size whose targets match with
+/// qualifiers ignored at the first level, or a struct and a pointer to it.
 fn type_matches(st: &FfiState, want: TypeId, have: TypeId) -> bool {
     let types = &st.types;
-    let (want, _) = types.unqualified(want);
-    let (mut have, _) = types.unqualified(have);
-    if let CType::Ref(target) = types.get(have) {
-        have = types.unqualified(*target).0;
-    }
+    let want = raw_behind_ref(types, want);
+    let have = raw_behind_ref(types, have);
     if want == have {
         return true;
     }
     match (types.get(want), types.get(have)) {
+        (CType::Int(a), CType::Int(b)) => a == b,
+        (CType::Float(a), CType::Float(b)) => a == b,
+        (CType::Pointer(a), CType::Pointer(b))
+        | (CType::Array { elem: a, .. }, CType::Array { elem: b, .. }) => {
+            types.size_of(want) == types.size_of(have) && compatible_targets(types, *a, *b, false)
+        }
         (CType::Record(_), CType::Pointer(target)) => types.unqualified(*target).0 == want,
-        (CType::Pointer(a), CType::Pointer(b)) => {
-            types.unqualified(*a).0 == types.unqualified(*b).0
+        _ => false,
+    }
+}
+
+/// A type without qualifiers, and without a reference and its target's qualifiers.
+fn raw_behind_ref(types: &TypeTable, ty: TypeId) -> TypeId {
+    let (base, _) = types.unqualified(ty);
+    match types.get(base) {
+        CType::Ref(target) => types.unqualified(*target).0,
+        _ => base,
+    }
+}
+
+/// Whether two pointer targets match for `ffi.istype` (`lj_cconv_compatptr` with
+/// `CCF_IGNQUAL`, then `CCF_SAME` one level down): same kind and size; integers of
+/// either signedness; records identical; pointers compared recursively with equal
+/// qualifiers.
+fn compatible_targets(types: &TypeTable, d: TypeId, s: TypeId, same_quals: bool) -> bool {
+    let (d, dq) = types.unqualified(d);
+    let (s, sq) = types.unqualified(s);
+    if same_quals && dq != sq {
+        return false;
+    }
+    if d == s {
+        return true;
+    }
+    if types.size_of(d) != types.size_of(s) {
+        return false;
+    }
+    match (types.get(d), types.get(s)) {
+        (CType::Int(_), CType::Int(_))
+        | (CType::Bool, CType::Bool)
+        | (CType::Enum(_), CType::Enum(_))
+        | (CType::Func(_), CType::Func(_)) => true,
+        (CType::Float(a), CType::Float(b)) | (CType::Complex(a), CType::Complex(b)) => a == b,
+        (CType::Pointer(a), CType::Pointer(b))
+        | (CType::Array { elem: a, .. }, CType::Array { elem: b, .. })
+        | (CType::Vector { elem: a, .. }, CType::Vector { elem: b, .. }) => {
+            compatible_targets(types, *a, *b, true)
         }
         _ => false,
     }

@@ -1,0 +1,255 @@
+//! The x86-64 System V classifier on prototypes whose passing the psABI (§3.2.3) spells
+//! out; each case names the rule it checks. The expected text is `CallPlan`'s Display:
+//! one line per argument, then the result and the stack size.
+
+use jitffi_abi::x86_64::classify;
+use jitffi_ctype::{CType, Target, TypeTable};
+
+const DECLS: &str = r#"
+struct i2 { int a, b; };
+struct d2 { double a, b; };
+struct f3 { float a, b, c; };
+struct mix { double d; long l; };
+struct lmix { long l; float f; };
+struct fi { float f; int i; };
+struct big { long a, b, c; };
+struct c1 { char c; };
+struct c12 { char c[12]; };
+struct nested { struct { float x, y; } p; double z; };
+struct arr { float v[4]; };
+struct pk { char c; int i; } __attribute__((packed));
+struct pk_al { int a; int b; } __attribute__((packed));
+struct ld { long double x; };
+struct empty { };
+union ud { double d; long l; };
+union fd { float f; double d; };
+struct bits { int a : 3; unsigned b : 30; };
+struct v16 { float __attribute__((vector_size(16))) v; };
+struct undefined_s;
+"#;
+
+fn plan(proto: &str, varargs: &[&str]) -> String {
+    let mut types = TypeTable::new(Target::X86_64SysV);
+    types.cdef(DECLS, &[]).expect("declarations");
+    let ty = types.parse_type(proto, &[]).expect("prototype");
+    let extra: Vec<_> = varargs
+        .iter()
+        .map(|t| types.parse_type(t, &[]).expect("vararg type"))
+        .collect();
+    let CType::Func(func) = types.get(ty).clone() else {
+        panic!("{proto} is not a function type");
+    };
+    match classify(&types, &func, &extra) {
+        Ok(plan) => plan.to_string(),
+        Err(err) => format!("error: {err}"),
+    }
+}
+
+#[track_caller]
+fn check(proto: &str, expected: &str) {
+    assert_eq!(plan(proto, &[]), expected.trim(), "{proto}");
+}
+
+#[test]
+fn scalars_take_registers_in_order() {
+    // §3.2.3: INTEGER class in the next of rdi, rsi, rdx, rcx, r8, r9; SSE in xmm0-7;
+    // narrow integers carry their extension.
+    check(
+        "int (char, unsigned short, int, long, bool, void *)",
+        "arg 1: s8@0 gpr0\narg 2: u16@0 gpr1\narg 3: s32@0 gpr2\narg 4: i64@0 gpr3\n\
+         arg 5: u8@0 gpr4\narg 6: i64@0 gpr5\nresult: s32@0 gpr0\nstack: 0 bytes",
+    );
+    check(
+        "double (float, double, int, float)",
+        "arg 1: f32@0 vec0\narg 2: f64@0 vec1\narg 3: s32@0 gpr0\narg 4: f32@0 vec2\n\
+         result: f64@0 vec0\nstack: 0 bytes",
+    );
+}
+
+#[test]
+fn arguments_beyond_registers_go_to_8_byte_stack_slots() {
+    // §3.2.3: once the registers of a class run out, arguments go on the stack in order,
+    // each in an eightbyte slot, while the other class keeps its registers.
+    check(
+        "void (int, int, int, int, int, int, int, double, char, int)",
+        "arg 1: s32@0 gpr0\narg 2: s32@0 gpr1\narg 3: s32@0 gpr2\narg 4: s32@0 gpr3\n\
+         arg 5: s32@0 gpr4\narg 6: s32@0 gpr5\narg 7: s32@0 stack+0\narg 8: f64@0 vec0\n\
+         arg 9: s8@0 stack+8\narg 10: s32@0 stack+16\nresult: void\nstack: 24 bytes",
+    );
+    let nine_doubles = plan(
+        "void (double, double, double, double, double, double, double, double, double, float)",
+        &[],
+    );
+    assert!(
+        nine_doubles.contains("arg 8: f64@0 vec7\narg 9: f64@0 stack+0\narg 10: f32@0 stack+8"),
+        "{nine_doubles}"
+    );
+}
+
+#[test]
+fn small_aggregates_split_into_eightbytes() {
+    // §3.2.3 Classification: each eightbyte of an aggregate of up to 16 bytes gets the
+    // merged class of its fields.
+    check(
+        "void (struct i2)",
+        "arg 1: i64@0 gpr0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct d2)",
+        "arg 1: f64@0 vec0, f64@8 vec1\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct f3)",
+        "arg 1: f64@0 vec0, f32@8 vec1\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct mix)",
+        "arg 1: f64@0 vec0, i64@8 gpr0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct lmix)",
+        "arg 1: i64@0 gpr0, f64@8 vec0\nresult: void\nstack: 0 bytes",
+    );
+    // A float and an int share an eightbyte: INTEGER wins (rule 4c).
+    check(
+        "void (struct fi)",
+        "arg 1: i64@0 gpr0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct c1)",
+        "arg 1: i8@0 gpr0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct c12)",
+        "arg 1: i64@0 gpr0, i32@8 gpr1\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct nested)",
+        "arg 1: f64@0 vec0, f64@8 vec1\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct arr)",
+        "arg 1: f64@0 vec0, f64@8 vec1\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (union ud)",
+        "arg 1: i64@0 gpr0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (union fd)",
+        "arg 1: f64@0 vec0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct bits)",
+        "arg 1: i64@0 gpr0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (struct v16)",
+        "arg 1: v128@0 vec0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (complex float, complex double)",
+        "arg 1: f64@0 vec0\narg 2: f64@0 vec1, f64@8 vec2\nresult: void\nstack: 0 bytes",
+    );
+}
+
+#[test]
+fn memory_class_aggregates_are_copied_to_the_stack() {
+    // Rule 1: larger than 16 bytes; rule 3 (as gcc applies it): unaligned fields; X87
+    // classes inside aggregates; all become MEMORY, copied into the argument area.
+    check(
+        "void (struct big, int)",
+        "arg 1: memory 24 bytes stack+0\narg 2: s32@0 gpr0\nresult: void\nstack: 24 bytes",
+    );
+    check(
+        "void (struct pk)",
+        "arg 1: memory 5 bytes stack+0\nresult: void\nstack: 8 bytes",
+    );
+    check(
+        "void (struct pk_al)",
+        "arg 1: i64@0 gpr0\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (int, struct ld)",
+        "arg 1: s32@0 gpr0\narg 2: memory 16 bytes stack+0\nresult: void\nstack: 16 bytes",
+    );
+    // long double is X87 class: memory, 16-aligned (Figure 3.3).
+    check(
+        "void (int, int, int, int, int, int, int, long double)",
+        "arg 1: s32@0 gpr0\narg 2: s32@0 gpr1\narg 3: s32@0 gpr2\narg 4: s32@0 gpr3\n\
+         arg 5: s32@0 gpr4\narg 6: s32@0 gpr5\narg 7: s32@0 stack+0\n\
+         arg 8: memory 16 bytes stack+16\nresult: void\nstack: 32 bytes",
+    );
+    check(
+        "void (struct empty, int)",
+        "arg 1: nothing\narg 2: s32@0 gpr0\nresult: void\nstack: 0 bytes",
+    );
+}
+
+#[test]
+fn an_aggregate_that_does_not_fit_the_remaining_registers_goes_whole_to_the_stack() {
+    // §3.2.3: "If there are no registers available for any eightbyte of an argument, the
+    // whole argument is passed on the stack" — and later arguments may still use
+    // registers.
+    check(
+        "void (int, int, int, int, int, struct i2, struct c12, int)",
+        "arg 1: s32@0 gpr0\narg 2: s32@0 gpr1\narg 3: s32@0 gpr2\narg 4: s32@0 gpr3\n\
+         arg 5: s32@0 gpr4\narg 6: i64@0 gpr5\narg 7: memory 12 bytes stack+0\n\
+         arg 8: s32@0 stack+16\nresult: void\nstack: 24 bytes",
+    );
+}
+
+#[test]
+fn results() {
+    // §3.2.3 Returning of Values: INTEGER in rax then rdx, SSE in xmm0 then xmm1,
+    // MEMORY through a hidden pointer in rdi returned in rax, X87 in st0.
+    check("struct i2 (void)", "result: i64@0 gpr0\nstack: 0 bytes");
+    check(
+        "struct mix (void)",
+        "result: f64@0 vec0, i64@8 gpr0\nstack: 0 bytes",
+    );
+    check(
+        "struct c12 (void)",
+        "result: i64@0 gpr0, i32@8 gpr1\nstack: 0 bytes",
+    );
+    check(
+        "struct d2 (void)",
+        "result: f64@0 vec0, f64@8 vec1\nstack: 0 bytes",
+    );
+    check(
+        "struct big (int)",
+        "arg 1: s32@0 gpr1\nresult: memory 24 bytes, address in gpr0\nstack: 0 bytes",
+    );
+    check("long double (void)", "result: x87 st0\nstack: 0 bytes");
+    check(
+        "complex long double (void)",
+        "result: x87 st0, st1\nstack: 0 bytes",
+    );
+    check(
+        "complex double (void)",
+        "result: f64@0 vec0, f64@8 vec1\nstack: 0 bytes",
+    );
+    check("bool (void)", "result: u8@0 gpr0\nstack: 0 bytes");
+}
+
+#[test]
+fn variadic_calls_count_vector_registers() {
+    // §3.2.3: for a variadic call %al holds an upper bound of the vector registers used.
+    assert_eq!(
+        plan("int (const char *, ...)", &["double", "int", "double"]),
+        "arg 1: i64@0 gpr0\narg 2: f64@0 vec0\narg 3: s32@0 gpr1\narg 4: f64@0 vec1\n\
+         result: s32@0 gpr0\nstack: 0 bytes, vector registers: 2"
+    );
+}
+
+#[test]
+fn unpassable_types_are_errors_naming_the_type() {
+    check(
+        "void (void (int))",
+        "arg 1: i64@0 gpr0\nresult: void\nstack: 0 bytes",
+    );
+    assert_eq!(
+        plan("void (struct undefined_s)", &[]),
+        "error: cannot pass incomplete 'struct undefined_s'"
+    );
+}
