@@ -225,7 +225,7 @@ fn f64_to_u64(n: f64) -> u64 {
 }
 
 /// The bits of `num` converted to an integer of width `int` (the low bytes matter).
-fn num_to_int_bits(num: Num, int: IntType) -> u64 {
+pub(crate) fn num_to_int_bits(num: Num, int: IntType) -> u64 {
     match num {
         Num::Int(i) => i as u64,
         Num::UInt(u) => u,
@@ -311,7 +311,7 @@ unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, num: Num) -> 
 ///
 /// # Safety
 /// `l` is live and `index` holds a number.
-unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
+pub(crate) unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
     // SAFETY: `l` is live (caller).
     unsafe {
         #[cfg(any(feature = "lua53", feature = "lua54"))]
@@ -632,7 +632,7 @@ fn pointer_compatible(types: &TypeTable, dst: TypeId, src: TypeId) -> bool {
 
 /// Whether two pointee types are "the same" for a pointer conversion (see
 /// [`pointer_compatible`]); `depth` bounds the walk through pointers to pointers.
-fn same_kind(types: &TypeTable, d: TypeId, s: TypeId, depth: u32) -> bool {
+pub(crate) fn same_kind(types: &TypeTable, d: TypeId, s: TypeId, depth: u32) -> bool {
     if d == s {
         return true;
     }

@@ -22,9 +22,8 @@ pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
     // SAFETY: `l` is live (caller).
     unsafe {
         sys::lua_createtable(l, 0, 8);
-        let methods: [(&str, sys::lua_CFunction); 5] = [
+        let methods: [(&str, sys::lua_CFunction); 4] = [
             ("__tostring", tostring),
-            ("__eq", eq),
             ("__index", index),
             ("__newindex", newindex),
             ("__call", call),
@@ -111,24 +110,6 @@ fn aggregate_behind(types: &TypeTable, ty: TypeId) -> TypeId {
         base = types.unqualified(*target).0;
     }
     base
-}
-
-/// `__eq`: two ctype objects are equal when they name the same type.
-unsafe extern "C-unwind" fn eq(l: *mut State) -> c_int {
-    // SAFETY: Lua calls `__eq` with two operands, at least one of them ours.
-    unsafe {
-        lua::entry(l, || {
-            let st = FfiState::get(l)?;
-            let (Some(a), Some(b)) = (to_cdata(l, st, 1), to_cdata(l, st, 2)) else {
-                sys::lua_pushboolean(l, 0);
-                return Ok(1);
-            };
-            let (a, b) = (*a, *b);
-            let equal = a.kind == CDataKind::CType && b.kind == CDataKind::CType && a.ty == b.ty;
-            sys::lua_pushboolean(l, c_int::from(equal));
-            Ok(1)
-        })
-    }
 }
 
 /// The text of `tostring(cdata)` as LuaJIT writes it: `123LL`/`123ULL` for 64-bit
