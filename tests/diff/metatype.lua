@@ -83,3 +83,9 @@ try("error in __index propagates", function()
   local E = ffi.metatype("struct dm_err", { __index = t })
   return E().zz
 end)
+
+-- A const struct refuses new keys too, even where its metatype has __newindex.
+local cs = ffi.new("const struct dm_newer", 2.5)
+try("const struct, metatype __index", function() return cs.v, cs.anything end)
+try("const struct, new key", function() cs.other = 1 end)
+try("const struct, field", function() cs.v = 1 end)

@@ -670,14 +670,7 @@ unsafe fn pointer_op(
 ) -> LuaResult<bool> {
     let types = &st.types;
     let (address, ty, elem, index) = match (a, b) {
-        (
-            Value::Ptr {
-                address,
-                ty,
-                elem,
-            },
-            other,
-        ) => {
+        (Value::Ptr { address, ty, elem }, other) => {
             if let Value::Ptr {
                 address: address2,
                 elem: elem2,
@@ -720,14 +713,7 @@ unsafe fn pointer_op(
                 _ => return Ok(false),
             }
         }
-        (
-            Value::Num(n),
-            Value::Ptr {
-                address,
-                ty,
-                elem,
-            },
-        ) if op == Op::Add => (
+        (Value::Num(n), Value::Ptr { address, ty, elem }) if op == Op::Add => (
             address,
             ty,
             elem,
@@ -876,9 +862,18 @@ mod tests {
     fn integer_results() {
         assert_eq!(integer_result(Op::Unm, 2, 2, true), u64::MAX - 1);
         assert_eq!(integer_result(Op::Sub, 5, 6, true), u64::MAX);
-        assert_eq!(integer_result(Op::Mod, -7i64 as u64, 2, false), -1i64 as u64);
-        assert_eq!(integer_result(Op::Mod, -7i64 as u64, 2, true), (-7i64 as u64) % 2);
-        assert_eq!(integer_result(Op::IDiv, -7i64 as u64, 2, false), -4i64 as u64);
+        assert_eq!(
+            integer_result(Op::Mod, -7i64 as u64, 2, false),
+            -1i64 as u64
+        );
+        assert_eq!(
+            integer_result(Op::Mod, -7i64 as u64, 2, true),
+            (-7i64 as u64) % 2
+        );
+        assert_eq!(
+            integer_result(Op::IDiv, -7i64 as u64, 2, false),
+            -4i64 as u64
+        );
         assert_eq!(integer_result(Op::BNot, 0, 0, false), u64::MAX);
     }
 }

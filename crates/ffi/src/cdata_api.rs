@@ -51,9 +51,13 @@ pub unsafe fn new_value(
             return Err(LuaError::arg(1, "size of C type is unknown or too large"));
         };
         let (base, _) = st.types.unqualified(ty);
-        if let CType::Ref(_) = st.types.get(base) {
-            // `ffi.new("int &")`: a NULL reference, as LuaJIT makes it.
-            new_cdata(l, st, ty, 8, 8)?;
+        if let CType::Ref(target) = *st.types.get(base) {
+            // `ffi.new("T &", x)` refers to what `x` is or points to, as a `T *` made from
+            // `x` would; without `x`, a NULL reference, as LuaJIT makes it.
+            let value = new_cdata(l, st, ty, 8, 8)?;
+            if first_init <= top {
+                store_reference(l, st, ty, target, value, first_init, Conv::ASSIGN)?;
+            }
             return Ok(());
         }
         let align = st.types.align_of(ty);
@@ -61,6 +65,34 @@ pub unsafe fn new_value(
         let count = (top - first_init + 1).max(0);
         init_value(l, st, ty, value, size, first_init, count)?;
         crate::gc::attach_metatype_finalizer(l, st, ty)
+    }
+}
+
+/// Stores into the reference of type `ref_ty` (to `target`) at `ptr` the address the Lua
+/// value at `index` gives as a `target *`; only cdata can give one.
+///
+/// # Safety
+/// `l` is live with three free slots; `ptr` is 8 writable bytes.
+unsafe fn store_reference(
+    l: *mut State,
+    st: &mut FfiState,
+    ref_ty: TypeId,
+    target: TypeId,
+    ptr: *mut u8,
+    index: c_int,
+    conv: Conv,
+) -> LuaResult<()> {
+    // SAFETY: `l` is live (caller); the pointer conversion writes 8 bytes at `ptr`.
+    unsafe {
+        if to_cdata(l, st, index).is_none() {
+            let got = lua::type_name(l, index);
+            return Err(LuaError::msg(format!(
+                "cannot convert '{got}' to '{}'",
+                st.types.type_name(ref_ty)
+            )));
+        }
+        let pointer = st.types.pointer_to(target);
+        store_lua_value(l, st, pointer, ptr, index, conv)
     }
 }
 
@@ -129,6 +161,14 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
                     | CType::Pointer(_)
                     | CType::Vector { .. }
             );
+            if let CType::Ref(target) = *st.types.get(base) {
+                if sys::lua_type(l, 2) == sys::LUA_TNONE {
+                    return Err(LuaError::arg(2, "value expected"));
+                }
+                let value = new_cdata(l, st, ty, 8, 8)?;
+                store_reference(l, st, ty, target, value, 2, Conv::CAST)?;
+                return Ok(1);
+            }
             let size = st.types.size_of(base).filter(|_| scalar);
             let Some(size) = size else {
                 return Err(LuaError::arg(1, "invalid C type"));

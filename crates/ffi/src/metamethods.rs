@@ -291,7 +291,12 @@ unsafe fn cannot_index(l: *mut State, st: &FfiState, ty: TypeId, key: &Key<'_>) 
 /// of `ty` (the record a pointer points to, for `p.name`) may answer.
 enum Lookup {
     Found(Place),
-    Missing { ty: TypeId },
+    /// `is_const`: the value the key was looked up in is const (a new key cannot be
+    /// assigned through it either).
+    Missing {
+        ty: TypeId,
+        is_const: bool,
+    },
 }
 
 /// Resolves `cdata[key]` for the cdata at argument 1 and the key at argument 2
@@ -305,7 +310,7 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
     // SAFETY: forwarded from the caller.
     match unsafe { locate_place(l, st, header) } {
         Ok(place) => Ok(Lookup::Found(place)),
-        Err(Miss::Type(ty)) => Ok(Lookup::Missing { ty }),
+        Err(Miss::Type(ty, is_const)) => Ok(Lookup::Missing { ty, is_const }),
         Err(Miss::Error(error)) => Err(error),
     }
 }
@@ -313,7 +318,7 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
 /// Why [`locate_place`] found no C value.
 enum Miss {
     /// The key names nothing in this type (the metatype of the type may answer).
-    Type(TypeId),
+    Type(TypeId, bool),
     /// A failure no metatype can answer (NULL, unknown size).
     Error(LuaError),
 }
@@ -346,7 +351,7 @@ unsafe fn locate_place(
                 CType::Pointer(target) => types.unqualified(*target).0,
                 _ => base,
             };
-            return Err(Miss::Type(target));
+            return Err(Miss::Type(target, false));
         }
         let mut ty = (*header).ty;
         let mut ptr = payload(header);
@@ -389,14 +394,14 @@ unsafe fn locate_place(
                     _ if matches!(types.get(elem_base), CType::Record(_)) => {
                         // `p.name` on a pointer to a record: an automatic `->`.
                         let Key::Name(name) = key else {
-                            return Err(Miss::Type(elem_base));
+                            return Err(Miss::Type(elem_base, elem_quals.is_const));
                         };
                         if ptr.is_null() {
                             return Err(null_access(types, ty).into());
                         }
                         member(st, elem_base, ptr, name, elem_quals.is_const)
                     }
-                    _ => Err(Miss::Type(base)),
+                    _ => Err(Miss::Type(base, is_const)),
                 }
             }
             (CType::Record(_), Key::Name(name)) => member(st, base, ptr, name, is_const),
@@ -404,7 +409,7 @@ unsafe fn locate_place(
                 let part = match key {
                     Key::Name(b"re") | Key::Number(0) => 0,
                     Key::Name(b"im") | Key::Number(1) => 1,
-                    _ => return Err(Miss::Type(base)),
+                    _ => return Err(Miss::Type(base, is_const)),
                 };
                 let (part_ty, part_size) = match kind {
                     FloatKind::Float => (types.builtins().float, 4),
@@ -418,7 +423,7 @@ unsafe fn locate_place(
                     is_const,
                 })
             }
-            _ => Err(Miss::Type(base)),
+            _ => Err(Miss::Type(base, is_const)),
         }
     }
 }
@@ -432,7 +437,7 @@ fn member(
     container_const: bool,
 ) -> Result<Place, Miss> {
     let Some(found) = st.members.find(&st.types, record, name) else {
-        return Err(Miss::Type(record));
+        return Err(Miss::Type(record, container_const));
     };
     Ok(Place {
         ty: found.ty,
@@ -452,7 +457,7 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
-                Lookup::Missing { ty } => return forward_index(l, st, ty, "__index"),
+                Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__index"),
             };
             match place.bits {
                 Some(bits) => push_bitfield(l, &st.types, place.ty, place.ptr, bits),
@@ -473,7 +478,10 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
-                Lookup::Missing { ty } => return forward_index(l, st, ty, "__newindex"),
+                Lookup::Missing { is_const: true, .. } => {
+                    return Err(LuaError::msg("attempt to write to constant location"));
+                }
+                Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__newindex"),
             };
             if place.is_const {
                 return Err(LuaError::msg("attempt to write to constant location"));
@@ -493,12 +501,7 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
 ///
 /// # Safety
 /// `l` is live inside an `__index`/`__newindex` call (arguments 1..2 or 1..3).
-unsafe fn forward_index(
-    l: *mut State,
-    st: &FfiState,
-    ty: TypeId,
-    event: &str,
-) -> LuaResult<Next> {
+unsafe fn forward_index(l: *mut State, st: &FfiState, ty: TypeId, event: &str) -> LuaResult<Next> {
     let setting = event == "__newindex";
     // SAFETY: `l` is live with the metamethod's arguments (caller).
     unsafe {

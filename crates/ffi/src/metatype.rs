@@ -35,7 +35,11 @@ pub unsafe extern "C-unwind" fn metatype(l: *mut State) -> c_int {
                 let got = lua::type_name(l, 2);
                 return Err(LuaError::arg(2, format!("table expected, got {got}")));
             }
-            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(st.metatypes));
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(st.metatypes),
+            );
             let key = key_of(ty);
             if sys::lua_rawgeti(l, -1, key) != sys::LUA_TNIL {
                 return Err(LuaError::msg("cannot change a protected metatable"));
@@ -82,7 +86,11 @@ pub unsafe fn push_metamethod(l: *mut State, st: &FfiState, ty: TypeId, name: &s
     let key = key_of(metatype_key_type(&st.types, ty));
     // SAFETY: `l` is live (caller); only raw accesses, which cannot raise.
     unsafe {
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(st.metatypes));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.metatypes),
+        );
         if sys::lua_rawgeti(l, -1, key) != sys::LUA_TTABLE {
             sys::lua_settop(l, -3);
             return false;
