@@ -3,8 +3,9 @@
 //! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
 //!   `target/modules/lua5.X/ffi.so`, loadable with
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`.
-//! - `bench [RUNS]`: run `bench/*.lua` under jitffi, luajit and luajit -joff and print
-//!   the medians and ratios (see bench.rs).
+//! - `bench [RUNS]`: run `bench/*.lua` under stock lua5.4 (ffi.so and the hand-written
+//!   C binding bench/native/cbind.c), jitffi, luajit -joff and luajit, and print the
+//!   medians and ratios (see bench.rs).
 
 mod bench;
 
@@ -26,7 +27,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   modules      build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so
-  bench [RUNS] run bench/*.lua under jitffi, luajit and luajit -joff (default 5 runs)";
+  bench [RUNS] run bench/*.lua under lua5.4 (ffi.so and the C binding cbind.so), jitffi,
+               luajit -joff and luajit; print medians and ratios (default 5 runs)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -60,56 +62,62 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds `jitffi-lua` as a module once per Lua version, each in its own target
-/// directory (the `lua5X` features of mlua-sys exclude each other, so one directory
-/// would rebuild everything at every switch), then copies the cdylib to `ffi.so`.
+/// Builds `jitffi-lua` as a module for every Lua version and lists what it wrote.
 fn build_modules() -> Result<(), String> {
     let root = workspace_root();
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut written = Vec::new();
     for &(feature, lua) in LUA_VERSIONS {
-        let target_dir = root.join("target/modules-build").join(feature);
-        eprintln!("xtask: building ffi.so for {lua}");
-        let status = Command::new(&cargo)
-            .current_dir(&root)
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "jitffi-lua",
-                "--no-default-features",
-            ])
-            .args(["--features", &format!("{feature},module")])
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .status()
-            .map_err(|err| format!("cannot run cargo: {err}"))?;
-        if !status.success() {
-            return Err(format!(
-                "building the {lua} module failed ({status}); \
-                 command: cargo build --release -p jitffi-lua --no-default-features \
-                 --features {feature},module --target-dir {}",
-                target_dir.display()
-            ));
-        }
-        let built = target_dir.join("release").join(cdylib_name());
-        let destination_dir = root.join("target/modules").join(lua);
-        let destination = destination_dir.join("ffi.so");
-        fs::create_dir_all(&destination_dir)
-            .map_err(|err| format!("cannot create {}: {err}", destination_dir.display()))?;
-        fs::copy(&built, &destination).map_err(|err| {
-            format!(
-                "cannot copy {} to {}: {err}",
-                built.display(),
-                destination.display()
-            )
-        })?;
-        written.push(destination);
+        written.push(build_module(&root, feature, lua)?);
     }
     for path in &written {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Builds `jitffi-lua` as a module for one Lua version in its own target directory (the
+/// `lua5X` features of mlua-sys exclude each other, so one directory would rebuild
+/// everything at every switch), copies the cdylib to `target/modules/<lua>/ffi.so` and
+/// returns that path.
+fn build_module(root: &Path, feature: &str, lua: &str) -> Result<PathBuf, String> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = root.join("target/modules-build").join(feature);
+    eprintln!("xtask: building ffi.so for {lua}");
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "jitffi-lua",
+            "--no-default-features",
+        ])
+        .args(["--features", &format!("{feature},module")])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .status()
+        .map_err(|err| format!("cannot run cargo: {err}"))?;
+    if !status.success() {
+        return Err(format!(
+            "building the {lua} module failed ({status}); \
+             command: cargo build --release -p jitffi-lua --no-default-features \
+             --features {feature},module --target-dir {}",
+            target_dir.display()
+        ));
+    }
+    let built = target_dir.join("release").join(cdylib_name());
+    let destination_dir = root.join("target/modules").join(lua);
+    let destination = destination_dir.join("ffi.so");
+    fs::create_dir_all(&destination_dir)
+        .map_err(|err| format!("cannot create {}: {err}", destination_dir.display()))?;
+    fs::copy(&built, &destination).map_err(|err| {
+        format!(
+            "cannot copy {} to {}: {err}",
+            built.display(),
+            destination.display()
+        )
+    })?;
+    Ok(destination)
 }
 
 /// The file name cargo gives the `jitffi_lua` cdylib on this platform. Lua's
