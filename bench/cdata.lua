@@ -7,7 +7,8 @@
 -- `BYTES <object>/<impl> <bytes per object>`; `cargo xtask bench` runs it under stock
 -- lua5.4 (ffi.so and cbind in the same process), jitffi, luajit -joff and luajit.
 -- `lua5.4 bench/cdata.lua 0.01` runs a hundredth of the iterations (for callgrind);
--- a second argument runs only the workloads whose name contains it.
+-- a second argument runs only what contains it in `<workload>/<impl>` (`new/cbind`,
+-- `field`, `bytes_int/ffi`).
 local ffi = require "ffi"
 
 local SCALE = tonumber(arg and arg[1]) or 1
@@ -85,7 +86,7 @@ local workloads = {
   },
   {
     name = "new", -- a small struct made with its three initializers (and collected)
-    count = iterations(1000000),
+    count = iterations(3000000),
     run = function(impl, n)
       local new = impl.point
       local p
@@ -97,7 +98,7 @@ local workloads = {
   },
   {
     name = "new_string", -- the same, naming the type by its C text each time
-    count = iterations(1000000),
+    count = iterations(3000000),
     only = "ffi",
     run = function(_, n)
       local p
@@ -109,7 +110,7 @@ local workloads = {
   },
   {
     name = "u64_add", -- `acc = acc + 1` on a uint64_t: one addition, one new object
-    count = iterations(1000000),
+    count = iterations(3000000),
     run = function(impl, n)
       local acc = impl.u64(0)
       for _ = 1, n do
@@ -125,21 +126,20 @@ local function selected(name)
 end
 
 for _, workload in ipairs(workloads) do
-  if selected(workload.name) then
-    for _, impl in ipairs(impls) do
-      if not workload.only or workload.only == impl.name then
-        local n = workload.count
-        collectgarbage("collect")
-        local start = os.clock()
-        local ok, err = pcall(workload.run, impl, n)
-        local elapsed = os.clock() - start
-        local label = workload.name .. "/" .. impl.name
-        if ok then
-          local operations = workload.count_of and workload.count_of(n) or n
-          print(("RESULT %s %.6e"):format(label, elapsed / operations))
-        else
-          print(("# %s not measured: %s"):format(label, tostring(err)))
-        end
+  for _, impl in ipairs(impls) do
+    local label = workload.name .. "/" .. impl.name
+    if selected(label) and (not workload.only or workload.only == impl.name) then
+      local n = workload.count
+      collectgarbage("collect")
+      local start = os.clock()
+      local ok, err = pcall(workload.run, impl, n)
+      local elapsed = os.clock() - start
+      if ok then
+        local operations = workload.count_of and workload.count_of(n) or n
+        print(("RESULT %s %.6e"):format(label, elapsed / operations))
+        print(("# %s: %d operations"):format(label, operations))
+      else
+        print(("# %s not measured: %s"):format(label, tostring(err)))
       end
     end
   end
@@ -153,8 +153,8 @@ local OBJECTS = 100000
 local jit_on = jit and jit.status()
 if jit_on then print("# bytes not measured: collectgarbage('count') misses the JIT's allocations") end
 for _, object in ipairs { "int", "point" } do
-  if not jit_on and selected("bytes_" .. object) then
-    for _, impl in ipairs(impls) do
+  for _, impl in ipairs(impls) do
+    if not jit_on and selected("bytes_" .. object .. "/" .. impl.name) then
       local make = impl.bytes[object]
       local held = {}
       for i = 1, OBJECTS do held[i] = false end

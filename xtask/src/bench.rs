@@ -248,7 +248,7 @@ fn heading(column: &Column) -> String {
 /// The heading of a ratio column: ours divided by (or minus) this column.
 fn short_heading(column: &Column) -> String {
     match heading(column).as_str() {
-        "luajit -joff" => "-joff".into(),
+        "luajit -joff" => "joff".into(),
         text => text.into(),
     }
 }
