@@ -1,4 +1,4 @@
-//! `cargo xtask bench [RUNS]`: runs every workload in `bench/*.lua` under stock `lua5.4`
+//! `cargo xtask bench [RUNS] [--instructions]`: runs every workload in `bench/*.lua` under stock `lua5.4`
 //! (with `ffi.so` and the hand-written C binding `cbind.so` on its `LUA_CPATH`), the
 //! release `jitffi`, `luajit -joff` and `luajit`, all in the same run, and prints the
 //! median of each and the ratios.
@@ -9,6 +9,10 @@
 //! reported something. Runtimes that are not installed are skipped with a note. Runs are
 //! interleaved (run 1 of every runtime, then run 2, ...) so that the machine's load
 //! drifts over all of them alike.
+//!
+//! `--instructions` adds what times on a shared machine cannot give: callgrind's count of
+//! instructions per operation of each cdata workload, ffi.so against cbind in lua5.4
+//! (through bench/callgrind.sh, which also leaves the profiles in target/bench/).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -42,7 +46,16 @@ const OURS: (&str, &str) = ("lua5.4", "ffi");
 /// Fallback when stock lua5.4 is not installed.
 const OURS_RUNNER: (&str, &str) = ("jitffi", "ffi");
 
-pub fn run(root: &Path, runs: usize) -> Result<(), String> {
+/// What `cargo xtask bench` was asked for.
+pub struct Options {
+    /// Runs of each script under each runtime; the tables show medians.
+    pub runs: usize,
+    /// Also count instructions per operation with callgrind.
+    pub instructions: bool,
+}
+
+pub fn run(root: &Path, options: &Options) -> Result<(), String> {
+    let runs = options.runs;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&cargo)
         .args(["build", "--release", "--quiet", "-p", "jitffi"])
@@ -148,6 +161,85 @@ pub fn run(root: &Path, runs: usize) -> Result<(), String> {
         println!("\nbytes per live object (cbind: a bare userdata of the same payload)");
         print_table(rows, Kind::Bytes);
     }
+    if options.instructions {
+        print_instructions(root, &cpath)?;
+    }
+    Ok(())
+}
+
+/// Counts instructions per operation of every cdata workload under lua5.4 (ffi.so and
+/// cbind) with bench/callgrind.sh and prints them with the ratio.
+fn print_instructions(root: &Path, cpath: &str) -> Result<(), String> {
+    // A run at the smallest scale lists every `<workload>/<impl>` it measures.
+    let listing = Command::new("lua5.4")
+        .arg("bench/cdata.lua")
+        .arg("1e-9")
+        .env("LUA_CPATH_5_4", cpath)
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("lua5.4: {e}"))?;
+    let labels: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (label, count) = line.strip_prefix("# ")?.split_once(": ")?;
+            count.ends_with(" operations").then(|| label.to_owned())
+        })
+        .collect();
+    // counts[workload][impl] = instructions per operation
+    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for label in &labels {
+        eprintln!("xtask: callgrind {label}");
+        let output = Command::new("sh")
+            .arg("bench/callgrind.sh")
+            .arg(label)
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("bench/callgrind.sh: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "bench/callgrind.sh {label} failed:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let count = stdout
+            .lines()
+            .find_map(|line| {
+                let rest = line.strip_prefix(label.as_str())?.strip_prefix(": ")?;
+                rest.strip_suffix(" instructions per operation")?
+                    .parse()
+                    .ok()
+            })
+            .ok_or_else(|| format!("bench/callgrind.sh {label}: no count in {stdout}"))?;
+        let (workload, implementation) = label.rsplit_once('/').unwrap_or((label, "ffi"));
+        counts
+            .entry(workload.to_owned())
+            .or_default()
+            .insert(implementation.to_owned(), count);
+    }
+    println!("\ninstructions per operation in lua5.4 (callgrind; profiles in target/bench/)");
+    println!(
+        "{:<12}{:>15}{:>15}{:>9}",
+        "workload", "cbind", "ffi.so", "/cbind"
+    );
+    for (workload, by_impl) in &counts {
+        let cell = |implementation: &str| {
+            by_impl
+                .get(implementation)
+                .map_or_else(|| "-".to_owned(), u64::to_string)
+        };
+        let ratio = match (by_impl.get("ffi"), by_impl.get("cbind")) {
+            (Some(&ours), Some(&floor)) if floor > 0 => {
+                format!("{:.2}", ours as f64 / floor as f64)
+            }
+            _ => "-".to_owned(),
+        };
+        println!(
+            "{workload:<12}{:>15}{:>15}{ratio:>9}",
+            cell("cbind"),
+            cell("ffi")
+        );
+    }
     Ok(())
 }
 
@@ -186,7 +278,10 @@ fn print_table(rows: &BTreeMap<String, BTreeMap<Column, Vec<f64>>>, kind: Kind) 
         .find(|c| (c.0, c.1.as_str()) == OURS)
         .or_else(|| columns.iter().find(|c| (c.0, c.1.as_str()) == OURS_RUNNER))
         .cloned();
-    let others: Vec<&Column> = columns.iter().filter(|c| Some(*c) != ours.as_ref()).collect();
+    let others: Vec<&Column> = columns
+        .iter()
+        .filter(|c| Some(*c) != ours.as_ref())
+        .collect();
 
     print!("{:<12}", "workload");
     for column in &columns {

@@ -3,9 +3,10 @@
 //! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
 //!   `target/modules/lua5.X/ffi.so`, loadable with
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`.
-//! - `bench [RUNS]`: run `bench/*.lua` under stock lua5.4 (ffi.so and the hand-written
-//!   C binding bench/native/cbind.c), jitffi, luajit -joff and luajit, and print the
-//!   medians and ratios (see bench.rs).
+//! - `bench [RUNS] [--instructions]`: run `bench/*.lua` under stock lua5.4 (ffi.so and
+//!   the hand-written C binding bench/native/cbind.c), jitffi, luajit -joff and luajit,
+//!   and print the medians and ratios; with `--instructions`, also callgrind's
+//!   instructions per operation of each cdata workload (see bench.rs).
 
 mod bench;
 
@@ -27,17 +28,18 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   modules      build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so
-  bench [RUNS] run bench/*.lua under lua5.4 (ffi.so and the C binding cbind.so), jitffi,
-               luajit -joff and luajit; print medians and ratios (default 5 runs)";
+  bench [RUNS] [--instructions]
+               run bench/*.lua under lua5.4 (ffi.so and the C binding cbind.so), jitffi,
+               luajit -joff and luajit; print medians and ratios (default 5 runs);
+               --instructions: also count instructions per operation with callgrind";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("modules") if args.len() == 1 => build_modules(),
-        Some("bench") if args.len() <= 2 => match args.get(1).map(|n| n.parse::<usize>()) {
-            None => bench::run(&workspace_root(), 5),
-            Some(Ok(runs)) if runs > 0 => bench::run(&workspace_root(), runs),
-            Some(_) => Err(USAGE.to_owned()),
+        Some("bench") => match bench_options(&args[1..]) {
+            Some(options) => bench::run(&workspace_root(), &options),
+            None => Err(USAGE.to_owned()),
         },
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -52,6 +54,29 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The arguments of `bench`: `[RUNS] [--instructions]` in any order.
+fn bench_options(args: &[String]) -> Option<bench::Options> {
+    let mut options = bench::Options {
+        runs: 5,
+        instructions: false,
+    };
+    let mut runs_given = false;
+    for arg in args {
+        if arg == "--instructions" && !options.instructions {
+            options.instructions = true;
+        } else {
+            match arg.parse::<usize>() {
+                Ok(runs) if runs > 0 && !runs_given => {
+                    options.runs = runs;
+                    runs_given = true;
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(options)
 }
 
 /// The workspace root: xtask lives one level below it.
