@@ -376,7 +376,8 @@ fn median(values: &[f64]) -> f64 {
 }
 
 /// Compiles bench/native/cbind.c against the Lua 5.4 headers into
-/// `target/bench/cbind.so` with the system `cc`, and returns its path.
+/// `target/bench/cbind.so` with the system `cc` (or `$CC`) and `$CBIND_CFLAGS`, and
+/// returns its path.
 fn build_cbind(root: &Path) -> Result<PathBuf, String> {
     let include = lua54_include(root)?;
     let source = root.join("bench/native/cbind.c");
@@ -392,6 +393,10 @@ fn build_cbind(root: &Path) -> Result<PathBuf, String> {
         .arg(&source)
         .arg("-o")
         .arg(&output);
+    if let Some(flags) = std::env::var_os("CBIND_CFLAGS") {
+        // For example -DCBIND_UNCHECKED (see cbind.c).
+        command.args(flags.to_string_lossy().split_whitespace());
+    }
     if cfg!(target_os = "macos") {
         // Lua's symbols come from the interpreter that loads the module.
         command.args(["-undefined", "dynamic_lookup"]);
