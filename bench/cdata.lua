@@ -151,7 +151,9 @@ end
 -- interpreter is measured.
 local OBJECTS = 100000
 local jit_on = jit and jit.status()
-if jit_on then print("# bytes not measured: collectgarbage('count') misses the JIT's allocations") end
+if jit_on then
+  print("# bytes not measured: collectgarbage('count') misses the JIT's allocations")
+end
 for _, object in ipairs { "int", "point" } do
   for _, impl in ipairs(impls) do
     if not jit_on and selected("bytes_" .. object .. "/" .. impl.name) then

@@ -159,8 +159,9 @@ static int u64_eq(lua_State *L) {
 }
 
 static int u64_tostring(lua_State *L) {
+    const uint64_t *u = luaL_checkudata(L, 1, U64_META);
     char text[32];
-    snprintf(text, sizeof text, "%lluULL", (unsigned long long)*(uint64_t *)luaL_checkudata(L, 1, U64_META));
+    snprintf(text, sizeof text, "%lluULL", (unsigned long long)*u);
     lua_pushstring(L, text);
     return 1;
 }

@@ -1,7 +1,7 @@
-//! `cargo xtask bench [RUNS] [--instructions]`: runs every workload in `bench/*.lua` under stock `lua5.4`
-//! (with `ffi.so` and the hand-written C binding `cbind.so` on its `LUA_CPATH`), the
-//! release `jitffi`, `luajit -joff` and `luajit`, all in the same run, and prints the
-//! median of each and the ratios.
+//! `cargo xtask bench [RUNS] [--instructions]`: runs every workload in `bench/*.lua`
+//! under stock `lua5.4` (with `ffi.so` and the hand-written C binding `cbind.so` on its
+//! `LUA_CPATH`), the release `jitffi`, `luajit -joff` and `luajit`, all in the same run,
+//! and prints the median of each and the ratios.
 //!
 //! A script prints `RESULT <workload>[/<impl>] <seconds>` for times and
 //! `BYTES <object>[/<impl>] <bytes>` for memory; `<impl>` is `ffi` when absent, `cbind`
