@@ -3,8 +3,10 @@
 //! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
 //!   `target/modules/lua5.X/ffi.so`, loadable with
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`.
-//! - `bench [RUNS]`: run `bench/*.lua` under jitffi, luajit and luajit -joff and print
-//!   the medians and ratios (see bench.rs).
+//! - `bench [RUNS] [--instructions]`: run `bench/*.lua` under stock lua5.4 (ffi.so and
+//!   the hand-written C binding bench/native/cbind.c), jitffi, luajit -joff and luajit,
+//!   and print the medians and ratios; with `--instructions`, also callgrind's
+//!   instructions per operation of each cdata workload (see bench.rs).
 
 mod bench;
 
@@ -26,16 +28,18 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   modules      build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so
-  bench [RUNS] run bench/*.lua under jitffi, luajit and luajit -joff (default 5 runs)";
+  bench [RUNS] [--instructions]
+               run bench/*.lua under lua5.4 (ffi.so and the C binding cbind.so), jitffi,
+               luajit -joff and luajit; print medians and ratios (default 5 runs);
+               --instructions: also count instructions per operation with callgrind";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("modules") if args.len() == 1 => build_modules(),
-        Some("bench") if args.len() <= 2 => match args.get(1).map(|n| n.parse::<usize>()) {
-            None => bench::run(&workspace_root(), 5),
-            Some(Ok(runs)) if runs > 0 => bench::run(&workspace_root(), runs),
-            Some(_) => Err(USAGE.to_owned()),
+        Some("bench") => match bench_options(&args[1..]) {
+            Some(options) => bench::run(&workspace_root(), &options),
+            None => Err(USAGE.to_owned()),
         },
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
@@ -52,6 +56,29 @@ fn main() -> ExitCode {
     }
 }
 
+/// The arguments of `bench`: `[RUNS] [--instructions]` in any order.
+fn bench_options(args: &[String]) -> Option<bench::Options> {
+    let mut options = bench::Options {
+        runs: 5,
+        instructions: false,
+    };
+    let mut runs_given = false;
+    for arg in args {
+        if arg == "--instructions" && !options.instructions {
+            options.instructions = true;
+        } else {
+            match arg.parse::<usize>() {
+                Ok(runs) if runs > 0 && !runs_given => {
+                    options.runs = runs;
+                    runs_given = true;
+                }
+                _ => return None,
+            }
+        }
+    }
+    Some(options)
+}
+
 /// The workspace root: xtask lives one level below it.
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -60,56 +87,62 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds `jitffi-lua` as a module once per Lua version, each in its own target
-/// directory (the `lua5X` features of mlua-sys exclude each other, so one directory
-/// would rebuild everything at every switch), then copies the cdylib to `ffi.so`.
+/// Builds `jitffi-lua` as a module for every Lua version and lists what it wrote.
 fn build_modules() -> Result<(), String> {
     let root = workspace_root();
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut written = Vec::new();
     for &(feature, lua) in LUA_VERSIONS {
-        let target_dir = root.join("target/modules-build").join(feature);
-        eprintln!("xtask: building ffi.so for {lua}");
-        let status = Command::new(&cargo)
-            .current_dir(&root)
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "jitffi-lua",
-                "--no-default-features",
-            ])
-            .args(["--features", &format!("{feature},module")])
-            .arg("--target-dir")
-            .arg(&target_dir)
-            .status()
-            .map_err(|err| format!("cannot run cargo: {err}"))?;
-        if !status.success() {
-            return Err(format!(
-                "building the {lua} module failed ({status}); \
-                 command: cargo build --release -p jitffi-lua --no-default-features \
-                 --features {feature},module --target-dir {}",
-                target_dir.display()
-            ));
-        }
-        let built = target_dir.join("release").join(cdylib_name());
-        let destination_dir = root.join("target/modules").join(lua);
-        let destination = destination_dir.join("ffi.so");
-        fs::create_dir_all(&destination_dir)
-            .map_err(|err| format!("cannot create {}: {err}", destination_dir.display()))?;
-        fs::copy(&built, &destination).map_err(|err| {
-            format!(
-                "cannot copy {} to {}: {err}",
-                built.display(),
-                destination.display()
-            )
-        })?;
-        written.push(destination);
+        written.push(build_module(&root, feature, lua)?);
     }
     for path in &written {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// Builds `jitffi-lua` as a module for one Lua version in its own target directory (the
+/// `lua5X` features of mlua-sys exclude each other, so one directory would rebuild
+/// everything at every switch), copies the cdylib to `target/modules/<lua>/ffi.so` and
+/// returns that path.
+fn build_module(root: &Path, feature: &str, lua: &str) -> Result<PathBuf, String> {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = root.join("target/modules-build").join(feature);
+    eprintln!("xtask: building ffi.so for {lua}");
+    let status = Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "jitffi-lua",
+            "--no-default-features",
+        ])
+        .args(["--features", &format!("{feature},module")])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .status()
+        .map_err(|err| format!("cannot run cargo: {err}"))?;
+    if !status.success() {
+        return Err(format!(
+            "building the {lua} module failed ({status}); \
+             command: cargo build --release -p jitffi-lua --no-default-features \
+             --features {feature},module --target-dir {}",
+            target_dir.display()
+        ));
+    }
+    let built = target_dir.join("release").join(cdylib_name());
+    let destination_dir = root.join("target/modules").join(lua);
+    let destination = destination_dir.join("ffi.so");
+    fs::create_dir_all(&destination_dir)
+        .map_err(|err| format!("cannot create {}: {err}", destination_dir.display()))?;
+    fs::copy(&built, &destination).map_err(|err| {
+        format!(
+            "cannot copy {} to {}: {err}",
+            built.display(),
+            destination.display()
+        )
+    })?;
+    Ok(destination)
 }
 
 /// The file name cargo gives the `jitffi_lua` cdylib on this platform. Lua's

@@ -1,0 +1,174 @@
+-- Benchmark: everyday cdata operations, each run with the ffi and, where the C module
+-- `cbind` loads (stock lua5.4 with target/bench/cbind.so, see bench/native/cbind.c), with a
+-- hand-written C userdata binding of the same shape: the floor on PUC Lua. The loops are
+-- the same text for both; only the constructors differ.
+--
+-- Prints `RESULT <workload>/<impl> <seconds per operation>` and
+-- `BYTES <object>/<impl> <bytes per object>`; `cargo xtask bench` runs it under stock
+-- lua5.4 (ffi.so and cbind in the same process), jitffi, luajit -joff and luajit.
+-- `lua5.4 bench/cdata.lua 0.01` runs a hundredth of the iterations (for callgrind);
+-- a second argument runs only what contains it in `<workload>/<impl>` (`new/cbind`,
+-- `field`, `bytes_int/ffi`).
+local ffi = require "ffi"
+
+local SCALE = tonumber(arg and arg[1]) or 1
+local ONLY = arg and arg[2]
+
+local has_cbind, cbind = pcall(require, "cbind")
+if not has_cbind then
+  print("# cbind not loaded: " .. tostring(cbind):match("[^\n]*"))
+end
+
+ffi.cdef [[
+struct bench_point { double x, y; int id; };
+]]
+local point_t = ffi.typeof("struct bench_point")
+local ARRAY_LENGTH = 1000000
+
+-- What each implementation makes; the workloads below only call these.
+local impls = {
+  {
+    name = "ffi",
+    point = point_t,
+    darray = function(n) return ffi.new("double[?]", n) end,
+    u64 = function(n) return ffi.new("uint64_t", n) end,
+    bytes = {
+      int = function() return ffi.new("int") end,
+      point = function() return point_t() end,
+    },
+  },
+}
+if has_cbind then
+  assert(cbind.point_size == ffi.sizeof(point_t), "cbind's struct point differs")
+  impls[2] = {
+    name = "cbind",
+    point = cbind.point,
+    darray = cbind.darray,
+    u64 = cbind.u64,
+    bytes = {
+      int = function() return cbind.bare(ffi.sizeof("int")) end,
+      point = function() return cbind.bare(ffi.sizeof(point_t)) end,
+    },
+  }
+end
+
+local function iterations(n) return math.max(1, math.floor(n * SCALE)) end
+
+-- Each workload: how many operations, and a body that performs them and returns a
+-- value to check. `impl` is one of `impls`.
+local workloads = {
+  {
+    name = "field", -- one member read and one member write
+    count = iterations(3000000),
+    run = function(impl, n)
+      local p = impl.point(1, 2, 3)
+      for _ = 1, n do
+        p.x = p.x + 1
+      end
+      assert(p.x == n + 1)
+    end,
+  },
+  {
+    name = "array", -- one element read and one element write of a double[1e6]
+    count = iterations(3000000),
+    run = function(impl, n)
+      local a = impl.darray(ARRAY_LENGTH)
+      local passes = math.ceil(n / ARRAY_LENGTH)
+      local length = math.min(n, ARRAY_LENGTH)
+      for _ = 1, passes do
+        for i = 0, length - 1 do
+          a[i] = a[i] + 1
+        end
+      end
+      assert(a[0] == passes)
+    end,
+    count_of = function(n) return math.ceil(n / ARRAY_LENGTH) * math.min(n, ARRAY_LENGTH) end,
+  },
+  {
+    name = "new", -- a small struct made with its three initializers (and collected)
+    count = iterations(3000000),
+    run = function(impl, n)
+      local new = impl.point
+      local p
+      for i = 1, n do
+        p = new(i, 2, 3)
+      end
+      assert(p.x == n)
+    end,
+  },
+  {
+    name = "new_string", -- the same, naming the type by its C text each time
+    count = iterations(3000000),
+    only = "ffi",
+    run = function(_, n)
+      local p
+      for i = 1, n do
+        p = ffi.new("struct bench_point", i, 2, 3)
+      end
+      assert(p.x == n)
+    end,
+  },
+  {
+    name = "u64_add", -- `acc = acc + 1` on a uint64_t: one addition, one new object
+    count = iterations(3000000),
+    run = function(impl, n)
+      local acc = impl.u64(0)
+      for _ = 1, n do
+        acc = acc + 1
+      end
+      assert(tostring(acc) == ("%dULL"):format(n), tostring(acc))
+    end,
+  },
+}
+
+local function selected(name)
+  return not ONLY or name:find(ONLY, 1, true)
+end
+
+for _, workload in ipairs(workloads) do
+  for _, impl in ipairs(impls) do
+    local label = workload.name .. "/" .. impl.name
+    if selected(label) and (not workload.only or workload.only == impl.name) then
+      local n = workload.count
+      collectgarbage("collect")
+      local start = os.clock()
+      local ok, err = pcall(workload.run, impl, n)
+      local elapsed = os.clock() - start
+      if ok then
+        local operations = workload.count_of and workload.count_of(n) or n
+        print(("RESULT %s %.6e"):format(label, elapsed / operations))
+        print(("# %s: %d operations"):format(label, operations))
+      else
+        print(("# %s not measured: %s"):format(label, tostring(err)))
+      end
+    end
+  end
+end
+
+-- Bytes per live object, from the collector's count over many objects held in a table
+-- whose array part is allocated before the first count.
+-- LuaJIT's compiled code allocates cdata that the count does not show, so only the
+-- interpreter is measured.
+local OBJECTS = 100000
+local jit_on = jit and jit.status()
+if jit_on then
+  print("# bytes not measured: collectgarbage('count') misses the JIT's allocations")
+end
+for _, object in ipairs { "int", "point" } do
+  for _, impl in ipairs(impls) do
+    if not jit_on and selected("bytes_" .. object .. "/" .. impl.name) then
+      local make = impl.bytes[object]
+      local held = {}
+      for i = 1, OBJECTS do held[i] = false end
+      collectgarbage("collect")
+      collectgarbage("collect")
+      local before = collectgarbage("count")
+      for i = 1, OBJECTS do held[i] = make() end
+      collectgarbage("collect")
+      collectgarbage("collect")
+      local after = collectgarbage("count")
+      print(("BYTES %s/%s %.1f"):format(object, impl.name, (after - before) * 1024 / OBJECTS))
+      held = nil
+    end
+  end
+end
