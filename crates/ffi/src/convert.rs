@@ -811,6 +811,30 @@ fn record_fields(types: &TypeTable, record: TypeId) -> (RecordKind, Vec<InitFiel
     (rec.kind, fields)
 }
 
+/// A complete record's kind and member count.
+fn record_shape(types: &TypeTable, record: TypeId) -> Option<(RecordKind, usize)> {
+    let CType::Record(rid) = types.get(record) else {
+        return None;
+    };
+    let rec = types.record(*rid);
+    Some((rec.kind, rec.body.as_ref()?.fields.len()))
+}
+
+/// Member `i` of a complete record: whether it has a name, its type, offset and bitfield
+/// placement.
+fn record_field(
+    types: &TypeTable,
+    record: TypeId,
+    i: usize,
+) -> (bool, TypeId, u64, Option<jitffi_ctype::BitField>) {
+    let CType::Record(rid) = types.get(record) else {
+        unreachable!("record_field on a non-record (record_shape checked it)");
+    };
+    let body = types.record(*rid).body.as_ref();
+    let field = &body.expect("record_shape checked completeness").fields[i];
+    (field.name.is_some(), field.ty, field.offset, field.bits)
+}
+
 /// Positional initialization of a record from the values `*next .. end`
 /// (`cconv_substruct_init`).
 ///
@@ -825,18 +849,24 @@ unsafe fn init_record_values(
     next: &mut c_int,
     end: c_int,
 ) -> LuaResult<()> {
-    let (kind, fields) = record_fields(&st.types, record);
-    for (name, fty, offset, bits) in fields {
+    let Some((kind, count)) = record_shape(&st.types, record) else {
+        return Ok(());
+    };
+    for i in 0..count {
+        // By index, not by iterator: the conversions below may add types to the table
+        // (never change a record), and copying the members would cost more than the
+        // stores on this path.
+        let (named, fty, offset, bits) = record_field(&st.types, record, i);
         // SAFETY: the field lies inside the record at `ptr`.
         unsafe {
             let at = ptr.add(offset as usize);
-            match (name, bits) {
-                (None, Some(_)) => continue,
-                (None, None) => {
+            match (named, bits) {
+                (false, Some(_)) => continue,
+                (false, None) => {
                     let (sub, _) = st.types.unqualified(fty);
                     init_record_values(l, st, sub, at, size.saturating_sub(offset), next, end)?;
                 }
-                (Some(_), bits) => {
+                (true, bits) => {
                     if *next >= end {
                         break;
                     }
