@@ -39,6 +39,9 @@ pub unsafe fn new_value(
     // SAFETY: `l` is live (caller); the arguments are on its stack.
     unsafe {
         let top = sys::lua_gettop(l);
+        if new_planned(l, st, ty, first, top)? {
+            return crate::gc::attach_metatype_finalizer(l, st, ty);
+        }
         let mut first_init = first;
         let size = if st.types.is_vla(ty) {
             let count = element_count(l, st, first)?;
@@ -66,6 +69,46 @@ pub unsafe fn new_value(
         init_value(l, st, ty, value, size, first_init, count)?;
         crate::gc::attach_metatype_finalizer(l, st, ty)
     }
+}
+
+/// The fast path of [`new_value`]: a type with a [`NewPlan`](crate::new_plan::NewPlan)
+/// whose initializers (from `first` to `top`) are all numbers, no more than its slots.
+/// Pushes the new cdata and returns true, or pushes nothing and returns false.
+///
+/// # Safety
+/// As [`new_value`].
+unsafe fn new_planned(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    first: c_int,
+    top: c_int,
+) -> LuaResult<bool> {
+    let count = (top - first + 1).max(0) as usize;
+    if st.new_plans.get(&st.types, ty).is_none() {
+        return Ok(false);
+    }
+    let st = &*st;
+    let plan = st.new_plans.made(ty).expect("plan made above");
+    let slots = plan.slots.as_deref().unwrap_or(&[]);
+    if count > slots.len() {
+        return Ok(false);
+    }
+    // SAFETY: `l` is live (caller); the arguments are on its stack; each slot lies
+    // inside the new value.
+    unsafe {
+        for i in 0..count as c_int {
+            if sys::lua_type(l, first + i) != sys::LUA_TNUMBER {
+                return Ok(false);
+            }
+        }
+        let value = crate::cdata::new_cdata(l, st, ty, plan.size as usize, plan.align)?;
+        for (i, slot) in slots.iter().take(count).enumerate() {
+            let num = crate::convert::lua_num(l, first + i as c_int, slot.wide);
+            crate::convert::store_scalar(value.add(slot.offset as usize), slot.store, num);
+        }
+    }
+    Ok(true)
 }
 
 /// Stores into the reference of type `ref_ty` (to `target`) at `ptr` the address the Lua

@@ -273,22 +273,57 @@ unsafe fn write_int(ptr: *mut u8, int: IntType, bits: u64) {
     }
 }
 
+/// How a number is stored into a real scalar C type: what [`store_num`] decides from
+/// the type, kept by callers that store into the same type often.
+#[derive(Copy, Clone, Debug)]
+pub enum ScalarStore {
+    Bool,
+    Int(IntType),
+    F32,
+    F64,
+}
+
+/// The [`ScalarStore`] of an unqualified type: bool, integers, enums of known width,
+/// float and double.
+pub(crate) fn scalar_store(types: &TypeTable, base: TypeId) -> Option<ScalarStore> {
+    Some(match types.get(base) {
+        CType::Bool => ScalarStore::Bool,
+        CType::Int(int) => ScalarStore::Int(*int),
+        CType::Enum(eid) => ScalarStore::Int(types.enum_def(*eid).int_type?),
+        CType::Float(FloatKind::Float) => ScalarStore::F32,
+        CType::Float(FloatKind::Double) => ScalarStore::F64,
+        _ => return None,
+    })
+}
+
+/// Stores a number as `kind` says.
+///
+/// # Safety
+/// `ptr` points to writable storage of the scalar, aligned for it.
+pub(crate) unsafe fn store_scalar(ptr: *mut u8, kind: ScalarStore, num: Num) {
+    // SAFETY: forwarded from the caller; each arm writes the scalar's own width.
+    unsafe {
+        match kind {
+            ScalarStore::Bool => ptr.write(u8::from(num_is_nonzero(num))),
+            ScalarStore::Int(int) => write_int(ptr, int, num_to_int_bits(num, int)),
+            ScalarStore::F32 => ptr.cast::<f32>().write(num_to_f64(num) as f32),
+            ScalarStore::F64 => ptr.cast::<f64>().write(num_to_f64(num)),
+        }
+    }
+}
+
 /// Stores a number into a numeric C type; `false` if `base` is not numeric.
 ///
 /// # Safety
 /// `ptr` points to a writable, aligned value of `base`.
-unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, num: Num) -> bool {
+pub(crate) unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, num: Num) -> bool {
     // SAFETY: forwarded from the caller.
     unsafe {
+        if let Some(kind) = scalar_store(types, base) {
+            store_scalar(ptr, kind, num);
+            return true;
+        }
         match types.get(base) {
-            CType::Bool => ptr.write(u8::from(num_is_nonzero(num))),
-            CType::Int(int) => write_int(ptr, *int, num_to_int_bits(num, *int)),
-            CType::Enum(eid) => match types.enum_def(*eid).int_type {
-                Some(int) => write_int(ptr, int, num_to_int_bits(num, int)),
-                None => return false,
-            },
-            CType::Float(FloatKind::Float) => ptr.cast::<f32>().write(num_to_f64(num) as f32),
-            CType::Float(FloatKind::Double) => ptr.cast::<f64>().write(num_to_f64(num)),
             CType::Complex(kind) => {
                 let (re, im) = match num {
                     Num::Complex(re, im) => (re, im),

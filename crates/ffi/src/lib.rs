@@ -21,6 +21,7 @@ pub mod member_cache;
 pub mod memory_api;
 pub mod metamethods;
 pub mod metatype;
+pub mod new_plan;
 pub mod state;
 pub mod types_api;
 

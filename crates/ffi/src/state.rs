@@ -6,6 +6,7 @@
 
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::member_cache::MemberCache;
+use crate::new_plan::NewPlans;
 use jitffi_ctype::{Quals, Target, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::ffi::c_void;
@@ -31,6 +32,8 @@ pub struct FfiState {
     pub has_metatypes: bool,
     /// Recent struct and union member lookups.
     pub members: MemberCache,
+    /// Per-type facts for `ffi.new`'s fast path.
+    pub new_plans: NewPlans,
     /// Registry reference of the metatable of cdata that have a finalizer: the cdata
     /// metatable plus `__gc` (see [`crate::gc`]).
     pub gc_meta: c_int,
@@ -68,6 +71,7 @@ impl FfiState {
             metatypes: sys::LUA_NOREF,
             has_metatypes: false,
             members: MemberCache::default(),
+            new_plans: NewPlans::default(),
             gc_meta: sys::LUA_NOREF,
             finalizers: sys::LUA_NOREF,
             cdata_meta_ptr: std::ptr::null(),

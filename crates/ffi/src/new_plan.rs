@@ -1,0 +1,95 @@
+//! What `ffi.new` needs to know of a type, computed once per type: its size and
+//! alignment and, for a scalar or a struct of plain scalar members, where positional
+//! number initializers go. With it, `point_t(x, y, id)` skips the general type queries
+//! and the general conversion path (see `cdata_api::new_value`).
+//!
+//! Only complete, fixed-size types get a plan. Types never change once complete and a
+//! type id is only reused after a failed `cdef` rolled back types that no plan can have
+//! seen, so plans need no invalidation.
+
+use crate::convert::{scalar_store, ScalarStore};
+use jitffi_ctype::{CType, RecordKind, TypeId, TypeTable};
+
+/// Size, alignment and the scalar slots of one type.
+pub struct NewPlan {
+    pub size: u64,
+    pub align: u32,
+    /// For a scalar or a struct whose members are all named scalars (no bitfields,
+    /// nested aggregates or pointers): each slot in initializer order. `None` otherwise.
+    pub slots: Option<Box<[Slot]>>,
+}
+
+/// One scalar a positional initializer fills.
+#[derive(Copy, Clone)]
+pub struct Slot {
+    pub offset: u32,
+    pub store: ScalarStore,
+    /// 8 bytes wide: a Lua integer converts exactly (5.3+).
+    pub wide: bool,
+}
+
+#[derive(Default)]
+pub struct NewPlans {
+    plans: Vec<Option<Box<NewPlan>>>,
+}
+
+impl NewPlans {
+    /// The plan of `ty` if [`NewPlans::get`] made it already.
+    pub fn made(&self, ty: TypeId) -> Option<&NewPlan> {
+        self.plans.get(ty.index())?.as_deref()
+    }
+
+    /// The plan of `ty`, made on first use; `None` for types `ffi.new` handles only on
+    /// the general path (variable-length, references, incomplete, arrays).
+    pub fn get(&mut self, types: &TypeTable, ty: TypeId) -> Option<&NewPlan> {
+        let index = ty.index();
+        if index >= self.plans.len() {
+            self.plans.resize_with(types.len().max(index + 1), || None);
+        }
+        if self.plans[index].is_none() {
+            self.plans[index] = make_plan(types, ty).map(Box::new);
+        }
+        self.plans[index].as_deref()
+    }
+}
+
+fn make_plan(types: &TypeTable, ty: TypeId) -> Option<NewPlan> {
+    if types.is_vla(ty) {
+        return None;
+    }
+    let (base, _) = types.unqualified(ty);
+    let slot = |offset: u64, ty: TypeId| {
+        let ty = types.unqualified(ty).0;
+        Slot {
+            offset: offset as u32,
+            store: scalar_store(types, ty).expect("is_plain_scalar checked"),
+            wide: types.size_of(ty) == Some(8),
+        }
+    };
+    let slots: Option<Box<[Slot]>> = match types.get(base) {
+        CType::Record(rid) => {
+            let record = types.record(*rid);
+            let body = record.body.as_ref()?;
+            let flat = record.kind == RecordKind::Struct
+                && body
+                    .fields
+                    .iter()
+                    .all(|f| f.name.is_some() && f.bits.is_none() && is_plain_scalar(types, f.ty));
+            flat.then(|| body.fields.iter().map(|f| slot(f.offset, f.ty)).collect())
+        }
+        // Arrays take LuaJIT's array initializer rules (one value fills them all).
+        CType::Array { .. } | CType::Ref(_) | CType::Void | CType::Func(_) => return None,
+        _ if is_plain_scalar(types, base) => Some(Box::new([slot(0, base)])),
+        _ => None,
+    };
+    Some(NewPlan {
+        size: types.size_of(base)?,
+        align: types.align_of(ty),
+        slots,
+    })
+}
+
+/// A type a Lua number converts into by [`store_scalar`](crate::convert::store_scalar).
+fn is_plain_scalar(types: &TypeTable, ty: TypeId) -> bool {
+    scalar_store(types, types.unqualified(ty).0).is_some()
+}
