@@ -424,10 +424,8 @@ pub unsafe fn store_sized(
                 _ if conv.cast && store_num(&st.types, base, ptr, Num::Int(0)) => return Ok(()),
                 _ => {}
             },
-            sys::LUA_TSTRING => {
-                if store_string(l, st, base, ptr, size, index, conv)? {
-                    return Ok(());
-                }
+            sys::LUA_TSTRING if store_string(l, st, base, ptr, size, index, conv)? => {
+                return Ok(());
             }
             sys::LUA_TTABLE => match st.types.get(base) {
                 CType::Array { .. } => return init_array_table(l, st, base, ptr, size, index),

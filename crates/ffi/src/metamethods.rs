@@ -62,11 +62,9 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
                     let shown = aggregate_behind(&st.types, header.ty);
                     let has_hook =
                         matches!(st.types.get(shown), CType::Record(_) | CType::Vector { .. });
-                    if st.has_metatypes && has_hook {
-                        if push_metamethod(l, st, shown, "__tostring") {
-                            sys::lua_pushvalue(l, 1);
-                            return Ok(Next::Call { args: 1 });
-                        }
+                    if st.has_metatypes && has_hook && push_metamethod(l, st, shown, "__tostring") {
+                        sys::lua_pushvalue(l, 1);
+                        return Ok(Next::Call { args: 1 });
                     }
                     let value = payload(sys::lua_touserdata(l, 1).cast());
                     let text = cdata_text(&st.types, header.ty, value);

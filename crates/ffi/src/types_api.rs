@@ -156,6 +156,9 @@ unsafe fn number_to_i64(l: *mut State, index: c_int) -> i64 {
 }
 
 /// `ffi.cdef(text [, params...])`.
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn cdef(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
@@ -176,6 +179,9 @@ pub unsafe extern "C-unwind" fn cdef(l: *mut State) -> c_int {
 }
 
 /// `ffi.typeof(ct [, params...])`.
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn typeof_(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
@@ -189,6 +195,9 @@ pub unsafe extern "C-unwind" fn typeof_(l: *mut State) -> c_int {
 }
 
 /// `ffi.sizeof(ct [, nelem])`: nil when the size is unknown.
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn sizeof(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
@@ -230,6 +239,9 @@ pub unsafe extern "C-unwind" fn sizeof(l: *mut State) -> c_int {
 }
 
 /// `ffi.alignof(ct)`.
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn alignof(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
@@ -244,6 +256,9 @@ pub unsafe extern "C-unwind" fn alignof(l: *mut State) -> c_int {
 
 /// `ffi.offsetof(ct, field)`: the offset, plus bit position and width for a bitfield;
 /// nothing when there is no such field.
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn offsetof(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
@@ -278,6 +293,9 @@ pub unsafe extern "C-unwind" fn offsetof(l: *mut State) -> c_int {
 /// `ffi.istype(ct, obj)`: whether `obj` is a cdata (or ctype) of type `ct`, by LuaJIT's
 /// rules: qualifiers ignored, a struct type accepts a pointer to it, pointers compared
 /// by their targets.
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn istype(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
@@ -358,6 +376,9 @@ fn compatible_targets(types: &TypeTable, d: TypeId, s: TypeId, same_quals: bool)
 }
 
 /// `ffi.abi(param)`: what LuaJIT answers on this platform.
+///
+/// # Safety
+/// Called by Lua as a C function of this module (state as upvalue 1).
 pub unsafe extern "C-unwind" fn abi(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
