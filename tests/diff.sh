@@ -11,6 +11,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jitffi=$root/target/release/jitffi
 limit=${JITFFI_TEST_TIMEOUT:-300}
+# Helpers shared by the scripts (tests/diff/lib), for every interpreter below.
+export LUA_PATH="$root/tests/diff/lib/?.lua;;"
 
 if ! command -v luajit >/dev/null; then
     echo "diff.sh: luajit is not installed (apt-get install luajit)" >&2

@@ -3,15 +3,7 @@
 -- truncation, bool, enum, float rounding, too many values, const members.
 local ffi = require "ffi"
 
-local function show(ok, ...)
-  if ok then
-    local out = {}
-    for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
-    return "ok " .. table.concat(out, " ")
-  end
-  return "error " .. tostring((...)):gsub("^[^:]*:%d+: ", "")
-end
-local function try(label, f, ...) print(label, show(pcall(f, ...))) end
+local try = require("diffshow").try
 
 ffi.cdef [[
 enum in_e { IN_A, IN_B = 7 };

@@ -3,18 +3,7 @@
 -- ctype objects), printed the same way under luajit and jitffi.
 local ffi = require "ffi"
 
--- Error texts without the position, which depends on the Lua version.
-local function show(ok, ...)
-  if ok then
-    local out = {}
-    for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
-    return "ok " .. table.concat(out, " ")
-  end
-  local msg = tostring((...))
-  msg = msg:gsub("^[^:]*:%d+: ", ""):gsub("to '[^']*'", "to '?'")
-  return "error " .. msg
-end
-local function try(label, f, ...) print(label, show(pcall(f, ...))) end
+local try = require("diffshow").try
 
 ffi.cdef [[
 struct dm_pt { int x, y; };

@@ -2,15 +2,7 @@
 -- array or a pointer, and read and written through.
 local ffi = require "ffi"
 
-local function show(ok, ...)
-  if ok then
-    local out = {}
-    for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
-    return "ok " .. table.concat(out, " ")
-  end
-  return "error " .. tostring((...)):gsub("^[^:]*:%d+: ", "")
-end
-local function try(label, f, ...) print(label, show(pcall(f, ...))) end
+local try = require("diffshow").try
 local function kind(x) return (tostring(x):match("^cdata<[^>]*>")) end
 
 ffi.cdef "typedef struct rf { int x, y; } rf_t;"

@@ -3,18 +3,7 @@
 -- Known, documented differences (README "Differences from LuaJIT") are left out.
 local ffi = require "ffi"
 
--- Error texts without the position and the function name, which depend on the Lua
--- version (`bad argument #1 to 'ffi.sizeof'` in 5.4, `to '?'` in LuaJIT).
-local function show(ok, ...)
-  if ok then
-    local out = {}
-    for i = 1, select("#", ...) do out[i] = tostring((select(i, ...))) end
-    return "ok " .. table.concat(out, " ")
-  end
-  local msg = tostring((...))
-  msg = msg:gsub("^[^:]*:%d+: ", ""):gsub("to '[^']*'", "to '?'")
-  return "error " .. msg
-end
+local show = require("diffshow").show
 
 local names = {
   "int8_t", "uint8_t", "char", "signed char", "unsigned char", "short", "int16_t",
