@@ -56,8 +56,8 @@ use jitffi_ctype::{CType, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
 
-/// The cdata metamethods this module implements, for the shared cdata metatable.
-#[cfg(not(any(feature = "lua53", feature = "lua54")))]
+/// The cdata metamethods this module implements on every Lua version, for the shared
+/// cdata metatable.
 pub const METHODS: &[(&str, sys::lua_CFunction)] = &[
     ("__eq", eq),
     ("__len", len),
@@ -73,21 +73,9 @@ pub const METHODS: &[(&str, sys::lua_CFunction)] = &[
     ("__unm", unm),
 ];
 
-/// The cdata metamethods this module implements, for the shared cdata metatable.
+/// The integer-operator metamethods of Lua 5.3 and 5.4 (none before).
 #[cfg(any(feature = "lua53", feature = "lua54"))]
-pub const METHODS: &[(&str, sys::lua_CFunction)] = &[
-    ("__eq", eq),
-    ("__len", len),
-    ("__lt", lt),
-    ("__le", le),
-    ("__concat", concat),
-    ("__add", add),
-    ("__sub", sub),
-    ("__mul", mul),
-    ("__div", div),
-    ("__mod", mod_),
-    ("__pow", pow),
-    ("__unm", unm),
+pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = &[
     ("__idiv", idiv),
     ("__band", band),
     ("__bor", bor),
@@ -96,6 +84,8 @@ pub const METHODS: &[(&str, sys::lua_CFunction)] = &[
     ("__shr", shr),
     ("__bnot", bnot),
 ];
+#[cfg(not(any(feature = "lua53", feature = "lua54")))]
+pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = &[];
 
 /// An operator, named by its metamethod.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]

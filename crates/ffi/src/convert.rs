@@ -921,6 +921,21 @@ unsafe fn init_record_values(
     Ok(())
 }
 
+/// Makes room for one level of a nested table initializer (three slots, see the module
+/// docs), or fails without raising.
+///
+/// # Safety
+/// `l` is live.
+unsafe fn reserve_nesting_stack(l: *mut State) -> LuaResult<()> {
+    // SAFETY: `l` is live (caller); lua_checkstack does not raise.
+    if unsafe { sys::lua_checkstack(l, 3) } == 0 {
+        return Err(LuaError::msg(
+            "stack overflow (initializer nested too deeply)",
+        ));
+    }
+    Ok(())
+}
+
 /// A table into an array (`cconv_array_tab`): elements from index 0 or 1 up to the
 /// first nil; a single element fills the array; the rest is zeroed.
 ///
@@ -943,11 +958,7 @@ unsafe fn init_array_table(
     // SAFETY: `l` is live; each element written lies inside the array (checked against
     // its size before the write).
     unsafe {
-        if sys::lua_checkstack(l, 3) == 0 {
-            return Err(LuaError::msg(
-                "stack overflow (initializer nested too deeply)",
-            ));
-        }
+        reserve_nesting_stack(l)?;
         let table = sys::lua_absindex(l, index);
         let mut offset = 0u64;
         let mut i: sys::lua_Integer = 0;
@@ -997,11 +1008,7 @@ unsafe fn init_record_table(
     let size = size.or_else(|| st.types.size_of_vla(base, 0)).unwrap_or(0);
     // SAFETY: `l` is live; `ptr` holds `size` bytes of the record.
     unsafe {
-        if sys::lua_checkstack(l, 3) == 0 {
-            return Err(LuaError::msg(
-                "stack overflow (initializer nested too deeply)",
-            ));
-        }
+        reserve_nesting_stack(l)?;
         std::ptr::write_bytes(ptr, 0, size as usize);
         let table = sys::lua_absindex(l, index);
         let mut position: sys::lua_Integer = 0;

@@ -13,6 +13,20 @@ use jitffi_ctype::{BitField, CType, FloatKind, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
 
+/// The metamethods of this module for the shared cdata metatable.
+const METHODS: &[(&str, sys::lua_CFunction)] = &[
+    ("__tostring", tostring),
+    ("__index", index),
+    ("__newindex", newindex),
+    ("__call", call),
+];
+
+/// Lua 5.4's to-be-closed variables reach a metatype's `__close`.
+#[cfg(feature = "lua54")]
+const CLOSE_METHOD: &[(&str, sys::lua_CFunction)] = &[("__close", close)];
+#[cfg(not(feature = "lua54"))]
+const CLOSE_METHOD: &[(&str, sys::lua_CFunction)] = &[];
+
 /// Builds the cdata metatable (its functions get the state at `state_index` as upvalue 1)
 /// and returns its registry reference.
 ///
@@ -21,20 +35,13 @@ use std::os::raw::c_int;
 pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
     // SAFETY: `l` is live (caller).
     unsafe {
-        sys::lua_createtable(l, 0, 8);
-        let methods: [(&str, sys::lua_CFunction); 4] = [
-            ("__tostring", tostring),
-            ("__index", index),
-            ("__newindex", newindex),
-            ("__call", call),
-        ];
-        #[cfg(feature = "lua54")]
-        let methods = {
-            let mut all = methods.to_vec();
-            all.push(("__close", close as sys::lua_CFunction));
-            all
-        };
-        for &(name, function) in methods.iter().chain(crate::arith::METHODS) {
+        sys::lua_createtable(l, 0, 32);
+        let methods = METHODS
+            .iter()
+            .chain(CLOSE_METHOD)
+            .chain(crate::arith::METHODS)
+            .chain(crate::arith::INTEGER_METHODS);
+        for &(name, function) in methods {
             sys::lua_pushvalue(l, state_index);
             lua::push_closure(l, function, 1);
             lua::set_field_raw(l, -2, name);
@@ -59,12 +66,14 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
             match header.kind {
                 CDataKind::CType => push_ctype_name(l, st, header.ty),
                 CDataKind::Value => {
-                    let shown = aggregate_behind(&st.types, header.ty);
-                    let has_hook =
-                        matches!(st.types.get(shown), CType::Record(_) | CType::Vector { .. });
-                    if st.has_metatypes && has_hook && push_metamethod(l, st, shown, "__tostring") {
-                        sys::lua_pushvalue(l, 1);
-                        return Ok(Next::Call { args: 1 });
+                    if st.has_metatypes {
+                        let shown = aggregate_behind(&st.types, header.ty);
+                        let has_hook =
+                            matches!(st.types.get(shown), CType::Record(_) | CType::Vector { .. });
+                        if has_hook && push_metamethod(l, st, shown, "__tostring") {
+                            sys::lua_pushvalue(l, 1);
+                            return Ok(Next::Call { args: 1 });
+                        }
                     }
                     let value = payload(sys::lua_touserdata(l, 1).cast());
                     let text = cdata_text(&st.types, header.ty, value);
