@@ -11,6 +11,7 @@
 //! `tonumber` with cdata-aware versions ([`idioms`]).
 
 pub mod arith;
+pub mod call;
 pub mod cdata;
 pub mod cdata_api;
 pub mod convert;
