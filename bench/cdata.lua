@@ -7,8 +7,8 @@
 -- `BYTES <object>/<impl> <bytes per object>`; `cargo xtask bench` runs it under stock
 -- lua5.4 (ffi.so and cbind in the same process), jitffi, luajit -joff and luajit.
 -- `lua5.4 bench/cdata.lua 0.01` runs a hundredth of the iterations (for callgrind);
--- a second argument runs only what contains it in `<workload>/<impl>` (`new/cbind`,
--- `field`, `bytes_int/ffi`).
+-- a second argument runs only that `<workload>/<impl>` (`new/cbind`, `bytes_int/ffi`)
+-- or, without a `/`, every label that contains it (`field`).
 local ffi = require "ffi"
 
 local SCALE = tonumber(arg and arg[1]) or 1
@@ -121,8 +121,10 @@ local workloads = {
   },
 }
 
-local function selected(name)
-  return not ONLY or name:find(ONLY, 1, true)
+local function selected(label)
+  if not ONLY then return true end
+  if ONLY:find("/", 1, true) then return label == ONLY end
+  return label:find(ONLY, 1, true) ~= nil
 end
 
 for _, workload in ipairs(workloads) do

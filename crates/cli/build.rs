@@ -14,7 +14,10 @@ fn main() {
     if let Some(dir) = env::var_os("DEP_LUA_INCLUDE") {
         // For the test that builds a C module against the same headers
         // (tests/c_modules.rs).
-        println!("cargo:rustc-env=JITFFI_LUA_INCLUDE={}", dir.to_string_lossy());
+        println!(
+            "cargo:rustc-env=JITFFI_LUA_INCLUDE={}",
+            dir.to_string_lossy()
+        );
     }
     let banner = env::var_os("DEP_LUA_INCLUDE")
         .map(|dir| Path::new(&dir).join("lua.h"))
@@ -45,7 +48,10 @@ fn export_lua_api() {
     let list = Path::new(&env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
         .join("lua_api.dynlist");
     println!("cargo:rerun-if-changed={}", list.display());
-    println!("cargo:rustc-link-arg-bins=-Wl,--dynamic-list={}", list.display());
+    println!(
+        "cargo:rustc-link-arg-bins=-Wl,--dynamic-list={}",
+        list.display()
+    );
 }
 
 /// Expands `LUA_COPYRIGHT` the way the C preprocessor would for Lua 5.4's `lua.h`:

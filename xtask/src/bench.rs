@@ -1,19 +1,29 @@
 //! `cargo xtask bench [RUNS] [--instructions]`: runs every workload in `bench/*.lua`
-//! under stock `lua5.4` (with `ffi.so` and the hand-written C binding `cbind.so` on its
-//! `LUA_CPATH`), the release `jitffi`, `luajit -joff` and `luajit`, all in the same run,
-//! and prints the median of each and the ratios.
+//! under stock `lua5.4` (with `ffi.so` and the hand-written C bindings `cbind.so` and
+//! `cbind_calls.so` on its `LUA_CPATH`), the release `jitffi`, `luajit -joff` and
+//! `luajit`, all in the same run, and prints, per script, the median of each and the
+//! ratios.
 //!
-//! A script prints `RESULT <workload>[/<impl>] <seconds>` for times and
-//! `BYTES <object>[/<impl>] <bytes>` for memory; `<impl>` is `ffi` when absent, `cbind`
-//! for the C binding (bench/native/cbind.c). One column per (interpreter, impl) pair that
-//! reported something. Runtimes that are not installed are skipped with a note. Runs are
-//! interleaved (run 1 of every runtime, then run 2, ...) so that the machine's load
-//! drifts over all of them alike.
+//! A script prints `RESULT <workload>[/<impl>] <seconds>` for times,
+//! `BYTES <object>[/<impl>] <bytes>` for memory and `NA <workload>[/<impl>] <reason>`
+//! for what this runtime's ffi cannot do yet (shown as `n/a`, the reason below the
+//! table); `<impl>` is `ffi` when absent, `cbind` for a C binding (bench/native/). One
+//! column per (interpreter, impl) pair that reported something; rows in the order the
+//! script printed them. Runtimes that are not installed are skipped with a note. Runs
+//! are interleaved (run 1 of every runtime, then run 2, ...) so that the machine's load
+//! drifts over all of them alike. The C bindings run only in stock lua5.4, next to
+//! ffi.so: one floor, in the same interpreter as the ffi it is compared with.
+//!
+//! For bench/calls.lua, a second table divides `ffi.C.name(...)` per call (workloads
+//! `C.<name>`) by the cached local (`<name>`).
 //!
 //! `--instructions` adds what times on a shared machine cannot give: callgrind's count of
-//! instructions per operation of each cdata workload, ffi.so against cbind in lua5.4
-//! (through bench/callgrind.sh, which also leaves the profiles in target/bench/).
+//! instructions per operation of each workload of the scripts that report operations
+//! (cdata.lua, calls.lua), ffi.so and the C bindings in lua5.4 and the ffi in
+//! `luajit -joff` (through bench/callgrind.sh, which also leaves the profiles in
+//! target/bench/).
 
+use crate::bench_native;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -26,13 +36,11 @@ struct Runtime {
     command: OsString,
     args: &'static [&'static str],
     env: Vec<(&'static str, OsString)>,
+    env_remove: &'static [&'static str],
 }
 
 /// A column of the tables: what ran (runtime label, implementation).
 type Column = (&'static str, String);
-
-/// Every measurement: `[kind][workload][column]` -> one value per run.
-type Measurements = BTreeMap<Kind, BTreeMap<String, BTreeMap<Column, Vec<f64>>>>;
 
 #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
@@ -40,8 +48,53 @@ enum Kind {
     Bytes,
 }
 
+/// What one (workload, column) got: a value per run, or why it could not run.
+#[derive(Default)]
+struct Cell {
+    values: Vec<f64>,
+    unavailable: Option<String>,
+}
+
+impl Cell {
+    fn median(&self) -> Option<f64> {
+        (!self.values.is_empty()).then(|| median(&self.values))
+    }
+}
+
+/// The rows of one table, in the order the script first printed them.
+#[derive(Default)]
+struct Table {
+    rows: Vec<(String, Row)>,
+}
+
+impl Table {
+    fn cell(&mut self, workload: &str, column: Column) -> &mut Cell {
+        let index = match self.rows.iter().position(|(name, _)| name == workload) {
+            Some(index) => index,
+            None => {
+                self.rows.push((workload.to_owned(), BTreeMap::new()));
+                self.rows.len() - 1
+            }
+        };
+        self.rows[index].1.entry(column).or_default()
+    }
+
+    fn row(&self, workload: &str) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|(name, _)| name == workload)
+            .map(|(_, row)| row)
+    }
+}
+
+/// One row of a table: a cell per column.
+type Row = BTreeMap<Column, Cell>;
+
+/// Every measurement: a table per (script, kind).
+type Measurements = BTreeMap<(String, Kind), Table>;
+
 /// The column the ratios are about: the ffi loaded by stock Lua 5.4, the same
-/// interpreter the C binding runs in.
+/// interpreter the C bindings run in.
 const OURS: (&str, &str) = ("lua5.4", "ffi");
 /// Fallback when stock lua5.4 is not installed.
 const OURS_RUNNER: (&str, &str) = ("jitffi", "ffi");
@@ -66,66 +119,69 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
         return Err("cargo build --release -p jitffi failed".into());
     }
     let ffi_module = crate::build_module(root, "lua54", "lua5.4")?;
-    let cbind = build_cbind(root)?;
+    let native = bench_native::build(root)?;
     let cpath = format!(
         "{};{}",
         ffi_module.with_file_name("?.so").display(),
-        cbind.with_file_name("?.so").display()
+        native.dir.join("?.so").display()
     );
-    let lua_env = || {
-        vec![
-            ("LUA_CPATH_5_4", OsString::from(&cpath)),
-            ("LUA_CPATH", OsString::from(&cpath)),
-        ]
-    };
+    let callee = ("JITFFI_BENCH_CALLEE", OsString::from(&native.callee));
     let runtimes = [
         Runtime {
             label: "lua5.4",
             command: "lua5.4".into(),
             args: &[],
-            env: lua_env(),
+            env: vec![
+                ("LUA_CPATH_5_4", OsString::from(&cpath)),
+                ("LUA_CPATH", OsString::from(&cpath)),
+                callee.clone(),
+            ],
+            env_remove: &[],
         },
         Runtime {
             label: "jitffi",
             command: root.join("target/release/jitffi").into(),
             args: &[],
-            env: lua_env(),
+            env: vec![callee.clone()],
+            // The ffi is built in; the C bindings are measured once, in lua5.4.
+            env_remove: &["LUA_CPATH", "LUA_CPATH_5_4"],
         },
         Runtime {
             label: "luajit -joff",
             command: "luajit".into(),
             args: &["-joff"],
-            env: Vec::new(),
+            env: vec![callee.clone()],
+            env_remove: &[],
         },
         Runtime {
             label: "luajit",
             command: "luajit".into(),
             args: &[],
-            env: Vec::new(),
+            env: vec![callee],
+            env_remove: &[],
         },
     ];
-    let mut scripts: Vec<_> = std::fs::read_dir(root.join("bench"))
-        .map_err(|e| format!("bench/: {e}"))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "lua"))
-        .collect();
-    scripts.sort();
+    let scripts = bench_scripts(root)?;
 
     let mut measured = Measurements::new();
     let mut missing = vec![false; runtimes.len()];
     for _ in 0..runs {
         for script in &scripts {
+            let name = script_name(script);
             for (runtime, missing) in runtimes.iter().zip(&mut missing) {
                 if *missing {
                     continue;
                 }
-                let output = match Command::new(&runtime.command)
+                let mut command = Command::new(&runtime.command);
+                command
                     .args(runtime.args)
                     .arg(script)
                     .envs(runtime.env.iter().map(|(k, v)| (k, v)))
-                    .current_dir(root)
-                    .output()
-                {
+                    .current_dir(root);
+                for variable in runtime.env_remove {
+                    command.env_remove(variable);
+                }
+                let output = match command.output() {
                     Ok(output) => output,
                     Err(e) => {
                         eprintln!("note: {} not run ({e})", runtime.label);
@@ -142,7 +198,7 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
                     ));
                 }
                 for line in String::from_utf8_lossy(&output.stdout).lines() {
-                    record(&mut measured, runtime.label, line)?;
+                    record(&mut measured, &name, runtime.label, line)?;
                 }
             }
         }
@@ -151,126 +207,212 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
     println!(
         "median of {runs} runs. ffi.so: ours, in stock lua5.4; cbind: the hand-written C \
          binding in the same lua5.4;\n/x: ffi.so's time divided by x's; -x: ffi.so's bytes \
-         minus x's\n"
+         minus x's; n/a: this ffi cannot run the workload yet"
     );
-    if let Some(rows) = measured.get(&Kind::Seconds) {
-        println!("seconds per operation, as each workload defines it");
-        print_table(rows, Kind::Seconds);
-    }
-    if let Some(rows) = measured.get(&Kind::Bytes) {
-        println!("\nbytes per live object (cbind: a bare userdata of the same payload)");
-        print_table(rows, Kind::Bytes);
+    for ((script, kind), table) in &measured {
+        match kind {
+            Kind::Seconds => println!("\n{script}: seconds per operation"),
+            Kind::Bytes => println!(
+                "\n{script}: bytes per live object (cbind: a bare userdata of the same payload)"
+            ),
+        }
+        print_table(table, *kind);
+        if *kind == Kind::Seconds {
+            print_per_call_lookup(table);
+        }
     }
     if options.instructions {
-        print_instructions(root, &cpath)?;
+        print_instructions(root, &scripts, &cpath, &native.callee)?;
     }
     Ok(())
 }
 
-/// Counts instructions per operation of every cdata workload under lua5.4 (ffi.so and
-/// cbind) with bench/callgrind.sh and prints them with the ratio.
-fn print_instructions(root: &Path, cpath: &str) -> Result<(), String> {
-    // A run at the smallest scale lists every `<workload>/<impl>` it measures.
-    let listing = Command::new("lua5.4")
-        .arg("bench/cdata.lua")
-        .arg("1e-9")
-        .env("LUA_CPATH_5_4", cpath)
+/// `bench/*.lua`, sorted.
+fn bench_scripts(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut scripts: Vec<_> = std::fs::read_dir(root.join("bench"))
+        .map_err(|e| format!("bench/: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "lua"))
+        .collect();
+    scripts.sort();
+    Ok(scripts)
+}
+
+/// `bench/calls.lua` for a script's path: the tables' titles.
+fn script_name(script: &Path) -> String {
+    let file = script.file_name().unwrap_or_default().to_string_lossy();
+    format!("bench/{file}")
+}
+
+/// The implementations the instruction counts compare, by (callgrind.sh runtime,
+/// implementation): their column headings.
+const INSTRUCTION_COLUMNS: &[(&str, &str, &str)] = &[
+    ("lua5.4", "cbind", "cbind"),
+    ("lua5.4", "ffi", "ffi.so"),
+    ("luajit-joff", "ffi", "-joff"),
+];
+
+/// Counts instructions per operation of every workload of the scripts that report
+/// operations, under lua5.4 (ffi.so and the C bindings) and luajit -joff, with
+/// bench/callgrind.sh, and prints them with the ratios.
+fn print_instructions(
+    root: &Path,
+    scripts: &[PathBuf],
+    cpath: &str,
+    callee: &Path,
+) -> Result<(), String> {
+    for script in scripts {
+        let text = std::fs::read_to_string(script).unwrap_or_default();
+        if !text.contains(" operations") {
+            continue;
+        }
+        // counts[workload][column index] = instructions per operation
+        let mut counts: Vec<(String, BTreeMap<usize, u64>)> = Vec::new();
+        let runtimes = [
+            ("lua5.4", &["lua5.4"][..]),
+            ("luajit-joff", &["luajit", "-joff"]),
+        ];
+        for (runtime, command) in runtimes {
+            let Ok(listing) = Command::new(command[0])
+                .args(&command[1..])
+                .arg(script)
+                .arg("1e-9")
+                .env("LUA_CPATH_5_4", cpath)
+                .env("JITFFI_BENCH_CALLEE", callee)
+                .current_dir(root)
+                .output()
+            else {
+                eprintln!("note: {runtime} not run");
+                continue;
+            };
+            // A run at the smallest scale lists every `<workload>/<impl>` it measures.
+            let labels: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+                .lines()
+                .filter_map(|line| {
+                    let (label, count) = line.strip_prefix("# ")?.split_once(": ")?;
+                    count.ends_with(" operations").then(|| label.to_owned())
+                })
+                .collect();
+            for label in &labels {
+                let (workload, implementation) = label.rsplit_once('/').unwrap_or((label, "ffi"));
+                let Some(column) = INSTRUCTION_COLUMNS
+                    .iter()
+                    .position(|&(r, i, _)| r == runtime && i == implementation)
+                else {
+                    continue;
+                };
+                let count = callgrind(root, runtime, label)?;
+                let index = match counts.iter().position(|(name, _)| name == workload) {
+                    Some(index) => index,
+                    None => {
+                        counts.push((workload.to_owned(), BTreeMap::new()));
+                        counts.len() - 1
+                    }
+                };
+                counts[index].1.insert(column, count);
+            }
+        }
+        println!(
+            "\n{}: instructions per operation (callgrind; profiles in target/bench/)",
+            script_name(script)
+        );
+        print!("{:<12}", "workload");
+        for &(_, _, heading) in INSTRUCTION_COLUMNS {
+            print!("{heading:>12}");
+        }
+        println!("{:>9}{:>9}", "/cbind", "/joff");
+        let ours = 1;
+        for (workload, by_column) in &counts {
+            print!("{workload:<12}");
+            for column in 0..INSTRUCTION_COLUMNS.len() {
+                let cell = by_column
+                    .get(&column)
+                    .map_or_else(|| "-".to_owned(), u64::to_string);
+                print!("{cell:>12}");
+            }
+            for other in [0, 2] {
+                let ratio = match (by_column.get(&ours), by_column.get(&other)) {
+                    (Some(&a), Some(&b)) if b > 0 => format!("{:.2}", a as f64 / b as f64),
+                    _ => "-".to_owned(),
+                };
+                print!("{ratio:>9}");
+            }
+            println!();
+        }
+    }
+    Ok(())
+}
+
+/// Runs bench/callgrind.sh for one label under one runtime; its instructions per
+/// operation.
+fn callgrind(root: &Path, runtime: &str, label: &str) -> Result<u64, String> {
+    eprintln!("xtask: callgrind {runtime} {label}");
+    let output = Command::new("sh")
+        .args(["bench/callgrind.sh", "-r", runtime, label])
         .current_dir(root)
         .output()
-        .map_err(|e| format!("lua5.4: {e}"))?;
-    let labels: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .map_err(|e| format!("bench/callgrind.sh: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "bench/callgrind.sh -r {runtime} {label} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
         .lines()
-        .filter_map(|line| {
-            let (label, count) = line.strip_prefix("# ")?.split_once(": ")?;
-            count.ends_with(" operations").then(|| label.to_owned())
+        .find_map(|line| {
+            let rest = line.strip_prefix(label)?.strip_prefix(": ")?;
+            rest.strip_suffix(" instructions per operation")?
+                .parse()
+                .ok()
         })
-        .collect();
-    // counts[workload][impl] = instructions per operation
-    let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    for label in &labels {
-        eprintln!("xtask: callgrind {label}");
-        let output = Command::new("sh")
-            .arg("bench/callgrind.sh")
-            .arg(label)
-            .current_dir(root)
-            .output()
-            .map_err(|e| format!("bench/callgrind.sh: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "bench/callgrind.sh {label} failed:\n{}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let count = stdout
-            .lines()
-            .find_map(|line| {
-                let rest = line.strip_prefix(label.as_str())?.strip_prefix(": ")?;
-                rest.strip_suffix(" instructions per operation")?
-                    .parse()
-                    .ok()
-            })
-            .ok_or_else(|| format!("bench/callgrind.sh {label}: no count in {stdout}"))?;
-        let (workload, implementation) = label.rsplit_once('/').unwrap_or((label, "ffi"));
-        counts
-            .entry(workload.to_owned())
-            .or_default()
-            .insert(implementation.to_owned(), count);
-    }
-    println!("\ninstructions per operation in lua5.4 (callgrind; profiles in target/bench/)");
-    println!(
-        "{:<12}{:>15}{:>15}{:>9}",
-        "workload", "cbind", "ffi.so", "/cbind"
-    );
-    for (workload, by_impl) in &counts {
-        let cell = |implementation: &str| {
-            by_impl
-                .get(implementation)
-                .map_or_else(|| "-".to_owned(), u64::to_string)
-        };
-        let ratio = match (by_impl.get("ffi"), by_impl.get("cbind")) {
-            (Some(&ours), Some(&floor)) if floor > 0 => {
-                format!("{:.2}", ours as f64 / floor as f64)
-            }
-            _ => "-".to_owned(),
-        };
-        println!(
-            "{workload:<12}{:>15}{:>15}{ratio:>9}",
-            cell("cbind"),
-            cell("ffi")
-        );
-    }
-    Ok(())
+        .ok_or_else(|| format!("bench/callgrind.sh {label}: no count in {stdout}"))
 }
 
-/// Files one output line of a script under `runtime`, if it is a RESULT or BYTES line.
-fn record(measured: &mut Measurements, runtime: &'static str, line: &str) -> Result<(), String> {
-    let mut words = line.split_whitespace();
+/// Files one output line of `script` under `runtime`, if it is a RESULT, BYTES or NA
+/// line.
+fn record(
+    measured: &mut Measurements,
+    script: &str,
+    runtime: &'static str,
+    line: &str,
+) -> Result<(), String> {
+    let mut words = line.splitn(3, ' ');
     let kind = match words.next() {
-        Some("RESULT") => Kind::Seconds,
+        Some("RESULT" | "NA") => Kind::Seconds,
         Some("BYTES") => Kind::Bytes,
         _ => return Ok(()),
     };
     let (Some(name), Some(value)) = (words.next(), words.next()) else {
         return Err(format!("bad line: {line}"));
     };
-    let value: f64 = value.parse().map_err(|_| format!("bad line: {line}"))?;
     let (workload, implementation) = name.rsplit_once('/').unwrap_or((name, "ffi"));
-    measured
-        .entry(kind)
+    let cell = measured
+        .entry((script.to_owned(), kind))
         .or_default()
-        .entry(workload.to_owned())
-        .or_default()
-        .entry((runtime, implementation.to_owned()))
-        .or_default()
-        .push(value);
+        .cell(workload, (runtime, implementation.to_owned()));
+    if line.starts_with("NA ") {
+        cell.unavailable = Some(value.trim().to_owned());
+    } else {
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad line: {line}"))?;
+        cell.values.push(value);
+    }
     Ok(())
 }
 
 /// Prints one row per workload: a median per column, then our ratio to each other
-/// column (for bytes: our difference, which the target bounds by 8).
-fn print_table(rows: &BTreeMap<String, BTreeMap<Column, Vec<f64>>>, kind: Kind) {
-    let mut columns: Vec<Column> = rows.values().flat_map(|r| r.keys().cloned()).collect();
+/// column (for bytes: our difference, which the target bounds by 8); then why the `n/a`
+/// cells could not run.
+fn print_table(table: &Table, kind: Kind) {
+    let mut columns: Vec<Column> = table
+        .rows
+        .iter()
+        .flat_map(|(_, row)| row.keys().cloned())
+        .collect();
     columns.sort_by_key(column_rank);
     columns.dedup();
     let ours = columns
@@ -295,24 +437,91 @@ fn print_table(rows: &BTreeMap<String, BTreeMap<Column, Vec<f64>>>, kind: Kind) 
         print!("{:>9}", format!("{compare}{}", short_heading(other)));
     }
     println!();
-    for (name, by_column) in rows {
+    let mut reasons: Vec<(String, String)> = Vec::new();
+    for (name, row) in &table.rows {
         print!("{name:<12}");
-        let median_of = |c: &Column| by_column.get(c).map(|t| median(t));
         for column in &columns {
-            match (median_of(column), kind) {
-                (Some(t), Kind::Seconds) => print!("{:>15}", seconds_text(t)),
-                (Some(b), Kind::Bytes) => print!("{b:>15.1}"),
-                (None, _) => print!("{:>15}", "-"),
-            }
+            let cell = row.get(column);
+            let text = match (cell.and_then(Cell::median), kind) {
+                (Some(t), Kind::Seconds) => seconds_text(t),
+                (Some(b), Kind::Bytes) => format!("{b:.1}"),
+                (None, _) => match cell.and_then(|c| c.unavailable.as_ref()) {
+                    Some(reason) => {
+                        let entry = (heading(column), reason.clone());
+                        if !reasons.contains(&entry) {
+                            reasons.push(entry);
+                        }
+                        "n/a".to_owned()
+                    }
+                    None => "-".to_owned(),
+                },
+            };
+            print!("{text:>15}");
         }
+        let median_of = |c: &Column| row.get(c).and_then(Cell::median);
+        let ours_unavailable = ours
+            .as_ref()
+            .and_then(|c| row.get(c))
+            .is_some_and(|c| c.values.is_empty() && c.unavailable.is_some());
         let ours = ours.as_ref().and_then(median_of);
         for other in &others {
             let text = match (ours, median_of(other), kind) {
                 (Some(a), Some(b), Kind::Seconds) if b > 0.0 => format!("{:.2}", a / b),
                 (Some(a), Some(b), Kind::Bytes) => format!("{:+.1}", a - b),
+                _ if ours_unavailable => "n/a".into(),
                 _ => "-".into(),
             };
             print!("{text:>9}");
+        }
+        println!();
+    }
+    for (column, reason) in reasons {
+        println!("  n/a in {column}: {reason}");
+    }
+}
+
+/// For the call workloads: `ffi.C.name(...)` per call (row `C.<name>`) divided by the
+/// cached local (row `<name>`), per column. Prints nothing for other scripts.
+fn print_per_call_lookup(table: &Table) {
+    let pairs: Vec<(&str, &Row, &Row)> = table
+        .rows
+        .iter()
+        .filter_map(|(name, per_call)| {
+            let local_name = name.strip_prefix("C.")?;
+            Some((local_name, per_call, table.row(local_name)?))
+        })
+        .collect();
+    if pairs.is_empty() {
+        return;
+    }
+    let mut columns: Vec<Column> = pairs
+        .iter()
+        .flat_map(|(_, per_call, _)| per_call.keys().cloned())
+        .collect();
+    columns.sort_by_key(column_rank);
+    columns.dedup();
+    println!("\nper-call lookup: `C.name(...)` divided by the cached local `name(...)`");
+    print!("{:<12}", "function");
+    for column in &columns {
+        print!("{:>15}", heading(column));
+    }
+    println!();
+    for (name, per_call, local) in pairs {
+        print!("{name:<12}");
+        for column in &columns {
+            let lookup = per_call.get(column).and_then(Cell::median);
+            let cached = local.get(column).and_then(Cell::median);
+            let text = match (lookup, cached) {
+                (Some(a), Some(b)) if b > 0.0 => format!("{:.2}", a / b),
+                _ if per_call
+                    .get(column)
+                    .is_some_and(|c| c.unavailable.is_some()) =>
+                {
+                    "n/a".to_owned()
+                }
+                _ => "-".to_owned(),
+            };
+            print!("{text:>15}");
         }
         println!();
     }
@@ -373,83 +582,4 @@ fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted[sorted.len() / 2]
-}
-
-/// Compiles bench/native/cbind.c against the Lua 5.4 headers into
-/// `target/bench/cbind.so` with the system `cc` (or `$CC`) and `$CBIND_CFLAGS`, and
-/// returns its path.
-fn build_cbind(root: &Path) -> Result<PathBuf, String> {
-    let include = lua54_include(root)?;
-    let source = root.join("bench/native/cbind.c");
-    let out_dir = root.join("target/bench");
-    std::fs::create_dir_all(&out_dir)
-        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
-    let output = out_dir.join("cbind.so");
-    let mut command = Command::new(std::env::var_os("CC").unwrap_or_else(|| "cc".into()));
-    command
-        .args(["-std=c99", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra"])
-        .arg("-I")
-        .arg(&include)
-        .arg(&source)
-        .arg("-o")
-        .arg(&output);
-    if let Some(flags) = std::env::var_os("CBIND_CFLAGS") {
-        // For example -DCBIND_UNCHECKED (see cbind.c).
-        command.args(flags.to_string_lossy().split_whitespace());
-    }
-    if cfg!(target_os = "macos") {
-        // Lua's symbols come from the interpreter that loads the module.
-        command.args(["-undefined", "dynamic_lookup"]);
-    }
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run cc: {e}"))?;
-    if !status.success() {
-        return Err(format!("compiling {} failed", source.display()));
-    }
-    Ok(output)
-}
-
-/// The directory holding Lua 5.4's `lua.h`: `$LUA54_INCLUDE` if set, else the Lua source
-/// that the `lua-src` crate vendors (the one the `jitffi` runner embeds), found through
-/// `cargo metadata` so that it is the version Cargo.lock names.
-fn lua54_include(root: &Path) -> Result<PathBuf, String> {
-    if let Some(dir) = std::env::var_os("LUA54_INCLUDE") {
-        return Ok(dir.into());
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .current_dir(root)
-        .output()
-        .map_err(|e| format!("cargo metadata: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "cargo metadata failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let metadata = String::from_utf8_lossy(&output.stdout);
-    let not_found = || {
-        "no Lua 5.4 headers: the lua-src crate is not in `cargo metadata` \
-         (set LUA54_INCLUDE to a directory with lua.h)"
-            .to_owned()
-    };
-    // Each package has `"manifest_path":"<dir>/Cargo.toml"`; lua-src's dir holds lua-5.4.N.
-    let crate_dir = metadata
-        .split("\"manifest_path\":\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .find(|path| path.contains("/lua-src-"))
-        .and_then(|manifest| Path::new(manifest).parent().map(Path::to_path_buf))
-        .ok_or_else(not_found)?;
-    std::fs::read_dir(&crate_dir)
-        .map_err(|e| format!("{}: {e}", crate_dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|dir| {
-            dir.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("lua-5.4"))
-                && dir.join("lua.h").is_file()
-        })
-        .ok_or_else(not_found)
 }

@@ -9,6 +9,7 @@
 //!   instructions per operation of each cdata workload (see bench.rs).
 
 mod bench;
+mod bench_native;
 
 use std::env;
 use std::fs;

@@ -2,9 +2,11 @@
 //! golden tests and for people (STYLE.md, "Data at every seam").
 //!
 //! - `--layout 'struct foo' [--cdef file]`: size, alignment and field offsets (ctype);
+//! - `--plan 'int f(double)' [--cdef file] [--varargs 'T, ...']`: where each argument
+//!   and the result travel (abi); `--plan ... --disasm` is reserved for the call stub's
+//!   machine code next to the plan.
 //!
 //! Reserved, to be implemented by the owners of those stages:
-//! - `--plan 'int f(double)' [--cdef file]`: where each argument travels (abi);
 //! - `--disasm 'int f(double)'`: the generated call stub (jit).
 //!
 //! They are recognised only as the first argument, so they never clash with a script's
@@ -19,7 +21,10 @@ type Inspection = fn(args: &[CString]) -> i32;
 
 /// The implemented switches. Hook point: add entries here, e.g.
 /// `(b"--layout", layout::run)` or `(b"--plan", plan::run)`.
-const INSPECTIONS: &[(&[u8], Inspection)] = &[(b"--layout", crate::layout_report::run)];
+const INSPECTIONS: &[(&[u8], Inspection)] = &[
+    (b"--layout", crate::layout_report::run),
+    (b"--plan", crate::plan_report::run),
+];
 
 /// Runs the inspection that `argv[1]` asks for. Returns the exit status when it did,
 /// `None` when the command line is not an inspection (the interpreter then runs).

@@ -15,6 +15,7 @@ mod interpreter;
 mod interrupt;
 mod layout_report;
 mod options;
+mod plan_report;
 mod repl;
 mod stdio;
 

@@ -29,8 +29,8 @@ fn api_functions(header: &str) -> Vec<String> {
         .filter_map(|line| {
             let start = line.find('(')? + 1;
             let name = &line[start..start + line[start..].find(')')?];
-            let is_word = !name.is_empty()
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            let is_word =
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             is_word.then(|| name.to_owned())
         })
         .collect()
@@ -113,7 +113,9 @@ fn build_module(functions: &[String]) -> PathBuf {
     if cfg!(target_os = "macos") {
         command.args(["-undefined", "dynamic_lookup"]);
     }
-    let output = command.output().expect("run cc (needed to build a C module)");
+    let output = command
+        .output()
+        .expect("run cc (needed to build a C module)");
     assert!(
         output.status.success(),
         "cc failed:\n{}",

@@ -1,0 +1,113 @@
+//! Golden tests of `jitffi --plan`: each `tests/golden/plan/NAME.h` names prototypes in
+//! `// plan: PROTOTYPE` lines (a `// varargs: TYPES` line just before one gives the
+//! types of its variadic arguments) and declares what they use; the reports, separated
+//! by blank lines, must equal `NAME.expected`. The files cover the psABI cases of
+//! x86-64 System V, so they run only there.
+//! Run with `BLESS=1` to rewrite the expected files after a deliberate change.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/plan")
+}
+
+fn report(header: &Path) -> String {
+    let source = std::fs::read_to_string(header).expect("read golden header");
+    let mut reports = Vec::new();
+    let mut varargs = None;
+    for line in source.lines() {
+        if let Some(types) = line.strip_prefix("// varargs: ") {
+            varargs = Some(types.trim().to_owned());
+            continue;
+        }
+        let Some(prototype) = line.strip_prefix("// plan: ") else {
+            continue;
+        };
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jitffi"));
+        command
+            .arg("--plan")
+            .arg(prototype.trim())
+            .arg("--cdef")
+            .arg(header);
+        if let Some(types) = varargs.take() {
+            command.arg("--varargs").arg(types);
+        }
+        let result = command.output().expect("run jitffi --plan");
+        assert!(
+            result.status.success(),
+            "jitffi --plan '{prototype}' failed: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        reports.push(String::from_utf8(result.stdout).expect("utf-8 report"));
+    }
+    assert!(
+        varargs.is_none(),
+        "{}: a varargs line ends the file",
+        header.display()
+    );
+    reports.join("\n")
+}
+
+#[test]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "the golden plans are x86-64 System V"
+)]
+fn plan_reports_match_golden_files() {
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut headers: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("golden dir")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "h"))
+        .collect();
+    headers.sort();
+    assert!(!headers.is_empty(), "no golden plan files");
+    let mut failures = Vec::new();
+    for header in headers {
+        let actual = report(&header);
+        let expected_path = header.with_extension("expected");
+        if bless {
+            std::fs::write(&expected_path, &actual).expect("write expected");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if actual != expected {
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}--- actual\n{actual}",
+                header.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "golden mismatches (BLESS=1 to accept):\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn plan_errors_name_the_problem() {
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_jitffi"))
+            .args(args)
+            .output()
+            .expect("run jitffi --plan");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (status, stderr) = run(&["--plan", "int f(struct nowhere)"]);
+    assert_eq!(status, Some(1));
+    assert!(
+        stderr.starts_with("jitffi --plan: cannot pass incomplete 'struct nowhere'"),
+        "{stderr}"
+    );
+    let (status, stderr) = run(&["--plan", "int f(int)", "--varargs", "int"]);
+    assert_eq!(status, Some(1));
+    assert!(stderr.contains("takes no variable arguments"), "{stderr}");
+    let (status, stderr) = run(&["--plan"]);
+    assert_eq!(status, Some(1));
+    assert!(stderr.contains("usage: jitffi --plan"), "{stderr}");
+}
