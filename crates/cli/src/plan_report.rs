@@ -4,15 +4,15 @@
 //! argument, then the result and the outgoing stack size.
 //!
 //! ```text
-//! $ jitffi --plan 'double f(int8_t, struct pair)' --cdef pair.h
-//! double f(int8_t, struct pair)
+//! $ jitffi --plan 'double f(int8_t, struct pair)' --cdef pair.h   # struct pair { long n; double x; };
+//! double f(char, struct pair)
 //! arg 1: s8@0 gpr0
 //! arg 2: i64@0 gpr1, f64@8 vec0
 //! result: f64@0 vec0
 //! stack: 0 bytes
 //! ```
 //!
-//! A piece reads `KIND@OFFSET LOCATION`: `s8`/`u16` are integers the caller sign- or
+//! Types are spelled as LuaJIT spells them (`int8_t` is `char`). A piece reads `KIND@OFFSET LOCATION`: `s8`/`u16` are integers the caller sign- or
 //! zero-extends from that width, `i64` register-sized integer bytes, `f32`/`f64`/`v128`
 //! vector register contents; the offset is the byte of the value the piece starts at;
 //! `gprN` is the N-th integer argument register (rdi, rsi, rdx, rcx, r8, r9; results
