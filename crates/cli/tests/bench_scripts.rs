@@ -1,0 +1,112 @@
+//! The benchmark scripts under the `jitffi` runner, at a tiny scale, with the
+//! hand-written C bindings of bench/native/ loaded as C modules (which needs the runner
+//! to export the Lua C API): every workload reports a time, or `NA` for what the ffi
+//! cannot do yet. Guards the scripts `cargo xtask bench` runs against breaking silently.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const JITFFI: &str = env!("CARGO_BIN_EXE_jitffi");
+const LUA_INCLUDE: &str = env!("JITFFI_LUA_INCLUDE");
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Compiles `bench/native/<source>` into `<dir>/<output>` with `extra` arguments.
+fn compile(dir: &Path, source: &str, output: &str, extra: &[&str]) {
+    let native = root().join("bench/native");
+    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let result = Command::new(cc)
+        .args(["-std=c99", "-O1", "-fPIC", "-shared", "-Wall", "-Werror"])
+        .arg("-I")
+        .arg(LUA_INCLUDE)
+        .arg("-I")
+        .arg(&native)
+        .arg(native.join(source))
+        .arg("-o")
+        .arg(dir.join(output))
+        .args(extra)
+        .output()
+        .expect("run cc");
+    assert!(
+        result.status.success(),
+        "cc {source} failed:\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+/// `target/.../bench-scripts` with cbind.so, libcallee.so and cbind_calls.so in it.
+fn native_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-scripts");
+    std::fs::create_dir_all(&dir).unwrap();
+    compile(&dir, "cbind.c", "cbind.so", &[]);
+    compile(&dir, "callee.c", "libcallee.so", &[]);
+    let libdir = format!("-L{}", dir.display());
+    compile(
+        &dir,
+        "cbind_calls.c",
+        "cbind_calls.so",
+        &[&libdir, "-lcallee", "-Wl,-rpath,$ORIGIN"],
+    );
+    dir
+}
+
+/// Runs `bench/<script> <scale>` under jitffi with the bindings on LUA_CPATH; stdout.
+fn run_script(dir: &Path, script: &str, scale: &str) -> String {
+    let output = Command::new(JITFFI)
+        .arg(root().join("bench").join(script))
+        .arg(scale)
+        .env("LUA_CPATH", dir.join("?.so"))
+        .env("JITFFI_BENCH_CALLEE", dir.join("libcallee.so"))
+        .env_remove("LUA_CPATH_5_4")
+        .env_remove("LUA_INIT")
+        .env_remove("LUA_INIT_5_4")
+        .output()
+        .expect("run jitffi");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "jitffi bench/{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The label of each `RESULT` line, and of each `NA` line.
+fn labels(stdout: &str) -> (Vec<&str>, Vec<&str>) {
+    let of = |kind: &str| {
+        stdout
+            .lines()
+            .filter_map(|line| line.strip_prefix(kind)?.split(' ').next())
+            .collect::<Vec<_>>()
+    };
+    (of("RESULT "), of("NA "))
+}
+
+#[test]
+fn bench_scripts_run_under_jitffi_with_the_c_bindings() {
+    let dir = native_dir();
+
+    let cdata = run_script(&dir, "cdata.lua", "0.001");
+    let (results, unavailable) = labels(&cdata);
+    for label in ["field/cbind", "field/ffi", "new/cbind", "u64_add/ffi"] {
+        assert!(results.contains(&label), "no {label} in:\n{cdata}");
+    }
+    assert!(unavailable.is_empty(), "{cdata}");
+
+    let calls = run_script(&dir, "calls.lua", "0.001");
+    let (results, unavailable) = labels(&calls);
+    for function in ["add", "mixed6", "strlen", "vec2_add"] {
+        for form in ["", "C."] {
+            let cbind = format!("{form}{function}/cbind");
+            assert!(results.contains(&cbind.as_str()), "no {cbind} in:\n{calls}");
+            // The ffi either calls or says why it cannot.
+            let ffi = format!("{form}{function}/ffi");
+            assert!(
+                results.contains(&ffi.as_str()) ^ unavailable.contains(&ffi.as_str()),
+                "{ffi} neither measured nor n/a in:\n{calls}"
+            );
+        }
+    }
+}
