@@ -47,6 +47,7 @@ use jitffi_ctype::{CType, IntType, Symbol, TypeId};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL};
 use mlua_sys as sys;
 use std::ffi::c_void;
+use std::io::Read;
 use std::os::raw::c_int;
 
 /// Integers up to this magnitude are exact in a double.
@@ -471,10 +472,13 @@ pub fn library_file_name(name: &[u8]) -> Vec<u8> {
 /// `GROUP ( ... )` or `INPUT ( ... )` line (only the first line is looked at unless
 /// the file starts with `/* GNU ld script`), as LuaJIT's `clib_resolve_lds`.
 pub fn ld_script_target(path: &str) -> Option<String> {
-    // Like LuaJIT, look at the start of the file only (its lines are read 255 bytes
-    // at a time there; scripts are short).
-    let text = std::fs::read(path).ok()?;
-    let text = &text[..text.len().min(64 * 1024)];
+    // Scripts are short: read the start of the file only, whatever its size.
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(LD_SCRIPT_LIMIT)
+        .read_to_end(&mut text)
+        .ok()?;
     let mut lines = text.split(|&b| b == b'\n');
     let first = lines.next()?;
     if first.starts_with(b"/* GNU ld script") {
@@ -483,6 +487,9 @@ pub fn ld_script_target(path: &str) -> Option<String> {
         ld_script_line(first)
     }
 }
+
+/// How much of a would-be ld script [`ld_script_target`] reads.
+const LD_SCRIPT_LIMIT: u64 = 64 * 1024;
 
 /// The file a `GROUP (file ...)` or `INPUT (file ...)` line names.
 fn ld_script_line(line: &[u8]) -> Option<String> {
