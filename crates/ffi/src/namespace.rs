@@ -22,6 +22,9 @@
 //! - `__newindex(ns, name, value)` stores into a variable with
 //!   [`crate::convert::store_lua_value`]; functions, constants and `const` variables
 //!   are "attempt to write to constant location".
+//! - A cached function is a plain field: assigning to its name afterwards replaces it
+//!   (LuaJIT raises); before its first use the assignment is refused as above. This is
+//!   the price of a table hit per `ffi.C.f(...)`, and is in README's compatibility list.
 //! - The library stays loaded while the namespace is reachable: the table holds its
 //!   metatable, whose closures hold the library userdata; its `__gc` closes it.
 //!
