@@ -23,6 +23,7 @@ pub mod member_cache;
 pub mod memory_api;
 pub mod metamethods;
 pub mod metatype;
+pub mod namespace;
 pub mod new_plan;
 pub mod state;
 pub mod types_api;
@@ -55,7 +56,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         (*st).binding_meta = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         gc::install(l, &mut *st);
 
-        sys::lua_createtable(l, 0, 24);
+        sys::lua_createtable(l, 0, 26);
         let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types_api::cdef),
             ("new", cdata_api::new),
@@ -83,6 +84,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         lua::push_str(l, arch_name());
         lua::set_field_raw(l, -2, "arch");
         idioms::install(l, &*st, state_index, sys::lua_gettop(l));
+        namespace::install(l, state_index, sys::lua_gettop(l));
         sys::lua_remove(l, state_index);
     }
     1
