@@ -44,12 +44,15 @@ size_t strlen(const char *s);
 ]]
 local vec2_t = ffi.typeof("struct vec2")
 
+-- The library's namespace: held for the whole run, since collecting it unloads the
+-- library (in LuaJIT too), and ffi.C's functions would point into nothing.
+local callee_namespace
 -- Why the ffi cannot call at all here, or nil.
 local ffi_unavailable
 do
   local ok, err = pcall(function()
     if type(ffi.load) ~= "function" then error("no ffi.load", 0) end
-    ffi.load(CALLEE, true)
+    callee_namespace = ffi.load(CALLEE, true)
   end)
   if not ok then
     ffi_unavailable = tostring(err):match("[^\n]*")
@@ -229,3 +232,4 @@ for _, workload in ipairs(workloads) do
     end
   end
 end
+assert(callee_namespace or ffi_unavailable) -- the namespace lived to the end

@@ -191,9 +191,10 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
                 };
                 if !output.status.success() {
                     return Err(format!(
-                        "{} {} failed:\n{}",
+                        "{} {} failed ({}):\n{}",
                         runtime.label,
                         script.display(),
+                        output.status,
                         String::from_utf8_lossy(&output.stderr)
                     ));
                 }

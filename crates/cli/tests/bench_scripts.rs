@@ -52,12 +52,19 @@ fn native_dir() -> PathBuf {
     dir
 }
 
-/// Runs `bench/<script> <scale>` under jitffi with the bindings on LUA_CPATH; stdout.
-fn run_script(dir: &Path, script: &str, scale: &str) -> String {
+/// Runs `bench/<script> <scale>` under jitffi, with the bindings on LUA_CPATH if
+/// `with_bindings` (else the ffi alone loads libcallee.so, as under `cargo xtask bench`);
+/// stdout.
+fn run_script(dir: &Path, script: &str, scale: &str, with_bindings: bool) -> String {
+    let cpath = if with_bindings {
+        dir.join("?.so")
+    } else {
+        dir.join("nothing-here/?.so")
+    };
     let output = Command::new(JITFFI)
         .arg(root().join("bench").join(script))
         .arg(scale)
-        .env("LUA_CPATH", dir.join("?.so"))
+        .env("LUA_CPATH", cpath)
         .env("JITFFI_BENCH_CALLEE", dir.join("libcallee.so"))
         .env_remove("LUA_CPATH_5_4")
         .env_remove("LUA_INIT")
@@ -88,14 +95,14 @@ fn labels(stdout: &str) -> (Vec<&str>, Vec<&str>) {
 fn bench_scripts_run_under_jitffi_with_the_c_bindings() {
     let dir = native_dir();
 
-    let cdata = run_script(&dir, "cdata.lua", "0.001");
+    let cdata = run_script(&dir, "cdata.lua", "0.001", true);
     let (results, unavailable) = labels(&cdata);
     for label in ["field/cbind", "field/ffi", "new/cbind", "u64_add/ffi"] {
         assert!(results.contains(&label), "no {label} in:\n{cdata}");
     }
     assert!(unavailable.is_empty(), "{cdata}");
 
-    let calls = run_script(&dir, "calls.lua", "0.001");
+    let calls = run_script(&dir, "calls.lua", "0.001", true);
     let (results, unavailable) = labels(&calls);
     for function in ["add", "mixed6", "strlen", "vec2_add"] {
         for form in ["", "C."] {
@@ -109,4 +116,14 @@ fn bench_scripts_run_under_jitffi_with_the_c_bindings() {
             );
         }
     }
+
+    // Without the binding, which links libcallee.so itself, the ffi's own load is all
+    // that keeps the library mapped.
+    let alone = run_script(&dir, "calls.lua", "0.001", false);
+    let (results_alone, unavailable_alone) = labels(&alone);
+    assert_eq!(
+        results_alone.len() + unavailable_alone.len(),
+        8,
+        "every ffi workload measured or n/a:\n{alone}"
+    );
 }
