@@ -300,6 +300,7 @@ pub(crate) fn scalar_store(types: &TypeTable, base: TypeId) -> Option<ScalarStor
 ///
 /// # Safety
 /// `ptr` points to writable storage of the scalar, aligned for it.
+#[inline]
 pub(crate) unsafe fn store_scalar(ptr: *mut u8, kind: ScalarStore, num: Num) {
     // SAFETY: forwarded from the caller; each arm writes the scalar's own width.
     unsafe {
@@ -346,6 +347,7 @@ pub(crate) unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, nu
 ///
 /// # Safety
 /// `l` is live and `index` holds a number.
+#[inline]
 pub(crate) unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
     // SAFETY: `l` is live (caller).
     unsafe {
@@ -355,6 +357,69 @@ pub(crate) unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
         }
         let _ = wide;
         Num::Float(sys::lua_tonumber(l, index))
+    }
+}
+
+/// A Lua number as Lua holds it: an integer (5.3+) or a float.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum LuaNumber {
+    Int(i64),
+    Float(f64),
+}
+
+/// The number at `index`, `None` if it is not a number (strings do not convert).
+/// Reading an integer with `lua_tointegerx` is cheaper than with `lua_tonumberx`,
+/// which converts it through a slow path.
+///
+/// # Safety
+/// `l` is live.
+#[inline(always)]
+pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaNumber> {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        #[cfg(any(feature = "lua53", feature = "lua54"))]
+        if sys::lua_isinteger(l, index) != 0 {
+            return Some(LuaNumber::Int(sys::lua_tointegerx(
+                l,
+                index,
+                std::ptr::null_mut(),
+            )));
+        }
+        if sys::lua_type(l, index) != sys::LUA_TNUMBER {
+            return None;
+        }
+        Some(LuaNumber::Float(sys::lua_tonumber(l, index)))
+    }
+}
+
+/// Stores a Lua number as `store` says, as `store_scalar(ptr, store, lua_num(..))`
+/// would, with the common case (an integer the C type holds exactly) written directly.
+///
+/// # Safety
+/// `ptr` points to writable storage of the scalar, aligned for it; `wide` is true
+/// exactly for 64-bit integer stores.
+#[inline(always)]
+pub(crate) unsafe fn store_lua_number(
+    ptr: *mut u8,
+    store: ScalarStore,
+    wide: bool,
+    number: LuaNumber,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match (number, store) {
+            (LuaNumber::Int(i), ScalarStore::F64) => ptr.cast::<f64>().write(i as f64),
+            // Exact for 64-bit integers (5.3+); for the narrower ones, the value the
+            // double `i` converts to.
+            (LuaNumber::Int(i), ScalarStore::Int(int)) if wide || i32::try_from(i).is_ok() => {
+                write_int(ptr, int, i as u64)
+            }
+            (LuaNumber::Int(i), _) => {
+                let num = if wide { Num::Int(i) } else { Num::Float(i as f64) };
+                store_scalar(ptr, store, num);
+            }
+            (LuaNumber::Float(x), _) => store_scalar(ptr, store, Num::Float(x)),
+        }
     }
 }
 
