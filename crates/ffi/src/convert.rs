@@ -98,6 +98,9 @@ pub unsafe fn push_c_value(
                 sys::lua_pushnumber(l, f64::from(ptr.cast::<f32>().read()))
             }
             CType::Float(FloatKind::Double) => sys::lua_pushnumber(l, ptr.cast::<f64>().read()),
+            // LuaJIT converts every C number read to a Lua number through a double, and
+            // has no conversion from `long double`.
+            CType::Float(FloatKind::LongDouble) => return Err(long_double_error(&st.types, ty)),
             CType::Ref(target) => {
                 // A member of reference type: read through it.
                 let target = *target;
@@ -118,7 +121,7 @@ pub unsafe fn push_c_value(
                     st.types.type_name(ty)
                 )))
             }
-            // 64-bit integers, enums, complex, vectors, long double, pointers: a boxed
+            // 64-bit integers, enums, complex, vectors, pointers: a boxed
             // copy, as LuaJIT does.
             _ => {
                 let size = st.types.size_of(base).unwrap_or(0) as usize;
@@ -129,6 +132,15 @@ pub unsafe fn push_c_value(
         }
     }
     Ok(())
+}
+
+/// LuaJIT's error for reading a `long double` (of type `ty`, named with its
+/// qualifiers) as a Lua number: it converts only through a double.
+pub fn long_double_error(types: &TypeTable, ty: TypeId) -> LuaError {
+    LuaError::msg(format!(
+        "cannot convert '{}' to 'double'",
+        types.type_name(ty)
+    ))
 }
 
 /// Reads an integer of width < 8 bytes, sign- or zero-extended.
@@ -670,6 +682,15 @@ unsafe fn store_cdata(
                     std::ptr::copy(src, ptr, n);
                     return Ok(());
                 }
+            }
+            // No conversion goes through `long double`, but one copies to another
+            // (`lj_cconv_ct_ct` copies floating-point values of the same size).
+            CType::Float(FloatKind::LongDouble) | CType::Complex(FloatKind::LongDouble)
+                if types.get(base) == types.get(src_base) =>
+            {
+                let n = types.size_of(base).unwrap_or(0) as usize;
+                std::ptr::copy(src, ptr, n);
+                return Ok(());
             }
             _ => {
                 if let Some(num) = read_num(types, src_base, src) {
