@@ -527,6 +527,12 @@ pub unsafe fn store_sized(
                         let src = cdata::payload(sys::lua_touserdata(l, index).cast());
                         return store_cdata(st, ty, ptr, size, header.ty, src, conv);
                     }
+                    // A ctype object converts as the `int32_t` of its number (LuaJIT's
+                    // ctype objects are cdata holding their type id).
+                    let id = ctype_number(&st.types, header.ty);
+                    let src = std::ptr::addr_of!(id).cast::<u8>();
+                    let int32 = st.types.builtins().i32;
+                    return store_cdata(st, ty, ptr, size, int32, src, conv);
                 } else if let CType::Pointer(_) = st.types.get(base) {
                     // A foreign userdata converts to the address of its payload.
                     ptr.cast::<*mut std::ffi::c_void>()
@@ -1311,18 +1317,72 @@ pub fn null_access(types: &TypeTable, ty: TypeId) -> LuaError {
     ))
 }
 
-/// The numeric value of a cdata that holds a number (for 64-bit keys, `ffi.new` sizes).
+/// The numeric value of a cdata that holds a number (for 64-bit keys, `ffi.new` sizes);
+/// a ctype object's is its number ([`ctype_number`]).
 ///
 /// # Safety
 /// `header` is a live cdata.
 pub unsafe fn cdata_as_i64(types: &TypeTable, header: *const CDataHeader) -> Option<i64> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: forwarded from the caller; a ctype object has no value to read.
     unsafe {
+        if (*header).kind == CDataKind::CType {
+            return Some(i64::from(ctype_number(types, (*header).ty)));
+        }
         let (base, _) = types.unqualified((*header).ty);
         match read_num(types, base, cdata::payload(header))? {
             Num::Int(i) => Some(i),
             Num::UInt(u) => Some(u as i64),
             Num::Float(n) | Num::Complex(n, _) => Some(f64_to_i64(n)),
         }
+    }
+}
+
+/// The number a ctype object stands for where a number is expected (a conversion,
+/// arithmetic, an index): LuaJIT's ctype objects are cdata holding their type id, an
+/// `int32_t`. The types LuaJIT predefines get LuaJIT's ids (`CTID_*` in `lj_ctype.h`:
+/// `int` is 9, `double` 14), every other type our own id, the number an anonymous
+/// struct prints with (`ctype<struct 97>`). Numbers of distinct types may coincide
+/// (ours are not LuaJIT's), so ctype objects compare by type, not by number.
+pub fn ctype_number(types: &TypeTable, ty: TypeId) -> i32 {
+    let luajit_id = match types.get(ty) {
+        CType::Void => 1,
+        CType::Bool => 3,
+        CType::Int(int) => match (int.bytes, int.signed) {
+            (1, true) => 5,
+            (1, false) => 6,
+            (2, true) => 7,
+            (2, false) => 8,
+            (4, true) => 9,
+            (4, false) => 10,
+            (8, true) => 11,
+            _ => 12,
+        },
+        CType::Float(FloatKind::Float) => 13,
+        CType::Float(FloatKind::Double) => 14,
+        CType::Complex(FloatKind::Float) => 15,
+        CType::Complex(FloatKind::Double) => 16,
+        CType::Qualified { base, quals } if *quals == Quals::CONST => match types.get(*base) {
+            CType::Void => 2,
+            CType::Int(IntType::I8) => 4,
+            _ => 0,
+        },
+        CType::Pointer(target) => match types.get(*target) {
+            CType::Void => 17,
+            CType::Int(IntType::U8) => 20,
+            CType::Qualified { base, quals } if *quals == Quals::CONST => {
+                match types.get(*base) {
+                    CType::Void => 18,
+                    CType::Int(IntType::I8) => 19,
+                    _ => 0,
+                }
+            }
+            _ => 0,
+        },
+        _ => 0,
+    };
+    if luajit_id != 0 {
+        luajit_id
+    } else {
+        ty.0 as i32
     }
 }

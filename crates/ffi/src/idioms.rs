@@ -170,8 +170,9 @@ unsafe fn call_original(l: *mut State) -> LuaResult<c_int> {
 }
 
 /// Pushes the number a cdata holds, as LuaJIT's `tonumber` does: integers, `bool`,
-/// enums and floating point convert, a complex number gives its real part, anything
-/// else (pointers, arrays, records, vectors, ctype objects) gives `nil`, and a `long
+/// enums and floating point convert, a complex number gives its real part, a ctype
+/// object its number (as LuaJIT: [`crate::convert::ctype_number`]), anything else
+/// (pointers, arrays, records, vectors) gives `nil`, and a `long
 /// double` is an error (LuaJIT converts only through a double). A reference converts
 /// the value it refers to.
 ///
@@ -191,7 +192,8 @@ pub unsafe fn push_cdata_number(
     // NULL before it is read through.
     unsafe {
         if (*header).kind == CDataKind::CType {
-            sys::lua_pushnil(l);
+            let number = crate::convert::ctype_number(types, (*header).ty);
+            sys::lua_pushinteger(l, sys::lua_Integer::from(number));
             return Ok(());
         }
         let ty = (*header).ty;
