@@ -154,7 +154,7 @@ pub unsafe fn new_small_cdata(
             flags: 0,
         });
         let value = block.add(HEADER_BYTES);
-        if size % 8 == 0 && size <= 32 {
+        if size.is_multiple_of(8) && size <= 32 {
             // Small structs: a few word stores instead of a call to memset.
             for word in 0..4 {
                 if word < size / 8 {
