@@ -36,7 +36,9 @@ local function edge(...)
   local e = Edge(...)
   return g(1 / e.d), g(1 / e.f), e.i, e.u, e.s, e.b
 end
-try("negative zero", edge, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0)
+-- Computed at run time: Lua 5.1 merges the constants 0 and -0.0 of a chunk.
+local nz = -1 / math.huge
+try("negative zero", edge, nz, nz, nz, nz, nz, nz)
 try("zero", edge, 0, 0.0, 0, 0.0, 0, 0)
 try("integral floats", function() local e = Edge(2.0, 3.0, 4.0, 5.0, 6.0, 1.0); return g(e.d), g(e.f), e.i, e.u, e.s, e.b end)
 try("just outside", function() local e = Edge(1, 1, 2^31, 2^32, 32768, 2); return e.i, e.u, e.s, e.b end)
