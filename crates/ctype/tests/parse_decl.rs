@@ -355,19 +355,32 @@ fn constants_in_records() {
     assert_eq!(record_const(&mut t, "struct sc", "Y"), Some((i32_, -1)));
     assert_eq!(record_const(&mut t, "struct sc", "Z"), Some((u8_, 44)));
     assert_eq!(record_const(&mut t, "struct sc", "SC_B"), Some((u32_, 2)));
-    assert_eq!(record_const(&mut t, "struct sc", "a"), None, "a field is no constant");
+    assert_eq!(
+        record_const(&mut t, "struct sc", "a"),
+        None,
+        "a field is no constant"
+    );
     let sc = typ(&mut t, "struct sc");
     assert_eq!(t.size_of(sc), Some(4));
     assert!(t.find_member(sc, "X").is_none(), "a constant is no field");
     // The enum's constants are declared globally too; the record sees those of a
     // tagged enum member and of anonymous members.
-    assert!(matches!(t.symbol("SC_A"), Some(Symbol::EnumConst { value: 1, .. })));
+    assert!(matches!(
+        t.symbol("SC_A"),
+        Some(Symbol::EnumConst { value: 1, .. })
+    ));
     assert_eq!(record_const(&mut t, "struct sc2", "SC_Q"), Some((u32_, 8)));
     assert_eq!(record_const(&mut t, "struct sc2", "K"), Some((i16_, 9)));
     let sc2 = typ(&mut t, "struct sc2");
     assert_eq!(t.size_of(sc2), Some(8));
-    assert_eq!(record_const(&mut t, "union sc3", "U"), Some((u32_, 0xffff_ffff)));
-    assert_eq!(record_const(&mut t, "const struct sc", "X"), Some((i32_, 5)));
+    assert_eq!(
+        record_const(&mut t, "union sc3", "U"),
+        Some((u32_, 0xffff_ffff))
+    );
+    assert_eq!(
+        record_const(&mut t, "const struct sc", "X"),
+        Some((i32_, 5))
+    );
     // The same body again is a no-op; other constants are a redefinition.
     cdef(&mut t, "struct sc3b { static const int K = 1; int a; }; struct sc3b { static const int K = 1; int a; };");
     let err = t
@@ -380,12 +393,27 @@ fn constants_in_records() {
 fn bad_record_constants_change_nothing() {
     let mut t = table();
     for (src, message) in [
-        ("struct bc { static const double D = 1; int a; };", "invalid C type"),
+        (
+            "struct bc { static const double D = 1; int a; };",
+            "invalid C type",
+        ),
         ("struct bc { static int D = 1; int a; };", "invalid C type"),
-        ("struct bc { static const int *P = 0; int a; };", "invalid C type"),
-        ("struct bc { static int f(void); int a; };", "invalid C type"),
-        ("struct bc { static const int D; int a; };", "'=' expected near ';'"),
-        ("struct bc { static const int = 1; int a; };", "'<identifier>' expected near '='"),
+        (
+            "struct bc { static const int *P = 0; int a; };",
+            "invalid C type",
+        ),
+        (
+            "struct bc { static int f(void); int a; };",
+            "invalid C type",
+        ),
+        (
+            "struct bc { static const int D; int a; };",
+            "'=' expected near ';'",
+        ),
+        (
+            "struct bc { static const int = 1; int a; };",
+            "'<identifier>' expected near '='",
+        ),
     ] {
         let before = t.len();
         let err = t.cdef(src, &[]).unwrap_err();
@@ -397,7 +425,10 @@ fn bad_record_constants_change_nothing() {
     cdef(&mut t, "struct bc2;");
     let bc2 = typ(&mut t, "struct bc2");
     assert!(t
-        .cdef("struct bc2 { static const int K = 3; int a; }; int bad[-1];", &[])
+        .cdef(
+            "struct bc2 { static const int K = 3; int a; }; int bad[-1];",
+            &[]
+        )
         .is_err());
     assert!(t.find_constant(bc2, "K").is_none());
     assert!(!t.is_complete(bc2));

@@ -124,7 +124,11 @@ pub unsafe fn new_cdata_with(
         });
         let value = block.add(data_offset);
         std::ptr::write_bytes(value, 0, size);
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(cdata_meta));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(cdata_meta),
+        );
         sys::lua_setmetatable(l, -2);
         Ok(value)
     }
@@ -164,7 +168,11 @@ pub unsafe fn new_small_cdata(
         } else {
             std::ptr::write_bytes(value, 0, size);
         }
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(cdata_meta));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(cdata_meta),
+        );
         sys::lua_setmetatable(l, -2);
         value
     }

@@ -140,7 +140,12 @@ unsafe fn new_planned(
                 Some(n) => n.assume_init(),
                 None => read_lua_number(l, first + i as c_int).unwrap_or(LuaNumber::Int(0)),
             };
-            store_lua_number(value.add(slot.offset as usize), slot.store, slot.wide, number);
+            store_lua_number(
+                value.add(slot.offset as usize),
+                slot.store,
+                slot.wide,
+                number,
+            );
         }
     }
     Ok(true)

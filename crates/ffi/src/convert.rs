@@ -427,7 +427,11 @@ pub(crate) unsafe fn store_lua_number(
                 write_int(ptr, int, i as u64)
             }
             (LuaNumber::Int(i), _) => {
-                let num = if wide { Num::Int(i) } else { Num::Float(i as f64) };
+                let num = if wide {
+                    Num::Int(i)
+                } else {
+                    Num::Float(i as f64)
+                };
                 store_scalar(ptr, store, num);
             }
             (LuaNumber::Float(x), _) => store_scalar(ptr, store, Num::Float(x)),
@@ -1392,13 +1396,11 @@ pub fn ctype_number(types: &TypeTable, ty: TypeId) -> i32 {
         CType::Pointer(target) => match types.get(*target) {
             CType::Void => 17,
             CType::Int(IntType::U8) => 20,
-            CType::Qualified { base, quals } if *quals == Quals::CONST => {
-                match types.get(*base) {
-                    CType::Void => 18,
-                    CType::Int(IntType::I8) => 19,
-                    _ => 0,
-                }
-            }
+            CType::Qualified { base, quals } if *quals == Quals::CONST => match types.get(*base) {
+                CType::Void => 18,
+                CType::Int(IntType::I8) => 19,
+                _ => 0,
+            },
             _ => 0,
         },
         _ => 0,

@@ -300,7 +300,10 @@ unsafe fn cannot_index(l: *mut State, st: &FfiState, ty: TypeId, key: &Key<'_>) 
 enum Lookup {
     Found(Place),
     /// A record's named constant ([`jitffi_ctype::RecordConst`]): read-only.
-    Constant { ty: TypeId, value: i64 },
+    Constant {
+        ty: TypeId,
+        value: i64,
+    },
     /// `is_const`: the value the key was looked up in is const (a new key cannot be
     /// assigned through it either).
     Missing {
@@ -461,8 +464,9 @@ fn member(
     container_const: bool,
 ) -> Result<Place, Miss> {
     let Some(found) = st.members.find(&st.types, record, name) else {
-        return Err(record_constant(&st.types, record, name)
-            .unwrap_or(Miss::Type(record, container_const)));
+        return Err(
+            record_constant(&st.types, record, name).unwrap_or(Miss::Type(record, container_const))
+        );
     };
     Ok(Place {
         ty: found.ty,

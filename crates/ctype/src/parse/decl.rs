@@ -1033,7 +1033,9 @@ impl<'a> Parser<'a> {
                 } else if let CType::Enum(eid) = *self.table.get(self.table.unqualified(spec.ty).0)
                 {
                     let def = self.table.enum_def(eid).clone();
-                    let ty = self.table.intern(CType::Int(def.int_type.unwrap_or(IntType::I32)));
+                    let ty = self
+                        .table
+                        .intern(CType::Int(def.int_type.unwrap_or(IntType::I32)));
                     constants.extend(def.constants.into_iter().map(|(name, value)| RecordConst {
                         name,
                         ty,
