@@ -8,7 +8,9 @@
 //!    reads straight from the closure ([`crate::lua_stack::light_upvalue`]);
 //! 2. the [`Binding`] userdata: the stub's [`CallContext`] (target address, errno cell,
 //!    signature, name) and the state's cell (Lua never moves a userdata's memory);
-//! 3. the ffi state userdata, which keeps the errno cell and the state cell alive.
+//! 3. the ffi state userdata, which keeps the errno cell and the state cell alive;
+//! 4. for a library's function, the library (so it stays loaded while the function
+//!    is reachable).
 //!
 //! So `ffi.C.add(1, 2)` costs one Lua call of machine code that calls one conversion
 //! helper per argument (a Lua-API fast path for numbers and strings, the general
@@ -92,19 +94,21 @@ pub unsafe fn push_function(
     address: *const c_void,
 ) -> LuaResult<()> {
     // SAFETY: forwarded.
-    unsafe { push_named_function(l, st, func_ty, address, None) }
+    unsafe { push_named_function(l, st, func_ty, address, None, None) }
 }
 
-/// As [`push_function`], with the name error messages use (the declared C name).
+/// As [`push_function`], with the name error messages use (the declared C name) and a
+/// value at stack index `anchor` that the function keeps reachable (its library).
 ///
 /// # Safety
-/// As [`push_function`].
+/// As [`push_function`]; `anchor`, if given, is a valid (pseudo-)index.
 pub unsafe fn push_named_function(
     l: *mut State,
     st: &mut FfiState,
     func_ty: TypeId,
     address: *const c_void,
     name: Option<&str>,
+    anchor: Option<c_int>,
 ) -> LuaResult<()> {
     let func_ty = st.types.unqualified(func_ty).0;
     let (code, owner): (sys::lua_CFunction, *const Signature) =
@@ -158,7 +162,13 @@ pub unsafe fn push_named_function(
         sys::lua_pushlightuserdata(l, block.cast());
         sys::lua_insert(l, -2);
         sys::lua_pushvalue(l, lua::upvalue(STATE_UPVALUE));
-        lua::push_closure(l, code, 3);
+        match anchor {
+            Some(index) => {
+                sys::lua_pushvalue(l, index);
+                lua::push_closure(l, code, 4);
+            }
+            None => lua::push_closure(l, code, 3),
+        }
     }
     Ok(())
 }
@@ -231,6 +241,29 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> 
     let ptr: *const Signature = &*sig;
     st.calls.signatures.insert(func_ty, sig);
     Ok(ptr)
+}
+
+/// The parameter types as passed and the stub spec of a (non-variadic or concrete)
+/// function type.
+fn stub_spec(types: &mut TypeTable, func: &FuncType) -> Result<(Box<[TypeId]>, StubSpec), String> {
+    let params: Box<[TypeId]> = func.params.iter().map(|&p| decay(types, p)).collect();
+    let plan = x86_64::classify(types, func, &[]).map_err(|e| e.message)?;
+    let args = params.iter().map(|&p| fetch_for(types, p)).collect();
+    let spec = StubSpec {
+        plan,
+        args,
+        result: push_for(types, func.ret),
+        helpers: helpers(),
+    };
+    Ok((params, spec))
+}
+
+/// The listing of the stub a call of `func_ty` uses (the runner's `--disasm`); the
+/// variadic part of a variadic type, which each call fixes, is left out.
+pub fn stub_listing(types: &mut TypeTable, func_ty: TypeId) -> Result<String, String> {
+    let func = function_type(types, func_ty).map_err(|e| e.text().to_owned())?;
+    let (_, spec) = stub_spec(types, &func)?;
+    jitffi_jit::listing_for(&spec).map_err(|e| e.message)
 }
 
 /// Array and function parameters are pointers (C11 6.7.6.3p7-8).

@@ -13,7 +13,8 @@
 //!
 //! - `__index(ns, name)` looks `name` up among the declarations of `ffi.cdef`. A
 //!   function is resolved with `dlsym` (under its asm label if it has one), turned into
-//!   a Lua value by [`crate::call::push_function`] and stored in the table with
+//!   a Lua value by [`crate::call::push_named_function`] (which also keeps the library
+//!   userdata reachable from the function) and stored in the table with
 //!   `rawset`, so that every later `ns.name` is an ordinary table hit. An `extern`
 //!   variable is never stored: each read comes back to `__index`, which converts the
 //!   C value at the variable's address ([`crate::convert::push_c_value`]); the address
@@ -25,8 +26,9 @@
 //! - A cached function is a plain field: assigning to its name afterwards replaces it
 //!   (LuaJIT raises); before its first use the assignment is refused as above. This is
 //!   the price of a table hit per `ffi.C.f(...)`, and is in README's compatibility list.
-//! - The library stays loaded while the namespace is reachable: the table holds its
-//!   metatable, whose closures hold the library userdata; its `__gc` closes it.
+//! - The library stays loaded while the namespace or a function from it is reachable:
+//!   the table holds its metatable, whose closures hold the library userdata, and each
+//!   function holds it too; its `__gc` closes it.
 //!
 //! `ffi.C` searches the process's default symbols: the handle of `dlopen(NULL)`
 //! (the program, the libraries it was started with, among them libc, libm and libdl,
@@ -42,7 +44,7 @@
 //! for a library that does not open or a symbol that is not found (it names the
 //! library, or the program for `ffi.C`: `lua5.4: undefined symbol: x`).
 
-use crate::call::push_function;
+use crate::call::push_named_function;
 use crate::convert::{push_c_value, store_lua_value, Conv};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::FfiState;
@@ -336,7 +338,9 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
                 Entry::Constant { ty, value } => push_constant(l, st, ty, value)?,
                 Entry::Function { ty, symbol } => {
                     let address = resolve(this_namespace(l)?, symbol)?;
-                    push_function(l, st, ty, address)?;
+                    // The function keeps the library loaded, even if the namespace goes.
+                    let library = Some(lua::upvalue(LIBRARY_UPVALUE));
+                    push_named_function(l, st, ty, address, Some(name), library)?;
                     // Cached: the next `ns.name` does not come here.
                     sys::lua_pushvalue(l, 2);
                     sys::lua_pushvalue(l, -2);
