@@ -3,8 +3,8 @@
 //!
 //! - `--layout 'struct foo' [--cdef file]`: size, alignment and field offsets (ctype);
 //! - `--plan 'int f(double)' [--cdef file] [--varargs 'T, ...']`: where each argument
-//!   and the result travel (abi); `--plan ... --disasm` is reserved for the call stub's
-//!   machine code next to the plan.
+//!   and the result travel (abi); `--plan ... --disasm` adds the listing of the call
+//!   stub (jit) after the plan.
 //!
 //! Reserved, to be implemented by the owners of those stages:
 //! - `--disasm 'int f(double)'`: the generated call stub (jit).

@@ -25,8 +25,9 @@
 //! (C11 6.5.2.2p6-7: `float` becomes `double`, integers narrower than `int` become
 //! `int`).
 //!
-//! `--disasm` (with `--plan`) is reserved for the call stub's machine code, printed after
-//! the plan once the stub generator exists.
+//! `--disasm` adds, after the plan, the listing of the call stub the ffi generates for
+//! the prototype (`jitffi_lua::call::stub_listing`; a variadic call's stub depends on
+//! its variadic arguments, which the listing leaves out).
 
 use jitffi_abi::CallPlan;
 use jitffi_ctype::{CType, FloatKind, FuncType, Symbol, Target, TypeId, TypeTable};
@@ -36,7 +37,7 @@ use std::fmt::Write as _;
 const USAGE: &str =
     "usage: jitffi --plan 'PROTOTYPE' [--cdef FILE]... [--varargs 'TYPE, ...'] [--disasm]";
 
-/// The command line of a prototype inspection (`--plan`, later `--disasm`).
+/// The command line of a prototype inspection (`--plan [--disasm]`).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct PrototypeArgs {
     /// The prototype text, as given.
@@ -94,9 +95,6 @@ pub fn run(args: &[CString]) -> i32 {
 
 /// The report for one command line.
 pub fn report(args: &PrototypeArgs) -> Result<String, String> {
-    if args.disasm {
-        return Err("--disasm: there is no call stub generator yet".into());
-    }
     let mut table = TypeTable::new(Target::host());
     for path in &args.cdef_files {
         let source = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -125,7 +123,17 @@ pub fn report(args: &PrototypeArgs) -> Result<String, String> {
     }
     let promoted: Vec<TypeId> = varargs.iter().map(|&(_, p)| p).collect();
     let plan = classify(&table, &func, &promoted)?;
-    Ok(describe(&table, name.as_deref(), &func, &varargs, &plan))
+    let mut text = describe(&table, name.as_deref(), &func, &varargs, &plan);
+    if args.disasm {
+        let listing = jitffi_lua::call::stub_listing(&mut table, func_ty)
+            .map_err(|e| format!("--disasm: {e}"))?;
+        text.push_str("stub:\n");
+        text.push_str(&listing);
+        if !listing.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    Ok(text)
 }
 
 /// The calling convention of the host: the plan of a call.

@@ -111,3 +111,20 @@ fn plan_errors_name_the_problem() {
     assert_eq!(status, Some(1));
     assert!(stderr.contains("usage: jitffi --plan"), "{stderr}");
 }
+
+#[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "call stubs are x86-64 only")]
+fn plan_with_disasm_lists_the_stub_after_the_plan() {
+    let output = Command::new(env!("CARGO_BIN_EXE_jitffi"))
+        .args(["--plan", "int add(int, int)", "--disasm"])
+        .output()
+        .expect("run jitffi --plan --disasm");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let (plan, stub) = stdout.split_once("stub:\n").expect("a stub section");
+    assert!(
+        plan.starts_with("int add(int, int)\narg 1: s32@0 gpr0\n"),
+        "{plan}"
+    );
+    assert!(stub.contains("ret"), "{stub}");
+}
