@@ -42,7 +42,7 @@ for tool in cc luajit lua5.1 lua5.2 lua5.3 lua5.4; do
     fi
 done
 
-cargo xtask callgen --seed "$seed" --count "$count" --out "$out" >/dev/null
+cargo xtask callgen --seed "$seed" --count "$count" --out "$out" | tail -n 1
 # -Wno-psabi: gcc's note that the ABI of structs with complex float members changed in
 # gcc 4.4, which is the ABI we test.
 # shellcheck disable=SC2086

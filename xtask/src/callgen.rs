@@ -107,6 +107,7 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
         fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
         println!("wrote {}", path.display());
     }
+    println!("{}", program.summary());
     Ok(())
 }
 
@@ -222,6 +223,8 @@ enum Scalar {
     Double,
     ComplexFloat,
     ComplexDouble,
+    /// x87 80-bit extended in 16 bytes; only its first 10 bytes are a value.
+    LongDouble,
     Pointer(Pointee),
 }
 
@@ -261,6 +264,9 @@ enum PartMake {
     F64,
     /// The whole step as an address.
     Pointer,
+    /// Long double: the step with bit 63 set (the mantissa), then `16351 + step % 64`
+    /// (a positive exponent near 1.0); only 16 bits of the second part count.
+    LongDouble,
 }
 
 impl PartMake {
@@ -272,6 +278,7 @@ impl PartMake {
             PartMake::F32 => "f32",
             PartMake::F64 => "f64",
             PartMake::Pointer => "ptr",
+            PartMake::LongDouble => "ld",
         }
     }
 }
@@ -365,13 +372,21 @@ struct Call {
 enum Value {
     /// The bits of the integer (its width's worth); `boxed` passes it as a 64-bit cdata
     /// even when a Lua number would hold it.
-    Int { bits: u64, boxed: bool },
+    Int {
+        bits: u64,
+        boxed: bool,
+    },
     Bool(bool),
     /// Constant number `index` of the enum, by name (a string) or by value.
-    Enum { index: usize, by_name: bool },
+    Enum {
+        index: usize,
+        by_name: bool,
+    },
     /// A float or double (a float's is exact in `float`).
     Real(f64),
     Complex(f64, f64),
+    /// The mantissa (explicit integer bit set) and the sign and exponent of a long double.
+    LongDouble(u64, u16),
     Pointer(PointerValue),
     Str(Vec<u8>),
     /// One entry per member; `None` for the inactive members of a union.
@@ -427,7 +442,13 @@ impl Program {
             program.records.push(record);
         }
         program.strings = (0..RETURN_STRINGS)
-            .map(|index| if index == 0 { Vec::new() } else { gen_string(&mut rng) })
+            .map(|index| {
+                if index == 0 {
+                    Vec::new()
+                } else {
+                    gen_string(&mut rng)
+                }
+            })
             .collect();
         for index in 0..count {
             let function = program.gen_function(&mut rng, index);
@@ -438,7 +459,8 @@ impl Program {
 
     /// Records every seed has: the shapes the x86-64 classification treats specially.
     fn add_fixed_records(&mut self) {
-        let int = |key: &str| Ty::Scalar(Scalar::Int(INTS.iter().position(|k| k.key == key).unwrap()));
+        let int =
+            |key: &str| Ty::Scalar(Scalar::Int(INTS.iter().position(|k| k.key == key).unwrap()));
         let float = Ty::Scalar(Scalar::Float);
         let double = Ty::Scalar(Scalar::Double);
         let one = |ty| Member { ty, count: None };
@@ -470,17 +492,33 @@ impl Program {
             (false, None, vec![array(int("i32"), 9)]),
             // Unions mixing classes.
             (true, None, vec![one(float), one(int("i32"))]),
-            (true, None, vec![one(double), one(int("i64")), array(float, 2)]),
+            (
+                true,
+                None,
+                vec![one(double), one(int("i64")), array(float, 2)],
+            ),
             (true, None, vec![array(int("u8"), 12), one(double)]),
             // Packed: unaligned members make it MEMORY.
             (false, Some(1), vec![one(int("char")), one(int("i32"))]),
             (false, Some(1), vec![one(int("u8")), one(double)]),
-            (false, Some(2), vec![one(int("i16")), one(double), one(int("i8"))]),
+            (
+                false,
+                Some(2),
+                vec![one(int("i16")), one(double), one(int("i8"))],
+            ),
             // Complex members.
             (false, None, vec![one(Ty::Scalar(Scalar::ComplexFloat))]),
             (false, None, vec![one(Ty::Scalar(Scalar::ComplexDouble))]),
-            (false, None, vec![one(Ty::Scalar(Scalar::Bool)), one(int("u16"))]),
-            (false, None, vec![one(Ty::Scalar(Scalar::Pointer(Pointee::Void))), one(float)]),
+            (
+                false,
+                None,
+                vec![one(Ty::Scalar(Scalar::Bool)), one(int("u16"))],
+            ),
+            (
+                false,
+                None,
+                vec![one(Ty::Scalar(Scalar::Pointer(Pointee::Void))), one(float)],
+            ),
         ];
         for (union, pack, members) in shapes {
             let record = self.finish_record(union, pack, members);
@@ -541,25 +579,66 @@ impl Program {
         match ty {
             Ty::Record(index) => {
                 let record = &self.records[index];
-                record.members.iter().zip(&record.offsets).any(|(member, member_offset)| {
-                    let element_size = self.size_align(member.ty).0;
-                    (0..member.count.unwrap_or(1))
-                        .any(|element| self.misaligned(member.ty, offset + member_offset + element * element_size))
-                })
+                record
+                    .members
+                    .iter()
+                    .zip(&record.offsets)
+                    .any(|(member, member_offset)| {
+                        let element_size = self.size_align(member.ty).0;
+                        (0..member.count.unwrap_or(1)).any(|element| {
+                            self.misaligned(
+                                member.ty,
+                                offset + member_offset + element * element_size,
+                            )
+                        })
+                    })
             }
-            _ => offset % self.size_align(ty).1 != 0,
+            _ => !offset.is_multiple_of(self.size_align(ty).1),
         }
     }
 
-    /// Why LuaJIT cannot be the reference for a function, if it cannot.
-    fn luajit_skip(&self, signature: &Signature) -> Option<&'static str> {
+    /// Whether `ty` is or holds a long double (in any member).
+    fn has_long_double(&self, ty: Ty) -> bool {
+        match ty {
+            Ty::Scalar(scalar) => scalar == Scalar::LongDouble,
+            Ty::CString => false,
+            Ty::Record(index) => self.records[index]
+                .members
+                .iter()
+                .any(|member| self.has_long_double(member.ty)),
+        }
+    }
+
+    /// Whether a function's values need a long double cdata, which LuaJIT cannot make
+    /// (nor convert from a number): such functions run neither on LuaJIT nor in the
+    /// dry run, whose output must equal LuaJIT's.
+    fn needs_long_double(&self, signature: &Signature) -> bool {
         let ret = match signature.ret {
             Ret::Made(ty) => Some(ty),
             Ret::Echo(index) => Some(signature.params[index]),
             Ret::Checksum | Ret::Void => None,
         };
-        let in_registers_by_luajit =
-            |ty: Ty| matches!(ty, Ty::Record(_)) && self.size_align(ty).0 <= 16 && self.misaligned(ty, 0);
+        signature
+            .params
+            .iter()
+            .chain(signature.varargs.iter().flatten())
+            .chain(&ret)
+            .any(|&ty| self.has_long_double(ty))
+    }
+
+    /// Why LuaJIT cannot be the reference for a function, if it cannot.
+    fn luajit_skip(&self, signature: &Signature) -> Option<&'static str> {
+        if self.needs_long_double(signature) {
+            return Some("long double (LuaJIT cannot make or convert one)");
+        }
+        let ret = match signature.ret {
+            Ret::Made(ty) => Some(ty),
+            Ret::Echo(index) => Some(signature.params[index]),
+            Ret::Checksum | Ret::Void => None,
+        };
+        let in_registers_by_luajit = |ty: Ty| {
+            matches!(ty, Ty::Record(_)) && self.size_align(ty).0 <= 16 && self.misaligned(ty, 0)
+        };
         signature
             .params
             .iter()
@@ -576,6 +655,7 @@ impl Program {
             Ty::Scalar(Scalar::Double | Scalar::Pointer(_)) | Ty::CString => (8, 8),
             Ty::Scalar(Scalar::ComplexFloat) => (8, 4),
             Ty::Scalar(Scalar::ComplexDouble) => (16, 8),
+            Ty::Scalar(Scalar::LongDouble) => (16, 16),
             Ty::Record(index) => (self.records[index].size, self.records[index].align),
         }
     }
@@ -589,13 +669,19 @@ impl Program {
             false => Some(rng.weighted(&[(6, 1), (3, 2), (1, 4)])),
         };
         for _ in 0..32 {
-            let member_count = if union { rng.between(2, 4) } else { rng.between(1, 6) };
+            let member_count = if union {
+                rng.between(2, 4)
+            } else {
+                rng.between(1, 6)
+            };
             let members = (0..member_count)
                 .map(|_| {
                     let ty = self.gen_member_type(rng);
                     let element_size = self.size_align(ty).0;
                     let count = match rng.percent(22) {
-                        true => Some(rng.between(1, (24 / element_size as usize).clamp(1, 5)) as u64),
+                        true => {
+                            Some(rng.between(1, (24 / element_size as usize).clamp(1, 5)) as u64)
+                        }
                         false => None,
                     };
                     Member { ty, count }
@@ -631,6 +717,7 @@ impl Program {
                 (5, ScalarClass::Bool),
                 (6, ScalarClass::Enum),
                 (5, ScalarClass::Complex),
+                (1, ScalarClass::LongDouble),
                 (6, ScalarClass::Pointer),
             ],
         ))
@@ -647,6 +734,7 @@ impl Program {
                 true => Scalar::ComplexFloat,
                 false => Scalar::ComplexDouble,
             },
+            ScalarClass::LongDouble => Scalar::LongDouble,
             ScalarClass::Pointer => Scalar::Pointer(match rng.below(4) {
                 0 => Pointee::Void,
                 1 => Pointee::Int(rng.below(INTS.len())),
@@ -681,6 +769,7 @@ impl Program {
                         (5, ScalarClass::Bool),
                         (6, ScalarClass::Enum),
                         (6, ScalarClass::Complex),
+                        (1, ScalarClass::LongDouble),
                         (9, ScalarClass::Pointer),
                     ],
                 ))
@@ -697,7 +786,16 @@ impl Program {
         }
         let shape = rng.weighted(&[(70, Shape::Plain), (12, Shape::Many), (18, Shape::Variadic)]);
         let param_count = match shape {
-            Shape::Plain => rng.weighted(&[(3, 0), (10, 1), (10, 2), (10, 3), (6, 4), (5, 6), (4, 8), (2, 12)]),
+            Shape::Plain => rng.weighted(&[
+                (3, 0),
+                (10, 1),
+                (10, 2),
+                (10, 3),
+                (6, 4),
+                (5, 6),
+                (4, 8),
+                (2, 12),
+            ]),
             Shape::Many => rng.between(24, 32),
             Shape::Variadic => rng.between(0, 3),
         };
@@ -713,16 +811,30 @@ impl Program {
             ),
             _ => None,
         };
+        #[derive(Clone, Copy)]
+        enum RetKind {
+            Checksum,
+            Scalar,
+            Aggregate,
+            String,
+            Void,
+            Echo,
+        }
         let aggregate_params: Vec<usize> = (0..params.len())
             .filter(|&index| matches!(params[index], Ty::Record(_)))
             .collect();
-        let mut ret = rng.weighted(&[(40, 0), (25, 1), (18, 2), (4, 3), (6, 4), (7, 5)]);
-        if ret == 5 && aggregate_params.is_empty() {
-            ret = 0;
-        }
-        let ret = match ret {
-            0 => Ret::Checksum,
-            1 => Ret::Made(Ty::Scalar(self.gen_scalar(
+        let ret = match rng.weighted(&[
+            (40, RetKind::Checksum),
+            (25, RetKind::Scalar),
+            (18, RetKind::Aggregate),
+            (4, RetKind::String),
+            (6, RetKind::Void),
+            (7, RetKind::Echo),
+        ]) {
+            RetKind::Echo if aggregate_params.is_empty() => Ret::Checksum,
+            RetKind::Echo => Ret::Echo(aggregate_params[rng.below(aggregate_params.len())]),
+            RetKind::Checksum => Ret::Checksum,
+            RetKind::Scalar => Ret::Made(Ty::Scalar(self.gen_scalar(
                 rng,
                 &[
                     (40, ScalarClass::Int),
@@ -731,24 +843,23 @@ impl Program {
                     (6, ScalarClass::Bool),
                     (8, ScalarClass::Enum),
                     (10, ScalarClass::Complex),
+                    (2, ScalarClass::LongDouble),
                     (8, ScalarClass::Pointer),
                 ],
             ))),
-            2 => Ret::Made(Ty::Record(rng.below(self.records.len()))),
-            3 => Ret::Made(Ty::CString),
-            4 => Ret::Void,
-            _ => Ret::Echo(aggregate_params[rng.below(aggregate_params.len())]),
+            RetKind::Aggregate => Ret::Made(Ty::Record(rng.below(self.records.len()))),
+            RetKind::String => Ret::Made(Ty::CString),
+            RetKind::Void => Ret::Void,
         };
+        if varargs.is_some() && params.is_empty() && !matches!(ret, Ret::Void) {
+            // C needs a named parameter before `...` (`out` is one).
+            params.push(Ty::Scalar(Scalar::Int(rng.below(INTS.len()))));
+        }
         let signature = Signature {
             ret,
-            params: std::mem::take(&mut params),
+            params,
             varargs,
         };
-        let mut signature = signature;
-        if signature.varargs.is_some() && signature.params.is_empty() && !signature.has_out() {
-            // C needs a named parameter before `...`.
-            signature.params.push(Ty::Scalar(Scalar::Int(rng.below(INTS.len()))));
-        }
         let calls = (0..CALLS_PER_FUNCTION)
             .map(|_| Call {
                 args: signature
@@ -776,7 +887,11 @@ impl Program {
             Ty::Scalar(Scalar::Int(index)) => {
                 let kind = &INTS[index];
                 let width = kind.size * 8;
-                let mask = if width == 64 { u64::MAX } else { (1 << width) - 1 };
+                let mask = if width == 64 {
+                    u64::MAX
+                } else {
+                    (1 << width) - 1
+                };
                 let bits = match rng.below(9) {
                     0 => 0,
                     1 => 1,
@@ -801,6 +916,12 @@ impl Program {
             Ty::Scalar(Scalar::Double) => Value::Real(gen_f64(rng)),
             Ty::Scalar(Scalar::ComplexFloat) => Value::Complex(gen_f32(rng), gen_f32(rng)),
             Ty::Scalar(Scalar::ComplexDouble) => Value::Complex(gen_f64(rng), gen_f64(rng)),
+            Ty::Scalar(Scalar::LongDouble) => {
+                // A normal number: integer bit set, exponent neither 0 nor all ones.
+                let exponent = rng.between(1, 0x7ffe) as u16;
+                let sign = if rng.percent(50) { 0x8000 } else { 0 };
+                Value::LongDouble(rng.next_u64() | 1 << 63, sign | exponent)
+            }
             Ty::Scalar(Scalar::Pointer(_)) => Value::Pointer(match rng.below(10) {
                 0 | 1 => PointerValue::Null,
                 2 | 3 if place != Place::Member => PointerValue::Array(rng.between(1, 4) as u64),
@@ -842,6 +963,7 @@ enum ScalarClass {
     Bool,
     Enum,
     Complex,
+    LongDouble,
     Pointer,
 }
 
@@ -910,6 +1032,50 @@ fn gen_string(rng: &mut Rng) -> Vec<u8> {
         .collect()
 }
 
+impl Program {
+    /// What the program covers, in one paragraph.
+    fn summary(&self) -> String {
+        let functions = &self.functions;
+        let count = |test: &dyn Fn(&Function) -> bool| functions.iter().filter(|f| test(f)).count();
+        let uses = |f: &Function, test: &dyn Fn(Ty) -> bool| {
+            let signature = &f.signature;
+            signature
+                .params
+                .iter()
+                .chain(signature.varargs.iter().flatten())
+                .any(|&ty| test(ty))
+        };
+        let returns = |test: &dyn Fn(Ret) -> bool| count(&|f| test(f.signature.ret));
+        format!(
+            "seed {}: {} functions ({} variadic, {} with 24+ arguments, {} taking aggregates, \
+             {} complex, {} strings); results: {} checksums, {} scalars, {} aggregates, \
+             {} strings, {} void, {} echoes; {} records ({} unions, {} packed); \
+             {} not checkable under LuaJIT",
+            self.seed,
+            functions.len(),
+            count(&|f| f.signature.varargs.is_some()),
+            count(&|f| f.signature.params.len() >= 24),
+            count(&|f| uses(f, &|ty| matches!(ty, Ty::Record(_)))),
+            count(&|f| {
+                uses(f, &|ty| {
+                    matches!(ty, Ty::Scalar(Scalar::ComplexFloat | Scalar::ComplexDouble))
+                })
+            }),
+            count(&|f| uses(f, &|ty| ty == Ty::CString)),
+            returns(&|ret| ret == Ret::Checksum),
+            returns(&|ret| matches!(ret, Ret::Made(Ty::Scalar(_)))),
+            returns(&|ret| matches!(ret, Ret::Made(Ty::Record(_)))),
+            returns(&|ret| ret == Ret::Made(Ty::CString)),
+            returns(&|ret| ret == Ret::Void),
+            returns(&|ret| matches!(ret, Ret::Echo(_))),
+            self.records.len(),
+            self.records.iter().filter(|r| r.union).count(),
+            self.records.iter().filter(|r| r.pack.is_some()).count(),
+            count(&|f| self.luajit_skip(&f.signature).is_some()),
+        )
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Names shared by the C and Lua outputs.
 
@@ -945,6 +1111,7 @@ impl Program {
             Scalar::Double => "f64".to_owned(),
             Scalar::ComplexFloat => "cf32".to_owned(),
             Scalar::ComplexDouble => "cf64".to_owned(),
+            Scalar::LongDouble => "ld".to_owned(),
             Scalar::Pointer(Pointee::Void) => "p_void".to_owned(),
             Scalar::Pointer(Pointee::Int(index)) => format!("p_{}", INTS[index].key),
             Scalar::Pointer(Pointee::Double) => "p_f64".to_owned(),
@@ -961,6 +1128,7 @@ impl Program {
             Scalar::Double => "double".to_owned(),
             Scalar::ComplexFloat => "complex float".to_owned(),
             Scalar::ComplexDouble => "complex double".to_owned(),
+            Scalar::LongDouble => "long double".to_owned(),
             Scalar::Pointer(pointee) => format!("{} *", self.pointee_c_type(pointee)),
         }
     }
@@ -1001,6 +1169,7 @@ impl Program {
             Scalar::Double => ("uint64_t", 1, PartMake::F64),
             Scalar::ComplexFloat => ("uint32_t", 2, PartMake::F32),
             Scalar::ComplexDouble => ("uint64_t", 2, PartMake::F64),
+            Scalar::LongDouble => ("uint64_t", 2, PartMake::LongDouble),
             Scalar::Pointer(_) => ("uint64_t", 1, PartMake::Pointer),
         }
     }
@@ -1015,6 +1184,7 @@ impl Program {
             Scalar::Double,
             Scalar::ComplexFloat,
             Scalar::ComplexDouble,
+            Scalar::LongDouble,
         ]);
         scalars.extend((0..self.enums.len()).map(Scalar::Enum));
         let mut pointees: BTreeSet<Pointee> = [Pointee::Void, Pointee::Double].into();
@@ -1058,9 +1228,17 @@ impl Program {
                 .constants
                 .iter()
                 .enumerate()
-                .map(|(constant, value)| format!("{} = {value}", Self::enum_constant(index, constant)))
+                .map(|(constant, value)| {
+                    format!("{} = {value}", Self::enum_constant(index, constant))
+                })
                 .collect();
-            writeln!(text, "{} {{ {} }};", Self::enum_name(index), constants.join(", ")).unwrap();
+            writeln!(
+                text,
+                "{} {{ {} }};",
+                Self::enum_name(index),
+                constants.join(", ")
+            )
+            .unwrap();
         }
         for (index, record) in self.records.iter().enumerate() {
             if let Some(pack) = record.pack {
@@ -1106,7 +1284,11 @@ impl Program {
         for index in 0..self.records.len() {
             self.c_record_helpers(&mut c, index);
         }
-        writeln!(c, "static const char *const cg_strings[{RETURN_STRINGS}] = {{").unwrap();
+        writeln!(
+            c,
+            "static const char *const cg_strings[{RETURN_STRINGS}] = {{"
+        )
+        .unwrap();
         for string in &self.strings {
             writeln!(c, "    {},", c_string_literal(string)).unwrap();
         }
@@ -1129,10 +1311,20 @@ impl Program {
             "_Static_assert(sizeof({ty}) == {count} * sizeof({part}), \"parts of {ty}\");"
         )
         .unwrap();
-        writeln!(c, "static inline uint64_t cg_fold_{key}(uint64_t h, {ty} v) {{").unwrap();
+        writeln!(
+            c,
+            "static inline uint64_t cg_fold_{key}(uint64_t h, {ty} v) {{"
+        )
+        .unwrap();
         writeln!(c, "    {part} u[{count}];\n    memcpy(u, &v, sizeof u);").unwrap();
         for index in 0..count {
-            writeln!(c, "    h = cg_mix(h, u[{index}]);").unwrap();
+            match make {
+                // Bytes 10 to 15 of a long double are padding.
+                PartMake::LongDouble if index == 1 => {
+                    c.push_str("    h = cg_mix(h, u[1] & 0xffff);\n")
+                }
+                _ => writeln!(c, "    h = cg_mix(h, u[{index}]);").unwrap(),
+            }
         }
         c.push_str("    return h;\n}\n");
         writeln!(c, "static inline {ty} cg_make_{key}(uint64_t *h) {{").unwrap();
@@ -1151,6 +1343,11 @@ impl Program {
             )
             .unwrap(),
             (_, PartMake::Bool) => c.push_str("    return (cg_step(h) & 1) != 0;\n"),
+            (_, PartMake::LongDouble) => c.push_str(
+                "    uint64_t u[2];\n    u[0] = cg_step(h) | 1ULL << 63;\n    \
+                 u[1] = 16351 + cg_step(h) % 64;\n    long double r = 0;\n    \
+                 memcpy(&r, u, 10);\n    return r;\n",
+            ),
             (Scalar::Enum(index), _) => {
                 let constants = &self.enums[index].constants;
                 let names: Vec<String> = (0..constants.len())
@@ -1183,7 +1380,11 @@ impl Program {
         let record = &self.records[index];
         let key = self.record_key(index);
         let ty = self.record_c_type(index);
-        writeln!(c, "static inline uint64_t cg_fold_{key}(uint64_t h, {ty} v) {{").unwrap();
+        writeln!(
+            c,
+            "static inline uint64_t cg_fold_{key}(uint64_t h, {ty} v) {{"
+        )
+        .unwrap();
         for (member_index, member) in record.live_members() {
             let fold = self.c_helper(member.ty, "fold");
             match member.count {
@@ -1241,7 +1442,12 @@ impl Program {
         writeln!(c, "CG_EXPORT {} {{", self.prototype(function)).unwrap();
         c.push_str("    uint64_t h = CG_H0;\n");
         for (index, &ty) in signature.params.iter().enumerate() {
-            writeln!(c, "    h = {}(h, a{index}); CG_TRACE(\"a{index}\");", self.c_helper(ty, "fold")).unwrap();
+            writeln!(
+                c,
+                "    h = {}(h, a{index}); CG_TRACE(\"a{index}\");",
+                self.c_helper(ty, "fold")
+            )
+            .unwrap();
         }
         if let Some(varargs) = &signature.varargs {
             let last = match signature.params.len() {
@@ -1344,7 +1550,8 @@ impl Program {
         .unwrap();
         lua.push_str(
             "local ffi = require \"ffi\"\nlocal rt = require \"callgen_rt\"\n\
-             local I64, U64, P, A, C, S, box, NULL = rt.I64, rt.U64, rt.P, rt.A, rt.C, rt.S, rt.box, rt.NULL\n",
+             local I64, U64, P, A, C, LD, S, box, NULL =\n  \
+             rt.I64, rt.U64, rt.P, rt.A, rt.C, rt.LD, rt.S, rt.box, rt.NULL\n",
         );
         lua.push_str("ffi.cdef [==[\n");
         lua.push_str(&self.declarations());
@@ -1363,7 +1570,11 @@ impl Program {
                 make.lua_name()
             );
             if let Scalar::Enum(index) = scalar {
-                let values: Vec<String> = self.enums[index].constants.iter().map(i64::to_string).collect();
+                let values: Vec<String> = self.enums[index]
+                    .constants
+                    .iter()
+                    .map(i64::to_string)
+                    .collect();
                 write!(line, ", {{{}}}", values.join(", ")).unwrap();
             }
             writeln!(lua, "{line})").unwrap();
@@ -1376,7 +1587,10 @@ impl Program {
                 .enumerate()
                 .map(|(member_index, member)| match member.count {
                     None => format!("{{\"f{member_index}\", {}}}", self.lua_type(member.ty)),
-                    Some(count) => format!("{{\"f{member_index}\", {}, {count}}}", self.lua_type(member.ty)),
+                    Some(count) => format!(
+                        "{{\"f{member_index}\", {}, {count}}}",
+                        self.lua_type(member.ty)
+                    ),
                 })
                 .collect();
             writeln!(
@@ -1399,7 +1613,13 @@ impl Program {
             "\nos.exit(rt.run {{ functions = F, strings = {{{}}}, seed = {}, library = {} }})",
             strings.join(", "),
             self.seed,
-            lua_string_literal(options.out.join("libcallgen.so").to_string_lossy().as_bytes())
+            lua_string_literal(
+                options
+                    .out
+                    .join("libcallgen.so")
+                    .to_string_lossy()
+                    .as_bytes()
+            )
         )
         .unwrap();
         lua
@@ -1427,10 +1647,13 @@ impl Program {
             Ret::Echo(index) => format!("ret = \"echo\", echo = {}", index + 1),
             Ret::Void => "ret = \"void\"".to_owned(),
         };
-        let skip = match self.luajit_skip(signature) {
+        let mut skip = match self.luajit_skip(signature) {
             Some(reason) => format!("\n  luajit_skip = \"{reason}\","),
             None => String::new(),
         };
+        if self.needs_long_double(signature) {
+            skip.push_str(" dry_skip = true,");
+        }
         writeln!(
             lua,
             "F[#F + 1] = {{ name = \"{}\", proto = {},\n  params = {}, varargs = {}, {ret}, out = {},{skip}\n  calls = {{",
@@ -1464,11 +1687,20 @@ impl Program {
     /// A Lua expression for `value` of type `ty`, in the form LuaJIT converts at `place`.
     fn lua_value(&self, ty: Ty, value: &Value, place: Place) -> String {
         let boxed = |text: String| match place {
-            Place::Vararg => format!("box({}, {text})", lua_string_literal(self.c_type(ty).as_bytes())),
+            Place::Vararg => format!(
+                "box({}, {text})",
+                lua_string_literal(self.c_type(ty).as_bytes())
+            ),
             _ => text,
         };
         match (ty, value) {
-            (Ty::Scalar(Scalar::Int(index)), &Value::Int { bits, boxed: as_cdata }) => {
+            (
+                Ty::Scalar(Scalar::Int(index)),
+                &Value::Int {
+                    bits,
+                    boxed: as_cdata,
+                },
+            ) => {
                 let kind = &INTS[index];
                 let width = kind.size * 8;
                 let number: i128 = match kind.signed && bits >> (width - 1) & 1 == 1 {
@@ -1484,12 +1716,23 @@ impl Program {
                 boxed(text)
             }
             (_, &Value::Bool(flag)) => flag.to_string(),
-            (Ty::Scalar(Scalar::Enum(index)), &Value::Enum { index: constant, by_name }) => match by_name {
+            (
+                Ty::Scalar(Scalar::Enum(index)),
+                &Value::Enum {
+                    index: constant,
+                    by_name,
+                },
+            ) => match by_name {
                 true => format!("\"{}\"", Self::enum_constant(index, constant)),
                 false => boxed(self.enums[index].constants[constant].to_string()),
             },
             (Ty::Scalar(Scalar::Float), &Value::Real(real)) => boxed(lua_number(real)),
             (_, &Value::Real(real)) => lua_number(real),
+            (_, &Value::LongDouble(mantissa, sign_exponent)) => format!(
+                "LD({}, {}, {sign_exponent})",
+                mantissa >> 32,
+                mantissa & 0xffff_ffff
+            ),
             (_, &Value::Complex(re, im)) => format!(
                 "C({}, {}, {})",
                 lua_string_literal(self.c_type(ty).as_bytes()),
@@ -1523,7 +1766,9 @@ impl Program {
                     .enumerate()
                     .filter_map(|(member_index, (member, value))| {
                         let text = match value.as_ref()? {
-                            MemberValue::One(value) => self.lua_value(member.ty, value, Place::Member),
+                            MemberValue::One(value) => {
+                                self.lua_value(member.ty, value, Place::Member)
+                            }
                             MemberValue::Array(values) => {
                                 let elements: Vec<String> = values
                                     .iter()
