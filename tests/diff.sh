@@ -3,7 +3,7 @@
 # reference), under target/release/jitffi and under each stock lua5.X with its ffi.so;
 # each output must equal LuaJIT's, byte for byte.
 #
-# Needs luajit and lua5.1 ... lua5.4 on PATH, a release build and the modules
+# Needs luajit, lua5.1 ... lua5.4 and cc on PATH, a release build and the modules
 # (`cargo build --release && cargo xtask modules`; scripts/test.sh runs both first).
 set -euo pipefail
 
@@ -13,11 +13,16 @@ jitffi=$root/target/release/jitffi
 limit=${JITFFI_TEST_TIMEOUT:-300}
 # Helpers shared by the scripts (tests/diff/lib), for every interpreter below.
 export LUA_PATH="$root/tests/diff/lib/?.lua;;"
+# The C libraries of the tests (tests/c), for ffi.load by path and by bare name.
+export JITFFI_TESTLIB_DIR=$root/target/testlib
+export LD_LIBRARY_PATH="$JITFFI_TESTLIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 if ! command -v luajit >/dev/null; then
     echo "diff.sh: luajit is not installed (apt-get install luajit)" >&2
     exit 1
 fi
+
+tests/c/build.sh "$JITFFI_TESTLIB_DIR"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -7,8 +7,11 @@
 #    ffi.so) and under target/release/jitffi; it passes when it exits with status 0.
 #    Helper modules for those scripts go in tests/lua/lib/ (on package.path).
 #
-# Needs lua5.1 ... lua5.4 on PATH (fails if one is missing) and a release build of
-# the runner (`cargo build --release`). Exits non-zero if anything failed.
+# The C libraries of the tests (tests/c, built into target/testlib) are found through
+# JITFFI_TESTLIB_DIR and LD_LIBRARY_PATH.
+#
+# Needs lua5.1 ... lua5.4 and cc on PATH (fails if one is missing) and a release build
+# of the runner (`cargo build --release`). Exits non-zero if anything failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +34,8 @@ if [ ! -x "$jitffi" ]; then
 fi
 
 cargo xtask modules
+testlib=$root/target/testlib
+tests/c/build.sh "$testlib"
 
 # Runs "$@" with the module path of Lua $1 and nothing else from the environment
 # that could change what `require` finds or what runs first.
@@ -42,6 +47,8 @@ with_lua_env() {
         -u LUA_CPATH_5_2 -u LUA_CPATH_5_3 -u LUA_CPATH_5_4 \
         LUA_CPATH="$root/target/modules/lua$v/?.so;;" \
         LUA_PATH="$root/tests/lua/lib/?.lua;;" \
+        JITFFI_TESTLIB_DIR="$testlib" \
+        LD_LIBRARY_PATH="$testlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
         "$@"
 }
 

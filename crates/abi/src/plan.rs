@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A machine location of one piece of a value.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Loc {
     /// General-purpose argument/result register number `n` of the ABI's sequence
     /// (x86-64: rdi, rsi, rdx, rcx, r8, r9 for arguments; rax, rdx for results).
@@ -15,7 +15,7 @@ pub enum Loc {
 }
 
 /// How a piece's bytes are interpreted in its register.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub enum PieceKind {
     /// Integer bytes, extended to the full register as [`Ext`] says.
     Int(Ext),
@@ -28,7 +28,7 @@ pub enum PieceKind {
 }
 
 /// How an integer narrower than its register is widened by the caller.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Ext {
     /// Already register-sized (8 bytes), or bytes of an aggregate.
     None,
@@ -39,7 +39,7 @@ pub enum Ext {
 }
 
 /// One register-sized piece of a value: `size` bytes at byte `offset` of the value.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Piece {
     pub offset: u32,
     pub size: u8,
@@ -48,7 +48,7 @@ pub struct Piece {
 }
 
 /// How one argument travels.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum ArgPlan {
     /// In registers, or for a scalar that did not fit, one stack slot.
     Pieces(Vec<Piece>),
@@ -59,7 +59,7 @@ pub enum ArgPlan {
 }
 
 /// How the result comes back.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum RetPlan {
     Void,
     /// In result registers.
@@ -77,7 +77,7 @@ pub enum RetPlan {
 }
 
 /// Where every argument and the result of one call travel.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct CallPlan {
     pub args: Vec<ArgPlan>,
     pub ret: RetPlan,
@@ -91,7 +91,7 @@ pub struct CallPlan {
 }
 
 /// A type the calling convention cannot pass (yet), named as C text.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct AbiError {
     pub message: String,
 }

@@ -1,25 +1,890 @@
-//! Calls into C: the Lua value that stands for a C function, and calling it.
+//! Calls into C: the Lua value that stands for a C function, the conversion helpers the
+//! generated call stubs (`jitffi-jit`) call, and calls through function-pointer cdata.
 //!
-//! (Issue 4, in progress.) [`push_function`] is the one way the rest of the module turns
-//! a C function address into a Lua value; today it pushes a function cdata.
+//! A declared C function reaches Lua as a C closure whose code *is* the stub of its
+//! signature (shared by every function of that signature) and whose upvalues are
+//!
+//! 1. a light userdata: the address of the [`Binding`] inside upvalue 2, which the stub
+//!    reads straight from the closure ([`crate::lua_stack::light_upvalue`]);
+//! 2. the [`Binding`] userdata: the stub's [`CallContext`] (target address, errno cell,
+//!    signature, name) and the state's cell (Lua never moves a userdata's memory);
+//! 3. the ffi state userdata, which keeps the errno cell and the state cell alive;
+//! 4. for a library's function, the library (so it stays loaded while the function
+//!    is reachable).
+//!
+//! So `ffi.C.add(1, 2)` costs one Lua call of machine code that calls one conversion
+//! helper per argument (a Lua-API fast path for numbers and strings, the general
+//! conversion of [`crate::convert`] otherwise), the target, and `lua_pushinteger`
+//! (or `lua_pushnumber`, `lua_pushboolean`, or [`push_result`] for everything else).
+//!
+//! Variadic functions get a Rust closure instead ([`call_variadic`]): the types of the
+//! extra arguments are known only per call (LuaJIT's rules: numbers are `double`,
+//! strings `const char *`, cdata keep their type), so it picks the stub of the concrete
+//! signature each time. Function-pointer cdata are called through `__call`, which
+//! builds a binding on the stack and enters the stub directly ([`prepare_cdata_call`]).
+//!
+//! Errors raised by helpers (a bad argument, a wrong count) longjmp out of the stub,
+//! which owns nothing; each helper drops everything it owns before raising.
 
-use crate::lua::{LuaResult, State};
-use crate::state::FfiState;
-use jitffi_ctype::TypeId;
-use std::ffi::c_void;
+use crate::cdata::{self, CDataHeader};
+use crate::convert::{self, Conv, Num};
+use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::lua_stack::{self, Peeked};
+use crate::state::{FfiState, StateBox, STATE_UPVALUE};
+use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
+use jitffi_ctype::{CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
+use jitffi_jit::{
+    stub_for, ArgFetch, CallContext, CallStub, DirectEntry, Helper, Helpers, ResultArea,
+    ResultPush, StubSpec,
+};
+use mlua_sys as sys;
+use std::collections::HashMap;
+use std::ffi::{c_char, c_void};
+use std::os::raw::c_int;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// What the helpers know of one C signature. Owned by the state's [`CallCache`], so it
+/// lives until the state closes.
+#[derive(Debug)]
+pub struct Signature {
+    pub func_ty: TypeId,
+    /// Parameter types as the callee receives them (arrays and functions decayed to
+    /// pointers).
+    pub params: Box<[TypeId]>,
+    pub ret: TypeId,
+    pub stub: &'static CallStub,
+    /// The result plan, for [`push_result`].
+    ret_plan: RetPlan,
+}
+
+/// The signatures of one state, by function type.
+#[derive(Debug, Default)]
+pub struct CallCache {
+    signatures: HashMap<TypeId, Box<Signature>>,
+}
+
+/// Upvalue 1 of a C function's closure, and the context of a direct stub call.
+#[repr(C)]
+#[derive(Copy, Clone, Debug)]
+pub struct Binding {
+    /// First, so that a `*const CallContext` from the stub is a `*const Binding`.
+    pub ctx: CallContext,
+    /// The state box of the Lua state that made the binding; its `state` is null once the
+    /// state began closing.
+    pub state: *const StateBox,
+    /// The function type (not a concrete variadic one).
+    pub func_ty: TypeId,
+}
+
+/// Upvalue 2 of a C function's closure is its binding userdata (upvalue 1 its address,
+/// upvalue 3 the state userdata the binding points into).
+const BINDING_UPVALUE: c_int = 2;
 
 /// Pushes the Lua value for the C function of type `func_ty` (a `CType::Func`) at
 /// `address`: what `ffi.C.name` and a library namespace return.
 ///
 /// # Safety
-/// `l` is live with three free slots; `st` is its ffi state; `address` is the entry of a
-/// function of type `func_ty` (calling it with arguments of that type is sound).
+/// Called from a C function of this module (state as upvalue 1); `l` is live with three
+/// free slots; `st` is its ffi state; `address` is the entry of a function of type
+/// `func_ty` (calling it with arguments of that type is sound).
 pub unsafe fn push_function(
     l: *mut State,
     st: &mut FfiState,
     func_ty: TypeId,
     address: *const c_void,
 ) -> LuaResult<()> {
-    // SAFETY: forwarded; a function cdata keeps the address as its payload.
-    unsafe { crate::convert::push_c_value(l, st, func_ty, address.cast()) }
+    // SAFETY: forwarded.
+    unsafe { push_named_function(l, st, func_ty, address, None, None) }
+}
+
+/// As [`push_function`], with the name error messages use (the declared C name) and a
+/// value at stack index `anchor` that the function keeps reachable (its library).
+///
+/// # Safety
+/// As [`push_function`]; `anchor`, if given, is a valid (pseudo-)index.
+pub unsafe fn push_named_function(
+    l: *mut State,
+    st: &mut FfiState,
+    func_ty: TypeId,
+    address: *const c_void,
+    name: Option<&str>,
+    anchor: Option<c_int>,
+) -> LuaResult<()> {
+    let func_ty = st.types.unqualified(func_ty).0;
+    let (code, owner): (sys::lua_CFunction, *const Signature) =
+        if function_type(&st.types, func_ty)?.variadic {
+            (call_variadic, std::ptr::null())
+        } else {
+            let sig = signature(st, func_ty)?;
+            // SAFETY: the caller entry has the lua_CFunction signature (jitffi_jit docs);
+            // `sig` lives as long as the state.
+            let entry = unsafe { (*sig).stub.caller_entry() };
+            // SAFETY: same ABI and argument list: `fn(*mut c_void) -> c_int` called as
+            // `fn(*mut lua_State) -> c_int`.
+            (
+                unsafe {
+                    std::mem::transmute::<jitffi_jit::CallerEntry, sys::lua_CFunction>(entry)
+                },
+                sig,
+            )
+        };
+    let name = name.unwrap_or("");
+    // SAFETY: `l` is live with three slots (caller); the userdata is sized for the
+    // binding plus the NUL-terminated name, which `ctx.name` points into; upvalue 1 of the
+    // running function is the state userdata (caller).
+    unsafe {
+        let cells = StateBox::of_running_function(l);
+        let size = std::mem::size_of::<Binding>() + name.len() + 1;
+        let block = lua::new_userdata(l, size).cast::<Binding>();
+        let name_at = block.cast::<u8>().add(std::mem::size_of::<Binding>());
+        std::ptr::copy_nonoverlapping(name.as_ptr(), name_at, name.len());
+        name_at.add(name.len()).write(0);
+        block.write(Binding {
+            ctx: CallContext {
+                target: address,
+                errno_cell: std::ptr::addr_of_mut!((*cells).errno),
+                owner: owner.cast(),
+                name: if name.is_empty() {
+                    std::ptr::null()
+                } else {
+                    name_at.cast::<c_char>()
+                },
+            },
+            state: cells,
+            func_ty,
+        });
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.binding_meta),
+        );
+        sys::lua_setmetatable(l, -2);
+        sys::lua_pushlightuserdata(l, block.cast());
+        sys::lua_insert(l, -2);
+        sys::lua_pushvalue(l, lua::upvalue(STATE_UPVALUE));
+        match anchor {
+            Some(index) => {
+                sys::lua_pushvalue(l, index);
+                lua::push_closure(l, code, 4);
+            }
+            None => lua::push_closure(l, code, 3),
+        }
+    }
+    Ok(())
+}
+
+/// If the value at `index` is a C function made by [`push_named_function`]: its
+/// function type and address.
+///
+/// # Safety
+/// `l` is live with one free slot; `st` is its state.
+pub unsafe fn function_value(
+    l: *mut State,
+    st: &FfiState,
+    index: c_int,
+) -> Option<(TypeId, *const c_void)> {
+    // SAFETY: `l` is live; the upvalue is only read after its metatable proved it a
+    // binding.
+    unsafe {
+        if sys::lua_iscfunction(l, index) == 0
+            || sys::lua_getupvalue(l, index, BINDING_UPVALUE).is_null()
+        {
+            return None;
+        }
+        let binding = sys::lua_touserdata(l, -1).cast::<Binding>();
+        let ours = !binding.is_null() && sys::lua_getmetatable(l, -1) != 0 && {
+            let meta = sys::lua_topointer(l, -1);
+            sys::lua_settop(l, -2);
+            meta == st.binding_meta_ptr
+        };
+        sys::lua_settop(l, -2);
+        ours.then(|| ((*binding).func_ty, (*binding).ctx.target))
+    }
+}
+
+/// The function type behind `ty` (a function, or a pointer or reference to one).
+fn function_type(types: &TypeTable, ty: TypeId) -> LuaResult<FuncType> {
+    match types.get(types.unqualified(ty).0) {
+        CType::Func(func) => Ok(func.clone()),
+        _ => Err(LuaError::msg(format!(
+            "'{}' is not callable",
+            types.type_name(ty)
+        ))),
+    }
+}
+
+/// The signature of the (non-variadic, or concrete variadic) function type `func_ty`,
+/// made once per state.
+fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> {
+    if let Some(sig) = st.calls.signatures.get(&func_ty) {
+        return Ok(&**sig);
+    }
+    let func = function_type(&st.types, func_ty)?;
+    let types = &mut st.types;
+    let params: Box<[TypeId]> = func.params.iter().map(|&p| decay(types, p)).collect();
+    let plan = x86_64::classify(types, &func, &[]).map_err(|e| LuaError::msg(e.message))?;
+    let args = params.iter().map(|&p| fetch_for(types, p)).collect();
+    let spec = StubSpec {
+        plan: plan.clone(),
+        args,
+        result: push_for(types, func.ret),
+        helpers: helpers(),
+    };
+    let stub = stub_for(&spec).map_err(|e| LuaError::msg(e.message))?;
+    let sig = Box::new(Signature {
+        func_ty,
+        params,
+        ret: func.ret,
+        stub,
+        ret_plan: plan.ret,
+    });
+    let ptr: *const Signature = &*sig;
+    st.calls.signatures.insert(func_ty, sig);
+    Ok(ptr)
+}
+
+/// Array and function parameters are pointers (C11 6.7.6.3p7-8).
+fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
+    let (base, quals) = types.unqualified(ty);
+    match types.get(base) {
+        CType::Array { elem, .. } => {
+            let elem = *elem;
+            let _ = quals;
+            types.pointer_to(elem)
+        }
+        CType::Func(_) => types.pointer_to(ty),
+        _ => ty,
+    }
+}
+
+fn helper(address: *const (), name: &'static str) -> Helper {
+    Helper {
+        address: address as usize,
+        name,
+    }
+}
+
+/// The helpers every stub of this module uses.
+fn helpers() -> Helpers {
+    Helpers {
+        context: helper(binding_of_running_function as *const (), "binding"),
+        arg_count: helper(sys::lua_gettop as *const (), "lua_gettop"),
+        count_error: helper(count_error as *const (), "count_error"),
+        errno_location: helper(
+            crate::memory_api::errno_location as *const (),
+            "errno_location",
+        ),
+    }
+}
+
+/// How a parameter of type `ty` is fetched.
+fn fetch_for(types: &TypeTable, ty: TypeId) -> ArgFetch {
+    let (base, _) = types.unqualified(ty);
+    let int = |int: IntType| {
+        ArgFetch::Scalar(match (int.bytes, int.signed) {
+            (1, true) => helper(arg_int::<1, true> as *const (), "arg_i8"),
+            (1, false) => helper(arg_int::<1, false> as *const (), "arg_u8"),
+            (2, true) => helper(arg_int::<2, true> as *const (), "arg_i16"),
+            (2, false) => helper(arg_int::<2, false> as *const (), "arg_u16"),
+            (4, true) => helper(arg_int::<4, true> as *const (), "arg_i32"),
+            (4, false) => helper(arg_int::<4, false> as *const (), "arg_u32"),
+            (_, true) => helper(arg_int::<8, true> as *const (), "arg_i64"),
+            (_, false) => helper(arg_int::<8, false> as *const (), "arg_u64"),
+        })
+    };
+    match types.get(base) {
+        CType::Int(i) => int(*i),
+        CType::Float(FloatKind::Double) => {
+            ArgFetch::Scalar(helper(arg_f64 as *const (), "arg_f64"))
+        }
+        CType::Float(FloatKind::Float) => ArgFetch::Scalar(helper(arg_f32 as *const (), "arg_f32")),
+        CType::Pointer(target) if is_const_char(types, *target) => {
+            ArgFetch::Scalar(helper(arg_cstring as *const (), "arg_cstring"))
+        }
+        CType::Bool | CType::Enum(_) | CType::Pointer(_) | CType::Ref(_) => {
+            ArgFetch::Scalar(helper(arg_scalar as *const (), "arg_scalar"))
+        }
+        _ => ArgFetch::Memory {
+            helper: helper(arg_memory as *const (), "arg_memory"),
+            size: types.size_of(base).unwrap_or(0) as u32,
+        },
+    }
+}
+
+fn is_const_char(types: &TypeTable, ty: TypeId) -> bool {
+    let (base, quals) = types.unqualified(ty);
+    quals.is_const
+        && matches!(types.get(base), CType::Int(IntType { bytes: 1, .. }))
+        && base == types.builtins().char_
+}
+
+/// How a result of type `ret` reaches Lua.
+fn push_for(types: &TypeTable, ret: TypeId) -> ResultPush {
+    let (base, _) = types.unqualified(ret);
+    match types.get(base) {
+        CType::Void => ResultPush::Nothing,
+        CType::Bool => {
+            ResultPush::Integer(helper(sys::lua_pushboolean as *const (), "lua_pushboolean"))
+        }
+        CType::Int(int)
+            if int.bytes < 8 || (int.signed && cfg!(any(feature = "lua53", feature = "lua54"))) =>
+        {
+            ResultPush::Integer(helper(sys::lua_pushinteger as *const (), "lua_pushinteger"))
+        }
+        CType::Float(FloatKind::Float | FloatKind::Double) => {
+            ResultPush::Number(helper(sys::lua_pushnumber as *const (), "lua_pushnumber"))
+        }
+        _ => ResultPush::Generic(helper(push_result as *const (), "push_result")),
+    }
+}
+
+// ---- helpers the stubs call ---------------------------------------------------------------
+
+/// The binding of the running C function (caller-entry helper).
+unsafe extern "C-unwind" fn binding_of_running_function(l: *mut State) -> *const CallContext {
+    // SAFETY: only stubs entered as closures made by `push_named_function` call this:
+    // their upvalue 1 is the binding's address.
+    unsafe { crate::lua_stack::light_upvalue(l).cast() }
+}
+
+/// Runs a helper body: returns its value, or raises its error after dropping everything
+/// the body owned (and turns a panic into an error).
+///
+/// # Safety
+/// `l` is live and the frames up to Lua's error handler own nothing (stub frames).
+unsafe fn helper_entry<T>(l: *mut State, body: impl FnOnce() -> LuaResult<T>) -> T {
+    let error = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => return value,
+        Ok(Err(error)) => error,
+        Err(_) => {
+            LuaError::msg("jitffi internal error (a bug, please report): panic in a call helper")
+        }
+    };
+    // SAFETY: forwarded; `error` is moved into `raise`, which drops it before jumping.
+    unsafe { lua::raise(l, error) }
+}
+
+/// The state and signature behind a stub's context.
+///
+/// # Safety
+/// `ctx` is the context of a binding made by this module, alive for the call.
+unsafe fn parts<'a>(ctx: *const CallContext) -> LuaResult<(&'a mut FfiState, &'a Signature)> {
+    // SAFETY: `ctx` is the first field of a live Binding (module invariant); the state
+    // pointer is null once the state began closing, and signatures live as long as it.
+    unsafe {
+        let binding = ctx.cast::<Binding>();
+        let st = (*(*binding).state).state;
+        if st.is_null() {
+            return Err(LuaError::msg(
+                "C function called after its Lua state began closing",
+            ));
+        }
+        Ok((&mut *st, &*(*ctx).owner.cast::<Signature>()))
+    }
+}
+
+/// The name error messages give the called function.
+///
+/// # Safety
+/// As [`parts`].
+unsafe fn callee_name(types: &TypeTable, ctx: *const CallContext) -> String {
+    // SAFETY: `name` is null or a NUL-terminated string inside the binding (or static).
+    unsafe {
+        let name = (*ctx).name;
+        if name.is_null() {
+            let func_ty = (*ctx.cast::<Binding>()).func_ty;
+            types.type_name(func_ty)
+        } else {
+            std::ffi::CStr::from_ptr(name)
+                .to_string_lossy()
+                .into_owned()
+        }
+    }
+}
+
+/// Converts argument `param` (at stack `index`) by the general rules into `dst`.
+///
+/// # Safety
+/// `l` is live; `ctx` as in [`parts`]; `dst` holds the parameter's type.
+unsafe fn convert_arg(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    dst: *mut u8,
+) -> LuaResult<()> {
+    // SAFETY: forwarded.
+    unsafe {
+        let (st, sig) = parts(ctx)?;
+        let ty = sig.params[param];
+        sys::luaL_checkstack(l, 4, std::ptr::null());
+        convert::store_lua_value(l, st, ty, dst, index, Conv::ASSIGN).map_err(|e| {
+            LuaError::msg(format!(
+                "bad argument #{} to '{}' ({})",
+                param + 1,
+                callee_name(&st.types, ctx),
+                e.text()
+            ))
+        })
+    }
+}
+
+/// An integer parameter of `BYTES` bytes, extended to 64 bits.
+unsafe extern "C-unwind" fn arg_int<const BYTES: u8, const SIGNED: bool>(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    _dst: *mut u8,
+) -> u64 {
+    let int = IntType {
+        bytes: BYTES,
+        signed: SIGNED,
+    };
+    // SAFETY: called by a stub with a live state and its binding's context, after the
+    // argument count was checked.
+    let bits = match unsafe { lua_stack::number(l, index) } {
+        // Wide destinations take Lua integers exactly; narrower ones convert through a
+        // double, as every other conversion does (`convert::lua_num`).
+        Peeked::Int(i) if BYTES == 8 => i as u64,
+        Peeked::Int(i) => convert::num_to_int_bits(Num::Float(i as f64), int),
+        Peeked::Float(x) => convert::num_to_int_bits(Num::Float(x), int),
+        // SAFETY: as above.
+        Peeked::Unknown => unsafe { int_slow(l, index, ctx, param, int) },
+    };
+    extend(bits, int)
+}
+
+/// [`arg_int`] when the argument is not a number the stack can be read for.
+///
+/// # Safety
+/// As [`arg_int`].
+#[cold]
+#[inline(never)]
+unsafe fn int_slow(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    int: IntType,
+) -> u64 {
+    // SAFETY: forwarded.
+    unsafe {
+        if sys::lua_type(l, index) == sys::LUA_TNUMBER {
+            return convert::num_to_int_bits(convert::lua_num(l, index, int.bytes == 8), int);
+        }
+        general_bits(l, index, ctx, param)
+    }
+}
+
+/// Converts argument `param` by the general rules; its first 8 bytes.
+///
+/// # Safety
+/// As [`convert_arg`].
+#[cold]
+#[inline(never)]
+unsafe fn general_bits(l: *mut State, index: c_int, ctx: *const CallContext, param: usize) -> u64 {
+    let mut value = [0u64; 2];
+    // SAFETY: forwarded; the buffer holds any scalar.
+    unsafe {
+        helper_entry(l, || {
+            convert_arg(l, index, ctx, param, value.as_mut_ptr().cast())
+        })
+    };
+    value[0]
+}
+
+/// `bits` as a register holds an `int`: sign- or zero-extended from its width.
+fn extend(bits: u64, int: IntType) -> u64 {
+    let shift = 64 - 8 * u32::from(int.bytes);
+    if shift == 0 {
+        bits
+    } else if int.signed {
+        (((bits << shift) as i64) >> shift) as u64
+    } else {
+        (bits << shift) >> shift
+    }
+}
+
+unsafe extern "C-unwind" fn arg_f64(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    _dst: *mut u8,
+) -> u64 {
+    // SAFETY: called by a stub with a live state and its binding's context.
+    unsafe {
+        match lua_stack::number(l, index) {
+            Peeked::Float(x) => x.to_bits(),
+            Peeked::Int(i) => (i as f64).to_bits(),
+            Peeked::Unknown if sys::lua_type(l, index) == sys::LUA_TNUMBER => {
+                sys::lua_tonumberx(l, index, std::ptr::null_mut()).to_bits()
+            }
+            Peeked::Unknown => general_bits(l, index, ctx, param),
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn arg_f32(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    _dst: *mut u8,
+) -> u64 {
+    // SAFETY: called by a stub with a live state and its binding's context.
+    unsafe {
+        let x = match lua_stack::number(l, index) {
+            Peeked::Float(x) => x,
+            Peeked::Int(i) => i as f64,
+            Peeked::Unknown if sys::lua_type(l, index) == sys::LUA_TNUMBER => {
+                sys::lua_tonumberx(l, index, std::ptr::null_mut())
+            }
+            Peeked::Unknown => return general_bits(l, index, ctx, param),
+        };
+        u64::from((x as f32).to_bits())
+    }
+}
+
+/// `const char *`: a Lua string passes its own bytes (valid during the call).
+unsafe extern "C-unwind" fn arg_cstring(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    _dst: *mut u8,
+) -> u64 {
+    // SAFETY: called by a stub with a live state and its binding's context; the string
+    // stays on the stack (as the argument) until the call returns.
+    unsafe {
+        if sys::lua_type(l, index) == sys::LUA_TSTRING {
+            return sys::lua_tolstring(l, index, std::ptr::null_mut()) as u64;
+        }
+        arg_scalar(l, index, ctx, param, std::ptr::null_mut())
+    }
+}
+
+/// Pointers, bools and enums: `nil` is NULL; everything else by the general rules.
+unsafe extern "C-unwind" fn arg_scalar(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    _dst: *mut u8,
+) -> u64 {
+    // SAFETY: called by a stub with a live state and its binding's context.
+    unsafe {
+        let mut value = [0u64; 2];
+        helper_entry(l, || {
+            convert_arg(l, index, ctx, param, value.as_mut_ptr().cast())?;
+            let (st, sig) = parts(ctx)?;
+            value[0] = scalar_register(&st.types, sig.params[param], value[0]);
+            Ok(())
+        });
+        value[0]
+    }
+}
+
+/// The register value of a scalar stored as the low bytes of `bits`.
+fn scalar_register(types: &TypeTable, ty: TypeId, bits: u64) -> u64 {
+    let (base, _) = types.unqualified(ty);
+    match types.get(base) {
+        CType::Int(int) => extend(bits, *int),
+        CType::Enum(eid) => match types.enum_def(*eid).int_type {
+            Some(int) => extend(bits, int),
+            None => bits,
+        },
+        CType::Bool => bits & 0xff,
+        _ => bits,
+    }
+}
+
+/// Aggregates and other values passed by their bytes: converted straight into `dst`.
+unsafe extern "C-unwind" fn arg_memory(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    dst: *mut u8,
+) -> u64 {
+    // SAFETY: called by a stub with a live state, its binding's context and an image of
+    // the parameter's size.
+    unsafe {
+        helper_entry(l, || convert_arg(l, index, ctx, param, dst));
+    }
+    0
+}
+
+/// Reports a wrong argument count. Never returns.
+unsafe extern "C-unwind" fn count_error(l: *mut State, ctx: *const CallContext, base: c_int) {
+    // SAFETY: called by a stub with a live state and its binding's context.
+    unsafe {
+        helper_entry(l, || {
+            let (st, sig) = parts(ctx)?;
+            let got = sys::lua_gettop(l) - base + 1;
+            Err::<(), _>(LuaError::msg(format!(
+                "wrong number of arguments for function call to '{}' ({} expected, got {})",
+                callee_name(&st.types, ctx),
+                sig.params.len(),
+                got.max(0)
+            )))
+        })
+    }
+}
+
+/// Pushes a result the stub cannot push with one Lua API call: aggregates, 64-bit
+/// integers on 5.1/5.2 (and `uint64_t` on 5.3+), pointers, enums, complex, vectors,
+/// `long double`.
+unsafe extern "C-unwind" fn push_result(
+    l: *mut State,
+    ctx: *const CallContext,
+    results: *const ResultArea,
+) -> c_int {
+    // SAFETY: called by a stub with a live state, its binding's context and the saved
+    // result registers.
+    unsafe {
+        let results = &*results;
+        helper_entry(l, || {
+            let (st, sig) = parts(ctx)?;
+            sys::luaL_checkstack(l, 4, std::ptr::null());
+            let ret = sig.ret;
+            let (base, _) = st.types.unqualified(ret);
+            let size = st.types.size_of(base).unwrap_or(0) as usize;
+            let boxed = matches!(
+                st.types.get(base),
+                CType::Record(_)
+                    | CType::Complex(_)
+                    | CType::Vector { .. }
+                    | CType::Float(FloatKind::LongDouble)
+            );
+            let mut bytes = [0u8; 32];
+            let value: *const u8 = match &sig.ret_plan {
+                RetPlan::Memory { .. } => results.memory.as_ptr(),
+                RetPlan::X87 { parts } => {
+                    bytes[..10].copy_from_slice(&results.st0[..10]);
+                    if *parts == 2 {
+                        bytes[16..26].copy_from_slice(&results.st1[..10]);
+                    }
+                    bytes.as_ptr()
+                }
+                RetPlan::Pieces(pieces) => {
+                    for piece in pieces {
+                        let source: &[u8] = match piece.loc {
+                            Loc::Gpr(0) => &results.rax.to_ne_bytes(),
+                            Loc::Gpr(_) => &results.rdx.to_ne_bytes(),
+                            Loc::Vec(0) => &results.xmm0,
+                            Loc::Vec(_) => &results.xmm1,
+                            Loc::Stack(_) => return Err(LuaError::msg("bug: result on the stack")),
+                        };
+                        let len = if piece.kind == PieceKind::V128 {
+                            16
+                        } else {
+                            usize::from(piece.size)
+                        };
+                        let at = piece.offset as usize;
+                        bytes[at..at + len].copy_from_slice(&source[..len]);
+                    }
+                    bytes.as_ptr()
+                }
+                RetPlan::Void => return Ok(0),
+            };
+            if boxed {
+                let align = st.types.align_of(base);
+                let payload = cdata::new_cdata(l, st, base, size, align)?;
+                std::ptr::copy_nonoverlapping(value, payload, size);
+            } else {
+                convert::push_c_value(l, st, ret, value)?;
+            }
+            Ok(1)
+        })
+    }
+}
+
+// ---- variadic calls and calls through cdata -------------------------------------------------
+
+/// LuaJIT's type of a value passed in the variadic part of a call: numbers are
+/// `double`, strings `const char *`, booleans `bool`, nil and other values `void *`,
+/// cdata keep their type except that arrays and aggregates pass as pointers to them
+/// and `float` is promoted to `double`.
+///
+/// # Safety
+/// `l` is live with one free slot; `st` is its state.
+unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId {
+    let types = &mut st.types;
+    let b = *types.builtins();
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        match sys::lua_type(l, index) {
+            sys::LUA_TNUMBER => b.double,
+            sys::LUA_TSTRING => b.const_char_ptr,
+            sys::LUA_TBOOLEAN => b.bool_,
+            _ => match cdata::to_cdata(l, st, index) {
+                Some(header) => {
+                    let types = &mut st.types;
+                    let mut ty = (*header).ty;
+                    if let CType::Ref(target) = types.get(types.unqualified(ty).0) {
+                        ty = *target;
+                    }
+                    let (base, _) = types.unqualified(ty);
+                    match types.get(base) {
+                        CType::Array { elem, .. } => {
+                            let elem = *elem;
+                            types.pointer_to(elem)
+                        }
+                        CType::Record(_) | CType::Func(_) => types.pointer_to(ty),
+                        CType::Float(FloatKind::Float) => b.double,
+                        _ => ty,
+                    }
+                }
+                None => b.void_ptr,
+            },
+        }
+    }
+}
+
+/// The concrete signature of a variadic call with the arguments from `base` on.
+///
+/// # Safety
+/// `l` is live; `st` is its state.
+unsafe fn concrete_signature(
+    l: *mut State,
+    st: &mut FfiState,
+    ctx: &CallContext,
+    func_ty: TypeId,
+    base: c_int,
+) -> LuaResult<*const Signature> {
+    let func = function_type(&st.types, func_ty)?;
+    if !func.variadic {
+        return signature(st, func_ty);
+    }
+    // SAFETY: `l` is live (caller).
+    let top = unsafe { sys::lua_gettop(l) };
+    let fixed = func.params.len() as c_int;
+    let given = top - base + 1;
+    if given < fixed {
+        return Err(LuaError::msg(format!(
+            "wrong number of arguments for function call to '{}' (at least {} expected, got {})",
+            // SAFETY: `ctx` belongs to a binding of this state.
+            unsafe { callee_name(&st.types, ctx) },
+            fixed,
+            given.max(0)
+        )));
+    }
+    let mut params = func.params.to_vec();
+    for index in base + fixed..=top {
+        // SAFETY: forwarded.
+        params.push(unsafe { vararg_type(l, st, index) });
+    }
+    let concrete = st.types.intern(CType::Func(FuncType {
+        ret: func.ret,
+        params: params.into(),
+        variadic: true,
+        conv: func.conv,
+    }));
+    signature(st, concrete)
+}
+
+/// `lua_CFunction` of variadic C functions: picks the stub of the concrete signature.
+unsafe extern "C-unwind" fn call_variadic(l: *mut State) -> c_int {
+    // SAFETY: Lua calls this closure made by `push_named_function`: upvalue 1 is its
+    // binding, upvalue 2 the state userdata.
+    unsafe {
+        lua::entry_next(l, || {
+            let mut binding =
+                *sys::lua_touserdata(l, lua::upvalue(BINDING_UPVALUE)).cast::<Binding>();
+            let st = (*binding.state).state;
+            if st.is_null() {
+                return Err(LuaError::msg(
+                    "C function called after its Lua state began closing",
+                ));
+            }
+            let sig = concrete_signature(l, &mut *st, &binding.ctx, binding.func_ty, 1)?;
+            binding.ctx.owner = sig.cast();
+            Ok(Next::CallC {
+                entry: (*sig).stub.direct_entry(),
+                binding,
+                base: 1,
+            })
+        })
+    }
+    .max(0)
+}
+
+/// For `__call` on a cdata of function or function-pointer type at stack index 1: the
+/// direct entry and binding that call it with the arguments from index 2.
+///
+/// # Safety
+/// `l` is live; `st` is its state; `header` is the cdata at index 1.
+pub unsafe fn prepare_cdata_call(
+    l: *mut State,
+    st: &mut FfiState,
+    header: *const CDataHeader,
+) -> LuaResult<Option<(DirectEntry, Binding)>> {
+    // SAFETY: `header` is a live cdata (caller).
+    unsafe {
+        let ty = (*header).ty;
+        let payload = cdata::payload(header);
+        let (base, _) = st.types.unqualified(ty);
+        let (func_ty, target) = match st.types.get(base) {
+            // A function cdata (ffi.C.f before binding, or a reference to a function):
+            // its payload is the address.
+            CType::Ref(target) | CType::Pointer(target)
+                if matches!(
+                    st.types.get(st.types.unqualified(*target).0),
+                    CType::Func(_)
+                ) =>
+            {
+                (*target, payload.cast::<*const c_void>().read())
+            }
+            _ => return Ok(None),
+        };
+        if target.is_null() {
+            return Err(LuaError::msg(format!(
+                "attempt to call a NULL function pointer of type '{}'",
+                st.types.type_name(ty)
+            )));
+        }
+        let func_ty = st.types.unqualified(func_ty).0;
+        let cells = st.cells;
+        let mut binding = Binding {
+            ctx: CallContext {
+                target,
+                errno_cell: std::ptr::addr_of_mut!((*cells).errno),
+                owner: std::ptr::null(),
+                name: std::ptr::null(),
+            },
+            state: cells,
+            func_ty,
+        };
+        let sig = concrete_signature(l, st, &binding.ctx, func_ty, 2)?;
+        binding.ctx.owner = sig.cast();
+        Ok(Some(((*sig).stub.direct_entry(), binding)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extend;
+    use jitffi_ctype::IntType;
+
+    #[test]
+    fn registers_hold_values_extended_from_their_width() {
+        let i8_ = IntType {
+            bytes: 1,
+            signed: true,
+        };
+        let u16_ = IntType {
+            bytes: 2,
+            signed: false,
+        };
+        assert_eq!(extend(0xff, i8_), u64::MAX);
+        assert_eq!(extend(0x1_7f, i8_), 0x7f);
+        assert_eq!(extend(0xdead_ffff, u16_), 0xffff);
+        let i64_ = IntType {
+            bytes: 8,
+            signed: true,
+        };
+        assert_eq!(extend(0x8000_0000_0000_0000, i64_), 0x8000_0000_0000_0000);
+    }
 }

@@ -427,6 +427,29 @@ pub unsafe fn store_sized(
             sys::LUA_TSTRING if store_string(l, st, base, ptr, size, index, conv)? => {
                 return Ok(());
             }
+            // A C function from a namespace (crate::call) converts like LuaJIT's function
+            // cdata: to a pointer to a function or to void, or by a cast to any pointer
+            // or integer.
+            sys::LUA_TFUNCTION => {
+                if let Some((_, address)) = crate::call::function_value(l, st, index) {
+                    let fits = match st.types.get(base) {
+                        CType::Pointer(target) => {
+                            let (target, _) = st.types.unqualified(*target);
+                            conv.cast
+                                || matches!(st.types.get(target), CType::Func(_) | CType::Void)
+                        }
+                        CType::Int(_) => conv.cast,
+                        _ => false,
+                    };
+                    if fits {
+                        let bits = Num::UInt(address as u64);
+                        if !store_num(&st.types, base, ptr, bits) {
+                            ptr.cast::<usize>().write(address as usize);
+                        }
+                        return Ok(());
+                    }
+                }
+            }
             sys::LUA_TTABLE => match st.types.get(base) {
                 CType::Array { .. } => return init_array_table(l, st, base, ptr, size, index),
                 CType::Record(_) => return init_record_table(l, st, base, ptr, size, index),

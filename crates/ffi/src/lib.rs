@@ -18,10 +18,12 @@ pub mod convert;
 pub mod gc;
 pub mod idioms;
 pub mod lua;
+pub mod lua_stack;
 pub mod member_cache;
 pub mod memory_api;
 pub mod metamethods;
 pub mod metatype;
+pub mod namespace;
 pub mod new_plan;
 pub mod state;
 pub mod types_api;
@@ -40,15 +42,21 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
     // built on its stack, with the state userdata as upvalue 1 of each function.
     unsafe {
         sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
+        lua_stack::verify(l);
         let st = FfiState::push_new(l);
         let state_index = sys::lua_gettop(l);
         (*st).ctype_objects = new_registry_table(l);
         (*st).typeof_cache = new_registry_table(l);
         (*st).metatypes = new_registry_table(l);
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
+        sys::lua_createtable(l, 0, 1);
+        state::push_static(l, "ffi function");
+        lua::set_field_raw(l, -2, "__metatable");
+        (*st).binding_meta_ptr = sys::lua_topointer(l, -1);
+        (*st).binding_meta = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         gc::install(l, &mut *st);
 
-        sys::lua_createtable(l, 0, 24);
+        sys::lua_createtable(l, 0, 26);
         let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types_api::cdef),
             ("new", cdata_api::new),
@@ -76,6 +84,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         lua::push_str(l, arch_name());
         lua::set_field_raw(l, -2, "arch");
         idioms::install(l, &*st, state_index, sys::lua_gettop(l));
+        namespace::install(l, state_index, sys::lua_gettop(l));
         sys::lua_remove(l, state_index);
     }
     1

@@ -109,6 +109,13 @@ pub enum Next {
     GetOrRaise,
     /// The stack ends with `table, key, value`: do `table[key] = value`, return nothing.
     Set,
+    /// Call C through a stub's direct entry with the arguments from stack index `base`
+    /// on (see [`crate::call`]); the binding lives in this frame during the call.
+    CallC {
+        entry: jitffi_jit::DirectEntry,
+        binding: crate::call::Binding,
+        base: c_int,
+    },
 }
 
 /// As [`entry`] for a body that may hand a Lua call back to its C function ([`Next`]).
@@ -147,6 +154,11 @@ pub unsafe fn entry_next(state: *mut State, body: impl FnOnce() -> LuaResult<Nex
                 lua::lua_settable(state, -3);
                 0
             }
+            Next::CallC {
+                entry,
+                binding,
+                base,
+            } => entry(state.cast(), &binding.ctx, base),
         }
     }
 }

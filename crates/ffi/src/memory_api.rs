@@ -235,8 +235,9 @@ pub unsafe extern "C-unwind" fn fill(l: *mut State) -> c_int {
     }
 }
 
-/// `ffi.errno([newerr])`: the C `errno` of this thread; sets it to `newerr` if given
-/// and returns the value before.
+/// `ffi.errno([newerr])`: `errno` as the last C call through the ffi left it (the call
+/// stubs save it right after the call, before Lua can change it); sets it (and the
+/// thread's `errno`) to `newerr` if given and returns the value before.
 ///
 /// # Safety
 /// Called by Lua as a C function of this module (state as upvalue 1).
@@ -244,11 +245,13 @@ pub unsafe extern "C-unwind" fn errno(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
         lua::entry(l, || {
-            let old = get_errno();
+            let cells = crate::state::StateBox::of_running_function(l);
+            let old = (*cells).errno;
             if sys::lua_gettop(l) >= 1 {
                 let st = FfiState::get(l)?;
                 let new = check_int(l, st, 1)?;
                 set_errno(new);
+                (*cells).errno = new;
             }
             sys::lua_pushinteger(l, sys::lua_Integer::from(old));
             Ok(1)
@@ -271,8 +274,8 @@ pub fn set_errno(value: c_int) {
 }
 
 /// The address of the calling thread's `errno` (glibc and musl: `__errno_location`;
-/// the BSDs and macOS: `__error`).
-fn errno_location() -> *mut c_int {
+/// the BSDs and macOS: `__error`). Call stubs call it right after each C call.
+pub extern "C" fn errno_location() -> *mut c_int {
     extern "C" {
         #[cfg_attr(
             any(target_os = "macos", target_os = "ios", target_os = "freebsd"),

@@ -563,6 +563,14 @@ unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
                 crate::cdata_api::new_value(l, st, header.ty, 2)?;
                 return Ok(Next::Return(1));
             }
+            let block = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            if let Some((entry, binding)) = crate::call::prepare_cdata_call(l, st, block)? {
+                return Ok(Next::CallC {
+                    entry,
+                    binding,
+                    base: 2,
+                });
+            }
             let (base, _) = st.types.unqualified(header.ty);
             let shown = match st.types.get(base) {
                 CType::Pointer(target) => *target,

@@ -4,6 +4,7 @@
 //! reaching it costs one `lua_touserdata`. Its `__gc` frees it when the Lua state closes.
 //! Several Lua states in one process each get their own.
 
+use crate::call::CallCache;
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::member_cache::MemberCache;
 use crate::new_plan::NewPlans;
@@ -45,13 +46,37 @@ pub struct FfiState {
     pub gc_meta_ptr: *const c_void,
     /// `const void *`, the type `ffi.copy` converts its source to.
     pub const_void_ptr: TypeId,
+    /// The signatures of C functions called so far (see [`crate::call`]).
+    pub calls: CallCache,
+    /// Registry reference and address of the metatable of C function bindings.
+    pub binding_meta: c_int,
+    pub binding_meta_ptr: *const c_void,
+    /// This state's box: the errno cell and the state cell that bindings read.
+    pub cells: *mut StateBox,
 }
 
 /// The userdata payload: a pointer to the boxed state (boxed so that its address stays
-/// put and its alignment is Rust's, not Lua's).
+/// put and its alignment is Rust's, not Lua's), and what generated code reads or writes
+/// without going through the state. The userdata outlives the state (it is freed by
+/// Lua, after every finalizer ran), so bindings that keep it reachable can always
+/// check `state` for null.
 #[repr(C)]
-struct StateBox {
-    state: *mut FfiState,
+pub struct StateBox {
+    /// Null once the Lua state began closing.
+    pub state: *mut FfiState,
+    /// `errno` as the last C call through the ffi left it (or `ffi.errno(n)` set it).
+    pub errno: c_int,
+}
+
+impl StateBox {
+    /// The box of the running ffi C function (its upvalue 1).
+    ///
+    /// # Safety
+    /// Called from a C function of this module (state userdata as upvalue 1).
+    pub unsafe fn of_running_function(l: *mut State) -> *mut StateBox {
+        // SAFETY: upvalue 1 is the StateBox userdata (module invariant).
+        unsafe { sys::lua_touserdata(l, lua::upvalue(STATE_UPVALUE)).cast::<StateBox>() }
+    }
 }
 
 impl FfiState {
@@ -77,12 +102,20 @@ impl FfiState {
             cdata_meta_ptr: std::ptr::null(),
             gc_meta_ptr: std::ptr::null(),
             const_void_ptr,
+            calls: CallCache::default(),
+            binding_meta: sys::LUA_NOREF,
+            binding_meta_ptr: std::ptr::null(),
+            cells: std::ptr::null_mut(),
         }));
         // SAFETY: `l` is live; the userdata is sized for StateBox and Lua aligns it for a
         // pointer; `state_gc` is the only code that frees `state`.
         unsafe {
             let holder = lua::new_userdata(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
-            holder.write(StateBox { state });
+            holder.write(StateBox {
+                state,
+                errno: crate::memory_api::get_errno(),
+            });
+            (*state).cells = holder;
             sys::lua_createtable(l, 0, 2);
             sys::lua_pushcclosure(l, state_gc, 0);
             lua::set_field_raw(l, -2, "__gc");

@@ -36,6 +36,10 @@ pub unsafe fn check_ctype(
         if let Some(header) = to_cdata(l, st, index) {
             return Ok((*header).ty);
         }
+        // A C function from a namespace has its function type, as LuaJIT's function cdata.
+        if let Some((ty, _)) = crate::call::function_value(l, st, index) {
+            return Ok(ty);
+        }
         Err(LuaError::arg(
             index,
             format!("C type expected, got {}", lua::type_name(l, index)),

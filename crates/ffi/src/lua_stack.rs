@@ -1,0 +1,235 @@
+//! Direct reads of a running C function's arguments and first upvalue, for the call
+//! helpers' fast path (`crate::call`): a number argument costs two loads and a compare
+//! instead of two Lua API calls (`lua_type`, `lua_tonumberx`), which is most of what a
+//! call of `int add(int, int)` would otherwise cost above a hand-written binding.
+//!
+//! The Lua C API has no such reads, so this reads the interpreter's structures, whose
+//! layout each Lua version fixes (`lstate.h`, `lobject.h`):
+//!
+//! ```text
+//!   lua_State  +CI_AT           CallInfo *ci     (5.1: +40, then ci->func at +8)
+//!   CallInfo   +FUNC_AT         StkId func       the called closure; argument i is the
+//!                                                16-byte TValue at func + 16*i
+//!   TValue     +0 value, +8 tag (a byte on 5.4, an int before)
+//!   CClosure   +UPVALUE_AT      TValue upvalue[0] (its value: a light userdata pointer)
+//! ```
+//!
+//! Nothing is trusted blindly: [`verify`] runs when the module opens, pushes known values
+//! and calls a known closure, and compares every direct read with the Lua API's answer.
+//! Only if all agree does [`enabled`] become true; otherwise every read here says
+//! "unknown" and callers take the API path. A wrong guess can cost speed, never
+//! correctness. `JITFFI_NO_STACK_PEEK=1` in the environment turns direct reads off (the
+//! tests run the call suite both ways).
+
+use crate::lua::{self, State};
+use mlua_sys as sys;
+use std::os::raw::c_int;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+#[cfg(feature = "lua51")]
+mod layout {
+    pub const CI_AT: usize = 40;
+    pub const FUNC_AT: usize = 8;
+    pub const UPVALUE_AT: usize = 40;
+    pub const INT_TAG: Option<u32> = None;
+    pub const FLOAT_TAG: u32 = 3;
+    pub const TAG_BYTES: usize = 4;
+}
+
+#[cfg(feature = "lua52")]
+mod layout {
+    pub const CI_AT: usize = 32;
+    pub const FUNC_AT: usize = 0;
+    pub const UPVALUE_AT: usize = 32;
+    pub const INT_TAG: Option<u32> = None;
+    pub const FLOAT_TAG: u32 = 3;
+    pub const TAG_BYTES: usize = 4;
+}
+
+#[cfg(feature = "lua53")]
+mod layout {
+    pub const CI_AT: usize = 32;
+    pub const FUNC_AT: usize = 0;
+    pub const UPVALUE_AT: usize = 32;
+    /// `LUA_TNUMINT` = 3 | (1 << 4); `LUA_TNUMFLT` = 3.
+    pub const INT_TAG: Option<u32> = Some(0x13);
+    pub const FLOAT_TAG: u32 = 0x03;
+    pub const TAG_BYTES: usize = 4;
+}
+
+#[cfg(feature = "lua54")]
+mod layout {
+    pub const CI_AT: usize = 32;
+    pub const FUNC_AT: usize = 0;
+    pub const UPVALUE_AT: usize = 32;
+    /// `LUA_VNUMINT` = 3; `LUA_VNUMFLT` = 3 | (1 << 4).
+    pub const INT_TAG: Option<u32> = Some(0x03);
+    pub const FLOAT_TAG: u32 = 0x13;
+    pub const TAG_BYTES: usize = 1;
+}
+
+use layout::*;
+
+const TVALUE_BYTES: usize = 16;
+
+/// 0: not verified yet; 1: verified and enabled; 2: disabled.
+static STATE: AtomicU8 = AtomicU8::new(0);
+
+/// Whether direct reads are in use.
+#[inline]
+pub fn enabled() -> bool {
+    STATE.load(Ordering::Relaxed) == 1
+}
+
+/// A number argument as the stack holds it.
+#[derive(Copy, Clone, PartialEq, Debug)]
+pub enum Peeked {
+    Int(i64),
+    Float(f64),
+    /// Not a number, or direct reads are off: ask the Lua API.
+    Unknown,
+}
+
+/// The address of the running C function's stack slot `index` (1 = first argument).
+///
+/// # Safety
+/// `l` is live and running a C function; direct reads are enabled.
+#[inline]
+unsafe fn slot(l: *mut State, index: c_int) -> *const u8 {
+    // SAFETY: the layout was verified for this interpreter (`verify`).
+    unsafe {
+        let ci = *(l.cast::<u8>().add(CI_AT).cast::<*const u8>());
+        let func = *(ci.add(FUNC_AT).cast::<*const u8>());
+        func.add(TVALUE_BYTES * index as usize)
+    }
+}
+
+/// Reads a tag.
+///
+/// # Safety
+/// `value` is a TValue.
+#[inline]
+unsafe fn tag(value: *const u8) -> u32 {
+    // SAFETY: forwarded.
+    unsafe {
+        if TAG_BYTES == 1 {
+            u32::from(*value.add(8))
+        } else {
+            *value.add(8).cast::<u32>()
+        }
+    }
+}
+
+/// The number argument at `index` of the running C function, if it is one.
+///
+/// # Safety
+/// `l` is live and running a C function with at least `index` arguments.
+#[inline]
+pub unsafe fn number(l: *mut State, index: c_int) -> Peeked {
+    if !enabled() {
+        return Peeked::Unknown;
+    }
+    // SAFETY: enabled means the layout was verified; `index` is a valid argument.
+    unsafe {
+        let value = slot(l, index);
+        let tag = tag(value);
+        if tag == FLOAT_TAG {
+            Peeked::Float(*value.cast::<f64>())
+        } else if Some(tag) == INT_TAG {
+            Peeked::Int(*value.cast::<i64>())
+        } else {
+            Peeked::Unknown
+        }
+    }
+}
+
+/// The value of upvalue 1 of the running C closure, which must be a light userdata.
+///
+/// # Safety
+/// `l` is live and running a C closure whose upvalue 1 is a light userdata.
+#[inline]
+pub unsafe fn light_upvalue(l: *mut State) -> *mut std::ffi::c_void {
+    // SAFETY: verified layout, or the API.
+    unsafe {
+        if enabled() {
+            let closure = *slot(l, 0).cast::<*const u8>();
+            *closure.add(UPVALUE_AT).cast::<*mut std::ffi::c_void>()
+        } else {
+            sys::lua_touserdata(l, lua::upvalue(1))
+        }
+    }
+}
+
+/// Checks every direct read against the Lua API, once per process; turns direct reads on
+/// only if all agree.
+///
+/// # Safety
+/// Called from a C function (`luaopen_ffi`) with `l` live and 8 free stack slots.
+pub unsafe fn verify(l: *mut State) {
+    if STATE.load(Ordering::Relaxed) != 0 {
+        return;
+    }
+    if std::env::var_os("JITFFI_NO_STACK_PEEK").is_some() {
+        // For tests of the API path (and a way out should a Lua build fool the checks).
+        STATE.store(2, Ordering::Relaxed);
+        return;
+    }
+    // SAFETY: `l` is live with free slots (caller); the reads below happen only while
+    // STATE is 0, against values this function pushed, under the layout being checked.
+    unsafe {
+        STATE.store(1, Ordering::Relaxed);
+        let ok = verify_numbers(l) && verify_upvalue(l);
+        STATE.store(if ok { 1 } else { 2 }, Ordering::Relaxed);
+    }
+}
+
+/// Pushes numbers and compares what [`number`] reads with what the API says.
+///
+/// # Safety
+/// As [`verify`], with STATE tentatively 1.
+unsafe fn verify_numbers(l: *mut State) -> bool {
+    // SAFETY: as above; every slot read is one this function pushed.
+    unsafe {
+        let top = sys::lua_gettop(l);
+        sys::lua_pushnumber(l, 2.5);
+        sys::lua_pushinteger(l, 0x1234_5678_9abc as sys::lua_Integer);
+        sys::lua_pushboolean(l, 1);
+        let float_ok = number(l, top + 1) == Peeked::Float(2.5);
+        let int_ok = match INT_TAG {
+            Some(_) => number(l, top + 2) == Peeked::Int(0x1234_5678_9abc),
+            // Lua 5.1/5.2 store every number as a double.
+            None => number(l, top + 2) == Peeked::Float(0x1234_5678_9abc_i64 as f64),
+        };
+        let other_ok = number(l, top + 3) == Peeked::Unknown;
+        sys::lua_settop(l, top);
+        float_ok && int_ok && other_ok
+    }
+}
+
+/// Calls a closure with a known light userdata upvalue and compares [`light_upvalue`]
+/// with `lua_touserdata`.
+///
+/// # Safety
+/// As [`verify`], with STATE tentatively 1.
+unsafe fn verify_upvalue(l: *mut State) -> bool {
+    unsafe extern "C-unwind" fn probe(l: *mut State) -> c_int {
+        // SAFETY: called below as a closure with one light userdata upvalue.
+        unsafe {
+            let direct = light_upvalue(l);
+            let api = sys::lua_touserdata(l, lua::upvalue(1));
+            sys::lua_pushboolean(l, c_int::from(direct == api && !api.is_null()));
+        }
+        1
+    }
+    static SENTINEL: u8 = 0;
+    // SAFETY: `l` is live with free slots; `probe` neither raises nor leaves extra values.
+    unsafe {
+        sys::lua_pushlightuserdata(l, std::ptr::addr_of!(SENTINEL) as *mut _);
+        lua::push_closure(l, probe, 1);
+        sys::lua_pushinteger(l, 7);
+        sys::lua_call(l, 1, 1);
+        let ok = sys::lua_toboolean(l, -1) != 0;
+        sys::lua_settop(l, -2);
+        ok
+    }
+}
