@@ -14,6 +14,14 @@ local unpack = table.unpack or unpack
 local rt = {}
 
 local on_luajit = type(jit) == "table" and type(jit.version) == "string"
+
+-- Known bugs of this ffi (not LuaJIT), by the flag a function has in the driver: such a
+-- function's failures are printed as XFAIL and do not fail the run; when all its calls
+-- pass the run says XPASS, and the entry should go.
+local KNOWN_FAILURES = {
+  long_double = "jitffi cannot convert a long double cdata to long double "
+    .. "(argument, field store, ffi.new) where LuaJIT can",
+}
 local uint64_t = ffi.typeof("uint64_t")
 local int64_t = ffi.typeof("int64_t")
 
@@ -301,7 +309,7 @@ end
 -- in Lua alone. Every interpreter must print what LuaJIT prints (tests/callgen.sh).
 local function dry_run(spec)
   for _, f in ipairs(spec.functions) do
-    for index, make_args in ipairs(f.dry_skip and {} or f.calls) do
+    for index, make_args in ipairs(f.long_double and {} or f.calls) do
       local h = checksum(f, pack(make_args()))
       local line = { f.name, index, tostring(h) }
       if f.ret == "made" then
@@ -402,24 +410,39 @@ function rt.run(spec)
   end
 
   local failed, calls, functions, refused, skipped = 0, 0, 0, {}, {}
+  local xfail, xpass = {}, {}
   for _, f in ipairs(spec.functions) do
     if on_luajit and f.luajit_skip and not (only and only[f.name]) then
       skipped[f.luajit_skip] = (skipped[f.luajit_skip] or 0) + 1
     elseif not only or only[f.name] then
       functions = functions + 1
       if verbose then io.stderr:write(f.name, ": ", f.proto, "\n") end
+      local known = nil
+      for flag, reason in pairs(KNOWN_FAILURES) do
+        if not on_luajit and f[flag] then known = reason end
+      end
+      local function_failed = false
       for index, make_args in ipairs(f.calls) do
         calls = calls + 1
-        local errors, was_refused = run_call(lib, f, make_args, spec.strings)
+        local ok_call, errors, was_refused = pcall(run_call, lib, f, make_args, spec.strings)
+        if not ok_call then
+          errors = { "error while making the arguments or checking the result: " .. tostring(errors) }
+        end
         if was_refused then
           refused[#refused + 1] = f.name
           break
         end
         if #errors > 0 then
-          failed = failed + 1
-          print(string.format("FAIL %s (call %d): %s", f.name, index, f.proto))
+          function_failed = true
+          local label = known and "XFAIL" or "FAIL"
+          if not known then failed = failed + 1 end
+          print(string.format("%s %s (call %d): %s", label, f.name, index, f.proto))
           for _, line in ipairs(errors) do print("    " .. line) end
         end
+      end
+      if known then
+        local list = function_failed and xfail or xpass
+        list[known] = (list[known] or 0) + 1
       end
     end
   end
@@ -427,6 +450,12 @@ function rt.run(spec)
     tostring(spec.seed), functions, calls)
   for reason, count in pairs(skipped) do
     summary = summary .. string.format("; %d skipped on LuaJIT: %s", count, reason)
+  end
+  for reason, count in pairs(xfail) do
+    summary = summary .. string.format("; %d XFAIL (known: %s)", count, reason)
+  end
+  for reason, count in pairs(xpass) do
+    summary = summary .. string.format("; %d XPASS (remove from KNOWN_FAILURES in callgen_rt.lua: %s)", count, reason)
   end
   if #refused > 0 then
     summary = summary .. string.format("; LuaJIT refuses %d (NYI): %s", #refused, table.concat(refused, " "))
