@@ -93,6 +93,17 @@ for script in "${scripts[@]}"; do
     done
 done
 
+echo "== calls through the Lua API (JITFFI_NO_STACK_PEEK=1: no direct stack reads)"
+for v in "${versions[@]}"; do
+    if output=$(with_lua_env "$v" env JITFFI_NO_STACK_PEEK=1 timeout "$limit" "lua$v" tests/lua/calls.lua 2>&1); then
+        echo "ok    lua$v   tests/lua/calls.lua"
+    else
+        echo "FAIL  lua$v   tests/lua/calls.lua without direct stack reads"
+        echo "$output" | tail -n 40 | sed 's/^/      /'
+        failures+=("lua$v: tests/lua/calls.lua (JITFFI_NO_STACK_PEEK)")
+    fi
+done
+
 if [ ${#failures[@]} -ne 0 ]; then
     echo "modules.sh: ${#failures[@]} failure(s):" >&2
     printf '  %s\n' "${failures[@]}" >&2

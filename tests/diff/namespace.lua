@@ -54,9 +54,11 @@ int nstest_nowhere(void) __asm__("nstest_really_nowhere");
 print("tostring(ffi.C)", tostring(ffi.C):match("^userdata: 0x") ~= nil)
 
 -- ffi.C: functions, variables, constants
-try("C.abs", function() return type(ffi.C.abs) end)
-try("C.alias", function() return type(ffi.C.ns_abs_alias) end)
-try("C.sqrt", function() return type(ffi.C.sqrt) end)
+-- A C function is a Lua function in jitffi (a cdata in LuaJIT): compare its type and
+-- what calling it gives.
+try("C.abs", function() return tostring(ffi.typeof(ffi.C.abs)), ffi.C.abs(-3) end)
+try("C.alias", function() return tostring(ffi.typeof(ffi.C.ns_abs_alias)), ffi.C.ns_abs_alias(-4) end)
+try("C.sqrt", function() return tostring(ffi.typeof(ffi.C.sqrt)), ("%g"):format(ffi.C.sqrt(16)) end)
 try("C.environ", function() return ffi.typeof(ffi.C.environ), ffi.C.environ[0] ~= nil end)
 for _, name in ipairs { "NS_RED", "NS_GREEN", "NS_BIG", "NS_NEG", "NS_K", "NS_KU", "NS_KC", "NS_K8" } do
   try("C." .. name, function() return ffi.C[name], type(ffi.C[name]) end)
@@ -87,9 +89,9 @@ try("load empty", ffi.load, "")
 try("load number", ffi.load, 1)
 try("load embedded NUL", ffi.load, "a\0b")
 try("load dir", ffi.load, "/tmp")
-try("load m", function() return type(ffi.load("m").sqrt) end)
-try("load c", function() return type(ffi.load("c").abs) end)
-try("load m.so.6", function() return type(ffi.load("m.so.6").sqrt) end)
+try("load m", function() return ("%g"):format(ffi.load("m").sqrt(4)) end)
+try("load c", function() return ffi.load("c").abs(-2) end)
+try("load m.so.6", function() return ("%g"):format(ffi.load("m.so.6").sqrt(9)) end)
 try("libm missing", function() return ffi.load("m").ns_no_such_function end)
 try("load path", function() return tostring(ffi.load(path)):match("^userdata: 0x") ~= nil end)
 for _, name in ipairs { "jitffi_nstest", "libjitffi_nstest", "jitffi_nstest.so", "libjitffi_nstest.so" } do
@@ -118,10 +120,11 @@ try("table={1}", function() lib.nstest_table = { 1 } return lib.nstest_table[0],
 try("name", function() return ffi.typeof(lib.nstest_name), ffi.string(lib.nstest_name) end)
 
 -- functions of a library
-try("add", function() return type(lib.nstest_add) end)
-try("sub by asm label", function() return type(lib.nstest_sub) end)
+try("add", function() return tostring(ffi.typeof(lib.nstest_add)), lib.nstest_add(2, 3) end)
+try("sub by asm label", function() return lib.nstest_sub(7, 2) end)
 try("same address", function()
-  return tostring(lib.nstest_sub):match("0x%x+$") == tostring(lib.nstest_sym_sub):match("0x%x+$")
+  local function address(f) return tonumber(ffi.cast("intptr_t", f)) end
+  return address(lib.nstest_sub) == address(lib.nstest_sym_sub)
 end)
 try("nowhere", function() return lib.nstest_nowhere end)
 try("undeclared", function() return lib.nstest_undeclared end)
@@ -130,5 +133,5 @@ try("constant", function() return lib.NS_GREEN end)
 
 -- global: ffi.C sees the library
 local global = ffi.load("jitffi_nstest", true)
-try("C after global", function() return type(ffi.C.nstest_add) end)
+try("C after global", function() return ffi.C.nstest_add(1, 1) end)
 try("C variable", function() ffi.C.nstest_counter = 12 return lib.nstest_counter, global.nstest_counter end)

@@ -243,6 +243,29 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> 
     Ok(ptr)
 }
 
+/// The parameter types as passed and the stub spec of a (non-variadic or concrete)
+/// function type.
+fn stub_spec(types: &mut TypeTable, func: &FuncType) -> Result<(Box<[TypeId]>, StubSpec), String> {
+    let params: Box<[TypeId]> = func.params.iter().map(|&p| decay(types, p)).collect();
+    let plan = x86_64::classify(types, func, &[]).map_err(|e| e.message)?;
+    let args = params.iter().map(|&p| fetch_for(types, p)).collect();
+    let spec = StubSpec {
+        plan,
+        args,
+        result: push_for(types, func.ret),
+        helpers: helpers(),
+    };
+    Ok((params, spec))
+}
+
+/// The listing of the stub a call of `func_ty` uses (the runner's `--disasm`); the
+/// variadic part of a variadic type, which each call fixes, is left out.
+pub fn stub_listing(types: &mut TypeTable, func_ty: TypeId) -> Result<String, String> {
+    let func = function_type(types, func_ty).map_err(|e| e.text().to_owned())?;
+    let (_, spec) = stub_spec(types, &func)?;
+    jitffi_jit::listing_for(&spec).map_err(|e| e.message)
+}
+
 /// Array and function parameters are pointers (C11 6.7.6.3p7-8).
 fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
     let (base, quals) = types.unqualified(ty);

@@ -311,17 +311,33 @@ fn take(next: &mut u32, size: u32) -> Result<u32, JitError> {
 /// An assembler that also writes a listing line per instruction.
 struct Emitter {
     ops: VecAssembler<X64Relocation>,
-    lines: Vec<(usize, String)>,
+    lines: Vec<Line>,
+}
+
+/// One listing line: where its bytes start, its text, and whether its bytes hold a
+/// helper's absolute address (shown as `<address>` so that listings are the same in
+/// every process).
+struct Line {
+    offset: usize,
+    text: String,
+    address: bool,
 }
 
 impl Emitter {
     fn at(&mut self, text: impl Into<String>) {
         let offset = self.ops.offset().0;
-        self.lines.push((offset, text.into()));
+        self.lines.push(Line {
+            offset,
+            text: text.into(),
+            address: false,
+        });
     }
 
     fn call(&mut self, helper: Helper) {
         self.at(format!("call {}", helper.name));
+        if let Some(line) = self.lines.last_mut() {
+            line.address = true;
+        }
         let address = helper.address as i64;
         dynasm!(self.ops
             ; .arch x64
@@ -665,20 +681,25 @@ fn epilogue(e: &mut Emitter, frame: u32) {
 }
 
 /// One line per listed instruction group: offset, bytes, text.
-fn render_listing(bytes: &[u8], lines: &[(usize, String)]) -> String {
+fn render_listing(bytes: &[u8], lines: &[Line]) -> String {
     let mut out = String::new();
-    for (i, (start, text)) in lines.iter().enumerate() {
+    for (i, line) in lines.iter().enumerate() {
+        let start = line.offset;
         let end = lines
             .iter()
             .skip(i + 1)
-            .map(|(o, _)| *o)
-            .find(|&o| o >= *start)
+            .map(|l| l.offset)
+            .find(|&o| o >= start)
             .unwrap_or(bytes.len());
-        let hex: Vec<String> = bytes[*start..end]
+        let mut hex: Vec<String> = bytes[start..end]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let _ = writeln!(out, "{start:5x}  {:<30} {text}", hex.join(" "));
+        if line.address && hex.len() >= 10 {
+            // mov rax, imm64: two opcode bytes, then the address.
+            hex.splice(2..10, ["<address>".to_owned()]);
+        }
+        let _ = writeln!(out, "{start:5x}  {:<30} {}", hex.join(" "), line.text);
     }
     out
 }
