@@ -27,3 +27,25 @@ try("scalar via index", function()
 end)
 try("too many for a scalar", ffi.new, "int", 1, 2)
 try("pair", function() local p = ffi.new("struct in_pair", 1.9, -2.9); return p.x, p.y end)
+
+-- Edge values of the fast path, which converts a Lua integer directly (5.3+): integral
+-- floats, -0.0 (whose sign only a double keeps), values just outside a narrow type.
+ffi.cdef [[ struct in_edge { double d; float f; int32_t i; uint32_t u; int16_t s; bool b; }; ]]
+local Edge = ffi.typeof("struct in_edge")
+local function edge(...)
+  local e = Edge(...)
+  return g(1 / e.d), g(1 / e.f), e.i, e.u, e.s, e.b
+end
+-- Computed at run time: Lua 5.1 merges the constants 0 and -0.0 of a chunk.
+local nz = -1 / math.huge
+try("negative zero", edge, nz, nz, nz, nz, nz, nz)
+try("zero", edge, 0, 0.0, 0, 0.0, 0, 0)
+try("integral floats", function() local e = Edge(2.0, 3.0, 4.0, 5.0, 6.0, 1.0); return g(e.d), g(e.f), e.i, e.u, e.s, e.b end)
+try("just outside", function() local e = Edge(1, 1, 2^31, 2^32, 32768, 2); return e.i, e.u, e.s, e.b end)
+try("negative outside", function() local e = Edge(1, 1, -2^31 - 1, -1, -32769); return e.i, e.u, e.s end)
+try("large exact in double", function() local e = Edge(2^53, 2^24 + 1, 2^40, 2^40 + 7, 2^20 + 3); return g(e.d), g(e.f), e.i, e.u, e.s end)
+try("fractions", function() local e = Edge(0.5, -1.5, -2.5, 7.9, -3.9, 0.1); return g(e.d), g(e.f), e.i, e.u, e.s, e.b end)
+try("64-bit fields", function()
+  local s = ffi.new("struct { int64_t a; uint64_t b; }", -2^53, 2^63)
+  return tostring(ffi.new("int64_t", s.a)), tostring(ffi.new("uint64_t", s.b))
+end)

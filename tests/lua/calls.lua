@@ -64,6 +64,16 @@ fails("attempt to call a NULL function pointer", function() return ffi.cast("ct_
 fails("'int' is not callable", function() return ffi.new("int")() end)
 fails("bad argument #1 to 'fabsl' (cannot convert 'number' to 'long double')", ffi.C.fabsl, 1)
 
+-- long double passes from and to long double cdata (LuaJIT cannot call these)
+local ld = ffi.C.fabsl(ffi.new("long double"))
+eq(tostring(ffi.typeof(ld)), "ctype<long double>", "long double result is a cdata")
+ffi.cdef "long double strtold(const char *, char **);"
+local u = ffi.new("union { long double ld; uint8_t b[16]; }")
+u.ld = ffi.C.strtold("2.5", nil)
+local positive = ffi.string(u.b, 10)
+u.ld = ffi.C.fabsl(ffi.C.strtold("-2.5", nil))
+eq(ffi.string(u.b, 10), positive, "fabsl(-2.5L) is 2.5L, through the x87 stack")
+
 -- C functions are Lua functions: they convert to function pointers and back
 local add = lib.ct_pick(0)
 eq(lib.ct_apply(add, 2, 3), 5, "function pointer result passed back to C")

@@ -94,14 +94,21 @@ local s, t = ffi.new("struct ca_foo"), ffi.new("struct ca_foo")
 assert(s ~= t and s == s and i64(1) ~= s and s ~= ffi.new("complex", 1), "address equality")
 assert(ffi.cast("struct ca_foo *", s) == s, "a pointer equals the struct it points to")
 assert(ffi.cast("char *", 16) == ffi.cast("int *", 16), "any two pointers compare for equality")
+-- A ctype object is an int32_t holding its type id, as LuaJIT's ctype objects are: it
+-- takes part in arithmetic as that number (no metatype applies), but two ctype objects
+-- compare by type.
+assert(ffi.typeof("int") == ffi.typeof("int") and ffi.typeof("int") ~= ffi.typeof("long"), "ctypes")
+assert(ffi.typeof("int") ~= i64(1) and ffi.typeof("struct ca_foo") ~= s, "a ctype is no such value")
+assert(ffi.typeof("int") == ffi.new("int", 9), "int is LuaJIT's type 9")
+eq(str(ffi.typeof("int") + 1), "10LL", "ctype + number")
+eq(str(2 * ffi.typeof("double")), "28LL", "number * ctype")
+eq(str(ffi.typeof("uint64_t") - ffi.typeof("int8_t")), "7LL", "ctype - ctype")
+eq(str(-ffi.typeof("int")), "-9LL", "unary minus")
+assert(ffi.typeof("int") < ffi.typeof("double") and not (ffi.typeof("int") < ffi.typeof("int")), "ordering")
+fails("attempt to get length of 'int'", function() return #ffi.typeof("int") end)
 if not jit then
-  -- LuaJIT's ctype objects are numbers (their type ids): they take part in arithmetic.
-  assert(ffi.typeof("int") == ffi.typeof("int") and ffi.typeof("int") ~= ffi.typeof("long"), "ctypes")
-  assert(ffi.typeof("int") ~= i64(1) and ffi.typeof("struct ca_foo") ~= s, "a ctype is no value")
-  fails("attempt to perform arithmetic on 'ctype<int>' and 'number'", function() return ffi.typeof("int") + 1 end)
-  fails("attempt to compare 'ctype<int>' with 'ctype<int>'", function() return ffi.typeof("int") < ffi.typeof("int") end)
-  fails("attempt to concatenate 'ctype<int>' and 'string'", function() return ffi.typeof("int") .. "x" end)
-  fails("attempt to get length of 'ctype<int>'", function() return #ffi.typeof("int") end)
+  -- LuaJIT: "cannot convert 'string' to 'ctype'".
+  fails("attempt to concatenate 'int' and 'string'", function() return ffi.typeof("int") .. "x" end)
 end
 
 -- pointer arithmetic

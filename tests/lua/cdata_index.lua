@@ -95,3 +95,27 @@ local i64 = ffi.new("int64_t[2]", 5)
 assert(tostring(i64[1]) == (boxed64 and "5LL" or "5"), "64-bit elements")
 i64[0] = ffi.new("int64_t", -7)
 assert(tostring(i64[0]) == (boxed64 and "-7LL" or "-7"), "64-bit element from cdata")
+
+-- Constants in record bodies (LuaJIT's struct namespace; tests/diff/record_constants.lua
+-- compares the rest with luajit): read through the ctype, instances and pointers, never
+-- written, no room taken.
+ffi.cdef [[
+struct ci_k { static const int K = 7; enum { CI_KA = 3, CI_KB }; int a; };
+]]
+local K = ffi.typeof("struct ci_k")
+assert(K.K == 7 and K.CI_KB == 4 and K().K == 7 and ffi.sizeof(K) == 4, "record constants")
+assert(ffi.cast("struct ci_k *", nil).CI_KA == 3, "a constant through NULL needs no memory")
+fails("attempt to write to constant location", function() K().K = 1 end)
+fails("attempt to write to constant location", function() K.CI_KA = 1 end)
+fails("has no member named 'a'", function() return K.a end)
+fails("'struct ci_k [1]' has no member named 'a'", function() return ffi.new("struct ci_k[1]").a end)
+if not jit then
+  -- Beyond LuaJIT (which takes only 32-bit integers): 64-bit and bool constants, read
+  -- as 64-bit values are (Lua integers on 5.3+, cdata on 5.1/5.2).
+  ffi.cdef [[ struct ci_k64 { static const uint64_t BIG = 0xffffffffffffffffULL;
+                               static const long long NEG = -5; static const bool T = 2; int a; }; ]]
+  local K64 = ffi.typeof("struct ci_k64")
+  assert(tostring(K64.BIG) == "18446744073709551615ULL", "uint64 constant beyond 2^63 stays cdata")
+  assert(tostring(K64.NEG) == (boxed64 and "-5LL" or "-5"), "int64 constant")
+  assert(K64.T == true, "bool constant")
+end

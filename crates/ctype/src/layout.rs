@@ -163,6 +163,7 @@ pub fn layout_record(
         .collect();
     Ok(RecordBody {
         fields,
+        constants: Vec::new(),
         size,
         align,
     })

@@ -616,6 +616,24 @@ impl TypeTable {
         self.size_of(id).is_some() || self.is_vla(id)
     }
 
+    /// Finds the named constant `name` of a record type ([`RecordBody::constants`]),
+    /// looking through anonymous struct/union members as [`TypeTable::find_member`]
+    /// does.
+    pub fn find_constant(&self, record: TypeId, name: &str) -> Option<&RecordConst> {
+        let (record, _) = self.unqualified(record);
+        let CType::Record(rid) = self.get(record) else {
+            return None;
+        };
+        let body = self.record(*rid).body.as_ref()?;
+        if let Some(constant) = body.constants.iter().find(|c| *c.name == *name) {
+            return Some(constant);
+        }
+        body.fields
+            .iter()
+            .filter(|f| f.name.is_none() && f.bits.is_none())
+            .find_map(|f| self.find_constant(f.ty, name))
+    }
+
     /// Finds member `name` of a record type, looking through anonymous struct/union
     /// members. Returns the member and its byte offset from the start of `record`
     /// (for a bitfield, of its storage unit).
@@ -704,6 +722,7 @@ mod tests {
                 rid,
                 RecordBody {
                     fields: vec![],
+                    constants: vec![],
                     size: 4,
                     align: 4,
                 },

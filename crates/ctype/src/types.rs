@@ -228,10 +228,25 @@ pub struct Record {
 #[derive(Clone, PartialEq, Debug)]
 pub struct RecordBody {
     pub fields: Vec<Field>,
+    /// Named constants in the record's namespace, as LuaJIT has them: `static const`
+    /// members and the constants of an enum member without a declarator
+    /// (`struct s { enum { A, B }; int x; }`). They take no room.
+    pub constants: Vec<RecordConst>,
     /// Size in bytes, a multiple of `align`. For a record ending in a `[?]` array this is
     /// the size with zero elements; see [`crate::TypeTable::size_of_vla`].
     pub size: u64,
     pub align: u32,
+}
+
+/// A named integer constant of a record (see [`RecordBody::constants`]).
+#[derive(Clone, PartialEq, Debug)]
+pub struct RecordConst {
+    pub name: Box<str>,
+    /// An integer type (or `bool`), unqualified: the declared type of a `static const`,
+    /// the integer type of an enum's constants.
+    pub ty: TypeId,
+    /// The value, converted to `ty`.
+    pub value: i64,
 }
 
 /// A member of a record, as laid out.

@@ -678,6 +678,7 @@ impl Generator<'_> {
                     rid,
                     RecordBody {
                         fields: Vec::new(),
+                        constants: Vec::new(),
                         size: 1,
                         align: 1,
                     },

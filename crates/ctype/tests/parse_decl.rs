@@ -328,6 +328,112 @@ fn static_const_and_define_constants() {
     assert_eq!(t.size_of(sym_type(&t, "arr")), Some(84 * 4));
 }
 
+/// The constant `name` of the record `record` names: (type, value).
+fn record_const(t: &mut TypeTable, record: &str, name: &str) -> Option<(TypeId, i64)> {
+    let ty = typ(t, record);
+    t.find_constant(ty, name).map(|c| (c.ty, c.value))
+}
+
+#[test]
+fn constants_in_records() {
+    // LuaJIT's struct namespace: `static const` members and the constants of an enum
+    // member without a declarator; they take no room.
+    let mut t = table();
+    cdef(
+        &mut t,
+        "struct sc { static const int X = 5, Y = -1; static const unsigned char Z = 300; int a;
+                     enum { SC_A = 1, SC_B }; };
+         enum sc_e { SC_P = 7, SC_Q };
+         struct sc2 { enum sc_e; struct { static const short K = 9; int x; }; int y; };
+         union sc3 { static const unsigned U = 0xffffffff; int a; float b; };",
+    );
+    let (i32_, u8_, u32_, i16_) = {
+        let b = t.builtins();
+        (b.i32, b.u8, b.u32, b.i16)
+    };
+    assert_eq!(record_const(&mut t, "struct sc", "X"), Some((i32_, 5)));
+    assert_eq!(record_const(&mut t, "struct sc", "Y"), Some((i32_, -1)));
+    assert_eq!(record_const(&mut t, "struct sc", "Z"), Some((u8_, 44)));
+    assert_eq!(record_const(&mut t, "struct sc", "SC_B"), Some((u32_, 2)));
+    assert_eq!(
+        record_const(&mut t, "struct sc", "a"),
+        None,
+        "a field is no constant"
+    );
+    let sc = typ(&mut t, "struct sc");
+    assert_eq!(t.size_of(sc), Some(4));
+    assert!(t.find_member(sc, "X").is_none(), "a constant is no field");
+    // The enum's constants are declared globally too; the record sees those of a
+    // tagged enum member and of anonymous members.
+    assert!(matches!(
+        t.symbol("SC_A"),
+        Some(Symbol::EnumConst { value: 1, .. })
+    ));
+    assert_eq!(record_const(&mut t, "struct sc2", "SC_Q"), Some((u32_, 8)));
+    assert_eq!(record_const(&mut t, "struct sc2", "K"), Some((i16_, 9)));
+    let sc2 = typ(&mut t, "struct sc2");
+    assert_eq!(t.size_of(sc2), Some(8));
+    assert_eq!(
+        record_const(&mut t, "union sc3", "U"),
+        Some((u32_, 0xffff_ffff))
+    );
+    assert_eq!(
+        record_const(&mut t, "const struct sc", "X"),
+        Some((i32_, 5))
+    );
+    // The same body again is a no-op; other constants are a redefinition.
+    cdef(&mut t, "struct sc3b { static const int K = 1; int a; }; struct sc3b { static const int K = 1; int a; };");
+    let err = t
+        .cdef("struct sc3b { static const int K = 2; int a; };", &[])
+        .unwrap_err();
+    assert_eq!(err.message(), "attempt to redefine 'sc3b'");
+}
+
+#[test]
+fn bad_record_constants_change_nothing() {
+    let mut t = table();
+    for (src, message) in [
+        (
+            "struct bc { static const double D = 1; int a; };",
+            "invalid C type",
+        ),
+        ("struct bc { static int D = 1; int a; };", "invalid C type"),
+        (
+            "struct bc { static const int *P = 0; int a; };",
+            "invalid C type",
+        ),
+        (
+            "struct bc { static int f(void); int a; };",
+            "invalid C type",
+        ),
+        (
+            "struct bc { static const int D; int a; };",
+            "'=' expected near ';'",
+        ),
+        (
+            "struct bc { static const int = 1; int a; };",
+            "'<identifier>' expected near '='",
+        ),
+    ] {
+        let before = t.len();
+        let err = t.cdef(src, &[]).unwrap_err();
+        assert_eq!(err.message(), message, "{src}");
+        assert_eq!(t.len(), before, "{src}");
+        assert!(t.tag("bc").is_none(), "{src}");
+    }
+    // A record completed in a failed cdef loses its body and its constants again.
+    cdef(&mut t, "struct bc2;");
+    let bc2 = typ(&mut t, "struct bc2");
+    assert!(t
+        .cdef(
+            "struct bc2 { static const int K = 3; int a; }; int bad[-1];",
+            &[]
+        )
+        .is_err());
+    assert!(t.find_constant(bc2, "K").is_none());
+    assert!(!t.is_complete(bc2));
+}
+
 #[test]
 fn constant_expressions() {
     let mut t = table();

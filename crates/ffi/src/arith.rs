@@ -48,7 +48,7 @@
 //! - Arithmetic, `..`, `#`: every version, with any second operand.
 
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
-use crate::convert::{lua_num, num_to_int_bits, read_num, same_kind, Num};
+use crate::convert::{ctype_number, lua_num, num_to_int_bits, read_num, same_kind, Num};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
 use crate::metatype::push_operand_metamethod;
 use crate::state::FfiState;
@@ -211,7 +211,7 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<Next> {
         }
         let a = classify(l, st, 1, 2);
         let b = classify(l, st, 2, 1);
-        if let (Value::CType(x), Value::CType(y)) = (a.value, b.value) {
+        if let (Some(x), Some(y)) = (a.ctype, b.ctype) {
             if op == Op::Eq {
                 sys::lua_pushboolean(l, c_int::from(x == y));
                 return Ok(Next::Return(1));
@@ -253,6 +253,8 @@ struct Operand {
     value: Value,
     /// The declared type of a cdata value, whose metatype may apply.
     cdata: Option<TypeId>,
+    /// The type a ctype object names (two compare equal by type, not by number).
+    ctype: Option<TypeId>,
     /// The address `==` compares when nothing else applies: a pointer's value, else
     /// the address of a cdata's value; none for Lua values.
     identity: Option<usize>,
@@ -274,8 +276,6 @@ enum Value {
         ty: Option<TypeId>,
         elem: TypeId,
     },
-    /// A ctype object naming this type.
-    CType(TypeId),
     /// A string next to an enum cdata that names none of its constants.
     NotAConstant { enum_ty: TypeId },
     /// Anything else.
@@ -294,8 +294,6 @@ struct Wide {
 enum Shown {
     /// By its C type.
     Type(TypeId),
-    /// A ctype object: `ctype<int>`.
-    CType(TypeId),
     /// By its Lua type (`number`, `string`, ...).
     Lua,
 }
@@ -305,6 +303,7 @@ impl Operand {
         Operand {
             value,
             cdata: None,
+            ctype: None,
             identity: None,
             shown: Shown::Lua,
             from_lua: true,
@@ -352,11 +351,17 @@ unsafe fn classify_cdata(types: &TypeTable, header: *const CDataHeader) -> Opera
     unsafe {
         let declared = (*header).ty;
         if (*header).kind == CDataKind::CType {
+            // As in LuaJIT, an `int32_t` holding the type's number, named `int`; no
+            // metatype applies.
             return Operand {
-                value: Value::CType(declared),
+                value: Value::Num(Wide {
+                    num: Num::Int(i64::from(ctype_number(types, declared))),
+                    is_u64: false,
+                }),
                 cdata: None,
+                ctype: Some(declared),
                 identity: None,
-                shown: Shown::CType(declared),
+                shown: Shown::Type(types.builtins().i32),
                 from_lua: false,
             };
         }
@@ -371,6 +376,7 @@ unsafe fn classify_cdata(types: &TypeTable, header: *const CDataHeader) -> Opera
         let mut operand = Operand {
             value: Value::Other,
             cdata: Some(declared),
+            ctype: None,
             identity: Some(ptr as usize),
             shown: Shown::Type(ty),
             from_lua: false,
@@ -768,7 +774,6 @@ unsafe fn failure(l: *mut State, types: &TypeTable, op: Op, a: &Operand, b: &Ope
 unsafe fn shown(l: *mut State, types: &TypeTable, index: c_int, operand: &Operand) -> String {
     match operand.shown {
         Shown::Type(ty) => types.type_name(ty),
-        Shown::CType(ty) => format!("ctype<{}>", types.type_name(ty)),
         // SAFETY: `l` is live (caller).
         Shown::Lua => unsafe { lua::type_name(l, index) }.to_owned(),
     }

@@ -78,9 +78,26 @@ pub const MAX_CDATA_ALIGN: usize = 128;
 ///
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
+#[inline]
 pub unsafe fn new_cdata(
     l: *mut State,
     st: &FfiState,
+    ty: TypeId,
+    size: usize,
+    align: u32,
+) -> LuaResult<*mut u8> {
+    // SAFETY: forwarded from the caller; `cdata_meta` is the cdata metatable's reference.
+    unsafe { new_cdata_with(l, st.cdata_meta, ty, size, align) }
+}
+
+/// [`new_cdata`] given the registry reference of the cdata metatable (for callers that
+/// hold another borrow of the state).
+///
+/// # Safety
+/// `l` is live with two free slots; `cdata_meta` is `FfiState::cdata_meta` of its state.
+pub unsafe fn new_cdata_with(
+    l: *mut State,
+    cdata_meta: c_int,
     ty: TypeId,
     size: usize,
     align: u32,
@@ -110,10 +127,54 @@ pub unsafe fn new_cdata(
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(st.cdata_meta),
+            sys::lua_Integer::from(cdata_meta),
         );
         sys::lua_setmetatable(l, -2);
         Ok(value)
+    }
+}
+
+/// [`new_cdata_with`] for a value aligned to at most 8 bytes (at `data_offset` 8) of a
+/// size that cannot overflow: the `ffi.new` fast path, inlined into it.
+///
+/// # Safety
+/// `l` is live with two free slots; `cdata_meta` is `FfiState::cdata_meta` of its state;
+/// `size` is at most [`jitffi_ctype::MAX_TYPE_SIZE`].
+#[inline(always)]
+pub unsafe fn new_small_cdata(
+    l: *mut State,
+    cdata_meta: c_int,
+    ty: TypeId,
+    size: usize,
+) -> *mut u8 {
+    // SAFETY: `l` is live; the block is `HEADER_BYTES + size` bytes, Lua aligns it to 8,
+    // and the value is the `size` bytes after the header.
+    unsafe {
+        let block = lua::new_userdata(l, HEADER_BYTES + size).cast::<u8>();
+        block.cast::<CDataHeader>().write(CDataHeader {
+            ty,
+            kind: CDataKind::Value,
+            data_offset: HEADER_BYTES as u8,
+            flags: 0,
+        });
+        let value = block.add(HEADER_BYTES);
+        if size.is_multiple_of(8) && size <= 32 {
+            // Small structs: a few word stores instead of a call to memset.
+            for word in 0..4 {
+                if word < size / 8 {
+                    value.cast::<u64>().add(word).write(0);
+                }
+            }
+        } else {
+            std::ptr::write_bytes(value, 0, size);
+        }
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(cdata_meta),
+        );
+        sys::lua_setmetatable(l, -2);
+        value
     }
 }
 

@@ -1,12 +1,15 @@
 //! The ffi functions that make cdata: `ffi.new`, calling a ctype object, `ffi.cast`.
 
-use crate::cdata::{new_cdata, to_cdata};
-use crate::convert::{f64_to_i64, init_value, store_lua_value, Conv};
+use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata};
+use crate::convert::{
+    f64_to_i64, init_value, read_lua_number, store_lua_number, store_lua_value, Conv, LuaNumber,
+};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::FfiState;
 use crate::types_api::check_ctype;
 use jitffi_ctype::{ArrayLen, CType, TypeId};
 use mlua_sys as sys;
+use std::mem::MaybeUninit;
 use std::os::raw::c_int;
 
 /// `ffi.new(ct [, nelem] [, init...])`.
@@ -39,9 +42,28 @@ pub unsafe fn new_value(
     // SAFETY: `l` is live (caller); the arguments are on its stack.
     unsafe {
         let top = sys::lua_gettop(l);
-        if new_planned(l, st, ty, first, top)? {
-            return crate::gc::attach_metatype_finalizer(l, st, ty);
+        if !new_planned(l, st, ty, first, top)? {
+            return new_general(l, st, ty, first, top);
         }
+        crate::gc::attach_metatype_finalizer(l, st, ty)
+    }
+}
+
+/// [`new_value`] for what [`new_planned`] does not take: variable-length types,
+/// references, tables, strings and cdata as initializers.
+///
+/// # Safety
+/// As [`new_value`]; `top` is the index of the last argument.
+#[inline(never)]
+unsafe fn new_general(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    first: c_int,
+    top: c_int,
+) -> LuaResult<()> {
+    // SAFETY: `l` is live (caller); the arguments are on its stack.
+    unsafe {
         let mut first_init = first;
         let size = if st.types.is_vla(ty) {
             let count = element_count(l, st, first)?;
@@ -77,6 +99,7 @@ pub unsafe fn new_value(
 ///
 /// # Safety
 /// As [`new_value`].
+#[inline(always)]
 unsafe fn new_planned(
     l: *mut State,
     st: &mut FfiState,
@@ -85,27 +108,44 @@ unsafe fn new_planned(
     top: c_int,
 ) -> LuaResult<bool> {
     let count = (top - first + 1).max(0) as usize;
-    if st.new_plans.get(&st.types, ty).is_none() {
+    let cdata_meta = st.cdata_meta;
+    let Some(plan) = st.new_plans.get(&st.types, ty) else {
         return Ok(false);
-    }
-    let st = &*st;
-    let plan = st.new_plans.made(ty).expect("plan made above");
-    let slots = plan.slots.as_deref().unwrap_or(&[]);
-    if count > slots.len() {
+    };
+    let Some(slots) = plan.slots.get(..count) else {
         return Ok(false);
-    }
+    };
     // SAFETY: `l` is live (caller); the arguments are on its stack; each slot lies
     // inside the new value.
     unsafe {
-        for i in 0..count as c_int {
-            if sys::lua_type(l, first + i) != sys::LUA_TNUMBER {
+        // Read every initializer before allocating (a non-number sends the call to the
+        // general path); more than fit the buffer are read twice.
+        let mut numbers = [MaybeUninit::<LuaNumber>::uninit(); 8];
+        for i in 0..count {
+            let Some(number) = read_lua_number(l, first + i as c_int) else {
                 return Ok(false);
+            };
+            if let Some(place) = numbers.get_mut(i) {
+                place.write(number);
             }
         }
-        let value = crate::cdata::new_cdata(l, st, ty, plan.size as usize, plan.align)?;
-        for (i, slot) in slots.iter().take(count).enumerate() {
-            let num = crate::convert::lua_num(l, first + i as c_int, slot.wide);
-            crate::convert::store_scalar(value.add(slot.offset as usize), slot.store, num);
+        let value = if plan.align <= 8 {
+            new_small_cdata(l, cdata_meta, ty, plan.size as usize)
+        } else {
+            new_cdata_with(l, cdata_meta, ty, plan.size as usize, plan.align)?
+        };
+        for (i, slot) in slots.iter().enumerate() {
+            let number = match numbers.get(i) {
+                // Written by the loop above: `i < count`.
+                Some(n) => n.assume_init(),
+                None => read_lua_number(l, first + i as c_int).unwrap_or(LuaNumber::Int(0)),
+            };
+            store_lua_number(
+                value.add(slot.offset as usize),
+                slot.store,
+                slot.wide,
+                number,
+            );
         }
     }
     Ok(true)

@@ -98,6 +98,9 @@ pub unsafe fn push_c_value(
                 sys::lua_pushnumber(l, f64::from(ptr.cast::<f32>().read()))
             }
             CType::Float(FloatKind::Double) => sys::lua_pushnumber(l, ptr.cast::<f64>().read()),
+            // LuaJIT converts every C number read to a Lua number through a double, and
+            // has no conversion from `long double`.
+            CType::Float(FloatKind::LongDouble) => return Err(long_double_error(&st.types, ty)),
             CType::Ref(target) => {
                 // A member of reference type: read through it.
                 let target = *target;
@@ -118,7 +121,7 @@ pub unsafe fn push_c_value(
                     st.types.type_name(ty)
                 )))
             }
-            // 64-bit integers, enums, complex, vectors, long double, pointers: a boxed
+            // 64-bit integers, enums, complex, vectors, pointers: a boxed
             // copy, as LuaJIT does.
             _ => {
                 let size = st.types.size_of(base).unwrap_or(0) as usize;
@@ -129,6 +132,15 @@ pub unsafe fn push_c_value(
         }
     }
     Ok(())
+}
+
+/// LuaJIT's error for reading a `long double` (of type `ty`, named with its
+/// qualifiers) as a Lua number: it converts only through a double.
+pub fn long_double_error(types: &TypeTable, ty: TypeId) -> LuaError {
+    LuaError::msg(format!(
+        "cannot convert '{}' to 'double'",
+        types.type_name(ty)
+    ))
 }
 
 /// Reads an integer of width < 8 bytes, sign- or zero-extended.
@@ -300,6 +312,7 @@ pub(crate) fn scalar_store(types: &TypeTable, base: TypeId) -> Option<ScalarStor
 ///
 /// # Safety
 /// `ptr` points to writable storage of the scalar, aligned for it.
+#[inline]
 pub(crate) unsafe fn store_scalar(ptr: *mut u8, kind: ScalarStore, num: Num) {
     // SAFETY: forwarded from the caller; each arm writes the scalar's own width.
     unsafe {
@@ -346,6 +359,7 @@ pub(crate) unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, nu
 ///
 /// # Safety
 /// `l` is live and `index` holds a number.
+#[inline]
 pub(crate) unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
     // SAFETY: `l` is live (caller).
     unsafe {
@@ -355,6 +369,73 @@ pub(crate) unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
         }
         let _ = wide;
         Num::Float(sys::lua_tonumber(l, index))
+    }
+}
+
+/// A Lua number as Lua holds it: an integer (5.3+) or a float.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum LuaNumber {
+    Int(i64),
+    Float(f64),
+}
+
+/// The number at `index`, `None` if it is not a number (strings do not convert).
+/// Reading an integer with `lua_tointegerx` is cheaper than with `lua_tonumberx`,
+/// which converts it through a slow path.
+///
+/// # Safety
+/// `l` is live.
+#[inline(always)]
+pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaNumber> {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        #[cfg(any(feature = "lua53", feature = "lua54"))]
+        if sys::lua_isinteger(l, index) != 0 {
+            return Some(LuaNumber::Int(sys::lua_tointegerx(
+                l,
+                index,
+                std::ptr::null_mut(),
+            )));
+        }
+        if sys::lua_type(l, index) != sys::LUA_TNUMBER {
+            return None;
+        }
+        Some(LuaNumber::Float(sys::lua_tonumber(l, index)))
+    }
+}
+
+/// Stores a Lua number as `store` says, as `store_scalar(ptr, store, lua_num(..))`
+/// would, with the common case (an integer the C type holds exactly) written directly.
+///
+/// # Safety
+/// `ptr` points to writable storage of the scalar, aligned for it; `wide` is true
+/// exactly for 64-bit integer stores.
+#[inline(always)]
+pub(crate) unsafe fn store_lua_number(
+    ptr: *mut u8,
+    store: ScalarStore,
+    wide: bool,
+    number: LuaNumber,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match (number, store) {
+            (LuaNumber::Int(i), ScalarStore::F64) => ptr.cast::<f64>().write(i as f64),
+            // Exact for 64-bit integers (5.3+); for the narrower ones, the value the
+            // double `i` converts to.
+            (LuaNumber::Int(i), ScalarStore::Int(int)) if wide || i32::try_from(i).is_ok() => {
+                write_int(ptr, int, i as u64)
+            }
+            (LuaNumber::Int(i), _) => {
+                let num = if wide {
+                    Num::Int(i)
+                } else {
+                    Num::Float(i as f64)
+                };
+                store_scalar(ptr, store, num);
+            }
+            (LuaNumber::Float(x), _) => store_scalar(ptr, store, Num::Float(x)),
+        }
     }
 }
 
@@ -473,6 +554,12 @@ pub unsafe fn store_sized(
                         let src = cdata::payload(sys::lua_touserdata(l, index).cast());
                         return store_cdata(st, ty, ptr, size, header.ty, src, conv);
                     }
+                    // A ctype object converts as the `int32_t` of its number (LuaJIT's
+                    // ctype objects are cdata holding their type id).
+                    let id = ctype_number(&st.types, header.ty);
+                    let src = std::ptr::addr_of!(id).cast::<u8>();
+                    let int32 = st.types.builtins().i32;
+                    return store_cdata(st, ty, ptr, size, int32, src, conv);
                 } else if let CType::Pointer(_) = st.types.get(base) {
                     // A foreign userdata converts to the address of its payload.
                     ptr.cast::<*mut std::ffi::c_void>()
@@ -628,6 +715,15 @@ unsafe fn store_cdata(
                     std::ptr::copy(src, ptr, n);
                     return Ok(());
                 }
+            }
+            // No conversion goes through `long double`, but one copies to another
+            // (`lj_cconv_ct_ct` copies floating-point values of the same size).
+            CType::Float(FloatKind::LongDouble) | CType::Complex(FloatKind::LongDouble)
+                if types.get(base) == types.get(src_base) =>
+            {
+                let n = types.size_of(base).unwrap_or(0) as usize;
+                std::ptr::copy(src, ptr, n);
+                return Ok(());
             }
             _ => {
                 if let Some(num) = read_num(types, src_base, src) {
@@ -1248,18 +1344,70 @@ pub fn null_access(types: &TypeTable, ty: TypeId) -> LuaError {
     ))
 }
 
-/// The numeric value of a cdata that holds a number (for 64-bit keys, `ffi.new` sizes).
+/// The numeric value of a cdata that holds a number (for 64-bit keys, `ffi.new` sizes);
+/// a ctype object's is its number ([`ctype_number`]).
 ///
 /// # Safety
 /// `header` is a live cdata.
 pub unsafe fn cdata_as_i64(types: &TypeTable, header: *const CDataHeader) -> Option<i64> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: forwarded from the caller; a ctype object has no value to read.
     unsafe {
+        if (*header).kind == CDataKind::CType {
+            return Some(i64::from(ctype_number(types, (*header).ty)));
+        }
         let (base, _) = types.unqualified((*header).ty);
         match read_num(types, base, cdata::payload(header))? {
             Num::Int(i) => Some(i),
             Num::UInt(u) => Some(u as i64),
             Num::Float(n) | Num::Complex(n, _) => Some(f64_to_i64(n)),
         }
+    }
+}
+
+/// The number a ctype object stands for where a number is expected (a conversion,
+/// arithmetic, an index): LuaJIT's ctype objects are cdata holding their type id, an
+/// `int32_t`. The types LuaJIT predefines get LuaJIT's ids (`CTID_*` in `lj_ctype.h`:
+/// `int` is 9, `double` 14), every other type our own id, the number an anonymous
+/// struct prints with (`ctype<struct 97>`). Numbers of distinct types may coincide
+/// (ours are not LuaJIT's), so ctype objects compare by type, not by number.
+pub fn ctype_number(types: &TypeTable, ty: TypeId) -> i32 {
+    let luajit_id = match types.get(ty) {
+        CType::Void => 1,
+        CType::Bool => 3,
+        CType::Int(int) => match (int.bytes, int.signed) {
+            (1, true) => 5,
+            (1, false) => 6,
+            (2, true) => 7,
+            (2, false) => 8,
+            (4, true) => 9,
+            (4, false) => 10,
+            (8, true) => 11,
+            _ => 12,
+        },
+        CType::Float(FloatKind::Float) => 13,
+        CType::Float(FloatKind::Double) => 14,
+        CType::Complex(FloatKind::Float) => 15,
+        CType::Complex(FloatKind::Double) => 16,
+        CType::Qualified { base, quals } if *quals == Quals::CONST => match types.get(*base) {
+            CType::Void => 2,
+            CType::Int(IntType::I8) => 4,
+            _ => 0,
+        },
+        CType::Pointer(target) => match types.get(*target) {
+            CType::Void => 17,
+            CType::Int(IntType::U8) => 20,
+            CType::Qualified { base, quals } if *quals == Quals::CONST => match types.get(*base) {
+                CType::Void => 18,
+                CType::Int(IntType::I8) => 19,
+                _ => 0,
+            },
+            _ => 0,
+        },
+        _ => 0,
+    };
+    if luajit_id != 0 {
+        luajit_id
+    } else {
+        ty.0 as i32
     }
 }

@@ -157,8 +157,25 @@ pub unsafe fn set_finalizer(
 ///
 /// # Safety
 /// `l` is live with one free slot; the cdata is on top.
+#[inline]
 pub unsafe fn attach_metatype_finalizer(l: *mut State, st: &FfiState, ty: TypeId) -> LuaResult<()> {
-    if !st.has_metatypes || !matches!(st.types.get(ty), CType::Record(_)) {
+    if !st.has_metatypes {
+        return Ok(());
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe { attach_metatype_finalizer_slow(l, st, ty) }
+}
+
+/// The body of [`attach_metatype_finalizer`] once some metatype exists.
+///
+/// # Safety
+/// As [`attach_metatype_finalizer`].
+unsafe fn attach_metatype_finalizer_slow(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+) -> LuaResult<()> {
+    if !matches!(st.types.get(ty), CType::Record(_)) {
         return Ok(());
     }
     // SAFETY: `l` is live (caller); `push_metamethod` pushes one value or none.

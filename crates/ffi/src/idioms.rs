@@ -19,7 +19,7 @@ use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
 use crate::convert::{null_access, read_num, Num};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::FfiState;
-use jitffi_ctype::CType;
+use jitffi_ctype::{CType, FloatKind};
 use mlua_sys as sys;
 use std::os::raw::c_int;
 
@@ -170,9 +170,11 @@ unsafe fn call_original(l: *mut State) -> LuaResult<c_int> {
 }
 
 /// Pushes the number a cdata holds, as LuaJIT's `tonumber` does: integers, `bool`,
-/// enums and floating point convert, a complex number gives its real part, anything
-/// else (pointers, arrays, records, vectors, ctype objects) gives `nil`. A reference
-/// converts the value it refers to.
+/// enums and floating point convert, a complex number gives its real part, a ctype
+/// object its number (as LuaJIT: [`crate::convert::ctype_number`]), anything else
+/// (pointers, arrays, records, vectors) gives `nil`, and a `long
+/// double` is an error (LuaJIT converts only through a double). A reference converts
+/// the value it refers to.
 ///
 /// Integers become Lua integers on 5.3+ (a `uint64_t` from 2^63 a float): LuaJIT's
 /// doubles would print as `10.0` there. On 5.1 and 5.2 every result is a double, as in
@@ -190,7 +192,8 @@ pub unsafe fn push_cdata_number(
     // NULL before it is read through.
     unsafe {
         if (*header).kind == CDataKind::CType {
-            sys::lua_pushnil(l);
+            let number = crate::convert::ctype_number(types, (*header).ty);
+            sys::lua_pushinteger(l, sys::lua_Integer::from(number));
             return Ok(());
         }
         let ty = (*header).ty;
@@ -210,6 +213,19 @@ pub unsafe fn push_cdata_number(
                 Err(_) => sys::lua_pushnumber(l, u as f64),
             },
             Some(Num::Float(x) | Num::Complex(x, _)) => sys::lua_pushnumber(l, x),
+            // As LuaJIT: a `long double` has no conversion to a Lua number.
+            None if matches!(
+                types.get(base),
+                CType::Float(FloatKind::LongDouble) | CType::Complex(FloatKind::LongDouble)
+            ) =>
+            {
+                let shown = if let CType::Ref(target) = types.get(types.unqualified(ty).0) {
+                    *target
+                } else {
+                    ty
+                };
+                return Err(crate::convert::long_double_error(types, shown));
+            }
             None => sys::lua_pushnil(l),
         }
     }

@@ -294,10 +294,16 @@ unsafe fn cannot_index(l: *mut State, st: &FfiState, ty: TypeId, key: &Key<'_>) 
     }
 }
 
-/// What `cdata[key]` resolves to: a C value, or no C value, in which case the metatype
-/// of `ty` (the record a pointer points to, for `p.name`) may answer.
+/// What `cdata[key]` resolves to: a C value, a named constant of a record, or no C
+/// value, in which case the metatype of `ty` (the record a pointer points to, for
+/// `p.name`) may answer.
 enum Lookup {
     Found(Place),
+    /// A record's named constant ([`jitffi_ctype::RecordConst`]): read-only.
+    Constant {
+        ty: TypeId,
+        value: i64,
+    },
     /// `is_const`: the value the key was looked up in is const (a new key cannot be
     /// assigned through it either).
     Missing {
@@ -317,6 +323,7 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
     // SAFETY: forwarded from the caller.
     match unsafe { locate_place(l, st, header) } {
         Ok(place) => Ok(Lookup::Found(place)),
+        Err(Miss::Constant(ty, value)) => Ok(Lookup::Constant { ty, value }),
         Err(Miss::Type(ty, is_const)) => Ok(Lookup::Missing { ty, is_const }),
         Err(Miss::Error(error)) => Err(error),
     }
@@ -324,6 +331,8 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
 
 /// Why [`locate_place`] found no C value.
 enum Miss {
+    /// The key names a constant of the record type: its type and value.
+    Constant(TypeId, i64),
     /// The key names nothing in this type (the metatype of the type may answer).
     Type(TypeId, bool),
     /// A failure no metatype can answer (NULL, unknown size).
@@ -351,13 +360,19 @@ unsafe fn locate_place(
     unsafe {
         let key = read_key(l, st, 2);
         if (*header).kind == CDataKind::CType {
-            // A ctype object (`ffi.typeof("struct s").method`): only its metatype, or
-            // that of the record a pointer type points to, can answer.
+            // A ctype object (`ffi.typeof("struct s").K`): a record's constants (also
+            // through a pointer or reference type), else only its metatype, or that of
+            // the record a pointer type points to, can answer.
             let (base, _) = types.unqualified((*header).ty);
             let target = match types.get(base) {
-                CType::Pointer(target) => types.unqualified(*target).0,
+                CType::Pointer(target) | CType::Ref(target) => types.unqualified(*target).0,
                 _ => base,
             };
+            if let Key::Name(name) = key {
+                if let Some(constant) = record_constant(types, target, name) {
+                    return Err(constant);
+                }
+            }
             return Err(Miss::Type(target, false));
         }
         let mut ty = (*header).ty;
@@ -398,13 +413,18 @@ unsafe fn locate_place(
                             is_const: elem_quals.is_const,
                         })
                     }
-                    _ if matches!(types.get(elem_base), CType::Record(_)) => {
-                        // `p.name` on a pointer to a record: an automatic `->`.
+                    _ if matches!(types.get(elem_base), CType::Record(_))
+                        && matches!(types.get(base), CType::Pointer(_)) =>
+                    {
+                        // `p.name` on a pointer to a record: an automatic `->` (not on
+                        // an array of records, as in LuaJIT).
                         let Key::Name(name) = key else {
                             return Err(Miss::Type(elem_base, elem_quals.is_const));
                         };
                         if ptr.is_null() {
-                            return Err(null_access(types, ty).into());
+                            // A constant needs no memory (LuaJIT reads it through NULL).
+                            return Err(record_constant(types, elem_base, name)
+                                .unwrap_or_else(|| null_access(types, ty).into()));
                         }
                         member(st, elem_base, ptr, name, elem_quals.is_const)
                     }
@@ -444,7 +464,9 @@ fn member(
     container_const: bool,
 ) -> Result<Place, Miss> {
     let Some(found) = st.members.find(&st.types, record, name) else {
-        return Err(Miss::Type(record, container_const));
+        return Err(
+            record_constant(&st.types, record, name).unwrap_or(Miss::Type(record, container_const))
+        );
     };
     Ok(Place {
         ty: found.ty,
@@ -452,6 +474,13 @@ fn member(
         bits: found.bits,
         is_const: container_const || found.is_const,
     })
+}
+
+/// The constant `name` of `record` (a record type, else none), as a [`Miss`].
+fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Miss> {
+    let name = std::str::from_utf8(name).ok()?;
+    let constant = types.find_constant(record, name)?;
+    Some(Miss::Constant(constant.ty, constant.value))
 }
 
 /// `__index`: reads an element or member (see [`locate`]); what the C type does not
@@ -464,6 +493,13 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
+                Lookup::Constant { ty, value } => {
+                    // The value is converted to `ty` already: on these little-endian
+                    // targets its first bytes are the C value, aligned for any integer.
+                    let bits = value as u64;
+                    push_c_value(l, st, ty, std::ptr::addr_of!(bits).cast::<u8>())?;
+                    return Ok(Next::Return(1));
+                }
                 Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__index"),
             };
             match place.bits {
@@ -485,7 +521,7 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
-                Lookup::Missing { is_const: true, .. } => {
+                Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
                     return Err(LuaError::msg("attempt to write to constant location"));
                 }
                 Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__newindex"),

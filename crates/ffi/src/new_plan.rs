@@ -15,8 +15,9 @@ pub struct NewPlan {
     pub size: u64,
     pub align: u32,
     /// For a scalar or a struct whose members are all named scalars (no bitfields,
-    /// nested aggregates or pointers): each slot in initializer order. `None` otherwise.
-    pub slots: Option<Box<[Slot]>>,
+    /// nested aggregates or pointers): each slot in initializer order. Empty otherwise
+    /// (the plan then makes only zero-filled values).
+    pub slots: Box<[Slot]>,
 }
 
 /// One scalar a positional initializer fills.
@@ -24,7 +25,7 @@ pub struct NewPlan {
 pub struct Slot {
     pub offset: u32,
     pub store: ScalarStore,
-    /// 8 bytes wide: a Lua integer converts exactly (5.3+).
+    /// A 64-bit integer: a Lua integer converts exactly (5.3+), not through a double.
     pub wide: bool,
 }
 
@@ -34,14 +35,20 @@ pub struct NewPlans {
 }
 
 impl NewPlans {
-    /// The plan of `ty` if [`NewPlans::get`] made it already.
-    pub fn made(&self, ty: TypeId) -> Option<&NewPlan> {
-        self.plans.get(ty.index())?.as_deref()
-    }
-
     /// The plan of `ty`, made on first use; `None` for types `ffi.new` handles only on
     /// the general path (variable-length, references, incomplete, arrays).
+    #[inline]
     pub fn get(&mut self, types: &TypeTable, ty: TypeId) -> Option<&NewPlan> {
+        let index = ty.index();
+        if self.plans.get(index).is_some_and(Option::is_some) {
+            return self.plans[index].as_deref();
+        }
+        self.make(types, ty)
+    }
+
+    /// The slow path of [`NewPlans::get`]: makes (or fails to make) the plan of `ty`.
+    #[cold]
+    fn make(&mut self, types: &TypeTable, ty: TypeId) -> Option<&NewPlan> {
         let index = ty.index();
         if index >= self.plans.len() {
             self.plans.resize_with(types.len().max(index + 1), || None);
@@ -59,11 +66,11 @@ fn make_plan(types: &TypeTable, ty: TypeId) -> Option<NewPlan> {
     }
     let (base, _) = types.unqualified(ty);
     let slot = |offset: u64, ty: TypeId| {
-        let ty = types.unqualified(ty).0;
+        let store = scalar_store(types, types.unqualified(ty).0).expect("is_plain_scalar checked");
         Slot {
             offset: offset as u32,
-            store: scalar_store(types, ty).expect("is_plain_scalar checked"),
-            wide: types.size_of(ty) == Some(8),
+            store,
+            wide: matches!(store, ScalarStore::Int(int) if int.bytes == 8),
         }
     };
     let slots: Option<Box<[Slot]>> = match types.get(base) {
@@ -85,7 +92,7 @@ fn make_plan(types: &TypeTable, ty: TypeId) -> Option<NewPlan> {
     Some(NewPlan {
         size: types.size_of(base)?,
         align: types.align_of(ty),
-        slots,
+        slots: slots.unwrap_or_default(),
     })
 }
 

@@ -932,7 +932,7 @@ impl<'a> Parser<'a> {
             }
         };
         self.enter()?;
-        let members = self.record_members()?;
+        let (members, constants) = self.record_members()?;
         self.leave();
         // Attributes right after `}` belong to the record (gcc manual, "Type Attributes").
         self.attributes(&mut attrs)?;
@@ -944,8 +944,9 @@ impl<'a> Parser<'a> {
             align: attrs.align,
             pragma_pack: self.pack,
         };
-        let body = layout_record(self.table, kind, &members, &record_attrs)
+        let mut body = layout_record(self.table, kind, &members, &record_attrs)
             .map_err(|e| self.error_plain(e.message()))?;
+        body.constants = constants;
         let CType::Record(rid) = *self.table.get(ty) else {
             unreachable!("record type")
         };
@@ -1000,10 +1001,13 @@ impl<'a> Parser<'a> {
         Ok(ty)
     }
 
-    /// `{ struct-declaration-list }`: the members as declared, for layout.
-    fn record_members(&mut self) -> Result<Vec<MemberDecl>, CdefError> {
+    /// `{ struct-declaration-list }`: the members as declared, for layout, and the
+    /// record's named constants (LuaJIT's: `static const` members, and the constants of
+    /// an enum member without a declarator, which are also declared globally).
+    fn record_members(&mut self) -> Result<(Vec<MemberDecl>, Vec<RecordConst>), CdefError> {
         self.advance()?;
         let mut members: Vec<MemberDecl> = Vec::new();
+        let mut constants: Vec<RecordConst> = Vec::new();
         while !self.is(Punct::RBrace) {
             if self.is_keyword(Keyword::StaticAssert) {
                 self.static_assertion()?;
@@ -1026,6 +1030,24 @@ impl<'a> Parser<'a> {
                         packed: spec.attrs.packed,
                         align: spec.attrs.align,
                     });
+                } else if let CType::Enum(eid) = *self.table.get(self.table.unqualified(spec.ty).0)
+                {
+                    let def = self.table.enum_def(eid).clone();
+                    let ty = self
+                        .table
+                        .intern(CType::Int(def.int_type.unwrap_or(IntType::I32)));
+                    constants.extend(def.constants.into_iter().map(|(name, value)| RecordConst {
+                        name,
+                        ty,
+                        value,
+                    }));
+                }
+            } else if spec.storage.is_static {
+                loop {
+                    constants.push(self.record_constant(&spec)?);
+                    if !self.accept(Punct::Comma)? {
+                        break;
+                    }
                 }
             } else {
                 loop {
@@ -1039,7 +1061,37 @@ impl<'a> Parser<'a> {
             self.expect(Punct::Semi, ";")?;
         }
         self.advance()?;
-        Ok(members)
+        Ok((members, constants))
+    }
+
+    /// `static const T name = value` inside a record (LuaJIT's `cp_decl_constinit`): `T`
+    /// must be a const integer type; anything else is `invalid C type`.
+    fn record_constant(&mut self, spec: &DeclSpec) -> Result<RecordConst, CdefError> {
+        let mut attrs = spec.attrs.clone();
+        let mark = self.ops.len();
+        let Some(name) = self.declarator(NameRule::Required, &mut attrs)? else {
+            return Err(self.error_near(&text::expected(text::IDENT_NAME)));
+        };
+        self.declarator_suffix_attributes(&mut attrs)?;
+        let ty = self.build_type(spec.ty, &attrs, mark)?;
+        let is_function = self.is_function(ty);
+        let value = match self.static_constant(ty)? {
+            Some(value) if !is_function => value,
+            _ => return Err(self.error_plain(text::INVALID_TYPE)),
+        };
+        let (plain, _) = self.table.unqualified(ty);
+        let ty = match self.table.get(plain) {
+            CType::Bool | CType::Int(_) => plain,
+            _ => {
+                let int = self.integer_type_of(plain).unwrap_or(IntType::I32);
+                self.table.intern(CType::Int(int))
+            }
+        };
+        Ok(RecordConst {
+            name: name.into(),
+            ty,
+            value,
+        })
     }
 
     /// One member declarator, with its bitfield width (C11 6.7.2.1p9-12).
@@ -1270,6 +1322,7 @@ pub(crate) fn same_type(table: &TypeTable, a: TypeId, b: TypeId, depth: u32) -> 
 fn same_body(table: &TypeTable, a: &RecordBody, b: &RecordBody, depth: u32) -> bool {
     a.size == b.size
         && a.align == b.align
+        && a.constants == b.constants
         && a.fields.len() == b.fields.len()
         && a.fields.iter().zip(&b.fields).all(|(x, y)| {
             x.name == y.name

@@ -20,6 +20,9 @@
 //! - `#define NAME <integer constant expression>` declares a constant; other
 //!   directives than `#pragma pack` and `#define` are skipped (LuaJIT errors on them);
 //!   malformed `#pragma pack` arguments are ignored, as gcc ignores them;
+//! - records keep LuaJIT's named constants (`static const` members, the constants of
+//!   an enum member without a declarator) in [`RecordBody::constants`]; like global
+//!   ones they may be 64-bit or `bool` (LuaJIT: 32-bit integers only);
 //! - accepted beyond LuaJIT: `_Static_assert`, `enum e : T`, 64-bit bitfields,
 //!   `_Float32`/`_Float64`/`_Float128` (the last as `long double`), a later
 //!   declaration adding an asm label (glibc's `fscanf`);
