@@ -35,7 +35,7 @@
 //!
 //! LuaJIT is the generator's own check (it must pass there), except for what it cannot
 //! do, which the driver skips under LuaJIT and names in its summary: long double values
-//! (it cannot make one, and refuses such calls as NYI) and packed aggregates with
+//! (it refuses such calls as NYI) and packed aggregates with
 //! unaligned members by value (gcc passes and returns them in memory, psABI 3.2.3; LuaJIT
 //! uses registers). The driver's dry run (`CALLGEN_DRY=1`) prints what every check
 //! expects, computed in Lua alone, so the Lua half can be compared across interpreters;
@@ -618,9 +618,8 @@ impl Program {
         }
     }
 
-    /// Whether a function's values need a long double cdata, which LuaJIT cannot make
-    /// (nor convert from a number): such functions run neither on LuaJIT nor in the
-    /// dry run, whose output must equal LuaJIT's.
+    /// Whether a function passes or returns a long double: LuaJIT refuses such calls
+    /// (NYI; the dry run has them); the driver flags them `long_double`.
     fn needs_long_double(&self, signature: &Signature) -> bool {
         let ret = match signature.ret {
             Ret::Made(ty) => Some(ty),
@@ -638,7 +637,7 @@ impl Program {
     /// Why LuaJIT cannot be the reference for a function, if it cannot.
     fn luajit_skip(&self, signature: &Signature) -> Option<&'static str> {
         if self.needs_long_double(signature) {
-            return Some("long double (LuaJIT cannot make or convert one)");
+            return Some("long double (LuaJIT: NYI)");
         }
         let ret = match signature.ret {
             Ret::Made(ty) => Some(ty),
