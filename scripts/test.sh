@@ -8,3 +8,4 @@ cargo build --release
 cargo test --release --workspace
 tests/modules.sh
 tests/diff.sh
+tests/callgen.sh

@@ -7,9 +7,12 @@
 //!   the hand-written C binding bench/native/cbind.c), jitffi, luajit -joff and luajit,
 //!   and print the medians and ratios; with `--instructions`, also callgrind's
 //!   instructions per operation of each cdata workload (see bench.rs).
+//! - `callgen [--seed N] [--count N] [--out DIR]`: write the C test library of random
+//!   signatures and its Lua driver for tests/callgen.sh (see callgen.rs).
 
 mod bench;
 mod bench_native;
+mod callgen;
 
 use std::env;
 use std::fs;
@@ -32,7 +35,10 @@ commands:
   bench [RUNS] [--instructions]
                run bench/*.lua under lua5.4 (ffi.so and the C binding cbind.so), jitffi,
                luajit -joff and luajit; print medians and ratios (default 5 runs);
-               --instructions: also count instructions per operation with callgrind";
+               --instructions: also count instructions per operation with callgrind
+  callgen [--seed N] [--count N] [--out DIR]
+               write a C library of random signatures and its Lua driver into DIR
+               (default target/callgen, seed 1, 300 functions); see tests/callgen.sh";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -42,6 +48,7 @@ fn main() -> ExitCode {
             Some(options) => bench::run(&workspace_root(), &options),
             None => Err(USAGE.to_owned()),
         },
+        Some("callgen") => callgen::main(&workspace_root(), &args[1..]),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())

@@ -50,6 +50,12 @@ use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::FfiState;
 use jitffi_ctype::{CType, IntType, Symbol, TypeId};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL};
+
+/// `dlopen`'s flag that makes `dlclose` keep the library mapped (Linux, BSDs, macOS).
+#[cfg(target_os = "macos")]
+const RTLD_NODELETE: c_int = 0x80;
+#[cfg(not(target_os = "macos"))]
+const RTLD_NODELETE: c_int = 0x1000;
 use mlua_sys as sys;
 use std::ffi::c_void;
 use std::io::Read;
@@ -422,7 +428,15 @@ fn open_library(name: &[u8], global: bool) -> Result<Namespace, String> {
             String::from_utf8_lossy(err.as_bytes())
         )
     })?;
-    let flags = RTLD_LAZY | if global { RTLD_GLOBAL } else { RTLD_LOCAL };
+    // A global library is never unloaded (RTLD_NODELETE, glibc and musl): functions
+    // resolved through `ffi.C` hold only the process handle, not this library, and
+    // must stay callable after its namespace is collected.
+    let flags = RTLD_LAZY
+        | if global {
+            RTLD_GLOBAL | RTLD_NODELETE
+        } else {
+            RTLD_LOCAL
+        };
     let first_error = match dlopen(&file, flags) {
         Ok(library) => {
             return Ok(Namespace {

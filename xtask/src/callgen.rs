@@ -1,0 +1,1821 @@
+//! `cargo xtask callgen [--seed N] [--count N] [--out DIR]`: writes a C test library with
+//! random signatures (`callgen.c`) and the Lua driver that calls every function of it
+//! through `ffi.load` (`callgen.lua`), for tests/callgen.sh. Issue 4, item 4: the C
+//! compiler is the oracle for calls.
+//!
+//! Every generated function folds each argument into a `uint64_t` checksum and either
+//! returns it or returns a value derived from it (a scalar, a struct or union built field
+//! by field, a string from a fixed table), writes it through an `uint64_t *out` first
+//! parameter (`void` functions), or echoes one of its aggregate arguments back (and writes
+//! the checksum through `out`). The driver computes the same checksum in Lua from the
+//! values it passes, with `uint64_t` cdata arithmetic only, so that it runs on Lua 5.1/5.2
+//! too (tests/callgen/callgen_rt.lua), and compares.
+//!
+//! The checksum, the same on both sides:
+//!
+//! ```text
+//! mix(h, v)  = x + (x >> 29)   where x = (h + v) * 1099511628211   (mod 2^64)
+//! h0         = 0xcbf29ce484222325
+//! fold(h, a) = mix over the bit patterns ("parts") of each scalar inside a, in
+//!              declaration order: integers, bool, enum, float, double, pointer are one
+//!              part of their own width (zero-extended); complex numbers two (re, im);
+//!              a long double two (mantissa; sign and exponent, 16 bits); structs fold their members (arrays element by element), unions only
+//!              their active member, so padding never counts; a `const char *` folds
+//!              its bytes, then its length.
+//! step(h)    = mix(h, 0x2545F491): a derived value takes one step per part, from the
+//!              checksum, and makes the part from it (low bits for integers, an exact
+//!              float or double from high bits, one enum constant, ...).
+//! ```
+//!
+//! Values are baked into the driver by this generator (deterministic from `--seed`), in
+//! the forms LuaJIT's conversion rules accept for each place: Lua numbers, booleans,
+//! strings and enum names for fixed parameters; for varargs (LuaJIT passes a Lua number as
+//! `double`, a struct cdata as a pointer to it, a `float` cdata promoted to `double`)
+//! integers boxed as cdata of their type, doubles as plain numbers.
+//!
+//! LuaJIT is the generator's own check (it must pass there), except for what it cannot
+//! do, which the driver skips under LuaJIT and names in its summary: long double values
+//! (it refuses such calls as NYI) and packed aggregates with
+//! unaligned members by value (gcc passes and returns them in memory, psABI 3.2.3; LuaJIT
+//! uses registers). The driver's dry run (`CALLGEN_DRY=1`) prints what every check
+//! expects, computed in Lua alone, so the Lua half can be compared across interpreters;
+//! `CALLGEN_TRACE=1` with a library built with `-DCALLGEN_TRACE` prints the checksum after
+//! each argument on both sides.
+//!
+//! The model is data (`Ty`, `Record`, `Signature`, `Value`), one emitter per output
+//! (`c_source`, `lua_driver`). Issue 5 (callbacks) adds a `Ty::Callback(signature)` case:
+//! C functions that take a function pointer and call it with values derived from the
+//! checksum, the Lua side checking what it receives with the same `fold`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// What `cargo xtask callgen` was asked for.
+pub struct Options {
+    pub seed: u64,
+    /// Number of generated test functions.
+    pub count: usize,
+    /// Directory for callgen.c and callgen.lua.
+    pub out: PathBuf,
+}
+
+const USAGE: &str = "usage: cargo xtask callgen [--seed N] [--count N] [--out DIR]";
+
+/// Calls (sets of argument values) per generated function.
+const CALLS_PER_FUNCTION: usize = 2;
+/// Strings a function returning `const char *` picks from (by checksum modulo).
+const RETURN_STRINGS: usize = 16;
+/// Largest aggregate generated, in bytes.
+const MAX_RECORD_SIZE: u64 = 40;
+
+/// Parses the arguments after `callgen` and runs it.
+pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
+    let mut options = Options {
+        seed: 1,
+        count: 300,
+        out: root.join("target/callgen"),
+    };
+    let mut rest = args.iter();
+    while let Some(flag) = rest.next() {
+        let value = rest
+            .next()
+            .ok_or_else(|| format!("callgen: {flag} needs a value\n{USAGE}"))?;
+        let bad = || format!("callgen: bad value for {flag}: {value}");
+        match flag.as_str() {
+            "--seed" => options.seed = parse_u64(value).ok_or_else(bad)?,
+            "--count" => options.count = value.parse().map_err(|_| bad())?,
+            "--out" => options.out = PathBuf::from(value),
+            _ => return Err(USAGE.to_owned()),
+        }
+    }
+    run(root, &options)
+}
+
+/// A decimal or `0x` hexadecimal `u64`.
+fn parse_u64(text: &str) -> Option<u64> {
+    match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => text.parse().ok(),
+    }
+}
+
+/// Generates the program for `options` and writes callgen.c and callgen.lua.
+pub fn run(root: &Path, options: &Options) -> Result<(), String> {
+    let program = Program::generate(options.seed, options.count);
+    fs::create_dir_all(&options.out)
+        .map_err(|err| format!("cannot create {}: {err}", options.out.display()))?;
+    let runtime_dir = root.join("tests/callgen");
+    let files = [
+        ("callgen.c", program.c_source(options)),
+        ("callgen.lua", program.lua_driver(options, &runtime_dir)),
+    ];
+    for (name, text) in files {
+        let path = options.out.join(name);
+        fs::write(&path, text).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    println!("{}", program.summary());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Random numbers.
+
+/// SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators",
+/// 2014): one `u64` of state, every seed good.
+struct Rng {
+    state: u64,
+}
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng { state: seed }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`; the modulo bias is irrelevant here).
+    fn below(&mut self, n: usize) -> usize {
+        debug_assert!(n > 0, "Rng::below(0)");
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// Uniform in `low..=high`.
+    fn between(&mut self, low: usize, high: usize) -> usize {
+        low + self.below(high - low + 1)
+    }
+
+    fn percent(&mut self, chance: usize) -> bool {
+        self.below(100) < chance
+    }
+
+    /// One of `choices`, each as likely as its weight.
+    fn weighted<T: Copy>(&mut self, choices: &[(usize, T)]) -> T {
+        let total: usize = choices.iter().map(|&(weight, _)| weight).sum();
+        let mut ticket = self.below(total);
+        for &(weight, choice) in choices {
+            if ticket < weight {
+                return choice;
+            }
+            ticket -= weight;
+        }
+        unreachable!("ticket below the total weight")
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The model: types, records, signatures, values.
+
+/// An integer type as C and the ffi spell it.
+struct IntKind {
+    /// Short name for helper functions (`cg_fold_i8`) and the Lua kinds table (`K.i8`).
+    key: &'static str,
+    c: &'static str,
+    size: u64,
+    signed: bool,
+}
+
+const fn int(key: &'static str, c: &'static str, size: u64, signed: bool) -> IntKind {
+    IntKind {
+        key,
+        c,
+        size,
+        signed,
+    }
+}
+
+/// Every integer type tested, all x86-64 Linux sizes (`char` is signed there).
+const INTS: &[IntKind] = &[
+    int("i8", "int8_t", 1, true),
+    int("u8", "uint8_t", 1, false),
+    int("i16", "int16_t", 2, true),
+    int("u16", "uint16_t", 2, false),
+    int("i32", "int32_t", 4, true),
+    int("u32", "uint32_t", 4, false),
+    int("i64", "int64_t", 8, true),
+    int("u64", "uint64_t", 8, false),
+    int("char", "char", 1, true),
+    int("schar", "signed char", 1, true),
+    int("uchar", "unsigned char", 1, false),
+    int("short", "short", 2, true),
+    int("ushort", "unsigned short", 2, false),
+    int("int", "int", 4, true),
+    int("uint", "unsigned int", 4, false),
+    int("long", "long", 8, true),
+    int("ulong", "unsigned long", 8, false),
+    int("llong", "long long", 8, true),
+    int("ullong", "unsigned long long", 8, false),
+    int("size", "size_t", 8, false),
+    int("ptrdiff", "ptrdiff_t", 8, true),
+    int("intptr", "intptr_t", 8, true),
+    int("uintptr", "uintptr_t", 8, false),
+    int("wchar", "wchar_t", 4, true),
+];
+
+/// A scalar C type: one that folds into parts of its own bits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Scalar {
+    /// Index into [`INTS`].
+    Int(usize),
+    Bool,
+    /// Index into [`Program::enums`].
+    Enum(usize),
+    Float,
+    Double,
+    ComplexFloat,
+    ComplexDouble,
+    /// x87 80-bit extended in 16 bytes; only its first 10 bytes are a value.
+    LongDouble,
+    Pointer(Pointee),
+}
+
+/// What a pointer parameter or member points to (its value is what is tested).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Pointee {
+    Void,
+    /// Index into [`INTS`].
+    Int(usize),
+    Double,
+    /// Index into [`Program::records`].
+    Record(usize),
+}
+
+/// The type of a parameter, vararg, result or member.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ty {
+    Scalar(Scalar),
+    /// `const char *` from a Lua string (never a member).
+    CString,
+    /// A struct or union by value; index into [`Program::records`].
+    Record(usize),
+}
+
+/// How a scalar's part is derived from a checksum step (`make` on both sides).
+#[derive(Clone, Copy)]
+enum PartMake {
+    /// The low bits of the step.
+    Int,
+    /// The lowest bit.
+    Bool,
+    /// One of the enum's constants, by the step modulo their number.
+    Enum,
+    /// `((step >> 40) - 2^23) / 64`, exact in a `float`.
+    F32,
+    /// `((step >> 11) - 2^52) / 2^20`, exact in a `double`.
+    F64,
+    /// The whole step as an address.
+    Pointer,
+    /// Long double: the step with bit 63 set (the mantissa), then `16351 + step % 64`
+    /// (a positive exponent near 1.0); only 16 bits of the second part count.
+    LongDouble,
+}
+
+impl PartMake {
+    fn lua_name(self) -> &'static str {
+        match self {
+            PartMake::Int => "int",
+            PartMake::Bool => "bool",
+            PartMake::Enum => "enum",
+            PartMake::F32 => "f32",
+            PartMake::F64 => "f64",
+            PartMake::Pointer => "ptr",
+            PartMake::LongDouble => "ld",
+        }
+    }
+}
+
+/// The unsigned C type of a part of `size` bytes.
+fn part_type(size: u64) -> &'static str {
+    match size {
+        1 => "uint8_t",
+        2 => "uint16_t",
+        4 => "uint32_t",
+        8 => "uint64_t",
+        _ => unreachable!("no part of {size} bytes"),
+    }
+}
+
+/// One member of a struct or union: `<ty> f<i>` or `<ty> f<i>[count]`.
+struct Member {
+    ty: Ty,
+    count: Option<u64>,
+}
+
+struct Record {
+    union: bool,
+    /// `#pragma pack(push, n)` around the declaration.
+    pack: Option<u64>,
+    members: Vec<Member>,
+    /// Byte offset of each member.
+    offsets: Vec<u64>,
+    /// The union member that is set, passed and folded (the largest); 0 for structs.
+    active: usize,
+    size: u64,
+    align: u64,
+}
+
+impl Record {
+    /// The members that hold values: all of a struct's, the active one of a union's.
+    fn live_members(&self) -> impl Iterator<Item = (usize, &Member)> {
+        self.members
+            .iter()
+            .enumerate()
+            .filter(move |&(index, _)| !self.union || index == self.active)
+    }
+}
+
+struct EnumDecl {
+    constants: Vec<i64>,
+}
+
+/// What a function gives back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ret {
+    /// The checksum as `uint64_t`.
+    Checksum,
+    /// A value of this type made from the checksum (a `const char *` picks a string).
+    Made(Ty),
+    /// Parameter `n` (an aggregate) returned as received; the checksum goes to `*out`.
+    Echo(usize),
+    /// `void`; the checksum goes to `*out`.
+    Void,
+}
+
+/// A C function type as generated: the model issue 5 reuses for callbacks.
+struct Signature {
+    ret: Ret,
+    /// Fixed parameters after the `uint64_t *out` that [`Signature::has_out`] adds.
+    params: Vec<Ty>,
+    /// `Some(types)` for a variadic function: the types passed at every call.
+    varargs: Option<Vec<Ty>>,
+}
+
+impl Signature {
+    /// Whether the first parameter is `uint64_t *out`, where the checksum goes.
+    fn has_out(&self) -> bool {
+        matches!(self.ret, Ret::Echo(_) | Ret::Void)
+    }
+}
+
+struct Function {
+    name: String,
+    signature: Signature,
+    calls: Vec<Call>,
+}
+
+/// One set of argument values.
+struct Call {
+    args: Vec<Value>,
+    varargs: Vec<Value>,
+}
+
+/// A generated value, interpreted by its type.
+enum Value {
+    /// The bits of the integer (its width's worth); `boxed` passes it as a 64-bit cdata
+    /// even when a Lua number would hold it.
+    Int {
+        bits: u64,
+        boxed: bool,
+    },
+    Bool(bool),
+    /// Constant number `index` of the enum, by name (a string) or by value.
+    Enum {
+        index: usize,
+        by_name: bool,
+    },
+    /// A float or double (a float's is exact in `float`).
+    Real(f64),
+    Complex(f64, f64),
+    /// The mantissa (explicit integer bit set) and the sign and exponent of a long double.
+    LongDouble(u64, u16),
+    Pointer(PointerValue),
+    Str(Vec<u8>),
+    /// One entry per member; `None` for the inactive members of a union.
+    Record(Vec<Option<MemberValue>>),
+}
+
+enum MemberValue {
+    One(Value),
+    Array(Vec<Value>),
+}
+
+enum PointerValue {
+    Null,
+    Address(u64),
+    /// A fresh zeroed array of that many elements (its address is what gets folded).
+    Array(u64),
+}
+
+/// Where a value is written in the driver: the conversions differ.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Arg,
+    Vararg,
+    Member,
+}
+
+struct Program {
+    seed: u64,
+    enums: Vec<EnumDecl>,
+    records: Vec<Record>,
+    functions: Vec<Function>,
+    strings: Vec<Vec<u8>>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Generation.
+
+impl Program {
+    fn generate(seed: u64, count: usize) -> Program {
+        let mut rng = Rng::new(seed);
+        let mut program = Program {
+            seed,
+            enums: Vec::new(),
+            records: Vec::new(),
+            functions: Vec::new(),
+            strings: Vec::new(),
+        };
+        program.enums = (0..6).map(|index| gen_enum(&mut rng, index)).collect();
+        program.add_fixed_records();
+        let random_records = (count / 4).max(24);
+        for _ in 0..random_records {
+            let record = program.gen_record(&mut rng);
+            program.records.push(record);
+        }
+        program.strings = (0..RETURN_STRINGS)
+            .map(|index| {
+                if index == 0 {
+                    Vec::new()
+                } else {
+                    gen_string(&mut rng)
+                }
+            })
+            .collect();
+        for index in 0..count {
+            let function = program.gen_function(&mut rng, index);
+            program.functions.push(function);
+        }
+        program
+    }
+
+    /// Records every seed has: the shapes the x86-64 classification treats specially.
+    fn add_fixed_records(&mut self) {
+        let int =
+            |key: &str| Ty::Scalar(Scalar::Int(INTS.iter().position(|k| k.key == key).unwrap()));
+        let float = Ty::Scalar(Scalar::Float);
+        let double = Ty::Scalar(Scalar::Double);
+        let one = |ty| Member { ty, count: None };
+        let array = |ty, count| Member {
+            ty,
+            count: Some(count),
+        };
+        let shapes: Vec<(bool, Option<u64>, Vec<Member>)> = vec![
+            // SSE, one eightbyte.
+            (false, None, vec![one(float), one(float)]),
+            // SSE, then SSE in the low half of the second eightbyte.
+            (false, None, vec![one(float), one(float), one(float)]),
+            // SSE + INTEGER.
+            (false, None, vec![one(double), one(int("i32"))]),
+            // INTEGER + SSE.
+            (false, None, vec![one(int("i64")), one(double)]),
+            // float and int in one eightbyte: INTEGER.
+            (false, None, vec![one(float), one(int("i32")), one(float)]),
+            // Odd sizes.
+            (false, None, vec![array(int("i8"), 3)]),
+            (false, None, vec![one(int("u8"))]),
+            (false, None, vec![array(int("u16"), 3), one(int("u8"))]),
+            // Two SSE eightbytes from one array.
+            (false, None, vec![array(float, 4)]),
+            // Two INTEGER eightbytes.
+            (false, None, vec![one(int("i64")), one(int("u64"))]),
+            // More than 16 bytes: MEMORY.
+            (false, None, vec![one(double), one(double), one(double)]),
+            (false, None, vec![array(int("i32"), 9)]),
+            // Unions mixing classes.
+            (true, None, vec![one(float), one(int("i32"))]),
+            (
+                true,
+                None,
+                vec![one(double), one(int("i64")), array(float, 2)],
+            ),
+            (true, None, vec![array(int("u8"), 12), one(double)]),
+            // Packed: unaligned members make it MEMORY.
+            (false, Some(1), vec![one(int("char")), one(int("i32"))]),
+            (false, Some(1), vec![one(int("u8")), one(double)]),
+            (
+                false,
+                Some(2),
+                vec![one(int("i16")), one(double), one(int("i8"))],
+            ),
+            // Complex members.
+            (false, None, vec![one(Ty::Scalar(Scalar::ComplexFloat))]),
+            (false, None, vec![one(Ty::Scalar(Scalar::ComplexDouble))]),
+            (
+                false,
+                None,
+                vec![one(Ty::Scalar(Scalar::Bool)), one(int("u16"))],
+            ),
+            (
+                false,
+                None,
+                vec![one(Ty::Scalar(Scalar::Pointer(Pointee::Void))), one(float)],
+            ),
+        ];
+        for (union, pack, members) in shapes {
+            let record = self.finish_record(union, pack, members);
+            self.records.push(record);
+        }
+        // Nested: a struct of a struct, then one with the nested aggregate in an array.
+        let inner = 0;
+        let nested = vec![one(Ty::Record(inner)), one(double)];
+        let record = self.finish_record(false, None, nested);
+        self.records.push(record);
+        let nested_array = vec![array(Ty::Record(inner), 2), one(int("i32"))];
+        let record = self.finish_record(false, None, nested_array);
+        self.records.push(record);
+    }
+
+    /// Computes the layout of a record as gcc does and picks a union's active member.
+    fn finish_record(&self, union: bool, pack: Option<u64>, members: Vec<Member>) -> Record {
+        let mut offset: u64 = 0;
+        let mut size: u64 = 0;
+        let mut align: u64 = 1;
+        let mut active = 0;
+        let mut active_size = 0;
+        let mut offsets = Vec::new();
+        for (index, member) in members.iter().enumerate() {
+            let (member_size, member_align) = self.size_align(member.ty);
+            let member_align = pack.map_or(member_align, |pack| member_align.min(pack));
+            let total = member_size * member.count.unwrap_or(1);
+            align = align.max(member_align);
+            if union {
+                offsets.push(0);
+                size = size.max(total);
+                if total > active_size {
+                    active = index;
+                    active_size = total;
+                }
+            } else {
+                offset = offset.next_multiple_of(member_align);
+                offsets.push(offset);
+                offset += total;
+                size = offset;
+            }
+        }
+        Record {
+            union,
+            pack,
+            members,
+            offsets,
+            active,
+            size: size.next_multiple_of(align),
+            align,
+        }
+    }
+
+    /// Whether a scalar inside `ty`, placed at `offset` in an argument, sits off its
+    /// natural alignment (a packed aggregate): gcc then passes and returns the whole
+    /// aggregate in memory (x86-64 psABI 3.2.3, "unaligned fields"), LuaJIT in registers.
+    fn misaligned(&self, ty: Ty, offset: u64) -> bool {
+        match ty {
+            Ty::Record(index) => {
+                let record = &self.records[index];
+                record
+                    .members
+                    .iter()
+                    .zip(&record.offsets)
+                    .any(|(member, member_offset)| {
+                        let element_size = self.size_align(member.ty).0;
+                        (0..member.count.unwrap_or(1)).any(|element| {
+                            self.misaligned(
+                                member.ty,
+                                offset + member_offset + element * element_size,
+                            )
+                        })
+                    })
+            }
+            _ => !offset.is_multiple_of(self.size_align(ty).1),
+        }
+    }
+
+    /// Whether `ty` is or holds a long double (in any member).
+    fn has_long_double(&self, ty: Ty) -> bool {
+        match ty {
+            Ty::Scalar(scalar) => scalar == Scalar::LongDouble,
+            Ty::CString => false,
+            Ty::Record(index) => self.records[index]
+                .members
+                .iter()
+                .any(|member| self.has_long_double(member.ty)),
+        }
+    }
+
+    /// Whether a function passes or returns a long double: LuaJIT refuses such calls
+    /// (NYI; the dry run has them); the driver flags them `long_double`.
+    fn needs_long_double(&self, signature: &Signature) -> bool {
+        let ret = match signature.ret {
+            Ret::Made(ty) => Some(ty),
+            Ret::Echo(index) => Some(signature.params[index]),
+            Ret::Checksum | Ret::Void => None,
+        };
+        signature
+            .params
+            .iter()
+            .chain(signature.varargs.iter().flatten())
+            .chain(&ret)
+            .any(|&ty| self.has_long_double(ty))
+    }
+
+    /// Why LuaJIT cannot be the reference for a function, if it cannot.
+    fn luajit_skip(&self, signature: &Signature) -> Option<&'static str> {
+        if self.needs_long_double(signature) {
+            return Some("long double (LuaJIT: NYI)");
+        }
+        let ret = match signature.ret {
+            Ret::Made(ty) => Some(ty),
+            Ret::Echo(index) => Some(signature.params[index]),
+            Ret::Checksum | Ret::Void => None,
+        };
+        let in_registers_by_luajit = |ty: Ty| {
+            matches!(ty, Ty::Record(_)) && self.size_align(ty).0 <= 16 && self.misaligned(ty, 0)
+        };
+        signature
+            .params
+            .iter()
+            .chain(&ret)
+            .any(|&ty| in_registers_by_luajit(ty))
+            .then_some("a packed aggregate with unaligned members by value (LuaJIT uses registers, gcc memory)")
+    }
+
+    fn size_align(&self, ty: Ty) -> (u64, u64) {
+        match ty {
+            Ty::Scalar(Scalar::Int(index)) => (INTS[index].size, INTS[index].size),
+            Ty::Scalar(Scalar::Bool) => (1, 1),
+            Ty::Scalar(Scalar::Enum(_) | Scalar::Float) => (4, 4),
+            Ty::Scalar(Scalar::Double | Scalar::Pointer(_)) | Ty::CString => (8, 8),
+            Ty::Scalar(Scalar::ComplexFloat) => (8, 4),
+            Ty::Scalar(Scalar::ComplexDouble) => (16, 8),
+            Ty::Scalar(Scalar::LongDouble) => (16, 16),
+            Ty::Record(index) => (self.records[index].size, self.records[index].align),
+        }
+    }
+
+    /// A random struct or union of at most [`MAX_RECORD_SIZE`] bytes whose aggregate
+    /// members are earlier records.
+    fn gen_record(&self, rng: &mut Rng) -> Record {
+        let union = rng.percent(15);
+        let pack = match union || !rng.percent(12) {
+            true => None,
+            false => Some(rng.weighted(&[(6, 1), (3, 2), (1, 4)])),
+        };
+        for _ in 0..32 {
+            let member_count = if union {
+                rng.between(2, 4)
+            } else {
+                rng.between(1, 6)
+            };
+            let members = (0..member_count)
+                .map(|_| {
+                    let ty = self.gen_member_type(rng);
+                    let element_size = self.size_align(ty).0;
+                    let count = match rng.percent(22) {
+                        true => {
+                            Some(rng.between(1, (24 / element_size as usize).clamp(1, 5)) as u64)
+                        }
+                        false => None,
+                    };
+                    Member { ty, count }
+                })
+                .collect();
+            let record = self.finish_record(union, pack, members);
+            if record.size <= MAX_RECORD_SIZE {
+                return record;
+            }
+        }
+        let member = Member {
+            ty: Ty::Scalar(Scalar::Int(rng.below(INTS.len()))),
+            count: None,
+        };
+        self.finish_record(union, pack, vec![member])
+    }
+
+    fn gen_member_type(&self, rng: &mut Rng) -> Ty {
+        if rng.percent(15) {
+            let small: Vec<usize> = (0..self.records.len())
+                .filter(|&index| self.records[index].size <= 24)
+                .collect();
+            if !small.is_empty() {
+                return Ty::Record(small[rng.below(small.len())]);
+            }
+        }
+        Ty::Scalar(self.gen_scalar(
+            rng,
+            &[
+                (40, ScalarClass::Int),
+                (18, ScalarClass::Float),
+                (14, ScalarClass::Double),
+                (5, ScalarClass::Bool),
+                (6, ScalarClass::Enum),
+                (5, ScalarClass::Complex),
+                (1, ScalarClass::LongDouble),
+                (6, ScalarClass::Pointer),
+            ],
+        ))
+    }
+
+    fn gen_scalar(&self, rng: &mut Rng, weights: &[(usize, ScalarClass)]) -> Scalar {
+        match rng.weighted(weights) {
+            ScalarClass::Int => Scalar::Int(rng.below(INTS.len())),
+            ScalarClass::Float => Scalar::Float,
+            ScalarClass::Double => Scalar::Double,
+            ScalarClass::Bool => Scalar::Bool,
+            ScalarClass::Enum => Scalar::Enum(rng.below(self.enums.len())),
+            ScalarClass::Complex => match rng.percent(50) {
+                true => Scalar::ComplexFloat,
+                false => Scalar::ComplexDouble,
+            },
+            ScalarClass::LongDouble => Scalar::LongDouble,
+            ScalarClass::Pointer => Scalar::Pointer(match rng.below(4) {
+                0 => Pointee::Void,
+                1 => Pointee::Int(rng.below(INTS.len())),
+                2 => Pointee::Double,
+                _ => Pointee::Record(rng.below(self.records.len())),
+            }),
+        }
+    }
+
+    /// A parameter or vararg type; `small` keeps aggregates to 16 bytes (for functions
+    /// with many arguments, where registers run out).
+    fn gen_param_type(&self, rng: &mut Rng, small: bool) -> Ty {
+        let aggregate_weight = if small { 12 } else { 26 };
+        match rng.weighted(&[(74, false), (aggregate_weight, true)]) {
+            true => {
+                let limit = if small { 16 } else { MAX_RECORD_SIZE };
+                let fitting: Vec<usize> = (0..self.records.len())
+                    .filter(|&index| self.records[index].size <= limit)
+                    .collect();
+                Ty::Record(fitting[rng.below(fitting.len())])
+            }
+            false => {
+                if !small && rng.percent(7) {
+                    return Ty::CString;
+                }
+                Ty::Scalar(self.gen_scalar(
+                    rng,
+                    &[
+                        (40, ScalarClass::Int),
+                        (14, ScalarClass::Float),
+                        (16, ScalarClass::Double),
+                        (5, ScalarClass::Bool),
+                        (6, ScalarClass::Enum),
+                        (6, ScalarClass::Complex),
+                        (1, ScalarClass::LongDouble),
+                        (9, ScalarClass::Pointer),
+                    ],
+                ))
+            }
+        }
+    }
+
+    fn gen_function(&self, rng: &mut Rng, index: usize) -> Function {
+        #[derive(Clone, Copy)]
+        enum Shape {
+            Plain,
+            Many,
+            Variadic,
+        }
+        let shape = rng.weighted(&[(70, Shape::Plain), (12, Shape::Many), (18, Shape::Variadic)]);
+        let param_count = match shape {
+            Shape::Plain => rng.weighted(&[
+                (3, 0),
+                (10, 1),
+                (10, 2),
+                (10, 3),
+                (6, 4),
+                (5, 6),
+                (4, 8),
+                (2, 12),
+            ]),
+            Shape::Many => rng.between(24, 32),
+            Shape::Variadic => rng.between(0, 3),
+        };
+        let small = matches!(shape, Shape::Many);
+        let mut params: Vec<Ty> = (0..param_count)
+            .map(|_| self.gen_param_type(rng, small))
+            .collect();
+        let varargs = match shape {
+            Shape::Variadic => Some(
+                (0..rng.between(1, 8))
+                    .map(|_| self.gen_param_type(rng, false))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
+        };
+        #[derive(Clone, Copy)]
+        enum RetKind {
+            Checksum,
+            Scalar,
+            Aggregate,
+            String,
+            Void,
+            Echo,
+        }
+        let aggregate_params: Vec<usize> = (0..params.len())
+            .filter(|&index| matches!(params[index], Ty::Record(_)))
+            .collect();
+        let ret = match rng.weighted(&[
+            (40, RetKind::Checksum),
+            (25, RetKind::Scalar),
+            (18, RetKind::Aggregate),
+            (4, RetKind::String),
+            (6, RetKind::Void),
+            (7, RetKind::Echo),
+        ]) {
+            RetKind::Echo if aggregate_params.is_empty() => Ret::Checksum,
+            RetKind::Echo => Ret::Echo(aggregate_params[rng.below(aggregate_params.len())]),
+            RetKind::Checksum => Ret::Checksum,
+            RetKind::Scalar => Ret::Made(Ty::Scalar(self.gen_scalar(
+                rng,
+                &[
+                    (40, ScalarClass::Int),
+                    (12, ScalarClass::Float),
+                    (12, ScalarClass::Double),
+                    (6, ScalarClass::Bool),
+                    (8, ScalarClass::Enum),
+                    (10, ScalarClass::Complex),
+                    (2, ScalarClass::LongDouble),
+                    (8, ScalarClass::Pointer),
+                ],
+            ))),
+            RetKind::Aggregate => Ret::Made(Ty::Record(rng.below(self.records.len()))),
+            RetKind::String => Ret::Made(Ty::CString),
+            RetKind::Void => Ret::Void,
+        };
+        if varargs.is_some() && params.is_empty() && !matches!(ret, Ret::Void) {
+            // C needs a named parameter before `...` (`out` is one).
+            params.push(Ty::Scalar(Scalar::Int(rng.below(INTS.len()))));
+        }
+        let signature = Signature {
+            ret,
+            params,
+            varargs,
+        };
+        let calls = (0..CALLS_PER_FUNCTION)
+            .map(|_| Call {
+                args: signature
+                    .params
+                    .iter()
+                    .map(|&ty| self.gen_value(rng, ty, Place::Arg))
+                    .collect(),
+                varargs: signature
+                    .varargs
+                    .iter()
+                    .flatten()
+                    .map(|&ty| self.gen_value(rng, ty, Place::Vararg))
+                    .collect(),
+            })
+            .collect();
+        Function {
+            name: format!("cg_f{index}"),
+            signature,
+            calls,
+        }
+    }
+
+    fn gen_value(&self, rng: &mut Rng, ty: Ty, place: Place) -> Value {
+        match ty {
+            Ty::Scalar(Scalar::Int(index)) => {
+                let kind = &INTS[index];
+                let width = kind.size * 8;
+                let mask = if width == 64 {
+                    u64::MAX
+                } else {
+                    (1 << width) - 1
+                };
+                let bits = match rng.below(9) {
+                    0 => 0,
+                    1 => 1,
+                    2 => u64::MAX,
+                    3 => 1 << (width - 1),
+                    4 => (1 << (width - 1)) - 1,
+                    5 => rng.below(1000) as u64,
+                    6 => (rng.below(1000) as u64).wrapping_neg(),
+                    _ => rng.next_u64(),
+                } & mask;
+                Value::Int {
+                    bits,
+                    boxed: kind.size == 8 && rng.percent(40),
+                }
+            }
+            Ty::Scalar(Scalar::Bool) => Value::Bool(rng.percent(50)),
+            Ty::Scalar(Scalar::Enum(index)) => Value::Enum {
+                index: rng.below(self.enums[index].constants.len()),
+                by_name: place != Place::Vararg && rng.percent(40),
+            },
+            Ty::Scalar(Scalar::Float) => Value::Real(gen_f32(rng)),
+            Ty::Scalar(Scalar::Double) => Value::Real(gen_f64(rng)),
+            Ty::Scalar(Scalar::ComplexFloat) => Value::Complex(gen_f32(rng), gen_f32(rng)),
+            Ty::Scalar(Scalar::ComplexDouble) => Value::Complex(gen_f64(rng), gen_f64(rng)),
+            Ty::Scalar(Scalar::LongDouble) => {
+                // A normal number: integer bit set, exponent neither 0 nor all ones.
+                let exponent = rng.between(1, 0x7ffe) as u16;
+                let sign = if rng.percent(50) { 0x8000 } else { 0 };
+                Value::LongDouble(rng.next_u64() | 1 << 63, sign | exponent)
+            }
+            Ty::Scalar(Scalar::Pointer(_)) => Value::Pointer(match rng.below(10) {
+                0 | 1 => PointerValue::Null,
+                2 | 3 if place != Place::Member => PointerValue::Array(rng.between(1, 4) as u64),
+                4..=6 => PointerValue::Address(rng.next_u64() & 0x7fff_ffff_fff8),
+                _ => PointerValue::Address(rng.next_u64()),
+            }),
+            Ty::CString => Value::Str(gen_string(rng)),
+            Ty::Record(index) => {
+                let record = &self.records[index];
+                let values = record
+                    .members
+                    .iter()
+                    .enumerate()
+                    .map(|(member_index, member)| {
+                        if record.union && member_index != record.active {
+                            return None;
+                        }
+                        Some(match member.count {
+                            None => MemberValue::One(self.gen_value(rng, member.ty, Place::Member)),
+                            Some(count) => MemberValue::Array(
+                                (0..count)
+                                    .map(|_| self.gen_value(rng, member.ty, Place::Member))
+                                    .collect(),
+                            ),
+                        })
+                    })
+                    .collect();
+                Value::Record(values)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ScalarClass {
+    Int,
+    Float,
+    Double,
+    Bool,
+    Enum,
+    Complex,
+    LongDouble,
+    Pointer,
+}
+
+fn gen_enum(rng: &mut Rng, index: usize) -> EnumDecl {
+    let count = rng.between(1, 6);
+    let mut constants = Vec::new();
+    while constants.len() < count {
+        let value = match index % 3 {
+            // Non-negative: gcc makes the enum `unsigned int`.
+            0 => rng.below(1000) as i64,
+            1 => rng.below(2000) as i64 - 1000,
+            _ => match rng.below(3) {
+                0 => i32::MIN as i64,
+                1 => i32::MAX as i64,
+                _ => rng.next_u64() as i32 as i64,
+            },
+        };
+        if !constants.contains(&value) {
+            constants.push(value);
+        }
+    }
+    EnumDecl { constants }
+}
+
+/// A value exact in `float`, in its normal range (no NaN, infinity or -0).
+fn gen_f32(rng: &mut Rng) -> f64 {
+    match rng.below(8) {
+        0 => 0.0,
+        1 => 1.0,
+        2 => -2.5,
+        _ => {
+            let mantissa = rng.below(1 << 24) as f64;
+            let exponent = rng.between(0, 50) as i32 - 40;
+            let value = mantissa * 2f64.powi(exponent);
+            if rng.percent(50) {
+                -value
+            } else {
+                value
+            }
+        }
+    }
+}
+
+/// A finite double (no NaN, infinity or -0).
+fn gen_f64(rng: &mut Rng) -> f64 {
+    match rng.below(8) {
+        0 => 0.0,
+        1 => -1.0,
+        2 => rng.below(100_000) as f64 - 50_000.0,
+        3 => f64::from_bits(rng.next_u64() & 0x000f_ffff_ffff_ffff | 1), // subnormal
+        _ => {
+            let exponent = (rng.between(0, 600) as u64 + 1023 - 300) << 52;
+            let sign = rng.next_u64() & (1 << 63);
+            f64::from_bits(sign | exponent | (rng.next_u64() & 0x000f_ffff_ffff_ffff))
+        }
+    }
+}
+
+/// 0 to 24 bytes, no NUL, mostly printable.
+fn gen_string(rng: &mut Rng) -> Vec<u8> {
+    (0..rng.between(0, 24))
+        .map(|_| match rng.percent(75) {
+            true => rng.between(32, 126) as u8,
+            false => rng.between(1, 255) as u8,
+        })
+        .collect()
+}
+
+impl Program {
+    /// What the program covers, in one paragraph.
+    fn summary(&self) -> String {
+        let functions = &self.functions;
+        let count = |test: &dyn Fn(&Function) -> bool| functions.iter().filter(|f| test(f)).count();
+        let uses = |f: &Function, test: &dyn Fn(Ty) -> bool| {
+            let signature = &f.signature;
+            signature
+                .params
+                .iter()
+                .chain(signature.varargs.iter().flatten())
+                .any(|&ty| test(ty))
+        };
+        let returns = |test: &dyn Fn(Ret) -> bool| count(&|f| test(f.signature.ret));
+        format!(
+            "seed {}: {} functions ({} variadic, {} with 24+ arguments, {} taking aggregates, \
+             {} complex, {} strings); results: {} checksums, {} scalars, {} aggregates, \
+             {} strings, {} void, {} echoes; {} records ({} unions, {} packed); \
+             {} not checkable under LuaJIT",
+            self.seed,
+            functions.len(),
+            count(&|f| f.signature.varargs.is_some()),
+            count(&|f| f.signature.params.len() >= 24),
+            count(&|f| uses(f, &|ty| matches!(ty, Ty::Record(_)))),
+            count(&|f| {
+                uses(f, &|ty| {
+                    matches!(ty, Ty::Scalar(Scalar::ComplexFloat | Scalar::ComplexDouble))
+                })
+            }),
+            count(&|f| uses(f, &|ty| ty == Ty::CString)),
+            returns(&|ret| ret == Ret::Checksum),
+            returns(&|ret| matches!(ret, Ret::Made(Ty::Scalar(_)))),
+            returns(&|ret| matches!(ret, Ret::Made(Ty::Record(_)))),
+            returns(&|ret| ret == Ret::Made(Ty::CString)),
+            returns(&|ret| ret == Ret::Void),
+            returns(&|ret| matches!(ret, Ret::Echo(_))),
+            self.records.len(),
+            self.records.iter().filter(|r| r.union).count(),
+            self.records.iter().filter(|r| r.pack.is_some()).count(),
+            count(&|f| self.luajit_skip(&f.signature).is_some()),
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Names shared by the C and Lua outputs.
+
+impl Program {
+    fn enum_name(index: usize) -> String {
+        format!("enum cg_e{index}")
+    }
+
+    fn enum_constant(index: usize, constant: usize) -> String {
+        format!("CG_E{index}_{constant}")
+    }
+
+    /// The helper-function suffix of a record (`r3`; distinct from every scalar's).
+    fn record_key(&self, index: usize) -> String {
+        format!("r{index}")
+    }
+
+    /// `struct cg_s<index>` or `union cg_u<index>`.
+    fn record_c_type(&self, index: usize) -> String {
+        match self.records[index].union {
+            true => format!("union cg_u{index}"),
+            false => format!("struct cg_s{index}"),
+        }
+    }
+
+    /// The helper-function suffix of a scalar (`i8`, `f64`, `p_r3`).
+    fn scalar_key(&self, scalar: Scalar) -> String {
+        match scalar {
+            Scalar::Int(index) => INTS[index].key.to_owned(),
+            Scalar::Bool => "bool".to_owned(),
+            Scalar::Enum(index) => format!("e{index}"),
+            Scalar::Float => "f32".to_owned(),
+            Scalar::Double => "f64".to_owned(),
+            Scalar::ComplexFloat => "cf32".to_owned(),
+            Scalar::ComplexDouble => "cf64".to_owned(),
+            Scalar::LongDouble => "ld".to_owned(),
+            Scalar::Pointer(Pointee::Void) => "p_void".to_owned(),
+            Scalar::Pointer(Pointee::Int(index)) => format!("p_{}", INTS[index].key),
+            Scalar::Pointer(Pointee::Double) => "p_f64".to_owned(),
+            Scalar::Pointer(Pointee::Record(index)) => format!("p_{}", self.record_key(index)),
+        }
+    }
+
+    fn scalar_c_type(&self, scalar: Scalar) -> String {
+        match scalar {
+            Scalar::Int(index) => INTS[index].c.to_owned(),
+            Scalar::Bool => "bool".to_owned(),
+            Scalar::Enum(index) => Self::enum_name(index),
+            Scalar::Float => "float".to_owned(),
+            Scalar::Double => "double".to_owned(),
+            Scalar::ComplexFloat => "complex float".to_owned(),
+            Scalar::ComplexDouble => "complex double".to_owned(),
+            Scalar::LongDouble => "long double".to_owned(),
+            Scalar::Pointer(pointee) => format!("{} *", self.pointee_c_type(pointee)),
+        }
+    }
+
+    fn pointee_c_type(&self, pointee: Pointee) -> String {
+        match pointee {
+            Pointee::Void => "void".to_owned(),
+            Pointee::Int(index) => INTS[index].c.to_owned(),
+            Pointee::Double => "double".to_owned(),
+            Pointee::Record(index) => self.record_c_type(index),
+        }
+    }
+
+    fn c_type(&self, ty: Ty) -> String {
+        match ty {
+            Ty::Scalar(scalar) => self.scalar_c_type(scalar),
+            Ty::CString => "const char *".to_owned(),
+            Ty::Record(index) => self.record_c_type(index),
+        }
+    }
+
+    /// `<type> <name>`, without a space after a `*`.
+    fn c_declaration(&self, ty: Ty, name: &str) -> String {
+        let c_type = self.c_type(ty);
+        match c_type.ends_with('*') {
+            true => format!("{c_type}{name}"),
+            false => format!("{c_type} {name}"),
+        }
+    }
+
+    /// The parts of a scalar: the unsigned type of each and how it is made.
+    fn parts(scalar: Scalar) -> (&'static str, usize, PartMake) {
+        match scalar {
+            Scalar::Int(index) => (part_type(INTS[index].size), 1, PartMake::Int),
+            Scalar::Bool => ("uint8_t", 1, PartMake::Bool),
+            Scalar::Enum(_) => ("uint32_t", 1, PartMake::Enum),
+            Scalar::Float => ("uint32_t", 1, PartMake::F32),
+            Scalar::Double => ("uint64_t", 1, PartMake::F64),
+            Scalar::ComplexFloat => ("uint32_t", 2, PartMake::F32),
+            Scalar::ComplexDouble => ("uint64_t", 2, PartMake::F64),
+            Scalar::LongDouble => ("uint64_t", 2, PartMake::LongDouble),
+            Scalar::Pointer(_) => ("uint64_t", 1, PartMake::Pointer),
+        }
+    }
+
+    /// Every scalar type the helpers exist for, in an order where each helper's
+    /// dependencies come first (float before complex float).
+    fn all_scalars(&self) -> Vec<Scalar> {
+        let mut scalars: Vec<Scalar> = (0..INTS.len()).map(Scalar::Int).collect();
+        scalars.extend([
+            Scalar::Bool,
+            Scalar::Float,
+            Scalar::Double,
+            Scalar::ComplexFloat,
+            Scalar::ComplexDouble,
+            Scalar::LongDouble,
+        ]);
+        scalars.extend((0..self.enums.len()).map(Scalar::Enum));
+        let mut pointees: BTreeSet<Pointee> = [Pointee::Void, Pointee::Double].into();
+        pointees.extend((0..INTS.len()).map(Pointee::Int));
+        pointees.extend((0..self.records.len()).map(Pointee::Record));
+        scalars.extend(pointees.into_iter().map(Scalar::Pointer));
+        scalars
+    }
+
+    /// The C prototype of a function (also shown by the driver when a call fails).
+    fn prototype(&self, function: &Function) -> String {
+        let signature = &function.signature;
+        let ret = match signature.ret {
+            Ret::Checksum => "uint64_t".to_owned(),
+            Ret::Made(ty) => self.c_type(ty),
+            Ret::Echo(index) => self.c_type(signature.params[index]),
+            Ret::Void => "void".to_owned(),
+        };
+        let mut params: Vec<String> = Vec::new();
+        if signature.has_out() {
+            params.push("uint64_t *out".to_owned());
+        }
+        for (index, &ty) in signature.params.iter().enumerate() {
+            params.push(self.c_declaration(ty, &format!("a{index}")));
+        }
+        if signature.varargs.is_some() {
+            params.push("...".to_owned());
+        }
+        if params.is_empty() {
+            params.push("void".to_owned());
+        }
+        let separator = if ret.ends_with('*') { "" } else { " " };
+        format!("{ret}{separator}{}({})", function.name, params.join(", "))
+    }
+
+    /// The enum and record declarations, for C and for `ffi.cdef` alike.
+    fn declarations(&self) -> String {
+        let mut text = String::new();
+        for (index, decl) in self.enums.iter().enumerate() {
+            let constants: Vec<String> = decl
+                .constants
+                .iter()
+                .enumerate()
+                .map(|(constant, value)| {
+                    format!("{} = {value}", Self::enum_constant(index, constant))
+                })
+                .collect();
+            writeln!(
+                text,
+                "{} {{ {} }};",
+                Self::enum_name(index),
+                constants.join(", ")
+            )
+            .unwrap();
+        }
+        for (index, record) in self.records.iter().enumerate() {
+            if let Some(pack) = record.pack {
+                writeln!(text, "#pragma pack(push, {pack})").unwrap();
+            }
+            write!(text, "{} {{", self.record_c_type(index)).unwrap();
+            for (member_index, member) in record.members.iter().enumerate() {
+                let mut declaration = self.c_declaration(member.ty, &format!("f{member_index}"));
+                if let Some(count) = member.count {
+                    write!(declaration, "[{count}]").unwrap();
+                }
+                write!(text, " {declaration};").unwrap();
+            }
+            writeln!(text, " }}; /* {} bytes */", record.size).unwrap();
+            if record.pack.is_some() {
+                writeln!(text, "#pragma pack(pop)").unwrap();
+            }
+        }
+        text
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The C library.
+
+impl Program {
+    fn c_source(&self, options: &Options) -> String {
+        let mut c = String::new();
+        writeln!(
+            c,
+            "/* Generated by `cargo xtask callgen --seed {} --count {}` (xtask/src/callgen.rs);\n   \
+             do not edit. The checksum and the values are described there. */",
+            self.seed, options.count
+        )
+        .unwrap();
+        c.push_str(C_PRELUDE);
+        c.push('\n');
+        c.push_str(&self.declarations());
+        c.push('\n');
+        for scalar in self.all_scalars() {
+            self.c_scalar_helpers(&mut c, scalar);
+        }
+        for index in 0..self.records.len() {
+            self.c_record_helpers(&mut c, index);
+        }
+        writeln!(
+            c,
+            "static const char *const cg_strings[{RETURN_STRINGS}] = {{"
+        )
+        .unwrap();
+        for string in &self.strings {
+            writeln!(c, "    {},", c_string_literal(string)).unwrap();
+        }
+        c.push_str("};\n\n");
+        c.push_str("CG_EXPORT uint64_t cg_probe(uint64_t x) { return x + 1; }\n\n");
+        for function in &self.functions {
+            self.c_function(&mut c, function);
+        }
+        c
+    }
+
+    /// `cg_fold_<key>` (the parts into the checksum) and `cg_make_<key>` (a value from
+    /// checksum steps) for one scalar type.
+    fn c_scalar_helpers(&self, c: &mut String, scalar: Scalar) {
+        let key = self.scalar_key(scalar);
+        let ty = self.scalar_c_type(scalar);
+        let (part, count, make) = Self::parts(scalar);
+        writeln!(
+            c,
+            "_Static_assert(sizeof({ty}) == {count} * sizeof({part}), \"parts of {ty}\");"
+        )
+        .unwrap();
+        writeln!(
+            c,
+            "static inline uint64_t cg_fold_{key}(uint64_t h, {ty} v) {{"
+        )
+        .unwrap();
+        writeln!(c, "    {part} u[{count}];\n    memcpy(u, &v, sizeof u);").unwrap();
+        for index in 0..count {
+            match make {
+                // Bytes 10 to 15 of a long double are padding.
+                PartMake::LongDouble if index == 1 => {
+                    c.push_str("    h = cg_mix(h, u[1] & 0xffff);\n")
+                }
+                _ => writeln!(c, "    h = cg_mix(h, u[{index}]);").unwrap(),
+            }
+        }
+        c.push_str("    return h;\n}\n");
+        writeln!(c, "static inline {ty} cg_make_{key}(uint64_t *h) {{").unwrap();
+        match (scalar, make) {
+            (Scalar::ComplexFloat, _) => c.push_str(
+                "    float re = cg_make_f32(h);\n    float im = cg_make_f32(h);\n    \
+                 return CMPLXF(re, im);\n",
+            ),
+            (Scalar::ComplexDouble, _) => c.push_str(
+                "    double re = cg_make_f64(h);\n    double im = cg_make_f64(h);\n    \
+                 return CMPLX(re, im);\n",
+            ),
+            (_, PartMake::Int) => writeln!(
+                c,
+                "    {part} b = ({part})cg_step(h);\n    {ty} r;\n    memcpy(&r, &b, sizeof r);\n    return r;"
+            )
+            .unwrap(),
+            (_, PartMake::Bool) => c.push_str("    return (cg_step(h) & 1) != 0;\n"),
+            (_, PartMake::LongDouble) => c.push_str(
+                "    uint64_t u[2];\n    u[0] = cg_step(h) | 1ULL << 63;\n    \
+                 u[1] = 16351 + cg_step(h) % 64;\n    long double r = 0;\n    \
+                 memcpy(&r, u, 10);\n    return r;\n",
+            ),
+            (Scalar::Enum(index), _) => {
+                let constants = &self.enums[index].constants;
+                let names: Vec<String> = (0..constants.len())
+                    .map(|constant| Self::enum_constant(index, constant))
+                    .collect();
+                writeln!(
+                    c,
+                    "    static const {ty} values[{}] = {{ {} }};\n    return values[cg_step(h) % {}];",
+                    constants.len(),
+                    names.join(", "),
+                    constants.len()
+                )
+                .unwrap();
+            }
+            (_, PartMake::F32) => c.push_str(
+                "    return (float)((int64_t)(cg_step(h) >> 40) - 8388608) / 64.0f;\n",
+            ),
+            (_, PartMake::F64) => c.push_str(
+                "    return (double)((int64_t)(cg_step(h) >> 11) - 4503599627370496LL) / 1048576.0;\n",
+            ),
+            (_, PartMake::Pointer) => writeln!(c, "    return ({ty})(uintptr_t)cg_step(h);").unwrap(),
+            (_, PartMake::Enum) => unreachable!("only enums make enum parts"),
+        }
+        c.push_str("}\n");
+    }
+
+    /// `cg_fold_<key>` and `cg_make_<key>` for one record: member by member (only the
+    /// active one of a union), arrays element by element.
+    fn c_record_helpers(&self, c: &mut String, index: usize) {
+        let record = &self.records[index];
+        let key = self.record_key(index);
+        let ty = self.record_c_type(index);
+        writeln!(
+            c,
+            "static inline uint64_t cg_fold_{key}(uint64_t h, {ty} v) {{"
+        )
+        .unwrap();
+        for (member_index, member) in record.live_members() {
+            let fold = self.c_helper(member.ty, "fold");
+            match member.count {
+                None => writeln!(c, "    h = {fold}(h, v.f{member_index});").unwrap(),
+                Some(count) => writeln!(
+                    c,
+                    "    for (int i = 0; i < {count}; i++) h = {fold}(h, v.f{member_index}[i]);"
+                )
+                .unwrap(),
+            }
+        }
+        c.push_str("    return h;\n}\n");
+        writeln!(c, "static inline {ty} cg_make_{key}(uint64_t *h) {{").unwrap();
+        writeln!(c, "    {ty} r;\n    memset(&r, 0, sizeof r);").unwrap();
+        for (member_index, member) in record.live_members() {
+            let make = self.c_helper(member.ty, "make");
+            match member.count {
+                None => writeln!(c, "    r.f{member_index} = {make}(h);").unwrap(),
+                Some(count) => writeln!(
+                    c,
+                    "    for (int i = 0; i < {count}; i++) r.f{member_index}[i] = {make}(h);"
+                )
+                .unwrap(),
+            }
+        }
+        c.push_str("    return r;\n}\n");
+    }
+
+    /// The name of a type's fold or make helper.
+    fn c_helper(&self, ty: Ty, which: &str) -> String {
+        match ty {
+            Ty::Scalar(scalar) => format!("cg_{which}_{}", self.scalar_key(scalar)),
+            Ty::CString => format!("cg_{which}_str"),
+            Ty::Record(index) => format!("cg_{which}_{}", self.record_key(index)),
+        }
+    }
+
+    /// `va_arg` for a vararg of type `ty`, as LuaJIT passes it: integers narrower than
+    /// `int` (and bool, enums) as `int`, `float` as `double`, aggregates by pointer.
+    fn c_va_arg(&self, ty: Ty) -> String {
+        let c_type = self.c_type(ty);
+        match ty {
+            Ty::Scalar(Scalar::Int(index)) if INTS[index].size < 4 => {
+                format!("({c_type})va_arg(ap, int)")
+            }
+            Ty::Scalar(Scalar::Bool | Scalar::Enum(_)) => format!("({c_type})va_arg(ap, int)"),
+            Ty::Scalar(Scalar::Float) => "(float)va_arg(ap, double)".to_owned(),
+            Ty::Record(_) => format!("*va_arg(ap, {c_type} *)"),
+            _ => format!("va_arg(ap, {c_type})"),
+        }
+    }
+
+    fn c_function(&self, c: &mut String, function: &Function) {
+        let signature = &function.signature;
+        writeln!(c, "CG_EXPORT {} {{", self.prototype(function)).unwrap();
+        c.push_str("    uint64_t h = CG_H0;\n");
+        for (index, &ty) in signature.params.iter().enumerate() {
+            writeln!(
+                c,
+                "    h = {}(h, a{index}); CG_TRACE(\"a{index}\");",
+                self.c_helper(ty, "fold")
+            )
+            .unwrap();
+        }
+        if let Some(varargs) = &signature.varargs {
+            let last = match signature.params.len() {
+                0 => "out".to_owned(),
+                count => format!("a{}", count - 1),
+            };
+            writeln!(c, "    va_list ap;\n    va_start(ap, {last});").unwrap();
+            for (index, &ty) in varargs.iter().enumerate() {
+                writeln!(
+                    c,
+                    "    {{ {} = {}; h = {}(h, v); CG_TRACE(\"v{index}\"); }}",
+                    self.c_declaration(ty, "v"),
+                    self.c_va_arg(ty),
+                    self.c_helper(ty, "fold")
+                )
+                .unwrap();
+            }
+            c.push_str("    va_end(ap);\n");
+        }
+        match signature.ret {
+            Ret::Checksum => c.push_str("    return h;\n"),
+            Ret::Made(Ty::CString) => {
+                writeln!(c, "    return cg_strings[h % {RETURN_STRINGS}];").unwrap()
+            }
+            Ret::Made(ty) => writeln!(c, "    return {}(&h);", self.c_helper(ty, "make")).unwrap(),
+            Ret::Echo(index) => writeln!(c, "    *out = h;\n    return a{index};").unwrap(),
+            Ret::Void => c.push_str("    *out = h;\n"),
+        }
+        c.push_str("}\n\n");
+    }
+}
+
+const C_PRELUDE: &str = r#"
+#include <complex.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CG_EXPORT __attribute__((visibility("default")))
+/* Built with -DCALLGEN_TRACE, every function prints the checksum after each argument, as the
+   driver does with CALLGEN_TRACE=1 in its environment: the first line that differs
+   names the argument that went wrong. */
+#ifdef CALLGEN_TRACE
+#include <stdio.h>
+#define CG_TRACE(arg) fprintf(stderr, "trace %s %s %llu\n", __func__, arg, (unsigned long long)h)
+#else
+#define CG_TRACE(arg) ((void)0)
+#endif
+#define CG_H0 0xcbf29ce484222325ULL
+
+static inline uint64_t cg_mix(uint64_t h, uint64_t v) {
+    uint64_t x = (h + v) * 1099511628211ULL;
+    return x + (x >> 29);
+}
+static inline uint64_t cg_step(uint64_t *h) {
+    *h = cg_mix(*h, 0x2545F491u);
+    return *h;
+}
+static inline uint64_t cg_fold_str(uint64_t h, const char *s) {
+    size_t n = 0;
+    for (; s[n]; n++) h = cg_mix(h, (unsigned char)s[n]);
+    return cg_mix(h, n);
+}
+"#;
+
+/// A C string literal with octal escapes (always three digits) for anything unusual.
+fn c_string_literal(bytes: &[u8]) -> String {
+    let mut literal = String::from("\"");
+    for &byte in bytes {
+        match byte {
+            b'"' | b'\\' | b'?' => write!(literal, "\\{}", byte as char).unwrap(),
+            32..=126 => literal.push(byte as char),
+            _ => write!(literal, "\\{byte:03o}").unwrap(),
+        }
+    }
+    literal.push('"');
+    literal
+}
+
+// ---------------------------------------------------------------------------------------
+// The Lua driver.
+
+impl Program {
+    fn lua_driver(&self, options: &Options, runtime_dir: &Path) -> String {
+        let mut lua = String::new();
+        writeln!(
+            lua,
+            "-- Generated by `cargo xtask callgen --seed {} --count {}` (xtask/src/callgen.rs);\n\
+             -- do not edit. Run: <lua> callgen.lua [LIBRARY [FUNCTION...]]",
+            self.seed, options.count
+        )
+        .unwrap();
+        writeln!(
+            lua,
+            "package.path = {} .. \";\" .. package.path",
+            lua_string_literal(runtime_dir.join("?.lua").to_string_lossy().as_bytes())
+        )
+        .unwrap();
+        lua.push_str(
+            "local ffi = require \"ffi\"\nlocal rt = require \"callgen_rt\"\n\
+             local I64, U64, P, A, C, LD, S, box, NULL =\n  \
+             rt.I64, rt.U64, rt.P, rt.A, rt.C, rt.LD, rt.S, rt.box, rt.NULL\n",
+        );
+        lua.push_str("ffi.cdef [==[\n");
+        lua.push_str(&self.declarations());
+        lua.push_str("uint64_t cg_probe(uint64_t x);\n");
+        for function in &self.functions {
+            writeln!(lua, "{};", self.prototype(function)).unwrap();
+        }
+        lua.push_str("]==]\n\n");
+        lua.push_str("local K = {}\n");
+        for scalar in self.all_scalars() {
+            let (part, count, make) = Self::parts(scalar);
+            let mut line = format!(
+                "K.{} = rt.scalar({}, \"{part}\", {count}, \"{}\"",
+                self.scalar_key(scalar),
+                lua_string_literal(self.scalar_c_type(scalar).as_bytes()),
+                make.lua_name()
+            );
+            if let Scalar::Enum(index) = scalar {
+                let values: Vec<String> = self.enums[index]
+                    .constants
+                    .iter()
+                    .map(i64::to_string)
+                    .collect();
+                write!(line, ", {{{}}}", values.join(", ")).unwrap();
+            }
+            writeln!(lua, "{line})").unwrap();
+        }
+        lua.push_str("local R = {}\n");
+        for (index, record) in self.records.iter().enumerate() {
+            let members: Vec<String> = record
+                .members
+                .iter()
+                .enumerate()
+                .map(|(member_index, member)| match member.count {
+                    None => format!("{{\"f{member_index}\", {}}}", self.lua_type(member.ty)),
+                    Some(count) => format!(
+                        "{{\"f{member_index}\", {}, {count}}}",
+                        self.lua_type(member.ty)
+                    ),
+                })
+                .collect();
+            writeln!(
+                lua,
+                "R[{index}] = rt.record(\"{}\", {}, {{{}}}, {})",
+                self.record_c_type(index),
+                record.union,
+                members.join(", "),
+                record.active + 1
+            )
+            .unwrap();
+        }
+        lua.push_str("local F = {}\n");
+        for function in &self.functions {
+            self.lua_function(&mut lua, function);
+        }
+        let strings: Vec<String> = self.strings.iter().map(|s| lua_string_literal(s)).collect();
+        writeln!(
+            lua,
+            "\nos.exit(rt.run {{ functions = F, strings = {{{}}}, seed = {}, library = {} }})",
+            strings.join(", "),
+            self.seed,
+            lua_string_literal(
+                options
+                    .out
+                    .join("libcallgen.so")
+                    .to_string_lossy()
+                    .as_bytes()
+            )
+        )
+        .unwrap();
+        lua
+    }
+
+    /// The driver's descriptor of a type: `K.<key>`, `R[<index>]` or `rt.CSTRING`.
+    fn lua_type(&self, ty: Ty) -> String {
+        match ty {
+            Ty::Scalar(scalar) => format!("K.{}", self.scalar_key(scalar)),
+            Ty::CString => "rt.CSTRING".to_owned(),
+            Ty::Record(index) => format!("R[{index}]"),
+        }
+    }
+
+    fn lua_function(&self, lua: &mut String, function: &Function) {
+        let signature = &function.signature;
+        let types = |types: &[Ty]| -> String {
+            let list: Vec<String> = types.iter().map(|&ty| self.lua_type(ty)).collect();
+            format!("{{{}}}", list.join(", "))
+        };
+        let ret = match signature.ret {
+            Ret::Checksum => "ret = \"checksum\"".to_owned(),
+            Ret::Made(Ty::CString) => "ret = \"string\"".to_owned(),
+            Ret::Made(ty) => format!("ret = \"made\", ret_type = {}", self.lua_type(ty)),
+            Ret::Echo(index) => format!("ret = \"echo\", echo = {}", index + 1),
+            Ret::Void => "ret = \"void\"".to_owned(),
+        };
+        let mut skip = match self.luajit_skip(signature) {
+            Some(reason) => format!("\n  luajit_skip = \"{reason}\","),
+            None => String::new(),
+        };
+        if self.needs_long_double(signature) {
+            skip.push_str(" long_double = true,");
+        }
+        writeln!(
+            lua,
+            "F[#F + 1] = {{ name = \"{}\", proto = {},\n  params = {}, varargs = {}, {ret}, out = {},{skip}\n  calls = {{",
+            function.name,
+            lua_string_literal(self.prototype(function).as_bytes()),
+            types(&signature.params),
+            signature.varargs.as_deref().map_or("nil".to_owned(), types),
+            signature.has_out(),
+        )
+        .unwrap();
+        for call in &function.calls {
+            let mut values: Vec<String> = signature
+                .params
+                .iter()
+                .zip(&call.args)
+                .map(|(&ty, value)| self.lua_value(ty, value, Place::Arg))
+                .collect();
+            values.extend(
+                signature
+                    .varargs
+                    .iter()
+                    .flatten()
+                    .zip(&call.varargs)
+                    .map(|(&ty, value)| self.lua_value(ty, value, Place::Vararg)),
+            );
+            writeln!(lua, "    function() return {} end,", values.join(", ")).unwrap();
+        }
+        lua.push_str("  } }\n");
+    }
+
+    /// A Lua expression for `value` of type `ty`, in the form LuaJIT converts at `place`.
+    fn lua_value(&self, ty: Ty, value: &Value, place: Place) -> String {
+        let boxed = |text: String| match place {
+            Place::Vararg => format!(
+                "box({}, {text})",
+                lua_string_literal(self.c_type(ty).as_bytes())
+            ),
+            _ => text,
+        };
+        match (ty, value) {
+            (
+                Ty::Scalar(Scalar::Int(index)),
+                &Value::Int {
+                    bits,
+                    boxed: as_cdata,
+                },
+            ) => {
+                let kind = &INTS[index];
+                let width = kind.size * 8;
+                let number: i128 = match kind.signed && bits >> (width - 1) & 1 == 1 {
+                    true => bits as i128 - (1i128 << width),
+                    false => bits as i128,
+                };
+                let text = if number.abs() <= 1 << 53 && !as_cdata {
+                    number.to_string()
+                } else {
+                    let constructor = if kind.signed { "I64" } else { "U64" };
+                    format!("{constructor}({}, {})", bits >> 32, bits & 0xffff_ffff)
+                };
+                boxed(text)
+            }
+            (_, &Value::Bool(flag)) => flag.to_string(),
+            (
+                Ty::Scalar(Scalar::Enum(index)),
+                &Value::Enum {
+                    index: constant,
+                    by_name,
+                },
+            ) => match by_name {
+                true => format!("\"{}\"", Self::enum_constant(index, constant)),
+                false => boxed(self.enums[index].constants[constant].to_string()),
+            },
+            (Ty::Scalar(Scalar::Float), &Value::Real(real)) => boxed(lua_number(real)),
+            (_, &Value::Real(real)) => lua_number(real),
+            (_, &Value::LongDouble(mantissa, sign_exponent)) => format!(
+                "LD({}, {}, {sign_exponent})",
+                mantissa >> 32,
+                mantissa & 0xffff_ffff
+            ),
+            (_, &Value::Complex(re, im)) => format!(
+                "C({}, {}, {})",
+                lua_string_literal(self.c_type(ty).as_bytes()),
+                lua_number(re),
+                lua_number(im)
+            ),
+            (Ty::Scalar(Scalar::Pointer(pointee)), Value::Pointer(pointer)) => match *pointer {
+                PointerValue::Null if place == Place::Member => "NULL".to_owned(),
+                PointerValue::Null => "nil".to_owned(),
+                PointerValue::Address(address) => format!(
+                    "P({}, {}, {})",
+                    lua_string_literal(self.c_type(ty).as_bytes()),
+                    address >> 32,
+                    address & 0xffff_ffff
+                ),
+                PointerValue::Array(count) => {
+                    let element = match pointee {
+                        Pointee::Void => "uint8_t".to_owned(),
+                        _ => self.pointee_c_type(pointee),
+                    };
+                    format!("A(\"{element}[{count}]\")")
+                }
+            },
+            (Ty::CString, Value::Str(bytes)) => lua_string_literal(bytes),
+            (Ty::Record(index), Value::Record(members)) => {
+                let record = &self.records[index];
+                let fields: Vec<String> = record
+                    .members
+                    .iter()
+                    .zip(members)
+                    .enumerate()
+                    .filter_map(|(member_index, (member, value))| {
+                        let text = match value.as_ref()? {
+                            MemberValue::One(value) => {
+                                self.lua_value(member.ty, value, Place::Member)
+                            }
+                            MemberValue::Array(values) => {
+                                let elements: Vec<String> = values
+                                    .iter()
+                                    .map(|value| self.lua_value(member.ty, value, Place::Member))
+                                    .collect();
+                                format!("{{{}}}", elements.join(", "))
+                            }
+                        };
+                        Some(format!("f{member_index} = {text}"))
+                    })
+                    .collect();
+                let tree = format!("{{{}}}", fields.join(", "));
+                match place {
+                    Place::Member => tree,
+                    _ => format!("S(R[{index}], {tree})"),
+                }
+            }
+            _ => unreachable!("value generated for another type"),
+        }
+    }
+}
+
+/// A Lua number literal that reads back as exactly `value` (finite).
+fn lua_number(value: f64) -> String {
+    debug_assert!(value.is_finite(), "only finite numbers are generated");
+    // Debug formatting is the shortest text that round-trips.
+    format!("{value:?}")
+}
+
+/// A Lua string literal with decimal escapes (always three digits): valid in 5.1 to 5.4.
+fn lua_string_literal(bytes: &[u8]) -> String {
+    let mut literal = String::from("\"");
+    for &byte in bytes {
+        match byte {
+            b'"' | b'\\' => write!(literal, "\\{}", byte as char).unwrap(),
+            32..=126 => literal.push(byte as char),
+            _ => write!(literal, "\\{byte:03}").unwrap(),
+        }
+    }
+    literal.push('"');
+    literal
+}
