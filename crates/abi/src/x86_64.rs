@@ -93,6 +93,9 @@ pub fn classify(
             let pieces = eightbytes
                 .iter()
                 .enumerate()
+                // The upper half of a vector register (SSEUP) rides with the V128 piece
+                // before it (§3.2.3 "Returning of Values", class SSEUP).
+                .filter(|(_, &(class, _, _))| class != Class::SseUp)
                 .map(|(i, &(class, kind, size))| {
                     let loc = match class {
                         Class::Integer => {

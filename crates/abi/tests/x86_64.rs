@@ -147,6 +147,8 @@ fn small_aggregates_split_into_eightbytes() {
         "void (struct v16)",
         "arg 1: v128@0 vec0\nresult: void\nstack: 0 bytes",
     );
+    // §3.2.3 "Returning of Values": SSE then SSEUP come back in xmm0 alone.
+    check("struct v16 (void)", "result: v128@0 vec0\nstack: 0 bytes");
     check(
         "void (complex float, complex double)",
         "arg 1: f64@0 vec0\narg 2: f64@0 vec1, f64@8 vec2\nresult: void\nstack: 0 bytes",

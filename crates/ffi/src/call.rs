@@ -55,6 +55,9 @@ pub struct Signature {
     pub stub: &'static CallStub,
     /// The result plan, for [`push_result`].
     ret_plan: RetPlan,
+    /// The result is a 64-bit unsigned integer that Lua 5.3+ takes as an integer when
+    /// it fits ([`push_result`]'s fast path: `size_t strlen(...)`).
+    ret_unsigned_64: bool,
 }
 
 /// The signatures of one state, by function type.
@@ -220,23 +223,22 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> 
         return Ok(&**sig);
     }
     let func = function_type(&st.types, func_ty)?;
-    let types = &mut st.types;
-    let params: Box<[TypeId]> = func.params.iter().map(|&p| decay(types, p)).collect();
-    let plan = x86_64::classify(types, &func, &[]).map_err(|e| LuaError::msg(e.message))?;
-    let args = params.iter().map(|&p| fetch_for(types, p)).collect();
-    let spec = StubSpec {
-        plan: plan.clone(),
-        args,
-        result: push_for(types, func.ret),
-        helpers: helpers(),
-    };
+    let (params, spec) = stub_spec(&mut st.types, &func).map_err(LuaError::msg)?;
     let stub = stub_for(&spec).map_err(|e| LuaError::msg(e.message))?;
+    let ret_unsigned_64 = matches!(
+        st.types.get(st.types.unqualified(func.ret).0),
+        CType::Int(IntType {
+            bytes: 8,
+            signed: false
+        })
+    );
     let sig = Box::new(Signature {
         func_ty,
         params,
         ret: func.ret,
         stub,
-        ret_plan: plan.ret,
+        ret_plan: spec.plan.ret,
+        ret_unsigned_64,
     });
     let ptr: *const Signature = &*sig;
     st.calls.signatures.insert(func_ty, sig);
@@ -581,7 +583,11 @@ unsafe extern "C-unwind" fn arg_cstring(
     // SAFETY: called by a stub with a live state and its binding's context; the string
     // stays on the stack (as the argument) until the call returns.
     unsafe {
-        if sys::lua_type(l, index) == sys::LUA_TSTRING {
+        let is_string = match lua_stack::is_string(l, index) {
+            Some(known) => known,
+            None => sys::lua_type(l, index) == sys::LUA_TSTRING,
+        };
+        if is_string {
             return sys::lua_tolstring(l, index, std::ptr::null_mut()) as u64;
         }
         arg_scalar(l, index, ctx, param, std::ptr::null_mut())
@@ -668,6 +674,16 @@ unsafe extern "C-unwind" fn push_result(
     // result registers.
     unsafe {
         let results = &*results;
+        // 64-bit unsigned results that fit are Lua integers on 5.3+: no conversion
+        // machinery needed (the state is checked first: the signature lives in it).
+        #[cfg(any(feature = "lua53", feature = "lua54"))]
+        if !(*(*ctx.cast::<Binding>()).state).state.is_null()
+            && (*(*ctx).owner.cast::<Signature>()).ret_unsigned_64
+            && results.rax <= i64::MAX as u64
+        {
+            sys::lua_pushinteger(l, results.rax as i64);
+            return 1;
+        }
         helper_entry(l, || {
             let (st, sig) = parts(ctx)?;
             sys::luaL_checkstack(l, 4, std::ptr::null());

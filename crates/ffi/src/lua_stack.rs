@@ -34,6 +34,7 @@ mod layout {
     pub const INT_TAG: Option<u32> = None;
     pub const FLOAT_TAG: u32 = 3;
     pub const TAG_BYTES: usize = 4;
+    pub const STRING_TAGS: [u32; 2] = [4, 4];
 }
 
 #[cfg(feature = "lua52")]
@@ -44,6 +45,8 @@ mod layout {
     pub const INT_TAG: Option<u32> = None;
     pub const FLOAT_TAG: u32 = 3;
     pub const TAG_BYTES: usize = 4;
+    /// Short and long strings, with the collectable bit (1 << 6).
+    pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
 }
 
 #[cfg(feature = "lua53")]
@@ -55,6 +58,7 @@ mod layout {
     pub const INT_TAG: Option<u32> = Some(0x13);
     pub const FLOAT_TAG: u32 = 0x03;
     pub const TAG_BYTES: usize = 4;
+    pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
 }
 
 #[cfg(feature = "lua54")]
@@ -66,6 +70,7 @@ mod layout {
     pub const INT_TAG: Option<u32> = Some(0x03);
     pub const FLOAT_TAG: u32 = 0x13;
     pub const TAG_BYTES: usize = 1;
+    pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
 }
 
 use layout::*;
@@ -143,6 +148,20 @@ pub unsafe fn number(l: *mut State, index: c_int) -> Peeked {
     }
 }
 
+/// Whether the argument at `index` is a string; `None` when direct reads are off.
+///
+/// # Safety
+/// As [`number`].
+#[inline]
+pub unsafe fn is_string(l: *mut State, index: c_int) -> Option<bool> {
+    if !enabled() {
+        return None;
+    }
+    // SAFETY: as in `number`.
+    let tag = unsafe { tag(slot(l, index)) };
+    Some(STRING_TAGS.contains(&tag))
+}
+
 /// The value of upvalue 1 of the running C closure, which must be a light userdata.
 ///
 /// # Safety
@@ -194,7 +213,13 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
         sys::lua_pushnumber(l, 2.5);
         sys::lua_pushinteger(l, 0x1234_5678_9abc as sys::lua_Integer);
         sys::lua_pushboolean(l, 1);
+        lua::push_str(l, "short");
+        lua::push_str(l, &"long string, beyond any short-string limit ".repeat(4));
         let float_ok = number(l, top + 1) == Peeked::Float(2.5);
+        let strings_ok = is_string(l, top + 4) == Some(true)
+            && is_string(l, top + 5) == Some(true)
+            && is_string(l, top + 1) == Some(false)
+            && is_string(l, top + 3) == Some(false);
         let int_ok = match INT_TAG {
             Some(_) => number(l, top + 2) == Peeked::Int(0x1234_5678_9abc),
             // Lua 5.1/5.2 store every number as a double.
@@ -202,7 +227,7 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
         };
         let other_ok = number(l, top + 3) == Peeked::Unknown;
         sys::lua_settop(l, top);
-        float_ok && int_ok && other_ok
+        float_ok && int_ok && other_ok && strings_ok
     }
 }
 
