@@ -640,6 +640,20 @@ unsafe extern "C-unwind" fn arg_memory(
     // SAFETY: called by a stub with a live state, its binding's context and an image of
     // the parameter's size.
     unsafe {
+        // A cdata of exactly the parameter's type (the common case: a struct made by
+        // ffi.new or returned by C) is copied as it is.
+        if let Ok((st, sig)) = parts(ctx) {
+            let ty = sig.params[param];
+            if let Some(header) = cdata::to_cdata(l, st, index) {
+                let header = &*header;
+                if header.kind == cdata::CDataKind::Value && header.ty == ty {
+                    if let Some(size) = st.types.size_of(ty) {
+                        std::ptr::copy_nonoverlapping(cdata::payload(header), dst, size as usize);
+                        return 0;
+                    }
+                }
+            }
+        }
         helper_entry(l, || convert_arg(l, index, ctx, param, dst));
     }
     0
