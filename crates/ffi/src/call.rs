@@ -270,11 +270,9 @@ pub fn stub_listing(types: &mut TypeTable, func_ty: TypeId) -> Result<String, St
 
 /// Array and function parameters are pointers (C11 6.7.6.3p7-8).
 fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
-    let (base, quals) = types.unqualified(ty);
-    match types.get(base) {
+    match types.get(types.unqualified(ty).0) {
         CType::Array { elem, .. } => {
             let elem = *elem;
-            let _ = quals;
             types.pointer_to(elem)
         }
         CType::Func(_) => types.pointer_to(ty),
