@@ -218,12 +218,9 @@ fn a_stub_moves_every_argument_where_the_plan_says() {
     // SAFETY: the spec matches `target`'s C signature; the helpers read `caller`.
     let returned = unsafe { stub.caller_entry()((&mut caller as *mut Caller).cast()) };
     assert_eq!(returned, 7, "the stub returns what the push helper returns");
-    // SAFETY: the cell was set by the stub right after the call.
-    assert_eq!(
-        unsafe { *caller.ctx.errno_cell },
-        42,
-        "errno saved after the call"
-    );
+    // SAFETY: the cell is the leaked box above, written by the stub after the call.
+    let saved = unsafe { *caller.ctx.errno_cell };
+    assert_eq!(saved, 42, "errno saved after the call");
     let memory: Vec<f64> = caller.results[80..104]
         .chunks(8)
         .map(|c| f64::from_ne_bytes(c.try_into().unwrap()))
