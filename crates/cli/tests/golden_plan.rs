@@ -5,12 +5,11 @@
 //! x86-64 System V, so they run only there.
 //! Run with `BLESS=1` to rewrite the expected files after a deliberate change.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/plan")
-}
 
 fn report(header: &Path) -> String {
     let source = std::fs::read_to_string(header).expect("read golden header");
@@ -55,35 +54,7 @@ fn report(header: &Path) -> String {
     ignore = "the golden plans are x86-64 System V"
 )]
 fn plan_reports_match_golden_files() {
-    let bless = std::env::var_os("BLESS").is_some();
-    let mut headers: Vec<PathBuf> = std::fs::read_dir(golden_dir())
-        .expect("golden dir")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "h"))
-        .collect();
-    headers.sort();
-    assert!(!headers.is_empty(), "no golden plan files");
-    let mut failures = Vec::new();
-    for header in headers {
-        let actual = report(&header);
-        let expected_path = header.with_extension("expected");
-        if bless {
-            std::fs::write(&expected_path, &actual).expect("write expected");
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if actual != expected {
-            failures.push(format!(
-                "{}:\n--- expected\n{expected}--- actual\n{actual}",
-                header.display()
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "golden mismatches (BLESS=1 to accept):\n{}",
-        failures.join("\n")
-    );
+    common::check_golden_files(&common::golden_dir("plan"), report);
 }
 
 #[test]
