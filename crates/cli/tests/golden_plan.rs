@@ -10,7 +10,6 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-
 fn report(header: &Path) -> String {
     let source = std::fs::read_to_string(header).expect("read golden header");
     let mut reports = Vec::new();

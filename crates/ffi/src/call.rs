@@ -83,29 +83,45 @@ pub struct Binding {
 /// upvalue 3 the state userdata the binding points into).
 const BINDING_UPVALUE: c_int = 2;
 
-/// Pushes the Lua value for the C function of type `func_ty` (a `CType::Func`) at
-/// `address`: what `ffi.C.name` and a library namespace return.
-///
-/// # Safety
-/// Called from a C function of this module (state as upvalue 1); `l` is live with three
-/// free slots; `st` is its ffi state; `address` is the entry of a function of type
-/// `func_ty` (calling it with arguments of that type is sound).
-pub unsafe fn push_function(
-    l: *mut State,
-    st: &mut FfiState,
-    func_ty: TypeId,
-    address: *const c_void,
-) -> LuaResult<()> {
-    // SAFETY: forwarded.
-    unsafe { push_named_function(l, st, func_ty, address, None, None) }
+impl Binding {
+    /// A binding of the C function at `target` for the state whose box is `cells`.
+    ///
+    /// # Safety
+    /// `cells` is the live box of the state that owns `owner` (a signature, or null
+    /// until one is chosen); `name` is null or a NUL-terminated string that lives as
+    /// long as the binding.
+    unsafe fn new(
+        cells: *mut StateBox,
+        target: *const c_void,
+        func_ty: TypeId,
+        owner: *const Signature,
+        name: *const c_char,
+    ) -> Binding {
+        Binding {
+            ctx: CallContext {
+                target,
+                // SAFETY: `cells` is live (caller); only the field's address is taken.
+                errno_cell: unsafe { std::ptr::addr_of_mut!((*cells).errno) },
+                owner: owner.cast(),
+                name,
+            },
+            state: cells,
+            func_ty,
+        }
+    }
 }
 
-/// As [`push_function`], with the name error messages use (the declared C name) and a
-/// value at stack index `anchor` that the function keeps reachable (its library).
+/// Pushes the Lua value for the C function of type `func_ty` (a `CType::Func`) at
+/// `address`: what `ffi.C.name` and a library namespace return. `name` (the declared C
+/// name) is for error messages; the value at stack index `anchor`, if given, stays
+/// reachable as long as the function (its library).
 ///
 /// # Safety
-/// As [`push_function`]; `anchor`, if given, is a valid (pseudo-)index.
-pub unsafe fn push_named_function(
+/// Called from a C function of this module (state as upvalue 1); `l` is live with four
+/// free slots; `st` is its ffi state; `address` is the entry of a function of type
+/// `func_ty` (calling it with arguments of that type is sound); `anchor`, if given, is a
+/// valid (pseudo-)index.
+pub unsafe fn push_function(
     l: *mut State,
     st: &mut FfiState,
     func_ty: TypeId,
@@ -142,20 +158,12 @@ pub unsafe fn push_named_function(
         let name_at = block.cast::<u8>().add(std::mem::size_of::<Binding>());
         std::ptr::copy_nonoverlapping(name.as_ptr(), name_at, name.len());
         name_at.add(name.len()).write(0);
-        block.write(Binding {
-            ctx: CallContext {
-                target: address,
-                errno_cell: std::ptr::addr_of_mut!((*cells).errno),
-                owner: owner.cast(),
-                name: if name.is_empty() {
-                    std::ptr::null()
-                } else {
-                    name_at.cast::<c_char>()
-                },
-            },
-            state: cells,
-            func_ty,
-        });
+        let name_ptr = if name.is_empty() {
+            std::ptr::null()
+        } else {
+            name_at.cast::<c_char>()
+        };
+        block.write(Binding::new(cells, address, func_ty, owner, name_ptr));
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
@@ -176,7 +184,7 @@ pub unsafe fn push_named_function(
     Ok(())
 }
 
-/// If the value at `index` is a C function made by [`push_named_function`]: its
+/// If the value at `index` is a C function made by [`push_function`]: its
 /// function type and address.
 ///
 /// # Safety
@@ -365,7 +373,7 @@ fn push_for(types: &TypeTable, ret: TypeId) -> ResultPush {
 
 /// The binding of the running C function (caller-entry helper).
 unsafe extern "C-unwind" fn binding_of_running_function(l: *mut State) -> *const CallContext {
-    // SAFETY: only stubs entered as closures made by `push_named_function` call this:
+    // SAFETY: only stubs entered as closures made by `push_function` call this:
     // their upvalue 1 is the binding's address.
     unsafe { crate::lua_stack::light_upvalue(l).cast() }
 }
@@ -529,6 +537,26 @@ fn extend(bits: u64, int: IntType) -> u64 {
     }
 }
 
+/// The argument at `index` as a double, if it is a Lua number (read straight from the
+/// stack where possible).
+///
+/// # Safety
+/// `l` is live, running the stub's C function, with at least `index` arguments.
+#[inline]
+unsafe fn number_arg(l: *mut State, index: c_int) -> Option<f64> {
+    // SAFETY: forwarded.
+    unsafe {
+        match lua_stack::number(l, index) {
+            Peeked::Float(x) => Some(x),
+            Peeked::Int(i) => Some(i as f64),
+            Peeked::Unknown if sys::lua_type(l, index) == sys::LUA_TNUMBER => {
+                Some(sys::lua_tonumberx(l, index, std::ptr::null_mut()))
+            }
+            Peeked::Unknown => None,
+        }
+    }
+}
+
 unsafe extern "C-unwind" fn arg_f64(
     l: *mut State,
     index: c_int,
@@ -538,13 +566,9 @@ unsafe extern "C-unwind" fn arg_f64(
 ) -> u64 {
     // SAFETY: called by a stub with a live state and its binding's context.
     unsafe {
-        match lua_stack::number(l, index) {
-            Peeked::Float(x) => x.to_bits(),
-            Peeked::Int(i) => (i as f64).to_bits(),
-            Peeked::Unknown if sys::lua_type(l, index) == sys::LUA_TNUMBER => {
-                sys::lua_tonumberx(l, index, std::ptr::null_mut()).to_bits()
-            }
-            Peeked::Unknown => general_bits(l, index, ctx, param),
+        match number_arg(l, index) {
+            Some(x) => x.to_bits(),
+            None => general_bits(l, index, ctx, param),
         }
     }
 }
@@ -558,15 +582,10 @@ unsafe extern "C-unwind" fn arg_f32(
 ) -> u64 {
     // SAFETY: called by a stub with a live state and its binding's context.
     unsafe {
-        let x = match lua_stack::number(l, index) {
-            Peeked::Float(x) => x,
-            Peeked::Int(i) => i as f64,
-            Peeked::Unknown if sys::lua_type(l, index) == sys::LUA_TNUMBER => {
-                sys::lua_tonumberx(l, index, std::ptr::null_mut())
-            }
-            Peeked::Unknown => return general_bits(l, index, ctx, param),
-        };
-        u64::from((x as f32).to_bits())
+        match number_arg(l, index) {
+            Some(x) => u64::from((x as f32).to_bits()),
+            None => general_bits(l, index, ctx, param),
+        }
     }
 }
 
@@ -805,10 +824,11 @@ unsafe fn concrete_signature(
     func_ty: TypeId,
     base: c_int,
 ) -> LuaResult<*const Signature> {
-    let func = function_type(&st.types, func_ty)?;
-    if !func.variadic {
-        return signature(st, func_ty);
-    }
+    // A fixed signature is a cache hit; only the variadic part needs work per call.
+    let func = match st.types.get(func_ty) {
+        CType::Func(func) if func.variadic => func.clone(),
+        _ => return signature(st, func_ty),
+    };
     // SAFETY: `l` is live (caller).
     let top = unsafe { sys::lua_gettop(l) };
     let fixed = func.params.len() as c_int;
@@ -838,8 +858,8 @@ unsafe fn concrete_signature(
 
 /// `lua_CFunction` of variadic C functions: picks the stub of the concrete signature.
 unsafe extern "C-unwind" fn call_variadic(l: *mut State) -> c_int {
-    // SAFETY: Lua calls this closure made by `push_named_function`: upvalue 1 is its
-    // binding, upvalue 2 the state userdata.
+    // SAFETY: Lua calls this closure made by `push_function`: upvalue 2 is its binding
+    // userdata.
     unsafe {
         lua::entry_next(l, || {
             let mut binding =
@@ -897,17 +917,13 @@ pub unsafe fn prepare_cdata_call(
             )));
         }
         let func_ty = st.types.unqualified(func_ty).0;
-        let cells = st.cells;
-        let mut binding = Binding {
-            ctx: CallContext {
-                target,
-                errno_cell: std::ptr::addr_of_mut!((*cells).errno),
-                owner: std::ptr::null(),
-                name: std::ptr::null(),
-            },
-            state: cells,
+        let mut binding = Binding::new(
+            st.cells,
+            target,
             func_ty,
-        };
+            std::ptr::null(),
+            std::ptr::null(),
+        );
         let sig = concrete_signature(l, st, &binding.ctx, func_ty, 2)?;
         binding.ctx.owner = sig.cast();
         Ok(Some(((*sig).stub.direct_entry(), binding)))

@@ -13,7 +13,7 @@
 //!
 //! - `__index(ns, name)` looks `name` up among the declarations of `ffi.cdef`. A
 //!   function is resolved with `dlsym` (under its asm label if it has one), turned into
-//!   a Lua value by [`crate::call::push_named_function`] (which also keeps the library
+//!   a Lua value by [`crate::call::push_function`] (which also keeps the library
 //!   userdata reachable from the function) and stored in the table with
 //!   `rawset`, so that every later `ns.name` is an ordinary table hit. An `extern`
 //!   variable is never stored: each read comes back to `__index`, which converts the
@@ -44,7 +44,7 @@
 //! for a library that does not open or a symbol that is not found (it names the
 //! library, or the program for `ffi.C`: `lua5.4: undefined symbol: x`).
 
-use crate::call::push_named_function;
+use crate::call::push_function;
 use crate::convert::{push_c_value, store_lua_value, Conv};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::FfiState;
@@ -346,7 +346,7 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
                     let address = resolve(this_namespace(l)?, symbol)?;
                     // The function keeps the library loaded, even if the namespace goes.
                     let library = Some(lua::upvalue(LIBRARY_UPVALUE));
-                    push_named_function(l, st, ty, address, Some(name), library)?;
+                    push_function(l, st, ty, address, Some(name), library)?;
                     // Cached: the next `ns.name` does not come here.
                     sys::lua_pushvalue(l, 2);
                     sys::lua_pushvalue(l, -2);

@@ -187,10 +187,6 @@ impl CallStub {
     pub fn listing(&self) -> &str {
         &self.listing
     }
-
-    pub fn code_bytes(&self) -> usize {
-        self.code.len()
-    }
 }
 
 /// The stub for `spec`: made on first use, then shared by every caller in the process.
