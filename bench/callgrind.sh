@@ -7,13 +7,16 @@
 #   bench/callgrind.sh field/ffi            # stock lua5.4 with ffi.so (and cbind)
 #   bench/callgrind.sh add/cbind            # a call workload (bench/calls.lua)
 #   bench/callgrind.sh -r luajit-joff C.add/ffi
+#   bench/callgrind.sh qsort/cbind          # a callback workload, counted inside qsort
 #   callgrind_annotate --inclusive=yes target/bench/callgrind.lua5.4.field_ffi.out | less
 #
 # Options: -r RUNTIME (lua5.4, the default; jitffi, the release runner; luajit-joff).
 # The label is `<workload>/<impl>` exactly as the scripts print it; the script that
-# measures it (bench/cdata.lua, bench/calls.lua, ...) is found by asking each.
-# Needs `cargo xtask bench` to have built target/modules/lua5.4/ffi.so and target/bench/
-# (cbind.so, cbind_calls.so, libcallee.so) once.
+# measures it (bench/cdata.lua, bench/calls.lua, ...) is found by asking each. A label
+# the script says to count inside a function (`# qsort/ffi: count inside qsort`) is
+# counted there only (callgrind --toggle-collect), leaving out setup that grows with
+# the scale. Needs `cargo xtask bench` to have built target/modules/lua5.4/ffi.so and
+# target/bench/ (cbind.so, cbind_calls.so, cbind_callbacks.so, libcallee.so) once.
 set -eu
 runtime=lua5.4
 if [ "${1:-}" = -r ]; then
@@ -41,31 +44,33 @@ if [ "$runtime" = jitffi ]; then
     export LUA_CPATH_5_4="$root/target/bench/?.so"
 fi
 
-# The operations one run of $script at scale $1 reports for $label ('' if none).
-operations_of() {
-    $run "$script" "$1" "$label" | sed -n "s|^# $label: \([0-9]*\) operations\$|\1|p"
+# The operations that a run's output ($1) reports for $label ('' if none).
+operations_in() {
+    printf '%s\n' "$1" | sed -n "s|^# $label: \([0-9]*\) operations\$|\1|p"
 }
 
 script=
 for candidate in "$root"/bench/*.lua; do
     grep -q ' operations' "$candidate" || continue
-    script=$candidate
-    if [ -n "$(operations_of 1e-9)" ]; then
+    listing=$($run "$candidate" 1e-9 "$label" || true)
+    if [ -n "$(operations_in "$listing")" ]; then
+        script=$candidate
         break
     fi
-    script=
 done
 if [ -z "$script" ]; then
     echo "bench/callgrind.sh: no bench script measures '$label' under $runtime" >&2
     exit 1
 fi
+# A workload whose setup grows with the scale (qsort's copies and checks) names the
+# function its operations run inside; only that function's instructions are counted.
+inside=$(printf '%s\n' "$listing" | sed -n "s|^# $label: count inside \(.*\)\$|\1|p")
 
 # Runs $script at scale $1 under callgrind (profile into $2); sets $operations and
 # $instructions.
 measure() {
-    operations=$(valgrind --tool=callgrind --callgrind-out-file="$2" --log-file="$log" \
-        $run "$script" "$1" "$label" |
-        sed -n "s|^# $label: \([0-9]*\) operations\$|\1|p")
+    operations=$(operations_in "$(valgrind --tool=callgrind --callgrind-out-file="$2" \
+        --log-file="$log" ${inside:+--toggle-collect="$inside"} $run "$script" "$1" "$label")")
     case $operations in
         '' | *[!0-9]*)
             echo "bench/callgrind.sh: '$label' must name exactly one workload/impl" >&2

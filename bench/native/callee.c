@@ -7,6 +7,8 @@
  *
  * The bodies are trivial on purpose: what is measured is the cost of getting the
  * arguments from Lua into registers and the result back. `strlen` is libc's.
+ * `call_repeatedly` is the other direction, for the callback benchmarks
+ * (bench/callbacks.lua): C calling a function pointer that leads into Lua.
  */
 #include <stdint.h>
 
@@ -26,4 +28,13 @@ double mixed6(int8_t a, uint16_t b, int64_t c, float d, double e, const char *s)
 struct vec2 vec2_add(struct vec2 a, struct vec2 b) {
     struct vec2 sum = {a.x + b.x, a.y + b.y};
     return sum;
+}
+
+/* acc = f(acc, 1), n times, from acc = 0: n calls of the function pointer in a plain C
+ * loop, which cannot be inlined or hoisted. Returns n when f adds. */
+int call_repeatedly(int (*f)(int, int), int n) {
+    int acc = 0;
+    for (int i = 0; i < n; i++)
+        acc = f(acc, 1);
+    return acc;
 }

@@ -1,8 +1,8 @@
 //! `cargo xtask bench [RUNS] [--instructions]`: runs every workload in `bench/*.lua`
-//! under stock `lua5.4` (with `ffi.so` and the hand-written C bindings `cbind.so` and
-//! `cbind_calls.so` on its `LUA_CPATH`), the release `jitffi`, `luajit -joff` and
-//! `luajit`, all in the same run, and prints, per script, the median of each and the
-//! ratios.
+//! under stock `lua5.4` (with `ffi.so` and the hand-written C modules `cbind.so`,
+//! `cbind_calls.so` and `cbind_callbacks.so` on its `LUA_CPATH`), the release `jitffi`,
+//! `luajit -joff` and `luajit`, all in the same run, and prints, per script, the median
+//! of each and the ratios.
 //!
 //! A script prints `RESULT <workload>[/<impl>] <seconds>` for times,
 //! `BYTES <object>[/<impl>] <bytes>` for memory and `NA <workload>[/<impl>] <reason>`
@@ -19,8 +19,8 @@
 //!
 //! `--instructions` adds what times on a shared machine cannot give: callgrind's count of
 //! instructions per operation of each workload of the scripts that report operations
-//! (cdata.lua, calls.lua), ffi.so and the C bindings in lua5.4 and the ffi in
-//! `luajit -joff` (through bench/callgrind.sh, which also leaves the profiles in
+//! (cdata.lua, calls.lua, callbacks.lua), ffi.so and the C bindings in lua5.4 and the
+//! ffi in `luajit -joff` (through bench/callgrind.sh, which also leaves the profiles in
 //! target/bench/).
 
 use crate::bench_native;
@@ -317,14 +317,15 @@ fn print_instructions(
             "\n{}: instructions per operation (callgrind; profiles in target/bench/)",
             script_name(script)
         );
-        print!("{:<12}", "workload");
+        let width = name_width(counts.iter().map(|(name, _)| name.as_str()));
+        print!("{:<width$}", "workload");
         for &(_, _, heading) in INSTRUCTION_COLUMNS {
             print!("{heading:>12}");
         }
         println!("{:>9}{:>9}", "/cbind", "/joff");
         let ours = 1;
         for (workload, by_column) in &counts {
-            print!("{workload:<12}");
+            print!("{workload:<width$}");
             for column in 0..INSTRUCTION_COLUMNS.len() {
                 let cell = by_column
                     .get(&column)
@@ -426,7 +427,8 @@ fn print_table(table: &Table, kind: Kind) {
         .filter(|c| Some(*c) != ours.as_ref())
         .collect();
 
-    print!("{:<12}", "workload");
+    let width = name_width(table.rows.iter().map(|(name, _)| name.as_str()));
+    print!("{:<width$}", "workload");
     for column in &columns {
         print!("{:>15}", heading(column));
     }
@@ -440,7 +442,7 @@ fn print_table(table: &Table, kind: Kind) {
     println!();
     let mut reasons: Vec<(String, String)> = Vec::new();
     for (name, row) in &table.rows {
-        print!("{name:<12}");
+        print!("{name:<width$}");
         for column in &columns {
             let cell = row.get(column);
             let text = match (cell.and_then(Cell::median), kind) {
@@ -526,6 +528,11 @@ fn print_per_call_lookup(table: &Table) {
         }
         println!();
     }
+}
+
+/// The width of a table's first column: its longest name and a space, at least 12.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(str::len).max().unwrap_or(0).max(11) + 1
 }
 
 /// The order of the columns: the C floor, ours, the runner, then LuaJIT.

@@ -8,11 +8,14 @@
 //! - `cbind_calls.so`: the hand-written binding of those functions
 //!   (bench/native/cbind_calls.c), a Lua 5.4 module linked to `libcallee.so` (found next
 //!   to it through `$ORIGIN`).
+//! - `cbind_callbacks.so`: the floor of the callback benchmarks
+//!   (bench/native/cbind_callbacks.c), a Lua 5.4 module that calls Lua functions from C
+//!   through the C API, linked to `libcallee.so` (its `call_repeatedly`) the same way.
 //!
 //! The modules are compiled against the Lua 5.4 headers of the `lua-src` crate (the Lua
 //! the `jitffi` runner embeds) and link to no liblua: the interpreter that loads them,
-//! stock `lua5.4` or `jitffi`, provides the API. `$CBIND_CFLAGS` is added to both
-//! bindings (for example `-DCBIND_UNCHECKED`).
+//! stock `lua5.4` or `jitffi`, provides the API. `$CBIND_CFLAGS` is added to every
+//! module (for example `-DCBIND_UNCHECKED`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,21 +58,23 @@ pub fn build(root: &Path) -> Result<NativeBuilds, String> {
     compile(&native.join("callee.c"), &callee, |command| {
         command.arg("-I").arg(&native);
     })?;
-    compile(
-        &native.join("cbind_calls.c"),
-        &dir.join("cbind_calls.so"),
-        |command| {
-            command
-                .arg("-I")
-                .arg(&include)
-                .arg("-I")
-                .arg(&native)
-                .args(module_flags())
-                .arg("-L")
-                .arg(&dir)
-                .args(["-lcallee", "-Wl,-rpath,$ORIGIN"]);
-        },
-    )?;
+    for module in ["cbind_calls", "cbind_callbacks"] {
+        compile(
+            &native.join(format!("{module}.c")),
+            &dir.join(format!("{module}.so")),
+            |command| {
+                command
+                    .arg("-I")
+                    .arg(&include)
+                    .arg("-I")
+                    .arg(&native)
+                    .args(module_flags())
+                    .arg("-L")
+                    .arg(&dir)
+                    .args(["-lcallee", "-Wl,-rpath,$ORIGIN"]);
+            },
+        )?;
+    }
     Ok(NativeBuilds { dir, callee })
 }
 

@@ -4,9 +4,9 @@
 //!   `target/modules/lua5.X/ffi.so`, loadable with
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`.
 //! - `bench [RUNS] [--instructions]`: run `bench/*.lua` under stock lua5.4 (ffi.so and
-//!   the hand-written C binding bench/native/cbind.c), jitffi, luajit -joff and luajit,
+//!   the hand-written C bindings of bench/native/), jitffi, luajit -joff and luajit,
 //!   and print the medians and ratios; with `--instructions`, also callgrind's
-//!   instructions per operation of each cdata workload (see bench.rs).
+//!   instructions per operation of each workload (see bench.rs).
 //! - `callgen [--seed N] [--count N] [--out DIR]`: write the C test library of random
 //!   signatures and its Lua driver for tests/callgen.sh (see callgen.rs).
 
@@ -33,7 +33,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   modules      build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so
   bench [RUNS] [--instructions]
-               run bench/*.lua under lua5.4 (ffi.so and the C binding cbind.so), jitffi,
+               run bench/*.lua under lua5.4 (ffi.so and the C bindings), jitffi,
                luajit -joff and luajit; print medians and ratios (default 5 runs);
                --instructions: also count instructions per operation with callgrind
   callgen [--seed N] [--count N] [--out DIR]

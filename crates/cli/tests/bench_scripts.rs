@@ -36,19 +36,22 @@ fn compile(dir: &Path, source: &str, output: &str, extra: &[&str]) {
     );
 }
 
-/// `target/.../bench-scripts` with cbind.so, libcallee.so and cbind_calls.so in it.
+/// `target/.../bench-scripts` with cbind.so, libcallee.so, cbind_calls.so and
+/// cbind_callbacks.so in it.
 fn native_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-scripts");
     std::fs::create_dir_all(&dir).unwrap();
     compile(&dir, "cbind.c", "cbind.so", &[]);
     compile(&dir, "callee.c", "libcallee.so", &[]);
     let libdir = format!("-L{}", dir.display());
-    compile(
-        &dir,
-        "cbind_calls.c",
-        "cbind_calls.so",
-        &[&libdir, "-lcallee", "-Wl,-rpath,$ORIGIN"],
-    );
+    for module in ["cbind_calls", "cbind_callbacks"] {
+        compile(
+            &dir,
+            &format!("{module}.c"),
+            &format!("{module}.so"),
+            &[&libdir, "-lcallee", "-Wl,-rpath,$ORIGIN"],
+        );
+    }
     dir
 }
 
@@ -125,5 +128,42 @@ fn bench_scripts_run_under_jitffi_with_the_c_bindings() {
         results_alone.len() + unavailable_alone.len(),
         8,
         "every ffi workload measured or n/a:\n{alone}"
+    );
+
+    // qsort at this scale: one sort of 2,000 ints, which callgrind.sh counts inside qsort.
+    let callbacks = run_script(&dir, "callbacks.lua", "0.001", true);
+    let (results, unavailable) = labels(&callbacks);
+    for workload in ["qsort", "callback_call", "callback_new"] {
+        let cbind = format!("{workload}/cbind");
+        assert!(
+            results.contains(&cbind.as_str()),
+            "no {cbind} in:\n{callbacks}"
+        );
+        let ffi = format!("{workload}/ffi");
+        assert!(
+            results.contains(&ffi.as_str()) ^ unavailable.contains(&ffi.as_str()),
+            "{ffi} neither measured nor n/a in:\n{callbacks}"
+        );
+    }
+    // Both count the comparator calls that libc's qsort makes on the same data: the ffi
+    // in its calibration sort, cbind in C.
+    let comparator_calls = |label: &str| {
+        callbacks.lines().find_map(|line| {
+            let count = line.strip_prefix(&format!("# {label}: "))?;
+            count.strip_suffix(" operations")?.parse::<u64>().ok()
+        })
+    };
+    let cbind_calls = comparator_calls("qsort/cbind").expect("qsort/cbind operations");
+    assert!(cbind_calls > 2000, "{callbacks}");
+    if results.contains(&"qsort/ffi") {
+        assert_eq!(
+            comparator_calls("qsort/ffi"),
+            Some(cbind_calls),
+            "{callbacks}"
+        );
+    }
+    assert!(
+        callbacks.contains("# qsort/cbind: count inside qsort\n"),
+        "{callbacks}"
     );
 }
