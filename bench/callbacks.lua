@@ -258,7 +258,7 @@ local workloads = {
     name = "callback_new",
     ffi = callback_new_ffi,
     cbind = callback_new_cbind,
-    args = { iterations(300000) },
+    args = { iterations(1000000) },
     probe = { 1 },
   },
 }
@@ -290,7 +290,8 @@ for _, workload in ipairs(workloads) do
           print(("# %s: count inside %s"):format(label, workload.count_inside))
         end
       else
-        local reason = tostring(probe_err):match("[^\n]*")
+        -- The first line, without the `file:line: ` of the cast or call that failed.
+        local reason = tostring(probe_err):match("[^\n]*"):gsub("^[^:]*:%d+: ", "")
         print(("NA %s %s"):format(label, reason))
       end
     end
