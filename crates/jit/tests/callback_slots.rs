@@ -55,7 +55,7 @@ unsafe extern "C" fn raw(_: &'static CallbackSlot, cpu: *mut CpuState) {
 fn typed_pool() -> &'static SlotPool {
     static POOL: OnceLock<SlotPool> = OnceLock::new();
     // SAFETY: `typed` is a TypedHandler.
-    POOL.get_or_init(|| unsafe { SlotPool::new(EntryKind::Typed, typed as usize) }.unwrap())
+    POOL.get_or_init(|| unsafe { SlotPool::new(EntryKind::Typed, typed as jitffi_jit::TypedHandler as usize) }.unwrap())
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn typed_slots_see_stack_arguments() {
 #[test]
 fn pools_grow_page_by_page_and_slots_are_distinct() {
     // SAFETY: `typed` is a TypedHandler.
-    let pool = unsafe { SlotPool::new(EntryKind::Typed, typed as usize) }.unwrap();
+    let pool = unsafe { SlotPool::new(EntryKind::Typed, typed as jitffi_jit::TypedHandler as usize) }.unwrap();
     let slots: Vec<_> = (0..600).map(|_| pool.fresh_slot().unwrap()).collect();
     assert_eq!(pool.pages(), 3);
     for (i, slot) in slots.iter().enumerate() {
@@ -110,7 +110,7 @@ fn pools_grow_page_by_page_and_slots_are_distinct() {
 #[test]
 fn raw_slots_hand_over_and_take_back_the_cpu_state() {
     // SAFETY: `raw` is a RawHandler.
-    let pool = unsafe { SlotPool::new(EntryKind::Raw, raw as usize) }.unwrap();
+    let pool = unsafe { SlotPool::new(EntryKind::Raw, raw as jitffi_jit::RawHandler as usize) }.unwrap();
     let slot = pool.fresh_slot().unwrap();
     // SAFETY: the handler sets rax from rdi and rsi, and xmm0.
     let f: extern "C" fn(u64, u64) -> u64 = unsafe { std::mem::transmute(slot.code()) };
