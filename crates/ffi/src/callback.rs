@@ -32,7 +32,7 @@
 
 use crate::call;
 use crate::cdata;
-use crate::convert::{self, Conv};
+use crate::convert::{self, Conv, ScalarStore};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::{FfiState, StateBox};
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
@@ -135,6 +135,8 @@ struct CallbackSignature {
     params: Box<[TypeId]>,
     ret: TypeId,
     plan: CallPlan,
+    /// How a Lua number result is stored, for scalar results (the fast path).
+    ret_store: Option<(ScalarStore, bool)>,
 }
 
 // ---- the pools -----------------------------------------------------------------------------
@@ -388,10 +390,16 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         .iter()
         .map(|&p| call::decay(&mut st.types, p))
         .collect();
+    let ret_base = st.types.unqualified(func.ret).0;
+    let ret_store = convert::scalar_store(&st.types, ret_base).map(|store| {
+        let wide = matches!(store, ScalarStore::Int(int) if int.bytes == 8);
+        (store, wide)
+    });
     let sig = Box::new(CallbackSignature {
         params,
         ret: func.ret,
         plan,
+        ret_store,
     });
     let ptr: *const CallbackSignature = &*sig;
     st.callbacks.signatures.insert(func_ty, sig);
@@ -816,7 +824,22 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
                 Ok(u32::from(*parts))
             }
             RetPlan::Pieces(pieces) => {
-                convert::store_lua_value(l, st, sig.ret, image.0.as_mut_ptr(), top, Conv::ASSIGN)?;
+                let number = sig
+                    .ret_store
+                    .and_then(|store| Some((store, convert::read_lua_number(l, top)?)));
+                match number {
+                    Some(((store, wide), number)) => {
+                        convert::store_lua_number(image.0.as_mut_ptr(), store, wide, number)
+                    }
+                    None => convert::store_lua_value(
+                        l,
+                        st,
+                        sig.ret,
+                        image.0.as_mut_ptr(),
+                        top,
+                        Conv::ASSIGN,
+                    )?,
+                }
                 for piece in pieces {
                     let at = piece.offset as usize;
                     match (piece.kind, piece.loc) {
