@@ -129,10 +129,22 @@ enum RecordKind {
     },
 }
 
+/// Arguments the handler pushes straight from their register.
+#[derive(Copy, Clone)]
+enum QuickArg {
+    /// An integer that every Lua version holds exactly: extended from its width.
+    Int { bytes: u8, signed: bool },
+    /// A pointer: a new pointer cdata of this type, or nil for NULL (crate::idioms).
+    Pointer(TypeId),
+}
+
 /// A callback's C signature, as its handler needs it.
 struct CallbackSignature {
     /// Parameter types as the callee receives them (decayed).
     params: Box<[TypeId]>,
+    /// For each parameter passed in one integer register: how to push it without the
+    /// general conversion.
+    quick: Box<[Option<QuickArg>]>,
     ret: TypeId,
     plan: CallPlan,
     /// How a Lua number result is stored, for scalar results (the fast path).
@@ -385,10 +397,28 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         }
     };
     let plan = x86_64::classify(&st.types, &func, &[]).map_err(|e| LuaError::msg(e.message))?;
-    let params = func
+    let params: Box<[TypeId]> = func
         .params
         .iter()
         .map(|&p| call::decay(&mut st.types, p))
+        .collect();
+    let quick = params
+        .iter()
+        .zip(&plan.args)
+        .map(|(&param, arg)| {
+            let in_gpr = matches!(arg, ArgPlan::Pieces(pieces)
+                if matches!(pieces.as_slice(), [piece] if matches!(piece.loc, Loc::Gpr(_))));
+            let base = st.types.unqualified(param).0;
+            match st.types.get(base) {
+                _ if !in_gpr => None,
+                CType::Int(int) if int.bytes < 8 => Some(QuickArg::Int {
+                    bytes: int.bytes,
+                    signed: int.signed,
+                }),
+                CType::Pointer(_) => Some(QuickArg::Pointer(base)),
+                _ => None,
+            }
+        })
         .collect();
     let ret_base = st.types.unqualified(func.ret).0;
     let ret_store = convert::scalar_store(&st.types, ret_base).map(|store| {
@@ -397,6 +427,7 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
     });
     let sig = Box::new(CallbackSignature {
         params,
+        quick,
         ret: func.ret,
         plan,
         ret_store,
@@ -721,8 +752,18 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
                     return Err(LuaError::msg("too many callback arguments"));
                 }
                 push_function(l, record.function);
-                for (&param, arg) in sig.params.iter().zip(&sig.plan.args) {
-                    push_argument(l, st, param, arg, &*frame)?;
+                let frame = &*frame;
+                for ((&param, arg), quick) in sig.params.iter().zip(&sig.plan.args).zip(&sig.quick)
+                {
+                    match (quick, arg) {
+                        (Some(quick), ArgPlan::Pieces(pieces)) => {
+                            let Loc::Gpr(n) = pieces[0].loc else {
+                                unreachable!("quick arguments are in one integer register")
+                            };
+                            push_quick(l, st, *quick, frame.gpr[usize::from(n)]);
+                        }
+                        _ => push_argument(l, st, param, arg, frame)?,
+                    }
                 }
                 Ok(count)
             }
@@ -745,6 +786,33 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
 unsafe fn push_function(l: *mut State, function: c_int) {
     // SAFETY: as documented.
     unsafe { sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(function)) };
+}
+
+/// Pushes a [`QuickArg`] whose register held `bits`.
+///
+/// # Safety
+/// `l` is live with two free slots; `st` is its state.
+#[inline]
+unsafe fn push_quick(l: *mut State, st: &FfiState, quick: QuickArg, bits: u64) {
+    // SAFETY: `l` is live (caller); a pointer cdata has 8 value bytes.
+    unsafe {
+        match quick {
+            QuickArg::Int { bytes, signed } => {
+                let shift = 64 - 8 * u32::from(bytes);
+                let value = if signed {
+                    ((bits << shift) as i64) >> shift
+                } else {
+                    ((bits << shift) >> shift) as i64
+                };
+                sys::lua_pushinteger(l, value as sys::lua_Integer);
+            }
+            QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
+            QuickArg::Pointer(ty) => {
+                let value = cdata::new_small_cdata(l, st.cdata_meta, ty, 8);
+                value.cast::<u64>().write(bits);
+            }
+        }
+    }
 }
 
 /// A register-sized image of a value, aligned for any scalar.
