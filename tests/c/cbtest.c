@@ -152,6 +152,24 @@ double cb_twenty(double (*f)(int8_t, double, struct cb_ii, float, int64_t, struc
              14.5, 15.5, 16.5, 17.5, 18, 19.5);
 }
 
+/* Shapes the x86-64 classification treats specially (gcc as the oracle): a struct of one
+ * long double is X87 + X87UP (an argument in memory, the result in st0); a packed struct
+ * with a complex float at an odd offset has an unaligned field: MEMORY both ways. */
+struct cb_ld1 { long double x; };
+double cb_ld1_round(struct cb_ld1 (*f)(struct cb_ld1, int), double x) {
+    struct cb_ld1 s = { x };
+    s = f(s, 3);
+    return (double)s.x;
+}
+#pragma pack(push, 1)
+struct cb_pcf { char c; float complex z; };
+#pragma pack(pop)
+double cb_pcf_round(struct cb_pcf (*f)(struct cb_pcf), char c, float re, float im) {
+    struct cb_pcf s = { c, CMPLXF(re, im) };
+    s = f(s);
+    return s.c * 100.0 + crealf(s.z) * 10.0 + cimagf(s.z);
+}
+
 /* long double and complex (jitffi only). Lua cannot read a long double: the callback
  * gives it to cb_ld_scale and returns what that returns. */
 long double cb_ld_scale(long double x, int n) { return x * n; }

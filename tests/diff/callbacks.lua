@@ -63,7 +63,9 @@ void qsort(void *base, size_t count, size_t size, int (*compare)(const void *, c
 -- in decimal, other numbers with 17 digits, enums by value, pointers by address (NULL
 -- cdata in LuaJIT and nil in jitffi alike as NULL).
 local function v(x)
-  if type(x) == "number" then
+  if x == nil then
+    return "NULL"
+  elseif type(x) == "number" then
     if math.type and math.type(x) == "integer" then return ("%d"):format(x) end
     if x == math.floor(x) and math.abs(x) < 2 ^ 53 then return ("%d"):format(x) end
     return ("%.17g"):format(x)
@@ -318,7 +320,7 @@ local n = 1000
 local ints = ffi.new("int[?]", n)
 local seed, total = 12345, 0
 for i = 0, n - 1 do
-  seed = (seed * 1103515245 + 12345) % 2147483648
+  seed = seed * 16807 % 2147483647 -- exact in doubles and in 5.3+ integers alike
   ints[i] = seed % 100000 - 50000
   total = total + ints[i]
 end
@@ -342,7 +344,7 @@ print("qsort with a Lua function, descending", few[0], few[1], few[2], few[3], f
 local rows = ffi.new("int[8][5]")
 for r = 0, 7 do
   for c = 0, 4 do
-    seed = (seed * 1103515245 + 12345) % 2147483648
+    seed = seed * 16807 % 2147483647
     rows[r][c] = seed % 1000
   end
   rows[r][4] = r -- the row's id sorts last: it is not compared

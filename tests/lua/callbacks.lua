@@ -51,6 +51,12 @@ double cb_structs_on_stack(double (*f)(int, int, int, int, int, int, struct cb_i
 double cb_twenty(double (*f)(int8_t, double, struct cb_ii, float, int64_t, struct cb_vec2,
                              uint16_t, double, bool, float, struct cb_id, int, double,
                              double, double, double, double, double, int, double));
+struct cb_ld1 { long double x; };
+double cb_ld1_round(struct cb_ld1 (*f)(struct cb_ld1, int), double x);
+#pragma pack(push, 1)
+struct cb_pcf { char c; float complex z; };
+#pragma pack(pop)
+double cb_pcf_round(struct cb_pcf (*f)(struct cb_pcf), char c, float re, float im);
 long double cb_ld_scale(long double x, int n);
 double cb_ld_round(long double (*f)(long double, int), double x);
 double complex cb_complex_round(double complex (*f)(double complex, float complex),
@@ -246,3 +252,17 @@ do
   pair:free()
   fails_matching({ "callback" }, lib.cb_call_int, pair, 1, 2)
 end
+
+-- Classification corner cases (last: a wrong plan can crash) -------------------------------
+
+-- packed, a complex float at offset 1: an unaligned field, MEMORY both ways (gcc)
+eq(lib.cb_pcf_round(function(s)
+  eq(s.c * 100 + s.z.re * 10 + s.z.im, 123, "packed struct with a complex float argument")
+  return { s.c + 1, ffi.new("complex float", s.z.re + 1, s.z.im + 1) }
+end, 1, 2, 3), 234, "packed struct with a complex float both ways")
+-- one long double: X87 + X87UP, the argument in memory, the result in st0 (gcc)
+eq(lib.cb_ld1_round(function(s, n)
+  local x = ffi.new("long double[1]")
+  ffi.copy(x, s, ffi.sizeof("long double"))
+  return { lib.cb_ld_scale(ffi.new("long double", ffi.cast("long double &", x)), n) }
+end, 2.5), 7.5, "struct of one long double both ways")
