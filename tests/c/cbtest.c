@@ -2,6 +2,7 @@
  * Lua functions to: each calls the callback it receives with known arguments and returns
  * (or records) what the callback returned, so that Lua can check both directions. */
 #include <complex.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -205,3 +206,18 @@ int cb_last_result(void) { return cb_last_int; }
 double cb_last_double_result(void) { return cb_last_double; }
 int64_t cb_last_big_sum(void) { return cb_last_big.a + cb_last_big.b + cb_last_big.c; }
 int cb_return_count(void) { return cb_returns; }
+
+/* A callback called on another OS thread (jitffi refuses to run it there: C gets 0). */
+struct cb_thread_call { int (*f)(int); int x; int result; };
+static void *cb_thread_main(void *arg) {
+    struct cb_thread_call *call = arg;
+    call->result = call->f(call->x);
+    return NULL;
+}
+int cb_call_in_thread(int (*f)(int), int x) {
+    struct cb_thread_call call = { f, x, -1 };
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, cb_thread_main, &call) != 0) return -2;
+    pthread_join(thread, NULL);
+    return call.result;
+}

@@ -183,6 +183,15 @@ try("free of NULL", function() return ffi.cast("cb_unop", nil):free() end)
 try("free of an int", function() return ffi.new("int"):free() end)
 try("set of a pointer", function() return ffi.cast("int *", nil):set(print) end)
 try("other member of a callback", function() return add.foo end)
+do
+  local self_setting
+  self_setting = ffi.cast("cb_unop", function(x)
+    self_setting:set(function(y) return y * 100 end)
+    return x
+  end)
+  try("set inside itself", lib.cb_sum_calls, self_setting, 3)
+  self_setting:free()
+end
 for _ = 1, 3 do
   local temp = ffi.cast("cb_unop", function(x) return x + 7 end)
   try("create, call, free", lib.cb_sum_calls, temp, 3)

@@ -67,6 +67,7 @@ double cb_guarded_double(double (*f)(double), double x);
 int64_t cb_guarded_big(struct cb_big (*f)(void));
 int cb_last_result(void); double cb_last_double_result(void); int64_t cb_last_big_sum(void);
 int cb_return_count(void);
+int cb_call_in_thread(int (*f)(int), int x);
 void qsort(void *base, size_t count, size_t size, int (*compare)(const void *, const void *));
 ]]
 
@@ -148,6 +149,16 @@ end), (function()
   return total
 end)(), "20 arguments")
 eq(lib.cb_ii_in(function(s) return s.a - s.b end, 9, 4), 5, "a Lua function passed for a struct callback")
+-- a full collection inside a callback, with struct arguments live
+sum = lib.cb_apply_vec2(function(a, b)
+  collectgarbage()
+  local garbage = {}
+  for i = 1, 1000 do garbage[i] = ffi.new("char[100]") end
+  garbage = nil
+  collectgarbage()
+  return { a.x + b.x, a.y + b.y }
+end, { 1, 2 }, { 3, 4 })
+eq(sum.x * 10 + sum.y, 46, "struct arguments survive a collection inside the callback")
 
 -- long double and complex ------------------------------------------------------------------
 
@@ -202,7 +213,18 @@ do
     count = count + 1
     error("comparator failed")
   end)
-  assert(count >= 1, "the comparator was called")
+  -- after the error, the comparator returns 0 at once without running (as if the error
+  -- were unwinding through qsort)
+  eq(count, 1, "the comparator ran once")
+end
+-- a callback that frees itself: C's next call of it is an error
+do
+  local cb
+  cb = ffi.cast("cb_unop", function(x)
+    cb:free()
+    return x + 1
+  end)
+  fails_matching({ "bad callback" }, lib.cb_sum_calls, cb, 3)
 end
 -- callbacks work as before after errors
 eq(lib.cb_call_int(function(a, b) return a * b end, 6, 7), 42, "a callback after errors")
@@ -251,6 +273,16 @@ do
   local pair = ffi.cast("int (*)(int, int)", function(a, b) return a + b end)
   pair:free()
   fails_matching({ "callback" }, lib.cb_call_int, pair, 1, 2)
+end
+
+-- Called on another OS thread: not run there, C gets 0 (jitffi tells stderr), no crash
+do
+  local ran = false
+  local cb = ffi.cast("cb_unop", function(x) ran = true return x + 1 end)
+  eq(lib.cb_call_in_thread(cb, 5), 0, "a callback called on another thread returns 0")
+  eq(ran, false, "the Lua function did not run on the other thread")
+  eq(lib.cb_sum_calls(cb, 2), 3, "and it still runs on its own thread")
+  cb:free()
 end
 
 -- Classification corner cases (last: a wrong plan can crash) -------------------------------
