@@ -1,5 +1,6 @@
-//! Machine code for jitffi: call stubs generated per C signature with dynasm-rs, in
-//! executable memory that is never writable and executable at once.
+//! Machine code for jitffi: call stubs generated per C signature with dynasm-rs, and
+//! callback slots (C function pointers that enter a Rust handler with the registers they
+//! were called with), in executable memory that is never writable and executable at once.
 //!
 //! May use: `jitffi-abi` plans, `dynasmrt`. Knows nothing of Lua: a stub calls helper
 //! functions whose addresses its [`StubSpec`] supplies, passing them an opaque `caller`
@@ -13,9 +14,14 @@
 #![allow(clippy::useless_conversion)]
 
 pub mod call_stub;
+pub mod callback;
 pub mod code;
 
 pub use call_stub::{
-    listing_for, stub_for, ArgFetch, CallContext, CallStub, CallerEntry, DirectEntry, Helper,
-    Helpers, JitError, ResultArea, ResultPush, StubSpec,
+    listing_for, stub_for, ArgFetch, CallCells, CallContext, CallStub, CallerEntry, DirectEntry,
+    Helper, Helpers, JitError, ResultArea, ResultPush, StubSpec,
+};
+pub use callback::{
+    current_thread, ArgFrame, CallbackSlot, CpuState, EntryKind, RawHandler, RefusedResult,
+    SlotPool, TypedHandler,
 };
