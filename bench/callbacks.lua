@@ -139,7 +139,6 @@ local function qsort_ffi(sorts, length)
   local bytes = length * INT_SIZE
   local source = ffi.cast(int_ptr, C.malloc(bytes))
   local ints = ffi.cast(int_ptr, C.malloc(bytes))
-  assert(source ~= nil and ints ~= nil, "out of memory")
   local x = SEED
   for i = 0, length - 1 do
     x = lcg_next(x)
