@@ -169,7 +169,7 @@ local function qsort_ffi(sorts, length)
   C.free(source)
   C.free(ints)
   return elapsed, sorts * calls,
-    ("%d sorts of %d ints, %d comparator calls each"):format(sorts, length, calls)
+    ("%d sort(s) of %d ints, %d comparator calls each"):format(sorts, length, calls)
 end
 
 local function qsort_cbind(sorts, length)
@@ -186,7 +186,7 @@ local function qsort_cbind(sorts, length)
     assert(cbind.sorted_sum(ints) == sum, "not sorted, or elements lost")
   end
   return elapsed, calls,
-    ("%d sorts of %d ints, %d comparator calls each"):format(sorts, length, calls / sorts)
+    ("%d sort(s) of %d ints, %d comparator calls each"):format(sorts, length, calls / sorts)
 end
 
 local function callback_call_ffi(n)
