@@ -29,7 +29,7 @@
 use crate::cdata::{self, CDataHeader};
 use crate::convert::{self, Conv, Num};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
-use crate::lua_stack::{self, Peeked};
+use crate::lua_stack::{self, Peeked, PeekedString};
 use crate::state::{FfiState, StateBox, STATE_UPVALUE};
 use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
 use jitffi_ctype::{CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
@@ -55,9 +55,6 @@ pub struct Signature {
     pub stub: &'static CallStub,
     /// The result plan, for [`push_result`].
     ret_plan: RetPlan,
-    /// The result is a 64-bit unsigned integer that Lua 5.3+ takes as an integer when
-    /// it fits ([`push_result`]'s fast path: `size_t strlen(...)`).
-    ret_unsigned_64: bool,
 }
 
 /// The signatures of one state, by function type.
@@ -233,20 +230,12 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> 
     let func = function_type(&st.types, func_ty)?;
     let (params, spec) = stub_spec(&mut st.types, &func).map_err(LuaError::msg)?;
     let stub = stub_for(&spec).map_err(|e| LuaError::msg(e.message))?;
-    let ret_unsigned_64 = matches!(
-        st.types.get(st.types.unqualified(func.ret).0),
-        CType::Int(IntType {
-            bytes: 8,
-            signed: false
-        })
-    );
     let sig = Box::new(Signature {
         func_ty,
         params,
         ret: func.ret,
         stub,
         ret_plan: spec.plan.ret,
-        ret_unsigned_64,
     });
     let ptr: *const Signature = &*sig;
     st.calls.signatures.insert(func_ty, sig);
@@ -365,6 +354,11 @@ fn push_for(types: &TypeTable, ret: TypeId) -> ResultPush {
         CType::Float(FloatKind::Float | FloatKind::Double) => {
             ResultPush::Number(helper(sys::lua_pushnumber as *const (), "lua_pushnumber"))
         }
+        #[cfg(any(feature = "lua53", feature = "lua54"))]
+        CType::Int(IntType {
+            bytes: 8,
+            signed: false,
+        }) => ResultPush::Generic(helper(push_u64 as *const (), "push_u64")),
         _ => ResultPush::Generic(helper(push_result as *const (), "push_result")),
     }
 }
@@ -595,19 +589,37 @@ unsafe extern "C-unwind" fn arg_cstring(
     index: c_int,
     ctx: *const CallContext,
     param: usize,
-    _dst: *mut u8,
+    dst: *mut u8,
 ) -> u64 {
     // SAFETY: called by a stub with a live state and its binding's context; the string
     // stays on the stack (as the argument) until the call returns.
     unsafe {
-        let is_string = match lua_stack::is_string(l, index) {
-            Some(known) => known,
-            None => sys::lua_type(l, index) == sys::LUA_TSTRING,
-        };
-        if is_string {
+        match lua_stack::string(l, index) {
+            PeekedString::Chars(chars) => chars as u64,
+            _ => cstring_slow(l, index, ctx, param, dst),
+        }
+    }
+}
+
+/// [`arg_cstring`] when the argument is not a string the stack can be read for.
+///
+/// # Safety
+/// As [`arg_cstring`].
+#[cold]
+#[inline(never)]
+unsafe fn cstring_slow(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    dst: *mut u8,
+) -> u64 {
+    // SAFETY: forwarded.
+    unsafe {
+        if sys::lua_type(l, index) == sys::LUA_TSTRING {
             return sys::lua_tolstring(l, index, std::ptr::null_mut()) as u64;
         }
-        arg_scalar(l, index, ctx, param, std::ptr::null_mut())
+        arg_scalar(l, index, ctx, param, dst)
     }
 }
 
@@ -693,6 +705,27 @@ unsafe extern "C-unwind" fn count_error(l: *mut State, ctx: *const CallContext, 
     }
 }
 
+/// Pushes a `uint64_t` result on 5.3+: a Lua integer when it fits (`size_t strlen(...)`),
+/// else as [`push_result`] does.
+#[cfg(any(feature = "lua53", feature = "lua54"))]
+unsafe extern "C-unwind" fn push_u64(
+    l: *mut State,
+    ctx: *const CallContext,
+    results: *const ResultArea,
+) -> c_int {
+    // SAFETY: called by a stub with a live state (one free slot: a C function's stack
+    // has LUA_MINSTACK), its binding's context and the saved result registers.
+    unsafe {
+        let value = (*results).rax;
+        if value <= i64::MAX as u64 {
+            sys::lua_pushinteger(l, value as i64);
+            1
+        } else {
+            push_result(l, ctx, results)
+        }
+    }
+}
+
 /// Pushes a result the stub cannot push with one Lua API call: aggregates, 64-bit
 /// integers on 5.1/5.2 (and `uint64_t` on 5.3+), pointers, enums, complex, vectors,
 /// `long double`.
@@ -705,16 +738,6 @@ unsafe extern "C-unwind" fn push_result(
     // result registers.
     unsafe {
         let results = &*results;
-        // 64-bit unsigned results that fit are Lua integers on 5.3+: no conversion
-        // machinery needed (the state is checked first: the signature lives in it).
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        if !(*(*ctx.cast::<Binding>()).state).state.is_null()
-            && (*(*ctx).owner.cast::<Signature>()).ret_unsigned_64
-            && results.rax <= i64::MAX as u64
-        {
-            sys::lua_pushinteger(l, results.rax as i64);
-            return 1;
-        }
         helper_entry(l, || {
             let (st, sig) = parts(ctx)?;
             sys::luaL_checkstack(l, 4, std::ptr::null());
