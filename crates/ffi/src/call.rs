@@ -13,14 +13,16 @@
 //!    is reachable).
 //!
 //! So `ffi.C.add(1, 2)` costs one Lua call of machine code that calls one conversion
-//! helper per argument (a Lua-API fast path for numbers and strings, the general
-//! conversion of [`crate::convert`] otherwise), the target, and `lua_pushinteger`
-//! (or `lua_pushnumber`, `lua_pushboolean`, or [`push_result`] for everything else).
+//! helper per argument (numbers and strings read straight from the stack by
+//! [`crate::lua_stack`], the general conversion of [`crate::convert`] otherwise), the
+//! target, and `lua_pushinteger` (or `lua_pushnumber`, `lua_pushboolean`, a small
+//! helper for `uint64_t`, or [`push_result`] for everything else).
 //!
 //! Variadic functions get a Rust closure instead ([`call_variadic`]): the types of the
 //! extra arguments are known only per call (LuaJIT's rules: numbers are `double`,
 //! strings `const char *`, cdata keep their type), so it picks the stub of the concrete
-//! signature each time. Function-pointer cdata are called through `__call`, which
+//! signature each time, from a cache keyed by the function type and the extra arguments'
+//! types (a call with types seen before allocates nothing). Function-pointer cdata are called through `__call`, which
 //! builds a binding on the stack and enters the stub directly ([`prepare_cdata_call`]).
 //!
 //! Errors raised by helpers (a bad argument, a wrong count) longjmp out of the stub,
@@ -32,13 +34,13 @@ use crate::lua::{self, LuaError, LuaResult, Next, State};
 use crate::lua_stack::{self, Peeked, PeekedString};
 use crate::state::{FfiState, StateBox, STATE_UPVALUE};
 use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
+use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
 use jitffi_jit::{
     stub_for, ArgFetch, CallContext, CallStub, DirectEntry, Helper, Helpers, ResultArea,
     ResultPush, StubSpec,
 };
 use mlua_sys as sys;
-use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -57,10 +59,17 @@ pub struct Signature {
     ret_plan: RetPlan,
 }
 
-/// The signatures of one state, by function type.
+/// The signatures of one state, by function type, and those of the variadic calls made
+/// so far.
 #[derive(Debug, Default)]
 pub struct CallCache {
-    signatures: HashMap<TypeId, Box<Signature>>,
+    signatures: FxMap<TypeId, Box<Signature>>,
+    /// By a variadic function type followed by the types of a call's extra arguments
+    /// (see [`concrete_signature`]); the signatures are those of `signatures`.
+    variadic: FxMap<Box<[TypeId]>, *const Signature>,
+    /// The key of the variadic call being looked up, kept so that a call of types seen
+    /// before allocates nothing.
+    variadic_key: Vec<TypeId>,
 }
 
 /// Upvalue 1 of a C function's closure, and the context of a direct stub call.
@@ -804,14 +813,12 @@ unsafe extern "C-unwind" fn push_result(
 /// # Safety
 /// `l` is live with one free slot; `st` is its state.
 unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId {
-    let types = &mut st.types;
-    let b = *types.builtins();
     // SAFETY: `l` is live (caller).
     unsafe {
         match sys::lua_type(l, index) {
-            sys::LUA_TNUMBER => b.double,
-            sys::LUA_TSTRING => b.const_char_ptr,
-            sys::LUA_TBOOLEAN => b.bool_,
+            sys::LUA_TNUMBER => st.types.builtins().double,
+            sys::LUA_TSTRING => st.types.builtins().const_char_ptr,
+            sys::LUA_TBOOLEAN => st.types.builtins().bool_,
             _ => match cdata::to_cdata(l, st, index) {
                 Some(header) => {
                     let types = &mut st.types;
@@ -826,11 +833,11 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
                             types.pointer_to(elem)
                         }
                         CType::Record(_) | CType::Func(_) => types.pointer_to(ty),
-                        CType::Float(FloatKind::Float) => b.double,
+                        CType::Float(FloatKind::Float) => types.builtins().double,
                         _ => ty,
                     }
                 }
-                None => b.void_ptr,
+                None => st.types.builtins().void_ptr,
             },
         }
     }
@@ -839,7 +846,7 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
 /// The concrete signature of a variadic call with the arguments from `base` on.
 ///
 /// # Safety
-/// `l` is live; `st` is its state.
+/// `l` is live with one free slot; `st` is its state.
 unsafe fn concrete_signature(
     l: *mut State,
     st: &mut FfiState,
@@ -848,13 +855,12 @@ unsafe fn concrete_signature(
     base: c_int,
 ) -> LuaResult<*const Signature> {
     // A fixed signature is a cache hit; only the variadic part needs work per call.
-    let func = match st.types.get(func_ty) {
-        CType::Func(func) if func.variadic => func.clone(),
+    let fixed = match st.types.get(func_ty) {
+        CType::Func(func) if func.variadic => func.params.len() as c_int,
         _ => return signature(st, func_ty),
     };
     // SAFETY: `l` is live (caller).
     let top = unsafe { sys::lua_gettop(l) };
-    let fixed = func.params.len() as c_int;
     let given = top - base + 1;
     if given < fixed {
         return Err(LuaError::msg(format!(
@@ -865,18 +871,37 @@ unsafe fn concrete_signature(
             given.max(0)
         )));
     }
-    let mut params = func.params.to_vec();
+    let mut key = std::mem::take(&mut st.calls.variadic_key);
+    key.clear();
+    key.push(func_ty);
     for index in base + fixed..=top {
         // SAFETY: forwarded.
-        params.push(unsafe { vararg_type(l, st, index) });
+        key.push(unsafe { vararg_type(l, st, index) });
     }
+    let sig = match st.calls.variadic.get(key.as_slice()) {
+        Some(&sig) => Ok(sig),
+        None => new_concrete_signature(st, &key),
+    };
+    st.calls.variadic_key = key;
+    sig
+}
+
+/// Makes and caches the signature of a variadic call: `key` is the variadic function
+/// type followed by the types of the extra arguments.
+#[cold]
+fn new_concrete_signature(st: &mut FfiState, key: &[TypeId]) -> LuaResult<*const Signature> {
+    let func = function_type(&st.types, key[0])?;
+    let mut params = func.params.to_vec();
+    params.extend_from_slice(&key[1..]);
     let concrete = st.types.intern(CType::Func(FuncType {
         ret: func.ret,
         params: params.into(),
         variadic: true,
         conv: func.conv,
     }));
-    signature(st, concrete)
+    let sig = signature(st, concrete)?;
+    st.calls.variadic.insert(key.into(), sig);
+    Ok(sig)
 }
 
 /// `lua_CFunction` of variadic C functions: picks the stub of the concrete signature.
