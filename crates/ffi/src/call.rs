@@ -266,8 +266,9 @@ fn stub_spec(types: &mut TypeTable, func: &FuncType) -> Result<(Box<[TypeId]>, S
     Ok((params, spec))
 }
 
-/// The listing of the stub a call of `func_ty` uses (the runner's `--disasm`); the
-/// variadic part of a variadic type, which each call fixes, is left out.
+/// The listing of the stub a call of `func_ty` uses (the runner's `--disasm`); for a
+/// variadic type, that of a call with no extra arguments (a call with extras uses the
+/// stub of the concrete type: the fixed parameters, then the extra arguments' types).
 pub fn stub_listing(types: &mut TypeTable, func_ty: TypeId) -> Result<String, String> {
     let func = function_type(types, func_ty).map_err(|e| e.text().to_owned())?;
     let (_, spec) = stub_spec(types, &func)?;
