@@ -59,6 +59,10 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         callback::install(l, &mut *st, state_index);
 
         sys::lua_createtable(l, 0, 26);
+        // `ffi.C` first: the first key of a table sized for all of them keeps its main
+        // node (Lua moves only keys outside theirs), so `ffi.C` never walks a collision
+        // chain, whatever the string hash seed.
+        namespace::install(l, state_index, sys::lua_gettop(l));
         let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types_api::cdef),
             ("new", cdata_api::new),
@@ -86,7 +90,6 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         lua::push_str(l, arch_name());
         lua::set_field_raw(l, -2, "arch");
         idioms::install(l, &*st, state_index, sys::lua_gettop(l));
-        namespace::install(l, state_index, sys::lua_gettop(l));
         sys::lua_remove(l, state_index);
     }
     1
