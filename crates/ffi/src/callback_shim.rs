@@ -24,7 +24,8 @@ fn pool() -> LuaResult<&'static SlotPool> {
     static POOL: OnceLock<Result<SlotPool, String>> = OnceLock::new();
     POOL.get_or_init(|| {
         // SAFETY: `handler` is a RawHandler that lives as long as the process.
-        unsafe { SlotPool::new(EntryKind::Raw, handler as jitffi_jit::RawHandler as usize) }.map_err(|e| e.message)
+        unsafe { SlotPool::new(EntryKind::Raw, handler as jitffi_jit::RawHandler as usize) }
+            .map_err(|e| e.message)
     })
     .as_ref()
     .map_err(|e| LuaError::msg(e.clone()))
@@ -77,7 +78,11 @@ pub unsafe fn set_function(
 
 /// # Safety
 /// `l` is live.
-pub unsafe fn free(l: *mut State, _st: &mut FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
+pub unsafe fn free(
+    l: *mut State,
+    _st: &mut FfiState,
+    slot: &'static CallbackSlot,
+) -> LuaResult<()> {
     let record = slot.data.swap(0, Ordering::Relaxed) as *mut Record;
     if record.is_null() {
         return Err(LuaError::msg("bad callback"));
@@ -100,7 +105,11 @@ unsafe extern "C" fn handler(slot: &'static CallbackSlot, cpu: *mut CpuState) {
         // SAFETY: a live record; its state is the one that made it, running the C call.
         unsafe {
             let l = (*record).l;
-            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from((*record).function));
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from((*record).function),
+            );
             match new_cdata_with(l, (*record).cdata_meta, (*record).cpu_ptr_ty, 8, 8) {
                 Ok(payload) => payload.cast::<*mut CpuState>().write(cpu),
                 Err(_) => return,

@@ -117,6 +117,15 @@ local function check_index(i, least, n, fname)
   end
 end
 
+-- native.plan, raising its complaint about proto (a string) as an error instead.
+local function native_plan(proto, ...)
+  local plan, complaint = native.plan(proto, ...)
+  if not plan then
+    error(complaint, 0)
+  end
+  return plan
+end
+
 -- Plans from native.plan, one per prototype and list of variadic types (each a ctype
 -- object, one per type, so that they can be keys). A plan node is a table keyed by
 -- the next variadic type; its own plan is under PLAN.
@@ -139,7 +148,7 @@ local function plan_for(proto, ...)
   end
   local plan = node[PLAN]
   if not plan then
-    plan = native.plan(proto, ...)
+    plan = native_plan(proto, ...)
     node[PLAN] = plan
   end
   return plan
@@ -198,7 +207,10 @@ local function plan_of(n, fname, proto, ...)
   end
   local ok, plan = pcall(plan_for, proto, unpack(types, 1, count))
   if not ok then
-    error(tostring(plan):gsub("^.-:%d+: ", ""), 3)
+    if tostring(plan):find("^function type expected") then
+      arg_error(n, fname, plan, 3)
+    end
+    error(plan, 3)
   end
   return plan
 end
@@ -217,7 +229,7 @@ function methods.arg(cpu, n, t)
   local ct = ctype(t, 2, "arg")
   local ok, plan = pcall(plan_for, takes_one(ct))
   if not ok then
-    error(tostring(plan):gsub("^.-:%d+: ", ""), 2)
+    error(plan, 2)
   end
   local arg = plan.args[1]
   if #arg ~= 1 or not arg[1].cpu then
@@ -270,13 +282,13 @@ end
 
 function cursor_methods.arg(cursor, t)
   local types = cursor.types
-  local ct = ctype(t, 1, "arg")
   local count = #types + 1
-  local ok, plan = pcall(plan_for, cursor.proto, unpack(types, 1, count - 1), ct)
+  types[count] = ctype(t, 1, "arg")
+  local ok, plan = pcall(plan_for, cursor.proto, unpack(types, 1, count))
   if not ok then
-    error(tostring(plan):gsub("^.-:%d+: ", ""), 2)
+    types[count] = nil
+    error(plan, 2)
   end
-  types[count] = ct
   return read(cursor.cpu, plan.args[cursor.fixed + count])
 end
 
@@ -302,7 +314,7 @@ function methods.ret(cpu, value, t)
   local ct = ctype(t, 2, "ret")
   local ok, plan = pcall(plan_for, returns(ct))
   if not ok then
-    error(tostring(plan):gsub("^.-:%d+: ", ""), 2)
+    error(plan, 2)
   end
   local result = plan.ret
   if result.kind == "void" then

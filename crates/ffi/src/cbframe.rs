@@ -325,25 +325,27 @@ fn cpu_state_type_matches(types: &TypeTable, cpu_ptr_ty: TypeId) -> bool {
 /// ```
 ///
 /// An argument passed in memory is one piece on the stack holding the whole value; an
-/// empty struct has no pieces. Array and function parameters are pointers.
+/// empty struct has no pieces. Array and function parameters are pointers. When
+/// `proto` is no function type: `nil, message`; other errors (more types than a
+/// non-variadic `proto` takes, a type the ABI cannot pass) are raised without position.
 unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
     // SAFETY: a C function of this module; the tables are built on the stack.
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let proto = check_ctype(l, st, 1, None)?;
-            let mut func = function_of(&st.types, proto).ok_or_else(|| {
-                LuaError::arg(
-                    1,
-                    format!(
-                        "function type expected, got '{}'",
-                        st.types.type_name(proto)
-                    ),
-                )
-            })?;
+            let Some(mut func) = function_of(&st.types, proto) else {
+                let message = format!(
+                    "function type expected, got '{}'",
+                    st.types.type_name(proto)
+                );
+                sys::lua_pushnil(l);
+                lua::push_str(l, &message);
+                return Ok(2);
+            };
             let top = sys::lua_gettop(l);
             if top > 1 && !func.variadic {
-                return Err(LuaError::msg(format!(
+                return Err(LuaError::plain(format!(
                     "'{}' is not variadic: no arguments beyond its {} parameter(s)",
                     st.types.type_name(proto),
                     func.params.len()
@@ -354,16 +356,25 @@ unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
                 let ty = check_ctype(l, st, index, None)?;
                 varargs.push(decay(&mut st.types, ty));
             }
-            func.params = func.params.iter().map(|&p| decay(&mut st.types, p)).collect();
+            func.params = func
+                .params
+                .iter()
+                .map(|&p| decay(&mut st.types, p))
+                .collect();
             let plan = x86_64::classify(&st.types, &func, &varargs)
-                .map_err(|e| LuaError::msg(e.message))?;
+                .map_err(|e| LuaError::plain(e.message))?;
 
             if sys::lua_checkstack(l, 8) == 0 {
                 return Err(LuaError::msg("cbframe: not enough Lua stack"));
             }
             sys::lua_createtable(l, 0, 2);
             sys::lua_createtable(l, plan.args.len() as c_int, 0);
-            for (i, (arg, &ty)) in plan.args.iter().zip(func.params.iter().chain(&varargs)).enumerate() {
+            for (i, (arg, &ty)) in plan
+                .args
+                .iter()
+                .zip(func.params.iter().chain(&varargs))
+                .enumerate()
+            {
                 sys::lua_createtable(l, 2, 1);
                 push_ctype(l, st, ty)?;
                 lua::set_field_raw(l, -2, "type");
@@ -528,9 +539,8 @@ mod tests {
     /// Runs `code` in a fresh Lua state with `ffi` and `cbframe` loaded (as the locals
     /// `ffi` and `cbframe`) and returns its integer result.
     fn eval(code: &str) -> i64 {
-        let source = format!(
-            "local ffi = require 'ffi' local cbframe = require 'cbframe' return {code}"
-        );
+        let source =
+            format!("local ffi = require 'ffi' local cbframe = require 'cbframe' return {code}");
         // SAFETY: a private state, closed before returning; every API call gets valid
         // arguments, and errors are caught by the protected call.
         unsafe {
@@ -549,7 +559,8 @@ mod tests {
             );
             assert_eq!(status, 0, "{code}");
             if sys::lua_pcall(l, 0, 1, 0) != 0 {
-                let message = std::ffi::CStr::from_ptr(sys::lua_tolstring(l, -1, std::ptr::null_mut()));
+                let message =
+                    std::ffi::CStr::from_ptr(sys::lua_tolstring(l, -1, std::ptr::null_mut()));
                 panic!("{code}: {}", message.to_string_lossy());
             }
             let value = sys::lua_tointeger(l, -1);
@@ -564,8 +575,8 @@ mod tests {
         assert_eq!(eval("ffi.sizeof('struct jitffi_cpu')"), size);
         assert_eq!(eval("ffi.alignof('struct jitffi_cpu') <= 16 and 1 or 0"), 1);
         let names = [
-            "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10",
-            "R11", "R12", "R13", "R14", "R15",
+            "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11",
+            "R12", "R13", "R14", "R15",
         ];
         for (encoding, name) in names.iter().enumerate() {
             let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', '{name}')"));
@@ -577,7 +588,10 @@ mod tests {
             let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', 'XMM{n}')"));
             assert_eq!(at, xmm_offset(n) as i64, "XMM{n}");
         }
-        assert_eq!(eval("ffi.offsetof('struct jitffi_cpu', 'XMM')"), xmm_offset(0) as i64);
+        assert_eq!(
+            eval("ffi.offsetof('struct jitffi_cpu', 'XMM')"),
+            xmm_offset(0) as i64
+        );
         assert_eq!(eval("ffi.sizeof('jitffi_cpu_xmm')"), 16);
         assert_eq!(eval("ffi.sizeof('jitffi_cpu_qword')"), 8);
         let rflags = offset_of!(CpuState, rflags) as i64;
@@ -593,7 +607,13 @@ mod tests {
             let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', '{name}')"));
             assert_eq!(at, gpr_offset(ARG_GPRS[n]) as i64, "{name}");
         }
-        assert_eq!(eval("ffi.offsetof('struct jitffi_cpu', 'RAX')"), gpr_offset(RESULT_GPRS[0]) as i64);
-        assert_eq!(eval("ffi.offsetof('struct jitffi_cpu', 'RDX')"), gpr_offset(RESULT_GPRS[1]) as i64);
+        assert_eq!(
+            eval("ffi.offsetof('struct jitffi_cpu', 'RAX')"),
+            gpr_offset(RESULT_GPRS[0]) as i64
+        );
+        assert_eq!(
+            eval("ffi.offsetof('struct jitffi_cpu', 'RDX')"),
+            gpr_offset(RESULT_GPRS[1]) as i64
+        );
     }
 }
