@@ -308,14 +308,25 @@ cb:set(function(cpu) cpu:ret(cpu:arg(1, "int") * 3, "int") end)
 eq(lib.cf_call_int(cb.p, 5), 15, "after set")
 eq(cb.p, before, "set keeps the function pointer")
 fails("bad argument #1 to 'set' (function expected, got number)", cb.set, cb, 5)
+-- An error in the callback returns zero to C and is raised when the C call returns.
+cb:set(function(cpu)
+  cpu.RAX.i = 5
+  error("raised in a cbframe")
+end)
+fails("raised in a cbframe", lib.cf_call_int, cb.p, 1)
+cb:set(function(cpu) cpu:ret(7, "int") end)
+eq(lib.cf_call_int(cb.p, 5), 7, "usable after an error")
+local code = cb.p
 cb:free()
+fails("bad callback", lib.cf_call_int, code, 1)
 fails("bad argument #1 to 'free' (live cbframe expected", cb.free, cb)
 fails("bad argument #1 to 'set' (live cbframe expected", cb.set, cb, print)
 fails("bad argument #1 to 'new' (function expected, got no value)", cbframe.new)
 
 -- Deep recursion through C: no limit of cbframe's own (the state lives on the C
--- stack); the limit is Lua's nesting of C calls (LUAI_MAXCCALLS, 200).
-local depth = 150
+-- stack, not in a fixed array as the seed's 64). The limit is Lua's nesting of C calls
+-- (LUAI_MAXCCALLS, 200, two per callback level: 96 levels on every version).
+local depth = 90
 local rec
 rec = cbframe.new(function(cpu)
   local n = cpu:arg(1, "int")

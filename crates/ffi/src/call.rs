@@ -57,6 +57,7 @@ pub struct Signature {
     ret_plan: RetPlan,
     /// The result is a 64-bit unsigned integer that Lua 5.3+ takes as an integer when
     /// it fits ([`push_result`]'s fast path: `size_t strlen(...)`).
+    #[cfg_attr(not(any(feature = "lua53", feature = "lua54")), allow(dead_code))]
     ret_unsigned_64: bool,
 }
 
@@ -101,7 +102,7 @@ impl Binding {
             ctx: CallContext {
                 target,
                 // SAFETY: `cells` is live (caller); only the field's address is taken.
-                errno_cell: unsafe { std::ptr::addr_of_mut!((*cells).errno) },
+                cells: unsafe { std::ptr::addr_of_mut!((*cells).cells) },
                 owner: owner.cast(),
                 name,
             },
@@ -277,7 +278,7 @@ pub fn stub_listing(types: &mut TypeTable, func_ty: TypeId) -> Result<String, St
 }
 
 /// Array and function parameters are pointers (C11 6.7.6.3p7-8).
-fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
+pub(crate) fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
     match types.get(types.unqualified(ty).0) {
         CType::Array { elem, .. } => {
             let elem = *elem;
@@ -305,6 +306,7 @@ fn helpers() -> Helpers {
             crate::memory_api::errno_location as *const (),
             "errno_location",
         ),
+        pending_error: helper(crate::callback::raise_pending as *const (), "raise_pending"),
     }
 }
 
@@ -719,15 +721,6 @@ unsafe extern "C-unwind" fn push_result(
             let (st, sig) = parts(ctx)?;
             sys::luaL_checkstack(l, 4, std::ptr::null());
             let ret = sig.ret;
-            let (base, _) = st.types.unqualified(ret);
-            let size = st.types.size_of(base).unwrap_or(0) as usize;
-            let boxed = matches!(
-                st.types.get(base),
-                CType::Record(_)
-                    | CType::Complex(_)
-                    | CType::Vector { .. }
-                    | CType::Float(FloatKind::LongDouble)
-            );
             let mut bytes = [0u8; 32];
             let value: *const u8 = match &sig.ret_plan {
                 RetPlan::Memory { .. } => results.memory.as_ptr(),
@@ -759,16 +752,44 @@ unsafe extern "C-unwind" fn push_result(
                 }
                 RetPlan::Void => return Ok(0),
             };
-            if boxed {
-                let align = st.types.align_of(base);
-                let payload = cdata::new_cdata(l, st, base, size, align)?;
-                std::ptr::copy_nonoverlapping(value, payload, size);
-            } else {
-                convert::push_c_value(l, st, ret, value)?;
-            }
+            push_value_copy(l, st, ret, value)?;
             Ok(1)
         })
     }
+}
+
+/// Pushes the C value of type `ty` at `value` as what a call returns or a callback
+/// receives: aggregates, complex numbers, vectors and `long double` as a new cdata
+/// holding a copy, everything else as [`convert::push_c_value`] converts it.
+///
+/// # Safety
+/// `l` is live with three free slots; `st` is its state; `value` holds a value of `ty`.
+pub(crate) unsafe fn push_value_copy(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    value: *const u8,
+) -> LuaResult<()> {
+    let (base, _) = st.types.unqualified(ty);
+    let boxed = matches!(
+        st.types.get(base),
+        CType::Record(_)
+            | CType::Complex(_)
+            | CType::Vector { .. }
+            | CType::Float(FloatKind::LongDouble)
+    );
+    // SAFETY: `value` holds a value of `ty` (caller); the new cdata has its size.
+    unsafe {
+        if boxed {
+            let size = st.types.size_of(base).unwrap_or(0) as usize;
+            let align = st.types.align_of(base);
+            let payload = cdata::new_cdata(l, st, base, size, align)?;
+            std::ptr::copy_nonoverlapping(value, payload, size);
+        } else {
+            convert::push_c_value(l, st, ty, value)?;
+        }
+    }
+    Ok(())
 }
 
 // ---- variadic calls and calls through cdata -------------------------------------------------

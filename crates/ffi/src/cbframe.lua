@@ -418,8 +418,9 @@ ffi.metatype(CPU, { __index = methods })
 
 -- ---- callbacks ----------------------------------------------------------------------
 
--- The slot handle of each live cbframe (weak: a cbframe dropped without free keeps its
--- slot and function forever, like an ffi callback; only this table can reach handles).
+-- The code address (light userdata, the handle of native.set and native.free) of each
+-- live cbframe. Weak: a cbframe dropped without free keeps its slot and function
+-- forever, like an ffi callback.
 local slots = setmetatable({}, { __mode = "k" })
 local frame_methods = {}
 local frame_meta = { __index = frame_methods, __metatable = "cbframe" }
@@ -467,9 +468,9 @@ local M = {
 -- the type the C side expects) calls f(cpu).
 function M.new(f)
   check_function(f, 1, "new")
-  local slot, code = native.new(f, CPU_PTR)
+  local code = native.new(f, CPU_PTR)
   local frame = setmetatable({ p = ffi.cast(CODE, code) }, frame_meta)
-  slots[frame] = slot
+  slots[frame] = code
   return frame
 end
 

@@ -27,8 +27,7 @@
 //!   copy of `ffi.so`, does `require "ffi"` and calls the loader stored in the
 //!   registry: the copy runs none of its own Rust state, only Lua API calls.
 
-// TEMPORARY: the shim until crates/ffi/src/callback.rs (raw callbacks) lands on main.
-use crate::callback_shim as callback;
+use crate::callback;
 use crate::cdata::push_ctype;
 use crate::convert::{push_c_value, store_lua_value, Conv};
 use crate::lua::{self, LuaError, LuaResult, State};
@@ -216,9 +215,9 @@ unsafe fn push_native_table(l: *mut State) {
     }
 }
 
-/// `native.new(f, cpu_ptr_ctype)`: a fresh raw callback calling `f(cpu)`; returns the
-/// slot (light userdata, the handle for `set` and `free`) and its code address (light
-/// userdata, which the chunk casts to a function pointer).
+/// `native.new(f, cpu_ptr_ctype)`: a fresh raw callback calling `f(cpu)`; returns its
+/// code address (a light userdata), which is both the C function pointer and the
+/// handle `set` and `free` take.
 unsafe extern "C-unwind" fn native_new(l: *mut State) -> c_int {
     // SAFETY: a C function of this module (state as upvalue 1); the chunk passes a
     // function and the ctype `struct jitffi_cpu *`.
@@ -234,20 +233,19 @@ unsafe extern "C-unwind" fn native_new(l: *mut State) -> c_int {
                 "bug: struct jitffi_cpu does not match CpuState"
             );
             let slot = callback::new_raw(l, st, 1, cpu_ptr_ty)?;
-            sys::lua_pushlightuserdata(l, std::ptr::from_ref(slot).cast_mut().cast::<c_void>());
             sys::lua_pushlightuserdata(l, slot.code().cast_mut().cast::<c_void>());
-            Ok(2)
+            Ok(1)
         })
     }
 }
 
-/// `native.set(slot, f)`: the slot calls `f` from now on.
+/// `native.set(code, f)`: the callback at `code` calls `f` from now on.
 unsafe extern "C-unwind" fn native_set(l: *mut State) -> c_int {
-    // SAFETY: a C function of this module; see `slot_argument` for the slot handle.
+    // SAFETY: a C function of this module (state as upvalue 1).
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
-            let slot = slot_argument(l, 1)?;
+            let slot = live_slot(l, st, 1)?;
             if sys::lua_type(l, 2) != sys::LUA_TFUNCTION {
                 return Err(function_expected(l, 2));
             }
@@ -257,39 +255,38 @@ unsafe extern "C-unwind" fn native_set(l: *mut State) -> c_int {
     }
 }
 
-/// `native.free(slot)`: releases the slot; a later call through its pointer is a
-/// (deferred) error, not a crash.
+/// `native.free(code)`: releases the callback at `code`; a later call through the
+/// pointer is an error raised when the enclosing C call returns, not a crash.
 unsafe extern "C-unwind" fn native_free(l: *mut State) -> c_int {
-    // SAFETY: a C function of this module; see `slot_argument` for the slot handle.
+    // SAFETY: a C function of this module (state as upvalue 1).
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
-            let slot = slot_argument(l, 1)?;
+            let slot = live_slot(l, st, 1)?;
             callback::free(l, st, slot)?;
             Ok(0)
         })
     }
 }
 
-/// The slot handle at `index`.
+/// The live callback of `st` whose code address is the light userdata at `index`:
+/// looked up, not dereferenced, so that no value from Lua is trusted as a slot.
 ///
 /// # Safety
-/// `l` is live. The value at `index` is a light userdata that `native_new` returned:
-/// the chunk keeps the handles in a table only it can reach and passes no other value.
-unsafe fn slot_argument(
+/// `l` is live.
+unsafe fn live_slot(
     l: *mut State,
+    st: &FfiState,
     index: c_int,
 ) -> LuaResult<&'static jitffi_jit::CallbackSlot> {
-    // SAFETY: `l` is live (caller).
-    let slot = unsafe {
+    // SAFETY: `l` is live (caller); the address is only compared, never read through.
+    let code = unsafe {
         if sys::lua_type(l, index) != sys::LUA_TLIGHTUSERDATA {
-            return Err(LuaError::msg("bug: cbframe slot handle expected"));
+            return Err(LuaError::msg("bug: cbframe handle expected"));
         }
-        sys::lua_touserdata(l, index).cast::<jitffi_jit::CallbackSlot>()
+        sys::lua_touserdata(l, index) as usize
     };
-    // SAFETY: per this function's contract the handle is the address of a slot record,
-    // and slot records are never freed (crates/jit callback.rs).
-    Ok(unsafe { &*slot })
+    callback::live_callback(st, code).ok_or_else(|| LuaError::msg("bad callback"))
 }
 
 fn function_expected(l: *mut State, index: c_int) -> LuaError {

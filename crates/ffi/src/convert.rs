@@ -529,6 +529,15 @@ pub unsafe fn store_sized(
                         }
                         return Ok(());
                     }
+                } else if let CType::Pointer(target) = st.types.get(base) {
+                    // Any other Lua function to a pointer to a function becomes a
+                    // callback (crate::callback).
+                    let (target, _) = st.types.unqualified(*target);
+                    if matches!(st.types.get(target), CType::Func(_)) {
+                        let code = crate::callback::new_typed(l, st, target, index)?;
+                        ptr.cast::<usize>().write(code as usize);
+                        return Ok(());
+                    }
                 }
             }
             sys::LUA_TTABLE => match st.types.get(base) {

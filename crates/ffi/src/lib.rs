@@ -16,7 +16,7 @@
 
 pub mod arith;
 pub mod call;
-pub mod callback_shim;
+pub mod callback;
 pub mod cbframe;
 pub mod cdata;
 pub mod cdata_api;
@@ -62,6 +62,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         (*st).binding_meta_ptr = sys::lua_topointer(l, -1);
         (*st).binding_meta = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         gc::install(l, &mut *st);
+        callback::install(l, &mut *st, state_index);
 
         sys::lua_createtable(l, 0, 26);
         let functions: [(&str, sys::lua_CFunction); 15] = [

@@ -246,12 +246,12 @@ pub unsafe extern "C-unwind" fn errno(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let cells = crate::state::StateBox::of_running_function(l);
-            let old = (*cells).errno;
+            let old = (*cells).cells.errno;
             if sys::lua_gettop(l) >= 1 {
                 let st = FfiState::get(l)?;
                 let new = check_int(l, st, 1)?;
                 set_errno(new);
-                (*cells).errno = new;
+                (*cells).cells.errno = new;
             }
             sys::lua_pushinteger(l, sys::lua_Integer::from(old));
             Ok(1)

@@ -500,7 +500,12 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
                     push_c_value(l, st, ty, std::ptr::addr_of!(bits).cast::<u8>())?;
                     return Ok(Next::Return(1));
                 }
-                Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__index"),
+                Lookup::Missing { ty, .. } => {
+                    if crate::callback::push_method(l, st, (*header).ty) {
+                        return Ok(Next::Return(1));
+                    }
+                    return forward_index(l, st, ty, "__index");
+                }
             };
             match place.bits {
                 Some(bits) => push_bitfield(l, &st.types, place.ty, place.ptr, bits),

@@ -5,10 +5,12 @@
 //! Several Lua states in one process each get their own.
 
 use crate::call::CallCache;
+use crate::callback::Callbacks;
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::member_cache::MemberCache;
 use crate::new_plan::NewPlans;
 use jitffi_ctype::{Quals, Target, TypeId, TypeTable};
+use jitffi_jit::CallCells;
 use mlua_sys as sys;
 use std::ffi::c_void;
 use std::os::raw::c_int;
@@ -53,6 +55,8 @@ pub struct FfiState {
     pub binding_meta_ptr: *const c_void,
     /// This state's box: the errno cell and the state cell that bindings read.
     pub cells: *mut StateBox,
+    /// The Lua functions made into C function pointers (see [`crate::callback`]).
+    pub callbacks: Callbacks,
 }
 
 /// The userdata payload: a pointer to the boxed state (boxed so that its address stays
@@ -64,8 +68,10 @@ pub struct FfiState {
 pub struct StateBox {
     /// Null once the Lua state began closing.
     pub state: *mut FfiState,
-    /// `errno` as the last C call through the ffi left it (or `ffi.errno(n)` set it).
-    pub errno: c_int,
+    /// What call stubs keep up to date: `errno` as the last C call through the ffi left
+    /// it (or `ffi.errno(n)` set it), an error a callback left to raise, and the Lua
+    /// thread of the innermost C call in progress (see [`crate::callback`]).
+    pub cells: CallCells,
 }
 
 impl StateBox {
@@ -106,6 +112,7 @@ impl FfiState {
             binding_meta: sys::LUA_NOREF,
             binding_meta_ptr: std::ptr::null(),
             cells: std::ptr::null_mut(),
+            callbacks: Callbacks::default(),
         }));
         // SAFETY: `l` is live; the userdata is sized for StateBox and Lua aligns it for a
         // pointer; `state_gc` is the only code that frees `state`.
@@ -113,7 +120,11 @@ impl FfiState {
             let holder = lua::new_userdata(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
             holder.write(StateBox {
                 state,
-                errno: crate::memory_api::get_errno(),
+                cells: CallCells {
+                    errno: crate::memory_api::get_errno(),
+                    pending_error: 0,
+                    caller: std::ptr::null_mut(),
+                },
             });
             (*state).cells = holder;
             sys::lua_createtable(l, 0, 2);

@@ -1,7 +1,9 @@
 //! Call stubs: one function of machine code per C signature that fetches each argument
 //! through a conversion helper, moves the values into registers and stack slots as the
 //! signature's [`CallPlan`] says, calls the target, saves `errno`, and hands the result
-//! to a push helper (x86-64 System V).
+//! to a push helper (x86-64 System V). Around the call it keeps its owner's
+//! [`CallCells`]: `caller` names the innermost call in progress (what a callback runs
+//! on), and a `pending_error` left by a callback is raised when the call returns.
 //!
 //! The stub knows nothing of Lua: its first argument, `caller`, is passed unchanged to
 //! every helper, and the helpers (supplied in [`StubSpec`]) do the conversions. A stub
@@ -19,7 +21,7 @@
 //!                are converted straight into their slots
 //!   rsp+images   one image per register-passed argument: the helper's 8-byte result,
 //!                or the aggregate the helper wrote (16-aligned, padded to 16)
-//!   rsp+results  ResultArea: rax, rdx, xmm0, xmm1, st0, st1, then the buffer of a
+//!   rsp+results  ResultArea: rax, rdx, xmm0, xmm1, st0, st1, the outer caller, then the buffer of a
 //!                result returned in memory
 //!   (saved rbp, rbx, r12, r13, r14, return address)
 //! ```
@@ -44,8 +46,8 @@ use std::sync::{Mutex, OnceLock};
 pub struct CallContext {
     /// The C function to call (offset 0).
     pub target: *const c_void,
-    /// Where the stub stores `errno` right after the call (offset 8).
-    pub errno_cell: *mut c_int,
+    /// The owner's cells the stub reads and writes around the call (offset 8).
+    pub cells: *mut CallCells,
     /// For the helpers: the owner's description of the signature.
     pub owner: *const c_void,
     /// For the helpers' messages: the function's name (NUL-terminated) or null.
@@ -53,7 +55,26 @@ pub struct CallContext {
 }
 
 const CONTEXT_TARGET: i32 = 0;
-const CONTEXT_ERRNO_CELL: i32 = 8;
+const CONTEXT_CELLS: i32 = 8;
+
+/// Words the stub keeps up to date for its owner (one per Lua state in crates/ffi).
+#[repr(C)]
+#[derive(Debug)]
+pub struct CallCells {
+    /// `errno` as the target left it, saved right after the call.
+    pub errno: c_int,
+    /// Nonzero when something the call ran (a callback) left an error to raise: after
+    /// the call the stub hands over to `Helpers::pending_error` instead of pushing the
+    /// result.
+    pub pending_error: c_int,
+    /// The `caller` of the innermost call in progress: set for the call's duration and
+    /// restored after it, so that a callback knows whose stack to run on.
+    pub caller: *mut c_void,
+}
+
+const CELLS_ERRNO: i32 = 0;
+const CELLS_PENDING: i32 = 4;
+const CELLS_CALLER: i32 = 8;
 
 /// What the stub saves of the call's result, for a [`ResultPush::Generic`] helper.
 #[repr(C)]
@@ -65,11 +86,15 @@ pub struct ResultArea {
     /// `long double` results, as 80-bit values in 16-byte slots.
     pub st0: [u8; 16],
     pub st1: [u8; 16],
+    /// The cells' `caller` before the call, restored after it.
+    pub outer_caller: u64,
+    _pad: u64,
     /// The buffer a result returned in memory was written to follows here.
     pub memory: [u8; 0],
 }
 
 const RESULT_AREA_BYTES: u32 = std::mem::size_of::<ResultArea>() as u32;
+const OUTER_CALLER: i32 = std::mem::offset_of!(ResultArea, outer_caller) as i32;
 
 /// A function the stub calls, with the name listings show.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
@@ -89,6 +114,8 @@ pub struct Helpers {
     pub count_error: Helper,
     /// `fn() -> *mut c_int`: the calling thread's `errno`.
     pub errno_location: Helper,
+    /// `fn(caller, ctx)`: raises the error the cells say is pending; never returns.
+    pub pending_error: Helper,
 }
 
 /// How one argument is converted.
@@ -425,6 +452,7 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
     };
     let body = e.ops.new_dynamic_label();
     let bad_count = e.ops.new_dynamic_label();
+    let pending = e.ops.new_dynamic_label();
 
     // Caller entry: fn(caller).
     prologue(&mut e, frame.size);
@@ -484,6 +512,20 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
         }
     }
 
+    // The cells' caller is this call's for its duration (before any argument register is loaded).
+    let r = frame.results as i32;
+    let outer = r + OUTER_CALLER;
+    e.at(format!("mov rcx, [r12+{CONTEXT_CELLS}]"));
+    e.at(format!("mov rax, [rcx+{CELLS_CALLER}]"));
+    e.at(format!("mov [rsp+{outer}], rax"));
+    e.at(format!("mov [rcx+{CELLS_CALLER}], rbx"));
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rcx, QWORD [r12 + CONTEXT_CELLS]
+        ; mov rax, QWORD [rcx + CELLS_CALLER]
+        ; mov QWORD [rsp + outer], rax
+        ; mov QWORD [rcx + CELLS_CALLER], rbx
+    );
     // Load the registers: vector registers, then integer registers.
     for (arg, &image) in plan.args.iter().zip(&frame.images) {
         if let ArgPlan::Pieces(pieces) = arg {
@@ -527,8 +569,7 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
         ; call r11
     );
 
-    // Save the result registers, then errno.
-    let r = frame.results as i32;
+    // Save the result registers, then errno; restore the cells' caller.
     e.at(format!("mov [rsp+{r}], rax"));
     e.at(format!("mov [rsp+{}], rdx", r + 8));
     e.at(format!("movups [rsp+{}], xmm0", r + 16));
@@ -549,13 +590,21 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
     }
     e.call(spec.helpers.errno_location);
     e.at("mov eax, [rax]");
-    e.at(format!("mov rcx, [r12+{CONTEXT_ERRNO_CELL}]"));
-    e.at("mov [rcx], eax");
+    e.at(format!("mov rcx, [r12+{CONTEXT_CELLS}]"));
+    e.at(format!("mov [rcx+{CELLS_ERRNO}], eax"));
+    e.at(format!("mov rax, [rsp+{outer}]"));
+    e.at(format!("mov [rcx+{CELLS_CALLER}], rax"));
+    e.at(format!("cmp dword [rcx+{CELLS_PENDING}], 0"));
+    e.at("jne pending");
     dynasm!(e.ops
         ; .arch x64
         ; mov eax, DWORD [rax]
-        ; mov rcx, QWORD [r12 + CONTEXT_ERRNO_CELL]
-        ; mov DWORD [rcx], eax
+        ; mov rcx, QWORD [r12 + CONTEXT_CELLS]
+        ; mov DWORD [rcx + CELLS_ERRNO], eax
+        ; mov rax, QWORD [rsp + outer]
+        ; mov QWORD [rcx + CELLS_CALLER], rax
+        ; cmp DWORD [rcx + CELLS_PENDING], 0
+        ; jne =>pending
     );
 
     // Hand the result over.
@@ -623,6 +672,14 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
     e.at("mov edx, r13d");
     dynasm!(e.ops ; .arch x64 ; mov edx, r13d);
     e.call(spec.helpers.count_error);
+    e.at("ud2");
+    dynasm!(e.ops ; .arch x64 ; ud2);
+
+    e.at("pending:");
+    dynasm!(e.ops ; .arch x64 ; =>pending);
+    e.mov_reg(RDI, 3);
+    e.mov_reg(RSI, 12);
+    e.call(spec.helpers.pending_error);
     e.at("ud2");
     dynasm!(e.ops ; .arch x64 ; ud2);
 
@@ -718,6 +775,7 @@ mod tests {
             arg_count: helper("arg_count"),
             count_error: helper("count_error"),
             errno_location: helper("errno_location"),
+            pending_error: helper("pending_error"),
         }
     }
 
@@ -769,7 +827,7 @@ mod tests {
             48 + (RESULT_AREA_BYTES + 40).next_multiple_of(16)
         );
         let listing = listing_for(&spec).unwrap();
-        assert!(listing.contains("lea rdi, [rsp+128]"), "{listing}");
+        assert!(listing.contains("lea rdi, [rsp+144]"), "{listing}");
         assert!(listing.contains("call push"), "{listing}");
     }
 

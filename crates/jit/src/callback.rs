@@ -71,6 +71,9 @@ pub struct CallbackSlot {
     /// Bytes of a result the callback returns in memory (hidden pointer in rdi, psABI
     /// §3.2.3), so that a handler refusing a call can still hand the buffer back.
     pub ret_memory: AtomicU32,
+    /// `long double` values the callback returns on the x87 stack (0, 1 or 2), for the
+    /// same reason.
+    pub ret_x87: AtomicU32,
     /// Global number of the slot in its pool (for messages and tables).
     id: u32,
     /// Address of the slot's code: the C function pointer.
@@ -90,13 +93,22 @@ impl CallbackSlot {
 
     /// Sets every owner word at once (on the owner's thread, before publishing the
     /// pointer).
-    pub fn claim(&self, thread: usize, owner: usize, data: usize, ret_memory: u32) {
-        self.ret_memory.store(ret_memory, Ordering::Relaxed);
+    pub fn claim(&self, thread: usize, owner: usize, data: usize, ret: RefusedResult) {
+        self.ret_memory.store(ret.memory, Ordering::Relaxed);
+        self.ret_x87.store(ret.x87, Ordering::Relaxed);
         self.data.store(data, Ordering::Relaxed);
         self.owner.store(owner, Ordering::Relaxed);
         // Release: a thread that sees the new thread word also sees the others.
         self.thread.store(thread, Ordering::Release);
     }
+}
+
+/// What a handler that refuses a call must still hand back: the buffer of a result
+/// returned in memory (`memory` bytes) and the x87 values of a `long double` result.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct RefusedResult {
+    pub memory: u32,
+    pub x87: u32,
 }
 
 /// An identity of the running OS thread that costs one instruction: the thread pointer
@@ -166,7 +178,8 @@ pub enum EntryKind {
 }
 
 /// The typed entry's handler.
-pub type TypedHandler = unsafe extern "C" fn(slot: &'static CallbackSlot, frame: *mut ArgFrame) -> u32;
+pub type TypedHandler =
+    unsafe extern "C" fn(slot: &'static CallbackSlot, frame: *mut ArgFrame) -> u32;
 /// The raw entry's handler.
 pub type RawHandler = unsafe extern "C" fn(slot: &'static CallbackSlot, cpu: *mut CpuState);
 
@@ -214,11 +227,12 @@ impl SlotPool {
             let first_id = inner.next_id;
             let (page, records) = self.new_page(first_id)?;
             inner.pages.push(page);
-            inner.next_id = first_id
-                .checked_add(SLOTS_PER_PAGE as u32)
-                .ok_or_else(|| JitError {
-                    message: "too many callbacks".into(),
-                })?;
+            inner.next_id =
+                first_id
+                    .checked_add(SLOTS_PER_PAGE as u32)
+                    .ok_or_else(|| JitError {
+                        message: "too many callbacks".into(),
+                    })?;
             inner.fresh = records.iter().rev().collect();
         }
         Ok(inner.fresh.pop().expect("a fresh page has slots"))
@@ -266,7 +280,11 @@ impl SlotPool {
 
     /// Slots handed out so far, over all pages (for tests and statistics).
     pub fn pages(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).pages.len()
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pages
+            .len()
     }
 }
 

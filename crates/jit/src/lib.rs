@@ -18,10 +18,10 @@ pub mod callback;
 pub mod code;
 
 pub use call_stub::{
-    listing_for, stub_for, ArgFetch, CallContext, CallStub, CallerEntry, DirectEntry, Helper,
-    Helpers, JitError, ResultArea, ResultPush, StubSpec,
+    listing_for, stub_for, ArgFetch, CallCells, CallContext, CallStub, CallerEntry, DirectEntry,
+    Helper, Helpers, JitError, ResultArea, ResultPush, StubSpec,
 };
 pub use callback::{
-    current_thread, ArgFrame, CallbackSlot, CpuState, EntryKind, RawHandler, SlotPool,
-    TypedHandler,
+    current_thread, ArgFrame, CallbackSlot, CpuState, EntryKind, RawHandler, RefusedResult,
+    SlotPool, TypedHandler,
 };

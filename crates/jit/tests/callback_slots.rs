@@ -54,14 +54,17 @@ unsafe extern "C" fn raw(_: &'static CallbackSlot, cpu: *mut CpuState) {
 
 fn typed_pool() -> &'static SlotPool {
     static POOL: OnceLock<SlotPool> = OnceLock::new();
-    // SAFETY: `typed` is a TypedHandler.
-    POOL.get_or_init(|| unsafe { SlotPool::new(EntryKind::Typed, typed as jitffi_jit::TypedHandler as usize) }.unwrap())
+    POOL.get_or_init(|| {
+        // SAFETY: `typed` is a TypedHandler.
+        unsafe { SlotPool::new(EntryKind::Typed, typed as jitffi_jit::TypedHandler as usize) }
+            .unwrap()
+    })
 }
 
 #[test]
 fn typed_slots_pass_registers_and_results() {
     let slot = typed_pool().fresh_slot().unwrap();
-    slot.claim(1, 1, 1, 0);
+    slot.claim(1, 1, 1, Default::default());
     // SAFETY: the slot's handler implements this signature for data word 1.
     let f: extern "C" fn(i32, i32) -> i32 = unsafe { std::mem::transmute(slot.code()) };
     assert_eq!(f(40, 2), 42);
@@ -71,10 +74,26 @@ fn typed_slots_pass_registers_and_results() {
 #[test]
 fn typed_slots_see_stack_arguments() {
     let slot = typed_pool().fresh_slot().unwrap();
-    slot.claim(1, 1, 2, 0);
+    slot.claim(1, 1, 2, Default::default());
     type F = extern "C" fn(
-        f64, f64, f64, f64, f64, f64, f64, f64, f64, f64,
-        i64, i64, i64, i64, i64, i64, i64, i64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        f64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
     ) -> f64;
     // SAFETY: the slot's handler implements this signature for data word 2.
     let f: F = unsafe { std::mem::transmute(slot.code()) };
@@ -89,12 +108,14 @@ fn typed_slots_see_stack_arguments() {
 #[test]
 fn pools_grow_page_by_page_and_slots_are_distinct() {
     // SAFETY: `typed` is a TypedHandler.
-    let pool = unsafe { SlotPool::new(EntryKind::Typed, typed as jitffi_jit::TypedHandler as usize) }.unwrap();
+    let pool =
+        unsafe { SlotPool::new(EntryKind::Typed, typed as jitffi_jit::TypedHandler as usize) }
+            .unwrap();
     let slots: Vec<_> = (0..600).map(|_| pool.fresh_slot().unwrap()).collect();
     assert_eq!(pool.pages(), 3);
     for (i, slot) in slots.iter().enumerate() {
         assert_eq!(slot.id() as usize, i);
-        slot.claim(1, 1, 1, 0);
+        slot.claim(1, 1, 1, Default::default());
     }
     let mut codes: Vec<_> = slots.iter().map(|s| s.code() as usize).collect();
     codes.sort_unstable();
@@ -110,7 +131,8 @@ fn pools_grow_page_by_page_and_slots_are_distinct() {
 #[test]
 fn raw_slots_hand_over_and_take_back_the_cpu_state() {
     // SAFETY: `raw` is a RawHandler.
-    let pool = unsafe { SlotPool::new(EntryKind::Raw, raw as jitffi_jit::RawHandler as usize) }.unwrap();
+    let pool =
+        unsafe { SlotPool::new(EntryKind::Raw, raw as jitffi_jit::RawHandler as usize) }.unwrap();
     let slot = pool.fresh_slot().unwrap();
     // SAFETY: the handler sets rax from rdi and rsi, and xmm0.
     let f: extern "C" fn(u64, u64) -> u64 = unsafe { std::mem::transmute(slot.code()) };

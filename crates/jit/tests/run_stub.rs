@@ -72,7 +72,10 @@ unsafe extern "C-unwind" fn generic(
 ) -> c_int {
     // SAFETY: the stub passes its result area (plus the memory buffer behind it).
     unsafe {
-        let bytes = std::slice::from_raw_parts(results.cast::<u8>(), 80 + 32);
+        let bytes = std::slice::from_raw_parts(
+            results.cast::<u8>(),
+            std::mem::size_of::<ResultArea>() + 32,
+        );
         (*caller.cast::<Caller>()).results = bytes.to_vec();
     }
     7
@@ -91,6 +94,7 @@ fn helpers() -> Helpers {
         arg_count: helper(arg_count as *const (), "arg_count"),
         count_error: helper(count_error as *const (), "count_error"),
         errno_location: helper(errno_location as *const (), "errno_location"),
+        pending_error: helper(count_error as *const (), "pending_error"),
     }
 }
 
@@ -195,7 +199,11 @@ fn a_stub_moves_every_argument_where_the_plan_says() {
     let mut caller = Caller {
         ctx: CallContext {
             target: target as *const c_void,
-            errno_cell: Box::leak(Box::new(0)),
+            cells: Box::leak(Box::new(jitffi_jit::CallCells {
+                errno: 0,
+                pending_error: 0,
+                caller: std::ptr::null_mut(),
+            })),
             owner: std::ptr::null(),
             name: std::ptr::null(),
         },
@@ -219,9 +227,10 @@ fn a_stub_moves_every_argument_where_the_plan_says() {
     let returned = unsafe { stub.caller_entry()((&mut caller as *mut Caller).cast()) };
     assert_eq!(returned, 7, "the stub returns what the push helper returns");
     // SAFETY: the cell is the leaked box above, written by the stub after the call.
-    let saved = unsafe { *caller.ctx.errno_cell };
+    let saved = unsafe { (*caller.ctx.cells).errno };
     assert_eq!(saved, 42, "errno saved after the call");
-    let memory: Vec<f64> = caller.results[80..104]
+    let area = std::mem::size_of::<ResultArea>();
+    let memory: Vec<f64> = caller.results[area..area + 24]
         .chunks(8)
         .map(|c| f64::from_ne_bytes(c.try_into().unwrap()))
         .collect();
@@ -270,7 +279,11 @@ fn results_come_back_from_rax_and_xmm0() {
     let mut caller = Caller {
         ctx: CallContext {
             target: mixed as *const c_void,
-            errno_cell: Box::leak(Box::new(0)),
+            cells: Box::leak(Box::new(jitffi_jit::CallCells {
+                errno: 0,
+                pending_error: 0,
+                caller: std::ptr::null_mut(),
+            })),
             owner: std::ptr::null(),
             name: std::ptr::null(),
         },

@@ -1,0 +1,990 @@
+//! Callbacks: Lua functions as C function pointers (LuaJIT's `lj_ccallback.c`), and raw
+//! callbacks that receive the whole CPU state (the `cbframe` module).
+//!
+//! A Lua function converted to a pointer-to-function type (`ffi.cast`, `ffi.new`, an
+//! argument, a field) takes a slot of the process-wide typed pool (`jitffi_jit`'s
+//! [`SlotPool`]); the slot's code is the pointer. The slot's words say whose it is:
+//!
+//! - `thread`: the OS thread that made it; only that thread may run it;
+//! - `owner`: the address of the state's [`StateBox`], or [`OWNER_CLOSED`] once the Lua
+//!   state has closed;
+//! - `data`: the [`CallbackRecord`] (the function's registry reference, the signature).
+//!
+//! When C calls the pointer, the handler checks the thread and the owner first, so that
+//! a call from another thread or after the state closed never touches the state: it
+//! writes a line to stderr and C gets a zero result. Otherwise it runs the callback on
+//! the Lua thread of the innermost C call in progress (the stubs keep it in the state's
+//! [`CallCells`]; outside any call, a thread of the ffi's own), under `lua_pcall`:
+//! [`callback_body`] converts the saved registers into Lua arguments by the callback's
+//! [`CallPlan`] (the one calls use), calls the function and converts its result into
+//! the return registers.
+//!
+//! An error in the callback must not unwind the C frames between the stub and the
+//! callback. It is caught, C gets a zero result, and the error (its message with the
+//! callback's traceback) waits in the registry; the stub of the enclosing C call raises
+//! it when that call returns ([`raise_pending`]). Until then the state's other callbacks
+//! return zero at once, as if the error were unwinding through them.
+//!
+//! Callbacks are permanent (as in LuaJIT) until `cb:free()`. A freed slot stays the
+//! state's (a late call from C raises "bad callback" through the same path) and is the
+//! next one the state reuses. Slots of a closed state are never reused: a late call into
+//! them is reported, not run.
+
+use crate::call;
+use crate::cdata;
+use crate::convert::{self, Conv, ScalarStore};
+use crate::lua::{self, LuaError, LuaResult, State};
+use crate::state::{FfiState, StateBox};
+use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
+use jitffi_ctype::{CType, TypeId};
+use jitffi_jit::{
+    current_thread, ArgFrame, CallContext, CallbackSlot, CpuState, EntryKind, RefusedResult,
+    SlotPool,
+};
+use mlua_sys as sys;
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::os::raw::c_int;
+use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+
+/// The `owner` word of a slot whose Lua state has closed.
+const OWNER_CLOSED: usize = 1;
+
+/// A state's callbacks.
+pub struct Callbacks {
+    /// Live callbacks by their C function pointer.
+    live: HashMap<usize, &'static CallbackSlot>,
+    /// Every slot the state has used (live or freed), by the slot's address.
+    records: HashMap<usize, Box<CallbackRecord>>,
+    /// Freed slots, reused first.
+    free_typed: Vec<&'static CallbackSlot>,
+    free_raw: Vec<&'static CallbackSlot>,
+    signatures: HashMap<TypeId, Box<CallbackSignature>>,
+    refs: Refs,
+}
+
+/// Registry references made when the module opens.
+#[derive(Copy, Clone, Debug)]
+struct Refs {
+    /// Holds the error a callback left for the enclosing call to raise.
+    pending: c_int,
+    /// [`callback_body`] and the message handler that adds the traceback.
+    body: c_int,
+    traceback: c_int,
+    /// The callback methods `free` and `set`.
+    free: c_int,
+    set: c_int,
+    /// The thread callbacks run on when no C call is in progress.
+    idle_thread: c_int,
+}
+
+impl Default for Callbacks {
+    fn default() -> Callbacks {
+        Callbacks {
+            live: HashMap::new(),
+            records: HashMap::new(),
+            free_typed: Vec::new(),
+            free_raw: Vec::new(),
+            signatures: HashMap::new(),
+            refs: Refs {
+                pending: sys::LUA_NOREF,
+                body: sys::LUA_NOREF,
+                traceback: sys::LUA_NOREF,
+                free: sys::LUA_NOREF,
+                set: sys::LUA_NOREF,
+                idle_thread: sys::LUA_NOREF,
+            },
+        }
+    }
+}
+
+impl Drop for Callbacks {
+    /// The Lua state is closing: every slot it used is marked, so that a later call
+    /// from C is reported instead of run.
+    fn drop(&mut self) {
+        for &slot in self.records.keys() {
+            // SAFETY: the keys are addresses of slot records, which are never freed.
+            let slot = unsafe { &*(slot as *const CallbackSlot) };
+            slot.data.store(0, Ordering::Relaxed);
+            slot.owner.store(OWNER_CLOSED, Ordering::Release);
+        }
+    }
+}
+
+/// What a slot of this state runs.
+struct CallbackRecord {
+    /// Registry reference of the Lua function; `LUA_NOREF` once freed.
+    function: c_int,
+    kind: RecordKind,
+    cells: *mut StateBox,
+}
+
+#[derive(Copy, Clone)]
+enum RecordKind {
+    Typed(*const CallbackSignature),
+    /// A cbframe callback: the function gets a cdata of this pointer type.
+    Raw {
+        cpu_ptr_ty: TypeId,
+    },
+}
+
+/// Arguments the handler pushes straight from their register.
+#[derive(Copy, Clone)]
+enum QuickArg {
+    /// An integer that every Lua version holds exactly: extended from its width.
+    Int { bytes: u8, signed: bool },
+    /// A pointer: a new pointer cdata of this type, or nil for NULL (crate::idioms).
+    Pointer(TypeId),
+}
+
+/// A callback's C signature, as its handler needs it.
+struct CallbackSignature {
+    /// Parameter types as the callee receives them (decayed).
+    params: Box<[TypeId]>,
+    /// For each parameter passed in one integer register: how to push it without the
+    /// general conversion.
+    quick: Box<[Option<QuickArg>]>,
+    ret: TypeId,
+    plan: CallPlan,
+    /// How a Lua number result is stored, for scalar results (the fast path).
+    ret_store: Option<(ScalarStore, bool)>,
+}
+
+// ---- the pools -----------------------------------------------------------------------------
+
+fn typed_pool() -> LuaResult<&'static SlotPool> {
+    static POOL: OnceLock<Result<SlotPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        // SAFETY: `typed_handler` has the TypedHandler signature and is a static function.
+        unsafe {
+            SlotPool::new(
+                EntryKind::Typed,
+                typed_handler as jitffi_jit::TypedHandler as usize,
+            )
+        }
+        .map_err(|e| e.message)
+    })
+    .as_ref()
+    .map_err(|e| LuaError::msg(e.clone()))
+}
+
+fn raw_pool() -> LuaResult<&'static SlotPool> {
+    static POOL: OnceLock<Result<SlotPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        // SAFETY: `raw_handler` has the RawHandler signature and is a static function.
+        unsafe {
+            SlotPool::new(
+                EntryKind::Raw,
+                raw_handler as jitffi_jit::RawHandler as usize,
+            )
+        }
+        .map_err(|e| e.message)
+    })
+    .as_ref()
+    .map_err(|e| LuaError::msg(e.clone()))
+}
+
+// ---- creation and lifetime -----------------------------------------------------------------
+
+/// Makes the registry references and the idle thread, and points the state's cells at
+/// it. Called once, when the module opens.
+///
+/// # Safety
+/// `l` is live with 4 free slots; `state_index` holds the state userdata of `st`.
+pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
+    // SAFETY: `l` is live (caller); each value is pushed, then moved into the registry.
+    unsafe {
+        let registry_ref = |l: *mut State| sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
+        sys::lua_pushboolean(l, 0);
+        st.callbacks.refs.pending = registry_ref(l);
+        sys::lua_pushcclosure(l, callback_body, 0);
+        st.callbacks.refs.body = registry_ref(l);
+        sys::lua_pushcclosure(l, add_traceback, 0);
+        st.callbacks.refs.traceback = registry_ref(l);
+        sys::lua_pushvalue(l, state_index);
+        lua::push_closure(l, method_free, 1);
+        st.callbacks.refs.free = registry_ref(l);
+        sys::lua_pushvalue(l, state_index);
+        lua::push_closure(l, method_set, 1);
+        st.callbacks.refs.set = registry_ref(l);
+        let thread = sys::lua_newthread(l);
+        st.callbacks.refs.idle_thread = registry_ref(l);
+        (*st.cells).cells.caller = thread.cast();
+    }
+}
+
+/// Makes the Lua function at `index` a callback of the function type `func_ty` and
+/// returns its C function pointer.
+///
+/// # Safety
+/// `l` is live with two free slots; `st` is its state; `index` is a valid index.
+pub unsafe fn new_typed(
+    l: *mut State,
+    st: &mut FfiState,
+    func_ty: TypeId,
+    index: c_int,
+) -> LuaResult<*const u8> {
+    let sig = signature(st, func_ty)?;
+    // SAFETY: signatures live as long as the state.
+    let refused = unsafe {
+        RefusedResult {
+            memory: match (*sig).plan.ret {
+                RetPlan::Memory { size, .. } => size,
+                _ => 0,
+            },
+            x87: match (*sig).plan.ret {
+                RetPlan::X87 { parts } => u32::from(parts),
+                _ => 0,
+            },
+        }
+    };
+    // SAFETY: forwarded.
+    let slot = unsafe { claim(l, st, RecordKind::Typed(sig), index, refused)? };
+    Ok(slot.code())
+}
+
+/// Makes the Lua function at `index` a raw (cbframe) callback: it is called with one
+/// argument, a cdata of the pointer type `cpu_ptr_ty` pointing at the saved
+/// [`CpuState`], and whatever it leaves there is the state C sees on return.
+///
+/// # Safety
+/// As [`new_typed`]; `cpu_ptr_ty` is a pointer type of this state.
+pub unsafe fn new_raw(
+    l: *mut State,
+    st: &mut FfiState,
+    index: c_int,
+    cpu_ptr_ty: TypeId,
+) -> LuaResult<&'static CallbackSlot> {
+    // SAFETY: forwarded.
+    unsafe {
+        claim(
+            l,
+            st,
+            RecordKind::Raw { cpu_ptr_ty },
+            index,
+            RefusedResult::default(),
+        )
+    }
+}
+
+/// Takes a slot (a freed one of the state first) and points it at the function at
+/// `index`.
+///
+/// # Safety
+/// As [`new_typed`].
+unsafe fn claim(
+    l: *mut State,
+    st: &mut FfiState,
+    kind: RecordKind,
+    index: c_int,
+    refused: RefusedResult,
+) -> LuaResult<&'static CallbackSlot> {
+    let raw = matches!(kind, RecordKind::Raw { .. });
+    let reused = if raw {
+        st.callbacks.free_raw.pop()
+    } else {
+        st.callbacks.free_typed.pop()
+    };
+    let slot = match reused {
+        Some(slot) => slot,
+        None if raw => raw_pool()?
+            .fresh_slot()
+            .map_err(|e| LuaError::msg(e.message))?,
+        None => typed_pool()?
+            .fresh_slot()
+            .map_err(|e| LuaError::msg(e.message))?,
+    };
+    // SAFETY: `l` is live with two free slots (caller).
+    let function = unsafe {
+        sys::lua_pushvalue(l, index);
+        sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
+    };
+    let cells = st.cells;
+    let record = st
+        .callbacks
+        .records
+        .entry(slot as *const CallbackSlot as usize)
+        .or_insert_with(|| {
+            Box::new(CallbackRecord {
+                function: sys::LUA_NOREF,
+                kind,
+                cells,
+            })
+        });
+    record.function = function;
+    record.kind = kind;
+    let record: *const CallbackRecord = &**record;
+    slot.claim(current_thread(), cells as usize, record as usize, refused);
+    st.callbacks.live.insert(slot.code() as usize, slot);
+    Ok(slot)
+}
+
+/// Points the callback at the Lua function at `index` (`cb:set(f)`).
+///
+/// # Safety
+/// `l` is live with one free slot; `slot` is a live callback of `st`.
+pub unsafe fn set_function(
+    l: *mut State,
+    st: &mut FfiState,
+    slot: &'static CallbackSlot,
+    index: c_int,
+) -> LuaResult<()> {
+    let record = record_mut(st, slot)?;
+    // SAFETY: `l` is live (caller); the old reference is released after the new one is
+    // made.
+    unsafe {
+        sys::lua_pushvalue(l, index);
+        let function = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
+        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, record.function);
+        record.function = function;
+    }
+    Ok(())
+}
+
+/// Frees the callback (`cb:free()`): its function is released and its slot becomes the
+/// state's next one; a later call from C raises "bad callback".
+///
+/// # Safety
+/// `l` is live; `slot` is a live callback of `st`.
+pub unsafe fn free(l: *mut State, st: &mut FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
+    let record = record_mut(st, slot)?;
+    // SAFETY: `l` is live (caller).
+    unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, record.function) };
+    record.function = sys::LUA_NOREF;
+    let raw = matches!(record.kind, RecordKind::Raw { .. });
+    st.callbacks.live.remove(&(slot.code() as usize));
+    if raw {
+        st.callbacks.free_raw.push(slot);
+    } else {
+        st.callbacks.free_typed.push(slot);
+    }
+    Ok(())
+}
+
+fn record_mut<'a>(
+    st: &'a mut FfiState,
+    slot: &'static CallbackSlot,
+) -> LuaResult<&'a mut CallbackRecord> {
+    if !st.callbacks.live.contains_key(&(slot.code() as usize)) {
+        return Err(LuaError::msg("bad callback"));
+    }
+    st.callbacks
+        .records
+        .get_mut(&(slot as *const CallbackSlot as usize))
+        .map(|record| &mut **record)
+        .ok_or_else(|| LuaError::msg("bad callback"))
+}
+
+/// The live callback whose C function pointer is `code`.
+pub fn live_callback(st: &FfiState, code: usize) -> Option<&'static CallbackSlot> {
+    st.callbacks.live.get(&code).copied()
+}
+
+/// The signature of callbacks of function type `func_ty`, made once per state.
+fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignature> {
+    if let Some(sig) = st.callbacks.signatures.get(&func_ty) {
+        return Ok(&**sig);
+    }
+    let func = match st.types.get(func_ty) {
+        CType::Func(func) if !func.variadic => func.clone(),
+        _ => {
+            let ptr = st.types.pointer_to(func_ty);
+            return Err(LuaError::msg(format!(
+                "cannot convert 'function' to '{}'",
+                st.types.type_name(ptr)
+            )));
+        }
+    };
+    let plan = x86_64::classify(&st.types, &func, &[]).map_err(|e| LuaError::msg(e.message))?;
+    let params: Box<[TypeId]> = func
+        .params
+        .iter()
+        .map(|&p| call::decay(&mut st.types, p))
+        .collect();
+    let quick = params
+        .iter()
+        .zip(&plan.args)
+        .map(|(&param, arg)| {
+            let in_gpr = matches!(arg, ArgPlan::Pieces(pieces)
+                if matches!(pieces.as_slice(), [piece] if matches!(piece.loc, Loc::Gpr(_))));
+            let base = st.types.unqualified(param).0;
+            match st.types.get(base) {
+                _ if !in_gpr => None,
+                CType::Int(int) if int.bytes < 8 => Some(QuickArg::Int {
+                    bytes: int.bytes,
+                    signed: int.signed,
+                }),
+                CType::Pointer(_) => Some(QuickArg::Pointer(base)),
+                _ => None,
+            }
+        })
+        .collect();
+    let ret_base = st.types.unqualified(func.ret).0;
+    let ret_store = convert::scalar_store(&st.types, ret_base).map(|store| {
+        let wide = matches!(store, ScalarStore::Int(int) if int.bytes == 8);
+        (store, wide)
+    });
+    let sig = Box::new(CallbackSignature {
+        params,
+        quick,
+        ret: func.ret,
+        plan,
+        ret_store,
+    });
+    let ptr: *const CallbackSignature = &*sig;
+    st.callbacks.signatures.insert(func_ty, sig);
+    Ok(ptr)
+}
+
+// ---- methods -------------------------------------------------------------------------------
+
+/// `cb.free` and `cb.set` of a function-pointer cdata (`__index` asks when the type has
+/// no such member): pushes the method and returns true.
+///
+/// # Safety
+/// `l` is live inside `__index` (cdata at 1, key at 2) with one free slot; `ty` is the
+/// cdata's type.
+pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
+    let (base, _) = st.types.unqualified(ty);
+    let is_function_pointer = match st.types.get(base) {
+        CType::Pointer(target) => {
+            matches!(
+                st.types.get(st.types.unqualified(*target).0),
+                CType::Func(_)
+            )
+        }
+        _ => false,
+    };
+    if !is_function_pointer {
+        return false;
+    }
+    // SAFETY: `l` is live with the key at 2 (caller).
+    let method = match unsafe { lua::to_string_only(l, 2) } {
+        Some(b"free") => st.callbacks.refs.free,
+        Some(b"set") => st.callbacks.refs.set,
+        _ => return false,
+    };
+    // SAFETY: as above; the reference was made at install.
+    unsafe { sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(method)) };
+    true
+}
+
+/// The live callback a function-pointer cdata at argument 1 points to.
+///
+/// # Safety
+/// `l` is live; `st` is its state.
+unsafe fn callback_arg(l: *mut State, st: &FfiState) -> LuaResult<&'static CallbackSlot> {
+    // SAFETY: `l` is live; the payload is read only for pointer types.
+    unsafe {
+        let header = cdata::to_cdata(l, st, 1).ok_or_else(|| LuaError::msg("bad callback"))?;
+        let (base, _) = st.types.unqualified((*header).ty);
+        if !matches!(st.types.get(base), CType::Pointer(_)) {
+            return Err(LuaError::msg("bad callback"));
+        }
+        let code = cdata::payload(header).cast::<usize>().read();
+        live_callback(st, code).ok_or_else(|| LuaError::msg("bad callback"))
+    }
+}
+
+/// `cb:free()`.
+unsafe extern "C-unwind" fn method_free(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a method closure with the state upvalue.
+    unsafe {
+        lua::entry(l, || {
+            let st = FfiState::get(l)?;
+            let slot = callback_arg(l, st)?;
+            free(l, st, slot)?;
+            Ok(0)
+        })
+    }
+}
+
+/// `cb:set(f)`.
+unsafe extern "C-unwind" fn method_set(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a method closure with the state upvalue.
+    unsafe {
+        lua::entry(l, || {
+            let st = FfiState::get(l)?;
+            let slot = callback_arg(l, st)?;
+            if sys::lua_type(l, 2) != sys::LUA_TFUNCTION {
+                // LuaJIT counts the arguments after `self` here.
+                return Err(LuaError::msg(format!(
+                    "bad argument #1 to 'set' (function expected, got {})",
+                    lua::type_name(l, 2)
+                )));
+            }
+            set_function(l, st, slot, 2)?;
+            Ok(0)
+        })
+    }
+}
+
+// ---- entering from C -----------------------------------------------------------------------
+
+/// Why a handler did not run a callback.
+#[derive(Copy, Clone, Debug)]
+enum Refusal {
+    /// Called on an OS thread other than the one that made it.
+    ForeignThread,
+    /// Its Lua state has closed (or the slot was never handed out).
+    Closed,
+    /// An error of an earlier callback is on its way to the enclosing call.
+    Unwinding,
+}
+
+/// The state and record of `slot`, if the calling thread may run it now.
+///
+/// # Safety
+/// `slot` is a slot of one of the pools.
+unsafe fn admit(slot: &CallbackSlot) -> Result<(*mut StateBox, *const CallbackRecord), Refusal> {
+    if slot.thread.load(Ordering::Acquire) != current_thread() {
+        return Err(Refusal::ForeignThread);
+    }
+    let owner = slot.owner.load(Ordering::Relaxed);
+    if owner == 0 || owner == OWNER_CLOSED {
+        return Err(Refusal::Closed);
+    }
+    let cells = owner as *mut StateBox;
+    // SAFETY: a slot whose owner is a state box belongs to a state that has not closed
+    // (closing marks it), and only this thread touches it.
+    unsafe {
+        if (*cells).state.is_null() {
+            return Err(Refusal::Closed);
+        }
+        if (*cells).cells.pending_error != 0 {
+            return Err(Refusal::Unwinding);
+        }
+    }
+    Ok((
+        cells,
+        slot.data.load(Ordering::Relaxed) as *const CallbackRecord,
+    ))
+}
+
+/// Tells stderr why C got a zero result (an unwinding error says nothing: it is raised
+/// in Lua soon).
+fn report(slot: &CallbackSlot, refusal: Refusal) {
+    let why = match refusal {
+        Refusal::ForeignThread => "on a thread other than the one that created it",
+        Refusal::Closed => "after its Lua state was closed",
+        Refusal::Unwinding => return,
+    };
+    // A failed write to stderr leaves nothing better to do.
+    let _ = writeln!(
+        std::io::stderr(),
+        "jitffi: callback {:p} called {why}; it did not run and C got a zero result",
+        slot.code()
+    );
+}
+
+/// One callback invocation, handed to [`callback_body`] as a light userdata.
+struct Invocation {
+    frame: Frame,
+    record: *const CallbackRecord,
+    /// Set by the body: x87 values to load on return.
+    x87: u32,
+}
+
+#[derive(Copy, Clone)]
+enum Frame {
+    Typed(*mut ArgFrame),
+    Raw(*mut CpuState),
+}
+
+/// The typed pool's handler: runs the callback, or returns zero.
+///
+/// # Safety
+/// Called by the typed entry with its slot and its live frame.
+unsafe extern "C" fn typed_handler(slot: &'static CallbackSlot, frame: *mut ArgFrame) -> u32 {
+    // SAFETY: the entry passes its frame; `admit` vouches for the state and record.
+    unsafe {
+        match admit(slot) {
+            Ok((cells, record)) => {
+                let mut invocation = Invocation {
+                    frame: Frame::Typed(frame),
+                    record,
+                    x87: 0,
+                };
+                if run(cells, &mut invocation) {
+                    return invocation.x87;
+                }
+            }
+            Err(refusal) => report(slot, refusal),
+        }
+        zero_typed(slot, &mut *frame)
+    }
+}
+
+/// The raw pool's handler.
+///
+/// # Safety
+/// Called by the raw entry with its slot and its live CPU state.
+unsafe extern "C" fn raw_handler(slot: &'static CallbackSlot, cpu: *mut CpuState) {
+    // SAFETY: as in `typed_handler`.
+    unsafe {
+        match admit(slot) {
+            Ok((cells, record)) => {
+                let mut invocation = Invocation {
+                    frame: Frame::Raw(cpu),
+                    record,
+                    x87: 0,
+                };
+                if run(cells, &mut invocation) {
+                    return;
+                }
+            }
+            Err(refusal) => report(slot, refusal),
+        }
+        // The result registers of any C signature: rax, rdx, xmm0, xmm1.
+        let cpu = &mut *cpu;
+        cpu.gpr[0] = 0;
+        cpu.gpr[2] = 0;
+        cpu.xmm[0] = [0; 16];
+        cpu.xmm[1] = [0; 16];
+    }
+}
+
+/// A zero result for a typed callback that did not complete.
+///
+/// # Safety
+/// `frame` is the entry's frame for a call through `slot`.
+unsafe fn zero_typed(slot: &CallbackSlot, frame: &mut ArgFrame) -> u32 {
+    frame.ret_gpr = [0; 2];
+    frame.ret_vec = [[0; 16]; 2];
+    frame.ret_x87 = [[0; 16]; 2];
+    let memory = slot.ret_memory.load(Ordering::Relaxed) as usize;
+    if memory > 0 {
+        // The caller's result buffer, whose address it passed in rdi (psABI §3.2.3).
+        let buffer = frame.gpr[0] as *mut u8;
+        // SAFETY: the caller passed a buffer of the result's size.
+        unsafe { buffer.write_bytes(0, memory) };
+        frame.ret_gpr[0] = frame.gpr[0];
+    }
+    slot.ret_x87.load(Ordering::Relaxed)
+}
+
+/// Runs the callback under `lua_pcall` on the thread of the innermost C call. Returns
+/// whether it completed; if not, its error is pending.
+///
+/// # Safety
+/// `cells` is the live box of the state that owns `invocation.record`, on its thread.
+unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
+    // SAFETY: the state is live (admit); only registry references are read from it
+    // before Lua runs, and nothing borrowed from it is held across the call.
+    unsafe {
+        let l = (*cells).cells.caller.cast::<State>();
+        let refs = (*(*cells).state).callbacks.refs;
+        let top = sys::lua_gettop(l);
+        if sys::lua_checkstack(l, 4) == 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "jitffi: no Lua stack left to run a callback; C got a zero result"
+            );
+            return false;
+        }
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(refs.traceback),
+        );
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
+        sys::lua_pushlightuserdata(l, (invocation as *mut Invocation).cast());
+        let status = sys::lua_pcall(l, 1, 0, top + 1);
+        let completed = status == sys::LUA_OK;
+        if !completed {
+            // The slot exists (made at install), so this store cannot allocate.
+            sys::lua_rawseti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(refs.pending),
+            );
+            (*cells).cells.pending_error = 1;
+        }
+        sys::lua_settop(l, top);
+        completed
+    }
+}
+
+/// The protected part of a callback: arguments in, the Lua call, the result out.
+/// Argument 1 is the [`Invocation`].
+unsafe extern "C-unwind" fn callback_body(l: *mut State) -> c_int {
+    // SAFETY: called only by `run`, with the invocation as argument 1; the Rust steps
+    // run inside `lua::entry`, and the Lua call happens in this frame, which owns
+    // nothing.
+    unsafe {
+        let invocation = sys::lua_touserdata(l, 1).cast::<Invocation>();
+        sys::lua_settop(l, 0);
+        let nargs = lua::entry(l, || push_call(l, &*invocation));
+        let nresults = match (*invocation).frame {
+            Frame::Typed(_) => 1,
+            Frame::Raw(_) => 0,
+        };
+        sys::lua_call(l, nargs, nresults);
+        if nresults > 0 {
+            lua::entry(l, || {
+                (*invocation).x87 = store_result(l, &*invocation)?;
+                Ok(0)
+            });
+        }
+        0
+    }
+}
+
+/// Pushes the function and its arguments; returns the argument count.
+///
+/// # Safety
+/// `l` is live inside [`callback_body`]; the invocation's record and frame are live.
+unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> {
+    // SAFETY: the record belongs to a live state (admit); the frame is the entry's.
+    unsafe {
+        let record = &*invocation.record;
+        if record.function == sys::LUA_NOREF {
+            return Err(LuaError::plain("bad callback"));
+        }
+        let st = &mut *(*record.cells).state;
+        match (record.kind, invocation.frame) {
+            (RecordKind::Typed(sig), Frame::Typed(frame)) => {
+                let sig = &*sig;
+                let count = c_int::try_from(sig.params.len())
+                    .map_err(|_| LuaError::msg("too many callback arguments"))?;
+                if sys::lua_checkstack(l, count.saturating_add(4)) == 0 {
+                    return Err(LuaError::msg("too many callback arguments"));
+                }
+                push_function(l, record.function);
+                let frame = &*frame;
+                for ((&param, arg), quick) in sig.params.iter().zip(&sig.plan.args).zip(&sig.quick)
+                {
+                    match (quick, arg) {
+                        (Some(quick), ArgPlan::Pieces(pieces)) => {
+                            let Loc::Gpr(n) = pieces[0].loc else {
+                                unreachable!("quick arguments are in one integer register")
+                            };
+                            push_quick(l, st, *quick, frame.gpr[usize::from(n)]);
+                        }
+                        _ => push_argument(l, st, param, arg, frame)?,
+                    }
+                }
+                Ok(count)
+            }
+            (RecordKind::Raw { cpu_ptr_ty }, Frame::Raw(cpu)) => {
+                sys::luaL_checkstack(l, 4, std::ptr::null());
+                push_function(l, record.function);
+                let payload = cdata::new_cdata(l, st, cpu_ptr_ty, 8, 8)?;
+                payload.cast::<*mut CpuState>().write(cpu);
+                Ok(1)
+            }
+            _ => Err(LuaError::msg(
+                "jitffi internal error (a bug, please report): callback kind mismatch",
+            )),
+        }
+    }
+}
+
+/// # Safety
+/// `l` is live with a free slot; `function` is a registry reference.
+unsafe fn push_function(l: *mut State, function: c_int) {
+    // SAFETY: as documented.
+    unsafe { sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(function)) };
+}
+
+/// Pushes a [`QuickArg`] whose register held `bits`.
+///
+/// # Safety
+/// `l` is live with two free slots; `st` is its state.
+#[inline]
+unsafe fn push_quick(l: *mut State, st: &FfiState, quick: QuickArg, bits: u64) {
+    // SAFETY: `l` is live (caller); a pointer cdata has 8 value bytes.
+    unsafe {
+        match quick {
+            QuickArg::Int { bytes, signed } => {
+                let shift = 64 - 8 * u32::from(bytes);
+                let value = if signed {
+                    ((bits << shift) as i64) >> shift
+                } else {
+                    ((bits << shift) >> shift) as i64
+                };
+                sys::lua_pushinteger(l, value as sys::lua_Integer);
+            }
+            QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
+            QuickArg::Pointer(ty) => {
+                let value = cdata::new_small_cdata(l, st.cdata_meta, ty, 8);
+                value.cast::<u64>().write(bits);
+            }
+        }
+    }
+}
+
+/// A register-sized image of a value, aligned for any scalar.
+#[repr(C, align(16))]
+struct Image([u8; 32]);
+
+/// Pushes the argument that travelled as `arg` (of type `param`).
+///
+/// # Safety
+/// `l` is live with three free slots; `frame` is the entry's frame of a call whose
+/// arguments follow the plan.
+unsafe fn push_argument(
+    l: *mut State,
+    st: &mut FfiState,
+    param: TypeId,
+    arg: &ArgPlan,
+    frame: &ArgFrame,
+) -> LuaResult<()> {
+    let mut image = Image([0; 32]);
+    let value: *const u8 = match arg {
+        ArgPlan::Pieces(pieces) => {
+            for piece in pieces {
+                let len = if piece.kind == PieceKind::V128 {
+                    16
+                } else {
+                    usize::from(piece.size)
+                };
+                let source: *const u8 = match piece.loc {
+                    Loc::Gpr(n) => frame.gpr[usize::from(n)..].as_ptr().cast(),
+                    Loc::Vec(n) => frame.vec[usize::from(n)].as_ptr(),
+                    // SAFETY: the caller's stack arguments start there.
+                    Loc::Stack(offset) => unsafe { frame.stack.add(offset as usize) },
+                };
+                let at = piece.offset as usize;
+                // SAFETY: pieces lie inside the value, which fits the image when passed
+                // in registers (at most 16 bytes); the source holds `len` bytes.
+                unsafe { std::ptr::copy_nonoverlapping(source, image.0.as_mut_ptr().add(at), len) };
+            }
+            image.0.as_ptr()
+        }
+        // SAFETY: a memory-class argument is a copy in the caller's stack area.
+        ArgPlan::Stack { offset, .. } => unsafe { frame.stack.add(*offset as usize) },
+        ArgPlan::Nothing => image.0.as_ptr(),
+    };
+    // SAFETY: `value` holds a value of `param`.
+    unsafe { call::push_value_copy(l, st, param, value) }
+}
+
+/// Converts the callback's Lua result (at the top) into the return registers; returns
+/// the number of x87 values.
+///
+/// # Safety
+/// `l` is live inside [`callback_body`] with the result at the top.
+unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32> {
+    // SAFETY: as in `push_call`.
+    unsafe {
+        let record = &*invocation.record;
+        let st = &mut *(*record.cells).state;
+        let (RecordKind::Typed(sig), Frame::Typed(frame)) = (record.kind, invocation.frame) else {
+            return Ok(0);
+        };
+        let (sig, frame) = (&*sig, &mut *frame);
+        let mut image = Image([0; 32]);
+        let top = sys::lua_gettop(l);
+        match &sig.plan.ret {
+            RetPlan::Void => Ok(0),
+            RetPlan::Memory { .. } => {
+                let buffer = frame.gpr[0] as *mut u8;
+                convert::store_lua_value(l, st, sig.ret, buffer, top, Conv::ASSIGN)?;
+                frame.ret_gpr[0] = frame.gpr[0];
+                Ok(0)
+            }
+            RetPlan::X87 { parts } => {
+                convert::store_lua_value(l, st, sig.ret, image.0.as_mut_ptr(), top, Conv::ASSIGN)?;
+                frame.ret_x87[0][..10].copy_from_slice(&image.0[..10]);
+                frame.ret_x87[1][..10].copy_from_slice(&image.0[16..26]);
+                Ok(u32::from(*parts))
+            }
+            RetPlan::Pieces(pieces) => {
+                let number = sig
+                    .ret_store
+                    .and_then(|store| Some((store, convert::read_lua_number(l, top)?)));
+                match number {
+                    Some(((store, wide), number)) => {
+                        convert::store_lua_number(image.0.as_mut_ptr(), store, wide, number)
+                    }
+                    None => convert::store_lua_value(
+                        l,
+                        st,
+                        sig.ret,
+                        image.0.as_mut_ptr(),
+                        top,
+                        Conv::ASSIGN,
+                    )?,
+                }
+                for piece in pieces {
+                    let at = piece.offset as usize;
+                    match (piece.kind, piece.loc) {
+                        (PieceKind::Int(ext), Loc::Gpr(n)) => {
+                            let mut raw = [0u8; 8];
+                            let size = usize::from(piece.size);
+                            raw[..size].copy_from_slice(&image.0[at..at + size]);
+                            let bits = u64::from_le_bytes(raw);
+                            frame.ret_gpr[usize::from(n)] = match ext {
+                                Ext::Sign(bytes) => {
+                                    let shift = 64 - 8 * u32::from(bytes);
+                                    (((bits << shift) as i64) >> shift) as u64
+                                }
+                                Ext::Zero(_) | Ext::None => bits,
+                            };
+                        }
+                        (kind, Loc::Vec(n)) => {
+                            let len = if kind == PieceKind::V128 {
+                                16
+                            } else {
+                                usize::from(piece.size)
+                            };
+                            frame.ret_vec[usize::from(n)][..len]
+                                .copy_from_slice(&image.0[at..at + len]);
+                        }
+                        _ => {
+                            return Err(LuaError::msg(
+                                "jitffi internal error (a bug, please report): result piece",
+                            ))
+                        }
+                    }
+                }
+                Ok(0)
+            }
+        }
+    }
+}
+
+/// Message handler of callbacks: a string error gets the traceback of where it was
+/// raised (once: an error passing through nested callbacks keeps the innermost).
+unsafe extern "C-unwind" fn add_traceback(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a message handler with the error as argument 1.
+    unsafe {
+        if sys::lua_type(l, 1) == sys::LUA_TSTRING {
+            let text = lua::to_bytes(l, 1).unwrap_or_default();
+            let traced = text
+                .windows(b"stack traceback:".len())
+                .any(|w| w == b"stack traceback:");
+            if !traced {
+                let message = sys::lua_tolstring(l, 1, std::ptr::null_mut());
+                sys::luaL_traceback(l, l, message, 1);
+            }
+        }
+        1
+    }
+}
+
+/// Raises the error a callback left pending (the call stubs' `pending_error` helper,
+/// when the C call that ran the callback has returned).
+///
+/// # Safety
+/// Called by a stub with its live state and the context of a [`call::Binding`].
+pub unsafe extern "C-unwind" fn raise_pending(l: *mut State, ctx: *const CallContext) {
+    // SAFETY: the context is the first field of a live binding, whose state box lives
+    // as long as the closure or call that uses it.
+    unsafe {
+        let cells = (*ctx.cast::<call::Binding>()).state.cast_mut();
+        (*cells).cells.pending_error = 0;
+        let st = (*cells).state;
+        if st.is_null() {
+            lua::push_str(l, "error in a callback while the Lua state was closing");
+        } else {
+            let pending = sys::lua_Integer::from((*st).callbacks.refs.pending);
+            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, pending);
+            sys::lua_pushboolean(l, 0);
+            sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, pending);
+        }
+        sys::lua_error(l);
+    }
+}
