@@ -308,6 +308,16 @@ cb:set(function(cpu) cpu:ret(cpu:arg(1, "int") * 3, "int") end)
 eq(lib.cf_call_int(cb.p, 5), 15, "after set")
 eq(cb.p, before, "set keeps the function pointer")
 fails("bad argument #1 to 'set' (function expected, got number)", cb.set, cb, 5)
+-- Inside a coroutine: the callback runs on the coroutine making the C call.
+local co
+cb:set(function(cpu)
+  cpu:ret(coroutine.running() == co and 1 or 0, "int")
+end)
+co = coroutine.create(function() return lib.cf_call_int(cb.p, 0) end)
+local ok, result = coroutine.resume(co)
+eq(ok, true, "call inside a coroutine")
+eq(result, 1, "callback on the calling coroutine")
+
 -- An error in the callback returns zero to C and is raised when the C call returns.
 cb:set(function(cpu)
   cpu.RAX.i = 5
