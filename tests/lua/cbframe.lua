@@ -45,6 +45,10 @@ eq(ffi.offsetof(CPU, "R15"), 256 + 15 * 8, "r15")
 eq(ffi.offsetof(CPU, "RFLAGS"), 384, "rflags")
 
 local cpu = ffi.new(CPU)
+fails("cbframe: RSP is NULL: this state has no stack to read", function() return cpu:arg(7, "int") end)
+fails("cbframe: RSP is NULL", function() return cpu:stack(1) end)
+assert(not cbframe.format(ffi.cast("struct jitffi_cpu *", cpu)):find("RSP+", 1, true),
+  "no stack in the dump without a stack")
 cpu.RAX.i = -2
 eq(hex(cpu.RAX), "fffffffffffffffe", "int64 view")
 eq(cpu.RAX.lo.i, -2, "low half signed")

@@ -170,12 +170,22 @@ local takes_one = derived("void (*)($)")
 local returns = derived("$ (*)()")
 local array_of_one = derived("$[1]")
 
+-- The address of the caller's stack slot i (0: the return address). A state made with
+-- ffi.new has no stack until its RSP is set: an error, not a read at address 8.
+local function stack_slot(cpu, i)
+  local rsp = cpu.RSP.p
+  if rsp == nil then
+    error("cbframe: RSP is NULL: this state has no stack to read", 0)
+  end
+  return ffi.cast(BYTES, rsp) + 8 * i
+end
+
 -- The address of one piece of a plan.
 local function address(cpu, piece)
   if piece.cpu then
     return ffi.cast(BYTES, cpu) + piece.cpu
   end
-  return ffi.cast(BYTES, cpu.RSP.p) + (8 + piece.stack)
+  return stack_slot(cpu, 1) + piece.stack
 end
 
 -- The value of one argument of a plan: a Lua value for scalars, a new cdata (a copy)
@@ -248,7 +258,7 @@ function methods.arg(cpu, n, t)
     end
     slot = n - #GPR_ARGS
   end
-  return native.load(ct, ffi.cast(BYTES, cpu.RSP.p) + 8 * slot)
+  return native.load(ct, stack_slot(cpu, slot))
 end
 
 -- cpu:args(proto, ...): every argument of a call of proto (a function type or a
@@ -298,7 +308,7 @@ end
 -- the register views (.i, .u, .p, .d, .lo, .hi).
 function methods.stack(cpu, i, t)
   check_index(i, 0, 1, "stack")
-  local at = ffi.cast(BYTES, cpu.RSP.p) + 8 * i
+  local at = stack_slot(cpu, i)
   if t == nil then
     return ffi.cast(QWORD_PTR, at)
   end
@@ -399,7 +409,7 @@ local function format_cpu(cpu)
       hex64(x.hi), hex64(x.lo), double_text(x.d[0]), double_text(x.d[1]),
       float_text(x.f[0]), float_text(x.f[1]), float_text(x.f[2]), float_text(x.f[3]))
   end
-  if ffi.istype(CPU_PTR, cpu) then
+  if ffi.istype(CPU_PTR, cpu) and cpu.RSP.p ~= nil then
     -- The caller's stack (not saved with the state: read through RSP while it lives).
     for i = 0, DUMP_STACK_SLOTS do
       local slot = methods.stack(cpu, i)
