@@ -98,15 +98,22 @@ local function arg_error(n, fname, message, level)
   error(format("bad argument #%d to '%s' (%s)", n, fname, message), level + 1)
 end
 
+-- Without the position an error message got where it was raised.
+local function bare(message)
+  return (tostring(message):gsub("^[^:]*:%d+: ", ""))
+end
+
 -- The ctype object of t (a C type string, a ctype or a cdata), or an error naming
--- argument n of fname.
-local function ctype(t, n, fname)
+-- argument n of fname, blamed on the caller `depth` levels up (default: the caller of
+-- ctype's caller).
+local function ctype(t, n, fname, depth)
+  depth = (depth or 1) + 2
   if t == nil then
-    arg_error(n, fname, "C type expected, got no value", 3)
+    arg_error(n, fname, "C type expected, got no value", depth)
   end
   local ok, ct = pcall(ffi.typeof, t)
   if not ok then
-    arg_error(n, fname, tostring(ct):gsub("^.-:%d+: ", ""), 3)
+    arg_error(n, fname, bare(ct), depth)
   end
   return ct
 end
@@ -211,9 +218,9 @@ end
 local function plan_of(n, fname, proto, ...)
   local count = select("#", ...)
   local types = { ... }
-  proto = ctype(proto, n, fname)
+  proto = ctype(proto, n, fname, 2)
   for i = 1, count do
-    types[i] = ctype(types[i], n + i, fname)
+    types[i] = ctype(types[i], n + i, fname, 2)
   end
   local ok, plan = pcall(plan_for, proto, unpack(types, 1, count))
   if not ok then
@@ -333,7 +340,10 @@ function methods.ret(cpu, value, t)
     arg_error(2, "ret", format("cannot return '%s': the x87 stack is not part of the saved state",
       type_name(ct)), 2)
   end
-  local box = ffi.new(array_of_one(ct), { value })
+  local made, box = pcall(ffi.new, array_of_one(ct), { value })
+  if not made then
+    arg_error(1, "ret", bare(box), 2)
+  end
   local bytes = ffi.cast(BYTES, box)
   if result.kind == "memory" then
     local buffer = cpu.RDI.p
