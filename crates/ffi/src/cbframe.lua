@@ -5,7 +5,9 @@
 -- A callback made by cbframe.new(f) calls f(cpu) with `cpu` a `struct jitffi_cpu *`
 -- pointing at the registers the C caller left (saved by the raw entry of
 -- crates/jit/src/callback.rs); whatever f leaves in them is what the caller gets back,
--- except RSP. The pointer is valid only until f returns.
+-- except RSP. The pointer is valid only until f returns. Changing a callee-saved
+-- register (rbx, rbp, r12-r15) breaks an ordinary C caller, which expects them intact.
+-- README.md ("cbframe: raw callbacks") documents the API.
 local ffi, native, store = ...
 if store.module then
   return store.module
