@@ -7,6 +7,9 @@
 --
 -- Exit status of rt.run: 0 all passed, 1 something failed, 77 this ffi cannot call C
 -- yet (no ffi.load, or a function cdata is "not callable"): tests/callgen.sh says so.
+-- Where the ffi cannot make callbacks yet (ffi.cast of a Lua function to a function
+-- pointer fails), the functions taking callbacks are skipped and the summary says
+-- "callbacks not available"; the run passes.
 
 local ffi = require "ffi"
 local unpack = table.unpack or unpack
@@ -19,7 +22,7 @@ local on_luajit = type(jit) == "table" and type(jit.version) == "string"
 -- function's failures are printed as XFAIL and do not fail the run; when all its calls
 -- pass the run says XPASS, and the entry should go.
 local KNOWN_FAILURES = {
-  -- long_double = "why", (a flag of the driver's functions: long_double)
+  -- long_double = "why", (a flag of the driver's functions: long_double, callback)
 }
 local uint64_t = ffi.typeof("uint64_t")
 local int64_t = ffi.typeof("int64_t")
@@ -85,6 +88,7 @@ function rt.scalar(ct, part_ct, nparts, make, values)
     union = ffi.typeof("union { " .. ct .. " v; " .. part_ct .. " u[" .. nparts .. "]; }"),
     nparts = nparts,
     part_size = ffi.sizeof(part_ct),
+    size = ffi.sizeof(ct),
     make = make,
     values = values,
   }
@@ -100,6 +104,19 @@ function rt.record(ct, is_union, members, active)
     end
   end
   return { class = "record", ct = ct, ctype = ffi.typeof(ct), live = list }
+end
+
+-- A callback type: the typedef `ct` of `proto`, its parameter types and its result type
+-- (nil: void).
+function rt.callback(ct, proto, params, ret)
+  return { class = "callback", ct = ct, proto = proto, params = params, ret = ret }
+end
+
+-- The value of a callback parameter in a call: how to pass the Lua function the driver
+-- makes at the call ("function": as it is, "cast": an ffi.cast callback, "set": a cast
+-- one whose function cb:set replaced).
+function rt.cb(callback, how)
+  return { class = "callback value", callback = callback, how = how }
 end
 
 -- The parts of a scalar value, as a list of numbers or uint64_t.
@@ -221,7 +238,9 @@ local function show_parts(parts)
 end
 
 local function show(ty, v)
-  if ty.class == "cstring" then
+  if ty.class == "callback" then
+    return "callback " .. ty.proto
+  elseif ty.class == "cstring" then
     return type(v) == "string" and string.format("%q", v) or tostring(v)
   elseif ty.class == "scalar" then
     return tostring(v) .. " (bits " .. show_parts(bits(ty, v)) .. ")"
@@ -289,20 +308,177 @@ local function quote(text)
   end) .. '"'
 end
 
--- The checksum of one call's arguments (and, when tracing, each step of it).
+-- Callbacks ------------------------------------------------------------------------------------
+
+-- The strings a made `const char *` picks from (spec.strings, set by rt.run).
+local strings = {}
+
+-- The "flat" form of a value, for folding and comparing: its parts in fold order, a
+-- `const char *` as a Lua string. Appends the parts of the value of type `ty` made from
+-- checksum `h` (C's cg_make_*, or a string from cg_strings) to `list`; returns the last
+-- step.
+local function made_flat(ty, h, list)
+  if ty.class == "scalar" then
+    local parts
+    parts, h = make_parts(ty, h)
+    for _, part in ipairs(parts) do list[#list + 1] = part end
+  elseif ty.class == "cstring" then
+    h = mix(h, STEP)
+    list[#list + 1] = strings[tonumber(h % #strings) + 1]
+  else
+    for _, m in ipairs(ty.live) do
+      for _ = 1, m.count or 1 do h = made_flat(m.type, h, list) end
+    end
+  end
+  return h
+end
+
+-- Appends the flat form of value `v` of type `ty`, as a callback received it, to `list`.
+local function received_flat(ty, v, list)
+  if ty.class == "scalar" then
+    for _, part in ipairs(bits(ty, v)) do list[#list + 1] = part end
+  elseif ty.class == "cstring" then
+    list[#list + 1] = v == nil and "(NULL)" or type(v) == "string" and v or ffi.string(v)
+  else
+    each_element(ty, v, "", function(member_type, value) received_flat(member_type, value, list) end)
+  end
+end
+
+-- Folds a flat value into `h` as `fold` folds the value.
+local function fold_flat(h, list)
+  for _, item in ipairs(list) do
+    if type(item) == "string" then
+      for i = 1, #item do h = mix(h, item:byte(i)) end
+      h = mix(h, #item)
+    else
+      h = mix(h, item)
+    end
+  end
+  return h
+end
+
+-- A flat value as text: parts as unsigned decimals, strings quoted.
+local function flat_text(list)
+  local texts = {}
+  for i, item in ipairs(list) do
+    texts[i] = type(item) == "string" and quote(item) or tostring(uint64_t(item))
+  end
+  return table.concat(texts, ",")
+end
+
+-- What the call of callback type `callback` at checksum `h` should receive (the flat
+-- form of each argument), the checksum its function folds from them and the flat form
+-- of the value it returns (nil: void).
+local function expect_callback(callback, h)
+  local expect = { args = {}, hc = H0 }
+  local k = h
+  for i, ty in ipairs(callback.params) do
+    local flat = {}
+    k = made_flat(ty, k, flat)
+    expect.args[i] = flat
+    expect.hc = fold_flat(expect.hc, flat)
+  end
+  if callback.ret then
+    expect.ret = {}
+    made_flat(callback.ret, expect.hc, expect.ret)
+  end
+  return expect
+end
+
+-- The parts of a value made from checksum `h` written into the union of scalar kind
+-- `kind`; returns the union and the last step.
+local function made_union(kind, h)
+  local parts
+  parts, h = make_parts(kind, h)
+  local u = kind.union()
+  for i, part in ipairs(parts) do u.u[i - 1] = part end
+  return u, h
+end
+
+-- Writes the value of record type `record` made from checksum `h` at address `base`
+-- (a uint8_t *), member by member; returns the last step.
+local function store_made(record, base, h)
+  for _, m in ipairs(record.live) do
+    local at = base + ffi.offsetof(record.ctype, m.name)
+    local size = m.type.class == "record" and ffi.sizeof(m.type.ctype) or m.type.size
+    for i = 0, (m.count or 1) - 1 do
+      if m.type.class == "record" then
+        h = store_made(m.type, at + i * size, h)
+      else
+        local u
+        u, h = made_union(m.type, h)
+        ffi.copy(at + i * size, u, size)
+      end
+    end
+  end
+  return h
+end
+
+-- The value of type `ty` made from checksum `h`, as a callback returns it.
+local function made_value(ty, h)
+  if ty.class == "record" then
+    local v = ty.ctype()
+    store_made(ty, ffi.cast("uint8_t *", v), h)
+    return v
+  end
+  local u = made_union(ty, h)
+  if ty.make == "ld" then
+    -- As rt.LD: a long double cannot be read, only copied through a reference.
+    local bytes = ffi.new("long double[1]")
+    ffi.copy(bytes, u, 16)
+    return ffi.new("long double", ffi.cast("long double &", bytes))
+  end
+  return u.v
+end
+
+-- The Lua function of a callback parameter: folds what it receives (into `record.got`,
+-- the flat form of each argument) and returns the value made from that checksum. An
+-- error inside is kept in `record.error` and raised again.
+local function callback_function(callback, record)
+  return function(...)
+    record.calls = record.calls + 1
+    record.nargs = select("#", ...)
+    local args = { ... }
+    local ok, result = pcall(function()
+      local hc, got = H0, {}
+      for i, ty in ipairs(callback.params) do
+        local flat = {}
+        received_flat(ty, args[i], flat)
+        got[i] = flat
+        hc = fold_flat(hc, flat)
+      end
+      record.got = got
+      if callback.ret then return made_value(callback.ret, hc) end
+    end)
+    if not ok then
+      record.error = tostring(result)
+      error(result, 0)
+    end
+    return result
+  end
+end
+
+-- The checksum of one call's arguments (and, when tracing, each step of it), and what
+-- each callback parameter should receive and return, by parameter index.
 local function checksum(f, args)
   local h = H0
   local trace = os.getenv("CALLGEN_TRACE")
   local nparams = #f.params
+  local expects = {}
   for i, ty in ipairs(f.params) do
-    h = fold(h, ty, args[i])
+    if ty.class == "callback" then
+      expects[i] = expect_callback(ty, h)
+      if expects[i].ret then h = fold_flat(h, expects[i].ret) end
+    else
+      h = fold(h, ty, args[i])
+    end
     if trace then io.stderr:write("trace ", f.name, " a", i - 1, " ", tostring(h):sub(1, -4), "\n") end
   end
   for i, ty in ipairs(f.varargs or {}) do
     h = fold(h, ty, args[nparams + i])
     if trace then io.stderr:write("trace ", f.name, " v", i - 1, " ", tostring(h):sub(1, -4), "\n") end
   end
-  return h
+  return h, expects
 end
 
 -- The parts of a value of type `ty` made from checksum `h`, appended to `list`, in the
@@ -344,20 +520,63 @@ end
 -- it passed) and, on LuaJIT, whether LuaJIT refused the call (NYI).
 local function run_call(lib, f, make_args, strings)
   local args = pack(make_args())
-  local h = checksum(f, args)
+  local h, expects = checksum(f, args)
   local nparams = #f.params
 
-  local call_args, out = args, nil
+  local first = f.out and 1 or 0
+  local call_args, out = { n = args.n + first }, nil
   if f.out then
     out = ffi.new("uint64_t[1]")
-    call_args = { n = args.n + 1, out }
-    for i = 1, args.n do call_args[i + 1] = args[i] end
+    call_args[1] = out
+  end
+  for i = 1, args.n do call_args[first + i] = args[i] end
+  -- The Lua functions of the callback parameters, and the callbacks to free after the call.
+  local records, to_free = {}, {}
+  for i, expect in pairs(expects) do
+    local callback, how = f.params[i], args[i].how
+    records[i] = { calls = 0 }
+    local fn = callback_function(callback, records[i])
+    if how == "function" then
+      call_args[first + i] = fn
+    else
+      local cb = ffi.cast(callback.ct, how == "cast" and fn or function()
+        error("callgen: the function that cb:set replaced was called", 0)
+      end)
+      if how == "set" then cb:set(fn) end
+      call_args[first + i] = cb
+      to_free[#to_free + 1] = cb
+    end
   end
   local ok, result = pcall(function() return lib[f.name](unpack(call_args, 1, call_args.n)) end)
+  for _, cb in ipairs(to_free) do cb:free() end
   local errors = {}
+  for i, expect in pairs(expects) do
+    local record, callback = records[i], f.params[i]
+    local label = string.format("callback a%d (%s, passed as %s)", i - 1, callback.proto, args[i].how)
+    if record.calls ~= 1 then
+      errors[#errors + 1] = string.format("%s: called %d times, want once", label, record.calls)
+    end
+    if record.error then
+      errors[#errors + 1] = string.format("%s raised: %s", label, record.error)
+    elseif record.calls > 0 then
+      if record.nargs ~= #callback.params then
+        errors[#errors + 1] = string.format("%s: got %d arguments, want %d", label, record.nargs, #callback.params)
+      end
+      for j, ty in ipairs(callback.params) do
+        local got, want = flat_text(record.got[j]), flat_text(expect.args[j])
+        if got ~= want then
+          errors[#errors + 1] = string.format("%s: argument %d (%s): got %s, want %s", label, j, ty.ct, got, want)
+        end
+      end
+    end
+    if expect.ret and #errors == 0 then
+      -- Then only the result's conversion can make the checksum differ.
+      expect.ret_text = string.format("%s: returned %s (%s)", label, flat_text(expect.ret), callback.ret.ct)
+    end
+  end
   if not ok then
-    if on_luajit and tostring(result):find("NYI", 1, true) then return errors, true end
-    errors[1] = "error: " .. tostring(result)
+    if on_luajit and tostring(result):find("NYI", 1, true) then return {}, true end
+    table.insert(errors, 1, "error: " .. tostring(result))
     return errors
   end
   if f.out and not same(out[0], h) then
@@ -379,6 +598,9 @@ local function run_call(lib, f, make_args, strings)
     check_echo(f.params[f.echo], result, args[f.echo], errors)
   end
   if #errors > 0 then
+    for _, expect in pairs(expects) do
+      if expect.ret_text then errors[#errors + 1] = expect.ret_text end
+    end
     errors[#errors + 1] = "checksum of the arguments: " .. tostring(h)
     local lines = {}
     for i, ty in ipairs(f.params) do
@@ -403,6 +625,7 @@ function rt.run(spec)
   end
   local verbose = os.getenv("CALLGEN_VERBOSE")
   local impl = on_luajit and jit.version or _VERSION
+  strings = spec.strings
   if dry then return dry_run(spec) end
 
   if type(ffi.load) ~= "function" then
@@ -424,11 +647,31 @@ function rt.run(spec)
     return 1
   end
 
+  -- Callbacks: the functions taking them are skipped where ffi.cast cannot make one.
+  local ok_cb, probe_cb = pcall(ffi.cast, "uint64_t (*)(uint64_t)", function(x) return x + 1 end)
+  local no_callbacks = nil
+  if ok_cb then
+    local ok_call, got = pcall(probe_cb, 41)
+    probe_cb:free()
+    if not ok_call or not same(got, 42) then
+      print("callgen: FAIL: a callback of uint64_t (*)(uint64_t) called from Lua gave " .. tostring(got) .. ", want 42")
+      return 1
+    end
+  elseif on_luajit then
+    print("callgen: FAIL: ffi.cast of a Lua function: " .. tostring(probe_cb))
+    return 1
+  else
+    no_callbacks = tostring(probe_cb)
+  end
+
   local failed, calls, functions, refused, skipped = 0, 0, 0, {}, {}
   local xfail, xpass = {}, {}
+  local without_callbacks = 0
   for _, f in ipairs(spec.functions) do
     if on_luajit and f.luajit_skip and not (only and only[f.name]) then
       skipped[f.luajit_skip] = (skipped[f.luajit_skip] or 0) + 1
+    elseif no_callbacks and f.callback then
+      without_callbacks = without_callbacks + 1
     elseif not only or only[f.name] then
       functions = functions + 1
       if verbose then io.stderr:write(f.name, ": ", f.proto, "\n") end
@@ -471,6 +714,10 @@ function rt.run(spec)
   end
   for reason, count in pairs(xpass) do
     summary = summary .. string.format("; %d XPASS (remove from KNOWN_FAILURES in callgen_rt.lua: %s)", count, reason)
+  end
+  if no_callbacks then
+    summary = summary .. string.format("; %d functions taking callbacks SKIPPED: callbacks not available (%s)",
+      without_callbacks, no_callbacks)
   end
   if #refused > 0 then
     summary = summary .. string.format("; LuaJIT refuses %d (NYI): %s", #refused, table.concat(refused, " "))

@@ -42,10 +42,32 @@
 //! `CALLGEN_TRACE=1` with a library built with `-DCALLGEN_TRACE` prints the checksum after
 //! each argument on both sides.
 //!
-//! The model is data (`Ty`, `Record`, `Signature`, `Value`), one emitter per output
-//! (`c_source`, `lua_driver`). Issue 5 (callbacks) adds a `Ty::Callback(signature)` case:
-//! C functions that take a function pointer and call it with values derived from the
-//! checksum, the Lua side checking what it receives with the same `fold`.
+//! Callbacks (issue 5): after the `--count` functions `cg_f<i>`, `--count / 5` functions
+//! `cg_c<i>` (drawn from a second random stream, so that adding them leaves the `cg_f`
+//! functions of a seed unchanged) also take one or two function pointers
+//! (`Ty::Callback`, a typedef `cg_cb<i>` of a random `CallbackType`: scalars of every
+//! kind, `const char *`, structs and unions by value, complex, long double, up to 24
+//! arguments so that some go on the stack, float/double mixes; any result). Where the
+//! fold reaches such a parameter, the C function calls it once:
+//!
+//! ```text
+//! k          = h                   (a copy: the callback's arguments are made from it)
+//! c0, c1 ... = make(k) per parameter, in order (a `const char *` picks a string)
+//! r          = callback(c0, c1, ...)
+//! h          = fold(h, r)          (nothing for a `void` callback)
+//! ```
+//!
+//! The driver passes a Lua function (as it is, as an `ffi.cast` callback, or as a cast one
+//! whose function `cb:set` replaced) that folds what it receives from `h0` into `hc`
+//! and returns the value made from `hc`; the driver expects `fold(h, make(fold(h0,
+//! c0, c1, ...)))` and also compares each argument the function received with the
+//! values made from `k`. Under LuaJIT the driver skips (and names) the callbacks it
+//! refuses: aggregates, complex or long double as argument or result, more than 16
+//! arguments. Where the ffi has no callbacks yet (`ffi.cast` of a Lua function fails)
+//! the driver skips every `cg_c` function and says so in its summary.
+//!
+//! The model is data (`Ty`, `Record`, `Signature`, `CallbackType`, `Value`), one emitter
+//! per output (`c_source`, `lua_driver`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -69,6 +91,13 @@ const CALLS_PER_FUNCTION: usize = 2;
 const RETURN_STRINGS: usize = 16;
 /// Largest aggregate generated, in bytes.
 const MAX_RECORD_SIZE: u64 = 40;
+/// One function taking callbacks (`cg_c<i>`) per this many plain ones.
+const FUNCTIONS_PER_CALLBACK_FUNCTION: usize = 5;
+/// Most arguments a callback has (LuaJIT's limit is 16: `callback_checkfunc`).
+const MAX_CALLBACK_ARGS: usize = 24;
+const LUAJIT_MAX_CALLBACK_ARGS: usize = 16;
+/// Seeds the second random stream, the one of the callback functions.
+const CALLBACK_STREAM: u64 = 0xC411_BAC5;
 
 /// Parses the arguments after `callgen` and runs it.
 pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
@@ -256,6 +285,9 @@ enum Ty {
     CString,
     /// A struct or union by value; index into [`Program::records`].
     Record(usize),
+    /// A function pointer (`cg_cb<index>`) the function calls; index into
+    /// [`Program::callbacks`]. Only a fixed parameter.
+    Callback(usize),
 }
 
 /// How a scalar's part is derived from a checksum step (`make` on both sides).
@@ -365,6 +397,34 @@ impl Signature {
     }
 }
 
+/// The type of a callback parameter: C calls it with values made from the checksum.
+struct CallbackType {
+    /// `None` for `void`; never a `const char *`.
+    ret: Option<Ty>,
+    params: Vec<Ty>,
+}
+
+/// How the driver passes the Lua function of a callback parameter.
+#[derive(Clone, Copy)]
+enum Passing {
+    /// The Lua function itself: the ffi makes a (permanent) callback of it.
+    Function,
+    /// `ffi.cast(cg_cb<i>, f)`, freed after the call.
+    Cast,
+    /// A cast of another function, then `cb:set(f)`; freed after the call.
+    Set,
+}
+
+impl Passing {
+    fn lua_name(self) -> &'static str {
+        match self {
+            Passing::Function => "function",
+            Passing::Cast => "cast",
+            Passing::Set => "set",
+        }
+    }
+}
+
 struct Function {
     name: String,
     signature: Signature,
@@ -400,6 +460,8 @@ enum Value {
     Str(Vec<u8>),
     /// One entry per member; `None` for the inactive members of a union.
     Record(Vec<Option<MemberValue>>),
+    /// A Lua function, made by the driver at the call.
+    Callback(Passing),
 }
 
 enum MemberValue {
@@ -426,6 +488,7 @@ struct Program {
     seed: u64,
     enums: Vec<EnumDecl>,
     records: Vec<Record>,
+    callbacks: Vec<CallbackType>,
     functions: Vec<Function>,
     strings: Vec<Vec<u8>>,
 }
@@ -440,6 +503,7 @@ impl Program {
             seed,
             enums: Vec::new(),
             records: Vec::new(),
+            callbacks: Vec::new(),
             functions: Vec::new(),
             strings: Vec::new(),
         };
@@ -460,7 +524,18 @@ impl Program {
             })
             .collect();
         for index in 0..count {
-            let function = program.gen_function(&mut rng, index);
+            let function = program.gen_function(&mut rng, format!("cg_f{index}"), &[]);
+            program.functions.push(function);
+        }
+        let mut rng = Rng::new(seed ^ CALLBACK_STREAM);
+        for index in 0..count / FUNCTIONS_PER_CALLBACK_FUNCTION {
+            let mut callbacks = Vec::new();
+            for _ in 0..rng.weighted(&[(8, 1), (2, 2)]) {
+                let callback = program.gen_callback_type(&mut rng);
+                program.callbacks.push(callback);
+                callbacks.push(program.callbacks.len() - 1);
+            }
+            let function = program.gen_function(&mut rng, format!("cg_c{index}"), &callbacks);
             program.functions.push(function);
         }
         program
@@ -610,7 +685,8 @@ impl Program {
     fn has_long_double(&self, ty: Ty) -> bool {
         match ty {
             Ty::Scalar(scalar) => scalar == Scalar::LongDouble,
-            Ty::CString => false,
+            // A callback's own long double is a callback reason (`callback_luajit_skip`).
+            Ty::CString | Ty::Callback(_) => false,
             Ty::Record(index) => self.records[index]
                 .members
                 .iter()
@@ -647,12 +723,51 @@ impl Program {
         let in_registers_by_luajit = |ty: Ty| {
             matches!(ty, Ty::Record(_)) && self.size_align(ty).0 <= 16 && self.misaligned(ty, 0)
         };
-        signature
+        if signature
             .params
             .iter()
             .chain(&ret)
             .any(|&ty| in_registers_by_luajit(ty))
-            .then_some("a packed aggregate with unaligned members by value (LuaJIT uses registers, gcc memory)")
+        {
+            return Some("a packed aggregate with unaligned members by value (LuaJIT uses registers, gcc memory)");
+        }
+        signature.params.iter().find_map(|&ty| match ty {
+            Ty::Callback(index) => self.callback_luajit_skip(&self.callbacks[index]),
+            _ => None,
+        })
+    }
+
+    /// Why LuaJIT refuses to make a callback of this type (`callback_checkfunc` in
+    /// lj_ccallback.c accepts only integers, bool, enums, float, double and pointers, at
+    /// most 16 of them, and no varargs), if it does.
+    fn callback_luajit_skip(&self, callback: &CallbackType) -> Option<&'static str> {
+        let refused = |ty: Ty| {
+            matches!(
+                ty,
+                Ty::Record(_)
+                    | Ty::Scalar(Scalar::ComplexFloat | Scalar::ComplexDouble | Scalar::LongDouble)
+            )
+        };
+        if callback
+            .params
+            .iter()
+            .chain(&callback.ret)
+            .any(|&ty| refused(ty))
+        {
+            Some("a callback taking or returning an aggregate, complex or long double (LuaJIT: cannot convert 'function')")
+        } else if callback.params.len() > LUAJIT_MAX_CALLBACK_ARGS {
+            Some("a callback with more than 16 arguments (LuaJIT: cannot convert 'function')")
+        } else {
+            None
+        }
+    }
+
+    /// Whether a function takes a callback.
+    fn takes_callback(signature: &Signature) -> bool {
+        signature
+            .params
+            .iter()
+            .any(|ty| matches!(ty, Ty::Callback(_)))
     }
 
     fn size_align(&self, ty: Ty) -> (u64, u64) {
@@ -660,7 +775,9 @@ impl Program {
             Ty::Scalar(Scalar::Int(index)) => (INTS[index].size, INTS[index].size),
             Ty::Scalar(Scalar::Bool) => (1, 1),
             Ty::Scalar(Scalar::Enum(_) | Scalar::Float) => (4, 4),
-            Ty::Scalar(Scalar::Double | Scalar::Pointer(_)) | Ty::CString => (8, 8),
+            Ty::Scalar(Scalar::Double | Scalar::Pointer(_)) | Ty::CString | Ty::Callback(_) => {
+                (8, 8)
+            }
             Ty::Scalar(Scalar::ComplexFloat) => (8, 4),
             Ty::Scalar(Scalar::ComplexDouble) => (16, 8),
             Ty::Scalar(Scalar::LongDouble) => (16, 16),
@@ -785,7 +902,10 @@ impl Program {
         }
     }
 
-    fn gen_function(&self, rng: &mut Rng, index: usize) -> Function {
+    /// A random function named `name`; `callbacks` (indexes into [`Program::callbacks`])
+    /// become parameters at random places. Without callbacks it draws exactly what it
+    /// drew before callbacks existed, so that a seed's `cg_f` functions stay the same.
+    fn gen_function(&self, rng: &mut Rng, name: String, callbacks: &[usize]) -> Function {
         #[derive(Clone, Copy)]
         enum Shape {
             Plain,
@@ -811,6 +931,10 @@ impl Program {
         let mut params: Vec<Ty> = (0..param_count)
             .map(|_| self.gen_param_type(rng, small))
             .collect();
+        for &callback in callbacks {
+            let position = rng.between(0, params.len());
+            params.insert(position, Ty::Callback(callback));
+        }
         let varargs = match shape {
             Shape::Variadic => Some(
                 (0..rng.between(1, 8))
@@ -884,10 +1008,108 @@ impl Program {
             })
             .collect();
         Function {
-            name: format!("cg_f{index}"),
+            name,
             signature,
             calls,
         }
+    }
+
+    /// A random callback type: mostly ones LuaJIT can make (scalars, up to 16 of them,
+    /// float/double mixes), the rest with aggregates, complex, long double or 17 to
+    /// [`MAX_CALLBACK_ARGS`] arguments.
+    fn gen_callback_type(&self, rng: &mut Rng) -> CallbackType {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Shape {
+            /// A few LuaJIT scalars.
+            Scalars,
+            /// 7 to 16 of them: stack arguments once six integers or eight floats are in.
+            Many,
+            /// floats and doubles with a few integers.
+            FloatMix,
+            /// A few of anything, aggregates by value included.
+            Any,
+            /// More arguments than LuaJIT takes, aggregates of at most 16 bytes.
+            Huge,
+        }
+        const LUAJIT_SCALARS: &[(usize, ScalarClass)] = &[
+            (40, ScalarClass::Int),
+            (14, ScalarClass::Float),
+            (16, ScalarClass::Double),
+            (5, ScalarClass::Bool),
+            (6, ScalarClass::Enum),
+            (9, ScalarClass::Pointer),
+        ];
+        const FLOAT_MIX: &[(usize, ScalarClass)] = &[
+            (15, ScalarClass::Int),
+            (40, ScalarClass::Float),
+            (40, ScalarClass::Double),
+            (5, ScalarClass::Bool),
+        ];
+        const ANY_SCALARS: &[(usize, ScalarClass)] = &[
+            (30, ScalarClass::Int),
+            (12, ScalarClass::Float),
+            (12, ScalarClass::Double),
+            (4, ScalarClass::Bool),
+            (5, ScalarClass::Enum),
+            (14, ScalarClass::Complex),
+            (8, ScalarClass::LongDouble),
+            (6, ScalarClass::Pointer),
+        ];
+        let shape = rng.weighted(&[
+            (25, Shape::Scalars),
+            (15, Shape::Many),
+            (13, Shape::FloatMix),
+            (30, Shape::Any),
+            (17, Shape::Huge),
+        ]);
+        let count = match shape {
+            Shape::Scalars | Shape::Any => {
+                rng.weighted(&[(1, 0), (4, 1), (5, 2), (5, 3), (3, 4), (2, 6)])
+            }
+            Shape::Many => rng.between(7, LUAJIT_MAX_CALLBACK_ARGS),
+            Shape::FloatMix => rng.between(6, 14),
+            Shape::Huge => rng.between(LUAJIT_MAX_CALLBACK_ARGS + 1, MAX_CALLBACK_ARGS),
+        };
+        let params = (0..count)
+            .map(|_| match shape {
+                Shape::Scalars | Shape::Many if rng.percent(5) => Ty::CString,
+                Shape::Scalars | Shape::Many => Ty::Scalar(self.gen_scalar(rng, LUAJIT_SCALARS)),
+                Shape::FloatMix => Ty::Scalar(self.gen_scalar(rng, FLOAT_MIX)),
+                Shape::Any | Shape::Huge => {
+                    let limit = if shape == Shape::Huge {
+                        16
+                    } else {
+                        MAX_RECORD_SIZE
+                    };
+                    if rng.percent(30) {
+                        let fitting: Vec<usize> = (0..self.records.len())
+                            .filter(|&index| self.records[index].size <= limit)
+                            .collect();
+                        Ty::Record(fitting[rng.below(fitting.len())])
+                    } else {
+                        Ty::Scalar(self.gen_scalar(rng, ANY_SCALARS))
+                    }
+                }
+            })
+            .collect();
+        let ret = match shape {
+            Shape::Scalars | Shape::Many | Shape::FloatMix => match rng.percent(12) {
+                true => None,
+                false => Some(Ty::Scalar(self.gen_scalar(
+                    rng,
+                    match shape {
+                        Shape::FloatMix => FLOAT_MIX,
+                        _ => LUAJIT_SCALARS,
+                    },
+                ))),
+            },
+            Shape::Any | Shape::Huge => match rng.below(20) {
+                0 => None,
+                1..=10 => Some(Ty::Record(rng.below(self.records.len()))),
+                _ => Some(Ty::Scalar(self.gen_scalar(rng, ANY_SCALARS))),
+            },
+        };
+        CallbackType { ret, params }
     }
 
     fn gen_value(&self, rng: &mut Rng, ty: Ty, place: Place) -> Value {
@@ -937,6 +1159,11 @@ impl Program {
                 _ => PointerValue::Address(rng.next_u64()),
             }),
             Ty::CString => Value::Str(gen_string(rng)),
+            Ty::Callback(_) => Value::Callback(rng.weighted(&[
+                (3, Passing::Function),
+                (5, Passing::Cast),
+                (2, Passing::Set),
+            ])),
             Ty::Record(index) => {
                 let record = &self.records[index];
                 let values = record
@@ -1054,11 +1281,24 @@ impl Program {
                 .any(|&ty| test(ty))
         };
         let returns = |test: &dyn Fn(Ret) -> bool| count(&|f| test(f.signature.ret));
+        let callbacks = |test: &dyn Fn(Ty) -> bool| {
+            self.callbacks
+                .iter()
+                .filter(|callback| {
+                    callback
+                        .params
+                        .iter()
+                        .chain(&callback.ret)
+                        .any(|&ty| test(ty))
+                })
+                .count()
+        };
         format!(
             "seed {}: {} functions ({} variadic, {} with 24+ arguments, {} taking aggregates, \
              {} complex, {} strings); results: {} checksums, {} scalars, {} aggregates, \
              {} strings, {} void, {} echoes; {} records ({} unions, {} packed); \
-             {} not checkable under LuaJIT",
+             {} taking callbacks ({} callback types: {} with aggregates, {} with complex \
+             or long double, {} with 17+ arguments); {} not checkable under LuaJIT",
             self.seed,
             functions.len(),
             count(&|f| f.signature.varargs.is_some()),
@@ -1079,6 +1319,19 @@ impl Program {
             self.records.len(),
             self.records.iter().filter(|r| r.union).count(),
             self.records.iter().filter(|r| r.pack.is_some()).count(),
+            count(&|f| Self::takes_callback(&f.signature)),
+            self.callbacks.len(),
+            callbacks(&|ty| matches!(ty, Ty::Record(_))),
+            callbacks(&|ty| {
+                matches!(
+                    ty,
+                    Ty::Scalar(Scalar::ComplexFloat | Scalar::ComplexDouble | Scalar::LongDouble)
+                )
+            }),
+            self.callbacks
+                .iter()
+                .filter(|callback| callback.params.len() > LUAJIT_MAX_CALLBACK_ARGS)
+                .count(),
             count(&|f| self.luajit_skip(&f.signature).is_some()),
         )
     }
@@ -1099,6 +1352,11 @@ impl Program {
     /// The helper-function suffix of a record (`r3`; distinct from every scalar's).
     fn record_key(&self, index: usize) -> String {
         format!("r{index}")
+    }
+
+    /// The typedef of a callback type.
+    fn callback_c_type(index: usize) -> String {
+        format!("cg_cb{index}")
     }
 
     /// `struct cg_s<index>` or `union cg_u<index>`.
@@ -1155,7 +1413,19 @@ impl Program {
             Ty::Scalar(scalar) => self.scalar_c_type(scalar),
             Ty::CString => "const char *".to_owned(),
             Ty::Record(index) => self.record_c_type(index),
+            Ty::Callback(index) => Self::callback_c_type(index),
         }
+    }
+
+    /// A callback type as an abstract declarator: `double (*)(int, struct cg_s3)`.
+    fn callback_prototype(&self, callback: &CallbackType, name: &str) -> String {
+        let ret = callback.ret.map_or("void".to_owned(), |ty| self.c_type(ty));
+        let params: Vec<String> = callback.params.iter().map(|&ty| self.c_type(ty)).collect();
+        let params = match params.is_empty() {
+            true => "void".to_owned(),
+            false => params.join(", "),
+        };
+        format!("{ret} (*{name})({params})")
     }
 
     /// `<type> <name>`, without a space after a `*`.
@@ -1264,6 +1534,15 @@ impl Program {
             if record.pack.is_some() {
                 writeln!(text, "#pragma pack(pop)").unwrap();
             }
+        }
+        for (index, callback) in self.callbacks.iter().enumerate() {
+            let name = Self::callback_c_type(index);
+            writeln!(
+                text,
+                "typedef {};",
+                self.callback_prototype(callback, &name)
+            )
+            .unwrap();
         }
         text
     }
@@ -1427,6 +1706,7 @@ impl Program {
             Ty::Scalar(scalar) => format!("cg_{which}_{}", self.scalar_key(scalar)),
             Ty::CString => format!("cg_{which}_str"),
             Ty::Record(index) => format!("cg_{which}_{}", self.record_key(index)),
+            Ty::Callback(_) => unreachable!("a callback is called, not folded or made"),
         }
     }
 
@@ -1445,17 +1725,49 @@ impl Program {
         }
     }
 
+    /// Calls callback parameter `a<param>` with values made from a copy of the checksum
+    /// and folds what it returns.
+    fn c_callback_call(&self, c: &mut String, callback: usize, param: usize) {
+        let callback = &self.callbacks[callback];
+        c.push_str("    {\n        uint64_t k = h;\n");
+        let mut args = Vec::new();
+        for (index, &ty) in callback.params.iter().enumerate() {
+            let name = format!("c{index}");
+            let value = match ty {
+                Ty::CString => format!("cg_strings[cg_step(&k) % {RETURN_STRINGS}]"),
+                _ => format!("{}(&k)", self.c_helper(ty, "make")),
+            };
+            writeln!(c, "        {} = {value};", self.c_declaration(ty, &name)).unwrap();
+            args.push(name);
+        }
+        let call = format!("a{param}({})", args.join(", "));
+        match callback.ret {
+            None => writeln!(c, "        {call};").unwrap(),
+            Some(ty) => writeln!(
+                c,
+                "        {} = {call};\n        h = {}(h, r);",
+                self.c_declaration(ty, "r"),
+                self.c_helper(ty, "fold")
+            )
+            .unwrap(),
+        }
+        writeln!(c, "    }}\n    CG_TRACE(\"a{param}\");").unwrap();
+    }
+
     fn c_function(&self, c: &mut String, function: &Function) {
         let signature = &function.signature;
         writeln!(c, "CG_EXPORT {} {{", self.prototype(function)).unwrap();
         c.push_str("    uint64_t h = CG_H0;\n");
         for (index, &ty) in signature.params.iter().enumerate() {
-            writeln!(
-                c,
-                "    h = {}(h, a{index}); CG_TRACE(\"a{index}\");",
-                self.c_helper(ty, "fold")
-            )
-            .unwrap();
+            match ty {
+                Ty::Callback(callback) => self.c_callback_call(c, callback, index),
+                _ => writeln!(
+                    c,
+                    "    h = {}(h, a{index}); CG_TRACE(\"a{index}\");",
+                    self.c_helper(ty, "fold")
+                )
+                .unwrap(),
+            }
         }
         if let Some(varargs) = &signature.varargs {
             let last = match signature.params.len() {
@@ -1611,6 +1923,24 @@ impl Program {
             )
             .unwrap();
         }
+        lua.push_str("local CB = {}\n");
+        for (index, callback) in self.callbacks.iter().enumerate() {
+            let params: Vec<String> = callback
+                .params
+                .iter()
+                .map(|&ty| self.lua_type(ty))
+                .collect();
+            let mut line = format!(
+                "CB[{index}] = rt.callback(\"{}\", {}, {{{}}}",
+                Self::callback_c_type(index),
+                lua_string_literal(self.callback_prototype(callback, "").as_bytes()),
+                params.join(", ")
+            );
+            if let Some(ty) = callback.ret {
+                write!(line, ", {}", self.lua_type(ty)).unwrap();
+            }
+            writeln!(lua, "{line})").unwrap();
+        }
         lua.push_str("local F = {}\n");
         for function in &self.functions {
             self.lua_function(&mut lua, function);
@@ -1639,6 +1969,7 @@ impl Program {
             Ty::Scalar(scalar) => format!("K.{}", self.scalar_key(scalar)),
             Ty::CString => "rt.CSTRING".to_owned(),
             Ty::Record(index) => format!("R[{index}]"),
+            Ty::Callback(index) => format!("CB[{index}]"),
         }
     }
 
@@ -1661,6 +1992,9 @@ impl Program {
         };
         if self.needs_long_double(signature) {
             skip.push_str(" long_double = true,");
+        }
+        if Self::takes_callback(signature) {
+            skip.push_str(" callback = true,");
         }
         writeln!(
             lua,
@@ -1765,6 +2099,9 @@ impl Program {
                 }
             },
             (Ty::CString, Value::Str(bytes)) => lua_string_literal(bytes),
+            (Ty::Callback(index), Value::Callback(passing)) => {
+                format!("rt.cb(CB[{index}], \"{}\")", passing.lua_name())
+            }
             (Ty::Record(index), Value::Record(members)) => {
                 let record = &self.records[index];
                 let fields: Vec<String> = record

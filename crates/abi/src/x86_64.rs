@@ -287,6 +287,14 @@ fn aggregate_shape(types: &TypeTable, ty: TypeId) -> Option<Shape> {
     if classes.contains(&Class::Memory) {
         return Some(memory);
     }
+    // An aggregate that is exactly one long double (X87 then X87UP) travels as one:
+    // memory as an argument, st0 as a result (§3.2.3 "Returning of Values", class X87).
+    if classes == [Class::X87, Class::X87Up] {
+        return Some(Shape::X87 {
+            size: size as u32,
+            parts: 1,
+        });
+    }
     if classes
         .iter()
         .any(|c| matches!(c, Class::X87 | Class::X87Up | Class::ComplexX87))
@@ -328,23 +336,20 @@ fn classify_at(types: &TypeTable, ty: TypeId, offset: u64, classes: &mut [Class]
             *slot = slot.merge(class);
         }
     }
+    // A member placed below its type's alignment (a packed record) makes the whole
+    // aggregate MEMORY, whatever its type.
+    if offset & (align - 1) != 0 {
+        return false;
+    }
     match types.get(base) {
         CType::Bool | CType::Int(_) | CType::Enum(_) | CType::Pointer(_) | CType::Ref(_) => {
-            if offset & (align - 1) != 0 {
-                return false;
-            }
             put_in(classes, offset, Class::Integer);
         }
         CType::Float(FloatKind::LongDouble) => {
             put_in(classes, offset, Class::X87);
             put_in(classes, offset + 8, Class::X87Up);
         }
-        CType::Float(_) => {
-            if offset & (align - 1) != 0 {
-                return false;
-            }
-            put_in(classes, offset, Class::Sse);
-        }
+        CType::Float(_) => put_in(classes, offset, Class::Sse),
         CType::Complex(FloatKind::LongDouble) => put_in(classes, offset, Class::ComplexX87),
         CType::Complex(_) => {
             let part = size / 2;

@@ -20,6 +20,7 @@ struct arr { float v[4]; };
 struct pk { char c; int i; } __attribute__((packed));
 struct pk_al { int a; int b; } __attribute__((packed));
 struct ld { long double x; };
+struct pkz { char c; float _Complex z; } __attribute__((packed));
 struct empty { };
 union ud { double d; long l; };
 union fd { float f; double d; };
@@ -174,6 +175,13 @@ fn memory_class_aggregates_are_copied_to_the_stack() {
     check(
         "void (int, struct ld)",
         "arg 1: s32@0 gpr0\narg 2: memory 16 bytes stack+0\nresult: void\nstack: 16 bytes",
+    );
+    // ... and returned like the long double it holds: X87, X87UP in st0.
+    check("struct ld (void)", "result: x87 st0\nstack: 0 bytes");
+    // An unaligned member of any type (here a complex float at offset 1) makes MEMORY.
+    check(
+        "struct pkz (struct pkz)",
+        "arg 1: memory 9 bytes stack+0\nresult: memory 9 bytes, address in gpr0\nstack: 16 bytes",
     );
     // long double is X87 class: memory, 16-aligned (Figure 3.3).
     check(
