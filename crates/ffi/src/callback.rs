@@ -77,6 +77,9 @@ struct Refs {
     set: c_int,
     /// The thread callbacks run on when no C call is in progress.
     idle_thread: c_int,
+    /// The string "bad callback": the error of a freed callback, made in advance so
+    /// that raising it needs no allocation outside a protected call.
+    bad_callback: c_int,
 }
 
 impl Default for Callbacks {
@@ -94,6 +97,7 @@ impl Default for Callbacks {
                 free: sys::LUA_NOREF,
                 set: sys::LUA_NOREF,
                 idle_thread: sys::LUA_NOREF,
+                bad_callback: sys::LUA_NOREF,
             },
         }
     }
@@ -208,6 +212,8 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
         sys::lua_pushvalue(l, state_index);
         lua::push_closure(l, method_set, 1);
         st.callbacks.refs.set = registry_ref(l);
+        lua::push_str(l, "bad callback");
+        st.callbacks.refs.bad_callback = registry_ref(l);
         let thread = sys::lua_newthread(l);
         st.callbacks.refs.idle_thread = registry_ref(l);
         (*st.cells).cells.caller = thread.cast();
@@ -508,11 +514,11 @@ unsafe extern "C-unwind" fn method_set(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let slot = callback_arg(l, st)?;
             if sys::lua_type(l, 2) != sys::LUA_TFUNCTION {
-                // LuaJIT counts the arguments after `self` here.
-                return Err(LuaError::msg(format!(
-                    "bad argument #1 to 'set' (function expected, got {})",
-                    lua::type_name(l, 2)
-                )));
+                // Lua's message names this #1 in a method call `cb:set(x)`, as LuaJIT.
+                return Err(LuaError::arg(
+                    2,
+                    format!("function expected, got {}", lua::type_name(l, 2)),
+                ));
             }
             set_function(l, st, slot, 2)?;
             Ok(0)
@@ -675,6 +681,21 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
         let refs = (*(*cells).state).callbacks.refs;
+        if (*invocation.record).function == sys::LUA_NOREF {
+            // A freed callback: LuaJIT's error, as is (no traceback: nothing ran).
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(refs.bad_callback),
+            );
+            sys::lua_rawseti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(refs.pending),
+            );
+            (*cells).cells.pending_error = 1;
+            return false;
+        }
         let top = sys::lua_gettop(l);
         if sys::lua_checkstack(l, 4) == 0 {
             let _ = writeln!(
@@ -739,9 +760,6 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
     // SAFETY: the record belongs to a live state (admit); the frame is the entry's.
     unsafe {
         let record = &*invocation.record;
-        if record.function == sys::LUA_NOREF {
-            return Err(LuaError::plain("bad callback"));
-        }
         let st = &mut *(*record.cells).state;
         match (record.kind, invocation.frame) {
             (RecordKind::Typed(sig), Frame::Typed(frame)) => {
