@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The ffi module inside unmodified interpreters.
 #
-# 1. `cargo xtask modules` builds target/modules/lua5.X/ffi.so for X = 1..4.
-# 2. Each stock lua5.X loads its ffi.so: `require "ffi"` must return a table.
+# 1. `cargo xtask modules` builds target/modules/lua5.X/ffi.so (and its copy cbframe.so)
+#    for X = 1..4.
+# 2. Each stock lua5.X loads its ffi.so: `require "ffi"` must return a table; and its
+#    cbframe.so: `require "cbframe"` before ffi must load both.
 # 3. Each Lua test script tests/lua/*.lua runs under every stock lua5.X (with that
 #    ffi.so) and under target/release/jitffi; it passes when it exits with status 0.
 #    Exit status 77 means the script found a feature it tests missing (it prints why):
@@ -68,6 +70,22 @@ for v in "${versions[@]}"; do
         echo "FAIL  lua$v   require \"ffi\":"
         echo "$output" | sed 's/^/      /'
         failures+=("lua$v: require \"ffi\"")
+    fi
+done
+
+# cbframe.so (a copy of ffi.so) loaded before ffi: its luaopen_cbframe requires ffi.
+echo "== require \"cbframe\" first (cbframe.so) in stock interpreters"
+cbframe_check='local cbframe = require "cbframe"
+assert(type(cbframe.new) == "function", "require \"cbframe\" returned no module")
+assert(package.loaded.ffi, "cbframe did not load ffi")
+io.write(_VERSION, ": ", type(cbframe))'
+for v in "${versions[@]}"; do
+    if output=$(with_lua_env "$v" "lua$v" -e "$cbframe_check" 2>&1); then
+        echo "ok    lua$v   $output"
+    else
+        echo "FAIL  lua$v   require \"cbframe\":"
+        echo "$output" | sed 's/^/      /'
+        failures+=("lua$v: require \"cbframe\"")
     fi
 done
 

@@ -47,6 +47,32 @@ end
 eq(lib.ct_f32(0.1), tonumber(ffi.new("float", 0.2)), "float result widened exactly")
 eq(lib.ct_f64(-0.0), 0, "double")
 
+-- a Lua string passes its own bytes: short and long strings (stored apart on 5.3+),
+-- the empty string, bytes after a NUL; nil is NULL, a char array its address
+eq(tonumber(ffi.C.strlen("abc")), 3, "short string argument")
+eq(tonumber(ffi.C.strlen(("x"):rep(300))), 300, "long string argument")
+eq(tonumber(ffi.C.strlen("")), 0, "empty string argument")
+eq(tonumber(ffi.C.strlen("ab\0cd")), 2, "string with a NUL")
+eq(tonumber(ffi.C.strlen(ffi.new("char[8]", "four"))), 4, "char array argument")
+eq(tonumber(lib.ct_vsum("", 1)), 0, "string as the fixed argument of a variadic call")
+fails("bad argument #1 to 'strlen' (cannot convert 'number' to 'const char *')", ffi.C.strlen, 1)
+if math.type then
+  eq(math.type(ffi.C.strlen("abc")), "integer", "size_t result is an integer on 5.3+")
+end
+
+-- variadic calls: each list of extra argument types has its own signature (cached),
+-- also through a function pointer of the same type
+local vsum_ptr = ffi.cast("double (*)(const char *, ...)", lib.ct_vsum)
+for _ = 1, 3 do
+  eq(lib.ct_vsum("dd", 1.5, 2), 5.5, "varargs double, double")
+  eq(lib.ct_vsum("sd", "abc", 2), 7, "varargs string, double")
+  eq(lib.ct_vsum("ds", 2, "abc"), 8, "varargs double, string")
+  eq(lib.ct_vsum("i", ffi.new("int", 4)), 4, "varargs int cdata")
+  eq(lib.ct_vsum("d", 1), 1, "varargs double")
+  eq(vsum_ptr("sd", "abc", 2), 7, "varargs through a function pointer")
+  eq(vsum_ptr(""), 0, "no varargs through a function pointer")
+end
+
 -- errno is the value the last C call left, even if Lua changes errno afterwards
 lib.ct_set_errno(7)
 local _ = io.open("/nonexistent/jitffi/file") -- sets the thread's errno to ENOENT

@@ -2,7 +2,8 @@
 //!
 //! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
 //!   `target/modules/lua5.X/ffi.so`, loadable with
-//!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`.
+//!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`, and a copy of it
+//!   named `cbframe.so` (the same library exports `luaopen_cbframe`).
 //! - `bench [RUNS] [--instructions]`: run `bench/*.lua` under stock lua5.4 (ffi.so and
 //!   the hand-written C bindings of bench/native/), jitffi, luajit -joff and luajit,
 //!   and print the medians and ratios; with `--instructions`, also callgrind's
@@ -32,6 +33,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   modules      build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so
+               (and its copy cbframe.so)
   bench [RUNS] [--instructions]
                run bench/*.lua under lua5.4 (ffi.so and the C bindings), jitffi,
                luajit -joff and luajit; print medians and ratios (default 5 runs);
@@ -100,7 +102,20 @@ fn build_modules() -> Result<(), String> {
     let root = workspace_root();
     let mut written = Vec::new();
     for &(feature, lua) in LUA_VERSIONS {
-        written.push(build_module(&root, feature, lua)?);
+        let ffi = build_module(&root, feature, lua)?;
+        // `require "cbframe"` finds `luaopen_cbframe` in a copy of the same library (a
+        // copy, not a link: Lua loads it as another file; see crates/ffi/src/cbframe.rs
+        // for why that is harmless).
+        let cbframe = ffi.with_file_name("cbframe.so");
+        fs::copy(&ffi, &cbframe).map_err(|err| {
+            format!(
+                "cannot copy {} to {}: {err}",
+                ffi.display(),
+                cbframe.display()
+            )
+        })?;
+        written.push(ffi);
+        written.push(cbframe);
     }
     for path in &written {
         println!("wrote {}", path.display());

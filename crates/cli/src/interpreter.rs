@@ -468,7 +468,8 @@ unsafe fn take_job<J>(state: *mut lua::lua_State) -> *mut J {
     }
 }
 
-/// Opens the standard libraries, preloads `ffi`, builds `arg`, restarts the collector.
+/// Opens the standard libraries, preloads `ffi` and `cbframe`, builds `arg`, restarts the
+/// collector.
 unsafe extern "C-unwind" fn setup_step(state: *mut lua::lua_State) -> c_int {
     // SAFETY: called by `protected` with a `SetupJob` that outlives the call; its argv
     // pointer and length describe a live slice of CStrings.
@@ -480,10 +481,12 @@ unsafe extern "C-unwind" fn setup_step(state: *mut lua::lua_State) -> c_int {
         }
         lua::luaL_openlibs(state);
 
-        // `require "ffi"` works; `ffi` is not a global.
+        // `require "ffi"` and `require "cbframe"` work; neither is a global.
         lua::luaL_getsubtable(state, lua::LUA_REGISTRYINDEX, lua::LUA_PRELOAD_TABLE);
         lua::lua_pushcfunction(state, jitffi_lua::luaopen_ffi);
         lua::lua_setfield(state, -2, c"ffi".as_ptr());
+        lua::lua_pushcfunction(state, jitffi_lua::luaopen_cbframe);
+        lua::lua_setfield(state, -2, c"cbframe".as_ptr());
         lua::lua_settop(state, -2);
 
         // arg[0] is the script; the interpreter and options get negative indices.

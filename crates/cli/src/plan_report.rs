@@ -26,8 +26,9 @@
 //! `int`).
 //!
 //! `--disasm` adds, after the plan, the listing of the call stub the ffi generates for
-//! the prototype (`jitffi_lua::call::stub_listing`; a variadic call's stub depends on
-//! its variadic arguments, which the listing leaves out).
+//! the prototype (`jitffi_lua::call::stub_listing`). A variadic call's stub is that of
+//! its concrete type, the fixed parameters followed by the promoted `--varargs` types
+//! (without `--varargs`, a call with no extra arguments).
 
 use jitffi_abi::CallPlan;
 use jitffi_ctype::{CType, FloatKind, FuncType, Symbol, Target, TypeId, TypeTable};
@@ -125,7 +126,17 @@ pub fn report(args: &PrototypeArgs) -> Result<String, String> {
     let plan = classify(&table, &func, &promoted)?;
     let mut text = describe(&table, name.as_deref(), &func, &varargs, &plan);
     if args.disasm {
-        let listing = jitffi_lua::call::stub_listing(&mut table, func_ty)
+        let stub_ty = if promoted.is_empty() {
+            func_ty
+        } else {
+            let mut params = func.params.to_vec();
+            params.extend_from_slice(&promoted);
+            table.intern(CType::Func(FuncType {
+                params: params.into(),
+                ..func.clone()
+            }))
+        };
+        let listing = jitffi_lua::call::stub_listing(&mut table, stub_ty)
             .map_err(|e| format!("--disasm: {e}"))?;
         text.push_str("stub:\n");
         text.push_str(&listing);

@@ -2,15 +2,18 @@
 //! `// plan: PROTOTYPE` lines (a `// varargs: TYPES` line just before one gives the
 //! types of its variadic arguments) and declares what they use; the reports, separated
 //! by blank lines, must equal `NAME.expected`. The files cover the psABI cases of
-//! x86-64 System V, so they run only there.
-//! Run with `BLESS=1` to rewrite the expected files after a deliberate change.
+//! x86-64 System V, so they run only there. `tests/golden/disasm/` has the same form for
+//! `jitffi --plan ... --disasm`: the plan and the listing of the generated call stub.
+//! Run with `BLESS=1` to rewrite the expected files after a deliberate change
+//! (`BLESS=1 cargo test -p jitffi --test golden_plan disasm` for the listings only).
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-fn report(header: &Path) -> String {
+/// The reports of every prototype `header` names, with `extra` arguments after each.
+fn report(header: &Path, extra: &[&str]) -> String {
     let source = std::fs::read_to_string(header).expect("read golden header");
     let mut reports = Vec::new();
     let mut varargs = None;
@@ -31,6 +34,7 @@ fn report(header: &Path) -> String {
         if let Some(types) = varargs.take() {
             command.arg("--varargs").arg(types);
         }
+        command.args(extra);
         let result = command.output().expect("run jitffi --plan");
         assert!(
             result.status.success(),
@@ -53,7 +57,15 @@ fn report(header: &Path) -> String {
     ignore = "the golden plans are x86-64 System V"
 )]
 fn plan_reports_match_golden_files() {
-    common::check_golden_files(&common::golden_dir("plan"), report);
+    common::check_golden_files(&common::golden_dir("plan"), |header| report(header, &[]));
+}
+
+#[test]
+#[cfg_attr(not(target_arch = "x86_64"), ignore = "call stubs are x86-64 only")]
+fn disasm_listings_match_golden_files() {
+    common::check_golden_files(&common::golden_dir("disasm"), |header| {
+        report(header, &["--disasm"])
+    });
 }
 
 #[test]

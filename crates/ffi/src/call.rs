@@ -13,14 +13,16 @@
 //!    is reachable).
 //!
 //! So `ffi.C.add(1, 2)` costs one Lua call of machine code that calls one conversion
-//! helper per argument (a Lua-API fast path for numbers and strings, the general
-//! conversion of [`crate::convert`] otherwise), the target, and `lua_pushinteger`
-//! (or `lua_pushnumber`, `lua_pushboolean`, or [`push_result`] for everything else).
+//! helper per argument (numbers and strings read straight from the stack by
+//! [`crate::lua_stack`], the general conversion of [`crate::convert`] otherwise), the
+//! target, and `lua_pushinteger` (or `lua_pushnumber`, `lua_pushboolean`, a small
+//! helper for `uint64_t`, or [`push_result`] for everything else).
 //!
 //! Variadic functions get a Rust closure instead ([`call_variadic`]): the types of the
 //! extra arguments are known only per call (LuaJIT's rules: numbers are `double`,
 //! strings `const char *`, cdata keep their type), so it picks the stub of the concrete
-//! signature each time. Function-pointer cdata are called through `__call`, which
+//! signature each time, from a cache keyed by the function type and the extra arguments'
+//! types (a call with types seen before allocates nothing). Function-pointer cdata are called through `__call`, which
 //! builds a binding on the stack and enters the stub directly ([`prepare_cdata_call`]).
 //!
 //! Errors raised by helpers (a bad argument, a wrong count) longjmp out of the stub,
@@ -29,16 +31,16 @@
 use crate::cdata::{self, CDataHeader};
 use crate::convert::{self, Conv, Num};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
-use crate::lua_stack::{self, Peeked};
+use crate::lua_stack::{self, Peeked, PeekedString};
 use crate::state::{FfiState, StateBox, STATE_UPVALUE};
 use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
+use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
 use jitffi_jit::{
     stub_for, ArgFetch, CallContext, CallStub, DirectEntry, Helper, Helpers, ResultArea,
     ResultPush, StubSpec,
 };
 use mlua_sys as sys;
-use std::collections::HashMap;
 use std::ffi::{c_char, c_void};
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -55,16 +57,19 @@ pub struct Signature {
     pub stub: &'static CallStub,
     /// The result plan, for [`push_result`].
     ret_plan: RetPlan,
-    /// The result is a 64-bit unsigned integer that Lua 5.3+ takes as an integer when
-    /// it fits ([`push_result`]'s fast path: `size_t strlen(...)`).
-    #[cfg_attr(not(any(feature = "lua53", feature = "lua54")), allow(dead_code))]
-    ret_unsigned_64: bool,
 }
 
-/// The signatures of one state, by function type.
+/// The signatures of one state, by function type, and those of the variadic calls made
+/// so far.
 #[derive(Debug, Default)]
 pub struct CallCache {
-    signatures: HashMap<TypeId, Box<Signature>>,
+    signatures: FxMap<TypeId, Box<Signature>>,
+    /// By a variadic function type followed by the types of a call's extra arguments
+    /// (see [`concrete_signature`]); the signatures are those of `signatures`.
+    variadic: FxMap<Box<[TypeId]>, *const Signature>,
+    /// The key of the variadic call being looked up, kept so that a call of types seen
+    /// before allocates nothing.
+    variadic_key: Vec<TypeId>,
 }
 
 /// Upvalue 1 of a C function's closure, and the context of a direct stub call.
@@ -234,20 +239,12 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> 
     let func = function_type(&st.types, func_ty)?;
     let (params, spec) = stub_spec(&mut st.types, &func).map_err(LuaError::msg)?;
     let stub = stub_for(&spec).map_err(|e| LuaError::msg(e.message))?;
-    let ret_unsigned_64 = matches!(
-        st.types.get(st.types.unqualified(func.ret).0),
-        CType::Int(IntType {
-            bytes: 8,
-            signed: false
-        })
-    );
     let sig = Box::new(Signature {
         func_ty,
         params,
         ret: func.ret,
         stub,
         ret_plan: spec.plan.ret,
-        ret_unsigned_64,
     });
     let ptr: *const Signature = &*sig;
     st.calls.signatures.insert(func_ty, sig);
@@ -269,8 +266,9 @@ fn stub_spec(types: &mut TypeTable, func: &FuncType) -> Result<(Box<[TypeId]>, S
     Ok((params, spec))
 }
 
-/// The listing of the stub a call of `func_ty` uses (the runner's `--disasm`); the
-/// variadic part of a variadic type, which each call fixes, is left out.
+/// The listing of the stub a call of `func_ty` uses (the runner's `--disasm`); for a
+/// variadic type, that of a call with no extra arguments (a call with extras uses the
+/// stub of the concrete type: the fixed parameters, then the extra arguments' types).
 pub fn stub_listing(types: &mut TypeTable, func_ty: TypeId) -> Result<String, String> {
     let func = function_type(types, func_ty).map_err(|e| e.text().to_owned())?;
     let (_, spec) = stub_spec(types, &func)?;
@@ -367,6 +365,11 @@ fn push_for(types: &TypeTable, ret: TypeId) -> ResultPush {
         CType::Float(FloatKind::Float | FloatKind::Double) => {
             ResultPush::Number(helper(sys::lua_pushnumber as *const (), "lua_pushnumber"))
         }
+        #[cfg(any(feature = "lua53", feature = "lua54"))]
+        CType::Int(IntType {
+            bytes: 8,
+            signed: false,
+        }) => ResultPush::Generic(helper(push_u64 as *const (), "push_u64")),
         _ => ResultPush::Generic(helper(push_result as *const (), "push_result")),
     }
 }
@@ -597,19 +600,37 @@ unsafe extern "C-unwind" fn arg_cstring(
     index: c_int,
     ctx: *const CallContext,
     param: usize,
-    _dst: *mut u8,
+    dst: *mut u8,
 ) -> u64 {
     // SAFETY: called by a stub with a live state and its binding's context; the string
     // stays on the stack (as the argument) until the call returns.
     unsafe {
-        let is_string = match lua_stack::is_string(l, index) {
-            Some(known) => known,
-            None => sys::lua_type(l, index) == sys::LUA_TSTRING,
-        };
-        if is_string {
+        match lua_stack::string(l, index) {
+            PeekedString::Chars(chars) => chars as u64,
+            _ => cstring_slow(l, index, ctx, param, dst),
+        }
+    }
+}
+
+/// [`arg_cstring`] when the argument is not a string the stack can be read for.
+///
+/// # Safety
+/// As [`arg_cstring`].
+#[cold]
+#[inline(never)]
+unsafe fn cstring_slow(
+    l: *mut State,
+    index: c_int,
+    ctx: *const CallContext,
+    param: usize,
+    dst: *mut u8,
+) -> u64 {
+    // SAFETY: forwarded.
+    unsafe {
+        if sys::lua_type(l, index) == sys::LUA_TSTRING {
             return sys::lua_tolstring(l, index, std::ptr::null_mut()) as u64;
         }
-        arg_scalar(l, index, ctx, param, std::ptr::null_mut())
+        arg_scalar(l, index, ctx, param, dst)
     }
 }
 
@@ -695,6 +716,27 @@ unsafe extern "C-unwind" fn count_error(l: *mut State, ctx: *const CallContext, 
     }
 }
 
+/// Pushes a `uint64_t` result on 5.3+: a Lua integer when it fits (`size_t strlen(...)`),
+/// else as [`push_result`] does.
+#[cfg(any(feature = "lua53", feature = "lua54"))]
+unsafe extern "C-unwind" fn push_u64(
+    l: *mut State,
+    ctx: *const CallContext,
+    results: *const ResultArea,
+) -> c_int {
+    // SAFETY: called by a stub with a live state (one free slot: a C function's stack
+    // has LUA_MINSTACK), its binding's context and the saved result registers.
+    unsafe {
+        let value = (*results).rax;
+        if value <= i64::MAX as u64 {
+            sys::lua_pushinteger(l, value as i64);
+            1
+        } else {
+            push_result(l, ctx, results)
+        }
+    }
+}
+
 /// Pushes a result the stub cannot push with one Lua API call: aggregates, 64-bit
 /// integers on 5.1/5.2 (and `uint64_t` on 5.3+), pointers, enums, complex, vectors,
 /// `long double`.
@@ -707,16 +749,6 @@ unsafe extern "C-unwind" fn push_result(
     // result registers.
     unsafe {
         let results = &*results;
-        // 64-bit unsigned results that fit are Lua integers on 5.3+: no conversion
-        // machinery needed (the state is checked first: the signature lives in it).
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        if !(*(*ctx.cast::<Binding>()).state).state.is_null()
-            && (*(*ctx).owner.cast::<Signature>()).ret_unsigned_64
-            && results.rax <= i64::MAX as u64
-        {
-            sys::lua_pushinteger(l, results.rax as i64);
-            return 1;
-        }
         helper_entry(l, || {
             let (st, sig) = parts(ctx)?;
             sys::luaL_checkstack(l, 4, std::ptr::null());
@@ -802,14 +834,12 @@ pub(crate) unsafe fn push_value_copy(
 /// # Safety
 /// `l` is live with one free slot; `st` is its state.
 unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId {
-    let types = &mut st.types;
-    let b = *types.builtins();
     // SAFETY: `l` is live (caller).
     unsafe {
         match sys::lua_type(l, index) {
-            sys::LUA_TNUMBER => b.double,
-            sys::LUA_TSTRING => b.const_char_ptr,
-            sys::LUA_TBOOLEAN => b.bool_,
+            sys::LUA_TNUMBER => st.types.builtins().double,
+            sys::LUA_TSTRING => st.types.builtins().const_char_ptr,
+            sys::LUA_TBOOLEAN => st.types.builtins().bool_,
             _ => match cdata::to_cdata(l, st, index) {
                 Some(header) => {
                     let types = &mut st.types;
@@ -824,11 +854,11 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
                             types.pointer_to(elem)
                         }
                         CType::Record(_) | CType::Func(_) => types.pointer_to(ty),
-                        CType::Float(FloatKind::Float) => b.double,
+                        CType::Float(FloatKind::Float) => types.builtins().double,
                         _ => ty,
                     }
                 }
-                None => b.void_ptr,
+                None => st.types.builtins().void_ptr,
             },
         }
     }
@@ -837,7 +867,7 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
 /// The concrete signature of a variadic call with the arguments from `base` on.
 ///
 /// # Safety
-/// `l` is live; `st` is its state.
+/// `l` is live with one free slot; `st` is its state.
 unsafe fn concrete_signature(
     l: *mut State,
     st: &mut FfiState,
@@ -846,13 +876,12 @@ unsafe fn concrete_signature(
     base: c_int,
 ) -> LuaResult<*const Signature> {
     // A fixed signature is a cache hit; only the variadic part needs work per call.
-    let func = match st.types.get(func_ty) {
-        CType::Func(func) if func.variadic => func.clone(),
+    let fixed = match st.types.get(func_ty) {
+        CType::Func(func) if func.variadic => func.params.len() as c_int,
         _ => return signature(st, func_ty),
     };
     // SAFETY: `l` is live (caller).
     let top = unsafe { sys::lua_gettop(l) };
-    let fixed = func.params.len() as c_int;
     let given = top - base + 1;
     if given < fixed {
         return Err(LuaError::msg(format!(
@@ -863,18 +892,37 @@ unsafe fn concrete_signature(
             given.max(0)
         )));
     }
-    let mut params = func.params.to_vec();
+    let mut key = std::mem::take(&mut st.calls.variadic_key);
+    key.clear();
+    key.push(func_ty);
     for index in base + fixed..=top {
         // SAFETY: forwarded.
-        params.push(unsafe { vararg_type(l, st, index) });
+        key.push(unsafe { vararg_type(l, st, index) });
     }
+    let sig = match st.calls.variadic.get(key.as_slice()) {
+        Some(&sig) => Ok(sig),
+        None => new_concrete_signature(st, &key),
+    };
+    st.calls.variadic_key = key;
+    sig
+}
+
+/// Makes and caches the signature of a variadic call: `key` is the variadic function
+/// type followed by the types of the extra arguments.
+#[cold]
+fn new_concrete_signature(st: &mut FfiState, key: &[TypeId]) -> LuaResult<*const Signature> {
+    let func = function_type(&st.types, key[0])?;
+    let mut params = func.params.to_vec();
+    params.extend_from_slice(&key[1..]);
     let concrete = st.types.intern(CType::Func(FuncType {
         ret: func.ret,
         params: params.into(),
         variadic: true,
         conv: func.conv,
     }));
-    signature(st, concrete)
+    let sig = signature(st, concrete)?;
+    st.calls.variadic.insert(key.into(), sig);
+    Ok(sig)
 }
 
 /// `lua_CFunction` of variadic C functions: picks the stub of the concrete signature.

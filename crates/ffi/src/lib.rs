@@ -9,10 +9,15 @@
 //! which needs none); errors are Lua errors with LuaJIT's texts, never crashes or Rust
 //! panics (see [`lua`] for the rules). It also replaces the globals `type` and
 //! `tonumber` with cdata-aware versions ([`idioms`]).
+//!
+//! It also provides the module `cbframe` ([`cbframe`]): `luaopen_ffi` registers it in
+//! `package.preload`, and [`luaopen_cbframe`] is exported from the same library so
+//! that a copy of `ffi.so` named `cbframe.so` loads it too.
 
 pub mod arith;
 pub mod call;
 pub mod callback;
+pub mod cbframe;
 pub mod cdata;
 pub mod cdata_api;
 pub mod convert;
@@ -29,6 +34,7 @@ pub mod new_plan;
 pub mod state;
 pub mod types_api;
 
+pub use cbframe::luaopen_cbframe;
 use mlua_sys as sys;
 use state::FfiState;
 use std::os::raw::c_int;
@@ -59,6 +65,10 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         callback::install(l, &mut *st, state_index);
 
         sys::lua_createtable(l, 0, 26);
+        // `ffi.C` first: the first key of a table sized for all of them keeps its main
+        // node (Lua moves only keys outside theirs), so `ffi.C` never walks a collision
+        // chain, whatever the string hash seed.
+        namespace::install(l, state_index, sys::lua_gettop(l));
         let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types_api::cdef),
             ("new", cdata_api::new),
@@ -86,7 +96,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         lua::push_str(l, arch_name());
         lua::set_field_raw(l, -2, "arch");
         idioms::install(l, &*st, state_index, sys::lua_gettop(l));
-        namespace::install(l, state_index, sys::lua_gettop(l));
+        cbframe::install(l, state_index, sys::lua_gettop(l));
         sys::lua_remove(l, state_index);
     }
     1

@@ -1,7 +1,8 @@
 //! Direct reads of a running C function's arguments and first upvalue, for the call
 //! helpers' fast path (`crate::call`): a number argument costs two loads and a compare
 //! instead of two Lua API calls (`lua_type`, `lua_tonumberx`), which is most of what a
-//! call of `int add(int, int)` would otherwise cost above a hand-written binding.
+//! call of `int add(int, int)` would otherwise cost above a hand-written binding; a
+//! string argument's bytes cost one load more instead of `lua_tolstring`.
 //!
 //! The Lua C API has no such reads, so this reads the interpreter's structures, whose
 //! layout each Lua version fixes (`lstate.h`, `lobject.h`):
@@ -12,7 +13,15 @@
 //!                                                16-byte TValue at func + 16*i
 //!   TValue     +0 value, +8 tag (a byte on 5.4, an int before)
 //!   CClosure   +UPVALUE_AT      TValue upvalue[0] (its value: a light userdata pointer)
+//!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here)
 //! ```
+//!
+//! Every version keeps a string's bytes right after a 24-byte header: 5.1/5.2 `getstr`
+//! is `(ts) + 1` on a `union TString` of the header (`next`, `tt`, `marked`, a byte,
+//! `hash`, `len`) aligned to 8; 5.3 adds `sizeof(UTString)`, the same 24 bytes; 5.4 has
+//! `contents` as the struct's last member after the same fields, for short and long
+//! strings alike (`lobject.h`). (5.5's external long strings would break this; it is not
+//! a supported version.)
 //!
 //! Nothing is trusted blindly: [`verify`] runs when the module opens, pushes known values
 //! and calls a known closure, and compares every direct read with the Lua API's answer.
@@ -23,6 +32,7 @@
 
 use crate::lua::{self, State};
 use mlua_sys as sys;
+use std::ffi::c_char;
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -35,6 +45,7 @@ mod layout {
     pub const FLOAT_TAG: u32 = 3;
     pub const TAG_BYTES: usize = 4;
     pub const STRING_TAGS: [u32; 2] = [4, 4];
+    pub const STRING_CHARS_AT: usize = 24;
 }
 
 #[cfg(feature = "lua52")]
@@ -47,6 +58,7 @@ mod layout {
     pub const TAG_BYTES: usize = 4;
     /// Short and long strings, with the collectable bit (1 << 6).
     pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
+    pub const STRING_CHARS_AT: usize = 24;
 }
 
 #[cfg(feature = "lua53")]
@@ -59,6 +71,7 @@ mod layout {
     pub const FLOAT_TAG: u32 = 0x03;
     pub const TAG_BYTES: usize = 4;
     pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
+    pub const STRING_CHARS_AT: usize = 24;
 }
 
 #[cfg(feature = "lua54")]
@@ -71,6 +84,7 @@ mod layout {
     pub const FLOAT_TAG: u32 = 0x13;
     pub const TAG_BYTES: usize = 1;
     pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
+    pub const STRING_CHARS_AT: usize = 24;
 }
 
 use layout::*;
@@ -148,18 +162,36 @@ pub unsafe fn number(l: *mut State, index: c_int) -> Peeked {
     }
 }
 
-/// Whether the argument at `index` is a string; `None` when direct reads are off.
+/// A string argument as the stack holds it.
+#[derive(Copy, Clone, PartialEq, Debug)]
+pub enum PeekedString {
+    /// The string's bytes, NUL-terminated (valid while the string is on the stack).
+    Chars(*const c_char),
+    /// Not a string.
+    Other,
+    /// Direct reads are off: ask the Lua API.
+    Unknown,
+}
+
+/// The bytes of the string argument at `index` of the running C function, if it is one.
 ///
 /// # Safety
 /// As [`number`].
 #[inline]
-pub unsafe fn is_string(l: *mut State, index: c_int) -> Option<bool> {
+pub unsafe fn string(l: *mut State, index: c_int) -> PeekedString {
     if !enabled() {
-        return None;
+        return PeekedString::Unknown;
     }
-    // SAFETY: as in `number`.
-    let tag = unsafe { tag(slot(l, index)) };
-    Some(STRING_TAGS.contains(&tag))
+    // SAFETY: as in `number`; a string TValue's value is its TString.
+    unsafe {
+        let value = slot(l, index);
+        if STRING_TAGS.contains(&tag(value)) {
+            let string = *value.cast::<*const u8>();
+            PeekedString::Chars(string.add(STRING_CHARS_AT).cast())
+        } else {
+            PeekedString::Other
+        }
+    }
 }
 
 /// The value of upvalue 1 of the running C closure, which must be a light userdata.
@@ -202,7 +234,8 @@ pub unsafe fn verify(l: *mut State) {
     }
 }
 
-/// Pushes numbers and compares what [`number`] reads with what the API says.
+/// Pushes numbers, a boolean and strings and compares what [`number`] and [`string`] read
+/// with what the API says.
 ///
 /// # Safety
 /// As [`verify`], with STATE tentatively 1.
@@ -216,10 +249,11 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
         lua::push_str(l, "short");
         lua::push_str(l, &"long string, beyond any short-string limit ".repeat(4));
         let float_ok = number(l, top + 1) == Peeked::Float(2.5);
-        let strings_ok = is_string(l, top + 4) == Some(true)
-            && is_string(l, top + 5) == Some(true)
-            && is_string(l, top + 1) == Some(false)
-            && is_string(l, top + 3) == Some(false);
+        let chars = |index| PeekedString::Chars(sys::lua_tolstring(l, index, std::ptr::null_mut()));
+        let strings_ok = string(l, top + 4) == chars(top + 4)
+            && string(l, top + 5) == chars(top + 5)
+            && string(l, top + 1) == PeekedString::Other
+            && string(l, top + 3) == PeekedString::Other;
         let int_ok = match INT_TAG {
             Some(_) => number(l, top + 2) == Peeked::Int(0x1234_5678_9abc),
             // Lua 5.1/5.2 store every number as a double.
