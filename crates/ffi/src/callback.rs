@@ -36,13 +36,13 @@ use crate::convert::{self, Conv, ScalarStore};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::{FfiState, StateBox};
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
+use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, TypeId};
 use jitffi_jit::{
     current_thread, ArgFrame, CallContext, CallbackSlot, CpuState, EntryKind, RefusedResult,
     SlotPool,
 };
 use mlua_sys as sys;
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::os::raw::c_int;
 use std::sync::atomic::Ordering;
@@ -54,13 +54,13 @@ const OWNER_CLOSED: usize = 1;
 /// A state's callbacks.
 pub struct Callbacks {
     /// Live callbacks by their C function pointer.
-    live: HashMap<usize, &'static CallbackSlot>,
+    live: FxMap<usize, &'static CallbackSlot>,
     /// Every slot the state has used (live or freed), by the slot's address.
-    records: HashMap<usize, Box<CallbackRecord>>,
+    records: FxMap<usize, Box<CallbackRecord>>,
     /// Freed slots, reused first.
     free_typed: Vec<&'static CallbackSlot>,
     free_raw: Vec<&'static CallbackSlot>,
-    signatures: HashMap<TypeId, Box<CallbackSignature>>,
+    signatures: FxMap<TypeId, Box<CallbackSignature>>,
     refs: Refs,
 }
 
@@ -85,11 +85,11 @@ struct Refs {
 impl Default for Callbacks {
     fn default() -> Callbacks {
         Callbacks {
-            live: HashMap::new(),
-            records: HashMap::new(),
+            live: FxMap::default(),
+            records: FxMap::default(),
             free_typed: Vec::new(),
             free_raw: Vec::new(),
-            signatures: HashMap::new(),
+            signatures: FxMap::default(),
             refs: Refs {
                 pending: sys::LUA_NOREF,
                 body: sys::LUA_NOREF,
@@ -914,6 +914,22 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
                     .ret_store
                     .and_then(|store| Some((store, convert::read_lua_number(l, top)?)));
                 match number {
+                    // A scalar in one register: no image, no piece copies.
+                    Some(((store, wide), number)) if pieces.len() == 1 => {
+                        let mut word = 0u64;
+                        let at = std::ptr::addr_of_mut!(word).cast::<u8>();
+                        convert::store_lua_number(at, store, wide, number);
+                        let piece = &pieces[0];
+                        match (piece.kind, piece.loc) {
+                            (PieceKind::Int(ext), Loc::Gpr(n)) => {
+                                frame.ret_gpr[usize::from(n)] = extend(word, ext)
+                            }
+                            (_, Loc::Vec(n)) => frame.ret_vec[usize::from(n)][..8]
+                                .copy_from_slice(&word.to_le_bytes()),
+                            _ => {}
+                        }
+                        return Ok(0);
+                    }
                     Some(((store, wide), number)) => {
                         convert::store_lua_number(image.0.as_mut_ptr(), store, wide, number)
                     }
@@ -933,14 +949,7 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
                             let mut raw = [0u8; 8];
                             let size = usize::from(piece.size);
                             raw[..size].copy_from_slice(&image.0[at..at + size]);
-                            let bits = u64::from_le_bytes(raw);
-                            frame.ret_gpr[usize::from(n)] = match ext {
-                                Ext::Sign(bytes) => {
-                                    let shift = 64 - 8 * u32::from(bytes);
-                                    (((bits << shift) as i64) >> shift) as u64
-                                }
-                                Ext::Zero(_) | Ext::None => bits,
-                            };
+                            frame.ret_gpr[usize::from(n)] = extend(u64::from_le_bytes(raw), ext);
                         }
                         (kind, Loc::Vec(n)) => {
                             let len = if kind == PieceKind::V128 {
@@ -961,6 +970,18 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
                 Ok(0)
             }
         }
+    }
+}
+
+/// An integer result's register: sign-extended from its width as the plan says (the
+/// bytes above a zero-extended value are zero already).
+fn extend(bits: u64, ext: Ext) -> u64 {
+    match ext {
+        Ext::Sign(bytes) => {
+            let shift = 64 - 8 * u32::from(bytes);
+            (((bits << shift) as i64) >> shift) as u64
+        }
+        Ext::Zero(_) | Ext::None => bits,
     }
 }
 
