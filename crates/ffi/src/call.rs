@@ -531,7 +531,7 @@ unsafe fn general_bits(l: *mut State, index: c_int, ctx: *const CallContext, par
 }
 
 /// `bits` as a register holds an `int`: sign- or zero-extended from its width.
-fn extend(bits: u64, int: IntType) -> u64 {
+pub(crate) fn extend(bits: u64, int: IntType) -> u64 {
     let shift = 64 - 8 * u32::from(int.bytes);
     if shift == 0 {
         bits

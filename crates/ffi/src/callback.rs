@@ -37,7 +37,7 @@ use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::{FfiState, StateBox};
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
-use jitffi_ctype::{CType, TypeId};
+use jitffi_ctype::{CType, IntType, TypeId};
 use jitffi_jit::{
     current_thread, ArgFrame, CallContext, CallbackSlot, CpuState, EntryKind, RefusedResult,
     SlotPool,
@@ -137,7 +137,7 @@ enum RecordKind {
 #[derive(Copy, Clone)]
 enum QuickArg {
     /// An integer that every Lua version holds exactly: extended from its width.
-    Int { bytes: u8, signed: bool },
+    Int(IntType),
     /// A pointer: a new pointer cdata of this type, or nil for NULL (crate::idioms).
     Pointer(TypeId),
 }
@@ -417,10 +417,7 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
             let base = st.types.unqualified(param).0;
             match st.types.get(base) {
                 _ if !in_gpr => None,
-                CType::Int(int) if int.bytes < 8 => Some(QuickArg::Int {
-                    bytes: int.bytes,
-                    signed: int.signed,
-                }),
+                CType::Int(int) if int.bytes < 8 => Some(QuickArg::Int(*int)),
                 CType::Pointer(_) => Some(QuickArg::Pointer(base)),
                 _ => None,
             }
@@ -815,14 +812,8 @@ unsafe fn push_quick(l: *mut State, st: &FfiState, quick: QuickArg, bits: u64) {
     // SAFETY: `l` is live (caller); a pointer cdata has 8 value bytes.
     unsafe {
         match quick {
-            QuickArg::Int { bytes, signed } => {
-                let shift = 64 - 8 * u32::from(bytes);
-                let value = if signed {
-                    ((bits << shift) as i64) >> shift
-                } else {
-                    ((bits << shift) >> shift) as i64
-                };
-                sys::lua_pushinteger(l, value as sys::lua_Integer);
+            QuickArg::Int(int) => {
+                sys::lua_pushinteger(l, call::extend(bits, int) as i64 as sys::lua_Integer)
             }
             QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
             QuickArg::Pointer(ty) => {
@@ -973,15 +964,24 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
     }
 }
 
-/// An integer result's register: sign-extended from its width as the plan says (the
-/// bytes above a zero-extended value are zero already).
+/// An integer result's register, extended from its width as the plan says.
 fn extend(bits: u64, ext: Ext) -> u64 {
     match ext {
-        Ext::Sign(bytes) => {
-            let shift = 64 - 8 * u32::from(bytes);
-            (((bits << shift) as i64) >> shift) as u64
-        }
-        Ext::Zero(_) | Ext::None => bits,
+        Ext::Sign(bytes) => call::extend(
+            bits,
+            IntType {
+                bytes,
+                signed: true,
+            },
+        ),
+        Ext::Zero(bytes) => call::extend(
+            bits,
+            IntType {
+                bytes,
+                signed: false,
+            },
+        ),
+        Ext::None => bits,
     }
 }
 
