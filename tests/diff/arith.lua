@@ -195,7 +195,9 @@ print("compare", v == vec(3, 4), v == w, w < v, v < w, v <= vec(3, 0), w <= v)
 print("len", #v, "concat", v .. "!", "<" .. v, v .. w)
 print("div", show(pcall(function() return v / w end)))
 print("mul", show(pcall(function() return v * w end)), show(pcall(function() return v % 2 end)))
-local vp2 = ffi.new("struct ar_vec[1]", {{5, 6}}) + 0
+-- (the array stays referenced: a pointer into it does not keep it alive)
+local vp2_array = ffi.new("struct ar_vec[1]", {{5, 6}})
+local vp2 = vp2_array + 0
 print("through a pointer", xy(vp2 + w), #vp2, vp2 .. "", show(pcall(function() return vp2 * 2 end)))
 print("pointer arithmetic first", ffi.typeof(vp2 + 1), (vp2 + 1) - vp2, xy((vp2 + 0)[0]))
 print("plain", show(pcall(function() return ffi.new("struct ar_plain") + v end)),

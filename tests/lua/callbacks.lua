@@ -68,6 +68,7 @@ int64_t cb_guarded_big(struct cb_big (*f)(void));
 int cb_last_result(void); double cb_last_double_result(void); int64_t cb_last_big_sum(void);
 int cb_return_count(void);
 int cb_call_in_thread(int (*f)(int), int x);
+int cb_with_array(void (*f)(int *, int), int n);
 void qsort(void *base, size_t count, size_t size, int (*compare)(const void *, const void *));
 ]]
 
@@ -273,6 +274,62 @@ do
   local pair = ffi.cast("int (*)(int, int)", function(a, b) return a + b end)
   pair:free()
   fails_matching({ "callback" }, lib.cb_call_int, pair, 1, 2)
+end
+
+-- Pointer arguments are new cdata on every call, also when the callback keeps them: jitffi
+-- makes them ahead, in batches, and hands each out once
+do
+  local n = 400
+  local values = ffi.new("int[?]", n)
+  for i = 0, n - 1 do values[i] = (i * 7919) % n end
+  local kept, calls = {}, 0
+  ffi.C.qsort(values, n, 4, function(a, b)
+    calls = calls + 1
+    kept[#kept + 1] = { a, tonumber(ffi.cast("intptr_t", a)) }
+    kept[#kept + 1] = { b, tonumber(ffi.cast("intptr_t", b)) }
+    local x, y = ffi.cast("const int *", a)[0], ffi.cast("const int *", b)[0]
+    return x < y and -1 or (x > y and 1 or 0)
+  end)
+  for i = 0, n - 1 do eq(values[i], i, "qsort sorted through a keeping comparator") end
+  assert(calls > 200, "enough comparisons to use several batches")
+  local distinct = {}
+  for _, pair in ipairs(kept) do
+    eq(tonumber(ffi.cast("intptr_t", pair[1])), pair[2], "a kept pointer argument keeps its value")
+    assert(not distinct[pair[1]], "each pointer argument is its own cdata")
+    distinct[pair[1]] = true
+  end
+end
+-- ... also when finalizers that run callbacks with pointer arguments run while a batch is
+-- being made (a collection step inside it)
+do
+  local inner_calls = 0
+  local inner = ffi.cast("void (*)(int *, int)", function(p, count)
+    for i = 0, count - 1 do
+      assert(p[i] == i + 1, "a pointer argument inside a finalizer")
+    end
+    inner_calls = inner_calls + 1
+  end)
+  collectgarbage("collect")
+  local pause = collectgarbage("setpause", 10)
+  local finalizers = 0
+  for round = 1, 20 do
+    for _ = 1, 50 do
+      ffi.gc(ffi.new("int[4]"), function()
+        finalizers = finalizers + 1
+        eq(lib.cb_with_array(inner, 3), 6, "a callback from a finalizer")
+      end)
+    end
+    local values = ffi.new("int[64]")
+    for i = 0, 63 do values[i] = (i * 37 + round) % 64 end
+    ffi.C.qsort(values, 64, 4, function(a, b)
+      return ffi.cast("const int *", a)[0] - ffi.cast("const int *", b)[0]
+    end)
+    for i = 0, 63 do eq(values[i], i, "qsort while finalizers run callbacks") end
+  end
+  collectgarbage("collect")
+  collectgarbage("setpause", pause)
+  assert(finalizers > 0 and inner_calls == finalizers, "the finalizers ran their callbacks")
+  inner:free()
 end
 
 -- Called on another OS thread: not run there, C gets 0 (jitffi tells stderr), no crash

@@ -32,7 +32,8 @@
 
 use crate::call;
 use crate::cdata;
-use crate::convert::{self, Conv, ScalarStore};
+use crate::cdata::CDataHeader;
+use crate::convert::{self, Conv, LuaNumber, ScalarStore};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::{FfiState, StateBox};
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
@@ -62,6 +63,26 @@ pub struct Callbacks {
     free_raw: Vec<&'static CallbackSlot>,
     signatures: FxMap<TypeId, Box<CallbackSignature>>,
     refs: Refs,
+    /// Pointer cdata made ahead for the arguments of direct callbacks.
+    boxes: BoxReserve,
+}
+
+/// How many pointer cdata a state makes ahead for the arguments of direct callbacks
+/// ([`run_direct`]): a refill (one protected call) every 32 calls of a two-pointer
+/// comparator.
+const RESERVE_BOXES: usize = 64;
+
+/// Fresh pointer cdata, made under protection ahead of the callbacks that hand them out,
+/// so that a direct callback allocates nothing before its function runs under
+/// `lua_pcall` (an out-of-memory error there would unwind the C frames). Each box is
+/// handed out once: the handler writes its type and value and pushes it.
+struct BoxReserve {
+    /// Registry references that hold the boxes; made at install, their values replaced
+    /// at each refill (a box handed out stays referenced until then).
+    refs: [c_int; RESERVE_BOXES],
+    /// The boxes' blocks; the first `available` have not been handed out.
+    blocks: [*mut CDataHeader; RESERVE_BOXES],
+    available: usize,
 }
 
 /// Registry references made when the module opens.
@@ -80,6 +101,9 @@ struct Refs {
     /// The string "bad callback": the error of a freed callback, made in advance so
     /// that raising it needs no allocation outside a protected call.
     bad_callback: c_int,
+    /// [`refill_boxes`] and [`result_body`], run under `lua_pcall` by direct callbacks.
+    refill: c_int,
+    result_body: c_int,
 }
 
 impl Default for Callbacks {
@@ -98,6 +122,13 @@ impl Default for Callbacks {
                 set: sys::LUA_NOREF,
                 idle_thread: sys::LUA_NOREF,
                 bad_callback: sys::LUA_NOREF,
+                refill: sys::LUA_NOREF,
+                result_body: sys::LUA_NOREF,
+            },
+            boxes: BoxReserve {
+                refs: [sys::LUA_NOREF; RESERVE_BOXES],
+                blocks: [std::ptr::null_mut(); RESERVE_BOXES],
+                available: 0,
             },
         }
     }
@@ -153,6 +184,20 @@ struct CallbackSignature {
     plan: CallPlan,
     /// How a Lua number result is stored, for scalar results (the fast path).
     ret_store: Option<(ScalarStore, bool)>,
+    /// The arguments, if the handler may run the callback directly ([`run_direct`]):
+    /// every one a [`QuickArg`] in an integer register, and a void result or a scalar
+    /// in one register.
+    direct: Option<Box<[DirectArg]>>,
+    /// How many of the direct arguments are pointers (boxes from the reserve).
+    direct_pointers: usize,
+}
+
+/// An argument of a direct callback: how to push it, and its register (an index into
+/// [`ArgFrame::gpr`]).
+#[derive(Copy, Clone)]
+struct DirectArg {
+    quick: QuickArg,
+    gpr: u8,
 }
 
 // ---- the pools -----------------------------------------------------------------------------
@@ -214,6 +259,14 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
         st.callbacks.refs.set = registry_ref(l);
         lua::push_str(l, "bad callback");
         st.callbacks.refs.bad_callback = registry_ref(l);
+        sys::lua_pushcclosure(l, refill_boxes, 0);
+        st.callbacks.refs.refill = registry_ref(l);
+        sys::lua_pushcclosure(l, result_body, 0);
+        st.callbacks.refs.result_body = registry_ref(l);
+        for reference in &mut st.callbacks.boxes.refs {
+            sys::lua_pushboolean(l, 0);
+            *reference = registry_ref(l);
+        }
         let thread = sys::lua_newthread(l);
         st.callbacks.refs.idle_thread = registry_ref(l);
         (*st.cells).cells.caller = thread.cast();
@@ -408,7 +461,7 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         .iter()
         .map(|&p| call::decay(&mut st.types, p))
         .collect();
-    let quick = params
+    let quick: Box<[Option<QuickArg>]> = params
         .iter()
         .zip(&plan.args)
         .map(|(&param, arg)| {
@@ -428,12 +481,36 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         let wide = matches!(store, ScalarStore::Int(int) if int.bytes == 8);
         (store, wide)
     });
+    let direct_result = match &plan.ret {
+        RetPlan::Void => true,
+        RetPlan::Pieces(pieces) => pieces.len() == 1 && ret_store.is_some(),
+        _ => false,
+    };
+    let direct: Option<Box<[DirectArg]>> = quick
+        .iter()
+        .zip(&plan.args)
+        .map(|(quick, arg)| match (quick, arg) {
+            (Some(quick), ArgPlan::Pieces(pieces)) => match pieces[0].loc {
+                Loc::Gpr(gpr) => Some(DirectArg { quick: *quick, gpr }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Option<_>>()
+        .filter(|_| direct_result);
+    let direct_pointers = direct.as_deref().map_or(0, |args| {
+        args.iter()
+            .filter(|arg| matches!(arg.quick, QuickArg::Pointer(_)))
+            .count()
+    });
     let sig = Box::new(CallbackSignature {
         params,
         quick,
         ret: func.ret,
         plan,
         ret_store,
+        direct,
+        direct_pointers,
     });
     let ptr: *const CallbackSignature = &*sig;
     st.callbacks.signatures.insert(func_ty, sig);
@@ -604,6 +681,16 @@ unsafe extern "C" fn typed_handler(slot: &'static CallbackSlot, frame: *mut ArgF
     unsafe {
         match admit(slot) {
             Ok((cells, record)) => {
+                if let RecordKind::Typed(sig) = (*record).kind {
+                    if let Some(args) = &(*sig).direct {
+                        if (*record).function != sys::LUA_NOREF {
+                            if run_direct(cells, record, &*sig, args, frame) {
+                                return 0;
+                            }
+                            return zero_typed(slot, &mut *frame);
+                        }
+                    }
+                }
                 let mut invocation = Invocation {
                     frame: Frame::Typed(frame),
                     record,
@@ -721,6 +808,178 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
         }
         sys::lua_settop(l, top);
         completed
+    }
+}
+
+/// Runs a callback whose signature allows it ([`CallbackSignature::direct`]) without
+/// the protected body of [`run`]: its function and arguments are pushed straight from
+/// the registers (pointers in boxes from the state's reserve, so nothing is allocated
+/// unprotected) and called under `lua_pcall`, and a number result is stored straight
+/// into the return register. Anything else the function returns is converted by
+/// [`result_body`], protected too. Returns whether it completed; if not, its error is
+/// pending.
+///
+/// # Safety
+/// As [`run`]; `record` is a live typed callback with a function, `sig` its signature,
+/// `args` its direct arguments, `frame` the entry's frame.
+unsafe fn run_direct(
+    cells: *mut StateBox,
+    record: *const CallbackRecord,
+    sig: &CallbackSignature,
+    args: &[DirectArg],
+    frame: *mut ArgFrame,
+) -> bool {
+    // SAFETY: the state is live (admit) and this is its thread. The state is reached
+    // through raw pointers, never a reference held across a Lua call (which may run
+    // other callbacks); the reserve is touched only between calls that run no Lua
+    // code (registry reads, pushes of numbers and nil).
+    unsafe {
+        let l = (*cells).cells.caller.cast::<State>();
+        let st = (*cells).state;
+        let top = sys::lua_gettop(l);
+        // The message handler, the function and its arguments, then the result.
+        if sys::lua_checkstack(l, args.len() as c_int + 3) == 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "jitffi: no Lua stack left to run a callback; C got a zero result"
+            );
+            return false;
+        }
+        if (*st).callbacks.boxes.available < sig.direct_pointers && !refill(l, cells) {
+            return false;
+        }
+        let refs = (*st).callbacks.refs;
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(refs.traceback),
+        );
+        push_function(l, (*record).function);
+        for arg in args {
+            let bits = (*frame).gpr[usize::from(arg.gpr)];
+            match arg.quick {
+                QuickArg::Int(int) => {
+                    sys::lua_pushinteger(l, call::extend(bits, int) as i64 as sys::lua_Integer)
+                }
+                QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
+                QuickArg::Pointer(ty) => {
+                    let boxes = &mut (*st).callbacks.boxes;
+                    boxes.available -= 1;
+                    let header = boxes.blocks[boxes.available];
+                    sys::lua_rawgeti(
+                        l,
+                        sys::LUA_REGISTRYINDEX,
+                        sys::lua_Integer::from(boxes.refs[boxes.available]),
+                    );
+                    (*header).ty = ty;
+                    cdata::payload(header).cast::<u64>().write(bits);
+                }
+            }
+        }
+        let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
+        let mut completed = sys::lua_pcall(l, args.len() as c_int, results, top + 1) == sys::LUA_OK;
+        if completed && results == 1 {
+            let stored = convert::read_lua_number(l, -1)
+                .is_some_and(|number| store_number_result(sig, &mut *frame, number));
+            if !stored {
+                // Not a number: the general conversion, which may raise.
+                let mut invocation = Invocation {
+                    frame: Frame::Typed(frame),
+                    record,
+                    x87: 0,
+                };
+                sys::lua_rawgeti(
+                    l,
+                    sys::LUA_REGISTRYINDEX,
+                    sys::lua_Integer::from(refs.result_body),
+                );
+                sys::lua_pushlightuserdata(l, (&mut invocation as *mut Invocation).cast());
+                sys::lua_pushvalue(l, -3);
+                completed = sys::lua_pcall(l, 2, 0, top + 1) == sys::LUA_OK;
+            }
+        }
+        if !completed {
+            leave_pending(l, cells);
+        }
+        sys::lua_settop(l, top);
+        completed
+    }
+}
+
+/// Makes the error on top of `l` the state's pending error (popping it).
+///
+/// # Safety
+/// `cells` is the live box of `l`'s state, on its thread; the error is on top.
+unsafe fn leave_pending(l: *mut State, cells: *mut StateBox) {
+    // SAFETY: as documented; the registry slot exists (made at install), so this store
+    // cannot allocate.
+    unsafe {
+        let pending = (*(*cells).state).callbacks.refs.pending;
+        sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(pending));
+        (*cells).cells.pending_error = 1;
+    }
+}
+
+/// Fills the state's box reserve under `lua_pcall`. Returns whether it did; if not,
+/// the error (out of memory) is pending.
+///
+/// # Safety
+/// As [`run_direct`]; `l` has two free slots.
+unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
+    // SAFETY: as documented.
+    unsafe {
+        let refs = (*(*cells).state).callbacks.refs;
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.refill));
+        sys::lua_pushlightuserdata(l, cells.cast());
+        if sys::lua_pcall(l, 1, 0, 0) == sys::LUA_OK {
+            return true;
+        }
+        leave_pending(l, cells);
+        false
+    }
+}
+
+/// Under `lua_pcall` from [`refill`] (argument 1: the [`StateBox`]): makes boxes until
+/// the reserve is full. Making one may run finalizers, and they callbacks that take
+/// boxes, so the count is read again after each.
+unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
+    // SAFETY: argument 1 is the live state box (refill). `new_small_cdata` raises only
+    // out of memory, through this frame, which owns nothing; the reserve is borrowed
+    // only between calls that run no Lua code.
+    unsafe {
+        let cells = sys::lua_touserdata(l, 1).cast::<StateBox>();
+        let st = (*cells).state;
+        let (meta, ty) = ((*st).cdata_meta, (*st).types.builtins().void_ptr);
+        while (*st).callbacks.boxes.available < RESERVE_BOXES {
+            let value = cdata::new_small_cdata(l, meta, ty, 8);
+            let boxes = &mut (*st).callbacks.boxes;
+            if boxes.available == RESERVE_BOXES {
+                break;
+            }
+            let slot = boxes.available;
+            sys::lua_rawseti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(boxes.refs[slot]),
+            );
+            boxes.blocks[slot] = value.sub(cdata::HEADER_BYTES).cast();
+            boxes.available = slot + 1;
+        }
+        0
+    }
+}
+
+/// Under `lua_pcall` from [`run_direct`]: converts a result that is not a number
+/// (argument 2) by the general rules. Argument 1 is the [`Invocation`].
+unsafe extern "C-unwind" fn result_body(l: *mut State) -> c_int {
+    // SAFETY: called only by `run_direct` with these arguments; the conversion runs
+    // inside `lua::entry`.
+    unsafe {
+        let invocation = sys::lua_touserdata(l, 1).cast::<Invocation>();
+        lua::entry(l, || {
+            (*invocation).x87 = store_result(l, &*invocation)?;
+            Ok(0)
+        })
     }
 }
 
@@ -904,23 +1163,12 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
                 let number = sig
                     .ret_store
                     .and_then(|store| Some((store, convert::read_lua_number(l, top)?)));
-                match number {
-                    // A scalar in one register: no image, no piece copies.
-                    Some(((store, wide), number)) if pieces.len() == 1 => {
-                        let mut word = 0u64;
-                        let at = std::ptr::addr_of_mut!(word).cast::<u8>();
-                        convert::store_lua_number(at, store, wide, number);
-                        let piece = &pieces[0];
-                        match (piece.kind, piece.loc) {
-                            (PieceKind::Int(ext), Loc::Gpr(n)) => {
-                                frame.ret_gpr[usize::from(n)] = extend(word, ext)
-                            }
-                            (_, Loc::Vec(n)) => frame.ret_vec[usize::from(n)][..8]
-                                .copy_from_slice(&word.to_le_bytes()),
-                            _ => {}
-                        }
+                if let Some((_, number)) = number {
+                    if store_number_result(sig, frame, number) {
                         return Ok(0);
                     }
+                }
+                match number {
                     Some(((store, wide), number)) => {
                         convert::store_lua_number(image.0.as_mut_ptr(), store, wide, number)
                     }
@@ -962,6 +1210,33 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
             }
         }
     }
+}
+
+/// Stores a number result of a scalar in one register straight into that register;
+/// false for other results.
+fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: LuaNumber) -> bool {
+    let (Some((store, wide)), RetPlan::Pieces(pieces)) = (sig.ret_store, &sig.plan.ret) else {
+        return false;
+    };
+    let [piece] = pieces.as_slice() else {
+        return false;
+    };
+    let mut word = 0u64;
+    // SAFETY: the word has room for any scalar that fits one register.
+    unsafe {
+        convert::store_lua_number(
+            std::ptr::addr_of_mut!(word).cast::<u8>(),
+            store,
+            wide,
+            number,
+        )
+    };
+    match (piece.kind, piece.loc) {
+        (PieceKind::Int(ext), Loc::Gpr(n)) => frame.ret_gpr[usize::from(n)] = extend(word, ext),
+        (_, Loc::Vec(n)) => frame.ret_vec[usize::from(n)][..8].copy_from_slice(&word.to_le_bytes()),
+        _ => return false,
+    }
+    true
 }
 
 /// An integer result's register, extended from its width as the plan says.
