@@ -4,6 +4,9 @@
 -- hand-written C that calls the Lua function through the Lua C API: the floor on PUC Lua.
 --
 --   qsort          libc's qsort of 200,000 ints with a Lua comparator; per comparator call
+--                  (cbind: the ints as Lua integers, the floor; cbind_ptr: the
+--                  ffi's comparator given C-made `const int *` userdata, the floor of
+--                  handing Lua the pointers)
 --   callback_call  callee.c's call_repeatedly(f, n): a C loop calling an `int (*)(int,
 --                  int)` n times, f a Lua `a + b`; per call. The bare C -> Lua -> C round
 --                  trip, without qsort's pointers and its own work
@@ -189,6 +192,25 @@ local function qsort_cbind(sorts, length)
     ("%d sort(s) of %d ints, %d comparator calls each"):format(sorts, length, calls / sorts)
 end
 
+-- The same sort with the ffi's comparator: C hands it the two `const int *` as userdata
+-- whose C __index reads a[0] (see cbind_callbacks.c).
+local function qsort_cbind_pointers(sorts, length)
+  local sum = lcg_sum(length)
+  local ints = cbind.ints(length)
+  local compare = function(a, b) return a[0] - b[0] end
+  local elapsed, calls = 0, 0
+  for _ = 1, sorts do
+    assert(cbind.fill(ints, SEED) == sum, "cbind_callbacks made other data")
+    collectgarbage("collect")
+    local start = os.clock()
+    calls = calls + cbind.sort_pointers(ints, compare)
+    elapsed = elapsed + (os.clock() - start)
+    assert(cbind.sorted_sum(ints) == sum, "not sorted, or elements lost")
+  end
+  return elapsed, calls,
+    ("%d sort(s) of %d ints, %d comparator calls each"):format(sorts, length, calls / sorts)
+end
+
 local function callback_call_ffi(n)
   if callee_unavailable then error(callee_unavailable, 0) end
   local add = ffi.cast(int2_ptr, function(a, b) return a + b end)
@@ -242,6 +264,7 @@ local workloads = {
     name = "qsort",
     ffi = qsort_ffi,
     cbind = qsort_cbind,
+    cbind_ptr = qsort_cbind_pointers,
     args = { sort_plan() },
     probe = { 1, 16 },
     count_inside = "qsort",
@@ -269,9 +292,9 @@ local function selected(label)
 end
 
 for _, workload in ipairs(workloads) do
-  for _, impl in ipairs { "ffi", "cbind" } do
+  for _, impl in ipairs { "ffi", "cbind", "cbind_ptr" } do
     local label = workload.name .. "/" .. impl
-    local available = impl == "ffi" or has_cbind
+    local available = workload[impl] and (impl == "ffi" or has_cbind)
     if available and selected(label) then
       local run = workload[impl]
       -- The smallest run first: an ffi that cannot make callbacks (or this kind) is

@@ -13,6 +13,12 @@
  *   cbind_callbacks.sort(ints, compare)    libc qsort with a C comparator that calls
  *                                          compare(a, b) with the two ints as Lua integers;
  *                                          returns the number of comparator calls
+ *   cbind_callbacks.sort_pointers(ints, compare)
+ *                                          the same with compare(a, b) given the two
+ *                                          `const int *` as userdata whose C __index
+ *                                          reads a[i]: what the ffi hands a comparator
+ *                                          (a new object per argument, an index
+ *                                          metamethod), with the least C can do for it
  *   cbind_callbacks.sorted_sum(ints)       the sum if the ints ascend, else false
  *   cbind_callbacks.call_repeatedly(f, n)  callee.c's call_repeatedly (n calls of a C
  *                                          `int (*)(int, int)`) with a C function that
@@ -56,12 +62,18 @@ struct ints {
     int *items; /* malloc'd; NULL once collected */
 };
 
+/* A `const int *` handed to Lua: a userdata holding the pointer, whose metatable's
+ * __index reads the int at p + i. */
+#define POINTER_META "cbind_callbacks.int_pointer"
+
 struct handle {
     int reference; /* f in the registry, or LUA_NOREF once freed */
 };
 
 /* The state whose sort or call_repeatedly is running. */
 static lua_State *calling_state;
+/* The registry reference of POINTER_META, so that a new pointer takes no name lookup. */
+static int pointer_meta = LUA_NOREF;
 static lua_Integer sort_comparisons;
 
 static uint32_t lcg_next(uint32_t x) {
@@ -89,6 +101,41 @@ static inline int call_lua_int2(lua_State *L, int function, lua_Integer a,
 static int compare_through_lua(const void *a, const void *b) {
     sort_comparisons++;
     return call_lua_int2(calling_state, SORT_COMPARATOR, *(const int *)a, *(const int *)b);
+}
+
+/* `p[i]` of a pointer userdata: the int at p + i (no bounds, as C). */
+static int int_pointer_index(lua_State *L) {
+    const int *const *p = lua_touserdata(L, 1);
+    int is_integer;
+    lua_Integer i = lua_tointegerx(L, 2, &is_integer);
+    if (!is_integer)
+        return luaL_error(L, "int pointer indexed with %s", luaL_typename(L, 2));
+    lua_pushinteger(L, (*p)[i]);
+    return 1;
+}
+
+static void push_int_pointer(lua_State *L, const int *p) {
+    const int **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = p;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, pointer_meta);
+    lua_setmetatable(L, -2);
+}
+
+/* qsort's comparator: the Lua comparator with the two pointers as userdata. */
+static int compare_pointers_through_lua(const void *a, const void *b) {
+    lua_State *L = calling_state;
+    int is_integer;
+    lua_Integer result;
+    sort_comparisons++;
+    lua_pushvalue(L, SORT_COMPARATOR);
+    push_int_pointer(L, a);
+    push_int_pointer(L, b);
+    lua_call(L, 2, 1);
+    result = lua_tointegerx(L, -1, &is_integer);
+    if (!is_integer)
+        luaL_error(L, "callback returned %s, not an integer", luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return (int)result;
 }
 
 /* call_repeatedly's function: the Lua function with the two ints. */
@@ -147,6 +194,17 @@ static int ints_sort(lua_State *L) {
     return 1;
 }
 
+static int ints_sort_pointers(lua_State *L) {
+    struct ints *ints = luaL_checkudata(L, 1, INTS_META);
+    luaL_checktype(L, SORT_COMPARATOR, LUA_TFUNCTION);
+    lua_settop(L, SORT_COMPARATOR);
+    calling_state = L;
+    sort_comparisons = 0;
+    qsort(ints->items, ints->length, sizeof ints->items[0], compare_pointers_through_lua);
+    lua_pushinteger(L, sort_comparisons);
+    return 1;
+}
+
 static int ints_sorted_sum(lua_State *L) {
     const struct ints *ints = luaL_checkudata(L, 1, INTS_META);
     int64_t sum = 0;
@@ -193,7 +251,8 @@ static int handle_free(lua_State *L) {
 int luaopen_cbind_callbacks(lua_State *L) {
     static const luaL_Reg functions[] = {
         {"ints", ints_new},       {"fill", ints_fill},
-        {"sort", ints_sort},      {"sorted_sum", ints_sorted_sum},
+        {"sort", ints_sort},      {"sort_pointers", ints_sort_pointers},
+        {"sorted_sum", ints_sorted_sum},
         {"call_repeatedly", repeat_call}, {"new", handle_new},
         {NULL, NULL}};
     static const luaL_Reg handle_methods[] = {{"free", handle_free}, {NULL, NULL}};
@@ -201,6 +260,10 @@ int luaopen_cbind_callbacks(lua_State *L) {
     lua_pushcfunction(L, ints_gc);
     lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
+    luaL_newmetatable(L, POINTER_META);
+    lua_pushcfunction(L, int_pointer_index);
+    lua_setfield(L, -2, "__index");
+    pointer_meta = luaL_ref(L, LUA_REGISTRYINDEX);
     luaL_newmetatable(L, HANDLE_META);
     luaL_newlib(L, handle_methods);
     lua_setfield(L, -2, "__index");

@@ -249,9 +249,13 @@ fn script_name(script: &Path) -> String {
 /// implementation): their column headings.
 const INSTRUCTION_COLUMNS: &[(&str, &str, &str)] = &[
     ("lua5.4", "cbind", "cbind"),
+    ("lua5.4", "cbind_ptr", "cbind ptr"),
     ("lua5.4", "ffi", "ffi.so"),
     ("luajit-joff", "ffi", "-joff"),
 ];
+/// Where ffi.so is in [`INSTRUCTION_COLUMNS`], and the columns it is divided by.
+const INSTRUCTIONS_OURS: usize = 2;
+const INSTRUCTION_RATIOS: &[(usize, &str)] = &[(0, "/cbind"), (1, "/cbptr"), (3, "/joff")];
 
 /// Counts instructions per operation of every workload of the scripts that report
 /// operations, under lua5.4 (ffi.so and the C bindings) and luajit -joff, with
@@ -322,8 +326,11 @@ fn print_instructions(
         for &(_, _, heading) in INSTRUCTION_COLUMNS {
             print!("{heading:>12}");
         }
-        println!("{:>9}{:>9}", "/cbind", "/joff");
-        let ours = 1;
+        for (_, heading) in INSTRUCTION_RATIOS {
+            print!("{heading:>9}");
+        }
+        println!();
+        let ours = INSTRUCTIONS_OURS;
         for (workload, by_column) in &counts {
             print!("{workload:<width$}");
             for column in 0..INSTRUCTION_COLUMNS.len() {
@@ -332,7 +339,7 @@ fn print_instructions(
                     .map_or_else(|| "-".to_owned(), u64::to_string);
                 print!("{cell:>12}");
             }
-            for other in [0, 2] {
+            for &(other, _) in INSTRUCTION_RATIOS {
                 let ratio = match (by_column.get(&ours), by_column.get(&other)) {
                     (Some(&a), Some(&b)) if b > 0 => format!("{:.2}", a as f64 / b as f64),
                     _ => "-".to_owned(),
@@ -539,11 +546,12 @@ fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
 fn column_rank(column: &Column) -> (usize, String) {
     let rank = match (column.0, column.1.as_str()) {
         ("lua5.4", "cbind") => 0,
-        ("lua5.4", "ffi") => 1,
-        ("jitffi", "ffi") => 2,
-        ("luajit -joff", "ffi") => 3,
-        ("luajit", "ffi") => 4,
-        _ => 5,
+        ("lua5.4", "cbind_ptr") => 1,
+        ("lua5.4", "ffi") => 2,
+        ("jitffi", "ffi") => 3,
+        ("luajit -joff", "ffi") => 4,
+        ("luajit", "ffi") => 5,
+        _ => 6,
     };
     (rank, format!("{} {}", column.0, column.1))
 }
@@ -551,6 +559,7 @@ fn column_rank(column: &Column) -> (usize, String) {
 fn heading(column: &Column) -> String {
     match (column.0, column.1.as_str()) {
         ("lua5.4", "cbind") => "cbind".into(),
+        ("lua5.4", "cbind_ptr") => "cbind ptr".into(),
         ("lua5.4", "ffi") => "ffi.so".into(),
         (runtime, "ffi") => runtime.into(),
         (runtime, implementation) => format!("{runtime} {implementation}"),
@@ -561,6 +570,7 @@ fn heading(column: &Column) -> String {
 fn short_heading(column: &Column) -> String {
     match heading(column).as_str() {
         "luajit -joff" => "joff".into(),
+        "cbind ptr" => "cbptr".into(),
         text => text.into(),
     }
 }
