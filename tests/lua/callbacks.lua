@@ -276,6 +276,25 @@ do
   fails_matching({ "callback" }, lib.cb_call_int, pair, 1, 2)
 end
 
+-- Deep nesting, callback -> C -> callback: each level is one lua_pcall, so Lua's limit on
+-- nested C calls (LUAI_MAXCCALLS, 200) allows about 195 levels; beyond, an error
+do
+  local deepest = 0
+  local limit = 180
+  local recurse
+  recurse = ffi.cast("int (*)(int, int)", function(level, stop)
+    if level > deepest then deepest = level end
+    if level == stop then return level end
+    return lib.cb_call_int(recurse, level + 1, stop)
+  end)
+  eq(lib.cb_call_int(recurse, 1, limit), limit, "callbacks nested " .. limit .. " deep")
+  local ok = pcall(lib.cb_call_int, recurse, 1, 100000)
+  assert(not ok, "nesting without end is an error, not a crash")
+  assert(deepest < 1000, "stopped by Lua's limit")
+  eq(lib.cb_call_int(recurse, 1, 3), 3, "callbacks work after the overflow")
+  recurse:free()
+end
+
 -- Pointer arguments are new cdata on every call, also when the callback keeps them: jitffi
 -- makes them ahead, in batches, and hands each out once
 do

@@ -14,10 +14,16 @@
 //! a call from another thread or after the state closed never touches the state: it
 //! writes a line to stderr and C gets a zero result. Otherwise it runs the callback on
 //! the Lua thread of the innermost C call in progress (the stubs keep it in the state's
-//! [`CallCells`]; outside any call, a thread of the ffi's own), under `lua_pcall`:
-//! [`callback_body`] converts the saved registers into Lua arguments by the callback's
-//! [`CallPlan`] (the one calls use), calls the function and converts its result into
-//! the return registers.
+//! [`CallCells`]; outside any call, a thread of the ffi's own), under `lua_pcall`.
+//! Callbacks whose arguments are integers and pointers in registers and whose result is
+//! void or a scalar in one register (most of them: comparators, event handlers) and
+//! cbframe callbacks run directly ([`run_direct`], [`run_raw`]): the function is called
+//! under `lua_pcall` with the arguments pushed straight from the registers, pointer
+//! cdata taken from a reserve made ahead under protection ([`BoxReserve`]), so that
+//! nothing that could raise runs unprotected. The others go through [`callback_body`],
+//! called under `lua_pcall`, which converts the saved registers into Lua arguments by the
+//! callback's [`CallPlan`] (the one calls use), calls the function and converts its
+//! result into the return registers.
 //!
 //! An error in the callback must not unwind the C frames between the stub and the
 //! callback. It is caught, C gets a zero result, and the error (its message with the
@@ -658,18 +664,13 @@ fn report(slot: &CallbackSlot, refusal: Refusal) {
     );
 }
 
-/// One callback invocation, handed to [`callback_body`] as a light userdata.
+/// One invocation of a typed callback, handed to [`callback_body`] and [`result_body`]
+/// as a light userdata.
 struct Invocation {
-    frame: Frame,
+    frame: *mut ArgFrame,
     record: *const CallbackRecord,
     /// Set by the body: x87 values to load on return.
     x87: u32,
-}
-
-#[derive(Copy, Clone)]
-enum Frame {
-    Typed(*mut ArgFrame),
-    Raw(*mut CpuState),
 }
 
 /// The typed pool's handler: runs the callback, or returns zero.
@@ -692,7 +693,7 @@ unsafe extern "C" fn typed_handler(slot: &'static CallbackSlot, frame: *mut ArgF
                     }
                 }
                 let mut invocation = Invocation {
-                    frame: Frame::Typed(frame),
+                    frame,
                     record,
                     x87: 0,
                 };
@@ -715,12 +716,7 @@ unsafe extern "C" fn raw_handler(slot: &'static CallbackSlot, cpu: *mut CpuState
     unsafe {
         match admit(slot) {
             Ok((cells, record)) => {
-                let mut invocation = Invocation {
-                    frame: Frame::Raw(cpu),
-                    record,
-                    x87: 0,
-                };
-                if run(cells, &mut invocation) {
+                if run_raw(cells, record, cpu) {
                     return;
                 }
             }
@@ -763,23 +759,12 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
     // SAFETY: the state is live (admit); only registry references are read from it
     // before Lua runs, and nothing borrowed from it is held across the call.
     unsafe {
-        let l = (*cells).cells.caller.cast::<State>();
-        let refs = (*(*cells).state).callbacks.refs;
         if (*invocation.record).function == sys::LUA_NOREF {
-            // A freed callback: LuaJIT's error, as is (no traceback: nothing ran).
-            sys::lua_rawgeti(
-                l,
-                sys::LUA_REGISTRYINDEX,
-                sys::lua_Integer::from(refs.bad_callback),
-            );
-            sys::lua_rawseti(
-                l,
-                sys::LUA_REGISTRYINDEX,
-                sys::lua_Integer::from(refs.pending),
-            );
-            (*cells).cells.pending_error = 1;
+            leave_bad_callback(cells);
             return false;
         }
+        let l = (*cells).cells.caller.cast::<State>();
+        let refs = (*(*cells).state).callbacks.refs;
         let top = sys::lua_gettop(l);
         if sys::lua_checkstack(l, 4) == 0 {
             let _ = writeln!(
@@ -795,19 +780,8 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
         );
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
         sys::lua_pushlightuserdata(l, (invocation as *mut Invocation).cast());
-        let status = sys::lua_pcall(l, 1, 0, top + 1);
-        let completed = status == sys::LUA_OK;
-        if !completed {
-            // The slot exists (made at install), so this store cannot allocate.
-            sys::lua_rawseti(
-                l,
-                sys::LUA_REGISTRYINDEX,
-                sys::lua_Integer::from(refs.pending),
-            );
-            (*cells).cells.pending_error = 1;
-        }
-        sys::lua_settop(l, top);
-        completed
+        let completed = sys::lua_pcall(l, 1, 0, top + 1) == sys::LUA_OK;
+        finish_run(l, cells, top, completed)
     }
 }
 
@@ -829,32 +803,14 @@ unsafe fn run_direct(
     args: &[DirectArg],
     frame: *mut ArgFrame,
 ) -> bool {
-    // SAFETY: the state is live (admit) and this is its thread. The state is reached
-    // through raw pointers, never a reference held across a Lua call (which may run
-    // other callbacks); the reserve is touched only between calls that run no Lua
-    // code (registry reads, pushes of numbers and nil).
+    // SAFETY: the state is live (admit) and this is its thread; see `enter_direct`.
     unsafe {
-        let l = (*cells).cells.caller.cast::<State>();
         let st = (*cells).state;
-        let top = sys::lua_gettop(l);
-        // The message handler, the function and its arguments, then the result.
-        if sys::lua_checkstack(l, args.len() as c_int + 3) == 0 {
-            let _ = writeln!(
-                std::io::stderr(),
-                "jitffi: no Lua stack left to run a callback; C got a zero result"
-            );
+        let Some((l, top)) =
+            enter_direct(cells, (*record).function, args.len(), sig.direct_pointers)
+        else {
             return false;
-        }
-        if (*st).callbacks.boxes.available < sig.direct_pointers && !refill(l, cells) {
-            return false;
-        }
-        let refs = (*st).callbacks.refs;
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(refs.traceback),
-        );
-        push_function(l, (*record).function);
+        };
         for arg in args {
             let bits = (*frame).gpr[usize::from(arg.gpr)];
             match arg.quick {
@@ -862,18 +818,7 @@ unsafe fn run_direct(
                     sys::lua_pushinteger(l, call::extend(bits, int) as i64 as sys::lua_Integer)
                 }
                 QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
-                QuickArg::Pointer(ty) => {
-                    let boxes = &mut (*st).callbacks.boxes;
-                    boxes.available -= 1;
-                    let header = boxes.blocks[boxes.available];
-                    sys::lua_rawgeti(
-                        l,
-                        sys::LUA_REGISTRYINDEX,
-                        sys::lua_Integer::from(boxes.refs[boxes.available]),
-                    );
-                    (*header).ty = ty;
-                    cdata::payload(header).cast::<u64>().write(bits);
-                }
+                QuickArg::Pointer(ty) => push_reserved_pointer(l, st, ty, bits),
             }
         }
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
@@ -884,25 +829,145 @@ unsafe fn run_direct(
             if !stored {
                 // Not a number: the general conversion, which may raise.
                 let mut invocation = Invocation {
-                    frame: Frame::Typed(frame),
+                    frame,
                     record,
                     x87: 0,
                 };
                 sys::lua_rawgeti(
                     l,
                     sys::LUA_REGISTRYINDEX,
-                    sys::lua_Integer::from(refs.result_body),
+                    sys::lua_Integer::from((*st).callbacks.refs.result_body),
                 );
                 sys::lua_pushlightuserdata(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
                 completed = sys::lua_pcall(l, 2, 0, top + 1) == sys::LUA_OK;
             }
         }
+        finish_run(l, cells, top, completed)
+    }
+}
+
+/// Runs a cbframe callback: its function gets one argument, a pointer (of the record's
+/// type) to the saved CPU state, in a box from the reserve, and runs under `lua_pcall`.
+/// Returns whether it completed; if not, its error is pending.
+///
+/// # Safety
+/// As [`run`]; `record` is a live raw callback, `cpu` the entry's CPU state.
+unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut CpuState) -> bool {
+    // SAFETY: as in `run_direct`.
+    unsafe {
+        let RecordKind::Raw { cpu_ptr_ty } = (*record).kind else {
+            return false;
+        };
+        if (*record).function == sys::LUA_NOREF {
+            leave_bad_callback(cells);
+            return false;
+        }
+        let Some((l, top)) = enter_direct(cells, (*record).function, 1, 1) else {
+            return false;
+        };
+        push_reserved_pointer(l, (*cells).state, cpu_ptr_ty, cpu as u64);
+        let completed = sys::lua_pcall(l, 1, 0, top + 1) == sys::LUA_OK;
+        finish_run(l, cells, top, completed)
+    }
+}
+
+/// The start of a direct run: on the thread of the innermost C call, with room for
+/// `args` arguments and a result and at least `pointers` boxes in the reserve, pushes
+/// the message handler and the function (registry reference `function`). Returns the
+/// thread and the top to restore, or `None` if the callback cannot run (its error is
+/// pending, or reported).
+///
+/// # Safety
+/// `cells` is the live box of a state, on its thread. The state is reached through raw
+/// pointers, never a reference held across a Lua call (which may run other
+/// callbacks); the reserve is touched only between calls that run no Lua code.
+unsafe fn enter_direct(
+    cells: *mut StateBox,
+    function: c_int,
+    args: usize,
+    pointers: usize,
+) -> Option<(*mut State, c_int)> {
+    // SAFETY: as documented.
+    unsafe {
+        let l = (*cells).cells.caller.cast::<State>();
+        let st = (*cells).state;
+        let top = sys::lua_gettop(l);
+        // The message handler, the function and its arguments, then the result (a
+        // refill or a conversion of the result needs no more).
+        if sys::lua_checkstack(l, args as c_int + 3) == 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "jitffi: no Lua stack left to run a callback; C got a zero result"
+            );
+            return None;
+        }
+        if (*st).callbacks.boxes.available < pointers && !refill(l, cells) {
+            return None;
+        }
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from((*st).callbacks.refs.traceback),
+        );
+        push_function(l, function);
+        Some((l, top))
+    }
+}
+
+/// Pushes a pointer cdata of type `ty` holding `bits`, a box from the reserve.
+///
+/// # Safety
+/// `l` is live with a free slot; `st` is its state, whose reserve is not empty.
+#[inline]
+unsafe fn push_reserved_pointer(l: *mut State, st: *mut FfiState, ty: TypeId, bits: u64) {
+    // SAFETY: as documented; nothing here runs Lua code.
+    unsafe {
+        let boxes = &mut (*st).callbacks.boxes;
+        boxes.available -= 1;
+        let header = boxes.blocks[boxes.available];
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(boxes.refs[boxes.available]),
+        );
+        (*header).ty = ty;
+        cdata::payload(header).cast::<u64>().write(bits);
+    }
+}
+
+/// The end of a direct run: an error (on top) becomes pending unless the run
+/// `completed`; the stack goes back to `top`. Returns `completed`.
+///
+/// # Safety
+/// As [`enter_direct`], which returned `l` and `top`.
+unsafe fn finish_run(l: *mut State, cells: *mut StateBox, top: c_int, completed: bool) -> bool {
+    // SAFETY: as documented.
+    unsafe {
         if !completed {
             leave_pending(l, cells);
         }
         sys::lua_settop(l, top);
-        completed
+    }
+    completed
+}
+
+/// A freed callback was called: LuaJIT's error, as is (no traceback: nothing ran),
+/// becomes the state's pending error.
+///
+/// # Safety
+/// `cells` is the live box of a state, on its thread.
+unsafe fn leave_bad_callback(cells: *mut StateBox) {
+    // SAFETY: as documented; the string was made at install.
+    unsafe {
+        let l = (*cells).cells.caller.cast::<State>();
+        let refs = (*(*cells).state).callbacks.refs;
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(refs.bad_callback),
+        );
+        leave_pending(l, cells);
     }
 }
 
@@ -993,18 +1058,11 @@ unsafe extern "C-unwind" fn callback_body(l: *mut State) -> c_int {
         let invocation = sys::lua_touserdata(l, 1).cast::<Invocation>();
         sys::lua_settop(l, 0);
         let nargs = lua::entry(l, || push_call(l, &*invocation));
-        let nresults = match (*invocation).frame {
-            Frame::Typed(_) => 1,
-            Frame::Raw(_) => 0,
-        };
-        sys::lua_call(l, nargs, nresults);
-        if nresults > 0 {
-            lua::entry(l, || {
-                (*invocation).x87 = store_result(l, &*invocation)?;
-                Ok(0)
-            });
-        }
-        0
+        sys::lua_call(l, nargs, 1);
+        lua::entry(l, || {
+            (*invocation).x87 = store_result(l, &*invocation)?;
+            Ok(0)
+        })
     }
 }
 
@@ -1017,8 +1075,8 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
     unsafe {
         let record = &*invocation.record;
         let st = &mut *(*record.cells).state;
-        match (record.kind, invocation.frame) {
-            (RecordKind::Typed(sig), Frame::Typed(frame)) => {
+        match record.kind {
+            RecordKind::Typed(sig) => {
                 let sig = &*sig;
                 let count = c_int::try_from(sig.params.len())
                     .map_err(|_| LuaError::msg("too many callback arguments"))?;
@@ -1026,7 +1084,7 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
                     return Err(LuaError::msg("too many callback arguments"));
                 }
                 push_function(l, record.function);
-                let frame = &*frame;
+                let frame = &*invocation.frame;
                 for ((&param, arg), quick) in sig.params.iter().zip(&sig.plan.args).zip(&sig.quick)
                 {
                     match (quick, arg) {
@@ -1041,14 +1099,7 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
                 }
                 Ok(count)
             }
-            (RecordKind::Raw { cpu_ptr_ty }, Frame::Raw(cpu)) => {
-                sys::luaL_checkstack(l, 4, std::ptr::null());
-                push_function(l, record.function);
-                let payload = cdata::new_cdata(l, st, cpu_ptr_ty, 8, 8)?;
-                payload.cast::<*mut CpuState>().write(cpu);
-                Ok(1)
-            }
-            _ => Err(LuaError::msg(
+            RecordKind::Raw { .. } => Err(LuaError::msg(
                 "jitffi internal error (a bug, please report): callback kind mismatch",
             )),
         }
@@ -1139,10 +1190,10 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
     unsafe {
         let record = &*invocation.record;
         let st = &mut *(*record.cells).state;
-        let (RecordKind::Typed(sig), Frame::Typed(frame)) = (record.kind, invocation.frame) else {
+        let RecordKind::Typed(sig) = record.kind else {
             return Ok(0);
         };
-        let (sig, frame) = (&*sig, &mut *frame);
+        let (sig, frame) = (&*sig, &mut *invocation.frame);
         let mut image = Image([0; 32]);
         let top = sys::lua_gettop(l);
         match &sig.plan.ret {
