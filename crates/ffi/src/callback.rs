@@ -15,9 +15,9 @@
 //! writes a line to stderr and C gets a zero result. Otherwise it runs the callback on
 //! the Lua thread of the innermost C call in progress (the stubs keep it in the state's
 //! [`CallCells`]; outside any call, a thread of the ffi's own), under `lua_pcall`.
-//! Callbacks whose arguments are integers and pointers in registers and whose result is
-//! void or a scalar in one register (most of them: comparators, event handlers) and
-//! cbframe callbacks run directly ([`run_direct`], [`run_raw`]): the function is called
+//! Callbacks whose arguments are integers, pointers, bools and floating-point numbers in
+//! registers and whose result is void or a scalar in one register (most of them:
+//! comparators, event handlers) and cbframe callbacks run directly ([`run_direct`], [`run_raw`]): the function is called
 //! under `lua_pcall` with the arguments pushed straight from the registers, pointer
 //! cdata taken from a reserve made ahead under protection ([`BoxReserve`]), so that
 //! nothing that could raise runs unprotected. The others go through [`callback_body`],
@@ -44,7 +44,7 @@ use crate::lua::{self, LuaError, LuaResult, State};
 use crate::state::{FfiState, StateBox};
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
-use jitffi_ctype::{CType, IntType, TypeId};
+use jitffi_ctype::{CType, FloatKind, IntType, TypeId};
 use jitffi_jit::{
     current_thread, ArgFrame, CallContext, CallbackSlot, CpuState, EntryKind, RefusedResult,
     SlotPool,
@@ -191,19 +191,20 @@ struct CallbackSignature {
     /// How a Lua number result is stored, for scalar results (the fast path).
     ret_store: Option<(ScalarStore, bool)>,
     /// The arguments, if the handler may run the callback directly ([`run_direct`]):
-    /// every one a [`QuickArg`] in an integer register, and a void result or a scalar
-    /// in one register.
+    /// every one a [`DirectArg`], and a void result or a scalar in one register.
     direct: Option<Box<[DirectArg]>>,
     /// How many of the direct arguments are pointers (boxes from the reserve).
     direct_pointers: usize,
 }
 
-/// An argument of a direct callback: how to push it, and its register (an index into
-/// [`ArgFrame::gpr`]).
+/// An argument of a direct callback: how to push it, from which register (an index
+/// into [`ArgFrame::gpr`] or [`ArgFrame::vec`]).
 #[derive(Copy, Clone)]
-struct DirectArg {
-    quick: QuickArg,
-    gpr: u8,
+enum DirectArg {
+    Gpr(QuickArg, u8),
+    Bool(u8),
+    F32(u8),
+    F64(u8),
 }
 
 // ---- the pools -----------------------------------------------------------------------------
@@ -492,21 +493,31 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         RetPlan::Pieces(pieces) => pieces.len() == 1 && ret_store.is_some(),
         _ => false,
     };
-    let direct: Option<Box<[DirectArg]>> = quick
+    let direct: Option<Box<[DirectArg]>> = params
         .iter()
         .zip(&plan.args)
-        .map(|(quick, arg)| match (quick, arg) {
-            (Some(quick), ArgPlan::Pieces(pieces)) => match pieces[0].loc {
-                Loc::Gpr(gpr) => Some(DirectArg { quick: *quick, gpr }),
+        .zip(&quick)
+        .map(|((&param, arg), quick)| {
+            let ArgPlan::Pieces(pieces) = arg else {
+                return None;
+            };
+            let [piece] = pieces.as_slice() else {
+                return None;
+            };
+            let base = st.types.unqualified(param).0;
+            match (quick, st.types.get(base), piece.loc) {
+                (Some(quick), _, Loc::Gpr(n)) => Some(DirectArg::Gpr(*quick, n)),
+                (None, CType::Bool, Loc::Gpr(n)) => Some(DirectArg::Bool(n)),
+                (None, CType::Float(FloatKind::Float), Loc::Vec(n)) => Some(DirectArg::F32(n)),
+                (None, CType::Float(FloatKind::Double), Loc::Vec(n)) => Some(DirectArg::F64(n)),
                 _ => None,
-            },
-            _ => None,
+            }
         })
         .collect::<Option<_>>()
         .filter(|_| direct_result);
     let direct_pointers = direct.as_deref().map_or(0, |args| {
         args.iter()
-            .filter(|arg| matches!(arg.quick, QuickArg::Pointer(_)))
+            .filter(|arg| matches!(arg, DirectArg::Gpr(QuickArg::Pointer(_), _)))
             .count()
     });
     let sig = Box::new(CallbackSignature {
@@ -811,14 +822,33 @@ unsafe fn run_direct(
         else {
             return false;
         };
-        for arg in args {
-            let bits = (*frame).gpr[usize::from(arg.gpr)];
-            match arg.quick {
-                QuickArg::Int(int) => {
-                    sys::lua_pushinteger(l, call::extend(bits, int) as i64 as sys::lua_Integer)
+        let frame_ref = &*frame;
+        for &arg in args {
+            match arg {
+                DirectArg::Gpr(quick, n) => {
+                    let bits = frame_ref.gpr[usize::from(n)];
+                    match quick {
+                        QuickArg::Int(int) => sys::lua_pushinteger(
+                            l,
+                            call::extend(bits, int) as i64 as sys::lua_Integer,
+                        ),
+                        QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
+                        QuickArg::Pointer(ty) => push_reserved_pointer(l, st, ty, bits),
+                    }
                 }
-                QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
-                QuickArg::Pointer(ty) => push_reserved_pointer(l, st, ty, bits),
+                DirectArg::Bool(n) => {
+                    sys::lua_pushboolean(l, c_int::from(frame_ref.gpr[usize::from(n)] as u8 != 0))
+                }
+                DirectArg::F32(n) => {
+                    let lanes = &frame_ref.vec[usize::from(n)];
+                    let x = f32::from_le_bytes([lanes[0], lanes[1], lanes[2], lanes[3]]);
+                    sys::lua_pushnumber(l, f64::from(x));
+                }
+                DirectArg::F64(n) => {
+                    let mut bytes = [0u8; 8];
+                    bytes.copy_from_slice(&frame_ref.vec[usize::from(n)][..8]);
+                    sys::lua_pushnumber(l, f64::from_le_bytes(bytes));
+                }
             }
         }
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
