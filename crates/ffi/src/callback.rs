@@ -912,6 +912,7 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
 /// `cells` is the live box of a state, on its thread. The state is reached through raw
 /// pointers, never a reference held across a Lua call (which may run other
 /// callbacks); the reserve is touched only between calls that run no Lua code.
+#[inline(always)]
 unsafe fn enter_direct(
     cells: *mut StateBox,
     function: c_int,
@@ -1295,6 +1296,7 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
 
 /// Stores a number result of a scalar in one register straight into that register;
 /// false for other results.
+#[inline(always)]
 fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: LuaNumber) -> bool {
     let (Some((store, wide)), RetPlan::Pieces(pieces)) = (sig.ret_store, &sig.plan.ret) else {
         return false;
