@@ -2,12 +2,14 @@
 
 use crate::cdata::{payload, to_cdata, CDataHeader, CDataKind};
 use crate::convert::{
-    cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, store_bitfield,
-    store_lua_value, Conv,
+    cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, push_scalar,
+    read_lua_number_arg, store_bitfield, store_lua_number, store_lua_value, store_scalar, Conv,
+    LuaNumber, Num, ScalarStore,
 };
+use crate::element_cache::ElementAccess;
 use crate::lua::{self, LuaError, LuaResult, Next, State};
 use crate::metatype::{push_metamethod, push_operand_metamethod};
-use crate::state::FfiState;
+use crate::state::{FfiState, StateBox};
 use crate::types_api::push_ctype_name;
 use jitffi_ctype::{BitField, CType, FloatKind, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
@@ -483,14 +485,107 @@ fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Mis
     Some(Miss::Constant(constant.ty, constant.value))
 }
 
+// ---- the fast path of `p[i]` ------------------------------------------------------------
+
+/// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
+/// it and its address, when argument 2 is an integer (or an integral float) and argument
+/// 1 a cdata pointer (not NULL) or array whose type the state's element cache knows to
+/// hold scalars it handles (see [`crate::element_cache`]). The address is the one
+/// [`locate_place`] computes. `None` leaves the access to the general path, which
+/// handles (and raises for) everything else.
+///
+/// # Safety
+/// Called from `__index`/`__newindex` of this module (the state as upvalue 1, the
+/// metamethod's arguments on the stack). Runs outside `lua::entry`: nothing here may
+/// raise or panic.
+#[inline(always)]
+unsafe fn fast_element(l: *mut State) -> Option<(ElementAccess, *mut u8)> {
+    // SAFETY: upvalue 1 is the StateBox userdata (module invariant), whose `state` is
+    // null once freed; argument 1 is a userdata of ours (checked for null, in case the
+    // metamethod was reached through `debug.getmetatable`) with a header before its
+    // value. The element cache is only read here; the general path writes it, in calls
+    // that never run Lua code while they do. The address is computed as `locate_place`
+    // does, and read or written only by the caller after the NULL check.
+    unsafe {
+        let key = integer_key(read_lua_number_arg(l, 2)?)?;
+        let state = (*StateBox::of_running_function(l)).state;
+        if state.is_null() {
+            return None;
+        }
+        let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+        if header.is_null() || (*header).kind != CDataKind::Value {
+            return None;
+        }
+        let access = (*state).elements.get((*header).ty)?;
+        let mut elements = payload(header);
+        if access.through_pointer {
+            elements = elements.cast::<*mut u8>().read();
+            if elements.is_null() {
+                return None;
+            }
+        }
+        let offset = key.wrapping_mul(i64::from(access.size)) as isize;
+        Some((access, elements.wrapping_offset(offset)))
+    }
+}
+
+/// The element number a numeric key stands for, if the fast path takes it: an integer,
+/// or a float with an integral value (which [`read_key`] converts to the same number).
+#[inline(always)]
+fn integer_key(key: LuaNumber) -> Option<i64> {
+    match key {
+        LuaNumber::Int(i) => Some(i),
+        LuaNumber::Float(x) => {
+            let i = f64_to_i64(x);
+            (i as f64 == x).then_some(i)
+        }
+    }
+}
+
+/// Stores argument 3, a number or a boolean, into the element at `ptr` as
+/// `store_lua_value(.., Conv::ASSIGN)` would; `false` (nothing written) for any other
+/// value.
+///
+/// # Safety
+/// As [`fast_element`], with `access` and `ptr` from it and the element not const.
+#[inline(always)]
+unsafe fn store_element(l: *mut State, access: ElementAccess, ptr: *mut u8) -> bool {
+    let wide = matches!(access.scalar, ScalarStore::Int(IntType { bytes: 8, .. }));
+    // SAFETY: `ptr` is the element's address (caller); the stores write its width.
+    unsafe {
+        match read_lua_number_arg(l, 3) {
+            Some(number) => store_lua_number(ptr, access.scalar, wide, number),
+            // As `store_sized` converts a boolean to any scalar.
+            None if sys::lua_type(l, 3) == sys::LUA_TBOOLEAN => {
+                let b = sys::lua_toboolean(l, 3) != 0;
+                store_scalar(ptr, access.scalar, Num::Int(i64::from(b)));
+            }
+            None => return false,
+        }
+    }
+    true
+}
+
+// ---- __index and __newindex --------------------------------------------------------------
+
 /// `__index`: reads an element or member (see [`locate`]); what the C type does not
-/// have, its metatype's `__index` may answer (`ffi_index_meta`).
+/// have, its metatype's `__index` may answer (`ffi_index_meta`). A scalar element of a
+/// pointer or array takes the fast path ([`fast_element`]) once the general path has
+/// met its type.
 unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__index` with one of our userdata as argument 1.
     unsafe {
+        if let Some((access, ptr)) = fast_element(l) {
+            if push_scalar(l, access.scalar, ptr) {
+                return 1;
+            }
+        }
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            if (*header).kind == CDataKind::Value {
+                st.elements.learn(&st.types, (*header).ty);
+            }
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Constant { ty, value } => {
@@ -517,13 +612,22 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
 }
 
 /// `__newindex`: converts argument 3 and stores it into an element or member; what the
-/// C type does not have goes to its metatype's `__newindex`.
+/// C type does not have goes to its metatype's `__newindex`. A number or boolean stored
+/// into a scalar element that is not const takes the fast path ([`fast_element`]).
 unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1.
     unsafe {
+        if let Some((access, ptr)) = fast_element(l) {
+            if !access.is_const && store_element(l, access, ptr) {
+                return 0;
+            }
+        }
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            if (*header).kind == CDataKind::Value {
+                st.elements.learn(&st.types, (*header).ty);
+            }
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
