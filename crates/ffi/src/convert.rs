@@ -449,9 +449,20 @@ pub(crate) unsafe fn read_lua_number_arg(l: *mut State, index: c_int) -> Option<
             Peeked::Int(i) => Some(LuaNumber::Int(i)),
             Peeked::Float(x) => Some(LuaNumber::Float(x)),
             Peeked::Unknown if crate::lua_stack::enabled() => None,
-            Peeked::Unknown => read_lua_number(l, index),
+            Peeked::Unknown => read_lua_number_api(l, index),
         }
     }
+}
+
+/// [`read_lua_number`] out of line, for when direct reads are off.
+///
+/// # Safety
+/// `l` is live.
+#[cold]
+#[inline(never)]
+unsafe fn read_lua_number_api(l: *mut State, index: c_int) -> Option<LuaNumber> {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_lua_number(l, index) }
 }
 
 /// Stores a Lua number as `store` says, as `store_scalar(ptr, store, lua_num(..))`

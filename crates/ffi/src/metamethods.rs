@@ -8,6 +8,7 @@ use crate::convert::{
 };
 use crate::element_cache::ElementAccess;
 use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::lua_stack;
 use crate::metatype::{push_metamethod, push_operand_metamethod};
 use crate::state::{FfiState, StateBox};
 use crate::types_api::push_ctype_name;
@@ -321,7 +322,11 @@ enum Lookup {
 ///
 /// # Safety
 /// `l` is live; argument 1 is one of our userdata.
-unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> LuaResult<Lookup> {
+unsafe fn locate(
+    l: *mut State,
+    st: &mut FfiState,
+    header: *const CDataHeader,
+) -> LuaResult<Lookup> {
     // SAFETY: forwarded from the caller.
     match unsafe { locate_place(l, st, header) } {
         Ok(place) => Ok(Lookup::Found(place)),
@@ -347,13 +352,14 @@ impl From<LuaError> for Miss {
     }
 }
 
-/// The body of [`locate`].
+/// The body of [`locate`]. An element found by number records the cdata's type in the
+/// element cache, for the fast path ([`fast_element`]).
 ///
 /// # Safety
 /// As [`locate`].
 unsafe fn locate_place(
     l: *mut State,
-    st: &FfiState,
+    st: &mut FfiState,
     header: *const CDataHeader,
 ) -> Result<Place, Miss> {
     let types = &st.types;
@@ -398,6 +404,7 @@ unsafe fn locate_place(
                 let (elem_base, elem_quals) = types.unqualified(elem);
                 match key {
                     Key::Number(i) => {
+                        st.elements.learn(types, (*header).ty);
                         let Some(esize) = types.size_of(elem) else {
                             return Err(Miss::Error(LuaError::msg(format!(
                                 "size of C type '{}' is unknown",
@@ -503,16 +510,16 @@ unsafe fn fast_element(l: *mut State) -> Option<(ElementAccess, *mut u8)> {
     // SAFETY: upvalue 1 is the StateBox userdata (module invariant), whose `state` is
     // null once freed; argument 1 is a userdata of ours (checked for null, in case the
     // metamethod was reached through `debug.getmetatable`) with a header before its
-    // value. The element cache is only read here; the general path writes it, in calls
+    // value; both are read straight from the stack where `lua_stack` verified it can. The element cache is only read here; the general path writes it, in calls
     // that never run Lua code while they do. The address is computed as `locate_place`
     // does, and read or written only by the caller after the NULL check.
     unsafe {
         let key = integer_key(read_lua_number_arg(l, 2)?)?;
-        let state = (*StateBox::of_running_function(l)).state;
+        let state = (*lua_stack::userdata_upvalue(l).cast::<StateBox>()).state;
         if state.is_null() {
             return None;
         }
-        let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+        let header = lua_stack::userdata(l, 1).cast::<CDataHeader>();
         if header.is_null() || (*header).kind != CDataKind::Value {
             return None;
         }
@@ -573,19 +580,46 @@ unsafe fn store_element(l: *mut State, access: ElementAccess, ptr: *mut u8) -> b
 /// pointer or array takes the fast path ([`fast_element`]) once the general path has
 /// met its type.
 unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
-    // SAFETY: Lua calls `__index` with one of our userdata as argument 1.
+    // SAFETY: Lua calls `__index` with one of our userdata as argument 1 and the key;
+    // both branches are tail calls, so a key that is no number (`p.x`) costs a tag test.
+    unsafe {
+        if lua_stack::may_be_number(l, 2) {
+            index_element(l)
+        } else {
+            index_general(l)
+        }
+    }
+}
+
+/// [`index`] with a key that may be a number: the fast path, else the general one.
+///
+/// # Safety
+/// As [`index`].
+#[inline(never)]
+unsafe fn index_element(l: *mut State) -> c_int {
+    // SAFETY: forwarded from `index`.
     unsafe {
         if let Some((access, ptr)) = fast_element(l) {
             if push_scalar(l, access.scalar, ptr) {
                 return 1;
             }
         }
+        index_general(l)
+    }
+}
+
+/// The general path of [`index`], in a function of its own so that the fast path pays
+/// for none of its frame.
+///
+/// # Safety
+/// As [`index`].
+#[inline(never)]
+unsafe fn index_general(l: *mut State) -> c_int {
+    // SAFETY: forwarded from `index`.
+    unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
-            if (*header).kind == CDataKind::Value {
-                st.elements.learn(&st.types, (*header).ty);
-            }
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Constant { ty, value } => {
@@ -615,19 +649,45 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
 /// C type does not have goes to its metatype's `__newindex`. A number or boolean stored
 /// into a scalar element that is not const takes the fast path ([`fast_element`]).
 unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
-    // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1.
+    // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1, the key and
+    // the value; as in `index`.
+    unsafe {
+        if lua_stack::may_be_number(l, 2) {
+            newindex_element(l)
+        } else {
+            newindex_general(l)
+        }
+    }
+}
+
+/// [`newindex`] with a key that may be a number: the fast path, else the general one.
+///
+/// # Safety
+/// As [`newindex`].
+#[inline(never)]
+unsafe fn newindex_element(l: *mut State) -> c_int {
+    // SAFETY: forwarded from `newindex`.
     unsafe {
         if let Some((access, ptr)) = fast_element(l) {
             if !access.is_const && store_element(l, access, ptr) {
                 return 0;
             }
         }
+        newindex_general(l)
+    }
+}
+
+/// The general path of [`newindex`] (see [`index_general`]).
+///
+/// # Safety
+/// As [`newindex`].
+#[inline(never)]
+unsafe fn newindex_general(l: *mut State) -> c_int {
+    // SAFETY: forwarded from `newindex`.
+    unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
-            if (*header).kind == CDataKind::Value {
-                st.elements.learn(&st.types, (*header).ty);
-            }
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
