@@ -11,8 +11,8 @@
 //! one array load to find them.
 //!
 //! Entries are written only by the general path, inside `lua::entry`, the first time it
-//! indexes a cdata of a type; the fast path only reads them and treats an unknown type
-//! as one it cannot handle. A type that does not qualify is remembered too, so it
+//! finds an element of a cdata of the type by number (`metamethods::locate_place`); the
+//! fast path only reads them and treats an unknown type as one it cannot handle. A type that does not qualify is remembered too, so it
 //! reaches the general path after one load.
 //!
 //! Entries need no invalidation: types are interned and never change once complete (the
