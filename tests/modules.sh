@@ -118,15 +118,19 @@ for script in "${scripts[@]}"; do
     done
 done
 
-echo "== calls through the Lua API (JITFFI_NO_STACK_PEEK=1: no direct stack reads)"
-for v in "${versions[@]}"; do
-    if output=$(with_lua_env "$v" env JITFFI_NO_STACK_PEEK=1 timeout "$limit" "lua$v" tests/lua/calls.lua 2>&1); then
-        echo "ok    lua$v   tests/lua/calls.lua"
-    else
-        echo "FAIL  lua$v   tests/lua/calls.lua without direct stack reads"
-        echo "$output" | tail -n 40 | sed 's/^/      /'
-        failures+=("lua$v: tests/lua/calls.lua (JITFFI_NO_STACK_PEEK)")
-    fi
+# The scripts whose fast paths read arguments straight from the stack (calls, and the
+# elements of cdata_index), again with those reads off.
+echo "== calls and elements through the Lua API (JITFFI_NO_STACK_PEEK=1: no direct stack reads)"
+for script in tests/lua/calls.lua tests/lua/cdata_index.lua; do
+    for v in "${versions[@]}"; do
+        if output=$(with_lua_env "$v" env JITFFI_NO_STACK_PEEK=1 timeout "$limit" "lua$v" "$script" 2>&1); then
+            echo "ok    lua$v   $script"
+        else
+            echo "FAIL  lua$v   $script without direct stack reads"
+            echo "$output" | tail -n 40 | sed 's/^/      /'
+            failures+=("lua$v: $script (JITFFI_NO_STACK_PEEK)")
+        fi
+    done
 done
 
 if [ ${#skips[@]} -ne 0 ]; then

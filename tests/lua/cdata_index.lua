@@ -119,3 +119,58 @@ if not jit then
   assert(tostring(K64.NEG) == (boxed64 and "-5LL" or "-5"), "int64 constant")
   assert(K64.T == true, "bool constant")
 end
+
+-- Scalar elements by number: after its first access a pointer or array type takes the
+-- fast path of __index/__newindex (tests/diff/elements.lua compares every kind with
+-- luajit); here what LuaJIT cannot show. A cdata key always takes the general path.
+local one = ffi.new("int32_t", 1)
+local lua_int = math.type ~= nil -- 5.3+: integer reads, exact 64-bit stores
+local ia = ffi.new("int32_t[2]", 1, 2)
+local da = ffi.new("double[2]", 1, 2)
+for _ = 1, 2 do
+  if lua_int then
+    assert(math.type(ia[1]) == "integer" and math.type(ia[one]) == "integer", "int elements read as integers")
+    assert(math.type(da[1]) == "float" and math.type(da[one]) == "float", "double elements read as floats")
+    assert(ia[1.0] == 2 and ia[2 ^ 0] == 2, "integral float keys")
+  end
+  assert(ia[1] == 2 and da[1] == 2, "integral elements")
+end
+local w64 = ffi.new("int64_t[2]")
+local uw64 = ffi.new("uint64_t[2]")
+for _ = 1, 2 do
+  if lua_int then
+    local big = math.tointeger(2 ^ 53) + 1
+    w64[0], w64[one] = big, big
+    assert(w64[0] == big and w64[one] == big and math.type(w64[0]) == "integer", "exact 64-bit stores")
+    w64[0] = math.mininteger
+    assert(w64[0] == math.mininteger, "smallest int64_t")
+    uw64[0], uw64[one] = -1, -1
+    assert(tostring(uw64[0]) == "18446744073709551615ULL", "uint64_t from 2^63 up reads as cdata")
+    assert(tostring(uw64[one]) == "18446744073709551615ULL", "the same through the general path")
+    uw64[0] = math.maxinteger
+    assert(uw64[0] == math.maxinteger and math.type(uw64[0]) == "integer", "uint64_t below 2^63")
+    local nudged = ffi.cast("uint64_t *", uw64)
+    nudged[0] = nudged[0] + 1
+    assert(tostring(nudged[0]) == "9223372036854775808ULL", "2^63 through a pointer")
+  else
+    w64[0] = 5
+    assert(tostring(w64[0]) == "5LL" and tostring(w64[one]) == "0LL", "64-bit elements stay cdata")
+    uw64[0] = 2 ^ 63
+    assert(tostring(uw64[0]) == "9223372036854775808ULL", "uint64_t elements stay cdata")
+  end
+end
+if not rawget(_G, "jit") then -- LuaJIT crashes here; jitffi refuses
+  local live, null = ffi.cast("int *", ia), ffi.new("int *")
+  for _ = 1, 2 do
+    assert(live[1] == 2, "a pointer type the fast path knows")
+    fails("attempt to dereference a NULL pointer of type 'int *'", function() return null[0] end)
+    fails("attempt to dereference a NULL pointer of type 'int *'", function() null[1] = 1 end)
+    fails("attempt to dereference a NULL pointer of type 'int *'", function() return null[one] end)
+  end
+end
+ia[0] = 3
+for _ = 1, 2 do
+  fails("attempt to write to constant location", function() ffi.cast("const int *", ia)[0] = 1 end)
+  fails("attempt to write to constant location", function() ffi.cast("const int *", ia)[1] = true end)
+end
+assert(ia[0] == 3 and ia[1] == 2, "const writes leave the elements")

@@ -25,6 +25,7 @@
 
 use crate::cdata::{self, to_cdata, CDataHeader, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::lua_stack::Peeked;
 use crate::state::FfiState;
 use jitffi_ctype::{CType, FloatKind, IntType, Quals, RecordKind, TypeId, TypeTable};
 use mlua_sys as sys;
@@ -83,21 +84,19 @@ pub unsafe fn push_c_value(
     // SAFETY: `ptr` holds a value of `ty` (caller); each arm reads the type's own width.
     unsafe {
         match st.types.get(base) {
-            CType::Bool => sys::lua_pushboolean(l, c_int::from(ptr.read() != 0)),
-            CType::Int(int) if int.bytes < 8 => {
-                sys::lua_pushinteger(l, read_int(ptr, *int) as sys::lua_Integer)
+            CType::Bool => {
+                push_scalar(l, ScalarStore::Bool, ptr);
             }
-            // 64-bit integers become Lua integers on 5.3+ when they fit (crate::idioms).
-            #[cfg(any(feature = "lua53", feature = "lua54"))]
-            CType::Int(int) if int.bytes == 8 && (int.signed || ptr.cast::<i64>().read() >= 0) => {
-                sys::lua_pushinteger(l, ptr.cast::<i64>().read())
-            }
+            // A 64-bit integer beyond what Lua holds as an integer is boxed (below).
+            CType::Int(int) if push_scalar(l, ScalarStore::Int(*int), ptr) => {}
             // A NULL pointer reaches Lua as nil (crate::idioms).
             CType::Pointer(_) if ptr.cast::<usize>().read() == 0 => sys::lua_pushnil(l),
             CType::Float(FloatKind::Float) => {
-                sys::lua_pushnumber(l, f64::from(ptr.cast::<f32>().read()))
+                push_scalar(l, ScalarStore::F32, ptr);
             }
-            CType::Float(FloatKind::Double) => sys::lua_pushnumber(l, ptr.cast::<f64>().read()),
+            CType::Float(FloatKind::Double) => {
+                push_scalar(l, ScalarStore::F64, ptr);
+            }
             // LuaJIT converts every C number read to a Lua number through a double, and
             // has no conversion from `long double`.
             CType::Float(FloatKind::LongDouble) => return Err(long_double_error(&st.types, ty)),
@@ -132,6 +131,37 @@ pub unsafe fn push_c_value(
         }
     }
     Ok(())
+}
+
+/// Pushes the scalar of kind `scalar` at `ptr` as the Lua boolean or number it reads as
+/// (see the module docs), without allocating: `false`, with nothing pushed, for a 64-bit
+/// integer that reads as a cdata box instead (always on 5.1/5.2, a `uint64_t` from 2^63
+/// up on 5.3+). [`push_c_value`] decides with it, and so does the fast path of
+/// `cdata[i]` (`crate::metamethods`), which must give the same values.
+///
+/// # Safety
+/// `l` is live with one free slot; `ptr` points to a readable, aligned value of the
+/// scalar.
+#[inline(always)]
+pub(crate) unsafe fn push_scalar(l: *mut State, scalar: ScalarStore, ptr: *const u8) -> bool {
+    // SAFETY: forwarded from the caller; each arm reads the scalar's own width.
+    unsafe {
+        match scalar {
+            ScalarStore::Bool => sys::lua_pushboolean(l, c_int::from(ptr.read() != 0)),
+            ScalarStore::Int(int) if int.bytes < 8 => {
+                sys::lua_pushinteger(l, read_int(ptr, int) as sys::lua_Integer)
+            }
+            // 64-bit integers become Lua integers on 5.3+ when they fit (crate::idioms).
+            #[cfg(any(feature = "lua53", feature = "lua54"))]
+            ScalarStore::Int(int) if int.signed || ptr.cast::<i64>().read() >= 0 => {
+                sys::lua_pushinteger(l, ptr.cast::<i64>().read())
+            }
+            ScalarStore::Int(_) => return false,
+            ScalarStore::F32 => sys::lua_pushnumber(l, f64::from(ptr.cast::<f32>().read())),
+            ScalarStore::F64 => sys::lua_pushnumber(l, ptr.cast::<f64>().read()),
+        }
+    }
+    true
 }
 
 /// LuaJIT's error for reading a `long double` (of type `ty`, named with its
@@ -286,8 +316,9 @@ unsafe fn write_int(ptr: *mut u8, int: IntType, bits: u64) {
 }
 
 /// How a number is stored into a real scalar C type: what [`store_num`] decides from
-/// the type, kept by callers that store into the same type often.
-#[derive(Copy, Clone, Debug)]
+/// the type, kept by callers that store into the same type often (and what
+/// [`push_scalar`] reads).
+#[derive(Copy, Clone, Debug, PartialEq)]
 pub enum ScalarStore {
     Bool,
     Int(IntType),
@@ -404,6 +435,36 @@ pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaN
     }
 }
 
+/// [`read_lua_number`] for argument `index` of the running C function, read straight
+/// from its stack slot when [`crate::lua_stack`] can (two loads instead of two or three
+/// API calls).
+///
+/// # Safety
+/// `l` is live and running a C function called with at least `index` arguments.
+#[inline(always)]
+pub(crate) unsafe fn read_lua_number_arg(l: *mut State, index: c_int) -> Option<LuaNumber> {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match crate::lua_stack::number(l, index) {
+            Peeked::Int(i) => Some(LuaNumber::Int(i)),
+            Peeked::Float(x) => Some(LuaNumber::Float(x)),
+            Peeked::Unknown if crate::lua_stack::enabled() => None,
+            Peeked::Unknown => read_lua_number_api(l, index),
+        }
+    }
+}
+
+/// [`read_lua_number`] out of line, for when direct reads are off.
+///
+/// # Safety
+/// `l` is live.
+#[cold]
+#[inline(never)]
+unsafe fn read_lua_number_api(l: *mut State, index: c_int) -> Option<LuaNumber> {
+    // SAFETY: forwarded from the caller.
+    unsafe { read_lua_number(l, index) }
+}
+
 /// Stores a Lua number as `store` says, as `store_scalar(ptr, store, lua_num(..))`
 /// would, with the common case (an integer the C type holds exactly) written directly.
 ///
@@ -434,6 +495,7 @@ pub(crate) unsafe fn store_lua_number(
                 };
                 store_scalar(ptr, store, num);
             }
+            (LuaNumber::Float(x), ScalarStore::F64) => ptr.cast::<f64>().write(x),
             (LuaNumber::Float(x), _) => store_scalar(ptr, store, Num::Float(x)),
         }
     }

@@ -21,6 +21,7 @@ pub mod cbframe;
 pub mod cdata;
 pub mod cdata_api;
 pub mod convert;
+pub mod element_cache;
 pub mod gc;
 pub mod idioms;
 pub mod lua;

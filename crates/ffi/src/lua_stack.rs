@@ -12,8 +12,10 @@
 //!   CallInfo   +FUNC_AT         StkId func       the called closure; argument i is the
 //!                                                16-byte TValue at func + 16*i
 //!   TValue     +0 value, +8 tag (a byte on 5.4, an int before)
-//!   CClosure   +UPVALUE_AT      TValue upvalue[0] (its value: a light userdata pointer)
+//!   CClosure   +UPVALUE_AT      TValue upvalue[0] (a light or full userdata)
 //!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here)
+//!   Udata      +USERDATA_AT     the payload      (a full userdata TValue's value points
+//!                                                to its Udata)
 //! ```
 //!
 //! Every version keeps a string's bytes right after a 24-byte header: 5.1/5.2 `getstr`
@@ -23,18 +25,27 @@
 //! strings alike (`lobject.h`). (5.5's external long strings would break this; it is not
 //! a supported version.)
 //!
+//! A full userdata's payload follows its header: 40 bytes on 5.1/5.2 (`union Udata`:
+//! `next`, `tt`, `marked`, `metatable`, `env`, `len`), 40 on 5.3 (`sizeof(UUdata)`); on
+//! 5.4 `udatamemoffset` is 32 (`offsetof(Udata0, bindata)`) for a userdata without user
+//! values, whose count (`nuvalue`, a u16 at +10) is read first: one with user values
+//! takes the API path. The cdata and the state userdata have none
+//! ([`crate::lua::new_userdata`]).
+//!
 //! Nothing is trusted blindly: [`verify`] runs when the module opens, pushes known values
-//! and calls a known closure, and compares every direct read with the Lua API's answer.
+//! and calls known closures, and compares every direct read with the Lua API's answer.
 //! Only if all agree does [`enabled`] become true; otherwise every read here says
-//! "unknown" and callers take the API path. A wrong guess can cost speed, never
-//! correctness. `JITFFI_NO_STACK_PEEK=1` in the environment turns direct reads off (the
-//! tests run the call suite both ways).
+//! "unknown" and callers take the API path. Full userdata reads ([`userdata`],
+//! [`userdata_upvalue`]) are checked after the others and turned on or off on their own.
+//! A wrong guess can cost speed, never correctness. `JITFFI_NO_STACK_PEEK=1` in the
+//! environment turns direct reads off (the tests run the call suite and the element
+//! accesses of `tests/lua/cdata_index.lua` both ways).
 
 use crate::lua::{self, State};
 use mlua_sys as sys;
 use std::ffi::c_char;
 use std::os::raw::c_int;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 #[cfg(feature = "lua51")]
 mod layout {
@@ -46,6 +57,9 @@ mod layout {
     pub const TAG_BYTES: usize = 4;
     pub const STRING_TAGS: [u32; 2] = [4, 4];
     pub const STRING_CHARS_AT: usize = 24;
+    pub const USERDATA_TAG: u32 = 7;
+    pub const USERDATA_AT: usize = 40;
+    pub const USER_VALUES_AT: Option<usize> = None;
 }
 
 #[cfg(feature = "lua52")]
@@ -59,6 +73,9 @@ mod layout {
     /// Short and long strings, with the collectable bit (1 << 6).
     pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
     pub const STRING_CHARS_AT: usize = 24;
+    pub const USERDATA_TAG: u32 = 0x47;
+    pub const USERDATA_AT: usize = 40;
+    pub const USER_VALUES_AT: Option<usize> = None;
 }
 
 #[cfg(feature = "lua53")]
@@ -72,6 +89,9 @@ mod layout {
     pub const TAG_BYTES: usize = 4;
     pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
     pub const STRING_CHARS_AT: usize = 24;
+    pub const USERDATA_TAG: u32 = 0x47;
+    pub const USERDATA_AT: usize = 40;
+    pub const USER_VALUES_AT: Option<usize> = None;
 }
 
 #[cfg(feature = "lua54")]
@@ -85,6 +105,11 @@ mod layout {
     pub const TAG_BYTES: usize = 1;
     pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
     pub const STRING_CHARS_AT: usize = 24;
+    /// `LUA_VUSERDATA` with the collectable bit.
+    pub const USERDATA_TAG: u32 = 0x47;
+    /// `offsetof(Udata0, bindata)`, for a userdata whose `nuvalue` (at +10) is 0.
+    pub const USERDATA_AT: usize = 32;
+    pub const USER_VALUES_AT: Option<usize> = Some(10);
 }
 
 use layout::*;
@@ -99,6 +124,9 @@ static STATE: AtomicU8 = AtomicU8::new(0);
 pub fn enabled() -> bool {
     STATE.load(Ordering::Relaxed) == 1
 }
+
+/// Whether direct reads of full userdata are in use too (verified on their own).
+static USERDATA: AtomicBool = AtomicBool::new(false);
 
 /// A number argument as the stack holds it.
 #[derive(Copy, Clone, PartialEq, Debug)]
@@ -162,6 +190,24 @@ pub unsafe fn number(l: *mut State, index: c_int) -> Peeked {
     }
 }
 
+/// Whether argument `index` of the running C function may be a number: false only when
+/// direct reads are on and its tag says it is not. A test without calls, for a fast path
+/// that needs a number to tell other arguments away before it sets up anything.
+///
+/// # Safety
+/// As [`number`].
+#[inline(always)]
+pub unsafe fn may_be_number(l: *mut State, index: c_int) -> bool {
+    // SAFETY: enabled means the layout was verified; `index` is a valid argument.
+    unsafe {
+        if !enabled() {
+            return true;
+        }
+        let tag = tag(slot(l, index));
+        tag == FLOAT_TAG || Some(tag) == INT_TAG
+    }
+}
+
 /// A string argument as the stack holds it.
 #[derive(Copy, Clone, PartialEq, Debug)]
 pub enum PeekedString {
@@ -211,6 +257,66 @@ pub unsafe fn light_upvalue(l: *mut State) -> *mut std::ffi::c_void {
     }
 }
 
+/// The payload of the full userdata that the TValue at `value` holds, if it is one whose
+/// payload direct reads find (on 5.4: without user values).
+///
+/// # Safety
+/// `value` is a TValue; direct userdata reads are enabled (or being verified).
+#[inline(always)]
+unsafe fn userdata_payload(value: *const u8) -> Option<*mut std::ffi::c_void> {
+    // SAFETY: a full userdata TValue's value is its Udata block, whose header holds the
+    // user value count and is followed by the payload (verified layout).
+    unsafe {
+        if tag(value) != USERDATA_TAG {
+            return None;
+        }
+        let block = *value.cast::<*mut u8>();
+        if let Some(at) = USER_VALUES_AT {
+            if *block.add(at).cast::<u16>() != 0 {
+                return None;
+            }
+        }
+        Some(block.add(USERDATA_AT).cast())
+    }
+}
+
+/// `lua_touserdata(l, index)` for argument `index` of the running C function: a full
+/// userdata's payload read straight from the stack, else the API's answer.
+///
+/// # Safety
+/// `l` is live and running a C function with at least `index` arguments.
+#[inline(always)]
+pub unsafe fn userdata(l: *mut State, index: c_int) -> *mut std::ffi::c_void {
+    // SAFETY: USERDATA means the layout was verified; `index` is a valid argument.
+    unsafe {
+        if USERDATA.load(Ordering::Relaxed) {
+            if let Some(payload) = userdata_payload(slot(l, index)) {
+                return payload;
+            }
+        }
+        sys::lua_touserdata(l, index)
+    }
+}
+
+/// `lua_touserdata(l, lua_upvalueindex(1))` for the running C closure: a full userdata
+/// upvalue's payload read straight from the closure, else the API's answer.
+///
+/// # Safety
+/// `l` is live and running a C closure with at least one upvalue.
+#[inline(always)]
+pub unsafe fn userdata_upvalue(l: *mut State) -> *mut std::ffi::c_void {
+    // SAFETY: as in `light_upvalue`, under USERDATA.
+    unsafe {
+        if USERDATA.load(Ordering::Relaxed) {
+            let closure = *slot(l, 0).cast::<*const u8>();
+            if let Some(payload) = userdata_payload(closure.add(UPVALUE_AT)) {
+                return payload;
+            }
+        }
+        sys::lua_touserdata(l, lua::upvalue(1))
+    }
+}
+
 /// Checks every direct read against the Lua API, once per process; turns direct reads on
 /// only if all agree.
 ///
@@ -231,6 +337,11 @@ pub unsafe fn verify(l: *mut State) {
         STATE.store(1, Ordering::Relaxed);
         let ok = verify_numbers(l) && verify_upvalue(l);
         STATE.store(if ok { 1 } else { 2 }, Ordering::Relaxed);
+        // Userdata reads are checked on their own (on while they are), so that a Lua
+        // whose userdata differ still keeps the number and string reads.
+        USERDATA.store(ok, Ordering::Relaxed);
+        let userdata_ok = ok && verify_userdata(l);
+        USERDATA.store(userdata_ok, Ordering::Relaxed);
     }
 }
 
@@ -262,6 +373,55 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
         let other_ok = number(l, top + 3) == Peeked::Unknown;
         sys::lua_settop(l, top);
         float_ok && int_ok && other_ok && strings_ok
+    }
+}
+
+/// Pushes full userdata (on 5.4 also one with user values, which must be left to the
+/// API), a light userdata and a number, and calls a closure with a full userdata
+/// upvalue, and compares what [`userdata_payload`] reads with what `lua_touserdata`
+/// says.
+///
+/// # Safety
+/// As [`verify`], with STATE 1 and USERDATA tentatively true.
+unsafe fn verify_userdata(l: *mut State) -> bool {
+    unsafe extern "C-unwind" fn probe(l: *mut State) -> c_int {
+        // SAFETY: called below as a closure with one full userdata upvalue.
+        unsafe {
+            let closure = *slot(l, 0).cast::<*const u8>();
+            let direct = userdata_payload(closure.add(UPVALUE_AT));
+            let api = sys::lua_touserdata(l, lua::upvalue(1));
+            let same = direct == Some(api) && userdata_upvalue(l) == api && !api.is_null();
+            sys::lua_pushboolean(l, c_int::from(same));
+        }
+        1
+    }
+    static SENTINEL: u8 = 0;
+    // SAFETY: as above; every slot read is one this function pushed.
+    unsafe {
+        let top = sys::lua_gettop(l);
+        let small = lua::new_userdata(l, 1);
+        let large = lua::new_userdata(l, 256);
+        sys::lua_pushlightuserdata(l, std::ptr::addr_of!(SENTINEL) as *mut _);
+        sys::lua_pushinteger(l, 7);
+        let direct = |index| userdata_payload(slot(l, index));
+        let ok = direct(top + 1) == Some(small)
+            && direct(top + 2) == Some(large)
+            && sys::lua_touserdata(l, top + 1) == small
+            && direct(top + 3).is_none()
+            && direct(top + 4).is_none();
+        #[cfg(feature = "lua54")]
+        let ok = ok && {
+            let with_values = sys::lua_newuserdatauv(l, 8, 2);
+            direct(top + 5).is_none_or(|p| p == with_values) && userdata(l, top + 5) == with_values
+        };
+        sys::lua_settop(l, top);
+        lua::new_userdata(l, 16);
+        lua::push_closure(l, probe, 1);
+        sys::lua_pushinteger(l, 7);
+        sys::lua_call(l, 1, 1);
+        let upvalue_ok = sys::lua_toboolean(l, -1) != 0;
+        sys::lua_settop(l, top);
+        ok && upvalue_ok
     }
 }
 

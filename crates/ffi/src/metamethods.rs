@@ -2,12 +2,15 @@
 
 use crate::cdata::{payload, to_cdata, CDataHeader, CDataKind};
 use crate::convert::{
-    cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, store_bitfield,
-    store_lua_value, Conv,
+    cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, push_scalar,
+    read_lua_number_arg, store_bitfield, store_lua_number, store_lua_value, store_scalar, Conv,
+    LuaNumber, Num, ScalarStore,
 };
+use crate::element_cache::ElementAccess;
 use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::lua_stack;
 use crate::metatype::{push_metamethod, push_operand_metamethod};
-use crate::state::FfiState;
+use crate::state::{FfiState, StateBox};
 use crate::types_api::push_ctype_name;
 use jitffi_ctype::{BitField, CType, FloatKind, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
@@ -319,7 +322,11 @@ enum Lookup {
 ///
 /// # Safety
 /// `l` is live; argument 1 is one of our userdata.
-unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> LuaResult<Lookup> {
+unsafe fn locate(
+    l: *mut State,
+    st: &mut FfiState,
+    header: *const CDataHeader,
+) -> LuaResult<Lookup> {
     // SAFETY: forwarded from the caller.
     match unsafe { locate_place(l, st, header) } {
         Ok(place) => Ok(Lookup::Found(place)),
@@ -345,13 +352,14 @@ impl From<LuaError> for Miss {
     }
 }
 
-/// The body of [`locate`].
+/// The body of [`locate`]. An element found by number records the cdata's type in the
+/// element cache, for the fast path ([`fast_element`]).
 ///
 /// # Safety
 /// As [`locate`].
 unsafe fn locate_place(
     l: *mut State,
-    st: &FfiState,
+    st: &mut FfiState,
     header: *const CDataHeader,
 ) -> Result<Place, Miss> {
     let types = &st.types;
@@ -396,6 +404,7 @@ unsafe fn locate_place(
                 let (elem_base, elem_quals) = types.unqualified(elem);
                 match key {
                     Key::Number(i) => {
+                        st.elements.learn(types, (*header).ty);
                         let Some(esize) = types.size_of(elem) else {
                             return Err(Miss::Error(LuaError::msg(format!(
                                 "size of C type '{}' is unknown",
@@ -483,10 +492,130 @@ fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Mis
     Some(Miss::Constant(constant.ty, constant.value))
 }
 
+// ---- the fast path of `p[i]` ------------------------------------------------------------
+
+/// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
+/// it and its address, when argument 2 is an integer (or an integral float) and argument
+/// 1 a cdata pointer (not NULL) or array whose type the state's element cache knows to
+/// hold scalars it handles (see [`crate::element_cache`]). The address is the one
+/// [`locate_place`] computes. `None` leaves the access to the general path, which
+/// handles (and raises for) everything else.
+///
+/// # Safety
+/// Called from `__index`/`__newindex` of this module (the state as upvalue 1, the
+/// metamethod's arguments on the stack). Runs outside `lua::entry`: nothing here may
+/// raise or panic.
+#[inline(always)]
+unsafe fn fast_element(l: *mut State) -> Option<(ElementAccess, *mut u8)> {
+    // SAFETY: upvalue 1 is the StateBox userdata (module invariant), whose `state` is
+    // null once freed; argument 1 is a userdata of ours (checked for null, in case the
+    // metamethod was reached through `debug.getmetatable`) with a header before its
+    // value; both are read straight from the stack where `lua_stack` verified it can. The element cache is only read here; the general path writes it, in calls
+    // that never run Lua code while they do. The address is computed as `locate_place`
+    // does, and read or written only by the caller after the NULL check.
+    unsafe {
+        let key = integer_key(read_lua_number_arg(l, 2)?)?;
+        let state = (*lua_stack::userdata_upvalue(l).cast::<StateBox>()).state;
+        if state.is_null() {
+            return None;
+        }
+        let header = lua_stack::userdata(l, 1).cast::<CDataHeader>();
+        if header.is_null() || (*header).kind != CDataKind::Value {
+            return None;
+        }
+        let access = (*state).elements.get((*header).ty)?;
+        let mut elements = payload(header);
+        if access.through_pointer {
+            elements = elements.cast::<*mut u8>().read();
+            if elements.is_null() {
+                return None;
+            }
+        }
+        let offset = key.wrapping_mul(i64::from(access.size)) as isize;
+        Some((access, elements.wrapping_offset(offset)))
+    }
+}
+
+/// The element number a numeric key stands for, if the fast path takes it: an integer,
+/// or a float with an integral value (which [`read_key`] converts to the same number).
+#[inline(always)]
+fn integer_key(key: LuaNumber) -> Option<i64> {
+    match key {
+        LuaNumber::Int(i) => Some(i),
+        LuaNumber::Float(x) => {
+            let i = f64_to_i64(x);
+            (i as f64 == x).then_some(i)
+        }
+    }
+}
+
+/// Stores argument 3, a number or a boolean, into the element at `ptr` as
+/// `store_lua_value(.., Conv::ASSIGN)` would; `false` (nothing written) for any other
+/// value.
+///
+/// # Safety
+/// As [`fast_element`], with `access` and `ptr` from it and the element not const.
+#[inline(always)]
+unsafe fn store_element(l: *mut State, access: ElementAccess, ptr: *mut u8) -> bool {
+    let wide = matches!(access.scalar, ScalarStore::Int(IntType { bytes: 8, .. }));
+    // SAFETY: `ptr` is the element's address (caller); the stores write its width.
+    unsafe {
+        match read_lua_number_arg(l, 3) {
+            Some(number) => store_lua_number(ptr, access.scalar, wide, number),
+            // As `store_sized` converts a boolean to any scalar.
+            None if sys::lua_type(l, 3) == sys::LUA_TBOOLEAN => {
+                let b = sys::lua_toboolean(l, 3) != 0;
+                store_scalar(ptr, access.scalar, Num::Int(i64::from(b)));
+            }
+            None => return false,
+        }
+    }
+    true
+}
+
+// ---- __index and __newindex --------------------------------------------------------------
+
 /// `__index`: reads an element or member (see [`locate`]); what the C type does not
-/// have, its metatype's `__index` may answer (`ffi_index_meta`).
+/// have, its metatype's `__index` may answer (`ffi_index_meta`). A scalar element of a
+/// pointer or array takes the fast path ([`fast_element`]) once the general path has
+/// met its type.
 unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
-    // SAFETY: Lua calls `__index` with one of our userdata as argument 1.
+    // SAFETY: Lua calls `__index` with one of our userdata as argument 1 and the key;
+    // both branches are tail calls, so a key that is no number (`p.x`) costs a tag test.
+    unsafe {
+        if lua_stack::may_be_number(l, 2) {
+            index_element(l)
+        } else {
+            index_general(l)
+        }
+    }
+}
+
+/// [`index`] with a key that may be a number: the fast path, else the general one.
+///
+/// # Safety
+/// As [`index`].
+#[inline(never)]
+unsafe fn index_element(l: *mut State) -> c_int {
+    // SAFETY: forwarded from `index`.
+    unsafe {
+        if let Some((access, ptr)) = fast_element(l) {
+            if push_scalar(l, access.scalar, ptr) {
+                return 1;
+            }
+        }
+        index_general(l)
+    }
+}
+
+/// The general path of [`index`], in a function of its own so that the fast path pays
+/// for none of its frame.
+///
+/// # Safety
+/// As [`index`].
+#[inline(never)]
+unsafe fn index_general(l: *mut State) -> c_int {
+    // SAFETY: forwarded from `index`.
     unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
@@ -517,9 +646,44 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
 }
 
 /// `__newindex`: converts argument 3 and stores it into an element or member; what the
-/// C type does not have goes to its metatype's `__newindex`.
+/// C type does not have goes to its metatype's `__newindex`. A number or boolean stored
+/// into a scalar element that is not const takes the fast path ([`fast_element`]).
 unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
-    // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1.
+    // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1, the key and
+    // the value; as in `index`.
+    unsafe {
+        if lua_stack::may_be_number(l, 2) {
+            newindex_element(l)
+        } else {
+            newindex_general(l)
+        }
+    }
+}
+
+/// [`newindex`] with a key that may be a number: the fast path, else the general one.
+///
+/// # Safety
+/// As [`newindex`].
+#[inline(never)]
+unsafe fn newindex_element(l: *mut State) -> c_int {
+    // SAFETY: forwarded from `newindex`.
+    unsafe {
+        if let Some((access, ptr)) = fast_element(l) {
+            if !access.is_const && store_element(l, access, ptr) {
+                return 0;
+            }
+        }
+        newindex_general(l)
+    }
+}
+
+/// The general path of [`newindex`] (see [`index_general`]).
+///
+/// # Safety
+/// As [`newindex`].
+#[inline(never)]
+unsafe fn newindex_general(l: *mut State) -> c_int {
+    // SAFETY: forwarded from `newindex`.
     unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;

@@ -6,6 +6,7 @@
 
 use crate::call::CallCache;
 use crate::callback::Callbacks;
+use crate::element_cache::ElementCache;
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::member_cache::MemberCache;
 use crate::new_plan::NewPlans;
@@ -37,6 +38,9 @@ pub struct FfiState {
     pub members: MemberCache,
     /// Per-type facts for `ffi.new`'s fast path.
     pub new_plans: NewPlans,
+    /// Per-type facts for the fast path of `p[i]` on scalar elements (read by the
+    /// metamethods outside `lua::entry`).
+    pub elements: ElementCache,
     /// Registry reference of the metatable of cdata that have a finalizer: the cdata
     /// metatable plus `__gc` (see [`crate::gc`]).
     pub gc_meta: c_int,
@@ -103,6 +107,7 @@ impl FfiState {
             has_metatypes: false,
             members: MemberCache::default(),
             new_plans: NewPlans::default(),
+            elements: ElementCache::default(),
             gc_meta: sys::LUA_NOREF,
             finalizers: sys::LUA_NOREF,
             cdata_meta_ptr: std::ptr::null(),
