@@ -175,16 +175,16 @@ local function qsort_ffi(sorts, length)
     ("%d sort(s) of %d ints, %d comparator calls each"):format(sorts, length, calls)
 end
 
-local function qsort_cbind(sorts, length)
+-- cbind's sorts: `sort` (of cbind_callbacks) with `compare` on the same data.
+local function qsort_through_cbind(sort, compare, sorts, length)
   local sum = lcg_sum(length)
   local ints = cbind.ints(length)
-  local compare = function(a, b) return a - b end
   local elapsed, calls = 0, 0
   for _ = 1, sorts do
     assert(cbind.fill(ints, SEED) == sum, "cbind_callbacks made other data")
     collectgarbage("collect")
     local start = os.clock()
-    calls = calls + cbind.sort(ints, compare)
+    calls = calls + sort(ints, compare)
     elapsed = elapsed + (os.clock() - start)
     assert(cbind.sorted_sum(ints) == sum, "not sorted, or elements lost")
   end
@@ -192,23 +192,16 @@ local function qsort_cbind(sorts, length)
     ("%d sort(s) of %d ints, %d comparator calls each"):format(sorts, length, calls / sorts)
 end
 
+-- The floor: the ints as Lua integers.
+local function qsort_cbind(sorts, length)
+  return qsort_through_cbind(cbind.sort, function(a, b) return a - b end, sorts, length)
+end
+
 -- The same sort with the ffi's comparator: C hands it the two `const int *` as userdata
 -- whose C __index reads a[0] (see cbind_callbacks.c).
 local function qsort_cbind_pointers(sorts, length)
-  local sum = lcg_sum(length)
-  local ints = cbind.ints(length)
-  local compare = function(a, b) return a[0] - b[0] end
-  local elapsed, calls = 0, 0
-  for _ = 1, sorts do
-    assert(cbind.fill(ints, SEED) == sum, "cbind_callbacks made other data")
-    collectgarbage("collect")
-    local start = os.clock()
-    calls = calls + cbind.sort_pointers(ints, compare)
-    elapsed = elapsed + (os.clock() - start)
-    assert(cbind.sorted_sum(ints) == sum, "not sorted, or elements lost")
-  end
-  return elapsed, calls,
-    ("%d sort(s) of %d ints, %d comparator calls each"):format(sorts, length, calls / sorts)
+  return qsort_through_cbind(cbind.sort_pointers, function(a, b) return a[0] - b[0] end,
+    sorts, length)
 end
 
 local function callback_call_ffi(n)

@@ -80,21 +80,27 @@ static uint32_t lcg_next(uint32_t x) {
     return (uint32_t)((uint64_t)x * LCG_MULTIPLIER % LCG_MODULUS);
 }
 
-/* f(a, b), f the Lua function at stack slot `function` of L, its result converted to
- * int. Uses 3 stack slots, within the LUA_MINSTACK a C function is given. */
-static inline int call_lua_int2(lua_State *L, int function, lua_Integer a,
-                                lua_Integer b) {
+/* Calls the function below the two arguments on top of L and returns its result
+ * converted to int (checked, as the ffi checks a callback's result). */
+static inline int call_for_int(lua_State *L) {
     int is_integer;
     lua_Integer result;
-    lua_pushvalue(L, function);
-    lua_pushinteger(L, a);
-    lua_pushinteger(L, b);
     lua_call(L, 2, 1);
     result = lua_tointegerx(L, -1, &is_integer);
     if (!is_integer)
         luaL_error(L, "callback returned %s, not an integer", luaL_typename(L, -1));
     lua_pop(L, 1);
     return (int)result;
+}
+
+/* f(a, b), f the Lua function at stack slot `function` of L, its result converted to
+ * int. Uses 3 stack slots, within the LUA_MINSTACK a C function is given. */
+static inline int call_lua_int2(lua_State *L, int function, lua_Integer a,
+                                lua_Integer b) {
+    lua_pushvalue(L, function);
+    lua_pushinteger(L, a);
+    lua_pushinteger(L, b);
+    return call_for_int(L);
 }
 
 /* qsort's comparator: the Lua comparator with the two ints as Lua integers. */
@@ -124,18 +130,11 @@ static void push_int_pointer(lua_State *L, const int *p) {
 /* qsort's comparator: the Lua comparator with the two pointers as userdata. */
 static int compare_pointers_through_lua(const void *a, const void *b) {
     lua_State *L = calling_state;
-    int is_integer;
-    lua_Integer result;
     sort_comparisons++;
     lua_pushvalue(L, SORT_COMPARATOR);
     push_int_pointer(L, a);
     push_int_pointer(L, b);
-    lua_call(L, 2, 1);
-    result = lua_tointegerx(L, -1, &is_integer);
-    if (!is_integer)
-        luaL_error(L, "callback returned %s, not an integer", luaL_typename(L, -1));
-    lua_pop(L, 1);
-    return (int)result;
+    return call_for_int(L);
 }
 
 /* call_repeatedly's function: the Lua function with the two ints. */
@@ -183,26 +182,23 @@ static int ints_fill(lua_State *L) {
     return 1;
 }
 
-static int ints_sort(lua_State *L) {
+/* sort and sort_pointers: qsort of the ints at 1 with `compare`, which calls the Lua
+ * function at 2; returns the number of comparator calls. */
+static int sort_through(lua_State *L, int (*compare)(const void *, const void *)) {
     struct ints *ints = luaL_checkudata(L, 1, INTS_META);
     luaL_checktype(L, SORT_COMPARATOR, LUA_TFUNCTION);
     lua_settop(L, SORT_COMPARATOR);
     calling_state = L;
     sort_comparisons = 0;
-    qsort(ints->items, ints->length, sizeof ints->items[0], compare_through_lua);
+    qsort(ints->items, ints->length, sizeof ints->items[0], compare);
     lua_pushinteger(L, sort_comparisons);
     return 1;
 }
 
+static int ints_sort(lua_State *L) { return sort_through(L, compare_through_lua); }
+
 static int ints_sort_pointers(lua_State *L) {
-    struct ints *ints = luaL_checkudata(L, 1, INTS_META);
-    luaL_checktype(L, SORT_COMPARATOR, LUA_TFUNCTION);
-    lua_settop(L, SORT_COMPARATOR);
-    calling_state = L;
-    sort_comparisons = 0;
-    qsort(ints->items, ints->length, sizeof ints->items[0], compare_pointers_through_lua);
-    lua_pushinteger(L, sort_comparisons);
-    return 1;
+    return sort_through(L, compare_pointers_through_lua);
 }
 
 static int ints_sorted_sum(lua_State *L) {

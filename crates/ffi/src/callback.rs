@@ -675,6 +675,15 @@ fn report(slot: &CallbackSlot, refusal: Refusal) {
     );
 }
 
+/// Tells stderr that a callback found no Lua stack to run on (C gets a zero result).
+fn report_no_stack() {
+    // A failed write to stderr leaves nothing better to do.
+    let _ = writeln!(
+        std::io::stderr(),
+        "jitffi: no Lua stack left to run a callback; C got a zero result"
+    );
+}
+
 /// One invocation of a typed callback, handed to [`callback_body`] and [`result_body`]
 /// as a light userdata.
 struct Invocation {
@@ -778,10 +787,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
         let refs = (*(*cells).state).callbacks.refs;
         let top = sys::lua_gettop(l);
         if sys::lua_checkstack(l, 4) == 0 {
-            let _ = writeln!(
-                std::io::stderr(),
-                "jitffi: no Lua stack left to run a callback; C got a zero result"
-            );
+            report_no_stack();
             return false;
         }
         sys::lua_rawgeti(
@@ -927,10 +933,7 @@ unsafe fn enter_direct(
         // The message handler, the function and its arguments, then the result (a
         // refill or a conversion of the result needs no more).
         if sys::lua_checkstack(l, args as c_int + 3) == 0 {
-            let _ = writeln!(
-                std::io::stderr(),
-                "jitffi: no Lua stack left to run a callback; C got a zero result"
-            );
+            report_no_stack();
             return None;
         }
         if (*st).callbacks.boxes.available < pointers && !refill(l, cells) {
@@ -1025,7 +1028,11 @@ unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
     // SAFETY: as documented.
     unsafe {
         let refs = (*(*cells).state).callbacks.refs;
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.refill));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(refs.refill),
+        );
         sys::lua_pushlightuserdata(l, cells.cast());
         if sys::lua_pcall(l, 1, 0, 0) == sys::LUA_OK {
             return true;

@@ -507,12 +507,12 @@ fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Mis
 /// raise or panic.
 #[inline(always)]
 unsafe fn fast_element(l: *mut State) -> Option<(ElementAccess, *mut u8)> {
-    // SAFETY: upvalue 1 is the StateBox userdata (module invariant), whose `state` is
-    // null once freed; argument 1 is a userdata of ours (checked for null, in case the
-    // metamethod was reached through `debug.getmetatable`) with a header before its
-    // value; both are read straight from the stack where `lua_stack` verified it can. The element cache is only read here; the general path writes it, in calls
-    // that never run Lua code while they do. The address is computed as `locate_place`
-    // does, and read or written only by the caller after the NULL check.
+    // The element cache is only read here; the general path writes it, in calls that
+    // never run Lua code while they do. The address is computed as `locate_place` does,
+    // and read or written only by the caller after the NULL check.
+    // SAFETY: upvalue 1 is the StateBox (module invariant; `state` null once freed);
+    // argument 1 is a userdata of ours (null-checked, for `debug.getmetatable`), both
+    // read from the stack where `lua_stack` verified it can.
     unsafe {
         let key = integer_key(read_lua_number_arg(l, 2)?)?;
         let state = (*lua_stack::userdata_upvalue(l).cast::<StateBox>()).state;

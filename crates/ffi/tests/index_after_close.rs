@@ -17,7 +17,10 @@ unsafe extern "C-unwind" fn record(l: *mut sys::lua_State) -> c_int {
         let text = sys::lua_tolstring(l, 1, &mut len);
         let bytes = std::slice::from_raw_parts(text.cast::<u8>(), len);
         let text = String::from_utf8_lossy(bytes).into_owned();
-        RECORDED.lock().unwrap_or_else(|e| e.into_inner()).push(text);
+        RECORDED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(text);
     }
     0
 }
