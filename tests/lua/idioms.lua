@@ -1,4 +1,4 @@
--- The LuaJIT idioms jitffi makes work on PUC Lua (see crates/ffi/src/idioms.rs):
+-- The LuaJIT idioms jitffi makes work on PUC Lua (see crates/ffi/src/api/idioms.rs):
 -- type(x) == "cdata", tonumber(cdata), NULL pointers read as nil, 64-bit integers read
 -- as Lua integers on 5.3+. Each decision is checked on every Lua version.
 local ffi = require "ffi"

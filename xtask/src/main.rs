@@ -104,7 +104,7 @@ fn build_modules() -> Result<(), String> {
     for &(feature, lua) in LUA_VERSIONS {
         let ffi = build_module(&root, feature, lua)?;
         // `require "cbframe"` finds `luaopen_cbframe` in a copy of the same library (a
-        // copy, not a link: Lua loads it as another file; see crates/ffi/src/cbframe.rs
+        // copy, not a link: Lua loads it as another file; see crates/ffi/src/calls/cbframe.rs
         // for why that is harmless).
         let cbframe = ffi.with_file_name("cbframe.so");
         fs::copy(&ffi, &cbframe).map_err(|err| {

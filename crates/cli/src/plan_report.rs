@@ -26,7 +26,7 @@
 //! `int`).
 //!
 //! `--disasm` adds, after the plan, the listing of the call stub the ffi generates for
-//! the prototype (`jitffi_lua::call::stub_listing`). A variadic call's stub is that of
+//! the prototype (`jitffi_lua::calls::call::stub_listing`). A variadic call's stub is that of
 //! its concrete type, the fixed parameters followed by the promoted `--varargs` types
 //! (without `--varargs`, a call with no extra arguments).
 
@@ -136,7 +136,7 @@ pub fn report(args: &PrototypeArgs) -> Result<String, String> {
                 ..func.clone()
             }))
         };
-        let listing = jitffi_lua::call::stub_listing(&mut table, stub_ty)
+        let listing = jitffi_lua::calls::call::stub_listing(&mut table, stub_ty)
             .map_err(|e| format!("--disasm: {e}"))?;
         text.push_str("stub:\n");
         text.push_str(&listing);

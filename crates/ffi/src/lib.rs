@@ -5,39 +5,27 @@
 //! vendored Lua 5.4 and into `ffi.so` for a stock `lua5.x`).
 //!
 //! Promises: `luaopen_ffi` returns a table with LuaJIT's `ffi` API. Every function is a
-//! C closure whose upvalue 1 is the per-state [`state::FfiState`] (except `ffi.type`,
+//! C closure whose upvalue 1 is the per-state [`cdata::state::FfiState`] (except `ffi.type`,
 //! which needs none); errors are Lua errors with LuaJIT's texts, never crashes or Rust
 //! panics (see [`lua`] for the rules). It also replaces the globals `type` and
-//! `tonumber` with cdata-aware versions ([`idioms`]).
+//! `tonumber` with cdata-aware versions ([`api::idioms`]).
 //!
-//! It also provides the module `cbframe` ([`cbframe`]): `luaopen_ffi` registers it in
+//! It also provides the module `cbframe` ([`calls::cbframe`]): `luaopen_ffi` registers it in
 //! `package.preload`, and [`luaopen_cbframe`] is exported from the same library so
 //! that a copy of `ffi.so` named `cbframe.so` loads it too.
 
-pub mod arith;
-pub mod call;
-pub mod callback;
-pub mod cbframe;
+pub mod api;
+pub mod calls;
 pub mod cdata;
-pub mod cdata_api;
-pub mod convert;
-pub mod element_cache;
-pub mod gc;
-pub mod idioms;
 pub mod lua;
-pub mod lua_stack;
-pub mod member_cache;
-pub mod memory_api;
-pub mod metamethods;
-pub mod metatype;
-pub mod namespace;
-pub mod new_plan;
-pub mod state;
-pub mod types_api;
 
-pub use cbframe::luaopen_cbframe;
+use api::{idioms, memory, namespace, new_cast, types};
+pub use calls::cbframe::luaopen_cbframe;
+use calls::{callback, cbframe};
+use cdata::state::{self, FfiState};
+use cdata::{gc, metamethods, metatype};
+use lua::stack;
 use mlua_sys as sys;
-use state::FfiState;
 use std::os::raw::c_int;
 
 /// Entry point of `require "ffi"`: pushes the module table.
@@ -50,7 +38,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
     // built on its stack, with the state userdata as upvalue 1 of each function.
     unsafe {
         sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
-        lua_stack::verify(l);
+        stack::verify(l);
         let st = FfiState::push_new(l);
         let state_index = sys::lua_gettop(l);
         (*st).ctype_objects = new_registry_table(l);
@@ -71,21 +59,21 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         // chain, whatever the string hash seed.
         namespace::install(l, state_index, sys::lua_gettop(l));
         let functions: [(&str, sys::lua_CFunction); 15] = [
-            ("cdef", types_api::cdef),
-            ("new", cdata_api::new),
-            ("cast", cdata_api::cast),
-            ("typeof", types_api::typeof_),
-            ("sizeof", types_api::sizeof),
-            ("alignof", types_api::alignof),
-            ("offsetof", types_api::offsetof),
-            ("istype", types_api::istype),
-            ("abi", types_api::abi),
+            ("cdef", types::cdef),
+            ("new", new_cast::new),
+            ("cast", new_cast::cast),
+            ("typeof", types::typeof_),
+            ("sizeof", types::sizeof),
+            ("alignof", types::alignof),
+            ("offsetof", types::offsetof),
+            ("istype", types::istype),
+            ("abi", types::abi),
             ("metatype", metatype::metatype),
             ("gc", gc::gc),
-            ("string", memory_api::string),
-            ("copy", memory_api::copy),
-            ("fill", memory_api::fill),
-            ("errno", memory_api::errno),
+            ("string", memory::string),
+            ("copy", memory::copy),
+            ("fill", memory::fill),
+            ("errno", memory::errno),
         ];
         for (name, function) in functions {
             sys::lua_pushvalue(l, state_index);

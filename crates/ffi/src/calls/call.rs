@@ -5,7 +5,7 @@
 //! signature (shared by every function of that signature) and whose upvalues are
 //!
 //! 1. a light userdata: the address of the [`Binding`] inside upvalue 2, which the stub
-//!    reads straight from the closure ([`crate::lua_stack::light_upvalue`]);
+//!    reads straight from the closure ([`crate::lua::stack::light_upvalue`]);
 //! 2. the [`Binding`] userdata: the stub's [`CallContext`] (target address, errno cell,
 //!    signature, name) and the state's cell (Lua never moves a userdata's memory);
 //! 3. the ffi state userdata, which keeps the errno cell and the state cell alive;
@@ -14,7 +14,7 @@
 //!
 //! So `ffi.C.add(1, 2)` costs one Lua call of machine code that calls one conversion
 //! helper per argument (numbers and strings read straight from the stack by
-//! [`crate::lua_stack`], the general conversion of [`crate::convert`] otherwise), the
+//! [`crate::lua::stack`], the general conversion of [`crate::cdata::convert`] otherwise), the
 //! target, and `lua_pushinteger` (or `lua_pushnumber`, `lua_pushboolean`, a small
 //! helper for `uint64_t`, or [`push_result`] for everything else).
 //!
@@ -28,11 +28,11 @@
 //! Errors raised by helpers (a bad argument, a wrong count) longjmp out of the stub,
 //! which owns nothing; each helper drops everything it owns before raising.
 
+use crate::cdata::convert::{self, Conv, Num};
+use crate::cdata::state::{FfiState, StateBox, STATE_UPVALUE};
 use crate::cdata::{self, CDataHeader};
-use crate::convert::{self, Conv, Num};
+use crate::lua::stack::{self, Peeked, PeekedString};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
-use crate::lua_stack::{self, Peeked, PeekedString};
-use crate::state::{FfiState, StateBox, STATE_UPVALUE};
 use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
@@ -301,10 +301,13 @@ fn helpers() -> Helpers {
         arg_count: helper(sys::lua_gettop as *const (), "lua_gettop"),
         count_error: helper(count_error as *const (), "count_error"),
         errno_location: helper(
-            crate::memory_api::errno_location as *const (),
+            crate::api::memory::errno_location as *const (),
             "errno_location",
         ),
-        pending_error: helper(crate::callback::raise_pending as *const (), "raise_pending"),
+        pending_error: helper(
+            crate::calls::callback::raise_pending as *const (),
+            "raise_pending",
+        ),
     }
 }
 
@@ -380,7 +383,7 @@ fn push_for(types: &TypeTable, ret: TypeId) -> ResultPush {
 unsafe extern "C-unwind" fn binding_of_running_function(l: *mut State) -> *const CallContext {
     // SAFETY: only stubs entered as closures made by `push_function` call this:
     // their upvalue 1 is the binding's address.
-    unsafe { crate::lua_stack::light_upvalue(l).cast() }
+    unsafe { crate::lua::stack::light_upvalue(l).cast() }
 }
 
 /// Runs a helper body: returns its value, or raises its error after dropping everything
@@ -479,7 +482,7 @@ unsafe extern "C-unwind" fn arg_int<const BYTES: u8, const SIGNED: bool>(
     };
     // SAFETY: called by a stub with a live state and its binding's context, after the
     // argument count was checked.
-    let bits = match unsafe { lua_stack::number(l, index) } {
+    let bits = match unsafe { stack::number(l, index) } {
         // Wide destinations take Lua integers exactly; narrower ones convert through a
         // double, as every other conversion does (`convert::lua_num`).
         Peeked::Int(i) if BYTES == 8 => i as u64,
@@ -551,7 +554,7 @@ pub(crate) fn extend(bits: u64, int: IntType) -> u64 {
 unsafe fn number_arg(l: *mut State, index: c_int) -> Option<f64> {
     // SAFETY: forwarded.
     unsafe {
-        match lua_stack::number(l, index) {
+        match stack::number(l, index) {
             Peeked::Float(x) => Some(x),
             Peeked::Int(i) => Some(i as f64),
             Peeked::Unknown if sys::lua_type(l, index) == sys::LUA_TNUMBER => {
@@ -605,7 +608,7 @@ unsafe extern "C-unwind" fn arg_cstring(
     // SAFETY: called by a stub with a live state and its binding's context; the string
     // stays on the stack (as the argument) until the call returns.
     unsafe {
-        match lua_stack::string(l, index) {
+        match stack::string(l, index) {
             PeekedString::Chars(chars) => chars as u64,
             _ => cstring_slow(l, index, ctx, param, dst),
         }

@@ -13,8 +13,18 @@
 //! one metatable, whose `__metatable` field hides it, so a userdata carrying that
 //! metatable is known to be one of ours.
 
+pub mod arith;
+pub mod convert;
+pub mod element_cache;
+pub mod gc;
+pub mod member_cache;
+pub mod metamethods;
+pub mod metatype;
+pub mod new_plan;
+pub mod state;
+
+use crate::cdata::state::FfiState;
 use crate::lua::{self, LuaResult, State};
-use crate::state::FfiState;
 use jitffi_ctype::TypeId;
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -44,7 +54,7 @@ const _: () = assert!(std::mem::size_of::<CDataHeader>() == HEADER_BYTES);
 
 /// The header of the cdata or ctype object at `index`, if the value is one of ours:
 /// a userdata whose metatable is the cdata metatable or its twin with `__gc` (a cdata
-/// with a finalizer, see [`crate::gc`]). Two pointer comparisons, no table lookup.
+/// with a finalizer, see [`crate::cdata::gc`]). Two pointer comparisons, no table lookup.
 ///
 /// # Safety
 /// `l` is live with one free slot; `st` is its ffi state.

@@ -11,10 +11,10 @@
 //! into a length of 2 GB or more). `ffi.string` without a length stops at the end of
 //! an array cdata given directly when no NUL comes first (LuaJIT reads on).
 
+use crate::cdata::convert::{store_lua_value, Conv};
+use crate::cdata::state::FfiState;
 use crate::cdata::{self, to_cdata, CDataKind};
-use crate::convert::{store_lua_value, Conv};
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::state::FfiState;
 use jitffi_ctype::{CType, TypeId};
 use mlua_sys as sys;
 use std::os::raw::{c_char, c_int};
@@ -245,7 +245,7 @@ pub unsafe extern "C-unwind" fn errno(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
         lua::entry(l, || {
-            let cells = crate::state::StateBox::of_running_function(l);
+            let cells = crate::cdata::state::StateBox::of_running_function(l);
             let old = (*cells).cells.errno;
             if sys::lua_gettop(l) >= 1 {
                 let st = FfiState::get(l)?;

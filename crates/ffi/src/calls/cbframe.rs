@@ -12,7 +12,7 @@
 //! Most of the module is Lua ([`CHUNK`], `cbframe.lua`): the `struct jitffi_cpu` view of
 //! [`jitffi_jit::CpuState`], its methods and `cbframe.dump`. This file holds what Lua
 //! cannot do: claiming, retargeting and freeing slots of the raw callback pool
-//! ([`crate::callback`]), and the System V plans ([`jitffi_abi::x86_64::classify`])
+//! ([`crate::calls::callback`]), and the System V plans ([`jitffi_abi::x86_64::classify`])
 //! that the typed readers (`cpu:args`, `cpu:ret`, ...) follow, with every register
 //! location already turned into its byte offset in the `CpuState`.
 //!
@@ -27,12 +27,12 @@
 //!   copy of `ffi.so`, does `require "ffi"` and calls the loader stored in the
 //!   registry: the copy runs none of its own Rust state, only Lua API calls.
 
-use crate::callback;
+use crate::api::types::check_ctype;
+use crate::calls::callback;
+use crate::cdata::convert::{push_c_value, store_lua_value, Conv};
 use crate::cdata::push_ctype;
-use crate::convert::{push_c_value, store_lua_value, Conv};
+use crate::cdata::state::{FfiState, STATE_UPVALUE};
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::state::{FfiState, STATE_UPVALUE};
-use crate::types_api::check_ctype;
 use jitffi_abi::{x86_64, ArgPlan, Loc, Piece, PieceKind, RetPlan};
 use jitffi_ctype::{CType, FloatKind, FuncType, TypeId, TypeTable};
 use jitffi_jit::CpuState;

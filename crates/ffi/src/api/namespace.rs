@@ -13,15 +13,15 @@
 //!
 //! - `__index(ns, name)` looks `name` up among the declarations of `ffi.cdef`. A
 //!   function is resolved with `dlsym` (under its asm label if it has one), turned into
-//!   a Lua value by [`crate::call::push_function`] (which also keeps the library
+//!   a Lua value by [`crate::calls::call::push_function`] (which also keeps the library
 //!   userdata reachable from the function) and stored in the table with
 //!   `rawset`, so that every later `ns.name` is an ordinary table hit. An `extern`
 //!   variable is never stored: each read comes back to `__index`, which converts the
-//!   C value at the variable's address ([`crate::convert::push_c_value`]); the address
+//!   C value at the variable's address ([`crate::cdata::convert::push_c_value`]); the address
 //!   itself is cached in upvalue 3 (`name -> light userdata`) so that `dlsym` runs once.
 //!   Enum constants and `static const` constants are numbers, as in LuaJIT.
 //! - `__newindex(ns, name, value)` stores into a variable with
-//!   [`crate::convert::store_lua_value`]; functions, constants and `const` variables
+//!   [`crate::cdata::convert::store_lua_value`]; functions, constants and `const` variables
 //!   are "attempt to write to constant location".
 //! - A cached function is a plain field: assigning to its name afterwards replaces it
 //!   (LuaJIT raises); before its first use the assignment is refused as above. This is
@@ -44,10 +44,10 @@
 //! for a library that does not open or a symbol that is not found (it names the
 //! library, or the program for `ffi.C`: `lua5.4: undefined symbol: x`).
 
-use crate::call::push_function;
-use crate::convert::{push_c_value, store_lua_value, Conv};
+use crate::calls::call::push_function;
+use crate::cdata::convert::{push_c_value, store_lua_value, Conv};
+use crate::cdata::state::FfiState;
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::state::FfiState;
 use jitffi_ctype::{CType, IntType, Symbol, TypeId};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL};
 
@@ -412,7 +412,7 @@ unsafe extern "C-unwind" fn load(l: *mut State) -> c_int {
             let global = sys::lua_toboolean(l, 2) != 0;
             let namespace = open_library(name, global).map_err(LuaError::msg)?;
             sys::lua_settop(l, 0);
-            sys::lua_pushvalue(l, lua::upvalue(crate::state::STATE_UPVALUE));
+            sys::lua_pushvalue(l, lua::upvalue(crate::cdata::state::STATE_UPVALUE));
             push_namespace(l, 1, namespace);
             Ok(1)
         })

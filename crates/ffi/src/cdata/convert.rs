@@ -23,10 +23,10 @@
 //!
 //! None of this allocates on the success path except the cdata userdata it pushes.
 
+use crate::cdata::state::FfiState;
 use crate::cdata::{self, to_cdata, CDataHeader, CDataKind};
+use crate::lua::stack::Peeked;
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::lua_stack::Peeked;
-use crate::state::FfiState;
 use jitffi_ctype::{CType, FloatKind, IntType, Quals, RecordKind, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -89,7 +89,7 @@ pub unsafe fn push_c_value(
             }
             // A 64-bit integer beyond what Lua holds as an integer is boxed (below).
             CType::Int(int) if push_scalar(l, ScalarStore::Int(*int), ptr) => {}
-            // A NULL pointer reaches Lua as nil (crate::idioms).
+            // A NULL pointer reaches Lua as nil (crate::api::idioms).
             CType::Pointer(_) if ptr.cast::<usize>().read() == 0 => sys::lua_pushnil(l),
             CType::Float(FloatKind::Float) => {
                 push_scalar(l, ScalarStore::F32, ptr);
@@ -137,7 +137,7 @@ pub unsafe fn push_c_value(
 /// (see the module docs), without allocating: `false`, with nothing pushed, for a 64-bit
 /// integer that reads as a cdata box instead (always on 5.1/5.2, a `uint64_t` from 2^63
 /// up on 5.3+). [`push_c_value`] decides with it, and so does the fast path of
-/// `cdata[i]` (`crate::metamethods`), which must give the same values.
+/// `cdata[i]` (`crate::cdata::metamethods`), which must give the same values.
 ///
 /// # Safety
 /// `l` is live with one free slot; `ptr` points to a readable, aligned value of the
@@ -151,7 +151,7 @@ pub(crate) unsafe fn push_scalar(l: *mut State, scalar: ScalarStore, ptr: *const
             ScalarStore::Int(int) if int.bytes < 8 => {
                 sys::lua_pushinteger(l, read_int(ptr, int) as sys::lua_Integer)
             }
-            // 64-bit integers become Lua integers on 5.3+ when they fit (crate::idioms).
+            // 64-bit integers become Lua integers on 5.3+ when they fit (crate::api::idioms).
             #[cfg(any(feature = "lua53", feature = "lua54"))]
             ScalarStore::Int(int) if int.signed || ptr.cast::<i64>().read() >= 0 => {
                 sys::lua_pushinteger(l, ptr.cast::<i64>().read())
@@ -436,7 +436,7 @@ pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaN
 }
 
 /// [`read_lua_number`] for argument `index` of the running C function, read straight
-/// from its stack slot when [`crate::lua_stack`] can (two loads instead of two or three
+/// from its stack slot when [`crate::lua::stack`] can (two loads instead of two or three
 /// API calls).
 ///
 /// # Safety
@@ -445,10 +445,10 @@ pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaN
 pub(crate) unsafe fn read_lua_number_arg(l: *mut State, index: c_int) -> Option<LuaNumber> {
     // SAFETY: forwarded from the caller.
     unsafe {
-        match crate::lua_stack::number(l, index) {
+        match crate::lua::stack::number(l, index) {
             Peeked::Int(i) => Some(LuaNumber::Int(i)),
             Peeked::Float(x) => Some(LuaNumber::Float(x)),
-            Peeked::Unknown if crate::lua_stack::enabled() => None,
+            Peeked::Unknown if crate::lua::stack::enabled() => None,
             Peeked::Unknown => read_lua_number_api(l, index),
         }
     }
@@ -570,11 +570,11 @@ pub unsafe fn store_sized(
             sys::LUA_TSTRING if store_string(l, st, base, ptr, size, index, conv)? => {
                 return Ok(());
             }
-            // A C function from a namespace (crate::call) converts like LuaJIT's function
+            // A C function from a namespace (crate::calls::call) converts like LuaJIT's function
             // cdata: to a pointer to a function or to void, or by a cast to any pointer
             // or integer.
             sys::LUA_TFUNCTION => {
-                if let Some((_, address)) = crate::call::function_value(l, st, index) {
+                if let Some((_, address)) = crate::calls::call::function_value(l, st, index) {
                     let fits = match st.types.get(base) {
                         CType::Pointer(target) => {
                             let (target, _) = st.types.unqualified(*target);
@@ -593,10 +593,10 @@ pub unsafe fn store_sized(
                     }
                 } else if let CType::Pointer(target) = st.types.get(base) {
                     // Any other Lua function to a pointer to a function becomes a
-                    // callback (crate::callback).
+                    // callback (crate::calls::callback).
                     let (target, _) = st.types.unqualified(*target);
                     if matches!(st.types.get(target), CType::Func(_)) {
-                        let code = crate::callback::new_typed(l, st, target, index)?;
+                        let code = crate::calls::callback::new_typed(l, st, target, index)?;
                         ptr.cast::<usize>().write(code as usize);
                         return Ok(());
                     }

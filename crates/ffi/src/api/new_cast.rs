@@ -1,12 +1,12 @@
 //! The ffi functions that make cdata: `ffi.new`, calling a ctype object, `ffi.cast`.
 
-use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata};
-use crate::convert::{
+use crate::api::types::check_ctype;
+use crate::cdata::convert::{
     f64_to_i64, init_value, read_lua_number, store_lua_number, store_lua_value, Conv, LuaNumber,
 };
+use crate::cdata::state::FfiState;
+use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata};
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::state::FfiState;
-use crate::types_api::check_ctype;
 use jitffi_ctype::{ArrayLen, CType, TypeId};
 use mlua_sys as sys;
 use std::mem::MaybeUninit;
@@ -45,7 +45,7 @@ pub unsafe fn new_value(
         if !new_planned(l, st, ty, first, top)? {
             return new_general(l, st, ty, first, top);
         }
-        crate::gc::attach_metatype_finalizer(l, st, ty)
+        crate::cdata::gc::attach_metatype_finalizer(l, st, ty)
     }
 }
 
@@ -89,11 +89,11 @@ unsafe fn new_general(
         let value = new_cdata(l, st, ty, size as usize, align)?;
         let count = (top - first_init + 1).max(0);
         init_value(l, st, ty, value, size, first_init, count)?;
-        crate::gc::attach_metatype_finalizer(l, st, ty)
+        crate::cdata::gc::attach_metatype_finalizer(l, st, ty)
     }
 }
 
-/// The fast path of [`new_value`]: a type with a [`NewPlan`](crate::new_plan::NewPlan)
+/// The fast path of [`new_value`]: a type with a [`NewPlan`](crate::cdata::new_plan::NewPlan)
 /// whose initializers (from `first` to `top`) are all numbers, no more than its slots.
 /// Pushes the new cdata and returns true, or pushes nothing and returns false.
 ///
@@ -206,7 +206,7 @@ unsafe fn element_count(l: *mut State, st: &FfiState, index: c_int) -> LuaResult
                 return Err(LuaError::arg(index, "value expected"));
             }
             _ => match to_cdata(l, st, index)
-                .and_then(|h| crate::convert::cdata_as_i64(&st.types, h))
+                .and_then(|h| crate::cdata::convert::cdata_as_i64(&st.types, h))
             {
                 Some(n) => n,
                 None => {

@@ -4,12 +4,12 @@
 //! reaching it costs one `lua_touserdata`. Its `__gc` frees it when the Lua state closes.
 //! Several Lua states in one process each get their own.
 
-use crate::call::CallCache;
-use crate::callback::Callbacks;
-use crate::element_cache::ElementCache;
+use crate::calls::call::CallCache;
+use crate::calls::callback::Callbacks;
+use crate::cdata::element_cache::ElementCache;
+use crate::cdata::member_cache::MemberCache;
+use crate::cdata::new_plan::NewPlans;
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::member_cache::MemberCache;
-use crate::new_plan::NewPlans;
 use jitffi_ctype::{Quals, Target, TypeId, TypeTable};
 use jitffi_jit::CallCells;
 use mlua_sys as sys;
@@ -42,7 +42,7 @@ pub struct FfiState {
     /// metamethods outside `lua::entry`).
     pub elements: ElementCache,
     /// Registry reference of the metatable of cdata that have a finalizer: the cdata
-    /// metatable plus `__gc` (see [`crate::gc`]).
+    /// metatable plus `__gc` (see [`crate::cdata::gc`]).
     pub gc_meta: c_int,
     /// Registry reference of the weak-keyed table `cdata -> finalizer` of `ffi.gc`.
     pub finalizers: c_int,
@@ -52,14 +52,14 @@ pub struct FfiState {
     pub gc_meta_ptr: *const c_void,
     /// `const void *`, the type `ffi.copy` converts its source to.
     pub const_void_ptr: TypeId,
-    /// The signatures of C functions called so far (see [`crate::call`]).
+    /// The signatures of C functions called so far (see [`crate::calls::call`]).
     pub calls: CallCache,
     /// Registry reference and address of the metatable of C function bindings.
     pub binding_meta: c_int,
     pub binding_meta_ptr: *const c_void,
     /// This state's box: the errno cell and the state cell that bindings read.
     pub cells: *mut StateBox,
-    /// The Lua functions made into C function pointers (see [`crate::callback`]).
+    /// The Lua functions made into C function pointers (see [`crate::calls::callback`]).
     pub callbacks: Callbacks,
 }
 
@@ -74,7 +74,7 @@ pub struct StateBox {
     pub state: *mut FfiState,
     /// What call stubs keep up to date: `errno` as the last C call through the ffi left
     /// it (or `ffi.errno(n)` set it), an error a callback left to raise, and the Lua
-    /// thread of the innermost C call in progress (see [`crate::callback`]).
+    /// thread of the innermost C call in progress (see [`crate::calls::callback`]).
     pub cells: CallCells,
 }
 
@@ -126,7 +126,7 @@ impl FfiState {
             holder.write(StateBox {
                 state,
                 cells: CallCells {
-                    errno: crate::memory_api::get_errno(),
+                    errno: crate::api::memory::get_errno(),
                     pending_error: 0,
                     caller: std::ptr::null_mut(),
                 },

@@ -36,12 +36,12 @@
 //! next one the state reuses. Slots of a closed state are never reused: a late call into
 //! them is reported, not run.
 
-use crate::call;
+use crate::calls::call;
 use crate::cdata;
+use crate::cdata::convert::{self, Conv, LuaNumber, ScalarStore};
+use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::CDataHeader;
-use crate::convert::{self, Conv, LuaNumber, ScalarStore};
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::state::{FfiState, StateBox};
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, IntType, TypeId};
@@ -175,7 +175,7 @@ enum RecordKind {
 enum QuickArg {
     /// An integer that every Lua version holds exactly: extended from its width.
     Int(IntType),
-    /// A pointer: a new pointer cdata of this type, or nil for NULL (crate::idioms).
+    /// A pointer: a new pointer cdata of this type, or nil for NULL (crate::api::idioms).
     Pointer(TypeId),
 }
 

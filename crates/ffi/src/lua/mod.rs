@@ -10,6 +10,8 @@
 //! - A Rust panic never unwinds into Lua: [`entry`] catches it and raises a Lua error
 //!   that says it is a bug.
 
+pub mod stack;
+
 use mlua_sys as lua;
 use std::ffi::c_void;
 use std::os::raw::{c_char, c_int};
@@ -110,10 +112,10 @@ pub enum Next {
     /// The stack ends with `table, key, value`: do `table[key] = value`, return nothing.
     Set,
     /// Call C through a stub's direct entry with the arguments from stack index `base`
-    /// on (see [`crate::call`]); the binding lives in this frame during the call.
+    /// on (see [`crate::calls::call`]); the binding lives in this frame during the call.
     CallC {
         entry: jitffi_jit::DirectEntry,
-        binding: crate::call::Binding,
+        binding: crate::calls::call::Binding,
         base: c_int,
     },
 }

@@ -1,5 +1,5 @@
 //! Direct reads of a running C function's arguments and first upvalue, for the call
-//! helpers' fast path (`crate::call`): a number argument costs two loads and a compare
+//! helpers' fast path (`crate::calls::call`): a number argument costs two loads and a compare
 //! instead of two Lua API calls (`lua_type`, `lua_tonumberx`), which is most of what a
 //! call of `int add(int, int)` would otherwise cost above a hand-written binding; a
 //! string argument's bytes cost one load more instead of `lua_tolstring`.

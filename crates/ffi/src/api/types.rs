@@ -1,9 +1,9 @@
 //! The ffi functions about types: `cdef`, `typeof`, `sizeof`, `alignof`, `offsetof`,
 //! `istype`, `abi`, and the ctype object's `__tostring`.
 
+use crate::cdata::state::FfiState;
 use crate::cdata::{push_ctype, to_cdata};
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::state::FfiState;
 use jitffi_ctype::{CType, Param, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -37,7 +37,7 @@ pub unsafe fn check_ctype(
             return Ok((*header).ty);
         }
         // A C function from a namespace has its function type, as LuaJIT's function cdata.
-        if let Some((ty, _)) = crate::call::function_value(l, st, index) {
+        if let Some((ty, _)) = crate::calls::call::function_value(l, st, index) {
             return Ok(ty);
         }
         Err(LuaError::arg(

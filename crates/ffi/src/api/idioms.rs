@@ -9,16 +9,16 @@
 //!   base to the original `tonumber`.
 //! - `p == nil` for a NULL pointer: a NULL pointer read from C memory (a field or
 //!   element; later a call result or callback argument) becomes `nil`
-//!   ([`crate::convert::push_c_value`]). `ffi.new` and `ffi.cast` still return typed
+//!   ([`crate::cdata::convert::push_c_value`]). `ffi.new` and `ffi.cast` still return typed
 //!   cdata, and `ffi.NULL` is a `void *` NULL for code that wants one.
 //! - `n == 10` for 64-bit integers: on Lua 5.3 and 5.4, an `int64_t` read from C memory
 //!   becomes a Lua integer, a `uint64_t` too when it is below 2^63 (else it stays
 //!   cdata); on 5.1 and 5.2 they stay cdata, as in LuaJIT.
 
+use crate::cdata::convert::{null_access, read_num, Num};
+use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
-use crate::convert::{null_access, read_num, Num};
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::state::FfiState;
 use jitffi_ctype::{CType, FloatKind};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -29,7 +29,7 @@ use std::os::raw::c_int;
 /// # Safety
 /// `l` is live with five free slots; `state_index` and `module` are absolute indices
 /// of the state userdata and the module table; the gc metatable exists
-/// ([`crate::gc::install`]).
+/// ([`crate::cdata::gc::install`]).
 pub unsafe fn install(l: *mut State, st: &FfiState, state_index: c_int, module: c_int) {
     // SAFETY: `l` is live (caller); the NULL cdata is 8 zeroed bytes of `void *`.
     unsafe {
@@ -171,7 +171,7 @@ unsafe fn call_original(l: *mut State) -> LuaResult<c_int> {
 
 /// Pushes the number a cdata holds, as LuaJIT's `tonumber` does: integers, `bool`,
 /// enums and floating point convert, a complex number gives its real part, a ctype
-/// object its number (as LuaJIT: [`crate::convert::ctype_number`]), anything else
+/// object its number (as LuaJIT: [`crate::cdata::convert::ctype_number`]), anything else
 /// (pointers, arrays, records, vectors) gives `nil`, and a `long
 /// double` is an error (LuaJIT converts only through a double). A reference converts
 /// the value it refers to.
@@ -192,7 +192,7 @@ pub unsafe fn push_cdata_number(
     // NULL before it is read through.
     unsafe {
         if (*header).kind == CDataKind::CType {
-            let number = crate::convert::ctype_number(types, (*header).ty);
+            let number = crate::cdata::convert::ctype_number(types, (*header).ty);
             sys::lua_pushinteger(l, sys::lua_Integer::from(number));
             return Ok(());
         }
@@ -224,7 +224,7 @@ pub unsafe fn push_cdata_number(
                 } else {
                     ty
                 };
-                return Err(crate::convert::long_double_error(types, shown));
+                return Err(crate::cdata::convert::long_double_error(types, shown));
             }
             None => sys::lua_pushnil(l),
         }

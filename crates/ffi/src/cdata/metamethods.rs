@@ -1,17 +1,17 @@
 //! The metatable shared by every cdata and ctype object, and its metamethods.
 
-use crate::cdata::{payload, to_cdata, CDataHeader, CDataKind};
-use crate::convert::{
+use crate::api::types::push_ctype_name;
+use crate::cdata::convert::{
     cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, push_scalar,
     read_lua_number_arg, store_bitfield, store_lua_number, store_lua_value, store_scalar, Conv,
     LuaNumber, Num, ScalarStore,
 };
-use crate::element_cache::ElementAccess;
+use crate::cdata::element_cache::ElementAccess;
+use crate::cdata::metatype::{push_metamethod, push_operand_metamethod};
+use crate::cdata::state::{FfiState, StateBox};
+use crate::cdata::{payload, to_cdata, CDataHeader, CDataKind};
+use crate::lua::stack;
 use crate::lua::{self, LuaError, LuaResult, Next, State};
-use crate::lua_stack;
-use crate::metatype::{push_metamethod, push_operand_metamethod};
-use crate::state::{FfiState, StateBox};
-use crate::types_api::push_ctype_name;
 use jitffi_ctype::{BitField, CType, FloatKind, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -42,8 +42,8 @@ pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
         let methods = METHODS
             .iter()
             .chain(CLOSE_METHOD)
-            .chain(crate::arith::METHODS)
-            .chain(crate::arith::INTEGER_METHODS);
+            .chain(crate::cdata::arith::METHODS)
+            .chain(crate::cdata::arith::INTEGER_METHODS);
         for &(name, function) in methods {
             sys::lua_pushvalue(l, state_index);
             lua::push_closure(l, function, 1);
@@ -497,7 +497,7 @@ fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Mis
 /// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
 /// it and its address, when argument 2 is an integer (or an integral float) and argument
 /// 1 a cdata pointer (not NULL) or array whose type the state's element cache knows to
-/// hold scalars it handles (see [`crate::element_cache`]). The address is the one
+/// hold scalars it handles (see [`crate::cdata::element_cache`]). The address is the one
 /// [`locate_place`] computes. `None` leaves the access to the general path, which
 /// handles (and raises for) everything else.
 ///
@@ -515,11 +515,11 @@ unsafe fn fast_element(l: *mut State) -> Option<(ElementAccess, *mut u8)> {
     // read from the stack where `lua_stack` verified it can.
     unsafe {
         let key = integer_key(read_lua_number_arg(l, 2)?)?;
-        let state = (*lua_stack::userdata_upvalue(l).cast::<StateBox>()).state;
+        let state = (*stack::userdata_upvalue(l).cast::<StateBox>()).state;
         if state.is_null() {
             return None;
         }
-        let header = lua_stack::userdata(l, 1).cast::<CDataHeader>();
+        let header = stack::userdata(l, 1).cast::<CDataHeader>();
         if header.is_null() || (*header).kind != CDataKind::Value {
             return None;
         }
@@ -583,7 +583,7 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__index` with one of our userdata as argument 1 and the key;
     // both branches are tail calls, so a key that is no number (`p.x`) costs a tag test.
     unsafe {
-        if lua_stack::may_be_number(l, 2) {
+        if stack::may_be_number(l, 2) {
             index_element(l)
         } else {
             index_general(l)
@@ -630,7 +630,7 @@ unsafe fn index_general(l: *mut State) -> c_int {
                     return Ok(Next::Return(1));
                 }
                 Lookup::Missing { ty, .. } => {
-                    if crate::callback::push_method(l, st, (*header).ty) {
+                    if crate::calls::callback::push_method(l, st, (*header).ty) {
                         return Ok(Next::Return(1));
                     }
                     return forward_index(l, st, ty, "__index");
@@ -652,7 +652,7 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1, the key and
     // the value; as in `index`.
     unsafe {
-        if lua_stack::may_be_number(l, 2) {
+        if stack::may_be_number(l, 2) {
             newindex_element(l)
         } else {
             newindex_general(l)
@@ -765,11 +765,11 @@ unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
                 return Ok(Next::Call { args: nargs });
             }
             if is_ctype {
-                crate::cdata_api::new_value(l, st, header.ty, 2)?;
+                crate::api::new_cast::new_value(l, st, header.ty, 2)?;
                 return Ok(Next::Return(1));
             }
             let block = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
-            if let Some((entry, binding)) = crate::call::prepare_cdata_call(l, st, block)? {
+            if let Some((entry, binding)) = crate::calls::call::prepare_cdata_call(l, st, block)? {
                 return Ok(Next::CallC {
                     entry,
                     binding,

@@ -6,10 +6,10 @@
 //! `ffi.metatype` call [`FfiState::has_metatypes`] is false and every lookup is a single
 //! branch, so programs that never use metatypes pay nothing for them.
 
+use crate::api::types::check_ctype;
 use crate::cdata::push_ctype;
+use crate::cdata::state::FfiState;
 use crate::lua::{self, LuaError, State};
-use crate::state::FfiState;
-use crate::types_api::check_ctype;
 use jitffi_ctype::{CType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;

@@ -47,11 +47,11 @@
 //!   string.
 //! - Arithmetic, `..`, `#`: every version, with any second operand.
 
+use crate::cdata::convert::{ctype_number, lua_num, num_to_int_bits, read_num, same_kind, Num};
+use crate::cdata::metatype::push_operand_metamethod;
+use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
-use crate::convert::{ctype_number, lua_num, num_to_int_bits, read_num, same_kind, Num};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
-use crate::metatype::push_operand_metamethod;
-use crate::state::FfiState;
 use jitffi_ctype::{CType, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;

@@ -32,9 +32,9 @@
 //! state is freed (finalizers run newest first and the state is older than every
 //! cdata), so a finalizer may still use the ffi.
 
+use crate::cdata::state::FfiState;
 use crate::cdata::{to_cdata, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, State};
-use crate::state::FfiState;
 use jitffi_ctype::{CType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -183,7 +183,7 @@ unsafe fn attach_metatype_finalizer_slow(
         if sys::lua_checkstack(l, 2) == 0 {
             return Err(LuaError::msg("stack overflow (setting a finalizer)"));
         }
-        if !crate::metatype::push_metamethod(l, st, ty, "__gc") {
+        if !crate::cdata::metatype::push_metamethod(l, st, ty, "__gc") {
             return Ok(());
         }
         let top = sys::lua_gettop(l);
