@@ -6,7 +6,8 @@
 //!   `ffi.tonumber`. For other values they do what the base library's do, with no
 //!   extra call: `type` checks one metatable for userdata only, `tonumber` returns a
 //!   number argument at once and converts strings itself, handing only calls with a
-//!   base to the original `tonumber`.
+//!   base to the original `tonumber` (a number with a base as its text, as LuaJIT
+//!   reads it: `tonumber(10, 16)` is 16).
 //! - `p == nil` for a NULL pointer: a NULL pointer read from C memory (a field or
 //!   element; later a call result or callback argument) becomes `nil`
 //!   ([`crate::cdata::convert::push_c_value`]). `ffi.new` and `ffi.cast` still return typed
@@ -23,8 +24,7 @@ use jitffi_ctype::{CType, FloatKind};
 use mlua_sys as sys;
 use std::os::raw::c_int;
 
-/// Sets `ffi.NULL`, `ffi.type` and `ffi.tonumber` on the module table at `module` and
-/// replaces the globals `type` and `tonumber`.
+/// Sets `ffi.NULL`, `ffi.type` and `ffi.tonumber` on the module table at `module`.
 ///
 /// # Safety
 /// `l` is live with five free slots; `state_index` and `module` are absolute indices
@@ -37,36 +37,49 @@ pub unsafe fn install(l: *mut State, st: &FfiState, state_index: c_int, module: 
         if cdata::new_cdata(l, st, void_ptr, 8, 8).is_ok() {
             lua::set_field_raw(l, module, "NULL");
         }
+        push_type_and_tonumber(l, st, state_index);
+        lua::set_field_raw(l, module, "tonumber");
+        lua::set_field_raw(l, module, "type");
+    }
+}
 
-        // Two closures of each, so that an argument error names the global as the base
-        // library's would (Lua finds a C function's name by searching the loaded
-        // modules for it).
+/// Replaces the globals `type` and `tonumber` with the cdata-aware versions.
+///
+/// # Safety
+/// As [`install`].
+pub unsafe fn install_globals(l: *mut State, st: &FfiState, state_index: c_int) {
+    // SAFETY: `l` is live (caller). Closures of their own, not the module's, so that an
+    // argument error names the global as the base library's would (Lua finds a C
+    // function's name by searching the loaded modules for it).
+    unsafe {
+        push_type_and_tonumber(l, st, state_index);
+        sys::lua_setglobal(l, c"tonumber".as_ptr());
+        sys::lua_setglobal(l, c"type".as_ptr());
+    }
+}
+
+/// Pushes a new `type` closure, then a new `tonumber` closure (over the current global
+/// `tonumber`).
+///
+/// # Safety
+/// As [`install`].
+unsafe fn push_type_and_tonumber(l: *mut State, st: &FfiState, state_index: c_int) {
+    // SAFETY: `l` is live with room for the values pushed here (caller).
+    unsafe {
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.cdata_meta),
+        );
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.gc_meta),
+        );
+        lua::push_closure(l, type_, 2);
+        sys::lua_pushvalue(l, state_index);
         sys::lua_getglobal(l, c"tonumber".as_ptr());
-        let original_tonumber = sys::lua_gettop(l);
-        for global in [true, false] {
-            sys::lua_rawgeti(
-                l,
-                sys::LUA_REGISTRYINDEX,
-                sys::lua_Integer::from(st.cdata_meta),
-            );
-            sys::lua_rawgeti(
-                l,
-                sys::LUA_REGISTRYINDEX,
-                sys::lua_Integer::from(st.gc_meta),
-            );
-            lua::push_closure(l, type_, 2);
-            sys::lua_pushvalue(l, state_index);
-            sys::lua_pushvalue(l, original_tonumber);
-            lua::push_closure(l, tonumber, 2);
-            if global {
-                sys::lua_setglobal(l, c"tonumber".as_ptr());
-                sys::lua_setglobal(l, c"type".as_ptr());
-            } else {
-                lua::set_field_raw(l, module, "tonumber");
-                lua::set_field_raw(l, module, "type");
-            }
-        }
-        sys::lua_settop(l, original_tonumber - 1);
+        lua::push_closure(l, tonumber, 2);
     }
 }
 
@@ -104,6 +117,17 @@ unsafe extern "C-unwind" fn tonumber(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             if sys::lua_type(l, 2) > sys::LUA_TNIL {
+                if sys::lua_type(l, 1) == sys::LUA_TNUMBER {
+                    // LuaJIT reads a number in base 10 as it is, and in another base
+                    // as its text (`tonumber(10, 16)` is 16); 5.2+ want a string.
+                    if sys::lua_type(l, 2) == sys::LUA_TNUMBER && sys::lua_tonumber(l, 2) == 10.0 {
+                        sys::lua_settop(l, 1);
+                        return Ok(1);
+                    }
+                    let text = crate::luajit_env::number_text(sys::lua_tonumber(l, 1));
+                    lua::push_str(l, &text);
+                    sys::lua_replace(l, 1);
+                }
                 return call_original(l);
             }
             match sys::lua_type(l, 1) {
