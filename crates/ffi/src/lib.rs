@@ -8,7 +8,11 @@
 //! C closure whose upvalue 1 is the per-state [`cdata::state::FfiState`] (except `ffi.type`,
 //! which needs none); errors are Lua errors with LuaJIT's texts, never crashes or Rust
 //! panics (see [`lua`] for the rules). It also replaces the globals `type` and
-//! `tonumber` with cdata-aware versions ([`api::idioms`]).
+//! `tonumber` with cdata-aware versions ([`api::idioms`]) and defines what LuaJIT has
+//! around its ffi where it is missing (`bit`, `jit`, ... : [`luajit_env`]);
+//! `luaopen_ffi_core` (`require "ffi.core"`) returns the same module table without any
+//! of these global changes, and `luaopen_ffi_literals` the loaders of
+//! [`luajit_env::literals`].
 //!
 //! It also provides the module `cbframe` ([`calls::cbframe`]): `luaopen_ffi` registers it in
 //! `package.preload`, and [`luaopen_cbframe`] is exported from the same library so
@@ -18,6 +22,7 @@ pub mod api;
 pub mod calls;
 pub mod cdata;
 pub mod lua;
+pub mod luajit_env;
 
 use api::{idioms, memory, namespace, new_cast, types};
 pub use calls::cbframe::luaopen_cbframe;
@@ -28,12 +33,119 @@ use lua::stack;
 use mlua_sys as sys;
 use std::os::raw::c_int;
 
-/// Entry point of `require "ffi"`: pushes the module table.
+/// Entry point of `require "ffi"`: pushes the module table (the one of `ffi.core`),
+/// after defining LuaJIT's environment ([`luajit_env`]) and the global `type` and
+/// `tonumber` ([`idioms`]).
 ///
 /// # Safety
 /// Called by Lua with a valid state.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
+    // SAFETY: `l` is the live state running `require`; the state userdata comes from
+    // the core module's own closure.
+    unsafe {
+        sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
+        let (module, state_index, st) = push_core_and_state(l);
+        idioms::install_globals(l, &*st, state_index);
+        luajit_env::install(l, state_index);
+        sys::lua_settop(l, module);
+    }
+    1
+}
+
+/// Entry point of `require "ffi.core"`: the module without any global change.
+///
+/// # Safety
+/// Called by Lua with a valid state.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn luaopen_ffi_core(l: *mut sys::lua_State) -> c_int {
+    // SAFETY: `l` is the live state running `require`.
+    unsafe {
+        sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
+        push_core(l);
+    }
+    1
+}
+
+/// Entry point of `require "ffi.literals"`: loaders that read LuaJIT's number literals
+/// ([`luajit_env::literals`]).
+///
+/// # Safety
+/// Called by Lua with a valid state.
+#[no_mangle]
+pub unsafe extern "C-unwind" fn luaopen_ffi_literals(l: *mut sys::lua_State) -> c_int {
+    // SAFETY: `l` is the live state running `require`.
+    unsafe {
+        sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
+        let (_, state_index, _) = push_core_and_state(l);
+        luajit_env::literals::push_module(l, state_index);
+    }
+    1
+}
+
+/// Pushes the core module (see [`push_core`]) and its state userdata; returns their
+/// indices and the state.
+///
+/// # Safety
+/// `l` is live, inside a C function, with 8 free slots.
+unsafe fn push_core_and_state(l: *mut sys::lua_State) -> (c_int, c_int, *mut FfiState) {
+    // SAFETY: `l` is live (caller); `ffi.new` is a closure of the core module whose
+    // upvalue 1 is the state userdata (module invariant), checked before use.
+    unsafe {
+        push_core(l);
+        let module = sys::lua_gettop(l);
+        lua::push_str(l, "new");
+        sys::lua_rawget(l, module);
+        let holder = if sys::lua_getupvalue(l, -1, state::STATE_UPVALUE).is_null() {
+            std::ptr::null_mut()
+        } else {
+            sys::lua_touserdata(l, -1).cast::<state::StateBox>()
+        };
+        if holder.is_null() || (*holder).state.is_null() {
+            sys::luaL_error(
+                l,
+                c"ffi: package.loaded[\"ffi.core\"] is not the ffi module".as_ptr(),
+            );
+        }
+        sys::lua_remove(l, -2);
+        (module, sys::lua_gettop(l), (*holder).state)
+    }
+}
+
+/// Pushes `package.loaded["ffi.core"]`, building the module (and storing it there) if
+/// it is not loaded yet: one module, one type table per Lua state, whichever of `ffi`,
+/// `ffi.core` and `ffi.literals` is required first.
+///
+/// # Safety
+/// `l` is live, inside a C function, with 4 free slots.
+unsafe fn push_core(l: *mut sys::lua_State) {
+    // SAFETY: `l` is live (caller); `_LOADED` is checked to be a table.
+    unsafe {
+        sys::lua_getfield(l, sys::LUA_REGISTRYINDEX, c"_LOADED".as_ptr());
+        let loaded = sys::lua_gettop(l);
+        if sys::lua_type(l, loaded) == sys::LUA_TTABLE {
+            sys::lua_getfield(l, loaded, c"ffi.core".as_ptr());
+            if sys::lua_type(l, -1) == sys::LUA_TTABLE {
+                sys::lua_remove(l, loaded);
+                return;
+            }
+            sys::lua_settop(l, loaded);
+        }
+        sys::lua_pushcfunction(l, open_core);
+        sys::lua_call(l, 0, 1);
+        if sys::lua_type(l, loaded) == sys::LUA_TTABLE {
+            sys::lua_pushvalue(l, -1);
+            sys::lua_setfield(l, loaded, c"ffi.core".as_ptr());
+        }
+        sys::lua_remove(l, loaded);
+    }
+}
+
+/// Builds the module table.
+///
+/// # Safety
+/// Called by Lua with a valid state.
+unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
     // SAFETY: `l` is the live state running `require`; every table and closure below is
     // built on its stack, with the state userdata as upvalue 1 of each function.
     unsafe {
@@ -104,7 +216,7 @@ unsafe fn new_registry_table(l: *mut sys::lua_State) -> c_int {
 }
 
 /// `ffi.os` as LuaJIT spells it.
-fn os_name() -> &'static str {
+pub(crate) fn os_name() -> &'static str {
     if cfg!(target_os = "linux") {
         "Linux"
     } else if cfg!(target_os = "macos") {
@@ -125,7 +237,7 @@ fn os_name() -> &'static str {
 }
 
 /// `ffi.arch` as LuaJIT spells it.
-fn arch_name() -> &'static str {
+pub(crate) fn arch_name() -> &'static str {
     if cfg!(target_arch = "aarch64") {
         "arm64"
     } else {
