@@ -20,6 +20,7 @@ use crate::stdio;
 use mlua_sys as lua;
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
+use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 
 /// The banner of `-v`: the vendored Lua's `LUA_COPYRIGHT` (read by build.rs from lua.h),
@@ -260,7 +261,42 @@ impl<'a> Interpreter<'a> {
         })
     }
 
+    /// Loads a chunk with LuaJIT's number literals rewritten (crate `luajit-literals`):
+    /// a buffer or file that has some is loaded from its rewritten text; anything else
+    /// (no literal, a binary chunk, a file that cannot be read) exactly as `lua5.4`
+    /// loads it.
     fn load(&mut self, source: ChunkSource) -> c_int {
+        let rewritten: Vec<u8>;
+        let file_name: CString;
+        let source = match source {
+            ChunkSource::Buffer { bytes, len, name } => {
+                // SAFETY: a Buffer describes live bytes (its makers borrow them).
+                let code = unsafe { std::slice::from_raw_parts(bytes, len) };
+                match luajit_literals::rewrite(code) {
+                    Some(text) => {
+                        rewritten = text;
+                        ChunkSource::Buffer {
+                            bytes: rewritten.as_ptr(),
+                            len: rewritten.len(),
+                            name,
+                        }
+                    }
+                    None => source,
+                }
+            }
+            ChunkSource::File(name) => match rewritten_file(name) {
+                Some((text, chunk_name)) => {
+                    rewritten = text;
+                    file_name = chunk_name;
+                    ChunkSource::Buffer {
+                        bytes: rewritten.as_ptr(),
+                        len: rewritten.len(),
+                        name: file_name.as_ptr(),
+                    }
+                }
+                None => source,
+            },
+        };
         let mut job = LoadJob {
             source,
             status: lua::LUA_OK,
@@ -434,6 +470,40 @@ impl<'a> Interpreter<'a> {
     }
 }
 
+/// The text of the source file `name` (stdin when null) with LuaJIT literals
+/// rewritten, and its chunk name, as `luaL_loadfilex` would name and read it (a UTF-8
+/// byte order mark and a first line starting with `#` skipped, that line's newline
+/// kept). `None` when the file has no such literal or cannot be read: Lua then loads
+/// it itself, with its own messages. Stdin is read here in any case.
+fn rewritten_file(name: *const c_char) -> Option<(Vec<u8>, CString)> {
+    use std::io::Read;
+    let (text, chunk_name) = if name.is_null() {
+        let mut text = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut text).ok()?;
+        (text, c"=stdin".to_owned())
+    } else {
+        // SAFETY: a File source holds a live NUL-terminated name.
+        let name = unsafe { CStr::from_ptr(name) };
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(name.to_bytes()));
+        let text = std::fs::read(path).ok()?;
+        let mut chunk_name = b"@".to_vec();
+        chunk_name.extend_from_slice(name.to_bytes());
+        (text, CString::new(chunk_name).ok()?)
+    };
+    let mut code = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&text);
+    if code.first() == Some(&b'#') {
+        // From the line's newline on, so that line numbers stay right.
+        let line_end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
+        code = &code[line_end..];
+    }
+    match luajit_literals::rewrite(code) {
+        Some(rewritten) => Some((rewritten, chunk_name)),
+        // Stdin cannot be read twice: load what was read.
+        None if name.is_null() => Some((code.to_vec(), chunk_name)),
+        None => None,
+    }
+}
+
 /// Prints `progname: text` (or just `text`) and a newline on stderr.
 pub(crate) fn message(progname: Option<&str>, text: &[u8]) {
     let mut line = Vec::with_capacity(text.len() + 32);
@@ -487,6 +557,25 @@ unsafe extern "C-unwind" fn setup_step(state: *mut lua::lua_State) -> c_int {
         lua::lua_setfield(state, -2, c"ffi".as_ptr());
         lua::lua_pushcfunction(state, jitffi_lua::luaopen_cbframe);
         lua::lua_setfield(state, -2, c"cbframe".as_ptr());
+        lua::lua_pushcfunction(state, jitffi_lua::luaopen_ffi_core);
+        lua::lua_setfield(state, -2, c"ffi.core".as_ptr());
+        lua::lua_pushcfunction(state, jitffi_lua::luaopen_ffi_literals);
+        lua::lua_setfield(state, -2, c"ffi.literals".as_ptr());
+        lua::lua_settop(state, -2);
+
+        // LuaJIT's environment from the start (`require "ffi"` defines it, and the
+        // global `type`/`tonumber`), and its number literals in every chunk Lua code
+        // loads: load, loadstring, loadfile, dofile and require's Lua-file searcher.
+        // The runner's own loads (script, -e, LUA_INIT, stdin, the REPL) rewrite in
+        // `Interpreter::load`.
+        lua::lua_getglobal(state, c"require".as_ptr());
+        lua::lua_pushstring(state, c"ffi".as_ptr());
+        lua::lua_call(state, 1, 0);
+        lua::lua_getglobal(state, c"require".as_ptr());
+        lua::lua_pushstring(state, c"ffi.literals".as_ptr());
+        lua::lua_call(state, 1, 1);
+        lua::lua_getfield(state, -1, c"install".as_ptr());
+        lua::lua_call(state, 0, 0);
         lua::lua_settop(state, -2);
 
         // arg[0] is the script; the interpreter and options get negative indices.
