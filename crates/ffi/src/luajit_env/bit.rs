@@ -59,10 +59,8 @@ pub fn num_to_bit(n: f64) -> i32 {
 
 /// One argument read as `lj_carith_check64` reads it.
 enum Arg {
-    /// A number (or numeric string), as a double.
+    /// A number (or numeric string), as a double: LuaJIT's numbers are doubles.
     Number(f64),
-    /// A Lua integer (5.3+), kept exact for 64-bit operations.
-    Integer(i64),
     /// The value of a numeric cdata.
     CData(Num),
 }
@@ -72,7 +70,6 @@ impl Arg {
     fn bits32(&self, wide: Option<Wide>) -> u64 {
         match *self {
             Arg::Number(n) => u64::from(num_to_bit(n) as u32),
-            Arg::Integer(i) => u64::from(num_to_bit(i as f64) as u32),
             Arg::CData(num) => num_to_int_bits(num, wide.unwrap_or(Wide::Int64).int_type()),
         }
     }
@@ -81,7 +78,6 @@ impl Arg {
     fn bits64(&self, wide: Wide) -> u64 {
         let num = match *self {
             Arg::Number(n) => Num::Float(n),
-            Arg::Integer(i) => Num::Int(i),
             Arg::CData(num) => num,
         };
         num_to_int_bits(num, wide.int_type())
@@ -104,10 +100,7 @@ unsafe fn check_arg(
     unsafe {
         match sys::lua_type(l, index) {
             sys::LUA_TNUMBER => {
-                #[cfg(any(feature = "lua53", feature = "lua54"))]
-                if sys::lua_isinteger(l, index) != 0 {
-                    return Ok(Arg::Integer(sys::lua_tointeger(l, index)));
-                }
+                // A Lua integer (5.3+) too is read as LuaJIT's double.
                 return Ok(Arg::Number(sys::lua_tonumber(l, index)));
             }
             sys::LUA_TSTRING if sys::lua_isnumber(l, index) != 0 => {

@@ -30,8 +30,9 @@ local function load_text(source, chunkname, mode, env, has_env)
 end
 
 -- load(chunk [, chunkname [, mode [, env]]]): `chunk` a string or a reader function.
-function M.load(chunk, chunkname, mode, env)
-  local has_env = select("#", chunk, chunkname, mode, env) >= 4
+function M.load(...)
+  local chunk, chunkname, mode, env = ...
+  local has_env = select("#", ...) >= 4
   if type(chunk) == "function" then
     local pieces = {}
     while true do
@@ -45,17 +46,17 @@ function M.load(chunk, chunkname, mode, env)
     chunk = concat(pieces)
     if chunkname == nil then chunkname = "=(load)" end
   elseif type(chunk) ~= "string" then
-    if is_51 then return base_load(chunk, chunkname) end
-    return base_load(chunk, chunkname, mode, env)
+    return base_load(...)
   end
   if chunkname == nil then chunkname = chunk end
   return load_text(rewrite(chunk), chunkname, mode, env, has_env)
 end
 
 -- loadstring(s [, chunkname]), as in Lua 5.1 and LuaJIT.
-function M.loadstring(s, chunkname)
+function M.loadstring(...)
+  local s, chunkname = ...
   if type(s) ~= "string" and type(s) ~= "number" then
-    return (base_loadstring or base_load)(s, chunkname)
+    return (base_loadstring or base_load)(...)
   end
   s = tostring(s)
   return load_text(rewrite(s), chunkname == nil and s or chunkname)
@@ -63,20 +64,21 @@ end
 
 -- loadfile([filename [, mode [, env]]]): stdin, a missing file, an unreadable file and
 -- a file without LuaJIT literals go to the original loadfile.
-function M.loadfile(filename, mode, env)
-  local has_env = select("#", filename, mode, env) >= 3
+function M.loadfile(...)
+  local filename, mode, env = ...
+  local has_env = select("#", ...) >= 3
   local file = filename ~= nil and io_open(filename, "rb")
-  if not file then return base_loadfile(filename, mode, env) end
+  if not file then return base_loadfile(...) end
   local text = file:read("*a")
   file:close()
-  if not text then return base_loadfile(filename, mode, env) end
+  if not text then return base_loadfile(...) end
   -- As luaL_loadfile: skip a UTF-8 byte order mark and a first line starting with
   -- '#' (keeping its newline, so that line numbers stay right).
   local source = text
   if source:sub(1, 3) == "\239\187\191" then source = source:sub(4) end
   if source:sub(1, 1) == "#" then source = source:gsub("^[^\n]*", "", 1) end
   local rewritten = rewrite(source)
-  if rewritten == source then return base_loadfile(filename, mode, env) end
+  if rewritten == source then return base_loadfile(...) end
   return load_text(rewritten, "@" .. filename, mode, env, has_env)
 end
 
