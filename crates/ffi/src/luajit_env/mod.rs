@@ -131,6 +131,60 @@ unsafe fn set_global_if_missing(
     }
 }
 
+/// `tonumber(n, base)` with numbers `n` and `base` (the arguments 1 and 2), as LuaJIT
+/// reads it: base 10 returns `n`; another base reads `n`'s text ([`number_text`]) as
+/// [`read_in_base`] does. Pushes the result.
+///
+/// # Safety
+/// `l` is live, inside a C function, with arguments 1 and 2 numbers.
+pub unsafe fn tonumber_in_base(l: *mut State) -> crate::lua::LuaResult<c_int> {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        let base = sys::lua_tonumber(l, 2);
+        if base == 10.0 {
+            sys::lua_settop(l, 1);
+            return Ok(1);
+        }
+        if !(2.0..37.0).contains(&base) {
+            return Err(crate::lua::LuaError::arg(2, "base out of range"));
+        }
+        match read_in_base(&number_text(sys::lua_tonumber(l, 1)), base as u32) {
+            Some(n) if n.fract() == 0.0 && n.abs() < 9.2e18 => {
+                sys::lua_pushinteger(l, n as sys::lua_Integer)
+            }
+            Some(n) => sys::lua_pushnumber(l, n),
+            None => sys::lua_pushnil(l),
+        }
+        Ok(1)
+    }
+}
+
+/// LuaJIT's `tonumber(s, base)` for a base other than 10: optional spaces and sign,
+/// `strtoul`'s digits (saturating at 2^64 - 1), optional spaces, nothing else.
+pub fn read_in_base(text: &str, base: u32) -> Option<f64> {
+    let text = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let end = digits
+        .find(|c: char| !c.is_digit(base))
+        .unwrap_or(digits.len());
+    if end == 0 || !digits[end..].chars().all(|c| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let value = digits[..end].chars().fold(0u64, |value, c| {
+        let digit = u64::from(c.to_digit(base).unwrap_or(0));
+        value
+            .checked_mul(u64::from(base))
+            .and_then(|v| v.checked_add(digit))
+            .unwrap_or(u64::MAX)
+    });
+    let n = value as f64;
+    Some(if negative { -n } else { n })
+}
+
 /// The text LuaJIT gives a number where a string is wanted (`%.14g`), as far as
 /// `tonumber(n, base)` can tell: integers below 10^14 in digits, NaN and infinities
 /// as `nan`/`inf`, any other number a text that no base reads.
@@ -154,6 +208,19 @@ pub fn number_text(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::number_text;
+
+    #[test]
+    fn bases_as_luajit_reads_them() {
+        use super::read_in_base;
+        assert_eq!(read_in_base("10", 16), Some(16.0));
+        assert_eq!(read_in_base("-10", 16), Some(-16.0));
+        assert_eq!(read_in_base(" 11 ", 2), Some(3.0));
+        assert_eq!(read_in_base("nan", 36), Some(30191.0));
+        assert_eq!(read_in_base("1.5", 16), None);
+        assert_eq!(read_in_base("", 16), None);
+        assert_eq!(read_in_base("-", 16), None);
+        assert_eq!(read_in_base("zzzzzzzzzzzzzzzz", 36), Some(u64::MAX as f64));
+    }
 
     #[test]
     fn numbers_as_luajit_texts() {

@@ -31,18 +31,20 @@ unsafe extern "C-unwind" fn open_table_clear(l: *mut State) -> c_int {
 /// `l` is live, running `require`.
 unsafe fn open(l: *mut State, function: sys::lua_CFunction, name: &std::ffi::CStr) -> c_int {
     // SAFETY: `l` is live (caller); a C function has LUA_MINSTACK free slots.
+    // One function object for both (on 5.1 every push of a C function makes a new one).
     unsafe {
+        sys::lua_pushcfunction(l, function);
         sys::lua_getglobal(l, c"table".as_ptr());
         if sys::lua_type(l, -1) == sys::LUA_TTABLE {
             sys::lua_getfield(l, -1, name.as_ptr());
             let missing = sys::lua_type(l, -1) == sys::LUA_TNIL;
             sys::lua_settop(l, -2);
             if missing {
-                sys::lua_pushcfunction(l, function);
+                sys::lua_pushvalue(l, -2);
                 sys::lua_setfield(l, -2, name.as_ptr());
             }
         }
-        sys::lua_pushcfunction(l, function);
+        sys::lua_settop(l, -2);
     }
     1
 }
