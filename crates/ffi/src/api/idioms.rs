@@ -117,16 +117,12 @@ unsafe extern "C-unwind" fn tonumber(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             if sys::lua_type(l, 2) > sys::LUA_TNIL {
-                if sys::lua_type(l, 1) == sys::LUA_TNUMBER {
-                    // LuaJIT reads a number in base 10 as it is, and in another base
-                    // as its text (`tonumber(10, 16)` is 16); 5.2+ want a string.
-                    if sys::lua_type(l, 2) == sys::LUA_TNUMBER && sys::lua_tonumber(l, 2) == 10.0 {
-                        sys::lua_settop(l, 1);
-                        return Ok(1);
-                    }
-                    let text = crate::luajit_env::number_text(sys::lua_tonumber(l, 1));
-                    lua::push_str(l, &text);
-                    sys::lua_replace(l, 1);
+                if sys::lua_type(l, 1) == sys::LUA_TNUMBER
+                    && sys::lua_type(l, 2) == sys::LUA_TNUMBER
+                {
+                    // As LuaJIT: a number in base 10 as it is, in another base its text
+                    // (`tonumber(10, 16)` is 16), which 5.2+ refuse and 5.1 misreads.
+                    return crate::luajit_env::tonumber_in_base(l);
                 }
                 return call_original(l);
             }
