@@ -98,8 +98,9 @@ for _, text in ipairs({ "123LL", "0x10ULL", "0X10ull", "1llu", "1LLU", "1uLl", "
   "-1LL", "2LL * 3", "1LL + 0.5", "1ULL - 2", "12.5i * 2", "{1LL}",
   "1.5LL", "1e3LL", "1LLL", "1LLi", "0x1ffffffffffffffffLL", "'1LL'", "[[2i]]" }) do
   try("literal " .. text, function()
-    local f, err = load_literal("return " .. text, "=literal")
-    if not f then return "load error", (err:gsub("near '[^']*'", "near ...")) end
+    local f = load_literal("return " .. text, "=literal")
+    -- Only that it is refused: the message is each Lua version's own.
+    if not f then return "load error" end
     local v = f()
     if type(v) == "table" then v = v[1] end
     return show(v)

@@ -74,11 +74,17 @@ fn a_script_reads_literals_and_keeps_its_line_numbers() {
 #[test]
 fn execute_option_and_lua_init_read_literals() {
     let out = stdout_of(
-        &["-e", "print(123LL, 0x7fffffffffffffffLL, 18446744073709551615ULL)"],
+        &[
+            "-e",
+            "print(123LL, 0x7fffffffffffffffLL, 18446744073709551615ULL)",
+        ],
         "",
         &[],
     );
-    assert_eq!(out, "123LL\t9223372036854775807LL\t18446744073709551615ULL\n");
+    assert_eq!(
+        out,
+        "123LL\t9223372036854775807LL\t18446744073709551615ULL\n"
+    );
     let out = stdout_of(&["-e", "print(x)"], "", &[("LUA_INIT", "x = 5LL + 1")]);
     assert_eq!(out, "6LL\n");
 }
@@ -103,7 +109,10 @@ fn require_loadfile_and_dofile_read_literals() {
     );
     assert_eq!(out, "18446744073709551615ULL\t3\n");
     let out = stdout_of(
-        &["-e", "print(loadfile('literal_file.lua')()) print(dofile('literal_file.lua'))"],
+        &[
+            "-e",
+            "print(loadfile('literal_file.lua')()) print(dofile('literal_file.lua'))",
+        ],
         "",
         &[],
     );
@@ -138,7 +147,10 @@ fn load_and_loadstring_read_literals() {
     );
     assert_eq!(out, "4LL\n5LL\n");
     let out = stdout_of(&["-e", "print(select(2, load('x = 1LL +')))"], "", &[]);
-    assert_eq!(out, "[string \"x = 1LL +\"]:1: unexpected symbol near <eof>\n");
+    assert_eq!(
+        out,
+        "[string \"x = 1LL +\"]:1: unexpected symbol near <eof>\n"
+    );
 }
 
 #[test]
