@@ -89,6 +89,25 @@ for v in "${versions[@]}"; do
     fi
 done
 
+# ffi.core: the bare module, with no global change (no bit or jit, the base type).
+echo "== require \"ffi.core\" changes no global in stock interpreters"
+core_check='local type0, tonumber0 = type, tonumber
+local ffi = require "ffi.core"
+assert(type(ffi.cdef) == "function", "require \"ffi.core\" returned no module")
+assert(bit == nil and jit == nil and type == type0 and tonumber == tonumber0, "a global changed")
+assert(type(ffi.new("int")) == "userdata" and ffi.type(ffi.new("int")) == "cdata")
+assert(require "ffi" == ffi and bit and jit and type ~= type0, "ffi after ffi.core")
+io.write(_VERSION, ": ok")'
+for v in "${versions[@]}"; do
+    if output=$(with_lua_env "$v" "lua$v" -e "$core_check" 2>&1); then
+        echo "ok    lua$v   $output"
+    else
+        echo "FAIL  lua$v   require \"ffi.core\":"
+        echo "$output" | sed 's/^/      /'
+        failures+=("lua$v: require \"ffi.core\"")
+    fi
+done
+
 shopt -s nullglob
 scripts=(tests/lua/*.lua)
 echo "== Lua test scripts (${#scripts[@]} in tests/lua)"
