@@ -6,7 +6,8 @@ local ffi = require "ffi"
 local check = require "check"
 local fails, eq = check.fails, check.eq
 
-local lua51 = _VERSION == "Lua 5.1" and not jit
+local luajit = check.luajit
+local lua51 = _VERSION == "Lua 5.1" and not luajit
 local integers = math.type ~= nil -- Lua 5.3+: integer numbers are used exactly
 
 local function i64(n) return ffi.new("int64_t", n) end
@@ -82,7 +83,7 @@ else
   fails("attempt to compare 'struct ca_foo' with 'number'", function() return ffi.new("struct ca_foo") < 1 end)
 end
 -- `==` between a cdata and a non-cdata is never a metamethod call in PUC Lua
-if jit then
+if luajit then
   assert(i64(1) == 1 and green == "CA_GREEN", "LuaJIT compares cdata with numbers")
 else
   assert(i64(1) ~= 1 and green ~= "CA_GREEN" and ffi.cast("void *", 0) ~= nil,
@@ -106,7 +107,7 @@ eq(str(ffi.typeof("uint64_t") - ffi.typeof("int8_t")), "7LL", "ctype - ctype")
 eq(str(-ffi.typeof("int")), "-9LL", "unary minus")
 assert(ffi.typeof("int") < ffi.typeof("double") and not (ffi.typeof("int") < ffi.typeof("int")), "ordering")
 fails("attempt to get length of 'int'", function() return #ffi.typeof("int") end)
-if not jit then
+if not luajit then
   -- LuaJIT: "cannot convert 'string' to 'ctype'".
   fails("attempt to concatenate 'int' and 'string'", function() return ffi.typeof("int") .. "x" end)
 end
@@ -193,7 +194,7 @@ end)
 assert(not ok, "unbounded recursion through a metamethod is an error, not a crash")
 
 -- metamethods called directly, with too few or too many operands
-if not jit then
+if not luajit then
   local mt = debug.getmetatable(i64(1))
   eq(str(mt.__add(i64(1), 2, 3)), "3LL", "a direct call")
   fails("attempt to perform arithmetic on 'int64_t' and 'nil'", mt.__add, i64(1))
@@ -202,7 +203,7 @@ if not jit then
 end
 
 -- Lua 5.3+ operators
-if integers and not jit then
+if integers and not luajit then
   local ops = assert(load [[
     local i64, u64, ffi, fails, eq, str, num = ...
     eq(str(i64(7) // 2), "3LL", "//")

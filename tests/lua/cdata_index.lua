@@ -62,7 +62,7 @@ fails("'int' has no member named 'x'", function() return ffi.new("int").x end)
 fails("'int' cannot be indexed with 'number'", function() return ffi.new("int")[0] end)
 fails("'int64_t' has no member named 'x'", function() return ffi.new("int64_t", 5).x end)
 fails("'struct ci_foo' has no member named 'x'", function() return ffi.typeof("struct ci_foo").x end)
-if not rawget(_G, "jit") then -- LuaJIT crashes here; jitffi refuses
+if not require("check").luajit then -- LuaJIT crashes here; jitffi refuses
   fails("NULL", function() return ffi.new("int *")[0] end)
   fails("NULL", function() return ffi.new("struct ci_foo *").x end)
   fails("NULL", function() return ffi.new("struct ci_inner &").a end)
@@ -109,7 +109,7 @@ fails("attempt to write to constant location", function() K().K = 1 end)
 fails("attempt to write to constant location", function() K.CI_KA = 1 end)
 fails("has no member named 'a'", function() return K.a end)
 fails("'struct ci_k [1]' has no member named 'a'", function() return ffi.new("struct ci_k[1]").a end)
-if not jit then
+if not require("check").luajit then
   -- Beyond LuaJIT (which takes only 32-bit integers): 64-bit and bool constants, read
   -- as 64-bit values are (Lua integers on 5.3+, cdata on 5.1/5.2).
   ffi.cdef [[ struct ci_k64 { static const uint64_t BIG = 0xffffffffffffffffULL;
@@ -159,7 +159,7 @@ for _ = 1, 2 do
     assert(tostring(uw64[0]) == "9223372036854775808ULL", "uint64_t elements stay cdata")
   end
 end
-if not rawget(_G, "jit") then -- LuaJIT crashes here; jitffi refuses
+if not require("check").luajit then -- LuaJIT crashes here; jitffi refuses
   local live, null = ffi.cast("int *", ia), ffi.new("int *")
   for _ = 1, 2 do
     assert(live[1] == 2, "a pointer type the fast path knows")

@@ -13,7 +13,7 @@ local Res = ffi.metatype("struct mtl_res", {
   __close = function(r, err) closed[#closed + 1] = r.fd .. ":" .. tostring(err) end,
 })
 
-if _VERSION == "Lua 5.4" and not jit then
+if _VERSION == "Lua 5.4" and not check.luajit then
   -- `local x <close>` is a syntax error before 5.4, so the chunk is compiled here.
   local run = assert(load([[
     local ffi, Res = ...

@@ -2,6 +2,10 @@
 -- directory on package.path): `local check = require "check"`.
 local check = {}
 
+-- Whether this is LuaJIT itself: jitffi defines a global `jit` too (LuaJIT's
+-- environment), but only jitffi's ffi sets package.loaded["ffi.core"].
+check.luajit = rawget(_G, "jit") ~= nil and package.loaded["ffi.core"] == nil
+
 -- Calls f(...) and asserts that it raises an error whose text contains `text` (plain,
 -- not a pattern).
 function check.fails(text, f, ...)
