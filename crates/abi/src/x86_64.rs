@@ -78,6 +78,8 @@ struct Cursor {
     gpr: u8,
     vec: u8,
     stack: u32,
+    /// The largest alignment of a stack argument, at least 16.
+    stack_align: u32,
 }
 
 /// The plan of a call of `func` whose variadic part (if any) holds values of the types
@@ -91,6 +93,7 @@ pub fn classify(
         gpr: 0,
         vec: 0,
         stack: 0,
+        stack_align: 16,
     };
     let ret = match shape(types, func.ret, true)? {
         Shape::Empty => RetPlan::Void,
@@ -157,6 +160,7 @@ pub fn classify(
         args,
         ret,
         stack_bytes: at.stack.next_multiple_of(8),
+        stack_align: at.stack_align,
         vec_regs: at.vec,
         variadic: func.variadic,
     })
@@ -219,10 +223,13 @@ fn assign(
 /// Places a copy of `size` bytes in the stack area, in 8-byte slots, at an offset that is
 /// a multiple of the type's alignment (§3.2.3 "Passing": "If the class is MEMORY, align
 /// and pass the argument on the stack"). gcc aligns to the type's full alignment (16 for
-/// `long double` and `_Alignas(16)`, 32 or 64 for over-aligned records): the offset is
-/// what counts, since the callee finds the value at its rsp + 8 + offset.
+/// `long double` and `_Alignas(16)`, 32 or 64 for over-aligned records), and beyond 16
+/// it also aligns the stack pointer at the call to it, so that the address is aligned:
+/// its `va_arg` rounds the address of such an argument up to its alignment.
 fn stack_copy(at: &mut Cursor, size: u32, align: u32) -> ArgPlan {
-    let offset = at.stack.next_multiple_of(align.max(8));
+    let align = align.max(8);
+    at.stack_align = at.stack_align.max(align);
+    let offset = at.stack.next_multiple_of(align);
     at.stack = offset + size.next_multiple_of(8);
     ArgPlan::Stack { offset, size }
 }

@@ -279,7 +279,8 @@ fn over_aligned_values_on_the_stack_start_at_an_aligned_offset() {
     // §3.2.3 "Passing": "If the class is MEMORY, align and pass the argument on the
     // stack", and an argument that finds no registers goes whole to the stack: a value
     // aligned beyond 8 starts at a multiple of its alignment, after a padding slot. gcc
-    // (tests/c/abitest.c) uses the type's full alignment, 32 and 64 included.
+    // (tests/c/abitest.c) uses the type's full alignment, 32 and 64 included, and then
+    // aligns the stack pointer at the call to it too (its va_arg aligns the address).
     let after_odd = |arg: &str, rest: &str| {
         assert_eq!(
             plan(&format!("void ({ODD}, {arg}, int)"), &[]),
@@ -303,11 +304,11 @@ fn over_aligned_values_on_the_stack_start_at_an_aligned_offset() {
     );
     after_odd(
         "struct a32",
-        "arg 8: memory 32 bytes stack+32\narg 9: s32@0 stack+64\nresult: void\nstack: 72 bytes",
+        "arg 8: memory 32 bytes stack+32\narg 9: s32@0 stack+64\nresult: void\nstack: 72 bytes aligned to 32",
     );
     after_odd(
         "struct a64",
-        "arg 8: memory 64 bytes stack+64\narg 9: s32@0 stack+128\nresult: void\nstack: 136 bytes",
+        "arg 8: memory 64 bytes stack+64\narg 9: s32@0 stack+128\nresult: void\nstack: 136 bytes aligned to 64",
     );
     // SSE, SSEUP with no vector register left: 16 bytes, 16-aligned.
     check(
