@@ -826,11 +826,10 @@ pub(crate) unsafe fn push_value_copy(
 
 // ---- variadic calls and calls through cdata -------------------------------------------------
 
-/// The type of a value passed in the variadic part of a call, as LuaJIT's: numbers are
+/// LuaJIT's type of a value passed in the variadic part of a call: numbers are
 /// `double`, strings `const char *`, booleans `bool`, nil and other values `void *`,
-/// cdata keep their type except that arrays and functions pass as pointers to them and
-/// `float` is promoted to `double`. Unlike LuaJIT (which passes a pointer to them),
-/// structs and unions pass by value, as a C caller passes them to `...`.
+/// cdata keep their type except that arrays and aggregates pass as pointers to them
+/// and `float` is promoted to `double`.
 ///
 /// # Safety
 /// `l` is live with one free slot; `st` is its state.
@@ -854,7 +853,7 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
                             let elem = *elem;
                             types.pointer_to(elem)
                         }
-                        CType::Func(_) => types.pointer_to(ty),
+                        CType::Record(_) | CType::Func(_) => types.pointer_to(ty),
                         CType::Float(FloatKind::Float) => types.builtins().double,
                         _ => ty,
                     }
