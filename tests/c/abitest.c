@@ -1,5 +1,5 @@
-// Calls beyond LuaJIT's (tests/lua/abi_calls.lua): structs passed in the variadic part
-// of a call, and over-aligned structs passed on the stack after an odd number of stack
+// Calls beyond LuaJIT's (tests/lua/abi_calls.lua): structs passed by value to a variadic
+// function, and over-aligned structs passed on the stack after an odd number of stack
 // slots, both ways (calls and callbacks).
 //
 // Every callee records each field it received, in order, as a double (abi_seen) and
@@ -71,6 +71,7 @@ int abi_va(const char *fmt, ...) {
         case 'A': { struct abi_a16 s = va_arg(ap, struct abi_a16); see(s.x); break; }
         case 'P': { struct abi_p16 s = va_arg(ap, struct abi_p16); see(s.a); see(s.b); break; }
         case 'W': { struct abi_a32 s = va_arg(ap, struct abi_a32); see(s.x); see(s.y); break; }
+        case 'p': { struct abi_i2 *s = va_arg(ap, struct abi_i2 *); see(s->a); see(s->b); break; }
         default: see(-999); break;
         }
     }
@@ -104,6 +105,14 @@ int abi_gcc_va_stack(void) {
 // A 32-aligned struct first on the stack: gcc aligns its stack pointer to 32 for the
 // call, and va_arg rounds the address of the struct up to 32.
 int abi_gcc_va_a32(void) { return abi_va("W", (struct abi_a32){16, 17}); }
+
+int abi_gcc_va_i2(void) { return abi_va("I", (struct abi_i2){1, -2}); }
+
+// A pointer to a struct, what LuaJIT passes for a struct cdata among the extra arguments.
+int abi_gcc_va_pointer(void) {
+    struct abi_i2 s = {21, -22};
+    return abi_va("p", &s);
+}
 
 // The same over-aligned structs in registers: the NO_CLASS half of abi_a16 takes none.
 int abi_gcc_va_aligned_regs(void) {

@@ -1,7 +1,6 @@
 -- Calls beyond LuaJIT's, on x86-64 System V as gcc makes them (tests/c/abitest.c):
--- structs passed by value in the variadic part of a call (LuaJIT passes a pointer to
--- them), and over-aligned structs on the stack after an odd number of stack slots, in
--- calls and in callbacks. Each C callee records every field it received and returns a
+-- structs passed by value to variadic functions, and over-aligned structs on the stack
+-- after an odd number of stack slots, in calls and in callbacks. Each C callee records every field it received and returns a
 -- checksum; abi_gcc_* make the same call from gcc-compiled code, and both must agree.
 local ffi = require "ffi"
 local check = require "check"
@@ -31,6 +30,8 @@ int abi_gcc_va_exhausted(void);
 int abi_gcc_va_stack(void);
 int abi_gcc_va_aligned_regs(void);
 int abi_gcc_va_a32(void);
+int abi_gcc_va_pointer(void);
+int abi_gcc_va_i2(void);
 int abi_stack_a16(long, long, long, long, long, long, long s7, struct abi_a16 a, int after);
 int abi_stack_p16(long, long, long, long, long, long, long s7, struct abi_p16 p, int after);
 int abi_stack_ld(long, long, long, long, long, long, long s7, struct abi_ld l, int s9,
@@ -79,59 +80,79 @@ end
 local S = ffi.new
 local ld = lib.abi_ld_of
 
--- structs in the variadic part, by value, in registers: %al counts the vector registers
--- the structs use (the callee saves xmm0-7 only if it is nonzero)
-same_as_gcc("variadic structs in registers", lib.abi_gcc_va_regs, function()
-  return lib.abi_va("IDFMX", S("struct abi_i2", 1, -2), S("struct abi_d2", 3.5, -4.25),
-    S("struct abi_f3", 5.5, 6.5, -7.5), S("struct abi_mix", 8, 9.125),
-    S("struct abi_fi", 10.5, -11))
+-- Structs by value to a `...` function: a struct cdata among the extra arguments passes
+-- as a pointer to it (LuaJIT's rule, which code written for LuaJIT relies on: ioctl,
+-- fcntl), so a struct passes by value through a prototype that names it before the
+-- `...` (this works on LuaJIT too). The call is still variadic (%al counts the vector
+-- registers: the callee saves xmm0-7 only if it is nonzero), and the callee reads the
+-- struct with va_arg, from where gcc's call through the plain prototype puts it.
+same_as_gcc("a struct cdata among the extra arguments is a pointer", lib.abi_gcc_va_pointer,
+  function()
+    return lib.abi_va("p", S("struct abi_i2", 21, -22))
+  end)
+
+local prototypes = {}
+-- abi_va as a variadic function whose fixed part has the types `types` after fmt.
+local function va_with(types)
+  local f = prototypes[types]
+  if not f then
+    f = ffi.cast("int (*)(const char *, " .. types .. ", ...)", lib.abi_va)
+    prototypes[types] = f
+  end
+  return f
+end
+
+same_as_gcc("structs by value to ... in registers", lib.abi_gcc_va_regs, function()
+  return va_with("struct abi_i2, struct abi_d2, struct abi_f3, struct abi_mix, struct abi_fi")(
+    "IDFMX", { 1, -2 }, { 3.5, -4.25 }, { 5.5, 6.5, -7.5 }, { 8, 9.125 }, { 10.5, -11 })
 end)
 
 -- a two-SSE struct with one vector register left goes to the stack whole, and the
 -- double after it still takes xmm7; the same with integer registers
-same_as_gcc("variadic structs when registers run out", lib.abi_gcc_va_exhausted, function()
-  return lib.abi_va("dddddddDdiiiiIiI", 1, 2, 3, 4, 5, 6, 7, S("struct abi_d2", 8.5, 9.5), 10,
-    S("int", 11), S("int", 12), S("int", 13), S("int", 14), S("struct abi_i2", 15, 16),
-    S("int", 17), S("struct abi_i2", 18, 19))
+same_as_gcc("structs by value to ... when registers run out", lib.abi_gcc_va_exhausted, function()
+  local f = va_with("double, double, double, double, double, double, double, struct abi_d2, "
+    .. "double, int, int, int, int, struct abi_i2, int, struct abi_i2")
+  return f("dddddddDdiiiiIiI", 1, 2, 3, 4, 5, 6, 7, { 8.5, 9.5 }, 10, 11, 12, 13, 14,
+    { 15, 16 }, 17, { 18, 19 })
 end)
 
--- memory-class and over-aligned structs in the variadic part, after an odd number of
--- stack slots (16- and 32-aligned offsets), and a long double
-same_as_gcc("variadic structs on the stack", lib.abi_gcc_va_stack, function()
-  local int = function(v) return S("int", v) end
-  return lib.abi_va("iiiiiiAiPBLiWe", int(1), int(2), int(3), int(4), int(5), int(6),
-    S("struct abi_a16", 7), int(8), S("struct abi_p16", 9, 10), S("struct abi_big", 11, 12, 13),
-    S("struct abi_ld", ld(14.5)), int(15), S("struct abi_a32", 16, 17), ld(18.25))
+-- memory-class and over-aligned structs after an odd number of stack slots (16- and
+-- 32-aligned offsets), and a long double
+same_as_gcc("structs by value to ... on the stack", lib.abi_gcc_va_stack, function()
+  local f = va_with("int, int, int, int, int, int, struct abi_a16, int, struct abi_p16, "
+    .. "struct abi_big, struct abi_ld, int, struct abi_a32, long double")
+  return f("iiiiiiAiPBLiWe", 1, 2, 3, 4, 5, 6, { 7 }, 8, { 9, 10 }, { 11, 12, 13 },
+    S("struct abi_ld", ld(14.5)), 15, { 16, 17 }, ld(18.25))
 end)
 
--- a 32-aligned struct first on the stack: the call aligns the stack pointer to 32, at
--- every depth of C frames below it (nested pcalls add some)
+-- a 32-aligned struct first on the stack: the call aligns the stack pointer to 32
+-- (gcc's va_arg rounds the struct's address up to 32), at every depth of C frames below
+-- it (nested pcalls add some)
 local function a32_first()
-  return lib.abi_va("W", S("struct abi_a32", 16, 17))
+  return va_with("struct abi_a32")("W", S("struct abi_a32", 16, 17))
 end
 local function nested(depth)
   if depth == 0 then return a32_first() end
   return select(2, assert(pcall(nested, depth - 1)))
 end
 for depth = 0, 3 do
-  same_as_gcc("32-aligned variadic struct, depth " .. depth, lib.abi_gcc_va_a32, function()
+  same_as_gcc("32-aligned struct to ..., depth " .. depth, lib.abi_gcc_va_a32, function()
     return nested(depth)
   end)
 end
-same_as_gcc("32-aligned variadic struct in a coroutine", lib.abi_gcc_va_a32, function()
+same_as_gcc("32-aligned struct to ... in a coroutine", lib.abi_gcc_va_a32, function()
   return coroutine.wrap(a32_first)()
 end)
 
-same_as_gcc("variadic over-aligned structs in registers", lib.abi_gcc_va_aligned_regs, function()
-  return lib.abi_va("AiP", S("struct abi_a16", -1), S("int", 2), S("struct abi_p16", 3, -4))
-end)
+same_as_gcc("over-aligned structs by value to ... in registers", lib.abi_gcc_va_aligned_regs,
+  function()
+    return va_with("struct abi_a16, int, struct abi_p16")("AiP", { -1 }, 2, { 3, -4 })
+  end)
 
--- a struct reached through a reference (an array element) passes its value too
+-- a struct reached through a reference (an array element) passes its value
 local pairs_of_ints = ffi.new("struct abi_i2[1]", { { 1, -2 } })
-same_as_gcc("variadic struct through a reference", function()
-  return lib.abi_va("I", ffi.new("struct abi_i2", 1, -2))
-end, function()
-  return lib.abi_va("I", pairs_of_ints[0])
+same_as_gcc("struct by value to ... through a reference", lib.abi_gcc_va_i2, function()
+  return va_with("struct abi_i2")("I", pairs_of_ints[0])
 end)
 
 -- fixed parameters: over-aligned structs after an odd number of stack slots take the

@@ -9,8 +9,10 @@
 // plan: void ld_after_odd(long, long, long, long, long, long, long, struct ld, int, long double)
 // plan: void a32_after_odd(long, long, long, long, long, long, long, struct a32, int)
 // plan: void a16_in_registers(struct a16, int, struct p16)
-// Structs in the variadic part pass as prototyped ones (psABI 3.5.7): in registers when
-// all their eightbytes fit, else whole on the stack; %al counts the vector registers.
+// Structs among a variadic call's extra arguments pass as prototyped ones (psABI 3.5.7):
+// in registers when all their eightbytes fit, else whole on the stack; %al counts the
+// vector registers. (The ffi passes a struct cdata there as a pointer, LuaJIT's rule; it
+// passes by value through a prototype that names the struct before the `...`.)
 // varargs: struct d2, struct a16, struct big, double
 // plan: int printf(const char *, ...)
 // varargs: double, double, double, double, double, double, double, struct d2, double, struct a32
