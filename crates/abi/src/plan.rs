@@ -81,9 +81,12 @@ pub enum RetPlan {
 pub struct CallPlan {
     pub args: Vec<ArgPlan>,
     pub ret: RetPlan,
-    /// Bytes of outgoing stack arguments (a multiple of 8; the caller keeps the stack
-    /// pointer 16-aligned at the call).
+    /// Bytes of outgoing stack arguments (a multiple of 8).
     pub stack_bytes: u32,
+    /// The alignment of the stack pointer at the call: 16, or the largest alignment of a
+    /// stack argument's type beyond that (gcc places such an argument at an address of
+    /// its alignment, and its `va_arg` rounds the address up to it).
+    pub stack_align: u32,
     /// Vector registers used by arguments: what x86-64 passes in %al to a variadic
     /// function.
     pub vec_regs: u8,
@@ -163,8 +166,8 @@ impl fmt::Display for RetPlan {
     }
 }
 
-/// One line per argument, then the result, the stack size and (for variadic calls)
-/// the vector register count: the text `jitffi --plan` prints and golden tests compare.
+/// One line per argument, then the result, the stack size (with its alignment when over
+/// 16) and (for variadic calls) the vector register count: the text `jitffi --plan` prints and golden tests compare.
 impl fmt::Display for CallPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, arg) in self.args.iter().enumerate() {
@@ -172,6 +175,9 @@ impl fmt::Display for CallPlan {
         }
         writeln!(f, "result: {}", self.ret)?;
         write!(f, "stack: {} bytes", self.stack_bytes)?;
+        if self.stack_align > 16 {
+            write!(f, " aligned to {}", self.stack_align)?;
+        }
         if self.variadic {
             write!(f, ", vector registers: {}", self.vec_regs)?;
         }

@@ -7,7 +7,8 @@
 //!
 //! ```text
 //!   outgoing stack area at the call (rsp 16-aligned)
-//!   rsp+0    first stack argument (8-byte slots; 16-byte alignment where the type needs it)
+//!   rsp+0    first stack argument, in 8-byte slots; a value aligned beyond 8 starts
+//!            at a multiple of its alignment (after a padding slot if needed)
 //!   rsp+8    ...
 //! ```
 
@@ -58,13 +59,18 @@ impl Class {
 enum Shape {
     /// Nothing to pass (an empty struct).
     Empty,
-    /// Eightbytes in registers, each with its piece kind and size.
-    Regs(Vec<(Class, PieceKind, u8)>),
+    /// Eightbytes in registers, each with its piece kind and size; `size` and `align`
+    /// are the whole value's, for when it goes to the stack instead.
+    Regs {
+        eightbytes: Vec<(Class, PieceKind, u8)>,
+        size: u32,
+        align: u32,
+    },
     /// In memory: `size` bytes aligned to `align` on the stack.
     Memory { size: u32, align: u32 },
     /// `long double` (parts = 1) or `complex long double` (2): memory as an argument,
     /// the x87 stack as a result.
-    X87 { size: u32, parts: u8 },
+    X87 { size: u32, align: u32, parts: u8 },
 }
 
 /// Where the next argument goes.
@@ -72,6 +78,8 @@ struct Cursor {
     gpr: u8,
     vec: u8,
     stack: u32,
+    /// The largest alignment of a stack argument, at least 16.
+    stack_align: u32,
 }
 
 /// The plan of a call of `func` whose variadic part (if any) holds values of the types
@@ -85,10 +93,11 @@ pub fn classify(
         gpr: 0,
         vec: 0,
         stack: 0,
+        stack_align: 16,
     };
     let ret = match shape(types, func.ret, true)? {
         Shape::Empty => RetPlan::Void,
-        Shape::Regs(eightbytes) => {
+        Shape::Regs { eightbytes, .. } => {
             let (mut gpr, mut vec) = (0u8, 0u8);
             let pieces = eightbytes
                 .iter()
@@ -134,11 +143,16 @@ pub fn classify(
     for &ty in func.params.iter().chain(varargs) {
         let plan = match shape(types, ty, false)? {
             Shape::Empty => ArgPlan::Nothing,
-            Shape::Regs(eightbytes) => assign(&mut at, &eightbytes, types.align_of(ty)),
+            Shape::Regs {
+                eightbytes,
+                size,
+                align,
+            } => assign(&mut at, &eightbytes, size, align),
             // Memory-class values and x87 values are copied onto the stack (§3.2.3,
             // "Parameter Passing": MEMORY, X87, X87UP and COMPLEX_X87 classes).
-            Shape::Memory { size, align } => stack_copy(&mut at, size, align),
-            Shape::X87 { size, .. } => stack_copy(&mut at, size, 16),
+            Shape::Memory { size, align } | Shape::X87 { size, align, .. } => {
+                stack_copy(&mut at, size, align)
+            }
         };
         args.push(plan);
     }
@@ -146,40 +160,39 @@ pub fn classify(
         args,
         ret,
         stack_bytes: at.stack.next_multiple_of(8),
+        stack_align: at.stack_align,
         vec_regs: at.vec,
         variadic: func.variadic,
     })
 }
 
-/// Assigns registers to the eightbytes of one argument, or the stack when too few remain
-/// for all of them (§3.2.3: "If there are no registers available for any eightbyte of
-/// an argument, the whole argument is passed on the stack").
-fn assign(at: &mut Cursor, eightbytes: &[(Class, PieceKind, u8)], align: u32) -> ArgPlan {
+/// Assigns registers to the eightbytes of one argument of `size` bytes aligned to
+/// `align`, or the stack when too few remain for all of them (§3.2.3 "Passing": "If there
+/// are no registers available for any eightbyte of an argument, the whole argument is
+/// passed on the stack"; the registers it would have used stay free for later arguments).
+fn assign(
+    at: &mut Cursor,
+    eightbytes: &[(Class, PieceKind, u8)],
+    size: u32,
+    align: u32,
+) -> ArgPlan {
     let gprs = eightbytes.iter().filter(|e| e.0 == Class::Integer).count() as u8;
     let vecs = eightbytes.iter().filter(|e| e.0 == Class::Sse).count() as u8;
     if at.gpr + gprs > GPR_ARGS || at.vec + vecs > VEC_ARGS {
-        let size: u32 = eightbytes
-            .iter()
-            .map(|&(class, _, size)| {
-                if class == Class::SseUp {
-                    8
-                } else {
-                    u32::from(size)
-                }
-            })
-            .sum();
-        if eightbytes.len() == 1 {
-            // A scalar (or a one-eightbyte aggregate) takes one 8-byte slot.
-            let (_, kind, size) = eightbytes[0];
+        if size <= 8 {
+            // A scalar (or an aggregate of one eightbyte) takes one 8-byte slot.
+            let (_, kind, piece_size) = eightbytes[0];
             let offset = at.stack;
             at.stack += 8;
             return ArgPlan::Pieces(vec![Piece {
                 offset: 0,
-                size,
+                size: piece_size,
                 kind,
                 loc: Loc::Stack(offset),
             }]);
         }
+        // Bigger values are copied whole, padding eightbytes (NO_CLASS, which took no
+        // register) included: `struct { _Alignas(16) int x; }` is 16 bytes on the stack.
         return stack_copy(at, size, align);
     }
     let mut pieces = Vec::with_capacity(eightbytes.len());
@@ -207,10 +220,15 @@ fn assign(at: &mut Cursor, eightbytes: &[(Class, PieceKind, u8)], align: u32) ->
     ArgPlan::Pieces(pieces)
 }
 
-/// Places a copy of `size` bytes in the stack area, in 8-byte slots, 16-aligned when the
-/// type's alignment is 16 or more (§3.2.3, "Parameter Passing", and Figure 3.3).
+/// Places a copy of `size` bytes in the stack area, in 8-byte slots, at an offset that is
+/// a multiple of the type's alignment (§3.2.3 "Passing": "If the class is MEMORY, align
+/// and pass the argument on the stack"). gcc aligns to the type's full alignment (16 for
+/// `long double` and `_Alignas(16)`, 32 or 64 for over-aligned records), and beyond 16
+/// it also aligns the stack pointer at the call to it, so that the address is aligned:
+/// its `va_arg` rounds the address of such an argument up to its alignment.
 fn stack_copy(at: &mut Cursor, size: u32, align: u32) -> ArgPlan {
-    let align = align.clamp(8, 16);
+    let align = align.max(8);
+    at.stack_align = at.stack_align.max(align);
     let offset = at.stack.next_multiple_of(align);
     at.stack = offset + size.next_multiple_of(8);
     ArgPlan::Stack { offset, size }
@@ -222,7 +240,13 @@ fn shape(types: &TypeTable, ty: TypeId, is_result: bool) -> Result<Shape, AbiErr
     let cant = |what: &str| AbiError {
         message: format!("cannot pass {what} '{}'", types.type_name(ty)),
     };
-    let scalar = |kind: PieceKind, size: u8| Ok(Shape::Regs(vec![(class_of(kind), kind, size)]));
+    let scalar = |kind: PieceKind, size: u8| {
+        Ok(Shape::Regs {
+            eightbytes: vec![(class_of(kind), kind, size)],
+            size: u32::from(size),
+            align: u32::from(size),
+        })
+    };
     match types.get(base) {
         CType::Void if is_result => Ok(Shape::Empty),
         CType::Void => Err(cant("a value of type")),
@@ -235,8 +259,16 @@ fn shape(types: &TypeTable, ty: TypeId, is_result: bool) -> Result<Shape, AbiErr
         CType::Pointer(_) | CType::Ref(_) => scalar(PieceKind::Int(Ext::None), 8),
         CType::Float(FloatKind::Float) => scalar(PieceKind::F32, 4),
         CType::Float(FloatKind::Double) => scalar(PieceKind::F64, 8),
-        CType::Float(FloatKind::LongDouble) => Ok(Shape::X87 { size: 16, parts: 1 }),
-        CType::Complex(FloatKind::LongDouble) => Ok(Shape::X87 { size: 32, parts: 2 }),
+        CType::Float(FloatKind::LongDouble) => Ok(Shape::X87 {
+            size: 16,
+            align: 16,
+            parts: 1,
+        }),
+        CType::Complex(FloatKind::LongDouble) => Ok(Shape::X87 {
+            size: 32,
+            align: 16,
+            parts: 2,
+        }),
         CType::Func(_) => Err(cant("a function as a value of type")),
         CType::Array { .. } if !is_result => {
             // An array parameter is a pointer (C11 6.7.6.3p7).
@@ -292,6 +324,7 @@ fn aggregate_shape(types: &TypeTable, ty: TypeId) -> Option<Shape> {
     if classes == [Class::X87, Class::X87Up] {
         return Some(Shape::X87 {
             size: size as u32,
+            align,
             parts: 1,
         });
     }
@@ -319,7 +352,11 @@ fn aggregate_shape(types: &TypeTable, ty: TypeId) -> Option<Shape> {
         eightbytes.push(entry);
     }
     eightbytes.retain(|e| e.0 != Class::NoClass);
-    Some(Shape::Regs(eightbytes))
+    Some(Shape::Regs {
+        eightbytes,
+        size: size as u32,
+        align,
+    })
 }
 
 /// Merges the classes of the value of type `ty` at byte `offset` into `classes` (one per

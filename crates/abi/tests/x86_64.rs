@@ -27,6 +27,10 @@ union fd { float f; double d; };
 struct bits { int a : 3; unsigned b : 30; };
 struct v16 { float __attribute__((vector_size(16))) v; };
 struct undefined_s;
+struct a16 { _Alignas(16) int x; };
+struct p16 { long a, b; } __attribute__((aligned(16)));
+struct a32 { _Alignas(32) int x; int y; };
+struct a64 { _Alignas(64) char c; };
 "#;
 
 fn plan(proto: &str, varargs: &[&str]) -> String {
@@ -261,5 +265,105 @@ fn unpassable_types_are_errors_naming_the_type() {
     assert_eq!(
         plan("void (struct undefined_s)", &[]),
         "error: cannot pass incomplete 'struct undefined_s'"
+    );
+}
+
+/// Six longs fill the integer registers and a seventh takes stack slot 0, so the next
+/// stack argument starts after an odd number of slots.
+const ODD: &str = "long, long, long, long, long, long, long";
+const ODD_PLAN: &str = "arg 1: i64@0 gpr0\narg 2: i64@0 gpr1\narg 3: i64@0 gpr2\n\
+    arg 4: i64@0 gpr3\narg 5: i64@0 gpr4\narg 6: i64@0 gpr5\narg 7: i64@0 stack+0\n";
+
+#[test]
+fn over_aligned_values_on_the_stack_start_at_an_aligned_offset() {
+    // §3.2.3 "Passing": "If the class is MEMORY, align and pass the argument on the
+    // stack", and an argument that finds no registers goes whole to the stack: a value
+    // aligned beyond 8 starts at a multiple of its alignment, after a padding slot. gcc
+    // (tests/c/abitest.c) uses the type's full alignment, 32 and 64 included, and then
+    // aligns the stack pointer at the call to it too (its va_arg aligns the address).
+    let after_odd = |arg: &str, rest: &str| {
+        assert_eq!(
+            plan(&format!("void ({ODD}, {arg}, int)"), &[]),
+            format!("{ODD_PLAN}{rest}"),
+            "{arg}"
+        );
+    };
+    // INTEGER, NO_CLASS: the padding eightbyte travels too, 16 bytes at offset 16.
+    after_odd(
+        "struct a16",
+        "arg 8: memory 16 bytes stack+16\narg 9: s32@0 stack+32\nresult: void\nstack: 40 bytes",
+    );
+    after_odd(
+        "struct p16",
+        "arg 8: memory 16 bytes stack+16\narg 9: s32@0 stack+32\nresult: void\nstack: 40 bytes",
+    );
+    // X87 class, as an aggregate and as a scalar.
+    after_odd(
+        "struct ld",
+        "arg 8: memory 16 bytes stack+16\narg 9: s32@0 stack+32\nresult: void\nstack: 40 bytes",
+    );
+    after_odd(
+        "struct a32",
+        "arg 8: memory 32 bytes stack+32\narg 9: s32@0 stack+64\nresult: void\nstack: 72 bytes aligned to 32",
+    );
+    after_odd(
+        "struct a64",
+        "arg 8: memory 64 bytes stack+64\narg 9: s32@0 stack+128\nresult: void\nstack: 136 bytes aligned to 64",
+    );
+    // SSE, SSEUP with no vector register left: 16 bytes, 16-aligned.
+    check(
+        "void (double, double, double, double, double, double, double, double, int, int, \
+         int, int, int, int, int, struct v16)",
+        "arg 1: f64@0 vec0\narg 2: f64@0 vec1\narg 3: f64@0 vec2\narg 4: f64@0 vec3\n\
+         arg 5: f64@0 vec4\narg 6: f64@0 vec5\narg 7: f64@0 vec6\narg 8: f64@0 vec7\n\
+         arg 9: s32@0 gpr0\narg 10: s32@0 gpr1\narg 11: s32@0 gpr2\narg 12: s32@0 gpr3\n\
+         arg 13: s32@0 gpr4\narg 14: s32@0 gpr5\narg 15: s32@0 stack+0\n\
+         arg 16: memory 16 bytes stack+16\nresult: void\nstack: 32 bytes",
+    );
+}
+
+#[test]
+fn over_aligned_aggregates_in_registers_take_one_per_classed_eightbyte() {
+    // §3.2.3 Classification: an eightbyte of padding only is NO_CLASS and takes no
+    // register (gcc passes `struct a16` in one register).
+    check(
+        "void (struct a16, int, struct p16)",
+        "arg 1: i64@0 gpr0\narg 2: s32@0 gpr1\narg 3: i64@0 gpr2, i64@8 gpr3\n\
+         result: void\nstack: 0 bytes",
+    );
+}
+
+#[test]
+fn structs_in_the_variadic_part_pass_as_if_prototyped() {
+    // §3.5.7 "Variable Argument Lists": va_arg reads a struct from the register save
+    // area when all its eightbytes fit the registers left, else from the overflow area,
+    // exactly where §3.2.3 puts a prototyped argument; %al counts the vector registers
+    // the structs use.
+    assert_eq!(
+        plan(
+            "int (const char *, ...)",
+            &[
+                "struct i2",
+                "struct d2",
+                "struct f3",
+                "struct mix",
+                "struct fi"
+            ]
+        ),
+        "arg 1: i64@0 gpr0\narg 2: i64@0 gpr1\narg 3: f64@0 vec0, f64@8 vec1\n\
+         arg 4: f64@0 vec2, f32@8 vec3\narg 5: f64@0 vec4, i64@8 gpr2\narg 6: i64@0 gpr3\n\
+         result: s32@0 gpr0\nstack: 0 bytes, vector registers: 5"
+    );
+    // Seven doubles leave one vector register: the two-SSE struct goes whole to the
+    // stack and the double after it still takes xmm7.
+    let doubles = ["double"; 7];
+    let mut extra: Vec<&str> = doubles.to_vec();
+    extra.extend(["struct d2", "double", "struct big", "struct a16"]);
+    assert_eq!(
+        plan("int (const char *, ...)", &extra),
+        "arg 1: i64@0 gpr0\narg 2: f64@0 vec0\narg 3: f64@0 vec1\narg 4: f64@0 vec2\n\
+         arg 5: f64@0 vec3\narg 6: f64@0 vec4\narg 7: f64@0 vec5\narg 8: f64@0 vec6\n\
+         arg 9: memory 16 bytes stack+0\narg 10: f64@0 vec7\narg 11: memory 24 bytes stack+16\n\
+         arg 12: i64@0 gpr1\nresult: s32@0 gpr0\nstack: 40 bytes, vector registers: 8"
     );
 }

@@ -16,7 +16,8 @@
 //!   calls).
 //!
 //! ```text
-//!   stub frame (rsp 16-aligned after the prologue; rbx = caller, r12 = ctx, r13 = base)
+//!   stub frame (rsp 16-aligned after the prologue, or aligned to the plan's stack_align
+//!   when that is more; rbx = caller, r12 = ctx, r13 = base)
 //!   rsp+0        outgoing stack arguments (CallPlan::stack_bytes); stack-passed values
 //!                are converted straight into their slots
 //!   rsp+images   one image per register-passed argument: the helper's 8-byte result,
@@ -269,6 +270,9 @@ struct Frame {
     images: Vec<u32>,
     results: u32,
     size: u32,
+    /// The alignment of rsp in the body (the plan's stack alignment): beyond 16 the
+    /// prologue rounds rsp down to it.
+    align: u32,
 }
 
 fn frame_of(spec: &StubSpec) -> Result<Frame, JitError> {
@@ -312,10 +316,15 @@ fn frame_of(spec: &StubSpec) -> Result<Frame, JitError> {
         _ => 0,
     };
     let results = take(&mut next, RESULT_AREA_BYTES + memory)?;
+    let align = plan.stack_align.max(16);
+    if !align.is_power_of_two() || next.saturating_add(align) > MAX_FRAME_BYTES {
+        return Err(error("arguments too large for a C call"));
+    }
     Ok(Frame {
         images,
         results,
         size: next,
+        align,
     })
 }
 
@@ -455,7 +464,7 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
     let pending = e.ops.new_dynamic_label();
 
     // Caller entry: fn(caller).
-    prologue(&mut e, frame.size);
+    prologue(&mut e, &frame);
     e.mov_reg(3, RDI);
     e.call(spec.helpers.context);
     e.mov_reg(12, RAX);
@@ -467,7 +476,7 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
     // Direct entry: fn(caller, ctx, base).
     let direct_offset = e.ops.offset().0;
     e.at("; direct entry");
-    prologue(&mut e, frame.size);
+    prologue(&mut e, &frame);
     e.mov_reg(3, RDI);
     e.mov_reg(12, RSI);
     e.at("mov r13d, edx");
@@ -663,7 +672,7 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
             e.call(helper);
         }
     }
-    epilogue(&mut e, frame.size);
+    epilogue(&mut e, &frame);
 
     e.at("bad_count:");
     dynasm!(e.ops ; .arch x64 ; =>bad_count);
@@ -692,8 +701,9 @@ fn emit(spec: &StubSpec) -> Result<(Vec<u8>, usize, String), JitError> {
 }
 
 /// Saves the callee-saved registers the stub uses and reserves the frame, touching each
-/// page of a large frame from the top so a stack guard page is never skipped.
-fn prologue(e: &mut Emitter, frame: u32) {
+/// page of a large frame from the top so a stack guard page is never skipped; rounds rsp
+/// down to the frame's alignment when that is over 16.
+fn prologue(e: &mut Emitter, frame: &Frame) {
     e.at("push rbp; mov rbp, rsp; push rbx; push r12; push r13; push r14");
     dynasm!(e.ops
         ; .arch x64
@@ -704,26 +714,40 @@ fn prologue(e: &mut Emitter, frame: u32) {
         ; push r13
         ; push r14
     );
+    // Rounding down takes up to `align - 16` bytes more.
+    let reserved = frame.size + (frame.align - 16);
     let mut probe = PAGE_BYTES;
-    while probe < frame {
+    while probe < reserved {
         let d = -(probe as i32);
         e.at(format!("or qword [rsp-{probe}], 0"));
         dynasm!(e.ops ; .arch x64 ; or QWORD [rsp + d], 0);
         probe += PAGE_BYTES;
     }
-    let f = frame as i32;
-    e.at(format!("sub rsp, {frame}"));
+    let f = frame.size as i32;
+    e.at(format!("sub rsp, {}", frame.size));
     dynasm!(e.ops ; .arch x64 ; sub rsp, f);
+    if frame.align > 16 {
+        let mask = -(frame.align as i32);
+        e.at(format!("and rsp, -{}", frame.align));
+        dynasm!(e.ops ; .arch x64 ; and rsp, mask);
+    }
 }
 
-fn epilogue(e: &mut Emitter, frame: u32) {
-    let f = frame as i32;
-    e.at(format!(
-        "add rsp, {frame}; pop r14; pop r13; pop r12; pop rbx; pop rbp; ret"
-    ));
+fn epilogue(e: &mut Emitter, frame: &Frame) {
+    if frame.align > 16 {
+        // rsp was rounded down: the saved registers are found from rbp.
+        e.at("lea rsp, [rbp-32]; pop r14; pop r13; pop r12; pop rbx; pop rbp; ret");
+        dynasm!(e.ops ; .arch x64 ; lea rsp, [rbp - 32]);
+    } else {
+        let f = frame.size as i32;
+        e.at(format!(
+            "add rsp, {}; pop r14; pop r13; pop r12; pop rbx; pop rbp; ret",
+            frame.size
+        ));
+        dynasm!(e.ops ; .arch x64 ; add rsp, f);
+    }
     dynasm!(e.ops
         ; .arch x64
-        ; add rsp, f
         ; pop r14
         ; pop r13
         ; pop r12
@@ -805,6 +829,7 @@ mod tests {
                     pointer: Loc::Gpr(0),
                 },
                 stack_bytes: 32,
+                stack_align: 16,
                 vec_regs: 0,
                 variadic: false,
             },
@@ -832,6 +857,37 @@ mod tests {
     }
 
     #[test]
+    fn over_aligned_stack_arguments_align_the_frame() {
+        // A 32-aligned struct on the stack: rsp is rounded down to 32 after the frame is
+        // reserved, and restored from rbp.
+        let spec = StubSpec {
+            plan: CallPlan {
+                args: vec![ArgPlan::Stack {
+                    offset: 0,
+                    size: 32,
+                }],
+                ret: RetPlan::Void,
+                stack_bytes: 32,
+                stack_align: 32,
+                vec_regs: 0,
+                variadic: false,
+            },
+            args: vec![ArgFetch::Memory {
+                helper: helper("w"),
+                size: 32,
+            }],
+            result: ResultPush::Nothing,
+            helpers: helpers(),
+        };
+        let listing = listing_for(&spec).unwrap();
+        assert_eq!(listing.matches("and rsp, -32").count(), 2, "{listing}");
+        assert!(listing.contains("lea rsp, [rbp-32]; pop r14"), "{listing}");
+        let mut not_a_power_of_two = spec.clone();
+        not_a_power_of_two.plan.stack_align = 48;
+        assert!(emit(&not_a_power_of_two).is_err());
+    }
+
+    #[test]
     fn huge_frames_are_refused() {
         let spec = StubSpec {
             plan: CallPlan {
@@ -841,6 +897,7 @@ mod tests {
                 }],
                 ret: RetPlan::Void,
                 stack_bytes: MAX_FRAME_BYTES,
+                stack_align: 16,
                 vec_regs: 0,
                 variadic: false,
             },

@@ -174,6 +174,7 @@ fn a_stub_moves_every_argument_where_the_plan_says() {
             pointer: Loc::Gpr(0),
         },
         stack_bytes: 48,
+        stack_align: 16,
         vec_regs: 2,
         variadic: false,
     };
@@ -268,6 +269,7 @@ fn results_come_back_from_rax_and_xmm0() {
                 piece(8, 8, PieceKind::F64, Loc::Vec(0)),
             ]),
             stack_bytes: 0,
+            stack_align: 16,
             vec_regs: 1,
             variadic: false,
         },
