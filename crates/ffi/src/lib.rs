@@ -39,6 +39,7 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
     unsafe {
         sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
         keep_loaded();
+        lua::tagged::init();
         stack::verify(l);
         let st = FfiState::push_new(l);
         let state_index = sys::lua_gettop(l);
