@@ -192,6 +192,13 @@ pub unsafe extern "C-unwind" fn typeof_(l: *mut State) -> c_int {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, Some(2))?;
+            if st
+                .types
+                .size_of(ty)
+                .is_some_and(|size| size > crate::cdata::MAX_OBJECT_SIZE)
+            {
+                return Err(LuaError::msg("size of C type is unknown or too large"));
+            }
             push_ctype(l, st, ty)?;
             Ok(1)
         })
