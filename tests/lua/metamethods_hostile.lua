@@ -70,6 +70,12 @@ local values = {
 for _, v in ipairs(foreign) do
   values[#values + 1] = v
 end
+-- A light userdata: the binding address a C function holds as upvalue 1.
+if upvalues_reachable then
+  local light = select(2, debug.getupvalue(ffi.C.abs, 1))
+  assert(type(light) == "userdata", "no light userdata upvalue")
+  values[#values + 1] = light
+end
 -- nil is passed explicitly as well as by omission.
 local NIL = {}
 values[#values + 1] = NIL
@@ -97,6 +103,16 @@ end
 add("callback.free", callback.free)
 add("callback.set", callback.set)
 add_table("cbframe frame metatable", debug.getmetatable(frame) or {})
+-- The functions the module keeps in the registry (luaL_ref'd, or under a "jitffi." key):
+-- the protected bodies of callbacks, the cbframe loader.
+local registered = 0
+for k, v in pairs(debug.getregistry()) do
+  if type(v) == "function" and (type(k) == "number" or tostring(k):find("^jitffi%.")) then
+    add("registry[" .. tostring(k) .. "]", v)
+    registered = registered + 1
+  end
+end
+assert(registered >= 5, "the module's registry functions not found")
 -- The __gc functions of the state and library, with anything but their own objects.
 local own_gc = {}
 if upvalues_reachable then
