@@ -535,7 +535,7 @@ unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mu
     // (the upvalue can be replaced by `debug.setupvalue`, and anything can be passed as
     // argument 1), inside blocks known to be long enough. `state` is null once freed.
     unsafe {
-        if sys::lua_gettop(l) < args {
+        if stack::arg_count(l) < args {
             return None;
         }
         let key = integer_key(read_lua_number_arg(l, 2)?)?;

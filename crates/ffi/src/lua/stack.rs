@@ -121,6 +121,10 @@ use layout::*;
 
 const TVALUE_BYTES: usize = 16;
 
+/// `L->top` (`StkId`, or 5.4.6's `StkIdRel` holding a pointer while Lua runs): at +16
+/// in every version, after the common header and a few bytes of status.
+const TOP_AT: usize = 16;
+
 /// 0: not verified yet; 1: verified and enabled; 2: disabled.
 static STATE: AtomicU8 = AtomicU8::new(0);
 
@@ -153,6 +157,23 @@ unsafe fn slot(l: *mut State, index: c_int) -> *const u8 {
         let ci = *(l.cast::<u8>().add(CI_AT).cast::<*const u8>());
         let func = *(ci.add(FUNC_AT).cast::<*const u8>());
         func.add(TVALUE_BYTES * index as usize)
+    }
+}
+
+/// `lua_gettop(l)` for the running C function: the distance from its slot to the top,
+/// read straight from the state, else the API's answer.
+///
+/// # Safety
+/// `l` is live and running a C function.
+#[inline(always)]
+pub unsafe fn arg_count(l: *mut State) -> c_int {
+    // SAFETY: enabled means the layout was verified, `L->top` included.
+    unsafe {
+        if enabled() {
+            let top = *(l.cast::<u8>().add(TOP_AT).cast::<*const u8>());
+            return ((top as usize - slot(l, 0) as usize) / TVALUE_BYTES) as c_int - 1;
+        }
+        sys::lua_gettop(l)
     }
 }
 
@@ -398,8 +419,9 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
             None => number(l, top + 2) == Peeked::Float(0x1234_5678_9abc_i64 as f64),
         };
         let other_ok = number(l, top + 3) == Peeked::Unknown;
+        let count_ok = arg_count(l) == top + 5;
         sys::lua_settop(l, top);
-        float_ok && int_ok && other_ok && strings_ok
+        float_ok && int_ok && other_ok && strings_ok && count_ok && arg_count(l) == top
     }
 }
 
