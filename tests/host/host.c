@@ -15,6 +15,10 @@
  * once. Prints "late calls: N" (the number of refused calls it made) and exits 0 if every
  * check passed, else prints what failed and exits 1.
  *
+ * Out of memory: one state runs with an allocator capped at 64 MiB. Cdata too large for
+ * it (ffi.new of a fixed size, VLA counts, many at once) must fail with Lua's
+ * "not enough memory" error, and the state must go on working after a collection.
+ *
  * Builds against Lua 5.1 ... 5.4: it uses only the C API they share. */
 #include <lauxlib.h>
 #include <lua.h>
@@ -112,6 +116,61 @@ static long resident_bytes(void) {
     return pages_resident * sysconf(_SC_PAGESIZE);
 }
 
+/* lua_Alloc that refuses to hold more than *ud bytes in total. */
+struct capped {
+    size_t used, cap;
+};
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    struct capped *c = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        c->used -= old;
+        return NULL;
+    }
+    if (nsize > old && c->used - old + nsize > c->cap) return NULL;
+    void *p = realloc(ptr, nsize);
+    if (p != NULL) c->used = c->used - old + nsize;
+    return p;
+}
+
+static const char *oom_script =
+    "package.cpath = ...\n"
+    "local ffi = require 'ffi'\n"
+    "local function refused(f, ...)\n"
+    "  local ok, err = pcall(f, ...)\n"
+    "  assert(not ok, 'an allocation beyond the cap succeeded')\n"
+    "  assert(tostring(err):find('not enough memory', 1, true), tostring(err))\n"
+    "end\n"
+    "refused(ffi.new, 'char[?]', 2^31 - 1)\n"
+    "refused(ffi.new, 'char[100000000]')\n"
+    "refused(ffi.new, 'double[?]', 20000000)\n"
+    "refused(function() local t = {} for i = 1, 1000 do t[i] = ffi.new('char[?]', 2^20) end end)\n"
+    "collectgarbage()\n"
+    "local v = ffi.new('int[?]', 1000, 7)\n"
+    "assert(v[999] == 7)\n"
+    "return 'ok'\n";
+
+/* A state under a 64 MiB cap: large cdata fail with Lua's error, the state survives. */
+static void run_capped_state(void) {
+    struct capped cap = { 0, 64u << 20 };
+    lua_State *L = lua_newstate(capped_alloc, &cap);
+    if (L == NULL) {
+        fail("lua_newstate", NULL);
+        return;
+    }
+    luaL_openlibs(L);
+    if (luaL_loadstring(L, oom_script) != 0) {
+        fail("load", lua_tostring(L, -1));
+    } else {
+        lua_pushstring(L, cpath);
+        if (lua_pcall(L, 1, 1, 0) != 0) fail("out of memory in a capped state", lua_tostring(L, -1));
+    }
+    lua_close(L);
+    if (cap.used != 0) fail("the capped state did not free all it allocated", NULL);
+}
+
 static long thread_states;
 
 static void *thread_main(void *unused) {
@@ -157,6 +216,8 @@ int main(int argc, char **argv) {
         if (pthread_create(&ids[t], NULL, thread_main, NULL) != 0) fail("pthread_create", NULL);
     }
     for (int t = 0; t < threads; t++) pthread_join(ids[t], NULL);
+
+    run_capped_state();
 
     /* The process still works after all of that: one more state. */
     call_late(run_state());
