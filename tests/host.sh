@@ -4,7 +4,8 @@
 # on several threads, each loading target/modules/lua5.X/ffi.so through `require`, and
 # calls their callbacks after lua_close. It must exit 0 (its own checks: callbacks run
 # while their state is open and return zero after, resident memory stays bounded), and
-# every late call must have written the refusal line to stderr, and nothing else.
+# every late call must have written the refusal line to stderr, and nothing else. It also
+# runs a state under a capped allocator, where large cdata fail with "not enough memory".
 #
 # Needs cc, the Lua headers and libraries (apt-get install liblua5.4-dev
 # liblua5.1-0-dev; fails if they are missing) and the modules (`cargo xtask modules`).
