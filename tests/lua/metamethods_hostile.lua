@@ -191,6 +191,21 @@ if upvalues_reachable then
   assert(not ok and tostring(err):find("without its ffi state", 1, true), tostring(err))
   debug.setupvalue(index, 1, state_box)
   assert(array[2] == 3)
+  -- A C function's binding (upvalue 2) replaced by a foreign userdata wearing the
+  -- bindings' metatable: a variadic call refuses it, a conversion to a pointer sees no
+  -- C function.
+  ffi.cdef "int snprintf(char *, size_t, const char *, ...);"
+  local snprintf = ffi.C.snprintf
+  local binding = select(2, debug.getupvalue(snprintf, 2))
+  local disguised_binding = open_null()
+  debug.setmetatable(disguised_binding, debug.getmetatable(binding))
+  debug.setupvalue(snprintf, 2, disguised_binding)
+  ok, err = pcall(snprintf, nil, 0, "x")
+  assert(not ok and tostring(err):find("without its binding", 1, true), tostring(err))
+  ok, err = pcall(ffi.cast, "void *", snprintf)
+  assert(not ok and tostring(err):find("cannot convert", 1, true), tostring(err))
+  debug.setupvalue(snprintf, 2, binding)
+  assert(snprintf(nil, 0, "%d", ffi.new("int", 12345)) == 5)
 end
 
 -- Named errors for the plainest misuse.
