@@ -9,3 +9,4 @@ cargo test --release --workspace
 tests/modules.sh
 tests/diff.sh
 tests/callgen.sh
+tests/host.sh

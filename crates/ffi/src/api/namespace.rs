@@ -47,6 +47,7 @@
 use crate::calls::call::push_function;
 use crate::cdata::convert::{push_c_value, store_lua_value, Conv};
 use crate::cdata::state::FfiState;
+use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, LuaError, LuaResult, State};
 use jitffi_ctype::{CType, IntType, Symbol, TypeId};
 use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL};
@@ -79,6 +80,29 @@ struct Namespace {
 #[repr(C)]
 struct NamespaceBox {
     namespace: *mut Namespace,
+    /// [`tagged::tag`]`(Kind::Namespace)`: tells the box from a foreign userdata passed
+    /// to its `__gc` or put in its place with `debug.setupvalue`.
+    tag: u64,
+}
+
+impl NamespaceBox {
+    /// The NamespaceBox at `index`, if the value there is one; else null.
+    ///
+    /// # Safety
+    /// `l` is live; `index` is valid.
+    unsafe fn at(l: *mut State, index: c_int) -> *mut NamespaceBox {
+        // SAFETY: `tagged::check` reads inside the block only.
+        unsafe {
+            tagged::check(
+                l,
+                index,
+                Kind::Namespace,
+                std::mem::size_of::<NamespaceBox>(),
+                std::mem::offset_of!(NamespaceBox, tag),
+            )
+            .cast()
+        }
+    }
 }
 
 /// Sets `ffi.C` and `ffi.load` on the module table.
@@ -121,6 +145,7 @@ unsafe fn push_namespace(l: *mut State, state_index: c_int, namespace: Namespace
         let holder = holder.cast::<NamespaceBox>();
         holder.write(NamespaceBox {
             namespace: std::ptr::null_mut(),
+            tag: tagged::tag(Kind::Namespace),
         });
         sys::lua_createtable(l, 0, 1);
         lua::push_closure(l, library_gc, 0);
@@ -149,7 +174,7 @@ unsafe extern "C-unwind" fn library_gc(l: *mut State) -> c_int {
     // taken out before it is dropped, so a second call finds null.
     unsafe {
         lua::entry(l, || {
-            let holder = sys::lua_touserdata(l, 1).cast::<NamespaceBox>();
+            let holder = NamespaceBox::at(l, 1);
             if !holder.is_null() && !(*holder).namespace.is_null() {
                 let namespace = Box::from_raw((*holder).namespace);
                 (*holder).namespace = std::ptr::null_mut();
@@ -235,8 +260,11 @@ unsafe fn this_namespace<'a>(l: *mut State) -> LuaResult<&'a Namespace> {
     // null only once `library_gc` ran, which happens when the closures are unreachable
     // or the state is closing.
     unsafe {
-        let holder = sys::lua_touserdata(l, lua::upvalue(LIBRARY_UPVALUE)).cast::<NamespaceBox>();
-        debug_assert!(!holder.is_null(), "bug: namespace without its library");
+        let holder = NamespaceBox::at(l, lua::upvalue(LIBRARY_UPVALUE));
+        if holder.is_null() {
+            // Only `debug.setupvalue` can take the library away from its closures.
+            return Err(LuaError::msg("library namespace without its library"));
+        }
         let namespace = (*holder).namespace;
         if namespace.is_null() {
             return Err(LuaError::msg("library namespace used after it was closed"));

@@ -72,7 +72,7 @@ unsafe fn new_general(
         } else {
             allocatable_size(&st.types, ty)
         };
-        let Some(size) = size else {
+        let Some(size) = size.filter(|&size| size <= crate::cdata::MAX_OBJECT_SIZE) else {
             return Err(LuaError::arg(1, "size of C type is unknown or too large"));
         };
         let (base, _) = st.types.unqualified(ty);
@@ -115,6 +115,10 @@ unsafe fn new_planned(
     let Some(slots) = plan.slots.get(..count) else {
         return Ok(false);
     };
+    if plan.size > crate::cdata::MAX_OBJECT_SIZE {
+        // The general path refuses it.
+        return Ok(false);
+    }
     // SAFETY: `l` is live (caller); the arguments are on its stack; each slot lies
     // inside the new value.
     unsafe {

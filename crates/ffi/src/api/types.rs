@@ -62,7 +62,8 @@ unsafe fn parse_type_cached(
     index: c_int,
     text: &[u8],
 ) -> LuaResult<TypeId> {
-    // SAFETY: `l` is live (caller); the cache table holds only ctype objects.
+    // SAFETY: `l` is live (caller); a cached value is read only once its tag says it
+    // is a ctype object.
     unsafe {
         let index = sys::lua_absindex(l, index);
         sys::lua_rawgeti(
@@ -72,7 +73,16 @@ unsafe fn parse_type_cached(
         );
         sys::lua_pushvalue(l, index);
         sys::lua_rawget(l, -2);
-        let cached = sys::lua_touserdata(l, -1).cast::<crate::cdata::CDataHeader>();
+        // The table sits in the registry, where `debug.getregistry` reaches it: only
+        // a block with the cdata tag is taken for a ctype object.
+        let cached = crate::lua::tagged::check(
+            l,
+            -1,
+            crate::lua::tagged::Kind::CData,
+            crate::cdata::HEADER_BYTES,
+            0,
+        )
+        .cast::<crate::cdata::CDataHeader>();
         if !cached.is_null() {
             let ty = (*cached).ty;
             sys::lua_settop(l, -3);
@@ -192,6 +202,13 @@ pub unsafe extern "C-unwind" fn typeof_(l: *mut State) -> c_int {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, Some(2))?;
+            if st
+                .types
+                .size_of(ty)
+                .is_some_and(|size| size > crate::cdata::MAX_OBJECT_SIZE)
+            {
+                return Err(LuaError::msg("size of C type is unknown or too large"));
+            }
             push_ctype(l, st, ty)?;
             Ok(1)
         })

@@ -32,6 +32,7 @@ use crate::cdata::convert::{self, Conv, Num};
 use crate::cdata::state::{FfiState, StateBox, STATE_UPVALUE};
 use crate::cdata::{self, CDataHeader};
 use crate::lua::stack::{self, Peeked, PeekedString};
+use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
 use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
@@ -83,6 +84,9 @@ pub struct Binding {
     pub state: *const StateBox,
     /// The function type (not a concrete variadic one).
     pub func_ty: TypeId,
+    /// [`tagged::tag`]`(Kind::Binding)`: tells a binding from a foreign userdata given
+    /// its metatable or put in its place (`debug.setmetatable`, `debug.setupvalue`).
+    pub tag: u64,
 }
 
 /// Upvalue 2 of a C function's closure is its binding userdata (upvalue 1 its address,
@@ -113,6 +117,25 @@ impl Binding {
             },
             state: cells,
             func_ty,
+            tag: tagged::tag(Kind::Binding),
+        }
+    }
+
+    /// The binding userdata at `index`, if the value there is one; else null.
+    ///
+    /// # Safety
+    /// `l` is live; `index` is valid.
+    unsafe fn at(l: *mut State, index: c_int) -> *mut Binding {
+        // SAFETY: `tagged::check` reads inside the block only.
+        unsafe {
+            tagged::check(
+                l,
+                index,
+                Kind::Binding,
+                std::mem::size_of::<Binding>(),
+                std::mem::offset_of!(Binding, tag),
+            )
+            .cast()
         }
     }
 }
@@ -208,7 +231,7 @@ pub unsafe fn function_value(
         {
             return None;
         }
-        let binding = sys::lua_touserdata(l, -1).cast::<Binding>();
+        let binding = Binding::at(l, -1);
         let ours = !binding.is_null() && sys::lua_getmetatable(l, -1) != 0 && {
             let meta = sys::lua_topointer(l, -1);
             sys::lua_settop(l, -2);
@@ -934,8 +957,12 @@ unsafe extern "C-unwind" fn call_variadic(l: *mut State) -> c_int {
     // userdata.
     unsafe {
         lua::entry_next(l, || {
-            let mut binding =
-                *sys::lua_touserdata(l, lua::upvalue(BINDING_UPVALUE)).cast::<Binding>();
+            let holder = Binding::at(l, lua::upvalue(BINDING_UPVALUE));
+            if holder.is_null() {
+                // Only `debug.setupvalue` can take the binding away from its function.
+                return Err(LuaError::msg("C function without its binding"));
+            }
+            let mut binding = *holder;
             let st = (*binding.state).state;
             if st.is_null() {
                 return Err(LuaError::msg(

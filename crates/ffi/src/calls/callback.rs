@@ -770,6 +770,46 @@ unsafe fn zero_typed(slot: &CallbackSlot, frame: &mut ArgFrame) -> u32 {
     slot.ret_x87.load(Ordering::Relaxed)
 }
 
+thread_local! {
+    /// The light userdata argument that the next protected body ([`callback_body`],
+    /// [`result_body`], [`refill_boxes`]) may take: set by its caller just before
+    /// `lua_pcall`, taken by the body, cleared by the caller after. The bodies sit in
+    /// the registry, where `debug.getregistry` reaches them, so Lua code could call
+    /// them with any light userdata: they refuse anything but what was handed over.
+    static HANDED_OVER: std::cell::Cell<*mut std::ffi::c_void> =
+        const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// Pushes `pointer` as a light userdata and hands it over to the body about to run.
+///
+/// # Safety
+/// `l` is live with a free slot.
+unsafe fn push_handed_over(l: *mut State, pointer: *mut std::ffi::c_void) {
+    HANDED_OVER.set(pointer);
+    // SAFETY: `l` is live (caller).
+    unsafe { sys::lua_pushlightuserdata(l, pointer) };
+}
+
+/// Argument 1 of a protected body if it is what its caller handed over (taking it, so
+/// that it is honoured once); else raises an error. The body's frame must own nothing.
+///
+/// # Safety
+/// `l` is live, running a body.
+unsafe fn take_handed_over(l: *mut State) -> *mut std::ffi::c_void {
+    let expected = HANDED_OVER.replace(std::ptr::null_mut());
+    // SAFETY: `l` is live (caller); the error is raised from a frame that owns nothing.
+    unsafe {
+        let given = sys::lua_touserdata(l, 1);
+        if sys::lua_type(l, 1) != sys::LUA_TLIGHTUSERDATA || given.is_null() || given != expected {
+            sys::luaL_error(
+                l,
+                c"bad argument #1 (an internal function of the ffi called directly)".as_ptr(),
+            );
+        }
+        given
+    }
+}
+
 /// Runs the callback under `lua_pcall` on the thread of the innermost C call. Returns
 /// whether it completed; if not, its error is pending.
 ///
@@ -796,8 +836,9 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
             sys::lua_Integer::from(refs.traceback),
         );
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
-        sys::lua_pushlightuserdata(l, (invocation as *mut Invocation).cast());
+        push_handed_over(l, (invocation as *mut Invocation).cast());
         let completed = sys::lua_pcall(l, 1, 0, top + 1) == sys::LUA_OK;
+        HANDED_OVER.set(std::ptr::null_mut());
         finish_run(l, cells, top, completed)
     }
 }
@@ -874,9 +915,10 @@ unsafe fn run_direct(
                     sys::LUA_REGISTRYINDEX,
                     sys::lua_Integer::from((*st).callbacks.refs.result_body),
                 );
-                sys::lua_pushlightuserdata(l, (&mut invocation as *mut Invocation).cast());
+                push_handed_over(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
                 completed = sys::lua_pcall(l, 2, 0, top + 1) == sys::LUA_OK;
+                HANDED_OVER.set(std::ptr::null_mut());
             }
         }
         finish_run(l, cells, top, completed)
@@ -1033,8 +1075,10 @@ unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
             sys::LUA_REGISTRYINDEX,
             sys::lua_Integer::from(refs.refill),
         );
-        sys::lua_pushlightuserdata(l, cells.cast());
-        if sys::lua_pcall(l, 1, 0, 0) == sys::LUA_OK {
+        push_handed_over(l, cells.cast());
+        let completed = sys::lua_pcall(l, 1, 0, 0) == sys::LUA_OK;
+        HANDED_OVER.set(std::ptr::null_mut());
+        if completed {
             return true;
         }
         leave_pending(l, cells);
@@ -1050,7 +1094,7 @@ unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
     // out of memory, through this frame, which owns nothing; the reserve is borrowed
     // only between calls that run no Lua code.
     unsafe {
-        let cells = sys::lua_touserdata(l, 1).cast::<StateBox>();
+        let cells = take_handed_over(l).cast::<StateBox>();
         let st = (*cells).state;
         let (meta, ty) = ((*st).cdata_meta, (*st).types.builtins().void_ptr);
         while (*st).callbacks.boxes.available < RESERVE_BOXES {
@@ -1078,7 +1122,7 @@ unsafe extern "C-unwind" fn result_body(l: *mut State) -> c_int {
     // SAFETY: called only by `run_direct` with these arguments; the conversion runs
     // inside `lua::entry`.
     unsafe {
-        let invocation = sys::lua_touserdata(l, 1).cast::<Invocation>();
+        let invocation = take_handed_over(l).cast::<Invocation>();
         lua::entry(l, || {
             (*invocation).x87 = store_result(l, &*invocation)?;
             Ok(0)
@@ -1093,7 +1137,7 @@ unsafe extern "C-unwind" fn callback_body(l: *mut State) -> c_int {
     // run inside `lua::entry`, and the Lua call happens in this frame, which owns
     // nothing.
     unsafe {
-        let invocation = sys::lua_touserdata(l, 1).cast::<Invocation>();
+        let invocation = take_handed_over(l).cast::<Invocation>();
         sys::lua_settop(l, 0);
         let nargs = lua::entry(l, || push_call(l, &*invocation));
         sys::lua_call(l, nargs, 1);

@@ -47,7 +47,9 @@
 //!   string.
 //! - Arithmetic, `..`, `#`: every version, with any second operand.
 
-use crate::cdata::convert::{ctype_number, lua_num, num_to_int_bits, read_num, same_kind, Num};
+use crate::cdata::convert::{
+    ctype_number, lua_num, null_access, num_to_int_bits, read_num, same_kind, Num,
+};
 use crate::cdata::metatype::push_operand_metamethod;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
@@ -211,6 +213,19 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<Next> {
         }
         let a = classify(l, st, 1, 2);
         let b = classify(l, st, 2, 1);
+        if op != Op::Len && op != Op::Concat {
+            for (operand, other) in [(&a, 2), (&b, 1)] {
+                if let Some(ref_ty) = operand.null_ref {
+                    // A NULL reference equals nil, as in LuaJIT (nil converts to NULL
+                    // and the reference's address is compared); any other use reads it.
+                    if op == Op::Eq && sys::lua_type(l, other) == sys::LUA_TNIL {
+                        sys::lua_pushboolean(l, 1);
+                        return Ok(Next::Return(1));
+                    }
+                    return Err(null_access(&st.types, ref_ty));
+                }
+            }
+        }
         if let (Some(x), Some(y)) = (a.ctype, b.ctype) {
             if op == Op::Eq {
                 sys::lua_pushboolean(l, c_int::from(x == y));
@@ -262,6 +277,8 @@ struct Operand {
     shown: Shown,
     /// A Lua value, not a cdata (a shift of a Lua number gives a Lua integer).
     from_lua: bool,
+    /// The reference type of a NULL reference to a scalar: its value cannot be read.
+    null_ref: Option<TypeId>,
 }
 
 #[derive(Copy, Clone)]
@@ -307,6 +324,7 @@ impl Operand {
             identity: None,
             shown: Shown::Lua,
             from_lua: true,
+            null_ref: None,
         }
     }
 }
@@ -363,6 +381,7 @@ unsafe fn classify_cdata(types: &TypeTable, header: *const CDataHeader) -> Opera
                 identity: None,
                 shown: Shown::Type(types.builtins().i32),
                 from_lua: false,
+                null_ref: None,
             };
         }
         let mut ty = declared;
@@ -380,8 +399,21 @@ unsafe fn classify_cdata(types: &TypeTable, header: *const CDataHeader) -> Opera
             identity: Some(ptr as usize),
             shown: Shown::Type(ty),
             from_lua: false,
+            null_ref: None,
         };
         if ptr.is_null() {
+            let scalar = matches!(
+                types.get(base),
+                CType::Int(_)
+                    | CType::Bool
+                    | CType::Float(_)
+                    | CType::Enum(_)
+                    | CType::Pointer(_)
+                    | CType::Complex(_)
+            );
+            if scalar {
+                operand.null_ref = Some(declared);
+            }
             return operand;
         }
         match types.get(base) {

@@ -761,6 +761,27 @@ unsafe fn store_cdata(
             src_base = types.unqualified(*target).0;
         }
         let (base, _) = types.unqualified(ty);
+        if src.is_null() {
+            // A NULL reference (`ffi.new("int &")`, a reference member holding NULL):
+            // only an array or function, or a record converted to a pointer, is used by
+            // its address (NULL); any other conversion would read through it.
+            let by_address = match types.get(src_base) {
+                CType::Array { .. } | CType::Func(_) => true,
+                CType::Record(_) => matches!(types.get(base), CType::Pointer(_)),
+                _ => false,
+            };
+            if !by_address {
+                if matches!(types.get(base), CType::Ref(_)) {
+                    // No value converts to a reference (as below, without the read).
+                    return Err(conv.error(format!(
+                        "cannot convert '{}' to '{}'",
+                        types.type_name(src_ty_eff),
+                        types.type_name(ty)
+                    )));
+                }
+                return Err(null_access(types, src_ty));
+            }
+        }
         match types.get(base) {
             CType::Pointer(_) => {
                 // Arrays, records and functions decay to their address.

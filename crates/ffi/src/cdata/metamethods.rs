@@ -57,6 +57,24 @@ pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
     }
 }
 
+/// Argument 1 of metamethod `name`: one of our cdata or ctype objects. Lua passes one
+/// when it runs the metamethod; a direct call (`debug.getmetatable(x).__index(...)`) may
+/// pass anything, which is a "bad argument" error.
+///
+/// # Safety
+/// `l` is live with one free slot; `st` is its ffi state.
+unsafe fn self_arg(l: *mut State, st: &FfiState, name: &str) -> LuaResult<*mut CDataHeader> {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        to_cdata(l, st, 1).ok_or_else(|| {
+            LuaError::msg(format!(
+                "bad argument #1 to '{name}' (cdata expected, got {})",
+                lua::type_name(l, 1)
+            ))
+        })
+    }
+}
+
 /// `__tostring`: `ctype<int>` for a ctype object, LuaJIT's text for a cdata (see
 /// [`cdata_text`]), or the metatype's `__tostring` for a struct, union or vector (also
 /// through a pointer or reference).
@@ -65,7 +83,8 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
     unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
-            let header: CDataHeader = *sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            let block = self_arg(l, st, "__tostring")?;
+            let header: CDataHeader = *block;
             match header.kind {
                 CDataKind::CType => push_ctype_name(l, st, header.ty),
                 CDataKind::Value => {
@@ -78,7 +97,7 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
                             return Ok(Next::Call { args: 1 });
                         }
                     }
-                    let value = payload(sys::lua_touserdata(l, 1).cast());
+                    let value = payload(block);
                     let text = cdata_text(&st.types, header.ty, value);
                     lua::push_str(l, &text);
                 }
@@ -96,7 +115,7 @@ unsafe extern "C-unwind" fn close(l: *mut State) -> c_int {
     unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
-            let header: CDataHeader = *sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            let header: CDataHeader = *self_arg(l, st, "__close")?;
             sys::lua_settop(l, 2);
             if header.kind == CDataKind::Value
                 && push_operand_metamethod(l, st, header.ty, "__close")
@@ -506,21 +525,33 @@ fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Mis
 /// metamethod's arguments on the stack). Runs outside `lua::entry`: nothing here may
 /// raise or panic.
 #[inline(always)]
-unsafe fn fast_element(l: *mut State) -> Option<(ElementAccess, *mut u8)> {
+unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mut u8)> {
     // The element cache is only read here; the general path writes it, in calls that
     // never run Lua code while they do. The address is computed as `locate_place` does,
     // and read or written only by the caller after the NULL check.
-    // SAFETY: upvalue 1 is the StateBox (module invariant; `state` null once freed);
-    // argument 1 is a userdata of ours (null-checked, for `debug.getmetatable`), both
-    // read from the stack where `lua_stack` verified it can.
+    // SAFETY: the arguments up to `args` are read only once the count is known (a direct
+    // call through `debug.getmetatable` may pass fewer); the upvalue and argument 1 are
+    // read through only once their tags say they are the StateBox and a cdata of ours
+    // (the upvalue can be replaced by `debug.setupvalue`, and anything can be passed as
+    // argument 1), inside blocks known to be long enough. `state` is null once freed.
     unsafe {
+        if stack::arg_count(l) < args {
+            return None;
+        }
         let key = integer_key(read_lua_number_arg(l, 2)?)?;
-        let state = (*stack::userdata_upvalue(l).cast::<StateBox>()).state;
+        let holder = stack::userdata_upvalue(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
+        if holder.is_null() || !StateBox::has_tag(holder) {
+            return None;
+        }
+        let state = (*holder).state;
         if state.is_null() {
             return None;
         }
-        let header = stack::userdata(l, 1).cast::<CDataHeader>();
-        if header.is_null() || (*header).kind != CDataKind::Value {
+        let header = stack::userdata(l, 1, crate::cdata::HEADER_BYTES).cast::<CDataHeader>();
+        if header.is_null()
+            || (*header).tag != crate::lua::tagged::tag(crate::lua::tagged::Kind::CData)
+            || (*header).kind != CDataKind::Value
+        {
             return None;
         }
         let access = (*state).elements.get((*header).ty)?;
@@ -599,7 +630,7 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
 unsafe fn index_element(l: *mut State) -> c_int {
     // SAFETY: forwarded from `index`.
     unsafe {
-        if let Some((access, ptr)) = fast_element(l) {
+        if let Some((access, ptr)) = fast_element(l, 2) {
             if push_scalar(l, access.scalar, ptr) {
                 return 1;
             }
@@ -619,7 +650,8 @@ unsafe fn index_general(l: *mut State) -> c_int {
     unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
-            let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            let header = self_arg(l, st, "__index")?;
+            sys::lua_settop(l, 2);
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Constant { ty, value } => {
@@ -668,7 +700,7 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
 unsafe fn newindex_element(l: *mut State) -> c_int {
     // SAFETY: forwarded from `newindex`.
     unsafe {
-        if let Some((access, ptr)) = fast_element(l) {
+        if let Some((access, ptr)) = fast_element(l, 3) {
             if !access.is_const && store_element(l, access, ptr) {
                 return 0;
             }
@@ -687,7 +719,8 @@ unsafe fn newindex_general(l: *mut State) -> c_int {
     unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
-            let header = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            let header = self_arg(l, st, "__newindex")?;
+            sys::lua_settop(l, 3);
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
@@ -756,7 +789,8 @@ unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
     unsafe {
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
-            let header: CDataHeader = *sys::lua_touserdata(l, 1).cast::<CDataHeader>();
+            let block = self_arg(l, st, "__call")?;
+            let header: CDataHeader = *block;
             let is_ctype = header.kind == CDataKind::CType;
             let event = if is_ctype { "__new" } else { "__call" };
             let nargs = sys::lua_gettop(l);
@@ -768,7 +802,6 @@ unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
                 crate::api::new_cast::new_value(l, st, header.ty, 2)?;
                 return Ok(Next::Return(1));
             }
-            let block = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
             if let Some((entry, binding)) = crate::calls::call::prepare_cdata_call(l, st, block)? {
                 return Ok(Next::CallC {
                     entry,

@@ -1,17 +1,20 @@
-//! cdata and ctype objects: full userdata with an 8-byte header, then the C value.
+//! cdata and ctype objects: full userdata with a 16-byte header, then the C value.
 //!
 //! ```text
 //!   userdata block (Lua aligns it to 8)
-//!   +0  ty: TypeId (u32)      the C type of the value, or the type a ctype object names
-//!   +4  kind: u8              CDataKind
-//!   +5  data_offset: u8       where the value starts, from +0 (8, or more when the
+//!   +0  tag: u64              crate::lua::tagged's tag of Kind::CData
+//!   +8  ty: TypeId (u32)      the C type of the value, or the type a ctype object names
+//!   +12 kind: u8              CDataKind
+//!   +13 flags: u8
+//!   +14 data_offset: u16      where the value starts, from +0 (16, or more when the
 //!                             type needs alignment above 8)
-//!   +6  flags: u16
-//!   +8  value bytes ...
+//!   +16 value bytes ...
 //! ```
 //! A ctype object (what `ffi.typeof` returns) is a header with no value. All of them share
-//! one metatable, whose `__metatable` field hides it, so a userdata carrying that
-//! metatable is known to be one of ours.
+//! one metatable, whose `__metatable` field hides it from `getmetatable`. But Lua code
+//! can reach it with `debug.getmetatable` and put it on any userdata, so a userdata is
+//! taken for a cdata only if its block is long enough and carries the tag
+//! ([`to_cdata`], [`crate::lua::tagged`]).
 
 pub mod arith;
 pub mod convert;
@@ -24,13 +27,14 @@ pub mod new_plan;
 pub mod state;
 
 use crate::cdata::state::FfiState;
+use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, LuaResult, State};
 use jitffi_ctype::TypeId;
 use mlua_sys as sys;
 use std::os::raw::c_int;
 
 /// Bytes before the value of a cdata whose alignment Lua's userdata alignment meets.
-pub const HEADER_BYTES: usize = 8;
+pub const HEADER_BYTES: usize = 16;
 
 #[repr(u8)]
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -44,24 +48,45 @@ pub enum CDataKind {
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct CDataHeader {
+    /// [`tagged::tag`]`(Kind::CData)`: what tells this block from foreign bytes.
+    pub tag: u64,
     pub ty: TypeId,
     pub kind: CDataKind,
-    pub data_offset: u8,
-    pub flags: u16,
+    pub flags: u8,
+    pub data_offset: u16,
+}
+
+impl CDataHeader {
+    /// The header of a new cdata (`kind` Value) or ctype object.
+    fn new(ty: TypeId, kind: CDataKind, data_offset: usize) -> CDataHeader {
+        debug_assert!(
+            data_offset <= usize::from(u16::MAX),
+            "bug: data offset too large"
+        );
+        CDataHeader {
+            tag: tagged::tag(Kind::CData),
+            ty,
+            kind,
+            flags: 0,
+            data_offset: data_offset as u16,
+        }
+    }
 }
 
 const _: () = assert!(std::mem::size_of::<CDataHeader>() == HEADER_BYTES);
 
 /// The header of the cdata or ctype object at `index`, if the value is one of ours:
-/// a userdata whose metatable is the cdata metatable or its twin with `__gc` (a cdata
-/// with a finalizer, see [`crate::cdata::gc`]). Two pointer comparisons, no table lookup.
+/// a userdata that carries the cdata tag ([`crate::lua::tagged`]) and whose metatable is
+/// the cdata metatable or its twin with `__gc` (a cdata with a finalizer, see
+/// [`crate::cdata::gc`]).
 ///
 /// # Safety
 /// `l` is live with one free slot; `st` is its ffi state.
 pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mut CDataHeader> {
-    // SAFETY: `l` is live; we only read the metatable's address.
+    // SAFETY: `l` is live; `tagged::check` reads only inside the block, and we only read
+    // the metatable's address.
     unsafe {
-        let ptr = sys::lua_touserdata(l, index);
+        let ptr = tagged::check(l, index, Kind::CData, HEADER_BYTES, 0);
         if ptr.is_null() || sys::lua_getmetatable(l, index) == 0 {
             return None;
         }
@@ -72,19 +97,39 @@ pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mu
     }
 }
 
+/// Largest C object the ffi makes or names, in bytes: LuaJIT's bound (`CTMAX_SIZE`,
+/// 2^31 - 1), so that a script that runs under LuaJIT runs here and one refused there
+/// is refused here. Above it `ffi.new` (fixed sizes and VLA/VLS counts alike) and
+/// `ffi.typeof` raise "size of C type is unknown or too large". jitffi-ctype's own
+/// `MAX_TYPE_SIZE` is larger (it only keeps size arithmetic from overflowing): until
+/// `ffi.cdef` refuses larger types itself, this check stands at the ffi's entries.
+pub const MAX_OBJECT_SIZE: u64 = (1 << 31) - 1;
+
 /// Alignment Lua gives every userdata block on the 64-bit targets (`LUAI_MAXALIGN`).
 const LUA_ALIGN: usize = 8;
 
-/// Largest alignment a cdata value gets: `data_offset` is a byte. Types aligned more
-/// than this (rare `aligned(256)` attributes) get only this much.
-pub const MAX_CDATA_ALIGN: usize = 128;
+/// Largest alignment a cdata value gets: LuaJIT's largest (`aligned(32768)`; it takes
+/// larger attributes modulo 2^16). `ffi.new` refuses a type aligned more than this.
+pub const MAX_CDATA_ALIGN: usize = 32768;
+
+/// Bytes of a cdata block besides its value, for a value aligned to `align` (a power of
+/// two, at least LUA_ALIGN): the header, plus room to move the value up to the next
+/// multiple of `align` (the block itself is only LUA_ALIGN-aligned).
+fn block_overhead(align: usize) -> usize {
+    if align <= LUA_ALIGN {
+        HEADER_BYTES
+    } else {
+        HEADER_BYTES + align - LUA_ALIGN
+    }
+}
 
 /// Allocates a zero-filled cdata of type `ty` with `size` value bytes aligned to
 /// `align`, pushes it and returns the address of its value.
 ///
-/// Layout: the header, then the value at `data_offset`: 8 when `align <= 8`, else the
-/// first multiple of `align` after the header. The block is `max(align, 8) + size`
-/// bytes, so `rawlen - max(align, 8)` recovers `size` (see [`value_size`]).
+/// Layout: the header, then the value at `data_offset`: 16 when `align <= 8`, else the
+/// first multiple of `align` after the header. The block is `block_overhead(align) +
+/// size` bytes, so `rawlen - block_overhead(align)` recovers `size` (see
+/// [`value_size`]).
 ///
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
@@ -112,12 +157,17 @@ pub unsafe fn new_cdata_with(
     size: usize,
     align: u32,
 ) -> LuaResult<*mut u8> {
-    let align = (align as usize).clamp(LUA_ALIGN, MAX_CDATA_ALIGN);
-    let Some(total) = size.checked_add(align) else {
+    let align = (align as usize).max(LUA_ALIGN);
+    if align > MAX_CDATA_ALIGN || !align.is_power_of_two() {
+        return Err(crate::lua::LuaError::msg(
+            "size of C type is unknown or too large",
+        ));
+    }
+    let Some(total) = size.checked_add(block_overhead(align)) else {
         return Err(crate::lua::LuaError::plain("not enough memory"));
     };
     // SAFETY: `l` is live; the block is `total` bytes, Lua aligns it to LUA_ALIGN, and
-    // the value (at most `size` bytes at `data_offset <= align`) lies inside it.
+    // the value (`size` bytes at `data_offset <= block_overhead(align)`) lies inside it.
     unsafe {
         let block = lua::new_userdata(l, total).cast::<u8>();
         let data_offset = if align == LUA_ALIGN {
@@ -126,12 +176,9 @@ pub unsafe fn new_cdata_with(
             let address = block as usize + HEADER_BYTES;
             HEADER_BYTES + (address.wrapping_neg() & (align - 1))
         };
-        block.cast::<CDataHeader>().write(CDataHeader {
-            ty,
-            kind: CDataKind::Value,
-            data_offset: data_offset as u8,
-            flags: 0,
-        });
+        block
+            .cast::<CDataHeader>()
+            .write(CDataHeader::new(ty, CDataKind::Value, data_offset));
         let value = block.add(data_offset);
         std::ptr::write_bytes(value, 0, size);
         sys::lua_rawgeti(
@@ -161,12 +208,9 @@ pub unsafe fn new_small_cdata(
     // and the value is the `size` bytes after the header.
     unsafe {
         let block = lua::new_userdata(l, HEADER_BYTES + size).cast::<u8>();
-        block.cast::<CDataHeader>().write(CDataHeader {
-            ty,
-            kind: CDataKind::Value,
-            data_offset: HEADER_BYTES as u8,
-            flags: 0,
-        });
+        block
+            .cast::<CDataHeader>()
+            .write(CDataHeader::new(ty, CDataKind::Value, HEADER_BYTES));
         let value = block.add(HEADER_BYTES);
         if size.is_multiple_of(8) && size <= 32 {
             // Small structs: a few word stores instead of a call to memset.
@@ -204,9 +248,9 @@ pub unsafe fn payload(header: *const CDataHeader) -> *mut u8 {
 /// # Safety
 /// `l` is live and `index` holds a cdata whose value alignment is `align`.
 pub unsafe fn value_size(l: *mut State, index: c_int, align: u32) -> usize {
-    let align = (align as usize).clamp(LUA_ALIGN, MAX_CDATA_ALIGN);
+    let align = (align as usize).max(LUA_ALIGN);
     // SAFETY: `l` is live (caller).
-    unsafe { sys::lua_rawlen(l, index).saturating_sub(align) }
+    unsafe { sys::lua_rawlen(l, index).saturating_sub(block_overhead(align)) }
 }
 
 /// Pushes the ctype object for `ty`, creating it on first use.
@@ -229,12 +273,7 @@ pub unsafe fn push_ctype(l: *mut State, st: &FfiState, ty: TypeId) -> LuaResult<
         }
         sys::lua_settop(l, -2);
         let header = lua::new_userdata(l, HEADER_BYTES).cast::<CDataHeader>();
-        header.write(CDataHeader {
-            ty,
-            kind: CDataKind::CType,
-            data_offset: HEADER_BYTES as u8,
-            flags: 0,
-        });
+        header.write(CDataHeader::new(ty, CDataKind::CType, HEADER_BYTES));
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,

@@ -9,6 +9,7 @@ use crate::calls::callback::Callbacks;
 use crate::cdata::element_cache::ElementCache;
 use crate::cdata::member_cache::MemberCache;
 use crate::cdata::new_plan::NewPlans;
+use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, LuaError, LuaResult, State};
 use jitffi_ctype::{Quals, Target, TypeId, TypeTable};
 use jitffi_jit::CallCells;
@@ -76,16 +77,50 @@ pub struct StateBox {
     /// it (or `ffi.errno(n)` set it), an error a callback left to raise, and the Lua
     /// thread of the innermost C call in progress (see [`crate::calls::callback`]).
     pub cells: CallCells,
+    /// [`tagged::tag`]`(Kind::State)`: tells this box from a foreign userdata put in its
+    /// place (`debug.setupvalue`) or passed to its `__gc`.
+    pub tag: u64,
 }
 
 impl StateBox {
+    /// Whether the userdata block `holder` (of at least `size_of::<StateBox>()` bytes)
+    /// is a StateBox.
+    ///
+    /// # Safety
+    /// `holder` points to at least `size_of::<StateBox>()` readable bytes.
+    #[inline(always)]
+    pub unsafe fn has_tag(holder: *const StateBox) -> bool {
+        // SAFETY: the field lies inside the block (caller); read unaligned, as the block
+        // may be anything.
+        unsafe { std::ptr::addr_of!((*holder).tag).read_unaligned() == tagged::tag(Kind::State) }
+    }
+
+    /// The StateBox at `index`, if the value there is one; else null.
+    ///
+    /// # Safety
+    /// `l` is live; `index` is valid.
+    pub unsafe fn at(l: *mut State, index: c_int) -> *mut StateBox {
+        // SAFETY: `tagged::check` reads inside the block only.
+        unsafe {
+            tagged::check(
+                l,
+                index,
+                Kind::State,
+                std::mem::size_of::<StateBox>(),
+                std::mem::offset_of!(StateBox, tag),
+            )
+            .cast()
+        }
+    }
+
     /// The box of the running ffi C function (its upvalue 1).
     ///
     /// # Safety
     /// Called from a C function of this module (state userdata as upvalue 1).
     pub unsafe fn of_running_function(l: *mut State) -> *mut StateBox {
-        // SAFETY: upvalue 1 is the StateBox userdata (module invariant).
-        unsafe { sys::lua_touserdata(l, lua::upvalue(STATE_UPVALUE)).cast::<StateBox>() }
+        // SAFETY: `at` checks that upvalue 1 is still a StateBox (`debug.setupvalue` may
+        // have replaced it).
+        unsafe { StateBox::at(l, lua::upvalue(STATE_UPVALUE)) }
     }
 }
 
@@ -130,6 +165,7 @@ impl FfiState {
                     pending_error: 0,
                     caller: std::ptr::null_mut(),
                 },
+                tag: tagged::tag(Kind::State),
             });
             (*state).cells = holder;
             sys::lua_createtable(l, 0, 2);
@@ -154,11 +190,11 @@ impl FfiState {
         // only after `state_gc` ran, which happens when the Lua state closes: finalizers
         // that run after it get an error instead of a dangling pointer.
         unsafe {
-            let holder = sys::lua_touserdata(l, lua::upvalue(STATE_UPVALUE)).cast::<StateBox>();
-            debug_assert!(
-                !holder.is_null(),
-                "bug: ffi function without its state upvalue"
-            );
+            let holder = StateBox::at(l, lua::upvalue(STATE_UPVALUE));
+            if holder.is_null() {
+                // Only `debug.setupvalue` can take the state away from an ffi function.
+                return Err(LuaError::msg("ffi function without its ffi state"));
+            }
             let state = (*holder).state;
             if state.is_null() {
                 return Err(LuaError::msg("ffi used after its Lua state began closing"));
@@ -182,7 +218,7 @@ unsafe extern "C-unwind" fn state_gc(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__gc` with the StateBox userdata as argument 1, once.
     unsafe {
         lua::entry(l, || {
-            let holder = sys::lua_touserdata(l, 1).cast::<StateBox>();
+            let holder = StateBox::at(l, 1);
             if !holder.is_null() && !(*holder).state.is_null() {
                 drop(Box::from_raw((*holder).state));
                 (*holder).state = std::ptr::null_mut();

@@ -11,6 +11,7 @@
 //!   that says it is a bug.
 
 pub mod stack;
+pub mod tagged;
 
 use mlua_sys as lua;
 use std::ffi::c_void;

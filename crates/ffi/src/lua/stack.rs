@@ -16,6 +16,7 @@
 //!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here)
 //!   Udata      +USERDATA_AT     the payload      (a full userdata TValue's value points
 //!                                                to its Udata)
+//!              +USERDATA_LEN_AT size_t len       the payload's size
 //! ```
 //!
 //! Every version keeps a string's bytes right after a 24-byte header: 5.1/5.2 `getstr`
@@ -60,6 +61,7 @@ mod layout {
     pub const USERDATA_TAG: u32 = 7;
     pub const USERDATA_AT: usize = 40;
     pub const USER_VALUES_AT: Option<usize> = None;
+    pub const USERDATA_LEN_AT: usize = 32;
 }
 
 #[cfg(feature = "lua52")]
@@ -76,6 +78,7 @@ mod layout {
     pub const USERDATA_TAG: u32 = 0x47;
     pub const USERDATA_AT: usize = 40;
     pub const USER_VALUES_AT: Option<usize> = None;
+    pub const USERDATA_LEN_AT: usize = 32;
 }
 
 #[cfg(feature = "lua53")]
@@ -92,6 +95,7 @@ mod layout {
     pub const USERDATA_TAG: u32 = 0x47;
     pub const USERDATA_AT: usize = 40;
     pub const USER_VALUES_AT: Option<usize> = None;
+    pub const USERDATA_LEN_AT: usize = 24;
 }
 
 #[cfg(feature = "lua54")]
@@ -110,11 +114,16 @@ mod layout {
     /// `offsetof(Udata0, bindata)`, for a userdata whose `nuvalue` (at +10) is 0.
     pub const USERDATA_AT: usize = 32;
     pub const USER_VALUES_AT: Option<usize> = Some(10);
+    pub const USERDATA_LEN_AT: usize = 16;
 }
 
 use layout::*;
 
 const TVALUE_BYTES: usize = 16;
+
+/// `L->top` (`StkId`, or 5.4.6's `StkIdRel` holding a pointer while Lua runs): at +16
+/// in every version, after the common header and a few bytes of status.
+const TOP_AT: usize = 16;
 
 /// 0: not verified yet; 1: verified and enabled; 2: disabled.
 static STATE: AtomicU8 = AtomicU8::new(0);
@@ -148,6 +157,23 @@ unsafe fn slot(l: *mut State, index: c_int) -> *const u8 {
         let ci = *(l.cast::<u8>().add(CI_AT).cast::<*const u8>());
         let func = *(ci.add(FUNC_AT).cast::<*const u8>());
         func.add(TVALUE_BYTES * index as usize)
+    }
+}
+
+/// `lua_gettop(l)` for the running C function: the distance from its slot to the top,
+/// read straight from the state, else the API's answer.
+///
+/// # Safety
+/// `l` is live and running a C function.
+#[inline(always)]
+pub unsafe fn arg_count(l: *mut State) -> c_int {
+    // SAFETY: enabled means the layout was verified, `L->top` included.
+    unsafe {
+        if enabled() {
+            let top = *(l.cast::<u8>().add(TOP_AT).cast::<*const u8>());
+            return ((top as usize - slot(l, 0) as usize) / TVALUE_BYTES) as c_int - 1;
+        }
+        sys::lua_gettop(l)
     }
 }
 
@@ -258,12 +284,13 @@ pub unsafe fn light_upvalue(l: *mut State) -> *mut std::ffi::c_void {
 }
 
 /// The payload of the full userdata that the TValue at `value` holds, if it is one whose
-/// payload direct reads find (on 5.4: without user values).
+/// payload direct reads find (on 5.4: without user values) and it is at least
+/// `min_len` bytes long.
 ///
 /// # Safety
 /// `value` is a TValue; direct userdata reads are enabled (or being verified).
 #[inline(always)]
-unsafe fn userdata_payload(value: *const u8) -> Option<*mut std::ffi::c_void> {
+unsafe fn userdata_payload(value: *const u8, min_len: usize) -> Option<*mut std::ffi::c_void> {
     // SAFETY: a full userdata TValue's value is its Udata block, whose header holds the
     // user value count and is followed by the payload (verified layout).
     unsafe {
@@ -276,44 +303,65 @@ unsafe fn userdata_payload(value: *const u8) -> Option<*mut std::ffi::c_void> {
                 return None;
             }
         }
+        if *block.add(USERDATA_LEN_AT).cast::<usize>() < min_len {
+            return None;
+        }
         Some(block.add(USERDATA_AT).cast())
     }
 }
 
-/// `lua_touserdata(l, index)` for argument `index` of the running C function: a full
-/// userdata's payload read straight from the stack, else the API's answer.
+/// `lua_touserdata(l, index)` for argument `index` of the running C function if it is
+/// a full userdata of at least `min_len` bytes (else null): its payload read straight
+/// from the stack, else the API's answer.
 ///
 /// # Safety
 /// `l` is live and running a C function with at least `index` arguments.
 #[inline(always)]
-pub unsafe fn userdata(l: *mut State, index: c_int) -> *mut std::ffi::c_void {
+pub unsafe fn userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std::ffi::c_void {
     // SAFETY: USERDATA means the layout was verified; `index` is a valid argument.
     unsafe {
         if USERDATA.load(Ordering::Relaxed) {
-            if let Some(payload) = userdata_payload(slot(l, index)) {
+            if let Some(payload) = userdata_payload(slot(l, index), min_len) {
                 return payload;
             }
         }
-        sys::lua_touserdata(l, index)
+        full_userdata(l, index, min_len)
     }
 }
 
-/// `lua_touserdata(l, lua_upvalueindex(1))` for the running C closure: a full userdata
-/// upvalue's payload read straight from the closure, else the API's answer.
+/// `lua_touserdata(l, lua_upvalueindex(1))` for the running C closure if the upvalue is
+/// a full userdata of at least `min_len` bytes (else null): its payload read straight
+/// from the closure, else the API's answer.
 ///
 /// # Safety
 /// `l` is live and running a C closure with at least one upvalue.
 #[inline(always)]
-pub unsafe fn userdata_upvalue(l: *mut State) -> *mut std::ffi::c_void {
+pub unsafe fn userdata_upvalue(l: *mut State, min_len: usize) -> *mut std::ffi::c_void {
     // SAFETY: as in `light_upvalue`, under USERDATA.
     unsafe {
         if USERDATA.load(Ordering::Relaxed) {
             let closure = *slot(l, 0).cast::<*const u8>();
-            if let Some(payload) = userdata_payload(closure.add(UPVALUE_AT)) {
+            if let Some(payload) = userdata_payload(closure.add(UPVALUE_AT), min_len) {
                 return payload;
             }
         }
-        sys::lua_touserdata(l, lua::upvalue(1))
+        full_userdata(l, lua::upvalue(1), min_len)
+    }
+}
+
+/// The payload of the full userdata at `index` of at least `min_len` bytes, through the
+/// Lua API; null for anything else.
+///
+/// # Safety
+/// `l` is live and `index` valid.
+#[inline(never)]
+unsafe fn full_userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std::ffi::c_void {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        if sys::lua_type(l, index) != sys::LUA_TUSERDATA || sys::lua_rawlen(l, index) < min_len {
+            return std::ptr::null_mut();
+        }
+        sys::lua_touserdata(l, index)
     }
 }
 
@@ -371,8 +419,9 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
             None => number(l, top + 2) == Peeked::Float(0x1234_5678_9abc_i64 as f64),
         };
         let other_ok = number(l, top + 3) == Peeked::Unknown;
+        let count_ok = arg_count(l) == top + 5;
         sys::lua_settop(l, top);
-        float_ok && int_ok && other_ok && strings_ok
+        float_ok && int_ok && other_ok && strings_ok && count_ok && arg_count(l) == top
     }
 }
 
@@ -388,9 +437,12 @@ unsafe fn verify_userdata(l: *mut State) -> bool {
         // SAFETY: called below as a closure with one full userdata upvalue.
         unsafe {
             let closure = *slot(l, 0).cast::<*const u8>();
-            let direct = userdata_payload(closure.add(UPVALUE_AT));
+            let direct = userdata_payload(closure.add(UPVALUE_AT), 16);
             let api = sys::lua_touserdata(l, lua::upvalue(1));
-            let same = direct == Some(api) && userdata_upvalue(l) == api && !api.is_null();
+            let same = direct == Some(api)
+                && userdata_payload(closure.add(UPVALUE_AT), 17).is_none()
+                && userdata_upvalue(l, 16) == api
+                && !api.is_null();
             sys::lua_pushboolean(l, c_int::from(same));
         }
         1
@@ -403,16 +455,22 @@ unsafe fn verify_userdata(l: *mut State) -> bool {
         let large = lua::new_userdata(l, 256);
         sys::lua_pushlightuserdata(l, std::ptr::addr_of!(SENTINEL) as *mut _);
         sys::lua_pushinteger(l, 7);
-        let direct = |index| userdata_payload(slot(l, index));
+        let direct = |index| userdata_payload(slot(l, index), 0);
         let ok = direct(top + 1) == Some(small)
             && direct(top + 2) == Some(large)
+            && userdata_payload(slot(l, top + 1), 1) == Some(small)
+            && userdata_payload(slot(l, top + 1), 2).is_none()
+            && userdata_payload(slot(l, top + 2), 256) == Some(large)
+            && userdata_payload(slot(l, top + 2), 257).is_none()
             && sys::lua_touserdata(l, top + 1) == small
             && direct(top + 3).is_none()
             && direct(top + 4).is_none();
         #[cfg(feature = "lua54")]
         let ok = ok && {
             let with_values = sys::lua_newuserdatauv(l, 8, 2);
-            direct(top + 5).is_none_or(|p| p == with_values) && userdata(l, top + 5) == with_values
+            direct(top + 5).is_none_or(|p| p == with_values)
+                && userdata(l, top + 5, 8) == with_values
+                && userdata(l, top + 5, 9).is_null()
         };
         sys::lua_settop(l, top);
         lua::new_userdata(l, 16);
