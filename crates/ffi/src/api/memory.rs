@@ -160,9 +160,12 @@ unsafe fn array_extent(l: *mut State, st: &FfiState, index: c_int) -> Option<usi
             CType::Ref(target) => {
                 let (target, _) = st.types.unqualified(*target);
                 match st.types.get(target) {
-                    CType::Array { .. } if !st.types.is_vla(target) => {
-                        st.types.size_of(target).map(|size| size as usize)
-                    }
+                    // A `[]`/`[0]` member (size 0) is read up to its NUL, as in LuaJIT.
+                    CType::Array { .. } if !st.types.is_vla(target) => st
+                        .types
+                        .size_of(target)
+                        .filter(|&size| size > 0)
+                        .map(|size| size as usize),
                     _ => None,
                 }
             }

@@ -76,12 +76,12 @@ unsafe fn new_general(
             return Err(LuaError::arg(1, "size of C type is unknown or too large"));
         };
         let (base, _) = st.types.unqualified(ty);
-        if let CType::Ref(target) = *st.types.get(base) {
+        if let CType::Ref(_) = *st.types.get(base) {
             // `ffi.new("T &", x)` refers to what `x` is or points to, as a `T *` made from
             // `x` would; without `x`, a NULL reference, as LuaJIT makes it.
             let value = new_cdata(l, st, ty, 8, 8)?;
             if first_init <= top {
-                store_reference(l, st, ty, target, value, first_init, Conv::ASSIGN)?;
+                store_reference(l, st, ty, value, first_init, Conv::ASSIGN)?;
             }
             return Ok(());
         }
@@ -155,8 +155,8 @@ unsafe fn new_planned(
     Ok(true)
 }
 
-/// Stores into the reference of type `ref_ty` (to `target`) at `ptr` the address the Lua
-/// value at `index` gives as a `target *`; only cdata can give one.
+/// Stores into the reference of type `ref_ty` at `ptr` the address the Lua value at
+/// `index` gives, converted as to a pointer to its target; only cdata can give one.
 ///
 /// # Safety
 /// `l` is live with three free slots; `ptr` is 8 writable bytes.
@@ -164,7 +164,6 @@ unsafe fn store_reference(
     l: *mut State,
     st: &mut FfiState,
     ref_ty: TypeId,
-    target: TypeId,
     ptr: *mut u8,
     index: c_int,
     conv: Conv,
@@ -178,8 +177,7 @@ unsafe fn store_reference(
                 st.types.type_name(ref_ty)
             )));
         }
-        let pointer = st.types.pointer_to(target);
-        store_lua_value(l, st, pointer, ptr, index, conv)
+        store_lua_value(l, st, ref_ty, ptr, index, conv)
     }
 }
 
@@ -238,22 +236,17 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, None)?;
             let (base, _) = st.types.unqualified(ty);
+            // As LuaJIT, no cast makes a complex number or a vector.
             let scalar = matches!(
                 st.types.get(base),
-                CType::Bool
-                    | CType::Int(_)
-                    | CType::Float(_)
-                    | CType::Complex(_)
-                    | CType::Enum(_)
-                    | CType::Pointer(_)
-                    | CType::Vector { .. }
+                CType::Bool | CType::Int(_) | CType::Float(_) | CType::Enum(_) | CType::Pointer(_)
             );
-            if let CType::Ref(target) = *st.types.get(base) {
+            if let CType::Ref(_) = *st.types.get(base) {
                 if sys::lua_type(l, 2) == sys::LUA_TNONE {
                     return Err(LuaError::arg(2, "value expected"));
                 }
                 let value = new_cdata(l, st, ty, 8, 8)?;
-                store_reference(l, st, ty, target, value, 2, Conv::CAST)?;
+                store_reference(l, st, ty, value, 2, Conv::CAST)?;
                 return Ok(1);
             }
             let size = st.types.size_of(base).filter(|_| scalar);

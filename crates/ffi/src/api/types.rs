@@ -295,6 +295,12 @@ pub unsafe extern "C-unwind" fn offsetof(l: *mut State) -> c_int {
             let Ok(name) = std::str::from_utf8(name) else {
                 return Ok(0);
             };
+            // Through a reference too (`ffi.offsetof("struct s &", "x")`), as LuaJIT.
+            let (base, _) = st.types.unqualified(ty);
+            let ty = match st.types.get(base) {
+                CType::Ref(target) => *target,
+                _ => ty,
+            };
             let Some((offset, field)) = st.types.find_member(ty, name) else {
                 return Ok(0);
             };

@@ -379,6 +379,16 @@ pub(crate) unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, nu
                     FloatKind::LongDouble => return false,
                 }
             }
+            // A scalar converts to the element type and fills every element (LuaJIT's
+            // splat, `CCX(V, I)`/`CCX(V, F)`/`CCX(V, C)` in `lj_cconv_ct_ct`).
+            CType::Vector { elem, bytes } => {
+                let (elem, _) = types.unqualified(*elem);
+                let esize = types.size_of(elem).unwrap_or(0);
+                if esize == 0 || !store_num(types, elem, ptr, num) {
+                    return false;
+                }
+                replicate(ptr, esize, u64::from(*bytes));
+            }
             _ => return false,
         }
     }
@@ -553,14 +563,15 @@ pub unsafe fn store_sized(
                     }
                 }
             }
-            sys::LUA_TBOOLEAN => {
+            // LuaJIT converts a boolean to no complex number or vector.
+            sys::LUA_TBOOLEAN if !is_complex_or_vector(&st.types, base) => {
                 let b = sys::lua_toboolean(l, index) != 0;
                 if store_num(&st.types, base, ptr, Num::Int(i64::from(b))) {
                     return Ok(());
                 }
             }
             sys::LUA_TNIL => match st.types.get(base) {
-                CType::Pointer(_) => {
+                CType::Pointer(_) | CType::Ref(_) => {
                     ptr.cast::<usize>().write(0);
                     return Ok(());
                 }
@@ -603,7 +614,9 @@ pub unsafe fn store_sized(
                 }
             }
             sys::LUA_TTABLE => match st.types.get(base) {
-                CType::Array { .. } => return init_array_table(l, st, base, ptr, size, index),
+                CType::Array { .. } | CType::Vector { .. } => {
+                    return init_array_table(l, st, base, ptr, size, index)
+                }
                 CType::Record(_) => return init_record_table(l, st, base, ptr, size, index),
                 CType::Complex(_) => {
                     let index = sys::lua_absindex(l, index);
@@ -623,14 +636,14 @@ pub unsafe fn store_sized(
                     let header = *header;
                     if header.kind == CDataKind::Value {
                         let src = cdata::payload(sys::lua_touserdata(l, index).cast());
-                        return store_cdata(st, ty, ptr, size, header.ty, src, conv);
+                        return store_cdata(st, ty, ptr, header.ty, src, conv);
                     }
                     // A ctype object converts as the `int32_t` of its number (LuaJIT's
                     // ctype objects are cdata holding their type id).
                     let id = ctype_number(&st.types, header.ty);
                     let src = std::ptr::addr_of!(id).cast::<u8>();
                     let int32 = st.types.builtins().i32;
-                    return store_cdata(st, ty, ptr, size, int32, src, conv);
+                    return store_cdata(st, ty, ptr, int32, src, conv);
                 } else if let CType::Pointer(_) = st.types.get(base) {
                     // A foreign userdata converts to the address of its payload.
                     ptr.cast::<*mut std::ffi::c_void>()
@@ -691,7 +704,13 @@ unsafe fn store_string(
                 ) {
                     return Ok(false);
                 }
-                let room = size.or_else(|| types.size_of(base)).unwrap_or(0) as usize;
+                // A `[?]`, `[]` or `[0]` member has no room the type could say: the
+                // string and its NUL are copied whole, as LuaJIT (and `strcpy`) does.
+                let room = match (size, types.size_of(base)) {
+                    (Some(size), _) => size,
+                    (None, Some(size)) if size > 0 => size,
+                    (None, _) => bytes.len() as u64 + 1,
+                } as usize;
                 let n = bytes.len().min(room);
                 std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, n);
                 if n < room {
@@ -739,12 +758,11 @@ unsafe fn store_string(
 ///
 /// # Safety
 /// `src` holds a value of `src_ty` (the payload of a cdata: for a reference type, the
-/// address); `ptr` is writable storage of `ty` (`size` bytes if variable-length).
+/// address); `ptr` is writable storage of `ty`.
 unsafe fn store_cdata(
     st: &FfiState,
     ty: TypeId,
     ptr: *mut u8,
-    size: Option<u64>,
     src_ty: TypeId,
     src: *const u8,
     conv: Conv,
@@ -772,7 +790,7 @@ unsafe fn store_cdata(
             };
             if !by_address {
                 if matches!(types.get(base), CType::Ref(_)) {
-                    // No value converts to a reference (as below, without the read).
+                    // A value behind NULL binds no reference (as below, without the read).
                     return Err(conv.error(format!(
                         "cannot convert '{}' to '{}'",
                         types.type_name(src_ty_eff),
@@ -783,7 +801,9 @@ unsafe fn store_cdata(
             }
         }
         match types.get(base) {
-            CType::Pointer(_) => {
+            // A reference (a member `int &r`) binds as a pointer converts (LuaJIT's
+            // references are pointers).
+            CType::Pointer(_) | CType::Ref(_) => {
                 // Arrays, records and functions decay to their address.
                 let address = match types.get(src_base) {
                     CType::Pointer(_) => Some(src.cast::<usize>().read()),
@@ -801,13 +821,30 @@ unsafe fn store_cdata(
                 }
             }
             CType::Array { .. } | CType::Record(_) => {
-                // A variable-length source's extent is unknown here: never copy one.
+                // A variable-length source's extent is unknown here: never copy one. A
+                // fixed one copies its own size, whatever room the destination has.
                 if base == src_base && !types.is_vla(base) {
-                    let n = size.or_else(|| types.size_of(base)).unwrap_or(0) as usize;
+                    let n = types.size_of(base).unwrap_or(0) as usize;
                     std::ptr::copy(src, ptr, n);
                     return Ok(());
                 }
             }
+            // Vectors of one size copy their bits whatever their elements (`CCX(V, V)`);
+            // a scalar other than a boolean fills every element (see `store_num`).
+            CType::Vector { bytes, .. } => match types.get(src_base) {
+                CType::Vector { bytes: src_bytes, .. } if src_bytes == bytes => {
+                    std::ptr::copy(src, ptr, *bytes as usize);
+                    return Ok(());
+                }
+                CType::Bool | CType::Vector { .. } => {}
+                _ => {
+                    if let Some(num) = read_num(types, src_base, src) {
+                        if store_num(types, base, ptr, num) {
+                            return Ok(());
+                        }
+                    }
+                }
+            },
             // No conversion goes through `long double`, but one copies to another
             // (`lj_cconv_ct_ct` copies floating-point values of the same size).
             CType::Float(FloatKind::LongDouble) | CType::Complex(FloatKind::LongDouble)
@@ -818,7 +855,10 @@ unsafe fn store_cdata(
                 return Ok(());
             }
             _ => {
-                if let Some(num) = read_num(types, src_base, src) {
+                let from_bool = matches!(types.get(src_base), CType::Bool);
+                if let Some(num) = read_num(types, src_base, src)
+                    .filter(|_| !(from_bool && is_complex_or_vector(types, base)))
+                {
                     if store_num(types, base, ptr, num) {
                         return Ok(());
                     }
@@ -849,9 +889,14 @@ unsafe fn store_cdata(
 fn pointee(types: &TypeTable, ty: TypeId) -> (TypeId, Quals) {
     let (base, _) = types.unqualified(ty);
     match types.get(base) {
-        CType::Pointer(t) | CType::Array { elem: t, .. } => types.unqualified(*t),
+        CType::Pointer(t) | CType::Ref(t) | CType::Array { elem: t, .. } => types.unqualified(*t),
         _ => (base, Quals::NONE),
     }
+}
+
+/// Whether `base` is a complex number or a vector, which no boolean converts to.
+fn is_complex_or_vector(types: &TypeTable, base: TypeId) -> bool {
+    matches!(types.get(base), CType::Complex(_) | CType::Vector { .. })
 }
 
 /// LuaJIT's `lj_cconv_compatptr` for an implicit pointer conversion from `src` (a
@@ -928,7 +973,8 @@ pub unsafe fn init_value(
             return store_sized(l, st, ty, ptr, Some(size), first, Conv::ASSIGN);
         }
         match st.types.get(base) {
-            CType::Array { elem, .. } => {
+            // LuaJIT initializes a vector from several values as an array.
+            CType::Array { elem, .. } | CType::Vector { elem, .. } => {
                 let elem = *elem;
                 let esize = st.types.size_of(elem).unwrap_or(0);
                 if esize.saturating_mul(count as u64) > size {
@@ -1117,7 +1163,7 @@ unsafe fn init_record_values(
                     match bits {
                         Some(bits) => store_bitfield(l, st, fty, at, bits, *next)?,
                         None => {
-                            let room = Some(size.saturating_sub(offset));
+                            let room = member_room(&st.types, fty, size, offset);
                             store_sized(l, st, fty, at, room, *next, Conv::ASSIGN)?
                         }
                     }
@@ -1130,6 +1176,16 @@ unsafe fn init_record_values(
         }
     }
     Ok(())
+}
+
+/// The size to store a member of type `fty` at `offset` of a record of `size` bytes
+/// with: none for a member of fixed size (its type's size bounds it), the rest of the
+/// record for a `[?]`, `[]` or `[0]` array (a variable-length struct's last member).
+fn member_room(types: &TypeTable, fty: TypeId, size: u64, offset: u64) -> Option<u64> {
+    match types.size_of(fty) {
+        Some(fixed) if fixed > 0 => None,
+        _ => Some(size.saturating_sub(offset)),
+    }
 }
 
 /// Makes room for one level of a nested table initializer (three slots, see the module
@@ -1160,7 +1216,7 @@ unsafe fn init_array_table(
     size: Option<u64>,
     index: c_int,
 ) -> LuaResult<()> {
-    let CType::Array { elem, .. } = *st.types.get(base) else {
+    let (CType::Array { elem, .. } | CType::Vector { elem, .. }) = *st.types.get(base) else {
         unreachable!("init_array_table on a non-array")
     };
     let esize = st.types.size_of(elem).unwrap_or(0);
@@ -1291,7 +1347,7 @@ unsafe fn record_from_table(
             let result = match bits {
                 Some(bits) => store_bitfield(l, st, fty, at, bits, -1),
                 None => {
-                    let room = Some(size.saturating_sub(offset));
+                    let room = member_room(&st.types, fty, size, offset);
                     store_sized(l, st, fty, at, room, -1, Conv::ASSIGN)
                 }
             };

@@ -21,7 +21,8 @@ pub struct Member {
     pub offset: u64,
     pub ty: TypeId,
     pub bits: Option<BitField>,
-    /// The member's own type is const-qualified.
+    /// The member's own type is const-qualified, or an anonymous member it is found
+    /// through is.
     pub is_const: bool,
 }
 
@@ -91,8 +92,33 @@ fn find_uncached(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Membe
         offset,
         ty: field.ty,
         bits: field.bits,
-        is_const: types.unqualified(field.ty).1.is_const,
+        is_const: types.unqualified(field.ty).1.is_const
+            || through_const_anonymous(types, record, name),
     })
+}
+
+/// Whether member `name` of `record` is reached through a const anonymous member
+/// (`struct { const struct { int x; }; }`), whose qualifier LuaJIT's
+/// `lj_ctype_getfieldq` adds.
+fn through_const_anonymous(types: &TypeTable, record: TypeId, name: &str) -> bool {
+    let (record, _) = types.unqualified(record);
+    let jitffi_ctype::CType::Record(rid) = types.get(record) else {
+        return false;
+    };
+    let Some(body) = &types.record(*rid).body else {
+        return false;
+    };
+    for field in &body.fields {
+        match &field.name {
+            Some(n) if **n == *name => return false,
+            None if field.bits.is_none() && types.find_member(field.ty, name).is_some() => {
+                return types.unqualified(field.ty).1.is_const
+                    || through_const_anonymous(types, field.ty, name);
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]

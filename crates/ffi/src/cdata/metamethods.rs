@@ -3,16 +3,16 @@
 use crate::api::types::push_ctype_name;
 use crate::cdata::convert::{
     cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, push_scalar,
-    read_lua_number_arg, store_bitfield, store_lua_number, store_lua_value, store_scalar, Conv,
+    read_lua_number_arg, store_bitfield, store_lua_number, store_scalar, store_sized, Conv,
     LuaNumber, Num, ScalarStore,
 };
 use crate::cdata::element_cache::ElementAccess;
 use crate::cdata::metatype::{push_metamethod, push_operand_metamethod};
 use crate::cdata::state::{FfiState, StateBox};
-use crate::cdata::{payload, to_cdata, CDataHeader, CDataKind};
+use crate::cdata::{payload, to_cdata, value_size, CDataHeader, CDataKind};
 use crate::lua::stack;
 use crate::lua::{self, LuaError, LuaResult, Next, State};
-use jitffi_ctype::{BitField, CType, FloatKind, IntType, TypeId, TypeTable};
+use jitffi_ctype::{ArrayLen, BitField, CType, FloatKind, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
 
@@ -460,6 +460,16 @@ unsafe fn locate_place(
                 }
             }
             (CType::Record(_), Key::Name(name)) => member(st, base, ptr, name, is_const),
+            (CType::Vector { elem, .. }, Key::Number(i)) => {
+                // As in LuaJIT, a vector's elements are read, never written.
+                let esize = types.size_of(*elem).unwrap_or(0);
+                Ok(Place {
+                    ty: *elem,
+                    ptr: ptr.wrapping_offset(i.wrapping_mul(esize as i64) as isize),
+                    bits: None,
+                    is_const: true,
+                })
+            }
             (CType::Complex(kind), Key::Name(_) | Key::Number(_)) => {
                 let part = match key {
                     Key::Name(b"re") | Key::Number(0) => 0,
@@ -502,6 +512,23 @@ fn member(
         bits: found.bits,
         is_const: container_const || found.is_const,
     })
+}
+
+/// Whether a value of type `ty` has a const part: it is const itself, or an array,
+/// vector or record with a const element or member (also an anonymous one), as
+/// LuaJIT's records and arrays take on their parts' qualifiers.
+fn holds_const(types: &TypeTable, ty: TypeId) -> bool {
+    let (base, quals) = types.unqualified(ty);
+    match types.get(base) {
+        _ if quals.is_const => true,
+        CType::Array { elem, .. } | CType::Vector { elem, .. } => holds_const(types, *elem),
+        CType::Record(rid) => types
+            .record(*rid)
+            .body
+            .as_ref()
+            .is_some_and(|body| body.fields.iter().any(|field| holds_const(types, field.ty))),
+        _ => false,
+    }
 }
 
 /// The constant `name` of `record` (a record type, else none), as a [`Miss`].
@@ -721,23 +748,71 @@ unsafe fn newindex_general(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let header = self_arg(l, st, "__newindex")?;
             sys::lua_settop(l, 3);
-            let place = match locate(l, st, header)? {
+            let mut place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
                     return Err(LuaError::msg("attempt to write to constant location"));
                 }
                 Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__newindex"),
             };
-            if place.is_const {
+            if let CType::Ref(target) = *st.types.get(st.types.unqualified(place.ty).0) {
+                // A reference member (`int &r`) is written through (`lj_cdata_set`).
+                let address = place.ptr.cast::<*mut u8>().read_unaligned();
+                if address.is_null() {
+                    return Err(null_access(&st.types, place.ty));
+                }
+                place.ptr = address;
+                place.ty = target;
+            }
+            // LuaJIT takes a record with a const member, or an array of const elements,
+            // as const as a whole.
+            if place.is_const || holds_const(&st.types, place.ty) {
                 return Err(LuaError::msg("attempt to write to constant location"));
             }
             match place.bits {
                 Some(bits) => store_bitfield(l, st, place.ty, place.ptr, bits, 3)?,
-                None => store_lua_value(l, st, place.ty, place.ptr, 3, Conv::ASSIGN)?,
+                None => {
+                    let room = member_room(l, st, header, &place);
+                    store_sized(l, st, place.ty, place.ptr, room, 3, Conv::ASSIGN)?
+                }
             }
             Ok(Next::Return(0))
         })
     }
+}
+
+/// The bytes from `place` to the end of the cdata at argument 1 (`header`), when
+/// `place` is a `[?]`, `[]` or `[0]` array member of that record value (a
+/// variable-length struct from `ffi.new`): what a string or table stored there may fill.
+/// `None` elsewhere, where the type says nothing of the room (see `store_string`).
+///
+/// # Safety
+/// `l` is live with argument 1 the cdata of `header`; `place` was located in it.
+unsafe fn member_room(
+    l: *mut State,
+    st: &FfiState,
+    header: *const CDataHeader,
+    place: &Place,
+) -> Option<u64> {
+    let types = &st.types;
+    let is_open_array = matches!(
+        types.get(types.unqualified(place.ty).0),
+        CType::Array {
+            len: ArrayLen::Variable | ArrayLen::Flexible | ArrayLen::Fixed(0),
+            ..
+        }
+    );
+    // SAFETY: `header` is the live cdata at argument 1 (caller).
+    let holder = unsafe { (*header).ty };
+    if !is_open_array || !matches!(types.get(types.unqualified(holder).0), CType::Record(_)) {
+        return None;
+    }
+    // SAFETY: as above; a record value's members lie inside its payload.
+    let (start, size) = unsafe { (payload(header) as usize, value_size(l, 1, types.align_of(holder))) };
+    let at = place.ptr as usize;
+    (start..=start + size)
+        .contains(&at)
+        .then(|| (start + size - at) as u64)
 }
 
 /// A key the C type `ty` lacks: hands `__index`/`__newindex` (`event`) to the metatype
