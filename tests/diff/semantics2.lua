@@ -253,7 +253,7 @@ try("vector from another size", function()
   local v = ffi.new("s2_v4sf", ffi.new("s2_v2sf", 1, 2)); return v
 end)
 try("vector from scalars", function()
-  return elems(ffi.new("s2_v4sf", 5LL), 4), elems(ffi.new("s2_v4si", 2.7), 4),
+  return elems(ffi.new("s2_v4sf", ffi.new("int64_t", 5)), 4), elems(ffi.new("s2_v4si", 2.7), 4),
     elems(ffi.new("s2_v4sf", ffi.new("complex", 1, 2)), 4),
     elems(ffi.new("s2_v2df", ffi.new("int8_t", -3)), 2)
 end)
@@ -312,4 +312,22 @@ try("the same from tables", function()
   local s = ffi.new("struct s2_cn", {"hello world"})
   local t = ffi.new("struct s2_an", {ffi.new("int[2]", 1, 2)})
   return s.n, t.n
+end)
+
+-- const variables of a library (tests/c/nstest.c, declared here as const) -------------
+local lib = ffi.load(assert(os.getenv("JITFFI_TESTLIB_DIR"), "JITFFI_TESTLIB_DIR is not set")
+  .. "/libjitffi_nstest.so")
+ffi.cdef [[
+struct s2_cpoint { const int x; int y; };
+extern const int nstest_table[4];
+extern struct s2_cpoint nstest_origin;
+]]
+try("const array variable, whole", function() lib.nstest_table = {1, 2, 3, 4} end)
+try("const array variable, element", function() lib.nstest_table[0] = 1 end)
+try("variable of a struct with a const member, whole", function()
+  lib.nstest_origin = {3, 4}
+end)
+try("its other member", function()
+  lib.nstest_origin.y = 6
+  return lib.nstest_table[1], lib.nstest_origin.x, lib.nstest_origin.y
 end)

@@ -408,7 +408,7 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
                 Entry::Constant { .. } => return Err(constant_write()),
             };
             let address = variable_address(l, symbol)?;
-            if st.types.unqualified(ty).1.is_const {
+            if crate::cdata::convert::holds_const(&st.types, ty) {
                 return Err(constant_write());
             }
             store_lua_value(l, st, ty, address, 3, Conv::ASSIGN)?;

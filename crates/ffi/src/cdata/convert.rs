@@ -894,6 +894,23 @@ fn pointee(types: &TypeTable, ty: TypeId) -> (TypeId, Quals) {
     }
 }
 
+/// Whether a store of a whole value of type `ty` writes a const location: `ty` is const,
+/// or an array, vector or record with a const element or member (also an anonymous
+/// one), as LuaJIT's records and arrays take on their parts' qualifiers.
+pub(crate) fn holds_const(types: &TypeTable, ty: TypeId) -> bool {
+    let (base, quals) = types.unqualified(ty);
+    match types.get(base) {
+        _ if quals.is_const => true,
+        CType::Array { elem, .. } | CType::Vector { elem, .. } => holds_const(types, *elem),
+        CType::Record(rid) => types
+            .record(*rid)
+            .body
+            .as_ref()
+            .is_some_and(|body| body.fields.iter().any(|field| holds_const(types, field.ty))),
+        _ => false,
+    }
+}
+
 /// Whether `base` is a complex number or a vector, which no boolean converts to.
 fn is_complex_or_vector(types: &TypeTable, base: TypeId) -> bool {
     matches!(types.get(base), CType::Complex(_) | CType::Vector { .. })

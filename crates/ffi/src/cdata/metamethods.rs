@@ -2,7 +2,7 @@
 
 use crate::api::types::push_ctype_name;
 use crate::cdata::convert::{
-    cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, push_scalar,
+    cdata_as_i64, f64_to_i64, holds_const, null_access, push_bitfield, push_c_value, push_scalar,
     read_lua_number_arg, store_bitfield, store_lua_number, store_scalar, store_sized, Conv,
     LuaNumber, Num, ScalarStore,
 };
@@ -512,23 +512,6 @@ fn member(
         bits: found.bits,
         is_const: container_const || found.is_const,
     })
-}
-
-/// Whether a value of type `ty` has a const part: it is const itself, or an array,
-/// vector or record with a const element or member (also an anonymous one), as
-/// LuaJIT's records and arrays take on their parts' qualifiers.
-fn holds_const(types: &TypeTable, ty: TypeId) -> bool {
-    let (base, quals) = types.unqualified(ty);
-    match types.get(base) {
-        _ if quals.is_const => true,
-        CType::Array { elem, .. } | CType::Vector { elem, .. } => holds_const(types, *elem),
-        CType::Record(rid) => types
-            .record(*rid)
-            .body
-            .as_ref()
-            .is_some_and(|body| body.fields.iter().any(|field| holds_const(types, field.ty))),
-        _ => false,
-    }
 }
 
 /// The constant `name` of `record` (a record type, else none), as a [`Miss`].
