@@ -832,7 +832,9 @@ unsafe fn store_cdata(
             // Vectors of one size copy their bits whatever their elements (`CCX(V, V)`);
             // a scalar other than a boolean fills every element (see `store_num`).
             CType::Vector { bytes, .. } => match types.get(src_base) {
-                CType::Vector { bytes: src_bytes, .. } if src_bytes == bytes => {
+                CType::Vector {
+                    bytes: src_bytes, ..
+                } if src_bytes == bytes => {
                     std::ptr::copy(src, ptr, *bytes as usize);
                     return Ok(());
                 }

@@ -791,7 +791,9 @@ unsafe fn member_room(
         return None;
     }
     // SAFETY: as above; a record value's members lie inside its payload.
-    let (start, size) = unsafe { (payload(header) as usize, value_size(l, 1, types.align_of(holder))) };
+    let start = unsafe { payload(header) } as usize;
+    // SAFETY: argument 1 is the cdata of `header`, whose type is `holder` (caller).
+    let size = unsafe { value_size(l, 1, types.align_of(holder)) };
     let at = place.ptr as usize;
     (start..=start + size)
         .contains(&at)
