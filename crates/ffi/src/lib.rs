@@ -18,6 +18,8 @@ pub mod api;
 pub mod calls;
 pub mod cdata;
 pub mod lua;
+pub mod platform;
+pub mod scalar;
 
 use api::{idioms, memory, namespace, new_cast, types};
 pub use calls::cbframe::luaopen_cbframe;

@@ -15,10 +15,11 @@
 //!   becomes a Lua integer, a `uint64_t` too when it is below 2^63 (else it stays
 //!   cdata); on 5.1 and 5.2 they stay cdata, as in LuaJIT.
 
-use crate::cdata::convert::{null_access, read_num, Num};
+use crate::cdata::convert::null_access;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::scalar::number::{read_num, Num};
 use jitffi_ctype::{CType, FloatKind};
 use mlua_sys as sys;
 use std::os::raw::c_int;

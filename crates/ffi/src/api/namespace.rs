@@ -48,14 +48,11 @@ use crate::calls::call::push_function;
 use crate::cdata::convert::{push_c_value, store_lua_value, Conv};
 use crate::cdata::state::FfiState;
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::platform::library::{
+    dlopen, Library, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NODELETE,
+};
 use jitffi_ctype::{CType, IntType, Symbol, TypeId};
-use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL};
 
-/// `dlopen`'s flag that makes `dlclose` keep the library mapped (Linux, BSDs, macOS).
-#[cfg(target_os = "macos")]
-const RTLD_NODELETE: c_int = 0x80;
-#[cfg(not(target_os = "macos"))]
-const RTLD_NODELETE: c_int = 0x1000;
 use mlua_sys as sys;
 use std::ffi::c_void;
 use std::io::Read;
@@ -459,17 +456,6 @@ fn open_library(name: &[u8], global: bool) -> Result<Namespace, String> {
         }
     }
     Err(first_error)
-}
-
-/// `dlopen(file, flags)`, or `dlerror`'s text.
-fn dlopen(file: &str, flags: c_int) -> Result<Library, String> {
-    // SAFETY: loading a library runs its initializers; that is what `ffi.load` asks for
-    // (as in LuaJIT, the Lua code loading it vouches for the library).
-    let opened = unsafe { Library::open(Some(file), flags) };
-    opened.map_err(|err| match std::error::Error::source(&err) {
-        Some(text) => text.to_string(),
-        None => err.to_string(),
-    })
 }
 
 /// LuaJIT's `clib_extname`: a name without `/` gets `.so` if it has no dot, and the

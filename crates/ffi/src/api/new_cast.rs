@@ -2,11 +2,12 @@
 
 use crate::api::types::check_ctype;
 use crate::cdata::convert::{
-    f64_to_i64, init_value, read_lua_number, store_lua_number, store_lua_value, Conv, LuaNumber,
+    init_value, read_lua_number, store_lua_number, store_lua_value, Conv, LuaNumber,
 };
 use crate::cdata::state::FfiState;
 use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata};
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::scalar::number::f64_to_i64;
 use jitffi_ctype::{ArrayLen, CType, TypeId};
 use mlua_sys as sys;
 use std::mem::MaybeUninit;

@@ -28,11 +28,12 @@
 //! Errors raised by helpers (a bad argument, a wrong count) longjmp out of the stub,
 //! which owns nothing; each helper drops everything it owns before raising.
 
-use crate::cdata::convert::{self, Conv, Num};
+use crate::cdata::convert::{self, Conv};
 use crate::cdata::state::{FfiState, StateBox, STATE_UPVALUE};
 use crate::cdata::{self, CDataHeader};
 use crate::lua::stack::{self, Peeked, PeekedString};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::scalar::number::Num;
 use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
@@ -301,7 +302,7 @@ fn helpers() -> Helpers {
         arg_count: helper(sys::lua_gettop as *const (), "lua_gettop"),
         count_error: helper(count_error as *const (), "count_error"),
         errno_location: helper(
-            crate::api::memory::errno_location as *const (),
+            crate::platform::errno::errno_location as *const (),
             "errno_location",
         ),
         pending_error: helper(
@@ -486,8 +487,8 @@ unsafe extern "C-unwind" fn arg_int<const BYTES: u8, const SIGNED: bool>(
         // Wide destinations take Lua integers exactly; narrower ones convert through a
         // double, as every other conversion does (`convert::lua_num`).
         Peeked::Int(i) if BYTES == 8 => i as u64,
-        Peeked::Int(i) => convert::num_to_int_bits(Num::Float(i as f64), int),
-        Peeked::Float(x) => convert::num_to_int_bits(Num::Float(x), int),
+        Peeked::Int(i) => crate::scalar::number::num_to_int_bits(Num::Float(i as f64), int),
+        Peeked::Float(x) => crate::scalar::number::num_to_int_bits(Num::Float(x), int),
         // SAFETY: as above.
         Peeked::Unknown => unsafe { int_slow(l, index, ctx, param, int) },
     };
@@ -510,7 +511,10 @@ unsafe fn int_slow(
     // SAFETY: forwarded.
     unsafe {
         if sys::lua_type(l, index) == sys::LUA_TNUMBER {
-            return convert::num_to_int_bits(convert::lua_num(l, index, int.bytes == 8), int);
+            return crate::scalar::number::num_to_int_bits(
+                convert::lua_num(l, index, int.bytes == 8),
+                int,
+            );
         }
         general_bits(l, index, ctx, param)
     }

@@ -38,10 +38,11 @@
 
 use crate::calls::call;
 use crate::cdata;
-use crate::cdata::convert::{self, Conv, LuaNumber, ScalarStore};
+use crate::cdata::convert::{self, Conv, LuaNumber};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::CDataHeader;
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::scalar::number::ScalarStore;
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, IntType, TypeId};
@@ -484,7 +485,7 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         })
         .collect();
     let ret_base = st.types.unqualified(func.ret).0;
-    let ret_store = convert::scalar_store(&st.types, ret_base).map(|store| {
+    let ret_store = crate::scalar::number::scalar_store(&st.types, ret_base).map(|store| {
         let wide = matches!(store, ScalarStore::Int(int) if int.bytes == 8);
         (store, wide)
     });

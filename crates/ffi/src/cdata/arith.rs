@@ -47,11 +47,12 @@
 //!   string.
 //! - Arithmetic, `..`, `#`: every version, with any second operand.
 
-use crate::cdata::convert::{ctype_number, lua_num, num_to_int_bits, read_num, same_kind, Num};
+use crate::cdata::convert::{ctype_number, lua_num, same_kind};
 use crate::cdata::metatype::push_operand_metamethod;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use jitffi_ctype::{CType, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;

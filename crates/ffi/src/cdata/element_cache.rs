@@ -19,7 +19,7 @@
 //! elements cached here are scalars, complete by nature), and a type id is reused only
 //! after a failed `cdef` rolled back types that no cdata, and so no entry, can have seen.
 
-use crate::cdata::convert::{scalar_store, ScalarStore};
+use crate::scalar::number::{scalar_store, ScalarStore};
 use jitffi_ctype::{CType, FloatKind, TypeId, TypeTable};
 
 /// How the fast path reaches and converts the elements of one pointer or array type.

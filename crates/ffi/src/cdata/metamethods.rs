@@ -2,9 +2,8 @@
 
 use crate::api::types::push_ctype_name;
 use crate::cdata::convert::{
-    cdata_as_i64, f64_to_i64, null_access, push_bitfield, push_c_value, push_scalar,
-    read_lua_number_arg, store_bitfield, store_lua_number, store_lua_value, store_scalar, Conv,
-    LuaNumber, Num, ScalarStore,
+    cdata_as_i64, null_access, push_bitfield, push_c_value, push_scalar, read_lua_number_arg,
+    store_bitfield, store_lua_number, store_lua_value, Conv, LuaNumber,
 };
 use crate::cdata::element_cache::ElementAccess;
 use crate::cdata::metatype::{push_metamethod, push_operand_metamethod};
@@ -12,6 +11,7 @@ use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::{payload, to_cdata, CDataHeader, CDataKind};
 use crate::lua::stack;
 use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::scalar::number::{f64_to_i64, store_scalar, Num, ScalarStore};
 use jitffi_ctype::{BitField, CType, FloatKind, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;

@@ -126,7 +126,7 @@ impl FfiState {
             holder.write(StateBox {
                 state,
                 cells: CallCells {
-                    errno: crate::api::memory::get_errno(),
+                    errno: crate::platform::errno::get_errno(),
                     pending_error: 0,
                     caller: std::ptr::null_mut(),
                 },
