@@ -21,11 +21,11 @@ pub mod lua;
 pub mod platform;
 pub mod scalar;
 
-use api::{idioms, memory, namespace, new_cast, types};
+use api::{idioms, memory, namespace, types};
 pub use calls::cbframe::luaopen_cbframe;
-use calls::{callback, cbframe};
-use cdata::state::{self, FfiState};
-use cdata::{gc, metamethods, metatype};
+use calls::{call, callback, cbframe};
+use cdata::state::FfiState;
+use cdata::{construct, gc, metamethods, metatype};
 use lua::stack;
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -40,19 +40,21 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
     // built on its stack, with the state userdata as upvalue 1 of each function.
     unsafe {
         sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
+        lua::version::check_build(l);
         stack::verify(l);
+        // For the tests: a build whose direct reads fail verification fails loudly.
+        let required = std::env::var_os("JITFFI_REQUIRE_STACK_PEEK").is_some();
+        if required && !stack::all_enabled() {
+            sys::luaL_error(l, c"ffi: direct stack reads failed verification".as_ptr());
+        }
         let st = FfiState::push_new(l);
         let state_index = sys::lua_gettop(l);
         (*st).ctype_objects = new_registry_table(l);
         (*st).typeof_cache = new_registry_table(l);
         (*st).metatypes = new_registry_table(l);
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
-        sys::lua_createtable(l, 0, 1);
-        state::push_static(l, "ffi function");
-        lua::set_field_raw(l, -2, "__metatable");
-        (*st).binding_meta_ptr = sys::lua_topointer(l, -1);
-        (*st).binding_meta = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         gc::install(l, &mut *st);
+        call::install(l, &mut *st);
         callback::install(l, &mut *st, state_index);
 
         sys::lua_createtable(l, 0, 26);
@@ -62,8 +64,8 @@ pub unsafe extern "C-unwind" fn luaopen_ffi(l: *mut sys::lua_State) -> c_int {
         namespace::install(l, state_index, sys::lua_gettop(l));
         let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types::cdef),
-            ("new", new_cast::new),
-            ("cast", new_cast::cast),
+            ("new", construct::new),
+            ("cast", construct::cast),
             ("typeof", types::typeof_),
             ("sizeof", types::sizeof),
             ("alignof", types::alignof),

@@ -130,25 +130,8 @@ unsafe extern "C-unwind" fn tonumber(l: *mut State) -> c_int {
 /// # Safety
 /// `l` is live with one free slot; argument 1 is a string.
 unsafe fn push_string_number(l: *mut State) {
-    // SAFETY: `l` is live (caller); the string stays at argument 1 while read.
-    unsafe {
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        {
-            let mut len = 0usize;
-            let s = sys::lua_tolstring(l, 1, &mut len);
-            if sys::lua_stringtonumber(l, s) != len + 1 {
-                sys::lua_pushnil(l);
-            }
-        }
-        #[cfg(not(any(feature = "lua53", feature = "lua54")))]
-        {
-            if sys::lua_isnumber(l, 1) != 0 {
-                sys::lua_pushnumber(l, sys::lua_tonumber(l, 1));
-            } else {
-                sys::lua_pushnil(l);
-            }
-        }
-    }
+    // SAFETY: `l` is live with one free slot (caller); argument 1 is a string.
+    unsafe { lua::version::push_string_number(l, 1) }
 }
 
 /// Calls the original `tonumber` (upvalue 2) with all arguments and returns its

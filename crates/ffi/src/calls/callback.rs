@@ -28,7 +28,7 @@
 //! An error in the callback must not unwind the C frames between the stub and the
 //! callback. It is caught, C gets a zero result, and the error (its message with the
 //! callback's traceback) waits in the registry; the stub of the enclosing C call raises
-//! it when that call returns ([`raise_pending`]). Until then the state's other callbacks
+//! it when that call returns (the call stubs' `raise_pending` helper). Until then the state's other callbacks
 //! return zero at once, as if the error were unwinding through them.
 //!
 //! Callbacks are permanent (as in LuaJIT) until `cb:free()`. A freed slot stays the
@@ -36,7 +36,6 @@
 //! next one the state reuses. Slots of a closed state are never reused: a late call into
 //! them is reported, not run.
 
-use crate::calls::call;
 use crate::cdata;
 use crate::cdata::convert::{self, Conv, LuaNumber};
 use crate::cdata::state::{FfiState, StateBox};
@@ -47,8 +46,7 @@ use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, IntType, TypeId};
 use jitffi_jit::{
-    current_thread, ArgFrame, CallContext, CallbackSlot, CpuState, EntryKind, RefusedResult,
-    SlotPool,
+    current_thread, ArgFrame, CallbackSlot, CpuState, EntryKind, RefusedResult, SlotPool,
 };
 use mlua_sys as sys;
 use std::io::Write as _;
@@ -65,9 +63,8 @@ pub struct Callbacks {
     live: FxMap<usize, &'static CallbackSlot>,
     /// Every slot the state has used (live or freed), by the slot's address.
     records: FxMap<usize, Box<CallbackRecord>>,
-    /// Freed slots, reused first.
-    free_typed: Vec<&'static CallbackSlot>,
-    free_raw: Vec<&'static CallbackSlot>,
+    /// Freed slots, typed then raw ([`free_list`]).
+    free: [Vec<&'static CallbackSlot>; 2],
     signatures: FxMap<TypeId, Box<CallbackSignature>>,
     refs: Refs,
     /// Pointer cdata made ahead for the arguments of direct callbacks.
@@ -118,8 +115,7 @@ impl Default for Callbacks {
         Callbacks {
             live: FxMap::default(),
             records: FxMap::default(),
-            free_typed: Vec::new(),
-            free_raw: Vec::new(),
+            free: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
             refs: Refs {
                 pending: sys::LUA_NOREF,
@@ -210,36 +206,23 @@ enum DirectArg {
 
 // ---- the pools -----------------------------------------------------------------------------
 
-fn typed_pool() -> LuaResult<&'static SlotPool> {
-    static POOL: OnceLock<Result<SlotPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        // SAFETY: `typed_handler` has the TypedHandler signature and is a static function.
-        unsafe {
-            SlotPool::new(
-                EntryKind::Typed,
-                typed_handler as jitffi_jit::TypedHandler as usize,
-            )
-        }
-        .map_err(|e| e.message)
-    })
-    .as_ref()
-    .map_err(|e| LuaError::msg(e.clone()))
+/// The process-wide slot pool of one entry kind (typed or raw), made on first use.
+fn pool(kind: EntryKind) -> LuaResult<&'static SlotPool> {
+    static POOLS: [OnceLock<Result<SlotPool, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let (index, handler) = match kind {
+        EntryKind::Typed => (0, typed_handler as jitffi_jit::TypedHandler as usize),
+        EntryKind::Raw => (1, raw_handler as jitffi_jit::RawHandler as usize),
+    };
+    // SAFETY: `handler` is the static handler function of `kind`, with its signature.
+    POOLS[index]
+        .get_or_init(|| unsafe { SlotPool::new(kind, handler) }.map_err(|e| e.message))
+        .as_ref()
+        .map_err(|e| LuaError::msg(e.clone()))
 }
 
-fn raw_pool() -> LuaResult<&'static SlotPool> {
-    static POOL: OnceLock<Result<SlotPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        // SAFETY: `raw_handler` has the RawHandler signature and is a static function.
-        unsafe {
-            SlotPool::new(
-                EntryKind::Raw,
-                raw_handler as jitffi_jit::RawHandler as usize,
-            )
-        }
-        .map_err(|e| e.message)
-    })
-    .as_ref()
-    .map_err(|e| LuaError::msg(e.clone()))
+/// Index of a slot kind's free list in [`Callbacks::free`].
+fn free_list(raw: bool) -> usize {
+    usize::from(raw)
 }
 
 // ---- creation and lifetime -----------------------------------------------------------------
@@ -251,32 +234,35 @@ fn raw_pool() -> LuaResult<&'static SlotPool> {
 /// `l` is live with 4 free slots; `state_index` holds the state userdata of `st`.
 pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
     // SAFETY: `l` is live (caller); each value is pushed, then moved into the registry.
+    st.upper.add(Callbacks::default());
+    st.hooks.new_callback = new_typed;
+    st.hooks.push_callback_method = push_method;
     unsafe {
         let registry_ref = |l: *mut State| sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         sys::lua_pushboolean(l, 0);
-        st.callbacks.refs.pending = registry_ref(l);
+        st.upper.part_mut::<Callbacks>().refs.pending = registry_ref(l);
         sys::lua_pushcclosure(l, callback_body, 0);
-        st.callbacks.refs.body = registry_ref(l);
+        st.upper.part_mut::<Callbacks>().refs.body = registry_ref(l);
         sys::lua_pushcclosure(l, add_traceback, 0);
-        st.callbacks.refs.traceback = registry_ref(l);
+        st.upper.part_mut::<Callbacks>().refs.traceback = registry_ref(l);
         sys::lua_pushvalue(l, state_index);
         lua::push_closure(l, method_free, 1);
-        st.callbacks.refs.free = registry_ref(l);
+        st.upper.part_mut::<Callbacks>().refs.free = registry_ref(l);
         sys::lua_pushvalue(l, state_index);
         lua::push_closure(l, method_set, 1);
-        st.callbacks.refs.set = registry_ref(l);
+        st.upper.part_mut::<Callbacks>().refs.set = registry_ref(l);
         lua::push_str(l, "bad callback");
-        st.callbacks.refs.bad_callback = registry_ref(l);
+        st.upper.part_mut::<Callbacks>().refs.bad_callback = registry_ref(l);
         sys::lua_pushcclosure(l, refill_boxes, 0);
-        st.callbacks.refs.refill = registry_ref(l);
+        st.upper.part_mut::<Callbacks>().refs.refill = registry_ref(l);
         sys::lua_pushcclosure(l, result_body, 0);
-        st.callbacks.refs.result_body = registry_ref(l);
-        for reference in &mut st.callbacks.boxes.refs {
+        st.upper.part_mut::<Callbacks>().refs.result_body = registry_ref(l);
+        for reference in &mut st.upper.part_mut::<Callbacks>().boxes.refs {
             sys::lua_pushboolean(l, 0);
             *reference = registry_ref(l);
         }
         let thread = sys::lua_newthread(l);
-        st.callbacks.refs.idle_thread = registry_ref(l);
+        st.upper.part_mut::<Callbacks>().refs.idle_thread = registry_ref(l);
         (*st.cells).cells.caller = thread.cast();
     }
 }
@@ -348,19 +334,15 @@ unsafe fn claim(
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    let reused = if raw {
-        st.callbacks.free_raw.pop()
-    } else {
-        st.callbacks.free_typed.pop()
-    };
-    let slot = match reused {
+    let slot = match st.upper.part_mut::<Callbacks>().free[free_list(raw)].pop() {
         Some(slot) => slot,
-        None if raw => raw_pool()?
-            .fresh_slot()
-            .map_err(|e| LuaError::msg(e.message))?,
-        None => typed_pool()?
-            .fresh_slot()
-            .map_err(|e| LuaError::msg(e.message))?,
+        None => pool(if raw {
+            EntryKind::Raw
+        } else {
+            EntryKind::Typed
+        })?
+        .fresh_slot()
+        .map_err(|e| LuaError::msg(e.message))?,
     };
     // SAFETY: `l` is live with two free slots (caller).
     let function = unsafe {
@@ -369,7 +351,8 @@ unsafe fn claim(
     };
     let cells = st.cells;
     let record = st
-        .callbacks
+        .upper
+        .part_mut::<Callbacks>()
         .records
         .entry(slot as *const CallbackSlot as usize)
         .or_insert_with(|| {
@@ -383,7 +366,10 @@ unsafe fn claim(
     record.kind = kind;
     let record: *const CallbackRecord = &**record;
     slot.claim(current_thread(), cells as usize, record as usize, refused);
-    st.callbacks.live.insert(slot.code() as usize, slot);
+    st.upper
+        .part_mut::<Callbacks>()
+        .live
+        .insert(slot.code() as usize, slot);
     Ok(slot)
 }
 
@@ -420,12 +406,11 @@ pub unsafe fn free(l: *mut State, st: &mut FfiState, slot: &'static CallbackSlot
     unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, record.function) };
     record.function = sys::LUA_NOREF;
     let raw = matches!(record.kind, RecordKind::Raw { .. });
-    st.callbacks.live.remove(&(slot.code() as usize));
-    if raw {
-        st.callbacks.free_raw.push(slot);
-    } else {
-        st.callbacks.free_typed.push(slot);
-    }
+    st.upper
+        .part_mut::<Callbacks>()
+        .live
+        .remove(&(slot.code() as usize));
+    st.upper.part_mut::<Callbacks>().free[free_list(raw)].push(slot);
     Ok(())
 }
 
@@ -433,10 +418,16 @@ fn record_mut<'a>(
     st: &'a mut FfiState,
     slot: &'static CallbackSlot,
 ) -> LuaResult<&'a mut CallbackRecord> {
-    if !st.callbacks.live.contains_key(&(slot.code() as usize)) {
+    if !st
+        .upper
+        .part_mut::<Callbacks>()
+        .live
+        .contains_key(&(slot.code() as usize))
+    {
         return Err(LuaError::msg("bad callback"));
     }
-    st.callbacks
+    st.upper
+        .part_mut::<Callbacks>()
         .records
         .get_mut(&(slot as *const CallbackSlot as usize))
         .map(|record| &mut **record)
@@ -445,12 +436,12 @@ fn record_mut<'a>(
 
 /// The live callback whose C function pointer is `code`.
 pub fn live_callback(st: &FfiState, code: usize) -> Option<&'static CallbackSlot> {
-    st.callbacks.live.get(&code).copied()
+    st.upper.part::<Callbacks>().live.get(&code).copied()
 }
 
 /// The signature of callbacks of function type `func_ty`, made once per state.
 fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignature> {
-    if let Some(sig) = st.callbacks.signatures.get(&func_ty) {
+    if let Some(sig) = st.upper.part_mut::<Callbacks>().signatures.get(&func_ty) {
         return Ok(&**sig);
     }
     let func = match st.types.get(func_ty) {
@@ -467,7 +458,7 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
     let params: Box<[TypeId]> = func
         .params
         .iter()
-        .map(|&p| call::decay(&mut st.types, p))
+        .map(|&p| convert::decay(&mut st.types, p))
         .collect();
     let quick: Box<[Option<QuickArg>]> = params
         .iter()
@@ -531,7 +522,10 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         direct_pointers,
     });
     let ptr: *const CallbackSignature = &*sig;
-    st.callbacks.signatures.insert(func_ty, sig);
+    st.upper
+        .part_mut::<Callbacks>()
+        .signatures
+        .insert(func_ty, sig);
     Ok(ptr)
 }
 
@@ -559,8 +553,8 @@ pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
     }
     // SAFETY: `l` is live with the key at 2 (caller).
     let method = match unsafe { lua::to_string_only(l, 2) } {
-        Some(b"free") => st.callbacks.refs.free,
-        Some(b"set") => st.callbacks.refs.set,
+        Some(b"free") => st.upper.part::<Callbacks>().refs.free,
+        Some(b"set") => st.upper.part::<Callbacks>().refs.set,
         _ => return false,
     };
     // SAFETY: as above; the reference was made at install.
@@ -785,7 +779,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
             return false;
         }
         let l = (*cells).cells.caller.cast::<State>();
-        let refs = (*(*cells).state).callbacks.refs;
+        let refs = (*(*cells).state).upper.part::<Callbacks>().refs;
         let top = sys::lua_gettop(l);
         if sys::lua_checkstack(l, 4) == 0 {
             report_no_stack();
@@ -837,7 +831,7 @@ unsafe fn run_direct(
                     match quick {
                         QuickArg::Int(int) => sys::lua_pushinteger(
                             l,
-                            call::extend(bits, int) as i64 as sys::lua_Integer,
+                            crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
                         ),
                         QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
                         QuickArg::Pointer(ty) => push_reserved_pointer(l, st, ty, bits),
@@ -873,7 +867,7 @@ unsafe fn run_direct(
                 sys::lua_rawgeti(
                     l,
                     sys::LUA_REGISTRYINDEX,
-                    sys::lua_Integer::from((*st).callbacks.refs.result_body),
+                    sys::lua_Integer::from((*st).upper.part::<Callbacks>().refs.result_body),
                 );
                 sys::lua_pushlightuserdata(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
@@ -937,13 +931,13 @@ unsafe fn enter_direct(
             report_no_stack();
             return None;
         }
-        if (*st).callbacks.boxes.available < pointers && !refill(l, cells) {
+        if (*st).upper.part_mut::<Callbacks>().boxes.available < pointers && !refill(l, cells) {
             return None;
         }
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from((*st).callbacks.refs.traceback),
+            sys::lua_Integer::from((*st).upper.part::<Callbacks>().refs.traceback),
         );
         push_function(l, function);
         Some((l, top))
@@ -958,7 +952,7 @@ unsafe fn enter_direct(
 unsafe fn push_reserved_pointer(l: *mut State, st: *mut FfiState, ty: TypeId, bits: u64) {
     // SAFETY: as documented; nothing here runs Lua code.
     unsafe {
-        let boxes = &mut (*st).callbacks.boxes;
+        let boxes = &mut (*st).upper.part_mut::<Callbacks>().boxes;
         boxes.available -= 1;
         let header = boxes.blocks[boxes.available];
         sys::lua_rawgeti(
@@ -996,7 +990,7 @@ unsafe fn leave_bad_callback(cells: *mut StateBox) {
     // SAFETY: as documented; the string was made at install.
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
-        let refs = (*(*cells).state).callbacks.refs;
+        let refs = (*(*cells).state).upper.part::<Callbacks>().refs;
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
@@ -1014,7 +1008,7 @@ unsafe fn leave_pending(l: *mut State, cells: *mut StateBox) {
     // SAFETY: as documented; the registry slot exists (made at install), so this store
     // cannot allocate.
     unsafe {
-        let pending = (*(*cells).state).callbacks.refs.pending;
+        let pending = (*(*cells).state).upper.part::<Callbacks>().refs.pending;
         sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(pending));
         (*cells).cells.pending_error = 1;
     }
@@ -1028,7 +1022,7 @@ unsafe fn leave_pending(l: *mut State, cells: *mut StateBox) {
 unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
     // SAFETY: as documented.
     unsafe {
-        let refs = (*(*cells).state).callbacks.refs;
+        let refs = (*(*cells).state).upper.part::<Callbacks>().refs;
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
@@ -1054,9 +1048,9 @@ unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
         let cells = sys::lua_touserdata(l, 1).cast::<StateBox>();
         let st = (*cells).state;
         let (meta, ty) = ((*st).cdata_meta, (*st).types.builtins().void_ptr);
-        while (*st).callbacks.boxes.available < RESERVE_BOXES {
+        while (*st).upper.part_mut::<Callbacks>().boxes.available < RESERVE_BOXES {
             let value = cdata::new_small_cdata(l, meta, ty, 8);
-            let boxes = &mut (*st).callbacks.boxes;
+            let boxes = &mut (*st).upper.part_mut::<Callbacks>().boxes;
             if boxes.available == RESERVE_BOXES {
                 break;
             }
@@ -1161,9 +1155,10 @@ unsafe fn push_quick(l: *mut State, st: &FfiState, quick: QuickArg, bits: u64) {
     // SAFETY: `l` is live (caller); a pointer cdata has 8 value bytes.
     unsafe {
         match quick {
-            QuickArg::Int(int) => {
-                sys::lua_pushinteger(l, call::extend(bits, int) as i64 as sys::lua_Integer)
-            }
+            QuickArg::Int(int) => sys::lua_pushinteger(
+                l,
+                crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
+            ),
             QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
             QuickArg::Pointer(ty) => {
                 let value = cdata::new_small_cdata(l, st.cdata_meta, ty, 8);
@@ -1216,7 +1211,7 @@ unsafe fn push_argument(
         ArgPlan::Nothing => image.0.as_ptr(),
     };
     // SAFETY: `value` holds a value of `param`.
-    unsafe { call::push_value_copy(l, st, param, value) }
+    unsafe { convert::push_value_copy(l, st, param, value) }
 }
 
 /// Converts the callback's Lua result (at the top) into the return registers; returns
@@ -1333,14 +1328,14 @@ fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: Lu
 /// An integer result's register, extended from its width as the plan says.
 fn extend(bits: u64, ext: Ext) -> u64 {
     match ext {
-        Ext::Sign(bytes) => call::extend(
+        Ext::Sign(bytes) => crate::scalar::number::extend(
             bits,
             IntType {
                 bytes,
                 signed: true,
             },
         ),
-        Ext::Zero(bytes) => call::extend(
+        Ext::Zero(bytes) => crate::scalar::number::extend(
             bits,
             IntType {
                 bytes,
@@ -1370,26 +1365,8 @@ unsafe extern "C-unwind" fn add_traceback(l: *mut State) -> c_int {
     }
 }
 
-/// Raises the error a callback left pending (the call stubs' `pending_error` helper,
-/// when the C call that ran the callback has returned).
-///
-/// # Safety
-/// Called by a stub with its live state and the context of a [`call::Binding`].
-pub unsafe extern "C-unwind" fn raise_pending(l: *mut State, ctx: *const CallContext) {
-    // SAFETY: the context is the first field of a live binding, whose state box lives
-    // as long as the closure or call that uses it.
-    unsafe {
-        let cells = (*ctx.cast::<call::Binding>()).state.cast_mut();
-        (*cells).cells.pending_error = 0;
-        let st = (*cells).state;
-        if st.is_null() {
-            lua::push_str(l, "error in a callback while the Lua state was closing");
-        } else {
-            let pending = sys::lua_Integer::from((*st).callbacks.refs.pending);
-            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, pending);
-            sys::lua_pushboolean(l, 0);
-            sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, pending);
-        }
-        sys::lua_error(l);
-    }
+/// The registry reference that holds the error a callback left for the enclosing C call
+/// to raise (the call stubs' `raise_pending` helper reads and clears it).
+pub fn pending_error_ref(st: &FfiState) -> c_int {
+    st.upper.part::<Callbacks>().refs.pending
 }

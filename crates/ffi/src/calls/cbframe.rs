@@ -27,9 +27,9 @@
 //!   copy of `ffi.so`, does `require "ffi"` and calls the loader stored in the
 //!   registry: the copy runs none of its own Rust state, only Lua API calls.
 
-use crate::api::types::check_ctype;
 use crate::calls::callback;
 use crate::cdata::convert::{push_c_value, store_lua_value, Conv};
+use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::push_ctype;
 use crate::cdata::state::{FfiState, STATE_UPVALUE};
 use crate::lua::{self, LuaError, LuaResult, State};
@@ -351,12 +351,12 @@ unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
             let mut varargs = Vec::with_capacity((top - 1).max(0) as usize);
             for index in 2..=top {
                 let ty = check_ctype(l, st, index, None)?;
-                varargs.push(decay(&mut st.types, ty));
+                varargs.push(crate::cdata::convert::decay(&mut st.types, ty));
             }
             func.params = func
                 .params
                 .iter()
-                .map(|&p| decay(&mut st.types, p))
+                .map(|&p| crate::cdata::convert::decay(&mut st.types, p))
                 .collect();
             let plan = x86_64::classify(&st.types, &func, &varargs)
                 .map_err(|e| LuaError::plain(e.message))?;
@@ -429,18 +429,6 @@ fn function_of(types: &TypeTable, ty: TypeId) -> Option<FuncType> {
     match types.get(base) {
         CType::Func(func) => Some(func.clone()),
         _ => None,
-    }
-}
-
-/// Array and function parameters are pointers (C11 6.7.6.3p7-8).
-fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
-    match types.get(types.unqualified(ty).0) {
-        CType::Array { elem, .. } => {
-            let elem = *elem;
-            types.pointer_to(elem)
-        }
-        CType::Func(_) => types.pointer_to(ty),
-        _ => ty,
     }
 }
 

@@ -75,22 +75,22 @@ pub const METHODS: &[(&str, sys::lua_CFunction)] = &[
 ];
 
 /// The integer-operator metamethods of Lua 5.3 and 5.4 (none before).
-#[cfg(any(feature = "lua53", feature = "lua54"))]
-pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = &[
-    ("__idiv", idiv),
-    ("__band", band),
-    ("__bor", bor),
-    ("__bxor", bxor),
-    ("__shl", shl),
-    ("__shr", shr),
-    ("__bnot", bnot),
-];
-#[cfg(not(any(feature = "lua53", feature = "lua54")))]
-pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = &[];
+pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = if !lua::version::INTEGERS {
+    &[]
+} else {
+    &[
+        ("__idiv", idiv),
+        ("__band", band),
+        ("__bor", bor),
+        ("__bxor", bxor),
+        ("__shl", shl),
+        ("__shr", shr),
+        ("__bnot", bnot),
+    ]
+};
 
 /// An operator, named by its metamethod.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-#[cfg_attr(not(any(feature = "lua53", feature = "lua54")), allow(dead_code))]
 enum Op {
     Eq,
     Len,
@@ -168,19 +168,12 @@ metamethods! {
     mod_ => Op::Mod;
     pow => Op::Pow;
     unm => Op::Unm;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     idiv => Op::IDiv;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     band => Op::BAnd;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bor => Op::BOr;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bxor => Op::BXor;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     shl => Op::Shl;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     shr => Op::Shr;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bnot => Op::BNot;
 }
 

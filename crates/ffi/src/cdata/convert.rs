@@ -148,8 +148,9 @@ pub(crate) unsafe fn push_scalar(l: *mut State, scalar: ScalarStore, ptr: *const
                 sys::lua_pushinteger(l, read_int(ptr, int) as sys::lua_Integer)
             }
             // 64-bit integers become Lua integers on 5.3+ when they fit (crate::api::idioms).
-            #[cfg(any(feature = "lua53", feature = "lua54"))]
-            ScalarStore::Int(int) if int.signed || ptr.cast::<i64>().read() >= 0 => {
+            ScalarStore::Int(int)
+                if lua::version::INTEGERS && (int.signed || ptr.cast::<i64>().read() >= 0) =>
+            {
                 sys::lua_pushinteger(l, ptr.cast::<i64>().read())
             }
             ScalarStore::Int(_) => return false,
@@ -178,11 +179,11 @@ pub fn long_double_error(types: &TypeTable, ty: TypeId) -> LuaError {
 pub(crate) unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
     // SAFETY: `l` is live (caller).
     unsafe {
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        if wide && sys::lua_isinteger(l, index) != 0 {
-            return Num::Int(sys::lua_tointegerx(l, index, std::ptr::null_mut()));
+        if wide {
+            if let Some(int) = lua::version::integer(l, index) {
+                return Num::Int(int);
+            }
         }
-        let _ = wide;
         Num::Float(sys::lua_tonumber(l, index))
     }
 }
@@ -204,13 +205,8 @@ pub(crate) enum LuaNumber {
 pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaNumber> {
     // SAFETY: `l` is live (caller).
     unsafe {
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        if sys::lua_isinteger(l, index) != 0 {
-            return Some(LuaNumber::Int(sys::lua_tointegerx(
-                l,
-                index,
-                std::ptr::null_mut(),
-            )));
+        if let Some(int) = lua::version::integer(l, index) {
+            return Some(LuaNumber::Int(int));
         }
         if sys::lua_type(l, index) != sys::LUA_TNUMBER {
             return None;
@@ -358,7 +354,7 @@ pub unsafe fn store_sized(
             // cdata: to a pointer to a function or to void, or by a cast to any pointer
             // or integer.
             sys::LUA_TFUNCTION => {
-                if let Some((_, address)) = crate::calls::call::function_value(l, st, index) {
+                if let Some((_, address)) = (st.hooks.function_value)(l, st, index) {
                     let fits = match st.types.get(base) {
                         CType::Pointer(target) => {
                             let (target, _) = st.types.unqualified(*target);
@@ -380,7 +376,7 @@ pub unsafe fn store_sized(
                     // callback (crate::calls::callback).
                     let (target, _) = st.types.unqualified(*target);
                     if matches!(st.types.get(target), CType::Func(_)) {
-                        let code = crate::calls::callback::new_typed(l, st, target, index)?;
+                        let code = (st.hooks.new_callback)(l, st, target, index)?;
                         ptr.cast::<usize>().write(code as usize);
                         return Ok(());
                     }
@@ -1216,4 +1212,50 @@ pub fn ctype_number(types: &TypeTable, ty: TypeId) -> i32 {
     } else {
         ty.0 as i32
     }
+}
+
+/// Array and function parameters are pointers (C11 6.7.6.3p7-8).
+pub fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
+    match types.get(types.unqualified(ty).0) {
+        CType::Array { elem, .. } => {
+            let elem = *elem;
+            types.pointer_to(elem)
+        }
+        CType::Func(_) => types.pointer_to(ty),
+        _ => ty,
+    }
+}
+
+/// Pushes the C value of type `ty` at `value` as what a call returns or a callback
+/// receives: aggregates, complex numbers, vectors and `long double` as a new cdata
+/// holding a copy, everything else as [`convert::push_c_value`] converts it.
+///
+/// # Safety
+/// `l` is live with three free slots; `st` is its state; `value` holds a value of `ty`.
+pub unsafe fn push_value_copy(
+    l: *mut State,
+    st: &mut FfiState,
+    ty: TypeId,
+    value: *const u8,
+) -> LuaResult<()> {
+    let (base, _) = st.types.unqualified(ty);
+    let boxed = matches!(
+        st.types.get(base),
+        CType::Record(_)
+            | CType::Complex(_)
+            | CType::Vector { .. }
+            | CType::Float(FloatKind::LongDouble)
+    );
+    // SAFETY: `value` holds a value of `ty` (caller); the new cdata has its size.
+    unsafe {
+        if boxed {
+            let size = st.types.size_of(base).unwrap_or(0) as usize;
+            let align = st.types.align_of(base);
+            let payload = crate::cdata::new_cdata(l, st, base, size, align)?;
+            std::ptr::copy_nonoverlapping(value, payload, size);
+        } else {
+            push_c_value(l, st, ty, value)?;
+        }
+    }
+    Ok(())
 }

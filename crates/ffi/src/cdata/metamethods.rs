@@ -1,10 +1,10 @@
 //! The metatable shared by every cdata and ctype object, and its metamethods.
 
-use crate::api::types::push_ctype_name;
 use crate::cdata::convert::{
     cdata_as_i64, null_access, push_bitfield, push_c_value, push_scalar, read_lua_number_arg,
     store_bitfield, store_lua_number, store_lua_value, Conv, LuaNumber,
 };
+use crate::cdata::ctype_arg::push_ctype_name;
 use crate::cdata::element_cache::ElementAccess;
 use crate::cdata::metatype::{push_metamethod, push_operand_metamethod};
 use crate::cdata::state::{FfiState, StateBox};
@@ -25,10 +25,11 @@ const METHODS: &[(&str, sys::lua_CFunction)] = &[
 ];
 
 /// Lua 5.4's to-be-closed variables reach a metatype's `__close`.
-#[cfg(feature = "lua54")]
-const CLOSE_METHOD: &[(&str, sys::lua_CFunction)] = &[("__close", close)];
-#[cfg(not(feature = "lua54"))]
-const CLOSE_METHOD: &[(&str, sys::lua_CFunction)] = &[];
+const CLOSE_METHOD: &[(&str, sys::lua_CFunction)] = if lua::version::TO_BE_CLOSED {
+    &[("__close", close)]
+} else {
+    &[]
+};
 
 /// Builds the cdata metatable (its functions get the state at `state_index` as upvalue 1)
 /// and returns its registry reference.
@@ -90,7 +91,6 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
 
 /// `__close` (Lua 5.4's to-be-closed variables): the metatype's `__close`, for a
 /// struct or union or a pointer to one; other cdata cannot be closed.
-#[cfg(feature = "lua54")]
 unsafe extern "C-unwind" fn close(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__close` with one of our userdata and the error (or nil).
     unsafe {
@@ -254,9 +254,8 @@ unsafe fn read_key<'a>(l: *mut State, st: &FfiState, index: c_int) -> Key<'a> {
     unsafe {
         match sys::lua_type(l, index) {
             sys::LUA_TNUMBER => {
-                #[cfg(any(feature = "lua53", feature = "lua54"))]
-                if sys::lua_isinteger(l, index) != 0 {
-                    return Key::Number(sys::lua_tointegerx(l, index, std::ptr::null_mut()));
+                if let Some(int) = lua::version::integer(l, index) {
+                    return Key::Number(int);
                 }
                 Key::Number(f64_to_i64(sys::lua_tonumber(l, index)))
             }
@@ -630,7 +629,7 @@ unsafe fn index_general(l: *mut State) -> c_int {
                     return Ok(Next::Return(1));
                 }
                 Lookup::Missing { ty, .. } => {
-                    if crate::calls::callback::push_method(l, st, (*header).ty) {
+                    if (st.hooks.push_callback_method)(l, st, (*header).ty) {
                         return Ok(Next::Return(1));
                     }
                     return forward_index(l, st, ty, "__index");
@@ -765,26 +764,10 @@ unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
                 return Ok(Next::Call { args: nargs });
             }
             if is_ctype {
-                crate::api::new_cast::new_value(l, st, header.ty, 2)?;
+                crate::cdata::construct::new_value(l, st, header.ty, 2)?;
                 return Ok(Next::Return(1));
             }
-            let block = sys::lua_touserdata(l, 1).cast::<CDataHeader>();
-            if let Some((entry, binding)) = crate::calls::call::prepare_cdata_call(l, st, block)? {
-                return Ok(Next::CallC {
-                    entry,
-                    binding,
-                    base: 2,
-                });
-            }
-            let (base, _) = st.types.unqualified(header.ty);
-            let shown = match st.types.get(base) {
-                CType::Pointer(target) => *target,
-                _ => header.ty,
-            };
-            Err(LuaError::msg(format!(
-                "'{}' is not callable",
-                st.types.type_name(shown)
-            )))
+            Ok(Next::Delegate(st.hooks.call_cdata))
         })
     }
 }

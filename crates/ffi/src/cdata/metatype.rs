@@ -6,7 +6,7 @@
 //! `ffi.metatype` call [`FfiState::has_metatypes`] is false and every lookup is a single
 //! branch, so programs that never use metatypes pay nothing for them.
 
-use crate::api::types::check_ctype;
+use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::push_ctype;
 use crate::cdata::state::FfiState;
 use crate::lua::{self, LuaError, State};

@@ -4,8 +4,6 @@
 //! reaching it costs one `lua_touserdata`. Its `__gc` frees it when the Lua state closes.
 //! Several Lua states in one process each get their own.
 
-use crate::calls::call::CallCache;
-use crate::calls::callback::Callbacks;
 use crate::cdata::element_cache::ElementCache;
 use crate::cdata::member_cache::MemberCache;
 use crate::cdata::new_plan::NewPlans;
@@ -13,6 +11,7 @@ use crate::lua::{self, LuaError, LuaResult, State};
 use jitffi_ctype::{Quals, Target, TypeId, TypeTable};
 use jitffi_jit::CallCells;
 use mlua_sys as sys;
+use std::any::Any;
 use std::ffi::c_void;
 use std::os::raw::c_int;
 
@@ -52,15 +51,79 @@ pub struct FfiState {
     pub gc_meta_ptr: *const c_void,
     /// `const void *`, the type `ffi.copy` converts its source to.
     pub const_void_ptr: TypeId,
-    /// The signatures of C functions called so far (see [`crate::calls::call`]).
-    pub calls: CallCache,
-    /// Registry reference and address of the metatable of C function bindings.
-    pub binding_meta: c_int,
-    pub binding_meta_ptr: *const c_void,
     /// This state's box: the errno cell and the state cell that bindings read.
     pub cells: *mut StateBox,
-    /// The Lua functions made into C function pointers (see [`crate::calls::callback`]).
-    pub callbacks: Callbacks,
+    /// What the calls layer does for conversions (see [`CallHooks`]).
+    pub hooks: CallHooks,
+    /// The parts of the state the layers above own (see [`UpperParts`]).
+    pub upper: UpperParts,
+}
+
+/// What the calls layer does for the layers below it: installed by `luaopen_ffi`, so
+/// that conversions reach C functions and callbacks without importing them.
+#[derive(Copy, Clone)]
+pub struct CallHooks {
+    /// The function type and address of the C function value at `index` (a function of
+    /// a namespace), if it is one.
+    pub function_value: unsafe fn(*mut State, &FfiState, c_int) -> Option<(TypeId, *const c_void)>,
+    /// A new callback of function type `func_ty` that calls the Lua function at `index`
+    /// (`l` has two free slots); its C function pointer.
+    pub new_callback: unsafe fn(*mut State, &mut FfiState, TypeId, c_int) -> LuaResult<*const u8>,
+    /// For `cb.name` on a cdata of type `ty`: pushes the callback method named by the
+    /// key at index 2 and returns `true`, if `ty` is a function pointer and it is one.
+    pub push_callback_method: unsafe fn(*mut State, &FfiState, TypeId) -> bool,
+    /// `__call` of a cdata of function or function-pointer type at index 1, with the
+    /// arguments from index 2 (a C function that the metamethod delegates to).
+    pub call_cdata: sys::lua_CFunction,
+}
+
+impl CallHooks {
+    /// Hooks for a state without the calls layer: no value is a C function or becomes
+    /// a callback.
+    pub fn none() -> CallHooks {
+        CallHooks {
+            function_value: |_, _, _| None,
+            new_callback: |_, _, _, _| Err(LuaError::msg("callbacks are not available")),
+            push_callback_method: |_, _, _| false,
+            call_cdata: no_calls,
+        }
+    }
+}
+
+/// [`CallHooks::call_cdata`] without the calls layer.
+unsafe extern "C-unwind" fn no_calls(l: *mut State) -> c_int {
+    // SAFETY: Lua calls this as a C function.
+    unsafe { lua::entry(l, || Err(LuaError::msg("C calls are not available"))) }
+}
+
+/// The parts of the state that layers above this one own (the calls layer's signature
+/// cache and callbacks), found by their type so that this layer need not name them.
+/// Each part is added once, when the module opens.
+#[derive(Default)]
+pub struct UpperParts(Vec<Box<dyn Any>>);
+
+impl UpperParts {
+    pub fn add<T: Any>(&mut self, part: T) {
+        debug_assert!(self.find::<T>().is_none(), "bug: a state part added twice");
+        self.0.push(Box::new(part));
+    }
+
+    fn find<T: Any>(&self) -> Option<&T> {
+        self.0.iter().find_map(|part| part.downcast_ref::<T>())
+    }
+
+    /// The part of type `T`.
+    pub fn part<T: Any>(&self) -> &T {
+        self.find::<T>()
+            .expect("bug: a state part used before the module added it")
+    }
+
+    pub fn part_mut<T: Any>(&mut self) -> &mut T {
+        self.0
+            .iter_mut()
+            .find_map(|part| part.downcast_mut::<T>())
+            .expect("bug: a state part used before the module added it")
+    }
 }
 
 /// The userdata payload: a pointer to the boxed state (boxed so that its address stays
@@ -113,11 +176,9 @@ impl FfiState {
             cdata_meta_ptr: std::ptr::null(),
             gc_meta_ptr: std::ptr::null(),
             const_void_ptr,
-            calls: CallCache::default(),
-            binding_meta: sys::LUA_NOREF,
-            binding_meta_ptr: std::ptr::null(),
             cells: std::ptr::null_mut(),
-            callbacks: Callbacks::default(),
+            hooks: CallHooks::none(),
+            upper: UpperParts::default(),
         }));
         // SAFETY: `l` is live; the userdata is sized for StateBox and Lua aligns it for a
         // pointer; `state_gc` is the only code that frees `state`.

@@ -1,5 +1,9 @@
 //! The seam between Rust and the Lua C API: entry points, error raising, and the few
-//! helpers that differ between Lua 5.1 and 5.4.
+//! helpers that differ between Lua 5.1 and 5.4. The bottom layer of the crate.
+//!
+//! May use: `mlua-sys` and `std` only (nothing else of this crate, in particular no
+//! call or cdata types: a layer above hands its own steps to [`entry_continue`] through
+//! the [`Continue`] trait).
 //!
 //! Rules this module enforces for everything above it:
 //! - A Lua error is a longjmp. Code that runs inside an entry point returns
@@ -11,6 +15,13 @@
 //!   that says it is a bug.
 
 pub mod stack;
+
+// The one file of facts about the Lua version this build is for.
+#[cfg_attr(feature = "lua51", path = "lua51.rs")]
+#[cfg_attr(feature = "lua52", path = "lua52.rs")]
+#[cfg_attr(feature = "lua53", path = "lua53.rs")]
+#[cfg_attr(feature = "lua54", path = "lua54.rs")]
+pub mod version;
 
 use mlua_sys as lua;
 use std::ffi::c_void;
@@ -100,7 +111,7 @@ pub unsafe fn entry(state: *mut State, body: impl FnOnce() -> LuaResult<c_int>) 
 /// owned: the steps that may run Lua code (and so raise) happen here, in a frame that
 /// owns nothing.
 #[derive(Copy, Clone, Debug)]
-pub enum Next {
+pub enum Next<C: Continue = Never> {
     /// Return this many values from the top of the stack.
     Return(c_int),
     /// Call the function below the top `args` values with them and return all its
@@ -111,13 +122,32 @@ pub enum Next {
     GetOrRaise,
     /// The stack ends with `table, key, value`: do `table[key] = value`, return nothing.
     Set,
-    /// Call C through a stub's direct entry with the arguments from stack index `base`
-    /// on (see [`crate::calls::call`]); the binding lives in this frame during the call.
-    CallC {
-        entry: jitffi_jit::DirectEntry,
-        binding: crate::calls::call::Binding,
-        base: c_int,
-    },
+    /// Call this C function in place of the one running, with the same stack, and return
+    /// its results (a metamethod handing a call to the layer that owns it).
+    Delegate(lua::lua_CFunction),
+    /// Run this continuation in the C function's own frame (a layer above's tail step,
+    /// such as a call through a stub), and return its results.
+    Continue(C),
+}
+
+/// A step that runs after an entry's body returned and dropped everything it owned
+/// ([`Next::Continue`]); it may raise.
+pub trait Continue {
+    /// Runs the step; returns the C function's result count.
+    ///
+    /// # Safety
+    /// `state` is the live state of the C function whose body returned this step.
+    unsafe fn run(self, state: *mut State) -> c_int;
+}
+
+/// No continuation: the [`Next`] of bodies that never continue.
+#[derive(Copy, Clone, Debug)]
+pub enum Never {}
+
+impl Continue for Never {
+    unsafe fn run(self, _: *mut State) -> c_int {
+        match self {}
+    }
 }
 
 /// As [`entry`] for a body that may hand a Lua call back to its C function ([`Next`]).
@@ -125,6 +155,18 @@ pub enum Next {
 /// # Safety
 /// As [`entry`]; for each `Next` the body leaves the stack as that variant describes.
 pub unsafe fn entry_next(state: *mut State, body: impl FnOnce() -> LuaResult<Next>) -> c_int {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry_continue(state, body) }
+}
+
+/// As [`entry_next`] for a body that may also return a continuation of its own.
+///
+/// # Safety
+/// As [`entry_next`].
+pub unsafe fn entry_continue<C: Continue>(
+    state: *mut State,
+    body: impl FnOnce() -> LuaResult<Next<C>>,
+) -> c_int {
     let mut next = Next::Return(0);
     // SAFETY: forwarded from the caller.
     let results = unsafe {
@@ -156,11 +198,8 @@ pub unsafe fn entry_next(state: *mut State, body: impl FnOnce() -> LuaResult<Nex
                 lua::lua_settable(state, -3);
                 0
             }
-            Next::CallC {
-                entry,
-                binding,
-                base,
-            } => entry(state.cast(), &binding.ctx, base),
+            Next::Delegate(function) => function(state),
+            Next::Continue(step) => step.run(state),
         }
     }
 }
@@ -263,17 +302,8 @@ pub unsafe fn type_name(state: *mut State, index: c_int) -> &'static str {
 /// # Safety
 /// `state` is live with one free stack slot.
 pub unsafe fn new_userdata(state: *mut State, size: usize) -> *mut c_void {
-    // SAFETY: `state` is live (caller).
-    unsafe {
-        #[cfg(feature = "lua54")]
-        {
-            lua::lua_newuserdatauv(state, size, 0)
-        }
-        #[cfg(not(feature = "lua54"))]
-        {
-            lua::lua_newuserdata(state, size)
-        }
-    }
+    // SAFETY: forwarded.
+    unsafe { version::new_userdata(state, size) }
 }
 
 /// Pushes a C closure with `upvalues` values taken from the stack.

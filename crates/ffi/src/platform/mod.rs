@@ -5,3 +5,4 @@
 
 pub mod errno;
 pub mod library;
+pub mod memory;

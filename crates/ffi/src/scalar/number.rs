@@ -224,3 +224,41 @@ pub unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, num: Num)
     }
     true
 }
+
+/// `bits` as a register holds an `int`: sign- or zero-extended from its width.
+pub fn extend(bits: u64, int: IntType) -> u64 {
+    let shift = 64 - 8 * u32::from(int.bytes);
+    if shift == 0 {
+        bits
+    } else if int.signed {
+        (((bits << shift) as i64) >> shift) as u64
+    } else {
+        (bits << shift) >> shift
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extend;
+    use jitffi_ctype::IntType;
+
+    #[test]
+    fn registers_hold_values_extended_from_their_width() {
+        let i8_ = IntType {
+            bytes: 1,
+            signed: true,
+        };
+        let u16_ = IntType {
+            bytes: 2,
+            signed: false,
+        };
+        assert_eq!(extend(0xff, i8_), u64::MAX);
+        assert_eq!(extend(0x1_7f, i8_), 0x7f);
+        assert_eq!(extend(0xdead_ffff, u16_), 0xffff);
+        let i64_ = IntType {
+            bytes: 8,
+            signed: true,
+        };
+        assert_eq!(extend(0x8000_0000_0000_0000, i64_), 0x8000_0000_0000_0000);
+    }
+}

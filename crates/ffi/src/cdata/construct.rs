@@ -1,9 +1,9 @@
 //! The ffi functions that make cdata: `ffi.new`, calling a ctype object, `ffi.cast`.
 
-use crate::api::types::check_ctype;
 use crate::cdata::convert::{
     init_value, read_lua_number, store_lua_number, store_lua_value, Conv, LuaNumber,
 };
+use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::state::FfiState;
 use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata};
 use crate::lua::{self, LuaError, LuaResult, State};
