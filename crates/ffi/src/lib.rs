@@ -10,6 +10,20 @@
 //! panics (see [`lua`] for the rules). It also replaces the globals `type` and
 //! `tonumber` with cdata-aware versions ([`api::idioms`]).
 //!
+//! Layers, bottom up (each folder's `mod.rs` says what it may use; no file imports one
+//! of a layer above): [`platform`], the Lua seam [`lua`], the numeric core [`scalar`],
+//! [`cdata`] (cdata, conversions, the per-state [`cdata::state::FfiState`]), [`calls`]
+//! (C calls and callbacks, reached from below through hooks this file installs), and
+//! [`api`] with this file, which assembles the state and the module table.
+//!
+//! Panics: every function Lua calls is `extern "C-unwind"` and runs its body through
+//! [`lua::entry`], which catches a panic and raises it as a Lua error that says it is a
+//! bug. The callback handlers that machine code calls (`calls::callback`) are
+//! `extern "C"` and must not panic: they run Lua code only under `lua_pcall`, and a panic
+//! that escaped them anyway would abort the process (guaranteed since Rust 1.81), never
+//! unwind into C. The crate is built with `panic = "unwind"` for this reason; under
+//! `panic = "abort"` every panic aborts.
+//!
 //! It also provides the module `cbframe` ([`calls::cbframe`]): `luaopen_ffi` registers it in
 //! `package.preload`, and [`luaopen_cbframe`] is exported from the same library so
 //! that a copy of `ffi.so` named `cbframe.so` loads it too.

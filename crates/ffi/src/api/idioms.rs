@@ -34,7 +34,7 @@ use std::os::raw::c_int;
 pub unsafe fn install(l: *mut State, st: &FfiState, state_index: c_int, module: c_int) {
     // SAFETY: `l` is live (caller); the NULL cdata is 8 zeroed bytes of `void *`.
     unsafe {
-        let void_ptr = st.types.builtins().void_ptr;
+        let void_ptr = st.types().builtins().void_ptr;
         if cdata::new_cdata(l, st, void_ptr, 8, 8).is_ok() {
             lua::set_field_raw(l, module, "NULL");
         }
@@ -171,7 +171,7 @@ pub unsafe fn push_cdata_number(
     st: &FfiState,
     header: *const CDataHeader,
 ) -> LuaResult<()> {
-    let types = &st.types;
+    let types = &st.types();
     // SAFETY: `header` is a live cdata (caller); a reference's address is checked for
     // NULL before it is read through.
     unsafe {

@@ -26,7 +26,7 @@ use std::os::raw::{c_char, c_int};
 /// `l` is live with three free slots; `ty` is a pointer type of `st`.
 unsafe fn check_pointer(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     index: c_int,
     ty: TypeId,
 ) -> LuaResult<*mut u8> {
@@ -50,7 +50,7 @@ unsafe fn check_pointer(
 ///
 /// # Safety
 /// `l` is live with three free slots.
-unsafe fn check_int(l: *mut State, st: &mut FfiState, index: c_int) -> LuaResult<i32> {
+unsafe fn check_int(l: *mut State, st: &FfiState, index: c_int) -> LuaResult<i32> {
     let mut value = 0i32;
     // SAFETY: `l` is live (caller); `value` is storage for an `int32_t`.
     unsafe {
@@ -61,7 +61,7 @@ unsafe fn check_int(l: *mut State, st: &mut FfiState, index: c_int) -> LuaResult
             cast: false,
             arg: index,
         };
-        let ty = st.types.builtins().i32;
+        let ty = st.types().builtins().i32;
         let slot = std::ptr::addr_of_mut!(value).cast::<u8>();
         store_lua_value(l, st, ty, slot, index, conv)?;
     }
@@ -73,7 +73,7 @@ unsafe fn check_int(l: *mut State, st: &mut FfiState, index: c_int) -> LuaResult
 ///
 /// # Safety
 /// As [`check_int`].
-unsafe fn check_len(l: *mut State, st: &mut FfiState, index: c_int) -> LuaResult<usize> {
+unsafe fn check_len(l: *mut State, st: &FfiState, index: c_int) -> LuaResult<usize> {
     // SAFETY: forwarded from the caller.
     let len = unsafe { check_int(l, st, index)? };
     usize::try_from(len).map_err(|_| LuaError::arg(index, "length out of range"))
@@ -119,7 +119,7 @@ pub unsafe extern "C-unwind" fn string(l: *mut State) -> c_int {
                 sys::lua_pushlstring(l, ptr as *const c_char, len);
                 return Ok(1);
             }
-            let ty = st.types.builtins().const_char_ptr;
+            let ty = st.types().builtins().const_char_ptr;
             let ptr = check_pointer(l, st, 1, ty)?;
             if ptr.is_null() {
                 return Err(null_argument(1));
@@ -152,17 +152,17 @@ unsafe fn array_extent(l: *mut State, st: &FfiState, index: c_int) -> Option<usi
             return None;
         }
         let ty = (*header).ty;
-        let (base, _) = st.types.unqualified(ty);
-        match st.types.get(base) {
+        let (base, _) = st.types().unqualified(ty);
+        match &st.ctype(base) {
             CType::Array { .. } => {
-                let align = st.types.align_of(ty);
+                let align = st.types().align_of(ty);
                 Some(cdata::value_size(l, index, align))
             }
             CType::Ref(target) => {
-                let (target, _) = st.types.unqualified(*target);
-                match st.types.get(target) {
-                    CType::Array { .. } if !st.types.is_vla(target) => {
-                        st.types.size_of(target).map(|size| size as usize)
+                let (target, _) = st.types().unqualified(*target);
+                match &st.ctype(target) {
+                    CType::Array { .. } if !st.types().is_vla(target) => {
+                        st.types().size_of(target).map(|size| size as usize)
                     }
                     _ => None,
                 }
@@ -183,7 +183,7 @@ pub unsafe extern "C-unwind" fn copy(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
-            let void_ptr = st.types.builtins().void_ptr;
+            let void_ptr = st.types().builtins().void_ptr;
             let dst = check_pointer(l, st, 1, void_ptr)?;
             let src = check_pointer(l, st, 2, st.const_void_ptr)?;
             let len = if sys::lua_type(l, 2) == sys::LUA_TSTRING && sys::lua_gettop(l) < 3 {
@@ -217,7 +217,7 @@ pub unsafe extern "C-unwind" fn fill(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
-            let void_ptr = st.types.builtins().void_ptr;
+            let void_ptr = st.types().builtins().void_ptr;
             let dst = check_pointer(l, st, 1, void_ptr)?;
             let len = check_len(l, st, 2)?;
             let byte = if is_none_or_nil(l, 3) {

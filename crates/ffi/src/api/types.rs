@@ -26,7 +26,7 @@ pub unsafe extern "C-unwind" fn cdef(l: *mut State) -> c_int {
             };
             let text = std::str::from_utf8(text).map_err(|_| invalid_text(1))?;
             let params = read_params(l, st, text.as_bytes(), 2)?;
-            st.types.cdef(text, &params)?;
+            st.types_mut()?.cdef(text, &params)?;
             Ok(0)
         })
     }
@@ -60,15 +60,15 @@ pub unsafe extern "C-unwind" fn sizeof(l: *mut State) -> c_int {
             let ty = check_ctype(l, st, 1, None)?;
             let vla_cdata = match to_cdata(l, st, 1) {
                 Some(header) if (*header).kind == crate::cdata::CDataKind::Value => {
-                    st.types.is_vla(ty)
+                    st.types().is_vla(ty)
                 }
                 _ => false,
             };
             let size = if vla_cdata {
                 // A variable-length cdata knows its size: its block length says it.
-                let align = st.types.align_of(ty);
+                let align = st.types().align_of(ty);
                 Some(crate::cdata::value_size(l, 1, align) as u64)
-            } else if st.types.is_vla(ty) {
+            } else if st.types().is_vla(ty) {
                 if sys::lua_isnoneornil(l, 2) != 0 {
                     return Err(LuaError::arg(2, "value expected"));
                 }
@@ -79,9 +79,9 @@ pub unsafe extern "C-unwind" fn sizeof(l: *mut State) -> c_int {
                 let count = number_to_i64(l, 2);
                 u64::try_from(count)
                     .ok()
-                    .and_then(|n| st.types.size_of_vla(ty, n))
+                    .and_then(|n| st.types().size_of_vla(ty, n))
             } else {
-                st.types.size_of(ty)
+                st.types().size_of(ty)
             };
             match size {
                 Some(size) => sys::lua_pushinteger(l, size as sys::lua_Integer),
@@ -102,7 +102,7 @@ pub unsafe extern "C-unwind" fn alignof(l: *mut State) -> c_int {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, None)?;
-            sys::lua_pushinteger(l, sys::lua_Integer::from(st.types.align_of(ty)));
+            sys::lua_pushinteger(l, sys::lua_Integer::from(st.types().align_of(ty)));
             Ok(1)
         })
     }
@@ -128,11 +128,15 @@ pub unsafe extern "C-unwind" fn offsetof(l: *mut State) -> c_int {
             let Ok(name) = std::str::from_utf8(name) else {
                 return Ok(0);
             };
-            let Some((offset, field)) = st.types.find_member(ty, name) else {
+            let member = st
+                .types()
+                .find_member(ty, name)
+                .map(|(offset, field)| (offset, field.bits));
+            let Some((offset, bits)) = member else {
                 return Ok(0);
             };
             sys::lua_pushinteger(l, offset as sys::lua_Integer);
-            match field.bits {
+            match bits {
                 Some(bits) => {
                     sys::lua_pushinteger(l, sys::lua_Integer::from(bits.pos));
                     sys::lua_pushinteger(l, sys::lua_Integer::from(bits.width));
@@ -171,7 +175,7 @@ pub unsafe extern "C-unwind" fn istype(l: *mut State) -> c_int {
 /// signedness, or pointers (arrays) of the same size whose targets match with
 /// qualifiers ignored at the first level, or a struct and a pointer to it.
 fn type_matches(st: &FfiState, want: TypeId, have: TypeId) -> bool {
-    let types = &st.types;
+    let types = &st.types();
     let want = raw_behind_ref(types, want);
     let have = raw_behind_ref(types, have);
     if want == have {

@@ -42,6 +42,7 @@ use jitffi_jit::{
     ResultPush, StubSpec,
 };
 use mlua_sys as sys;
+use std::cell::{RefCell, RefMut};
 use std::ffi::{c_char, c_void};
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -92,15 +93,20 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState) {
             sys::luaL_ref(l, sys::LUA_REGISTRYINDEX),
         )
     };
-    st.upper.add(CallCache {
+    st.upper.add(RefCell::new(CallCache {
         signatures: FxMap::default(),
         variadic: FxMap::default(),
         variadic_key: Vec::new(),
         binding_meta,
         binding_meta_ptr,
-    });
+    }));
     st.hooks.function_value = function_value;
     st.hooks.call_cdata = call_cdata;
+}
+
+/// The state's [`CallCache`], for one statement or a block that makes no Lua call.
+fn call_cache(st: &FfiState) -> RefMut<'_, CallCache> {
+    st.upper.part::<RefCell<CallCache>>().borrow_mut()
 }
 
 /// Upvalue 1 of a C function's closure, and the context of a direct stub call.
@@ -160,15 +166,15 @@ impl Binding {
 /// valid (pseudo-)index.
 pub unsafe fn push_function(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     func_ty: TypeId,
     address: *const c_void,
     name: Option<&str>,
     anchor: Option<c_int>,
 ) -> LuaResult<()> {
-    let func_ty = st.types.unqualified(func_ty).0;
+    let func_ty = st.types().unqualified(func_ty).0;
     let (code, owner): (sys::lua_CFunction, *const Signature) =
-        if function_type(&st.types, func_ty)?.variadic {
+        if function_type(&st.types(), func_ty)?.variadic {
             (call_variadic, std::ptr::null())
         } else {
             let sig = signature(st, func_ty)?;
@@ -204,7 +210,7 @@ pub unsafe fn push_function(
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(st.upper.part::<CallCache>().binding_meta),
+            sys::lua_Integer::from(call_cache(st).binding_meta),
         );
         sys::lua_setmetatable(l, -2);
         sys::lua_pushlightuserdata(l, block.cast());
@@ -243,7 +249,7 @@ pub unsafe fn function_value(
         let ours = !binding.is_null() && sys::lua_getmetatable(l, -1) != 0 && {
             let meta = sys::lua_topointer(l, -1);
             sys::lua_settop(l, -2);
-            meta == st.upper.part::<CallCache>().binding_meta_ptr
+            meta == call_cache(st).binding_meta_ptr
         };
         sys::lua_settop(l, -2);
         ours.then(|| ((*binding).func_ty, (*binding).ctx.target))
@@ -263,12 +269,12 @@ fn function_type(types: &TypeTable, ty: TypeId) -> LuaResult<FuncType> {
 
 /// The signature of the (non-variadic, or concrete variadic) function type `func_ty`,
 /// made once per state.
-fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> {
-    if let Some(sig) = st.upper.part_mut::<CallCache>().signatures.get(&func_ty) {
+fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const Signature> {
+    if let Some(sig) = call_cache(st).signatures.get(&func_ty) {
         return Ok(&**sig);
     }
-    let func = function_type(&st.types, func_ty)?;
-    let (params, spec) = stub_spec(&mut st.types, &func).map_err(LuaError::msg)?;
+    let func = function_type(&st.types(), func_ty)?;
+    let (params, spec) = stub_spec(&mut *st.types_mut()?, &func).map_err(LuaError::msg)?;
     let stub = stub_for(&spec).map_err(|e| LuaError::msg(e.message))?;
     let sig = Box::new(Signature {
         func_ty,
@@ -278,10 +284,7 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> 
         ret_plan: spec.plan.ret,
     });
     let ptr: *const Signature = &*sig;
-    st.upper
-        .part_mut::<CallCache>()
-        .signatures
-        .insert(func_ty, sig);
+    call_cache(st).signatures.insert(func_ty, sig);
     Ok(ptr)
 }
 
@@ -480,12 +483,12 @@ unsafe fn convert_arg(
     unsafe {
         let (st, sig) = parts(ctx)?;
         let ty = sig.params[param];
-        sys::luaL_checkstack(l, 4, std::ptr::null());
+        lua::ensure_stack(l, 4)?;
         convert::store_lua_value(l, st, ty, dst, index, Conv::ASSIGN).map_err(|e| {
             LuaError::msg(format!(
                 "bad argument #{} to '{}' ({})",
                 param + 1,
-                callee_name(&st.types, ctx),
+                callee_name(&st.types(), ctx),
                 e.text()
             ))
         })
@@ -652,7 +655,7 @@ unsafe extern "C-unwind" fn arg_scalar(
         helper_entry(l, || {
             convert_arg(l, index, ctx, param, value.as_mut_ptr().cast())?;
             let (st, sig) = parts(ctx)?;
-            value[0] = scalar_register(&st.types, sig.params[param], value[0]);
+            value[0] = scalar_register(&st.types(), sig.params[param], value[0]);
             Ok(())
         });
         value[0]
@@ -691,7 +694,7 @@ unsafe extern "C-unwind" fn arg_memory(
             if let Some(header) = cdata::to_cdata(l, st, index) {
                 let header = &*header;
                 if header.kind == cdata::CDataKind::Value && header.ty == ty {
-                    if let Some(size) = st.types.size_of(ty) {
+                    if let Some(size) = st.types().size_of(ty) {
                         std::ptr::copy_nonoverlapping(cdata::payload(header), dst, size as usize);
                         return 0;
                     }
@@ -712,7 +715,7 @@ unsafe extern "C-unwind" fn count_error(l: *mut State, ctx: *const CallContext, 
             let got = sys::lua_gettop(l) - base + 1;
             Err::<(), _>(LuaError::msg(format!(
                 "wrong number of arguments for function call to '{}' ({} expected, got {})",
-                callee_name(&st.types, ctx),
+                callee_name(&st.types(), ctx),
                 sig.params.len(),
                 got.max(0)
             )))
@@ -754,7 +757,7 @@ unsafe extern "C-unwind" fn push_result(
         let results = &*results;
         helper_entry(l, || {
             let (st, sig) = parts(ctx)?;
-            sys::luaL_checkstack(l, 4, std::ptr::null());
+            lua::ensure_stack(l, 4)?;
             let ret = sig.ret;
             let mut bytes = [0u8; 32];
             let value: *const u8 = match &sig.ret_plan {
@@ -802,16 +805,16 @@ unsafe extern "C-unwind" fn push_result(
 ///
 /// # Safety
 /// `l` is live with one free slot; `st` is its state.
-unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId {
+unsafe fn vararg_type(l: *mut State, st: &FfiState, index: c_int) -> LuaResult<TypeId> {
     // SAFETY: `l` is live (caller).
     unsafe {
-        match sys::lua_type(l, index) {
-            sys::LUA_TNUMBER => st.types.builtins().double,
-            sys::LUA_TSTRING => st.types.builtins().const_char_ptr,
-            sys::LUA_TBOOLEAN => st.types.builtins().bool_,
+        Ok(match sys::lua_type(l, index) {
+            sys::LUA_TNUMBER => st.types().builtins().double,
+            sys::LUA_TSTRING => st.types().builtins().const_char_ptr,
+            sys::LUA_TBOOLEAN => st.types().builtins().bool_,
             _ => match cdata::to_cdata(l, st, index) {
                 Some(header) => {
-                    let types = &mut st.types;
+                    let types = &mut *st.types_mut()?;
                     let mut ty = (*header).ty;
                     if let CType::Ref(target) = types.get(types.unqualified(ty).0) {
                         ty = *target;
@@ -827,9 +830,9 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
                         _ => ty,
                     }
                 }
-                None => st.types.builtins().void_ptr,
+                None => st.types().builtins().void_ptr,
             },
-        }
+        })
     }
 }
 
@@ -839,13 +842,13 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
 /// `l` is live with one free slot; `st` is its state.
 unsafe fn concrete_signature(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ctx: &CallContext,
     func_ty: TypeId,
     base: c_int,
 ) -> LuaResult<*const Signature> {
     // A fixed signature is a cache hit; only the variadic part needs work per call.
-    let fixed = match st.types.get(func_ty) {
+    let fixed = match &st.ctype(func_ty) {
         CType::Func(func) if func.variadic => func.params.len() as c_int,
         _ => return signature(st, func_ty),
     };
@@ -856,49 +859,42 @@ unsafe fn concrete_signature(
         return Err(LuaError::msg(format!(
             "wrong number of arguments for function call to '{}' (at least {} expected, got {})",
             // SAFETY: `ctx` belongs to a binding of this state.
-            unsafe { callee_name(&st.types, ctx) },
+            unsafe { callee_name(&st.types(), ctx) },
             fixed,
             given.max(0)
         )));
     }
-    let mut key = std::mem::take(&mut st.upper.part_mut::<CallCache>().variadic_key);
+    let mut key = std::mem::take(&mut call_cache(st).variadic_key);
     key.clear();
     key.push(func_ty);
     for index in base + fixed..=top {
         // SAFETY: forwarded.
-        key.push(unsafe { vararg_type(l, st, index) });
+        key.push(unsafe { vararg_type(l, st, index)? });
     }
-    let sig = match st
-        .upper
-        .part_mut::<CallCache>()
-        .variadic
-        .get(key.as_slice())
-    {
-        Some(&sig) => Ok(sig),
+    let found = call_cache(st).variadic.get(key.as_slice()).copied();
+    let sig = match found {
+        Some(sig) => Ok(sig),
         None => new_concrete_signature(st, &key),
     };
-    st.upper.part_mut::<CallCache>().variadic_key = key;
+    call_cache(st).variadic_key = key;
     sig
 }
 
 /// Makes and caches the signature of a variadic call: `key` is the variadic function
 /// type followed by the types of the extra arguments.
 #[cold]
-fn new_concrete_signature(st: &mut FfiState, key: &[TypeId]) -> LuaResult<*const Signature> {
-    let func = function_type(&st.types, key[0])?;
+fn new_concrete_signature(st: &FfiState, key: &[TypeId]) -> LuaResult<*const Signature> {
+    let func = function_type(&st.types(), key[0])?;
     let mut params = func.params.to_vec();
     params.extend_from_slice(&key[1..]);
-    let concrete = st.types.intern(CType::Func(FuncType {
+    let concrete = st.types_mut()?.intern(CType::Func(FuncType {
         ret: func.ret,
         params: params.into(),
         variadic: true,
         conv: func.conv,
     }));
     let sig = signature(st, concrete)?;
-    st.upper
-        .part_mut::<CallCache>()
-        .variadic
-        .insert(key.into(), sig);
+    call_cache(st).variadic.insert(key.into(), sig);
     Ok(sig)
 }
 
@@ -965,14 +961,14 @@ unsafe extern "C-unwind" fn call_cdata(l: *mut State) -> c_int {
                 }));
             }
             let ty = (*block).ty;
-            let (base, _) = st.types.unqualified(ty);
-            let shown = match st.types.get(base) {
+            let (base, _) = st.types().unqualified(ty);
+            let shown = match &st.ctype(base) {
                 CType::Pointer(target) => *target,
                 _ => ty,
             };
             Err(LuaError::msg(format!(
                 "'{}' is not callable",
-                st.types.type_name(shown)
+                st.types().type_name(shown)
             )))
         })
     }
@@ -985,20 +981,20 @@ unsafe extern "C-unwind" fn call_cdata(l: *mut State) -> c_int {
 /// `l` is live; `st` is its state; `header` is the cdata at index 1.
 pub unsafe fn prepare_cdata_call(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     header: *const CDataHeader,
 ) -> LuaResult<Option<(DirectEntry, Binding)>> {
     // SAFETY: `header` is a live cdata (caller).
     unsafe {
         let ty = (*header).ty;
         let payload = cdata::payload(header);
-        let (base, _) = st.types.unqualified(ty);
-        let (func_ty, target) = match st.types.get(base) {
+        let (base, _) = st.types().unqualified(ty);
+        let (func_ty, target) = match &st.ctype(base) {
             // A function cdata (ffi.C.f before binding, or a reference to a function):
             // its payload is the address.
             CType::Ref(target) | CType::Pointer(target)
                 if matches!(
-                    st.types.get(st.types.unqualified(*target).0),
+                    st.types().get(st.types().unqualified(*target).0),
                     CType::Func(_)
                 ) =>
             {
@@ -1009,10 +1005,10 @@ pub unsafe fn prepare_cdata_call(
         if target.is_null() {
             return Err(LuaError::msg(format!(
                 "attempt to call a NULL function pointer of type '{}'",
-                st.types.type_name(ty)
+                st.types().type_name(ty)
             )));
         }
-        let func_ty = st.types.unqualified(func_ty).0;
+        let func_ty = st.types().unqualified(func_ty).0;
         let mut binding = Binding::new(
             st.cells,
             target,

@@ -49,6 +49,7 @@ use jitffi_jit::{
     current_thread, ArgFrame, CallbackSlot, CpuState, EntryKind, RefusedResult, SlotPool,
 };
 use mlua_sys as sys;
+use std::cell::{RefCell, RefMut};
 use std::io::Write as _;
 use std::os::raw::c_int;
 use std::sync::atomic::Ordering;
@@ -234,35 +235,35 @@ fn free_list(raw: bool) -> usize {
 /// `l` is live with 4 free slots; `state_index` holds the state userdata of `st`.
 pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
     // SAFETY: `l` is live (caller); each value is pushed, then moved into the registry.
-    st.upper.add(Callbacks::default());
+    st.upper.add(RefCell::new(Callbacks::default()));
     st.hooks.new_callback = new_typed;
     st.hooks.push_callback_method = push_method;
     unsafe {
         let registry_ref = |l: *mut State| sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         sys::lua_pushboolean(l, 0);
-        st.upper.part_mut::<Callbacks>().refs.pending = registry_ref(l);
+        callbacks(st).refs.pending = registry_ref(l);
         sys::lua_pushcclosure(l, callback_body, 0);
-        st.upper.part_mut::<Callbacks>().refs.body = registry_ref(l);
+        callbacks(st).refs.body = registry_ref(l);
         sys::lua_pushcclosure(l, add_traceback, 0);
-        st.upper.part_mut::<Callbacks>().refs.traceback = registry_ref(l);
+        callbacks(st).refs.traceback = registry_ref(l);
         sys::lua_pushvalue(l, state_index);
         lua::push_closure(l, method_free, 1);
-        st.upper.part_mut::<Callbacks>().refs.free = registry_ref(l);
+        callbacks(st).refs.free = registry_ref(l);
         sys::lua_pushvalue(l, state_index);
         lua::push_closure(l, method_set, 1);
-        st.upper.part_mut::<Callbacks>().refs.set = registry_ref(l);
+        callbacks(st).refs.set = registry_ref(l);
         lua::push_str(l, "bad callback");
-        st.upper.part_mut::<Callbacks>().refs.bad_callback = registry_ref(l);
+        callbacks(st).refs.bad_callback = registry_ref(l);
         sys::lua_pushcclosure(l, refill_boxes, 0);
-        st.upper.part_mut::<Callbacks>().refs.refill = registry_ref(l);
+        callbacks(st).refs.refill = registry_ref(l);
         sys::lua_pushcclosure(l, result_body, 0);
-        st.upper.part_mut::<Callbacks>().refs.result_body = registry_ref(l);
-        for reference in &mut st.upper.part_mut::<Callbacks>().boxes.refs {
+        callbacks(st).refs.result_body = registry_ref(l);
+        for slot in 0..RESERVE_BOXES {
             sys::lua_pushboolean(l, 0);
-            *reference = registry_ref(l);
+            callbacks(st).boxes.refs[slot] = registry_ref(l);
         }
         let thread = sys::lua_newthread(l);
-        st.upper.part_mut::<Callbacks>().refs.idle_thread = registry_ref(l);
+        callbacks(st).refs.idle_thread = registry_ref(l);
         (*st.cells).cells.caller = thread.cast();
     }
 }
@@ -274,7 +275,7 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
 /// `l` is live with two free slots; `st` is its state; `index` is a valid index.
 pub unsafe fn new_typed(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     func_ty: TypeId,
     index: c_int,
 ) -> LuaResult<*const u8> {
@@ -305,7 +306,7 @@ pub unsafe fn new_typed(
 /// As [`new_typed`]; `cpu_ptr_ty` is a pointer type of this state.
 pub unsafe fn new_raw(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     index: c_int,
     cpu_ptr_ty: TypeId,
 ) -> LuaResult<&'static CallbackSlot> {
@@ -328,13 +329,14 @@ pub unsafe fn new_raw(
 /// As [`new_typed`].
 unsafe fn claim(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     kind: RecordKind,
     index: c_int,
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    let slot = match st.upper.part_mut::<Callbacks>().free[free_list(raw)].pop() {
+    let reused = callbacks(st).free[free_list(raw)].pop();
+    let slot = match reused {
         Some(slot) => slot,
         None => pool(if raw {
             EntryKind::Raw
@@ -350,26 +352,24 @@ unsafe fn claim(
         sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
     };
     let cells = st.cells;
-    let record = st
-        .upper
-        .part_mut::<Callbacks>()
-        .records
-        .entry(slot as *const CallbackSlot as usize)
-        .or_insert_with(|| {
-            Box::new(CallbackRecord {
-                function: sys::LUA_NOREF,
-                kind,
-                cells,
-            })
-        });
-    record.function = function;
-    record.kind = kind;
-    let record: *const CallbackRecord = &**record;
+    let record: *const CallbackRecord = {
+        let mut callbacks = callbacks(st);
+        let record = callbacks
+            .records
+            .entry(slot as *const CallbackSlot as usize)
+            .or_insert_with(|| {
+                Box::new(CallbackRecord {
+                    function: sys::LUA_NOREF,
+                    kind,
+                    cells,
+                })
+            });
+        record.function = function;
+        record.kind = kind;
+        &**record
+    };
     slot.claim(current_thread(), cells as usize, record as usize, refused);
-    st.upper
-        .part_mut::<Callbacks>()
-        .live
-        .insert(slot.code() as usize, slot);
+    callbacks(st).live.insert(slot.code() as usize, slot);
     Ok(slot)
 }
 
@@ -379,18 +379,19 @@ unsafe fn claim(
 /// `l` is live with one free slot; `slot` is a live callback of `st`.
 pub unsafe fn set_function(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     slot: &'static CallbackSlot,
     index: c_int,
 ) -> LuaResult<()> {
-    let record = record_mut(st, slot)?;
+    let record = record_of(st, slot)?;
     // SAFETY: `l` is live (caller); the old reference is released after the new one is
-    // made.
+    // made; the record is boxed and lives as long as the state (no reference to it is
+    // held across the Lua calls).
     unsafe {
         sys::lua_pushvalue(l, index);
         let function = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
-        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, record.function);
-        record.function = function;
+        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, (*record).function);
+        (*record).function = function;
     }
     Ok(())
 }
@@ -400,74 +401,68 @@ pub unsafe fn set_function(
 ///
 /// # Safety
 /// `l` is live; `slot` is a live callback of `st`.
-pub unsafe fn free(l: *mut State, st: &mut FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
-    let record = record_mut(st, slot)?;
-    // SAFETY: `l` is live (caller).
-    unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, record.function) };
-    record.function = sys::LUA_NOREF;
-    let raw = matches!(record.kind, RecordKind::Raw { .. });
-    st.upper
-        .part_mut::<Callbacks>()
-        .live
-        .remove(&(slot.code() as usize));
-    st.upper.part_mut::<Callbacks>().free[free_list(raw)].push(slot);
+pub unsafe fn free(l: *mut State, st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
+    let record = record_of(st, slot)?;
+    // SAFETY: `l` is live (caller); the record is boxed and lives as long as the state.
+    let raw = unsafe {
+        let function = std::mem::replace(&mut (*record).function, sys::LUA_NOREF);
+        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function);
+        matches!((*record).kind, RecordKind::Raw { .. })
+    };
+    callbacks(st).live.remove(&(slot.code() as usize));
+    callbacks(st).free[free_list(raw)].push(slot);
     Ok(())
 }
 
-fn record_mut<'a>(
-    st: &'a mut FfiState,
-    slot: &'static CallbackSlot,
-) -> LuaResult<&'a mut CallbackRecord> {
-    if !st
-        .upper
-        .part_mut::<Callbacks>()
-        .live
-        .contains_key(&(slot.code() as usize))
-    {
+/// The record of a live callback of `st` (boxed: its address lasts as long as the state).
+fn record_of(st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<*mut CallbackRecord> {
+    let mut callbacks = callbacks(st);
+    if !callbacks.live.contains_key(&(slot.code() as usize)) {
         return Err(LuaError::msg("bad callback"));
     }
-    st.upper
-        .part_mut::<Callbacks>()
+    callbacks
         .records
         .get_mut(&(slot as *const CallbackSlot as usize))
-        .map(|record| &mut **record)
+        .map(|record| &mut **record as *mut CallbackRecord)
         .ok_or_else(|| LuaError::msg("bad callback"))
 }
 
 /// The live callback whose C function pointer is `code`.
 pub fn live_callback(st: &FfiState, code: usize) -> Option<&'static CallbackSlot> {
-    st.upper.part::<Callbacks>().live.get(&code).copied()
+    callbacks(st).live.get(&code).copied()
 }
 
 /// The signature of callbacks of function type `func_ty`, made once per state.
-fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignature> {
-    if let Some(sig) = st.upper.part_mut::<Callbacks>().signatures.get(&func_ty) {
+fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignature> {
+    if let Some(sig) = callbacks(st).signatures.get(&func_ty) {
         return Ok(&**sig);
     }
-    let func = match st.types.get(func_ty) {
+    let func = match &st.ctype(func_ty) {
         CType::Func(func) if !func.variadic => func.clone(),
         _ => {
-            let ptr = st.types.pointer_to(func_ty);
+            let ptr = st.types_mut()?.pointer_to(func_ty);
             return Err(LuaError::msg(format!(
                 "cannot convert 'function' to '{}'",
-                st.types.type_name(ptr)
+                st.types().type_name(ptr)
             )));
         }
     };
-    let plan = x86_64::classify(&st.types, &func, &[]).map_err(|e| LuaError::msg(e.message))?;
-    let params: Box<[TypeId]> = func
-        .params
-        .iter()
-        .map(|&p| convert::decay(&mut st.types, p))
-        .collect();
+    let plan = x86_64::classify(&st.types(), &func, &[]).map_err(|e| LuaError::msg(e.message))?;
+    let params: Box<[TypeId]> = {
+        let mut types = st.types_mut()?;
+        func.params
+            .iter()
+            .map(|&p| convert::decay(&mut types, p))
+            .collect()
+    };
     let quick: Box<[Option<QuickArg>]> = params
         .iter()
         .zip(&plan.args)
         .map(|(&param, arg)| {
             let in_gpr = matches!(arg, ArgPlan::Pieces(pieces)
                 if matches!(pieces.as_slice(), [piece] if matches!(piece.loc, Loc::Gpr(_))));
-            let base = st.types.unqualified(param).0;
-            match st.types.get(base) {
+            let base = st.types().unqualified(param).0;
+            match &st.ctype(base) {
                 _ if !in_gpr => None,
                 CType::Int(int) if int.bytes < 8 => Some(QuickArg::Int(*int)),
                 CType::Pointer(_) => Some(QuickArg::Pointer(base)),
@@ -475,8 +470,8 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
             }
         })
         .collect();
-    let ret_base = st.types.unqualified(func.ret).0;
-    let ret_store = crate::scalar::number::scalar_store(&st.types, ret_base).map(|store| {
+    let ret_base = st.types().unqualified(func.ret).0;
+    let ret_store = crate::scalar::number::scalar_store(&st.types(), ret_base).map(|store| {
         let wide = matches!(store, ScalarStore::Int(int) if int.bytes == 8);
         (store, wide)
     });
@@ -496,8 +491,8 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
             let [piece] = pieces.as_slice() else {
                 return None;
             };
-            let base = st.types.unqualified(param).0;
-            match (quick, st.types.get(base), piece.loc) {
+            let base = st.types().unqualified(param).0;
+            match (quick, st.types().get(base), piece.loc) {
                 (Some(quick), _, Loc::Gpr(n)) => Some(DirectArg::Gpr(*quick, n)),
                 (None, CType::Bool, Loc::Gpr(n)) => Some(DirectArg::Bool(n)),
                 (None, CType::Float(FloatKind::Float), Loc::Vec(n)) => Some(DirectArg::F32(n)),
@@ -522,10 +517,7 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         direct_pointers,
     });
     let ptr: *const CallbackSignature = &*sig;
-    st.upper
-        .part_mut::<Callbacks>()
-        .signatures
-        .insert(func_ty, sig);
+    callbacks(st).signatures.insert(func_ty, sig);
     Ok(ptr)
 }
 
@@ -538,11 +530,11 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
 /// `l` is live inside `__index` (cdata at 1, key at 2) with one free slot; `ty` is the
 /// cdata's type.
 pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
-    let (base, _) = st.types.unqualified(ty);
-    let is_function_pointer = match st.types.get(base) {
+    let (base, _) = st.types().unqualified(ty);
+    let is_function_pointer = match &st.ctype(base) {
         CType::Pointer(target) => {
             matches!(
-                st.types.get(st.types.unqualified(*target).0),
+                st.types().get(st.types().unqualified(*target).0),
                 CType::Func(_)
             )
         }
@@ -553,8 +545,8 @@ pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
     }
     // SAFETY: `l` is live with the key at 2 (caller).
     let method = match unsafe { lua::to_string_only(l, 2) } {
-        Some(b"free") => st.upper.part::<Callbacks>().refs.free,
-        Some(b"set") => st.upper.part::<Callbacks>().refs.set,
+        Some(b"free") => callbacks(st).refs.free,
+        Some(b"set") => callbacks(st).refs.set,
         _ => return false,
     };
     // SAFETY: as above; the reference was made at install.
@@ -570,8 +562,8 @@ unsafe fn callback_arg(l: *mut State, st: &FfiState) -> LuaResult<&'static Callb
     // SAFETY: `l` is live; the payload is read only for pointer types.
     unsafe {
         let header = cdata::to_cdata(l, st, 1).ok_or_else(|| LuaError::msg("bad callback"))?;
-        let (base, _) = st.types.unqualified((*header).ty);
-        if !matches!(st.types.get(base), CType::Pointer(_)) {
+        let (base, _) = st.types().unqualified((*header).ty);
+        if !matches!(st.types().get(base), CType::Pointer(_)) {
             return Err(LuaError::msg("bad callback"));
         }
         let code = cdata::payload(header).cast::<usize>().read();
@@ -779,7 +771,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
             return false;
         }
         let l = (*cells).cells.caller.cast::<State>();
-        let refs = (*(*cells).state).upper.part::<Callbacks>().refs;
+        let refs = callbacks(&*(*cells).state).refs;
         let top = sys::lua_gettop(l);
         if sys::lua_checkstack(l, 4) == 0 {
             report_no_stack();
@@ -867,7 +859,7 @@ unsafe fn run_direct(
                 sys::lua_rawgeti(
                     l,
                     sys::LUA_REGISTRYINDEX,
-                    sys::lua_Integer::from((*st).upper.part::<Callbacks>().refs.result_body),
+                    sys::lua_Integer::from(callbacks(&*st).refs.result_body),
                 );
                 sys::lua_pushlightuserdata(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
@@ -931,13 +923,13 @@ unsafe fn enter_direct(
             report_no_stack();
             return None;
         }
-        if (*st).upper.part_mut::<Callbacks>().boxes.available < pointers && !refill(l, cells) {
+        if callbacks(&*st).boxes.available < pointers && !refill(l, cells) {
             return None;
         }
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from((*st).upper.part::<Callbacks>().refs.traceback),
+            sys::lua_Integer::from(callbacks(&*st).refs.traceback),
         );
         push_function(l, function);
         Some((l, top))
@@ -952,14 +944,12 @@ unsafe fn enter_direct(
 unsafe fn push_reserved_pointer(l: *mut State, st: *mut FfiState, ty: TypeId, bits: u64) {
     // SAFETY: as documented; nothing here runs Lua code.
     unsafe {
-        let boxes = &mut (*st).upper.part_mut::<Callbacks>().boxes;
-        boxes.available -= 1;
-        let header = boxes.blocks[boxes.available];
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(boxes.refs[boxes.available]),
-        );
+        let (header, reference) = {
+            let boxes = &mut callbacks(&*st).boxes;
+            boxes.available -= 1;
+            (boxes.blocks[boxes.available], boxes.refs[boxes.available])
+        };
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(reference));
         (*header).ty = ty;
         cdata::payload(header).cast::<u64>().write(bits);
     }
@@ -990,7 +980,7 @@ unsafe fn leave_bad_callback(cells: *mut StateBox) {
     // SAFETY: as documented; the string was made at install.
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
-        let refs = (*(*cells).state).upper.part::<Callbacks>().refs;
+        let refs = callbacks(&*(*cells).state).refs;
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
@@ -1008,7 +998,7 @@ unsafe fn leave_pending(l: *mut State, cells: *mut StateBox) {
     // SAFETY: as documented; the registry slot exists (made at install), so this store
     // cannot allocate.
     unsafe {
-        let pending = (*(*cells).state).upper.part::<Callbacks>().refs.pending;
+        let pending = callbacks(&*(*cells).state).refs.pending;
         sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(pending));
         (*cells).cells.pending_error = 1;
     }
@@ -1022,7 +1012,7 @@ unsafe fn leave_pending(l: *mut State, cells: *mut StateBox) {
 unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
     // SAFETY: as documented.
     unsafe {
-        let refs = (*(*cells).state).upper.part::<Callbacks>().refs;
+        let refs = callbacks(&*(*cells).state).refs;
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
@@ -1047,19 +1037,19 @@ unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
     unsafe {
         let cells = sys::lua_touserdata(l, 1).cast::<StateBox>();
         let st = (*cells).state;
-        let (meta, ty) = ((*st).cdata_meta, (*st).types.builtins().void_ptr);
-        while (*st).upper.part_mut::<Callbacks>().boxes.available < RESERVE_BOXES {
+        let (meta, ty) = ((*st).cdata_meta, (*st).types().builtins().void_ptr);
+        while callbacks(&*st).boxes.available < RESERVE_BOXES {
             let value = cdata::new_small_cdata(l, meta, ty, 8);
-            let boxes = &mut (*st).upper.part_mut::<Callbacks>().boxes;
-            if boxes.available == RESERVE_BOXES {
+            let (slot, reference) = {
+                let boxes = &callbacks(&*st).boxes;
+                (boxes.available, boxes.refs.get(boxes.available).copied())
+            };
+            // A finalizer run by the allocation may have refilled the reserve.
+            let Some(reference) = reference else {
                 break;
-            }
-            let slot = boxes.available;
-            sys::lua_rawseti(
-                l,
-                sys::LUA_REGISTRYINDEX,
-                sys::lua_Integer::from(boxes.refs[slot]),
-            );
+            };
+            sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(reference));
+            let boxes = &mut callbacks(&*st).boxes;
             boxes.blocks[slot] = value.sub(cdata::HEADER_BYTES).cast();
             boxes.available = slot + 1;
         }
@@ -1179,7 +1169,7 @@ struct Image([u8; 32]);
 /// arguments follow the plan.
 unsafe fn push_argument(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     param: TypeId,
     arg: &ArgPlan,
     frame: &ArgFrame,
@@ -1365,8 +1355,13 @@ unsafe extern "C-unwind" fn add_traceback(l: *mut State) -> c_int {
     }
 }
 
+/// The state's [`Callbacks`], for one statement or a block that makes no Lua call.
+fn callbacks(st: &FfiState) -> RefMut<'_, Callbacks> {
+    st.upper.part::<RefCell<Callbacks>>().borrow_mut()
+}
+
 /// The registry reference that holds the error a callback left for the enclosing C call
 /// to raise (the call stubs' `raise_pending` helper reads and clears it).
 pub fn pending_error_ref(st: &FfiState) -> c_int {
-    st.upper.part::<Callbacks>().refs.pending
+    callbacks(st).refs.pending
 }

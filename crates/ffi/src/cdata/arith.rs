@@ -235,7 +235,7 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<Next> {
             sys::lua_pushboolean(l, c_int::from(same));
             return Ok(Next::Return(1));
         }
-        Err(failure(l, &st.types, op, &a, &b))
+        Err(failure(l, &st.types(), op, &a, &b))
     }
 }
 
@@ -318,11 +318,11 @@ unsafe fn classify(l: *mut State, st: &FfiState, index: c_int, other: c_int) -> 
                 is_u64: false,
             })),
             sys::LUA_TUSERDATA => match to_cdata(l, st, index) {
-                Some(header) => classify_cdata(&st.types, header),
+                Some(header) => classify_cdata(&st.types(), header),
                 None => Operand::lua(Value::Other),
             },
             sys::LUA_TNIL => {
-                let builtins = st.types.builtins();
+                let builtins = *st.types().builtins();
                 Operand::lua(Value::Ptr {
                     address: 0,
                     ty: Some(builtins.void_ptr),
@@ -454,7 +454,7 @@ unsafe fn enum_constant(l: *mut State, st: &FfiState, index: c_int, other: c_int
         if (*header).kind != CDataKind::Value {
             return Operand::lua(Value::Other);
         }
-        let types = &st.types;
+        let types = &st.types();
         let enum_ty = types.unqualified((*header).ty).0;
         let CType::Enum(eid) = types.get(enum_ty) else {
             return Operand::lua(Value::Other);
@@ -516,7 +516,7 @@ unsafe fn integer_op(
             sys::lua_pushinteger(l, bits as i64 as sys::lua_Integer);
             return Ok(());
         }
-        let builtins = st.types.builtins();
+        let builtins = *st.types().builtins();
         let ty = if unsigned { builtins.u64 } else { builtins.i64 };
         let out = cdata::new_cdata(l, st, ty, 8, 8)?;
         out.cast::<u64>().write(bits);
@@ -651,14 +651,9 @@ pub fn shift_left(x: u64, n: i64) -> u64 {
 ///
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
-unsafe fn pointer_op(
-    l: *mut State,
-    st: &mut FfiState,
-    op: Op,
-    a: Value,
-    b: Value,
-) -> LuaResult<bool> {
-    let types = &st.types;
+unsafe fn pointer_op(l: *mut State, st: &FfiState, op: Op, a: Value, b: Value) -> LuaResult<bool> {
+    let types_borrow = st.types();
+    let types = &*types_borrow;
     let (address, ty, elem, index) = match (a, b) {
         (Value::Ptr { address, ty, elem }, other) => {
             if let Value::Ptr {
@@ -715,9 +710,11 @@ unsafe fn pointer_op(
         return Ok(false);
     };
     let address = address.wrapping_add(index.wrapping_mul(size as i64) as usize);
+    // Neither interning nor allocating runs with the table borrowed.
+    drop(types_borrow);
     let ty = match ty {
         Some(ty) => ty,
-        None => st.types.pointer_to(elem),
+        None => st.types_mut()?.pointer_to(elem),
     };
     // SAFETY: `l` is live with two free slots (caller); the payload holds a pointer.
     unsafe {

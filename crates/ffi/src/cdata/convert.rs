@@ -72,14 +72,14 @@ impl Conv {
 /// suitably aligned value of `ty` (for aggregates: the address a reference keeps).
 pub unsafe fn push_c_value(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     ptr: *const u8,
 ) -> LuaResult<()> {
-    let (base, _) = st.types.unqualified(ty);
+    let (base, _) = st.types().unqualified(ty);
     // SAFETY: `ptr` holds a value of `ty` (caller); each arm reads the type's own width.
     unsafe {
-        match st.types.get(base) {
+        match &st.ctype(base) {
             CType::Bool => {
                 push_scalar(l, ScalarStore::Bool, ptr);
             }
@@ -95,32 +95,32 @@ pub unsafe fn push_c_value(
             }
             // LuaJIT converts every C number read to a Lua number through a double, and
             // has no conversion from `long double`.
-            CType::Float(FloatKind::LongDouble) => return Err(long_double_error(&st.types, ty)),
+            CType::Float(FloatKind::LongDouble) => return Err(long_double_error(&st.types(), ty)),
             CType::Ref(target) => {
                 // A member of reference type: read through it.
                 let target = *target;
                 let address = ptr.cast::<*const u8>().read();
                 if address.is_null() {
-                    return Err(null_access(&st.types, ty));
+                    return Err(null_access(&st.types(), ty));
                 }
                 return push_c_value(l, st, target, address);
             }
             CType::Record(_) | CType::Array { .. } | CType::Func(_) => {
-                let ref_ty = st.types.intern(CType::Ref(ty));
+                let ref_ty = st.types_mut()?.intern(CType::Ref(ty));
                 let payload = cdata::new_cdata(l, st, ref_ty, 8, 8)?;
                 payload.cast::<*const u8>().write(ptr);
             }
             CType::Void => {
                 return Err(LuaError::msg(format!(
                     "cannot convert '{}' to a Lua value",
-                    st.types.type_name(ty)
+                    st.types().type_name(ty)
                 )))
             }
             // 64-bit integers, enums, complex, vectors, pointers: a boxed
             // copy, as LuaJIT does.
             _ => {
-                let size = st.types.size_of(base).unwrap_or(0) as usize;
-                let align = st.types.align_of(base);
+                let size = st.types().size_of(base).unwrap_or(0) as usize;
+                let align = st.types().align_of(base);
                 let payload = cdata::new_cdata(l, st, base, size, align)?;
                 std::ptr::copy_nonoverlapping(ptr, payload, size);
             }
@@ -292,7 +292,7 @@ pub(crate) unsafe fn store_lua_number(
 /// `ty` (`size` bytes for an array whose size the type does not say: a `[?]` array).
 pub unsafe fn store_lua_value(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     ptr: *mut u8,
     index: c_int,
@@ -308,25 +308,25 @@ pub unsafe fn store_lua_value(
 /// As [`store_lua_value`]; `size`, if given, is the destination's real size.
 pub unsafe fn store_sized(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     ptr: *mut u8,
     size: Option<u64>,
     index: c_int,
     conv: Conv,
 ) -> LuaResult<()> {
-    let (base, _) = st.types.unqualified(ty);
+    let (base, _) = st.types().unqualified(ty);
     // SAFETY: `l` is live (caller); `ptr` is valid for `ty` (caller).
     unsafe {
         match sys::lua_type(l, index) {
             sys::LUA_TNUMBER => {
-                let wide = matches!(st.types.get(base), CType::Int(IntType { bytes: 8, .. }));
+                let wide = matches!(st.types().get(base), CType::Int(IntType { bytes: 8, .. }));
                 let num = lua_num(l, index, wide);
-                if store_num(&st.types, base, ptr, num) {
+                if store_num(&st.types(), base, ptr, num) {
                     return Ok(());
                 }
                 if conv.cast {
-                    if let CType::Pointer(_) = st.types.get(base) {
+                    if let CType::Pointer(_) = &st.ctype(base) {
                         let bits = num_to_int_bits(num, IntType::I64);
                         ptr.cast::<u64>().write(bits);
                         return Ok(());
@@ -335,16 +335,16 @@ pub unsafe fn store_sized(
             }
             sys::LUA_TBOOLEAN => {
                 let b = sys::lua_toboolean(l, index) != 0;
-                if store_num(&st.types, base, ptr, Num::Int(i64::from(b))) {
+                if store_num(&st.types(), base, ptr, Num::Int(i64::from(b))) {
                     return Ok(());
                 }
             }
-            sys::LUA_TNIL => match st.types.get(base) {
+            sys::LUA_TNIL => match &st.ctype(base) {
                 CType::Pointer(_) => {
                     ptr.cast::<usize>().write(0);
                     return Ok(());
                 }
-                _ if conv.cast && store_num(&st.types, base, ptr, Num::Int(0)) => return Ok(()),
+                _ if conv.cast && store_num(&st.types(), base, ptr, Num::Int(0)) => return Ok(()),
                 _ => {}
             },
             sys::LUA_TSTRING if store_string(l, st, base, ptr, size, index, conv)? => {
@@ -355,34 +355,34 @@ pub unsafe fn store_sized(
             // or integer.
             sys::LUA_TFUNCTION => {
                 if let Some((_, address)) = (st.hooks.function_value)(l, st, index) {
-                    let fits = match st.types.get(base) {
+                    let fits = match &st.ctype(base) {
                         CType::Pointer(target) => {
-                            let (target, _) = st.types.unqualified(*target);
+                            let (target, _) = st.types().unqualified(*target);
                             conv.cast
-                                || matches!(st.types.get(target), CType::Func(_) | CType::Void)
+                                || matches!(st.types().get(target), CType::Func(_) | CType::Void)
                         }
                         CType::Int(_) => conv.cast,
                         _ => false,
                     };
                     if fits {
                         let bits = Num::UInt(address as u64);
-                        if !store_num(&st.types, base, ptr, bits) {
+                        if !store_num(&st.types(), base, ptr, bits) {
                             ptr.cast::<usize>().write(address as usize);
                         }
                         return Ok(());
                     }
-                } else if let CType::Pointer(target) = st.types.get(base) {
+                } else if let CType::Pointer(target) = &st.ctype(base) {
                     // Any other Lua function to a pointer to a function becomes a
                     // callback (crate::calls::callback).
-                    let (target, _) = st.types.unqualified(*target);
-                    if matches!(st.types.get(target), CType::Func(_)) {
+                    let (target, _) = st.types().unqualified(*target);
+                    if matches!(st.types().get(target), CType::Func(_)) {
                         let code = (st.hooks.new_callback)(l, st, target, index)?;
                         ptr.cast::<usize>().write(code as usize);
                         return Ok(());
                     }
                 }
             }
-            sys::LUA_TTABLE => match st.types.get(base) {
+            sys::LUA_TTABLE => match &st.ctype(base) {
                 CType::Array { .. } => return init_array_table(l, st, base, ptr, size, index),
                 CType::Record(_) => return init_record_table(l, st, base, ptr, size, index),
                 CType::Complex(_) => {
@@ -393,7 +393,7 @@ pub unsafe fn store_sized(
                         *part = sys::lua_tonumber(l, -1);
                         sys::lua_settop(l, -2);
                     }
-                    store_num(&st.types, base, ptr, Num::Complex(parts[0], parts[1]));
+                    store_num(&st.types(), base, ptr, Num::Complex(parts[0], parts[1]));
                     return Ok(());
                 }
                 _ => {}
@@ -407,11 +407,11 @@ pub unsafe fn store_sized(
                     }
                     // A ctype object converts as the `int32_t` of its number (LuaJIT's
                     // ctype objects are cdata holding their type id).
-                    let id = ctype_number(&st.types, header.ty);
+                    let id = ctype_number(&st.types(), header.ty);
                     let src = std::ptr::addr_of!(id).cast::<u8>();
-                    let int32 = st.types.builtins().i32;
+                    let int32 = st.types().builtins().i32;
                     return store_cdata(st, ty, ptr, size, int32, src, conv);
-                } else if let CType::Pointer(_) = st.types.get(base) {
+                } else if let CType::Pointer(_) = &st.ctype(base) {
                     // A foreign userdata converts to the address of its payload.
                     ptr.cast::<*mut std::ffi::c_void>()
                         .write(sys::lua_touserdata(l, index));
@@ -419,7 +419,7 @@ pub unsafe fn store_sized(
                 }
             }
             sys::LUA_TLIGHTUSERDATA => {
-                if let CType::Pointer(_) = st.types.get(base) {
+                if let CType::Pointer(_) = &st.ctype(base) {
                     ptr.cast::<*mut std::ffi::c_void>()
                         .write(sys::lua_touserdata(l, index));
                     return Ok(());
@@ -438,7 +438,7 @@ pub unsafe fn store_sized(
         };
         Err(conv.error(format!(
             "cannot convert '{from}' to '{}'",
-            st.types.type_name(ty)
+            st.types().type_name(ty)
         )))
     }
 }
@@ -459,7 +459,7 @@ unsafe fn store_string(
     index: c_int,
     conv: Conv,
 ) -> LuaResult<bool> {
-    let types = &st.types;
+    let types = &st.types();
     // SAFETY: `l` is live; the string stays on the stack while its bytes are read.
     unsafe {
         let bytes = lua::to_bytes(l, index).unwrap_or_default();
@@ -529,7 +529,7 @@ unsafe fn store_cdata(
     src: *const u8,
     conv: Conv,
 ) -> LuaResult<()> {
-    let types = &st.types;
+    let types = &st.types();
     let (mut src_base, _) = types.unqualified(src_ty);
     let mut src = src;
     let mut src_ty_eff = src_ty;
@@ -669,7 +669,7 @@ pub(crate) fn same_kind(types: &TypeTable, d: TypeId, s: TypeId, depth: u32) -> 
 /// for `ty`.
 pub unsafe fn init_value(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     ptr: *mut u8,
     size: u64,
@@ -679,19 +679,19 @@ pub unsafe fn init_value(
     if count == 0 {
         return Ok(());
     }
-    let (base, _) = st.types.unqualified(ty);
+    let (base, _) = st.types().unqualified(ty);
     // SAFETY: `l` is live; writes stay inside the `size` bytes at `ptr`.
     unsafe {
-        let aggregate = matches!(st.types.get(base), CType::Array { .. } | CType::Record(_));
+        let aggregate = matches!(st.types().get(base), CType::Array { .. } | CType::Record(_));
         if count == 1 && !(aggregate && is_single_value(l, st, base, first)) {
             return store_sized(l, st, ty, ptr, Some(size), first, Conv::ASSIGN);
         }
-        match st.types.get(base) {
+        match &st.ctype(base) {
             CType::Array { elem, .. } => {
                 let elem = *elem;
-                let esize = st.types.size_of(elem).unwrap_or(0);
+                let esize = st.types().size_of(elem).unwrap_or(0);
                 if esize.saturating_mul(count as u64) > size {
-                    return Err(too_many(&st.types, ty));
+                    return Err(too_many(&st.types(), ty));
                 }
                 for i in 0..count {
                     let at = ptr.add((esize * i as u64) as usize);
@@ -707,7 +707,7 @@ pub unsafe fn init_value(
                 let end = first + count;
                 init_record_values(l, st, base, ptr, size, &mut next, end)?;
                 if next < end {
-                    return Err(too_many(&st.types, ty));
+                    return Err(too_many(&st.types(), ty));
                 }
                 Ok(())
             }
@@ -725,13 +725,13 @@ pub unsafe fn init_value(
                     return Err(LuaError::msg(format!(
                         "cannot convert '{}' to '{}'",
                         lua::type_name(l, bad),
-                        st.types.type_name(ty)
+                        st.types().type_name(ty)
                     )));
                 }
-                store_num(&st.types, base, ptr, Num::Complex(re, im));
+                store_num(&st.types(), base, ptr, Num::Complex(re, im));
                 Ok(())
             }
-            _ => Err(too_many(&st.types, ty)),
+            _ => Err(too_many(&st.types(), ty)),
         }
     }
 }
@@ -753,12 +753,12 @@ unsafe fn is_single_value(l: *mut State, st: &FfiState, base: TypeId, index: c_i
     unsafe {
         match sys::lua_type(l, index) {
             sys::LUA_TTABLE => false,
-            sys::LUA_TSTRING => matches!(st.types.get(base), CType::Record(_)),
+            sys::LUA_TSTRING => matches!(st.types().get(base), CType::Record(_)),
             sys::LUA_TUSERDATA => match to_cdata(l, st, index) {
                 Some(header) => {
-                    let mut src = st.types.unqualified((*header).ty).0;
-                    if let CType::Ref(target) = st.types.get(src) {
-                        src = st.types.unqualified(*target).0;
+                    let mut src = st.types().unqualified((*header).ty).0;
+                    if let CType::Ref(target) = &st.ctype(src) {
+                        src = st.types().unqualified(*target).0;
                     }
                     src != base
                 }
@@ -845,28 +845,28 @@ fn record_field(
 /// As [`init_value`]; `ptr` holds the record.
 unsafe fn init_record_values(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     record: TypeId,
     ptr: *mut u8,
     size: u64,
     next: &mut c_int,
     end: c_int,
 ) -> LuaResult<()> {
-    let Some((kind, count)) = record_shape(&st.types, record) else {
+    let Some((kind, count)) = record_shape(&st.types(), record) else {
         return Ok(());
     };
     for i in 0..count {
         // By index, not by iterator: the conversions below may add types to the table
         // (never change a record), and copying the members would cost more than the
         // stores on this path.
-        let (named, fty, offset, bits) = record_field(&st.types, record, i);
+        let (named, fty, offset, bits) = record_field(&st.types(), record, i);
         // SAFETY: the field lies inside the record at `ptr`.
         unsafe {
             let at = ptr.add(offset as usize);
             match (named, bits) {
                 (false, Some(_)) => continue,
                 (false, None) => {
-                    let (sub, _) = st.types.unqualified(fty);
+                    let (sub, _) = st.types().unqualified(fty);
                     init_record_values(l, st, sub, at, size.saturating_sub(offset), next, end)?;
                 }
                 (true, bits) => {
@@ -913,18 +913,18 @@ unsafe fn reserve_nesting_stack(l: *mut State) -> LuaResult<()> {
 /// As [`store_sized`]; `index` holds a table.
 unsafe fn init_array_table(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     base: TypeId,
     ptr: *mut u8,
     size: Option<u64>,
     index: c_int,
 ) -> LuaResult<()> {
-    let CType::Array { elem, .. } = *st.types.get(base) else {
+    let CType::Array { elem, .. } = *st.types().get(base) else {
         unreachable!("init_array_table on a non-array")
     };
-    let esize = st.types.size_of(elem).unwrap_or(0);
+    let esize = st.types().size_of(elem).unwrap_or(0);
     // A `[?]` array of unknown extent takes nothing: writes are bounded by `size`.
-    let size = Some(size.or_else(|| st.types.size_of(base)).unwrap_or(0));
+    let size = Some(size.or_else(|| st.types().size_of(base)).unwrap_or(0));
     // SAFETY: `l` is live; each element written lies inside the array (checked against
     // its size before the write).
     unsafe {
@@ -943,7 +943,7 @@ unsafe fn init_array_table(
             }
             if size.is_some_and(|size| offset + esize > size) || esize == 0 {
                 sys::lua_settop(l, -2);
-                return Err(too_many(&st.types, base));
+                return Err(too_many(&st.types(), base));
             }
             let result = store_lua_value(l, st, elem, ptr.add(offset as usize), -1, Conv::ASSIGN);
             sys::lua_settop(l, -2);
@@ -969,13 +969,15 @@ unsafe fn init_array_table(
 /// As [`store_sized`]; `index` holds a table.
 unsafe fn init_record_table(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     base: TypeId,
     ptr: *mut u8,
     size: Option<u64>,
     index: c_int,
 ) -> LuaResult<()> {
-    let size = size.or_else(|| st.types.size_of_vla(base, 0)).unwrap_or(0);
+    let size = size
+        .or_else(|| st.types().size_of_vla(base, 0))
+        .unwrap_or(0);
     // SAFETY: `l` is live; `ptr` holds `size` bytes of the record.
     unsafe {
         reserve_nesting_stack(l)?;
@@ -993,21 +995,21 @@ unsafe fn init_record_table(
 /// As [`init_record_table`]; `table` is an absolute index.
 unsafe fn record_from_table(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     record: TypeId,
     ptr: *mut u8,
     size: u64,
     table: c_int,
     position: &mut sys::lua_Integer,
 ) -> LuaResult<()> {
-    let (kind, fields) = record_fields(&st.types, record);
+    let (kind, fields) = record_fields(&st.types(), record);
     // SAFETY: `l` is live; each field lies inside the record at `ptr`.
     unsafe {
         for (name, fty, offset, bits) in fields {
             let at = ptr.add(offset as usize);
             let Some(name) = name else {
                 if bits.is_none() {
-                    let (sub, _) = st.types.unqualified(fty);
+                    let (sub, _) = st.types().unqualified(fty);
                     record_from_table(
                         l,
                         st,
@@ -1041,7 +1043,7 @@ unsafe fn record_from_table(
                 }
             }
             if *position < 0 {
-                lua::push_str(l, &name);
+                lua::push_str_protected(l, &name)?;
                 if sys::lua_rawget(l, table) == sys::LUA_TNIL {
                     sys::lua_settop(l, -2);
                     continue;
@@ -1112,7 +1114,7 @@ pub unsafe fn push_bitfield(
 /// `l` is live with three free slots; the field's bytes at `unit` are writable.
 pub unsafe fn store_bitfield(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     unit: *mut u8,
     bits: jitffi_ctype::BitField,
@@ -1122,11 +1124,11 @@ pub unsafe fn store_bitfield(
     // SAFETY: the scratch holds any integer, bool or enum the field's type can be; the
     // conversion writes at most its size (types wider than 16 bytes are refused first).
     unsafe {
-        let fits = st.types.size_of(ty).is_some_and(|s| s <= 8);
+        let fits = st.types().size_of(ty).is_some_and(|s| s <= 8);
         if !fits {
             return Err(LuaError::msg(format!(
                 "cannot convert to bitfield of type '{}'",
-                st.types.type_name(ty)
+                st.types().type_name(ty)
             )));
         }
         store_lua_value(l, st, ty, scratch.as_mut_ptr().cast(), index, Conv::ASSIGN)?;
@@ -1234,13 +1236,13 @@ pub fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
 /// `l` is live with three free slots; `st` is its state; `value` holds a value of `ty`.
 pub unsafe fn push_value_copy(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     value: *const u8,
 ) -> LuaResult<()> {
-    let (base, _) = st.types.unqualified(ty);
+    let (base, _) = st.types().unqualified(ty);
     let boxed = matches!(
-        st.types.get(base),
+        st.types().get(base),
         CType::Record(_)
             | CType::Complex(_)
             | CType::Vector { .. }
@@ -1249,8 +1251,8 @@ pub unsafe fn push_value_copy(
     // SAFETY: `value` holds a value of `ty` (caller); the new cdata has its size.
     unsafe {
         if boxed {
-            let size = st.types.size_of(base).unwrap_or(0) as usize;
-            let align = st.types.align_of(base);
+            let size = st.types().size_of(base).unwrap_or(0) as usize;
+            let align = st.types().align_of(base);
             let payload = crate::cdata::new_cdata(l, st, base, size, align)?;
             std::ptr::copy_nonoverlapping(value, payload, size);
         } else {

@@ -16,7 +16,7 @@ use std::os::raw::c_int;
 /// `l` is live with four free slots; `st` is its ffi state.
 pub unsafe fn check_ctype(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     index: c_int,
     params_from: Option<c_int>,
 ) -> LuaResult<TypeId> {
@@ -31,7 +31,7 @@ pub unsafe fn check_ctype(
                 return parse_type_cached(l, st, index, text);
             }
             let text = std::str::from_utf8(text).map_err(|_| invalid_text(index))?;
-            return Ok(st.types.parse_type(text, &params)?);
+            return Ok(st.types_mut()?.parse_type(text, &params)?);
         }
         if let Some(header) = to_cdata(l, st, index) {
             return Ok((*header).ty);
@@ -58,7 +58,7 @@ pub fn invalid_text(index: c_int) -> LuaError {
 /// `l` is live with three free slots; `index` holds the string `text`.
 unsafe fn parse_type_cached(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     index: c_int,
     text: &[u8],
 ) -> LuaResult<TypeId> {
@@ -80,8 +80,8 @@ unsafe fn parse_type_cached(
         }
         sys::lua_settop(l, -2);
         let text = std::str::from_utf8(text).map_err(|_| invalid_text(index))?;
-        let types_before = st.types.len();
-        let ty = st.types.parse_type(text, &[]);
+        let types_before = st.types().len();
+        let ty = st.types_mut()?.parse_type(text, &[]);
         let ty = match ty {
             Ok(ty) => ty,
             Err(err) => {
@@ -89,7 +89,7 @@ unsafe fn parse_type_cached(
                 return Err(err.into());
             }
         };
-        if st.types.len() == types_before {
+        if st.types().len() == types_before {
             sys::lua_pushvalue(l, index);
             push_ctype(l, st, ty)?;
             sys::lua_rawset(l, -3);
@@ -162,9 +162,11 @@ pub unsafe fn number_to_i64(l: *mut State, index: c_int) -> i64 {
 /// Pushes the text of a ctype object: `ctype<int *>`.
 ///
 /// # Safety
-/// `l` is live with one free slot.
-pub unsafe fn push_ctype_name(l: *mut State, st: &FfiState, ty: TypeId) {
-    let text = format!("ctype<{}>", st.types.type_name(ty));
-    // SAFETY: `l` is live (caller); the text is copied into Lua.
-    unsafe { lua::push_str(l, &text) }
+/// `l` is live with three free slots.
+pub unsafe fn push_ctype_name(l: *mut State, st: &FfiState, ty: TypeId) -> LuaResult<()> {
+    let text = format!("ctype<{}>", st.types().type_name(ty));
+    // SAFETY: `l` is live (caller); the text is copied into Lua under protection.
+    let pushed = unsafe { lua::push_str_protected(l, &text) };
+    drop(text);
+    pushed
 }

@@ -68,20 +68,24 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let header: CDataHeader = *sys::lua_touserdata(l, 1).cast::<CDataHeader>();
             match header.kind {
-                CDataKind::CType => push_ctype_name(l, st, header.ty),
+                CDataKind::CType => push_ctype_name(l, st, header.ty)?,
                 CDataKind::Value => {
-                    if st.has_metatypes {
-                        let shown = aggregate_behind(&st.types, header.ty);
-                        let has_hook =
-                            matches!(st.types.get(shown), CType::Record(_) | CType::Vector { .. });
+                    if st.has_metatypes.get() {
+                        let shown = aggregate_behind(&st.types(), header.ty);
+                        let has_hook = matches!(
+                            st.types().get(shown),
+                            CType::Record(_) | CType::Vector { .. }
+                        );
                         if has_hook && push_metamethod(l, st, shown, "__tostring") {
                             sys::lua_pushvalue(l, 1);
                             return Ok(Next::Call { args: 1 });
                         }
                     }
                     let value = payload(sys::lua_touserdata(l, 1).cast());
-                    let text = cdata_text(&st.types, header.ty, value);
-                    lua::push_str(l, &text);
+                    let text = cdata_text(&st.types(), header.ty, value);
+                    let pushed = lua::push_str_protected(l, &text);
+                    drop(text);
+                    pushed?;
                 }
             }
             Ok(Next::Return(1))
@@ -106,7 +110,7 @@ unsafe extern "C-unwind" fn close(l: *mut State) -> c_int {
             }
             Err(LuaError::msg(format!(
                 "'{}' has no __close metamethod",
-                st.types.type_name(header.ty)
+                st.types().type_name(header.ty)
             )))
         })
     }
@@ -261,7 +265,7 @@ unsafe fn read_key<'a>(l: *mut State, st: &FfiState, index: c_int) -> Key<'a> {
             }
             sys::LUA_TSTRING => Key::Name(lua::to_bytes(l, index).unwrap_or_default()),
             sys::LUA_TUSERDATA => match to_cdata(l, st, index) {
-                Some(header) => match cdata_as_i64(&st.types, header) {
+                Some(header) => match cdata_as_i64(&st.types(), header) {
                     Some(n) => Key::Number(n),
                     None => Key::Other("cdata"),
                 },
@@ -277,7 +281,7 @@ unsafe fn read_key<'a>(l: *mut State, st: &FfiState, index: c_int) -> Key<'a> {
 /// # Safety
 /// `l` is live with two free slots and the key at argument 2.
 unsafe fn cannot_index(l: *mut State, st: &FfiState, ty: TypeId, key: &Key<'_>) -> LuaError {
-    let name = st.types.type_name(ty);
+    let name = st.types().type_name(ty);
     match key {
         Key::Name(member) => LuaError::msg(format!(
             "'{name}' has no member named '{}'",
@@ -288,7 +292,7 @@ unsafe fn cannot_index(l: *mut State, st: &FfiState, ty: TypeId, key: &Key<'_>) 
             // SAFETY: `l` is live with the key at argument 2 (caller).
             let key_name = match unsafe { to_cdata(l, st, 2) } {
                 // SAFETY: `to_cdata` returned a live header.
-                Some(header) => st.types.type_name(unsafe { (*header).ty }),
+                Some(header) => st.types().type_name(unsafe { (*header).ty }),
                 None => (*what).to_owned(),
             };
             LuaError::msg(format!("'{name}' cannot be indexed with '{key_name}'"))
@@ -321,11 +325,7 @@ enum Lookup {
 ///
 /// # Safety
 /// `l` is live; argument 1 is one of our userdata.
-unsafe fn locate(
-    l: *mut State,
-    st: &mut FfiState,
-    header: *const CDataHeader,
-) -> LuaResult<Lookup> {
+unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> LuaResult<Lookup> {
     // SAFETY: forwarded from the caller.
     match unsafe { locate_place(l, st, header) } {
         Ok(place) => Ok(Lookup::Found(place)),
@@ -358,10 +358,10 @@ impl From<LuaError> for Miss {
 /// As [`locate`].
 unsafe fn locate_place(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     header: *const CDataHeader,
 ) -> Result<Place, Miss> {
-    let types = &st.types;
+    let types = &st.types();
     // SAFETY: `header` is a live cdata block (caller); every address computed below is
     // the one C would compute, read only after the NULL checks.
     unsafe {
@@ -403,7 +403,7 @@ unsafe fn locate_place(
                 let (elem_base, elem_quals) = types.unqualified(elem);
                 match key {
                     Key::Number(i) => {
-                        st.elements.learn(types, (*header).ty);
+                        st.elements.borrow_mut().learn(types, (*header).ty);
                         let Some(esize) = types.size_of(elem) else {
                             return Err(Miss::Error(LuaError::msg(format!(
                                 "size of C type '{}' is unknown",
@@ -471,10 +471,9 @@ fn member(
     name: &[u8],
     container_const: bool,
 ) -> Result<Place, Miss> {
-    let Some(found) = st.members.find(&st.types, record, name) else {
-        return Err(
-            record_constant(&st.types, record, name).unwrap_or(Miss::Type(record, container_const))
-        );
+    let Some(found) = st.members.find(&st.types(), record, name) else {
+        return Err(record_constant(&st.types(), record, name)
+            .unwrap_or(Miss::Type(record, container_const)));
     };
     Ok(Place {
         ty: found.ty,
@@ -522,7 +521,7 @@ unsafe fn fast_element(l: *mut State) -> Option<(ElementAccess, *mut u8)> {
         if header.is_null() || (*header).kind != CDataKind::Value {
             return None;
         }
-        let access = (*state).elements.get((*header).ty)?;
+        let access = (*state).elements.try_borrow().ok()?.get((*header).ty)?;
         let mut elements = payload(header);
         if access.through_pointer {
             elements = elements.cast::<*mut u8>().read();
@@ -636,7 +635,7 @@ unsafe fn index_general(l: *mut State) -> c_int {
                 }
             };
             match place.bits {
-                Some(bits) => push_bitfield(l, &st.types, place.ty, place.ptr, bits),
+                Some(bits) => push_bitfield(l, &st.types(), place.ty, place.ptr, bits),
                 None => push_c_value(l, st, place.ty, place.ptr)?,
             }
             Ok(Next::Return(1))
@@ -737,9 +736,11 @@ unsafe fn forward_index(l: *mut State, st: &FfiState, ty: TypeId, event: &str) -
         // `message, handler, key`: a nil answer is the "no member" error.
         let key = read_key(l, st, 2);
         let message = cannot_index(l, st, ty, &key);
-        sys::luaL_where(l, 1);
-        lua::push_str(l, message.text());
+        let pushed = lua::push_str_protected(l, message.text());
         drop(message);
+        pushed?;
+        sys::luaL_where(l, 1);
+        sys::lua_insert(l, -2);
         sys::lua_concat(l, 2);
         sys::lua_insert(l, -2);
         sys::lua_pushvalue(l, 2);

@@ -8,10 +8,11 @@ use crate::cdata::element_cache::ElementCache;
 use crate::cdata::member_cache::MemberCache;
 use crate::cdata::new_plan::NewPlans;
 use crate::lua::{self, LuaError, LuaResult, State};
-use jitffi_ctype::{Quals, Target, TypeId, TypeTable};
+use jitffi_ctype::{CType, Quals, Target, TypeId, TypeTable};
 use jitffi_jit::CallCells;
 use mlua_sys as sys;
 use std::any::Any;
+use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::ffi::c_void;
 use std::os::raw::c_int;
 
@@ -19,8 +20,16 @@ use std::os::raw::c_int;
 pub const STATE_UPVALUE: c_int = 1;
 
 /// What the ffi module keeps for one Lua state.
+///
+/// Functions reach it shared (`&FfiState`, from [`FfiState::get`]): Lua code can re-enter
+/// the module at any allocation (a `__gc` finalizer calling `ffi.new`, a callback), so
+/// two calls may use the state at once, and none of them holds it exclusively. What
+/// changes is behind cells, borrowed for one expression or a block that makes no Lua
+/// call: the type table ([`FfiState::types`], [`FfiState::types_mut`]), the caches, and
+/// the calls layer's parts. A change that finds the table still borrowed by an
+/// interrupted call is a Lua error, never a panic.
 pub struct FfiState {
-    pub types: TypeTable,
+    types: RefCell<TypeTable>,
     /// Registry reference of the metatable shared by all cdata and ctype objects.
     pub cdata_meta: c_int,
     /// Registry reference of a table `type id + 1 -> ctype object`, so that `ffi.typeof`
@@ -32,14 +41,14 @@ pub struct FfiState {
     /// Registry reference of the table `type id + 1 -> metatable` of `ffi.metatype`.
     pub metatypes: c_int,
     /// Whether `ffi.metatype` has been called: until then no metamethod lookup is needed.
-    pub has_metatypes: bool,
+    pub has_metatypes: Cell<bool>,
     /// Recent struct and union member lookups.
     pub members: MemberCache,
     /// Per-type facts for `ffi.new`'s fast path.
-    pub new_plans: NewPlans,
+    pub new_plans: RefCell<NewPlans>,
     /// Per-type facts for the fast path of `p[i]` on scalar elements (read by the
     /// metamethods outside `lua::entry`).
-    pub elements: ElementCache,
+    pub elements: RefCell<ElementCache>,
     /// Registry reference of the metatable of cdata that have a finalizer: the cdata
     /// metatable plus `__gc` (see [`crate::cdata::gc`]).
     pub gc_meta: c_int,
@@ -68,7 +77,7 @@ pub struct CallHooks {
     pub function_value: unsafe fn(*mut State, &FfiState, c_int) -> Option<(TypeId, *const c_void)>,
     /// A new callback of function type `func_ty` that calls the Lua function at `index`
     /// (`l` has two free slots); its C function pointer.
-    pub new_callback: unsafe fn(*mut State, &mut FfiState, TypeId, c_int) -> LuaResult<*const u8>,
+    pub new_callback: unsafe fn(*mut State, &FfiState, TypeId, c_int) -> LuaResult<*const u8>,
     /// For `cb.name` on a cdata of type `ty`: pushes the callback method named by the
     /// key at index 2 and returns `true`, if `ty` is a function pointer and it is one.
     pub push_callback_method: unsafe fn(*mut State, &FfiState, TypeId) -> bool,
@@ -98,7 +107,8 @@ unsafe extern "C-unwind" fn no_calls(l: *mut State) -> c_int {
 
 /// The parts of the state that layers above this one own (the calls layer's signature
 /// cache and callbacks), found by their type so that this layer need not name them.
-/// Each part is added once, when the module opens.
+/// Each part is added once, when the module opens, and keeps what changes in cells of its
+/// own (the state is shared, see [`FfiState`]).
 #[derive(Default)]
 pub struct UpperParts(Vec<Box<dyn Any>>);
 
@@ -115,13 +125,6 @@ impl UpperParts {
     /// The part of type `T`.
     pub fn part<T: Any>(&self) -> &T {
         self.find::<T>()
-            .expect("bug: a state part used before the module added it")
-    }
-
-    pub fn part_mut<T: Any>(&mut self) -> &mut T {
-        self.0
-            .iter_mut()
-            .find_map(|part| part.downcast_mut::<T>())
             .expect("bug: a state part used before the module added it")
     }
 }
@@ -162,15 +165,15 @@ impl FfiState {
         let const_void = types.qualified(types.builtins().void, Quals::CONST);
         let const_void_ptr = types.pointer_to(const_void);
         let state = Box::into_raw(Box::new(FfiState {
-            types,
+            types: RefCell::new(types),
             cdata_meta: sys::LUA_NOREF,
             ctype_objects: sys::LUA_NOREF,
             typeof_cache: sys::LUA_NOREF,
             metatypes: sys::LUA_NOREF,
-            has_metatypes: false,
+            has_metatypes: Cell::new(false),
             members: MemberCache::default(),
-            new_plans: NewPlans::default(),
-            elements: ElementCache::default(),
+            new_plans: RefCell::new(NewPlans::default()),
+            elements: RefCell::new(ElementCache::default()),
             gc_meta: sys::LUA_NOREF,
             finalizers: sys::LUA_NOREF,
             cdata_meta_ptr: std::ptr::null(),
@@ -203,14 +206,14 @@ impl FfiState {
         state
     }
 
-    /// The state of the running ffi C function (from its upvalue 1).
+    /// The state of the running ffi C function (from its upvalue 1), shared: several
+    /// calls may hold it at once (Lua code re-enters the module at any allocation); what
+    /// changes sits in cells (see [`FfiState`]).
     ///
     /// # Safety
     /// Called from a C function created by this module with the state as upvalue 1. The
-    /// returned reference must not outlive the call, nor overlap another one obtained
-    /// from a nested call (callers keep borrows short and never hold one across a call
-    /// into Lua code).
-    pub unsafe fn get<'a>(l: *mut State) -> LuaResult<&'a mut FfiState> {
+    /// returned reference must not outlive the call.
+    pub unsafe fn get<'a>(l: *mut State) -> LuaResult<&'a FfiState> {
         // SAFETY: upvalue 1 is the StateBox userdata (module invariant). Its state is null
         // only after `state_gc` ran, which happens when the Lua state closes: finalizers
         // that run after it get an error instead of a dangling pointer.
@@ -224,8 +227,36 @@ impl FfiState {
             if state.is_null() {
                 return Err(LuaError::msg("ffi used after its Lua state began closing"));
             }
-            Ok(&mut *state)
+            Ok(&*state)
         }
+    }
+
+    /// The type table, for reading. Borrow it for one expression, or a block that makes
+    /// no Lua call; it is never borrowed for a change across a Lua call (see
+    /// [`FfiState::types_mut`]), so this cannot fail.
+    #[inline]
+    pub fn types(&self) -> Ref<'_, TypeTable> {
+        self.types.borrow()
+    }
+
+    /// The C type `ty` is, copied out of the table (only a function type's parameter
+    /// list is allocated), so that matching on it keeps no borrow of the table while the
+    /// arms run Lua code or change the table.
+    #[inline]
+    pub fn ctype(&self, ty: TypeId) -> CType {
+        self.types().get(ty).clone()
+    }
+
+    /// The type table, for a change (a `cdef`, a new pointer or array type). Never held
+    /// across a Lua call. An error if an interrupted ffi function still reads the table
+    /// (a finalizer run by one of its allocations, or a callback, re-entered the module).
+    pub fn types_mut(&self) -> LuaResult<RefMut<'_, TypeTable>> {
+        self.types.try_borrow_mut().map_err(|_| {
+            LuaError::msg(
+                "ffi: cannot change C types here: an ffi function interrupted by this \
+                 finalizer or callback is reading them",
+            )
+        })
     }
 }
 

@@ -99,3 +99,52 @@ pub mod layout {
 pub unsafe fn new_userdata_with_user_values(_l: *mut State, _size: usize) -> Option<*mut c_void> {
     None
 }
+
+/// Calls `function` under protection with `data` as its one argument (a light
+/// userdata), leaving on top its one result (`true`) or the error it raised (`false`).
+/// 5.1's `lua_pushcfunction` allocates a closure, so `lua_cpcall` (which makes it under
+/// protection) runs the function, and its result travels through the registry under a
+/// light userdata key unique to this call (the address of its frame's `Call`, so that a
+/// nested call from a finalizer uses another): reading and clearing it allocate nothing.
+///
+/// # Safety
+/// `l` is live with three free slots; `function` returns one value.
+pub unsafe fn call_protected(
+    l: *mut State,
+    function: sys::lua_CFunction,
+    data: *mut c_void,
+) -> bool {
+    struct Call {
+        function: sys::lua_CFunction,
+        data: *mut c_void,
+    }
+    unsafe extern "C-unwind" fn trampoline(l: *mut State) -> c_int {
+        // SAFETY: argument 1 is the `Call` below, alive during the protected call.
+        unsafe {
+            let key = sys::lua_touserdata(l, 1);
+            let call = &*key.cast::<Call>();
+            sys::lua_settop(l, 0);
+            sys::lua_pushlightuserdata(l, call.data);
+            (call.function)(l);
+            sys::lua_pushlightuserdata(l, key);
+            sys::lua_insert(l, -2);
+            sys::lua_rawset(l, sys::LUA_REGISTRYINDEX);
+        }
+        0
+    }
+    let mut call = Call { function, data };
+    let key = std::ptr::addr_of_mut!(call).cast::<c_void>();
+    // SAFETY: `l` is live (caller); the registry slot is cleared right after it is read.
+    unsafe {
+        let status = sys::lua_cpcall(l, trampoline, key);
+        if status != 0 {
+            return false;
+        }
+        sys::lua_pushlightuserdata(l, key);
+        sys::lua_rawget(l, sys::LUA_REGISTRYINDEX);
+        sys::lua_pushlightuserdata(l, key);
+        sys::lua_pushnil(l);
+        sys::lua_rawset(l, sys::LUA_REGISTRYINDEX);
+        true
+    }
+}

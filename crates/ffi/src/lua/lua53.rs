@@ -100,3 +100,23 @@ pub mod layout {
 pub unsafe fn new_userdata_with_user_values(_l: *mut State, _size: usize) -> Option<*mut c_void> {
     None
 }
+
+/// Calls `function` under protection with `data` as its one argument (a light
+/// userdata), leaving on top its one result (`true`) or the error it raised (`false`).
+/// Nothing is allocated outside the protected call: a C function without upvalues is a
+/// light value.
+///
+/// # Safety
+/// `l` is live with three free slots; `function` returns one value.
+pub unsafe fn call_protected(
+    l: *mut State,
+    function: sys::lua_CFunction,
+    data: *mut c_void,
+) -> bool {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        sys::lua_pushcfunction(l, function);
+        sys::lua_pushlightuserdata(l, data);
+        sys::lua_pcall(l, 1, 1, 0) == sys::LUA_OK
+    }
+}

@@ -9,10 +9,16 @@
 //! - A Lua error is a longjmp. Code that runs inside an entry point returns
 //!   `Err(LuaError)` instead of raising; [`entry`] drops every Rust value, then raises.
 //!   Lua API calls made inside an entry must be ones that cannot raise (raw access,
-//!   pushes of numbers, `lua_touserdata`, ...), except out-of-memory, which Lua itself
-//!   cannot promise to survive either.
+//!   pushes of numbers, `lua_touserdata`, ...) while a Rust value with a destructor is
+//!   alive. An allocation can raise (out of memory; on 5.1-5.3 also the error of a
+//!   finalizer it ran): it runs either before any such value exists, or under
+//!   protection ([`push_str_protected`]). Stack space is checked with `lua_checkstack`,
+//!   whose failure is an `Err`, never with `luaL_checkstack`.
+//! - Lua code can re-enter the module at any allocation (finalizers, callbacks): the
+//!   per-state data is only ever shared (`&FfiState`), with short borrows of its cells.
 //! - A Rust panic never unwinds into Lua: [`entry`] catches it and raises a Lua error
-//!   that says it is a bug.
+//!   that says it is a bug (see the crate docs for the `extern "C"` callback handlers,
+//!   which abort instead).
 
 pub mod stack;
 
@@ -210,25 +216,32 @@ pub unsafe fn entry_continue<C: Continue>(
 /// `state` is live and the frames between here and Lua's error handler own nothing
 /// that needs dropping.
 pub unsafe fn raise(state: *mut State, error: LuaError) -> ! {
-    // SAFETY: `state` is live (caller); each String is copied into Lua and dropped before
-    // the call that longjmps.
+    // SAFETY: `state` is live (caller); each String is copied into Lua under protection
+    // and dropped before anything that may raise runs unprotected.
     unsafe {
         match error {
             LuaError::Message(message) => {
-                lua::luaL_where(state, 1);
-                push_str(state, &message);
+                let pushed = push_str_protected(state, &message);
                 drop(message);
-                lua::lua_concat(state, 2);
+                if pushed.is_ok() {
+                    lua::luaL_where(state, 1);
+                    lua::lua_insert(state, -2);
+                    lua::lua_concat(state, 2);
+                }
                 lua::lua_error(state);
             }
             LuaError::Plain(message) => {
-                push_str(state, &message);
+                // Pushed, or the error of the push on top: either is raised.
+                let _ = push_str_protected(state, &message);
                 drop(message);
                 lua::lua_error(state);
             }
             LuaError::Arg { index, message } => {
-                push_str(state, &message);
+                let pushed = push_str_protected(state, &message);
                 drop(message);
+                if pushed.is_err() {
+                    lua::lua_error(state);
+                }
                 let text = lua::lua_tolstring(state, -1, std::ptr::null_mut());
                 lua::luaL_argerror(state, index, text);
             }
@@ -238,6 +251,48 @@ pub unsafe fn raise(state: *mut State, error: LuaError) -> ! {
         }
     }
     unreachable!("lua_error returned")
+}
+
+/// Pushes `s` as a Lua string under protection (`lua_pcall` of a small C function, as
+/// mlua does): an error of the allocation (out of memory, or on 5.1-5.3 the error of a
+/// finalizer it ran) is left on top as [`LuaError::Raised`] instead of jumping over the
+/// caller's frames, which may own Rust values. Use it while a value with a destructor is
+/// alive (a `String` being pushed); plain [`push_str`] otherwise.
+///
+/// # Safety
+/// `state` is live with three free stack slots.
+pub unsafe fn push_str_protected(state: *mut State, s: &str) -> LuaResult<()> {
+    unsafe extern "C-unwind" fn push(l: *mut State) -> c_int {
+        // SAFETY: argument 1 points to the `&str` below, alive during the call.
+        unsafe {
+            let s = *lua::lua_touserdata(l, 1).cast::<&str>();
+            push_str(l, s);
+        }
+        1
+    }
+    let mut s = s;
+    // SAFETY: `state` is live (caller); `push` returns one value.
+    let pushed = unsafe { version::call_protected(state, push, std::ptr::addr_of_mut!(s).cast()) };
+    if pushed {
+        Ok(())
+    } else {
+        Err(LuaError::Raised)
+    }
+}
+
+/// Makes room for `slots` more values on the stack, or an error (`lua_checkstack`, which
+/// reports instead of raising as `luaL_checkstack` would).
+///
+/// # Safety
+/// `state` is live.
+pub unsafe fn ensure_stack(state: *mut State, slots: c_int) -> LuaResult<()> {
+    // SAFETY: `state` is live (caller).
+    if unsafe { lua::lua_checkstack(state, slots) } == 0 {
+        return Err(LuaError::msg(
+            "stack overflow (not enough Lua stack for ffi)",
+        ));
+    }
+    Ok(())
 }
 
 /// Pushes a Rust string as a Lua string.
