@@ -288,7 +288,7 @@ unsafe fn variable_address(l: *mut State, symbol: &str) -> LuaResult<*mut u8> {
         if !cached.is_null() {
             return Ok(cached.cast());
         }
-        let address = resolve(this_namespace(l)?, &symbol)?;
+        let address = resolve(this_namespace(l)?, symbol)?;
         sys::lua_pushvalue(l, 2);
         sys::lua_pushlightuserdata(l, address);
         sys::lua_rawset(l, cache);

@@ -912,7 +912,7 @@ unsafe extern "C-unwind" fn call_variadic(l: *mut State) -> c_int {
                     "C function called after its Lua state began closing",
                 ));
             }
-            let sig = concrete_signature(l, &mut *st, &binding.ctx, binding.func_ty, 1)?;
+            let sig = concrete_signature(l, &*st, &binding.ctx, binding.func_ty, 1)?;
             binding.ctx.owner = sig.cast();
             Ok(Next::Continue(CallThroughStub {
                 entry: (*sig).stub.direct_entry(),

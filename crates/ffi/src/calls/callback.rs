@@ -234,10 +234,10 @@ fn free_list(raw: bool) -> usize {
 /// # Safety
 /// `l` is live with 4 free slots; `state_index` holds the state userdata of `st`.
 pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
-    // SAFETY: `l` is live (caller); each value is pushed, then moved into the registry.
     st.upper.add(RefCell::new(Callbacks::default()));
     st.hooks.new_callback = new_typed;
     st.hooks.push_callback_method = push_method;
+    // SAFETY: `l` is live (caller); each value is pushed, then moved into the registry.
     unsafe {
         let registry_ref = |l: *mut State| sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         sys::lua_pushboolean(l, 0);

@@ -133,12 +133,12 @@ unsafe fn checked_slot(l: *mut State, index: c_int) -> Option<*const u8> {
     unsafe {
         let (stack, top) = stack_bounds(l);
         let ci = *(l.cast::<u8>().add(CI_AT).cast::<*const u8>());
-        if ci as usize % 8 != 0 || !is_readable(ci.wrapping_add(FUNC_AT), 8) {
+        if !(ci as usize).is_multiple_of(8) || !is_readable(ci.wrapping_add(FUNC_AT), 8) {
             return None;
         }
         let func = *(ci.add(FUNC_AT).cast::<*const u8>()) as usize;
         let at = func.checked_add(TVALUE_BYTES * usize::try_from(index).ok()?)?;
-        let inside = stack <= func && (func - stack) % TVALUE_BYTES == 0;
+        let inside = stack <= func && (func - stack).is_multiple_of(TVALUE_BYTES);
         (inside && at + TVALUE_BYTES <= top).then_some(at as *const u8)
     }
 }
@@ -390,10 +390,10 @@ unsafe fn verify_bounds(l: *mut State) -> bool {
         sys::lua_settop(l, base);
         let (_, top_back) = stack_bounds(l);
         stack != 0
-            && stack % 8 == 0
+            && stack.is_multiple_of(8)
             && stack <= top
             && top <= last
-            && (top - stack) % TVALUE_BYTES == 0
+            && (top - stack).is_multiple_of(TVALUE_BYTES)
             && stack_after == stack
             && top_after == top + 2 * TVALUE_BYTES
             && top_back == top
@@ -451,7 +451,8 @@ unsafe fn checked_upvalue(l: *mut State) -> Option<*const u8> {
         let function = checked_slot(l, 0)?;
         let closure = *function.cast::<*const u8>();
         let expected = sys::lua_touserdata(l, 1).cast_const().cast::<u8>();
-        (closure == expected && is_readable(closure, UPVALUE_AT + TVALUE_BYTES))
+        // From the header's first word to the upvalue's tag (bytes of initialized fields).
+        (closure == expected && is_readable(closure, UPVALUE_AT + 9))
             .then(|| closure.add(UPVALUE_AT))
     }
 }
@@ -552,7 +553,7 @@ unsafe fn verify_upvalue(l: *mut State) -> bool {
         unsafe {
             let api = sys::lua_touserdata(l, lua::upvalue(1));
             let direct = checked_upvalue(l)
-                .filter(|&value| is_readable(value, TVALUE_BYTES))
+                .filter(|&value| is_readable(value, 8))
                 .map(|value| *value.cast::<*mut std::ffi::c_void>());
             sys::lua_pushboolean(l, c_int::from(direct == Some(api) && !api.is_null()));
         }

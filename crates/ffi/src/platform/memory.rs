@@ -9,20 +9,26 @@ extern "C" {
     fn write(fd: c_int, buf: *const c_void, count: usize) -> isize;
 }
 
-/// Whether the `len` bytes at `address` are mapped and readable. The kernel copies them
-/// into a pipe: an unreadable address makes `write` fail with `EFAULT` instead of
-/// faulting. Costs a pipe and a system call: for one-time checks only.
+/// Whether the `len` bytes at `address` (at most a page) are mapped and readable. The
+/// kernel copies their first and last byte into a pipe (memory is readable page by page,
+/// and such a range spans at most two pages): an unreadable address makes `write` fail
+/// with `EFAULT` instead of faulting. Only those two bytes are read, so a caller picks a
+/// range that begins and ends inside initialized fields (memory checkers complain when
+/// uninitialized padding reaches a system call). Costs a pipe and two system calls: for
+/// one-time checks only.
 pub fn is_readable(address: *const u8, len: usize) -> bool {
     if address.is_null() || len == 0 || len > 4096 {
-        return !address.is_null() && len == 0;
+        return false;
     }
     let Ok((_reader, writer)) = std::io::pipe() else {
         return false;
     };
-    // SAFETY: `write` takes any address: the kernel checks it and reports EFAULT; the
-    // pipe is empty and its buffer (at least a page) takes `len` bytes without blocking.
-    let written = unsafe { write(writer.as_raw_fd(), address.cast(), len) };
-    written == len as isize
+    let last = address.wrapping_add(len - 1);
+    [address, last].into_iter().all(|byte| {
+        // SAFETY: `write` takes any address: the kernel checks it and reports EFAULT;
+        // the empty pipe takes two bytes without blocking.
+        unsafe { write(writer.as_raw_fd(), byte.cast(), 1) == 1 }
+    })
 }
 
 #[cfg(test)]
