@@ -137,6 +137,20 @@ for script in "${scripts[@]}"; do
     done
 done
 
+# Direct stack reads must pass their verification on every Lua (else they turn off
+# silently and only speed would tell): JITFFI_REQUIRE_STACK_PEEK=1 makes a failed
+# verification an error of `require "ffi"`.
+echo "== direct stack reads verified (JITFFI_REQUIRE_STACK_PEEK=1)"
+for v in "${versions[@]}"; do
+    if output=$(with_lua_env "$v" env JITFFI_REQUIRE_STACK_PEEK=1 timeout "$limit" "lua$v" tests/lua/calls.lua 2>&1); then
+        echo "ok    lua$v   direct stack reads verified"
+    else
+        echo "FAIL  lua$v   direct stack reads failed verification"
+        echo "$output" | tail -n 40 | sed 's/^/      /'
+        failures+=("lua$v: direct stack reads (JITFFI_REQUIRE_STACK_PEEK)")
+    fi
+done
+
 # The scripts whose fast paths read arguments straight from the stack (calls, and the
 # elements of cdata_index), again with those reads off.
 echo "== calls and elements through the Lua API (JITFFI_NO_STACK_PEEK=1: no direct stack reads)"

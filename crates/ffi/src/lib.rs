@@ -14,6 +14,20 @@
 //! of these global changes, and `luaopen_ffi_literals` the loaders of
 //! [`luajit_env::literals`].
 //!
+//! Layers, bottom up (each folder's `mod.rs` says what it may use; no file imports one
+//! of a layer above): [`platform`], the Lua seam [`lua`], the numeric core [`scalar`],
+//! [`cdata`] (cdata, conversions, the per-state [`cdata::state::FfiState`]), [`calls`]
+//! (C calls and callbacks, reached from below through hooks this file installs), and
+//! [`api`] with this file, which assembles the state and the module table.
+//!
+//! Panics: every function Lua calls is `extern "C-unwind"` and runs its body through
+//! [`lua::entry`], which catches a panic and raises it as a Lua error that says it is a
+//! bug. The callback handlers that machine code calls (`calls::callback`) are
+//! `extern "C"` and must not panic: they run Lua code only under `lua_pcall`, and a panic
+//! that escaped them anyway would abort the process (guaranteed since Rust 1.81), never
+//! unwind into C. The crate is built with `panic = "unwind"` for this reason; under
+//! `panic = "abort"` every panic aborts.
+//!
 //! It also provides the module `cbframe` ([`calls::cbframe`]): `luaopen_ffi` registers it in
 //! `package.preload`, and [`luaopen_cbframe`] is exported from the same library so
 //! that a copy of `ffi.so` named `cbframe.so` loads it too.
@@ -23,12 +37,14 @@ pub mod calls;
 pub mod cdata;
 pub mod lua;
 pub mod luajit_env;
+pub mod platform;
+pub mod scalar;
 
-use api::{idioms, memory, namespace, new_cast, types};
+use api::{idioms, memory, namespace, types};
 pub use calls::cbframe::luaopen_cbframe;
-use calls::{callback, cbframe};
-use cdata::state::{self, FfiState};
-use cdata::{gc, metamethods, metatype};
+use calls::{call, callback, cbframe};
+use cdata::state::FfiState;
+use cdata::{construct, gc, metamethods, metatype};
 use lua::stack;
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -96,10 +112,10 @@ unsafe fn push_core_and_state(l: *mut sys::lua_State) -> (c_int, c_int, *mut Ffi
         let module = sys::lua_gettop(l);
         lua::push_str(l, "new");
         sys::lua_rawget(l, module);
-        let holder = if sys::lua_getupvalue(l, -1, state::STATE_UPVALUE).is_null() {
+        let holder = if sys::lua_getupvalue(l, -1, cdata::state::STATE_UPVALUE).is_null() {
             std::ptr::null_mut()
         } else {
-            sys::lua_touserdata(l, -1).cast::<state::StateBox>()
+            sys::lua_touserdata(l, -1).cast::<cdata::state::StateBox>()
         };
         if holder.is_null() || (*holder).state.is_null() {
             sys::luaL_error(
@@ -152,19 +168,21 @@ unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
         sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
         keep_loaded();
         lua::tagged::init();
+        lua::version::check_build(l);
         stack::verify(l);
+        // For the tests: a build whose direct reads fail verification fails loudly.
+        let required = std::env::var_os("JITFFI_REQUIRE_STACK_PEEK").is_some();
+        if required && !stack::all_enabled() {
+            sys::luaL_error(l, c"ffi: direct stack reads failed verification".as_ptr());
+        }
         let st = FfiState::push_new(l);
         let state_index = sys::lua_gettop(l);
         (*st).ctype_objects = new_registry_table(l);
         (*st).typeof_cache = new_registry_table(l);
         (*st).metatypes = new_registry_table(l);
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
-        sys::lua_createtable(l, 0, 1);
-        state::push_static(l, "ffi function");
-        lua::set_field_raw(l, -2, "__metatable");
-        (*st).binding_meta_ptr = sys::lua_topointer(l, -1);
-        (*st).binding_meta = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         gc::install(l, &mut *st);
+        call::install(l, &mut *st);
         callback::install(l, &mut *st, state_index);
 
         sys::lua_createtable(l, 0, 26);
@@ -174,8 +192,8 @@ unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
         namespace::install(l, state_index, sys::lua_gettop(l));
         let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types::cdef),
-            ("new", new_cast::new),
-            ("cast", new_cast::cast),
+            ("new", construct::new),
+            ("cast", construct::cast),
             ("typeof", types::typeof_),
             ("sizeof", types::sizeof),
             ("alignof", types::alignof),

@@ -16,10 +16,11 @@
 //!   becomes a Lua integer, a `uint64_t` too when it is below 2^63 (else it stays
 //!   cdata); on 5.1 and 5.2 they stay cdata, as in LuaJIT.
 
-use crate::cdata::convert::{null_access, read_num, Num};
+use crate::cdata::convert::null_access;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::scalar::number::{read_num, Num};
 use jitffi_ctype::{CType, FloatKind};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -33,7 +34,7 @@ use std::os::raw::c_int;
 pub unsafe fn install(l: *mut State, st: &FfiState, state_index: c_int, module: c_int) {
     // SAFETY: `l` is live (caller); the NULL cdata is 8 zeroed bytes of `void *`.
     unsafe {
-        let void_ptr = st.types.builtins().void_ptr;
+        let void_ptr = st.types().builtins().void_ptr;
         if cdata::new_cdata(l, st, void_ptr, 8, 8).is_ok() {
             lua::set_field_raw(l, module, "NULL");
         }
@@ -149,25 +150,8 @@ unsafe extern "C-unwind" fn tonumber(l: *mut State) -> c_int {
 /// # Safety
 /// `l` is live with one free slot; argument 1 is a string.
 unsafe fn push_string_number(l: *mut State) {
-    // SAFETY: `l` is live (caller); the string stays at argument 1 while read.
-    unsafe {
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        {
-            let mut len = 0usize;
-            let s = sys::lua_tolstring(l, 1, &mut len);
-            if sys::lua_stringtonumber(l, s) != len + 1 {
-                sys::lua_pushnil(l);
-            }
-        }
-        #[cfg(not(any(feature = "lua53", feature = "lua54")))]
-        {
-            if sys::lua_isnumber(l, 1) != 0 {
-                sys::lua_pushnumber(l, sys::lua_tonumber(l, 1));
-            } else {
-                sys::lua_pushnil(l);
-            }
-        }
-    }
+    // SAFETY: `l` is live with one free slot (caller); argument 1 is a string.
+    unsafe { lua::version::push_string_number(l, 1) }
 }
 
 /// Calls the original `tonumber` (upvalue 2) with all arguments and returns its
@@ -207,7 +191,7 @@ pub unsafe fn push_cdata_number(
     st: &FfiState,
     header: *const CDataHeader,
 ) -> LuaResult<()> {
-    let types = &st.types;
+    let types = &st.types();
     // SAFETY: `header` is a live cdata (caller); a reference's address is checked for
     // NULL before it is read through.
     unsafe {

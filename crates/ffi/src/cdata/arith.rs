@@ -47,9 +47,8 @@
 //!   string.
 //! - Arithmetic, `..`, `#`: every version, with any second operand.
 
-use crate::cdata::convert::{
-    ctype_number, lua_num, null_access, num_to_int_bits, read_num, same_kind, Num,
-};
+use crate::cdata::convert::{ctype_number, lua_num, null_access, same_kind};
+use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use crate::cdata::metatype::push_operand_metamethod;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
@@ -76,22 +75,22 @@ pub const METHODS: &[(&str, sys::lua_CFunction)] = &[
 ];
 
 /// The integer-operator metamethods of Lua 5.3 and 5.4 (none before).
-#[cfg(any(feature = "lua53", feature = "lua54"))]
-pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = &[
-    ("__idiv", idiv),
-    ("__band", band),
-    ("__bor", bor),
-    ("__bxor", bxor),
-    ("__shl", shl),
-    ("__shr", shr),
-    ("__bnot", bnot),
-];
-#[cfg(not(any(feature = "lua53", feature = "lua54")))]
-pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = &[];
+pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = if !lua::version::INTEGERS {
+    &[]
+} else {
+    &[
+        ("__idiv", idiv),
+        ("__band", band),
+        ("__bor", bor),
+        ("__bxor", bxor),
+        ("__shl", shl),
+        ("__shr", shr),
+        ("__bnot", bnot),
+    ]
+};
 
 /// An operator, named by its metamethod.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-#[cfg_attr(not(any(feature = "lua53", feature = "lua54")), allow(dead_code))]
 enum Op {
     Eq,
     Len,
@@ -169,19 +168,12 @@ metamethods! {
     mod_ => Op::Mod;
     pow => Op::Pow;
     unm => Op::Unm;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     idiv => Op::IDiv;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     band => Op::BAnd;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bor => Op::BOr;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bxor => Op::BXor;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     shl => Op::Shl;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     shr => Op::Shr;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bnot => Op::BNot;
 }
 
@@ -222,7 +214,7 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<Next> {
                         sys::lua_pushboolean(l, 1);
                         return Ok(Next::Return(1));
                     }
-                    return Err(null_access(&st.types, ref_ty));
+                    return Err(null_access(&st.types(), ref_ty));
                 }
             }
         }
@@ -256,7 +248,7 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<Next> {
             sys::lua_pushboolean(l, c_int::from(same));
             return Ok(Next::Return(1));
         }
-        Err(failure(l, &st.types, op, &a, &b))
+        Err(failure(l, &st.types(), op, &a, &b))
     }
 }
 
@@ -342,11 +334,11 @@ unsafe fn classify(l: *mut State, st: &FfiState, index: c_int, other: c_int) -> 
                 is_u64: false,
             })),
             sys::LUA_TUSERDATA => match to_cdata(l, st, index) {
-                Some(header) => classify_cdata(&st.types, header),
+                Some(header) => classify_cdata(&st.types(), header),
                 None => Operand::lua(Value::Other),
             },
             sys::LUA_TNIL => {
-                let builtins = st.types.builtins();
+                let builtins = *st.types().builtins();
                 Operand::lua(Value::Ptr {
                     address: 0,
                     ty: Some(builtins.void_ptr),
@@ -492,7 +484,7 @@ unsafe fn enum_constant(l: *mut State, st: &FfiState, index: c_int, other: c_int
         if (*header).kind != CDataKind::Value {
             return Operand::lua(Value::Other);
         }
-        let types = &st.types;
+        let types = &st.types();
         let enum_ty = types.unqualified((*header).ty).0;
         let CType::Enum(eid) = types.get(enum_ty) else {
             return Operand::lua(Value::Other);
@@ -554,7 +546,7 @@ unsafe fn integer_op(
             sys::lua_pushinteger(l, bits as i64 as sys::lua_Integer);
             return Ok(());
         }
-        let builtins = st.types.builtins();
+        let builtins = *st.types().builtins();
         let ty = if unsigned { builtins.u64 } else { builtins.i64 };
         let out = cdata::new_cdata(l, st, ty, 8, 8)?;
         out.cast::<u64>().write(bits);
@@ -689,14 +681,9 @@ pub fn shift_left(x: u64, n: i64) -> u64 {
 ///
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
-unsafe fn pointer_op(
-    l: *mut State,
-    st: &mut FfiState,
-    op: Op,
-    a: Value,
-    b: Value,
-) -> LuaResult<bool> {
-    let types = &st.types;
+unsafe fn pointer_op(l: *mut State, st: &FfiState, op: Op, a: Value, b: Value) -> LuaResult<bool> {
+    let types_borrow = st.types();
+    let types = &*types_borrow;
     let (address, ty, elem, index) = match (a, b) {
         (Value::Ptr { address, ty, elem }, other) => {
             if let Value::Ptr {
@@ -753,9 +740,11 @@ unsafe fn pointer_op(
         return Ok(false);
     };
     let address = address.wrapping_add(index.wrapping_mul(size as i64) as usize);
+    // Neither interning nor allocating runs with the table borrowed.
+    drop(types_borrow);
     let ty = match ty {
         Some(ty) => ty,
-        None => st.types.pointer_to(elem),
+        None => st.types_mut()?.pointer_to(elem),
     };
     // SAFETY: `l` is live with two free slots (caller); the payload holds a pointer.
     unsafe {

@@ -64,8 +64,8 @@ pub unsafe fn install(l: *mut State, state_index: c_int) {
         }
         sys::lua_settop(l, -2);
 
-        #[cfg(not(feature = "lua51"))]
-        {
+        // 5.1 has both; later versions dropped them (5.2 moved unpack into table).
+        if lua::version::NAME != "5.1" {
             set_global_if_missing(l, c"unpack", |l| {
                 sys::lua_getglobal(l, c"table".as_ptr());
                 if sys::lua_type(l, -1) == sys::LUA_TTABLE {
