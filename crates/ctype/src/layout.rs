@@ -91,7 +91,7 @@ pub struct RecordAttrs {
 const BITS_PER_BYTE: u64 = 8;
 
 /// LuaJIT's text for a member whose size is unknown (incomplete, `void`, a function).
-const UNKNOWN_SIZE: &str = "size of C type is unknown or too large";
+const UNKNOWN_SIZE: &str = CdefError::SIZE_UNKNOWN;
 /// LuaJIT's text for a bad bitfield (its parser says `invalid value near ':'`).
 const INVALID_VALUE: &str = "invalid value";
 
@@ -189,15 +189,21 @@ fn member_shape(
     let (base, _) = table.unqualified(member.ty);
     let size_bytes = match (table.size_of(member.ty), table.get(base)) {
         // C11 6.7.2.1p18: only the last member of a struct may be a flexible array;
-        // LuaJIT's `[?]` tail is laid out the same way.
+        // LuaJIT's `[?]` tail is laid out the same way. A union has neither (LuaJIT
+        // refuses both there).
         (
-            Some(0) | None,
+            None,
             CType::Array {
                 len: ArrayLen::Flexible | ArrayLen::Variable,
                 elem,
             },
         ) if member.bit_width.is_none() => {
-            if kind == RecordKind::Struct && !is_last {
+            if kind == RecordKind::Union {
+                return Err(CdefError::new(format!(
+                    "{UNKNOWN_SIZE}: variable-length member {name} in a union"
+                )));
+            }
+            if !is_last {
                 return Err(CdefError::new(format!(
                     "{UNKNOWN_SIZE}: flexible array member {name} is not at the end of the struct"
                 )));

@@ -356,6 +356,18 @@ impl<'a> Parser<'a> {
             .map_err(|e| self.error_plain(e.message()))
     }
 
+    /// Whether `ty` is `T[]` (a flexible array member, when last in a struct).
+    fn is_flexible_array(&self, ty: TypeId) -> bool {
+        let (plain, _) = self.table.unqualified(ty);
+        matches!(
+            self.table.get(plain),
+            CType::Array {
+                len: ArrayLen::Flexible,
+                ..
+            }
+        )
+    }
+
     fn is_function(&self, ty: TypeId) -> bool {
         let (plain, _) = self.table.unqualified(ty);
         matches!(self.table.get(plain), CType::Func(_))
@@ -1113,7 +1125,7 @@ impl<'a> Parser<'a> {
             return Err(self.error_near(&text::expected(text::IDENT_NAME)));
         }
         let ty = self.build_type(spec.ty, &attrs, mark)?;
-        if self.is_function(ty) || !self.table.is_complete(ty) {
+        if self.is_function(ty) || !(self.table.is_complete(ty) || self.is_flexible_array(ty)) {
             return Err(self.error_plain(text::SIZE_UNKNOWN));
         }
         let bad_width = || self.with_line(format!("{} near ':'", text::INVALID_VALUE));

@@ -67,7 +67,7 @@ pub(crate) mod text {
     pub const UNFINISHED_STRING: &str = "unfinished string";
     pub const INVALID_TYPE: &str = "invalid C type";
     pub const INVALID_VALUE: &str = "invalid value";
-    pub const SIZE_UNKNOWN: &str = "size of C type is unknown or too large";
+    pub const SIZE_UNKNOWN: &str = crate::CdefError::SIZE_UNKNOWN;
     pub const TOO_MANY_LEVELS: &str = "chunk has too many syntax levels";
     pub const WRONG_PARAM_COUNT: &str = "wrong number of type parameters";
     pub const EOF_NAME: &str = "<eof>";

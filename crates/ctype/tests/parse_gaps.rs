@@ -1,0 +1,124 @@
+//! What LuaJIT's C parser accepts and refuses at the edges (issues 12 and 13): the
+//! maximum object size, incomplete arrays, pointer-size keywords, machine modes and
+//! vectors, line splices, `sizeof` of strings, record constants in expressions, and
+//! LuaJIT's errors for a missing `;`, `static` variables and a record that redefines
+//! itself. Every expected value or message was read from `luajit` (2.1) for the same
+//! input, layouts also from gcc; deliberate differences say so.
+
+use jitffi_ctype::*;
+
+fn table() -> TypeTable {
+    TypeTable::new(Target::X86_64SysV)
+}
+
+fn cdef_error(t: &mut TypeTable, src: &str) -> String {
+    t.cdef(src, &[]).expect_err(src).message().to_owned()
+}
+
+fn typeof_error(t: &mut TypeTable, src: &str) -> String {
+    t.parse_type(src, &[]).expect_err(src).message().to_owned()
+}
+
+fn size(t: &mut TypeTable, src: &str) -> Option<u64> {
+    let ty = t.parse_type(src, &[]).expect(src);
+    t.size_of(ty)
+}
+
+fn size_align(t: &mut TypeTable, src: &str) -> (Option<u64>, u32) {
+    let ty = t.parse_type(src, &[]).expect(src);
+    (t.size_of(ty), t.align_of(ty))
+}
+
+const TOO_LARGE: &str = "size of C type is unknown or too large";
+
+#[test]
+fn objects_above_two_gigabytes_are_refused() {
+    let mut t = table();
+    assert_eq!(size(&mut t, "char[0x7fffffff]"), Some(0x7fff_ffff));
+    assert_eq!(size(&mut t, "int[0x1fffffff]"), Some(0x7fff_fffc));
+    for src in [
+        "char[0x80000000]",
+        "int[0x20000000]",
+        "char[0x40000000][2]",
+        "char[0xffffffff]",
+        "char[0x100000001]",
+        "char[1][0x80000000]",
+        "int[0][0x80000000]",
+    ] {
+        assert_eq!(typeof_error(&mut t, src), TOO_LARGE, "{src}");
+    }
+    t.cdef("typedef char big[0x7fffffff];", &[]).unwrap();
+    assert_eq!(typeof_error(&mut t, "big[2]"), TOO_LARGE);
+    assert_eq!(size(&mut t, "big[1]"), Some(0x7fff_ffff));
+    for src in [
+        "struct sbig { char a[0x7fffffff]; char b; };",
+        "union ubig { char a[0x7fffffff]; int b; };",
+        "typedef char big1[0x80000000];",
+    ] {
+        assert_eq!(cdef_error(&mut t, src), TOO_LARGE, "{src}");
+    }
+}
+
+#[test]
+fn variable_length_sizes_are_checked() {
+    let mut t = table();
+    t.cdef(
+        "struct vls { int n; int a[?]; }; struct dv { double d; char c[?]; };",
+        &[],
+    )
+    .unwrap();
+    let vla = t.parse_type("int[?]", &[]).unwrap();
+    assert_eq!(t.size_of_vla(vla, 0x1fff_ffff), Some(0x7fff_fffc));
+    assert_eq!(t.size_of_vla(vla, 0x2000_0000), None);
+    assert_eq!(t.size_of_vla(vla, u64::MAX), None);
+    assert_eq!(t.vla_size(vla, 3), Ok(12));
+    for count in [-1, 0x2000_0000, i64::MAX, i64::MIN] {
+        assert_eq!(t.vla_size(vla, count).unwrap_err().message(), TOO_LARGE);
+    }
+    // A struct ending in `[?]`: its size with no elements, plus the elements (LuaJIT's
+    // `lj_ctype_vlsize`).
+    let vls = t.tag("vls").unwrap();
+    assert_eq!(t.size_of_vla(vls, 0x1fff_fffe), Some(0x7fff_fffc));
+    assert_eq!(t.size_of_vla(vls, 0x1fff_ffff), None);
+    let dv = t.tag("dv").unwrap();
+    assert_eq!(t.size_of_vla(dv, 0), Some(8));
+    assert_eq!(t.size_of_vla(dv, 1), Some(9));
+    assert_eq!(t.size_of_vla(dv, 9), Some(17));
+    let chars = t.parse_type("char[?]", &[]).unwrap();
+    assert_eq!(t.size_of_vla(chars, 0x7fff_ffff), Some(0x7fff_ffff));
+    assert_eq!(t.size_of_vla(chars, 0x8000_0000), None);
+}
+
+#[test]
+fn incomplete_arrays() {
+    let mut t = table();
+    assert_eq!(size(&mut t, "int []"), None);
+    assert_eq!(size(&mut t, "int [0]"), Some(0));
+    assert_eq!(size(&mut t, "int [][10]"), None);
+    assert_eq!(size(&mut t, "int (*)[]"), Some(8));
+    for src in ["int [10][]", "int [][]", "int [?][]", "int [10][?]", "int [?][?]"] {
+        assert_eq!(typeof_error(&mut t, src), TOO_LARGE, "{src}");
+    }
+    t.cdef(
+        "struct fl { int n; int a[]; }; struct sv { int n; int a[?]; }; extern int xs[];",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(size(&mut t, "struct fl"), Some(4));
+    assert_eq!(size(&mut t, "struct fl[3]"), Some(12));
+    for src in [
+        "union uv { int n; int a[?]; };",
+        "union uf { int n; int a[]; };",
+        "union us { int n; struct sv s; };",
+        "struct ss { int n; struct sv s; };",
+        "typedef int ia[]; typedef ia iaa[3];",
+        "int f(int a[][]);",
+    ] {
+        let message = cdef_error(&mut t, src);
+        assert!(message.starts_with(TOO_LARGE), "{src}: {message}");
+        assert!(t.tag("uv").is_none() && t.symbol("ia").is_none());
+    }
+    // Only the last member may be `[]` or `[?]`.
+    assert!(cdef_error(&mut t, "struct fm { int a[]; int n; };").starts_with(TOO_LARGE));
+    t.cdef("int g(int a[][3]);", &[]).unwrap();
+}
