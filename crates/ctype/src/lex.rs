@@ -52,6 +52,11 @@ pub enum Keyword {
     Stdcall,
     Thiscall,
     Extension,
+    /// MSVC's `__ptr32`: a 32-bit pointer, which LuaJIT has on 64-bit targets and
+    /// jitffi refuses (see `parse::attr`).
+    Ptr32,
+    /// MSVC's `__ptr64`: a 64-bit pointer, what every pointer already is here.
+    Ptr64,
     StaticAssert,
 }
 
@@ -100,6 +105,8 @@ impl Keyword {
             b"__stdcall" => Stdcall,
             b"__thiscall" => Thiscall,
             b"__extension__" => Extension,
+            b"__ptr32" => Ptr32,
+            b"__ptr64" => Ptr64,
             b"_Static_assert" | b"static_assert" => StaticAssert,
             _ => return None,
         })

@@ -122,3 +122,70 @@ fn incomplete_arrays() {
     assert!(cdef_error(&mut t, "struct fm { int a[]; int n; };").starts_with(TOO_LARGE));
     t.cdef("int g(int a[][3]);", &[]).unwrap();
 }
+
+#[test]
+fn pointer_size_keywords() {
+    let mut t = table();
+    // `__ptr64` is what every pointer is on a 64-bit target: skipped wherever LuaJIT
+    // reads attributes.
+    let plain = t.parse_type("int *", &[]).unwrap();
+    for src in [
+        "int * __ptr64",
+        "int __ptr64 *",
+        "__ptr64 int *",
+        "int * __ptr64 const",
+    ] {
+        let ty = t.parse_type(src, &[]).expect(src);
+        assert_eq!(t.unqualified(ty).0, plain, "{src}");
+    }
+    t.cdef("struct p64 { int * __ptr64 p; char c; };", &[]).unwrap();
+    assert_eq!(size(&mut t, "struct p64"), Some(16));
+    // `__ptr32` is a 4-byte pointer in LuaJIT; refused here, never taken as 8 bytes.
+    let message = "32-bit pointers (__ptr32) are not supported, declare a uint32_t instead near '__ptr32'";
+    for src in ["int * __ptr32", "int __ptr32 *", "__ptr32 int *"] {
+        assert_eq!(typeof_error(&mut t, src), message, "{src}");
+    }
+    assert_eq!(
+        cdef_error(&mut t, "struct p32 { int * __ptr32 p; char c; };"),
+        message
+    );
+    assert!(t.tag("p32").is_none());
+    // The other keywords LuaJIT's parser reads and drops.
+    let int = t.builtins().i32;
+    for src in [
+        "__extension__ int",
+        "int __restrict",
+        "int __restrict__",
+        "int restrict",
+        "register int",
+        "auto int",
+    ] {
+        let ty = t.parse_type(src, &[]).expect(src);
+        assert_eq!(ty, int, "{src}");
+    }
+    for src in [
+        "int * __restrict",
+        "int * __restrict__",
+        "int (__cdecl *)(int)",
+        "int (__stdcall *)(int)",
+        "int (__fastcall *)(int)",
+        "int (__thiscall *)(int)",
+        "int __cdecl (*)(int)",
+    ] {
+        t.parse_type(src, &[]).expect(src);
+    }
+    t.cdef(
+        "__inline int inl1(void); inline int inl2(void); __inline__ int inl3(void);",
+        &[],
+    )
+    .unwrap();
+    // Not keywords of LuaJIT's either (`__unaligned`, `__w64`): errors, as there.
+    assert_eq!(
+        typeof_error(&mut t, "int * __unaligned"),
+        "'<eof>' expected near '__unaligned'"
+    );
+    assert_eq!(
+        typeof_error(&mut t, "int __w64"),
+        "'<eof>' expected near '__w64'"
+    );
+}

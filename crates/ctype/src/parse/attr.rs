@@ -37,8 +37,11 @@ const BIGGEST_ALIGNMENT: u32 = 16;
 const MAX_ALIGNMENT: u64 = 1 << 28;
 
 impl Parser<'_> {
-    /// Parses any run of attributes, `__declspec`s, `_Alignas`, calling conventions and
-    /// `__extension__` at the current token into `attrs`. Returns whether it read any.
+    /// Parses any run of attributes, `__declspec`s, `_Alignas`, calling conventions,
+    /// `__extension__` and `__ptr64` at the current token into `attrs`. Returns whether
+    /// it read any. `__ptr32` is refused: LuaJIT makes a 4-byte pointer of it on 64-bit
+    /// targets, which jitffi's conversions and calls do not have, and taking it as an
+    /// 8-byte pointer would silently change every layout it appears in.
     pub(crate) fn attributes(&mut self, attrs: &mut DeclAttrs) -> Result<bool, CdefError> {
         let mut any = false;
         loop {
@@ -49,7 +52,10 @@ impl Parser<'_> {
                     let align = self.alignas()?;
                     attrs.align = attrs.align.max(align);
                 }
-                TokenKind::Keyword(Keyword::Extension) => self.advance()?,
+                TokenKind::Keyword(Keyword::Extension | Keyword::Ptr64) => self.advance()?,
+                TokenKind::Keyword(Keyword::Ptr32) => {
+                    return Err(self.error_near(text::PTR32_UNSUPPORTED));
+                }
                 TokenKind::Keyword(
                     kw
                     @ (Keyword::Cdecl | Keyword::Stdcall | Keyword::Fastcall | Keyword::Thiscall),

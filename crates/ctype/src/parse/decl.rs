@@ -438,6 +438,8 @@ impl<'a> Parser<'a> {
                     | Keyword::Declspec
                     | Keyword::Alignas
                     | Keyword::Extension
+                    | Keyword::Ptr32
+                    | Keyword::Ptr64
                     | Keyword::Cdecl
                     | Keyword::Stdcall
                     | Keyword::Fastcall
@@ -634,7 +636,11 @@ impl<'a> Parser<'a> {
                             TokenKind::Keyword(Keyword::Volatile) => quals.is_volatile = true,
                             TokenKind::Keyword(Keyword::Restrict) => {}
                             TokenKind::Keyword(
-                                Keyword::Attribute | Keyword::Declspec | Keyword::Extension,
+                                Keyword::Attribute
+                                | Keyword::Declspec
+                                | Keyword::Extension
+                                | Keyword::Ptr32
+                                | Keyword::Ptr64,
                             ) => {
                                 self.attributes(attrs)?;
                                 continue;
@@ -663,7 +669,12 @@ impl<'a> Parser<'a> {
                     self.push_op(DeclOp::Conv(conv))?;
                 }
                 TokenKind::Keyword(
-                    Keyword::Attribute | Keyword::Declspec | Keyword::Extension | Keyword::Alignas,
+                    Keyword::Attribute
+                    | Keyword::Declspec
+                    | Keyword::Extension
+                    | Keyword::Alignas
+                    | Keyword::Ptr32
+                    | Keyword::Ptr64,
                 ) => {
                     self.attributes(attrs)?;
                 }

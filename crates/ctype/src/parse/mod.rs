@@ -27,7 +27,10 @@
 //!   `_Float32`/`_Float64`/`_Float128` (the last as `long double`), a later
 //!   declaration adding an asm label (glibc's `fscanf`);
 //! - refused beyond LuaJIT: variables of type `void`, `void` as a non-first parameter,
-//!   non-power-of-two `vector_size` lane counts.
+//!   non-power-of-two `vector_size` lane counts; `__ptr32` (LuaJIT: a 4-byte pointer on
+//!   64-bit targets, which the ffi's conversions and calls do not have);
+//! - records may be as large as any type, 2^31 - 1 bytes (LuaJIT refuses a member of
+//!   512 MiB or more, and a record past 512 MiB: its bit offsets are 32-bit).
 
 mod attr;
 mod decl;
@@ -70,6 +73,9 @@ pub(crate) mod text {
     pub const SIZE_UNKNOWN: &str = crate::CdefError::SIZE_UNKNOWN;
     pub const TOO_MANY_LEVELS: &str = "chunk has too many syntax levels";
     pub const WRONG_PARAM_COUNT: &str = "wrong number of type parameters";
+    /// Not LuaJIT's (it has 32-bit pointers): says what to write instead.
+    pub const PTR32_UNSUPPORTED: &str =
+        "32-bit pointers (__ptr32) are not supported, declare a uint32_t instead";
     pub const EOF_NAME: &str = "<eof>";
     pub const IDENT_NAME: &str = "<identifier>";
 
@@ -518,6 +524,8 @@ fn keyword_starts_type(kw: Keyword) -> bool {
                 | Attribute
                 | Declspec
                 | Extension
+                | Ptr32
+                | Ptr64
                 | Alignas
         )
 }
