@@ -189,3 +189,92 @@ fn pointer_size_keywords() {
         "'<eof>' expected near '__w64'"
     );
 }
+
+#[test]
+fn line_splices_anywhere() {
+    let mut t = table();
+    t.cdef("typedef unsigned \\\nint bsnl_t;", &[]).unwrap();
+    assert_eq!(size(&mut t, "bsnl_t"), Some(4));
+    // Inside a name, a number, and with a CR LF line break.
+    t.cdef("typedef int bs\\\nnl2_t[1\\\r\n6];", &[]).unwrap();
+    assert_eq!(size(&mut t, "bsnl2_t"), Some(64));
+    // A spliced line still counts in error positions.
+    assert_eq!(
+        cdef_error(&mut t, "typedef int \\\n x; \n@"),
+        "declaration specifier expected near '@' at line 3"
+    );
+}
+
+#[test]
+fn a_final_semicolon_is_optional_for_one_declaration_only() {
+    let mut t = table();
+    t.cdef("int b1", &[]).unwrap();
+    t.cdef("struct ms1 { int x; } ", &[]).unwrap();
+    t.cdef("typedef struct ms4 { int x; } ms4_t", &[]).unwrap();
+    for src in [
+        "int a1; int a2",
+        "struct ms2 { int x; }; struct ms3 { int x; }",
+        "; int a3",
+    ] {
+        assert_eq!(cdef_error(&mut t, src), "';' expected near '<eof>'", "{src}");
+    }
+    assert!(t.symbol("a1").is_none() && t.tag("ms2").is_none());
+}
+
+#[test]
+fn static_objects_are_constants_only() {
+    let mut t = table();
+    for src in [
+        "static int sv1;",
+        "static int sv2 = 3;",
+        "static double sv4;",
+        "static const double sv5 = 1;",
+        "static const char *sv7;",
+        "struct sr { static int k; };",
+    ] {
+        assert_eq!(cdef_error(&mut t, src), "invalid C type", "{src}");
+    }
+    assert_eq!(
+        cdef_error(&mut t, "static const int sv8;"),
+        "'=' expected near ';'"
+    );
+    t.cdef(
+        "static const int sv3 = 3; static inline int sfi(void) { return 0; } static int sfd(int);",
+        &[],
+    )
+    .unwrap();
+    assert!(matches!(t.symbol("sv3"), Some(Symbol::Const { value: 3, .. })));
+    assert!(matches!(t.symbol("sfd"), Some(Symbol::Func { .. })));
+}
+
+#[test]
+fn a_record_may_not_define_itself_inside_its_body() {
+    let mut t = table();
+    for (src, tag) in [
+        ("struct selfr { struct selfr { int x; } a; };", "selfr"),
+        (
+            "struct selfr5 { struct { struct selfr5 { int z; } q; } a; };",
+            "selfr5",
+        ),
+        ("union selfu { union selfu { int x; } a; };", "selfu"),
+        ("struct selfr3 { union selfr3 { int x; } a; };", "selfr3"),
+    ] {
+        assert_eq!(
+            cdef_error(&mut t, src),
+            format!("attempt to redefine '{tag}'"),
+            "{src}"
+        );
+        assert!(t.tag(tag).is_none(), "{src}");
+    }
+    assert_eq!(
+        cdef_error(&mut t, "struct selfr4 { int y; struct selfr4 a; };"),
+        TOO_LARGE
+    );
+    // A pointer to itself, and a sibling record defined inside, are fine.
+    t.cdef(
+        "struct list { struct list *next; }; struct outr { struct inr { int x; } a; }; struct inr2 { struct inr b; };",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(size(&mut t, "struct inr2"), Some(4));
+}

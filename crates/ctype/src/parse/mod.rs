@@ -37,7 +37,7 @@ mod decl;
 mod expr;
 
 use crate::error::CdefError;
-use crate::lex::{Keyword, Lexer, PackPragma, Punct, Token, TokenKind};
+use crate::lex::{remove_line_splices, Keyword, Lexer, PackPragma, Punct, Token, TokenKind};
 use crate::table::TypeTable;
 use crate::types::*;
 
@@ -128,17 +128,26 @@ pub(crate) struct Parser<'a> {
     ops: Vec<decl::DeclOp>,
     /// Inside an operand C does not evaluate (`0 && 1/0`): arithmetic errors yield 0.
     unevaluated: u32,
+    /// A declaration (or a stray `;`) came before the current one in this text.
+    declared_before: bool,
+    /// Records whose body is being parsed: one may not be defined again inside itself.
+    defining: Vec<TypeId>,
 }
 
 impl TypeTable {
     /// `ffi.cdef`: parses declarations into the table. Transactional: on error nothing
     /// changes.
     pub fn cdef(&mut self, src: &str, params: &[Param]) -> Result<(), CdefError> {
+        let spliced = remove_line_splices(src.as_bytes());
+        let (text, splices) = match &spliced {
+            Some((text, splices)) => (&text[..], &splices[..]),
+            None => (src.as_bytes(), &[][..]),
+        };
         self.transaction(|table| {
             let mut parser = Parser::new(
                 table,
-                src.as_bytes(),
-                Lexer::new(src.as_bytes()),
+                text,
+                Lexer::with_splices(text, splices),
                 params,
                 Mode::Declarations,
             );
@@ -153,11 +162,16 @@ impl TypeTable {
     /// `ffi.typeof`, `ffi.new`, `ffi.cast`: parses one abstract type name (`int *`,
     /// `struct foo`, `int[?]`, `struct { int a; }`). Transactional.
     pub fn parse_type(&mut self, src: &str, params: &[Param]) -> Result<TypeId, CdefError> {
+        let spliced = remove_line_splices(src.as_bytes());
+        let (text, splices) = match &spliced {
+            Some((text, splices)) => (&text[..], &splices[..]),
+            None => (src.as_bytes(), &[][..]),
+        };
         self.transaction(|table| {
             let mut parser = Parser::new(
                 table,
-                src.as_bytes(),
-                Lexer::new(src.as_bytes()),
+                text,
+                Lexer::with_splices(text, splices),
                 params,
                 Mode::TypeName,
             );
@@ -206,6 +220,8 @@ impl<'a> Parser<'a> {
             enum_scope: Vec::new(),
             ops: Vec::new(),
             unevaluated: 0,
+            declared_before: false,
+            defining: Vec::new(),
         }
     }
 
