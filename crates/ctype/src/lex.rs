@@ -148,6 +148,8 @@ pub enum Punct {
     Ne,
     Assign,
     Dot,
+    /// `->`.
+    Arrow,
     Ellipsis,
     Dollar,
     /// Any other punctuator or stray byte; the parser names it in its error.
@@ -422,6 +424,7 @@ impl<'src> Lexer<'src> {
             b'~' => Tilde,
             b'^' => Caret,
             b'+' => Plus,
+            b'-' if next == b'>' => self.two(Arrow),
             b'-' => Minus,
             b'/' => Slash,
             b'%' => Percent,
@@ -873,8 +876,7 @@ mod tests {
                 TokenKind::Ident,
                 TokenKind::Punct(Ellipsis),
                 TokenKind::Punct(AmpAmp),
-                TokenKind::Punct(Minus),
-                TokenKind::Punct(Gt),
+                TokenKind::Punct(Arrow),
             ]
         );
         assert_eq!(

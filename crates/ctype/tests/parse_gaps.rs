@@ -278,3 +278,60 @@ fn a_record_may_not_define_itself_inside_its_body() {
     .unwrap();
     assert_eq!(size(&mut t, "struct inr2"), Some(4));
 }
+
+#[test]
+fn sizeof_a_string_literal() {
+    let mut t = table();
+    t.cdef(
+        "typedef int s3[sizeof(\"abc\")]; typedef int s5[sizeof \"abc\" \"de\"]; typedef int s0[sizeof(\"\")]; \
+         typedef int se[sizeof(\"a\\n\\x41\")]; enum { EK = sizeof(\"hello\") };",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(size(&mut t, "s3"), Some(16));
+    assert_eq!(size(&mut t, "s5"), Some(24));
+    assert_eq!(size(&mut t, "s0"), Some(4));
+    assert_eq!(size(&mut t, "se"), Some(16));
+    assert!(matches!(t.symbol("EK"), Some(Symbol::EnumConst { value: 6, .. })));
+    // A string has no integer value.
+    assert_eq!(cdef_error(&mut t, "enum { EB = \"abc\" };"), "invalid value");
+}
+
+#[test]
+fn record_constants_and_members_in_expressions() {
+    let mut t = table();
+    t.cdef(
+        "struct rk2 { static const int K = 4; int x; char c[3]; struct { enum { AK = 7 }; int y; }; };
+         extern struct rk2 rkvar; extern struct rk2 *rkptr; extern struct rk2 &rkref;",
+        &[],
+    )
+    .unwrap();
+    for (src, elems) in [
+        ("int[((struct rk2 *)0)->K]", 4),
+        ("int[(((struct rk2 *)0))->K + 1]", 5),
+        ("int[rkvar.K]", 4),
+        ("int[rkptr->K * 2]", 8),
+        ("int[rkref.K]", 4),
+        ("int[rkvar.AK]", 7),
+        ("int[sizeof(rkvar.x)]", 4),
+        ("int[sizeof rkvar.c]", 3),
+        ("int[sizeof(rkvar)]", 12),
+        ("int[sizeof(((struct rk2 *)0)->c)]", 3),
+        ("int[sizeof(rkptr->y)]", 4),
+        ("int[sizeof(*rkptr) / 4]", 3),
+    ] {
+        assert_eq!(size(&mut t, src), Some(elems * 4), "{src}");
+    }
+    // LuaJIT's texts for a missing member and for `->` on a non-pointer.
+    assert_eq!(
+        typeof_error(&mut t, "int[((struct rk2 *)0)->nope]"),
+        "'struct rk2' has no member named 'nope'"
+    );
+    assert_eq!(
+        typeof_error(&mut t, "int[rkvar->K]"),
+        "'struct rk2' cannot be indexed"
+    );
+    // A member's value is not a constant.
+    assert_eq!(typeof_error(&mut t, "int[rkvar.x]"), "invalid value");
+    assert_eq!(typeof_error(&mut t, "int[rkvar]"), "invalid value");
+}
