@@ -161,11 +161,20 @@ pub fn layout_record(
             }
         })
         .collect();
+    // gcc's TYPE_USER_ALIGN: the record's own `aligned`, or a member's whose alignment
+    // came from an attribute (a member `aligned(n)` below its type's alignment yields to
+    // the type: `do_type_align`).
+    let user_aligned = attrs.align.is_some()
+        || members.iter().any(|m| match m.align {
+            Some(n) if n >= table.layout_align_of(m.ty) => true,
+            _ => table.is_user_aligned(m.ty),
+        });
     Ok(RecordBody {
         fields,
         constants: Vec::new(),
         size,
         align,
+        user_aligned,
     })
 }
 
@@ -185,7 +194,7 @@ fn member_shape(
     is_last: bool,
 ) -> Result<MemberShape, CdefError> {
     let name = member_label(member);
-    let align_bits = u64::from(table.align_of(member.ty)) * BITS_PER_BYTE;
+    let align_bits = u64::from(table.layout_align_of(member.ty)) * BITS_PER_BYTE;
     let (base, _) = table.unqualified(member.ty);
     let size_bytes = match (table.size_of(member.ty), table.get(base)) {
         // C11 6.7.2.1p18: only the last member of a struct may be a flexible array;

@@ -14,6 +14,13 @@ use crate::types::*;
 /// is done in u64 with checked operations, so it never wraps silently.
 pub const MAX_TYPE_SIZE: u64 = 0x7fff_ffff;
 
+/// gcc's `__BIGGEST_ALIGNMENT__` on x86-64 without AVX (and on AArch64): the cap of
+/// `_Alignof` for types without an `aligned` attribute.
+const BIGGEST_ALIGNMENT: u32 = 16;
+
+/// Alignment of `int128_t` (gcc's `__int128`) and of LuaJIT's `int256_t`.
+const WIDE_INT_ALIGNMENT: u32 = 16;
+
 /// The ids of the builtin types, fixed when a table is created.
 #[derive(Copy, Clone, Debug)]
 pub struct Builtins {
@@ -484,6 +491,7 @@ impl TypeTable {
                 CType::Void | CType::Func(_) => return None,
                 CType::Bool => break 1,
                 CType::Int(i) => break u64::from(i.bytes),
+                CType::WideInt { bytes, .. } => break u64::from(*bytes),
                 CType::Float(kind) | CType::Complex(kind) => {
                     let one = match kind {
                         FloatKind::Float => 4,
@@ -592,13 +600,31 @@ impl TypeTable {
         }
     }
 
-    /// Alignment in bytes. Incomplete types and `void` answer 1, like LuaJIT.
-    pub fn align_of(&self, mut id: TypeId) -> u32 {
+    /// Alignment in bytes, as C11's `_Alignof` and `ffi.alignof` give it (gcc's
+    /// `min_align_of_type`): [`TypeTable::layout_align_of`], capped at 16 bytes
+    /// (`__BIGGEST_ALIGNMENT__` of x86-64 without AVX) unless an `aligned` attribute
+    /// asked for more. Only vectors of 32 bytes and more, and what contains them, are
+    /// capped: `int __attribute__((vector_size(32)))` has `_Alignof` 16, as in gcc and
+    /// LuaJIT. Incomplete types and `void` answer 1, like LuaJIT.
+    pub fn align_of(&self, id: TypeId) -> u32 {
+        let align = self.layout_align_of(id);
+        if align > BIGGEST_ALIGNMENT && !self.is_user_aligned(id) {
+            BIGGEST_ALIGNMENT
+        } else {
+            align
+        }
+    }
+
+    /// The alignment gcc places a member of this type at (its `TYPE_ALIGN`): a vector is
+    /// aligned to its size, so `struct { char c; int v __attribute__((vector_size(32))); }`
+    /// puts `v` at 32 even though `_Alignof` of either type is 16.
+    pub fn layout_align_of(&self, mut id: TypeId) -> u32 {
         // A loop for the same reason as `size_of`.
         loop {
             return match self.get(id) {
                 CType::Void | CType::Func(_) | CType::Bool => 1,
                 CType::Int(i) => u32::from(i.bytes),
+                CType::WideInt { .. } => WIDE_INT_ALIGNMENT,
                 CType::Float(FloatKind::Float) | CType::Complex(FloatKind::Float) => 4,
                 CType::Float(FloatKind::Double) | CType::Complex(FloatKind::Double) => 8,
                 CType::Float(FloatKind::LongDouble) | CType::Complex(FloatKind::LongDouble) => {
@@ -617,6 +643,27 @@ impl TypeTable {
                         .unwrap_or_else(|| def.int_type.map_or(1, |i| u32::from(i.bytes)))
                 }
                 CType::Aligned { align, .. } => *align,
+            };
+        }
+    }
+
+    /// Whether an `aligned` attribute set this type's alignment (gcc's
+    /// `TYPE_USER_ALIGN`): an aligned typedef, a record that had one, arrays of them.
+    pub fn is_user_aligned(&self, mut id: TypeId) -> bool {
+        loop {
+            return match self.get(id) {
+                CType::Aligned { .. } => true,
+                CType::Array { elem: base, .. } | CType::Qualified { base, .. } => {
+                    id = *base;
+                    continue;
+                }
+                CType::Record(rid) => self
+                    .record(*rid)
+                    .body
+                    .as_ref()
+                    .is_some_and(|b| b.user_aligned),
+                CType::Enum(eid) => self.enum_def(*eid).align.is_some(),
+                _ => false,
             };
         }
     }
@@ -744,6 +791,7 @@ mod tests {
                     constants: vec![],
                     size: 4,
                     align: 4,
+                    user_aligned: false,
                 },
             );
             t.declare("size_t", Symbol::Typedef(int))

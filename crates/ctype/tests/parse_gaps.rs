@@ -335,3 +335,188 @@ fn record_constants_and_members_in_expressions() {
     assert_eq!(typeof_error(&mut t, "int[rkvar.x]"), "invalid value");
     assert_eq!(typeof_error(&mut t, "int[rkvar]"), "invalid value");
 }
+
+#[test]
+fn machine_modes_are_real_types() {
+    let mut t = table();
+    // (declaration, LuaJIT's name for it, size, ffi.alignof); gcc agrees on each size and
+    // `_Alignof` (OI is LuaJIT's only: gcc cannot emulate it).
+    let cases: &[(&str, &str, u64, u32)] = &[
+        ("int __attribute__((mode(QI)))", "char", 1, 1),
+        ("int __attribute__((mode(HI)))", "short", 2, 2),
+        ("int __attribute__((mode(SI)))", "int", 4, 4),
+        ("int __attribute__((mode(__DI__)))", "int64_t", 8, 8),
+        ("int __attribute__((mode(TI)))", "int128_t", 16, 16),
+        ("unsigned __attribute__((mode(__TI__)))", "uint128_t", 16, 16),
+        ("int __attribute__((mode(OI)))", "int256_t", 32, 16),
+        ("double __attribute__((mode(SF)))", "float", 4, 4),
+        ("float __attribute__((mode(DF)))", "double", 8, 8),
+        ("float __attribute__((mode(XF)))", "long double", 16, 16),
+        ("float __attribute__((mode(TF)))", "long double", 16, 16),
+        (
+            "float __attribute__((mode(V4SF)))",
+            "float __attribute__((vector_size(16)))",
+            16,
+            16,
+        ),
+        (
+            "float __attribute__((mode(V2SF)))",
+            "float __attribute__((vector_size(8)))",
+            8,
+            8,
+        ),
+        (
+            "double __attribute__((mode(V2DF)))",
+            "double __attribute__((vector_size(16)))",
+            16,
+            16,
+        ),
+        (
+            "int __attribute__((mode(V4SI)))",
+            "int __attribute__((vector_size(16)))",
+            16,
+            16,
+        ),
+        (
+            "char __attribute__((mode(V16QI)))",
+            "char __attribute__((vector_size(16)))",
+            16,
+            16,
+        ),
+        (
+            "int __attribute__((mode(V16QI)))",
+            "char __attribute__((vector_size(16)))",
+            16,
+            16,
+        ),
+        (
+            "short __attribute__((mode(V8HI)))",
+            "short __attribute__((vector_size(16)))",
+            16,
+            16,
+        ),
+        (
+            "long __attribute__((mode(V2DI)))",
+            "int64_t __attribute__((vector_size(16)))",
+            16,
+            16,
+        ),
+        (
+            "float __attribute__((mode(V8SF)))",
+            "float __attribute__((vector_size(32)))",
+            32,
+            16,
+        ),
+        (
+            "double __attribute__((mode(V8DF)))",
+            "double __attribute__((vector_size(64)))",
+            64,
+            16,
+        ),
+        (
+            "int __attribute__((mode(V32QI)))",
+            "char __attribute__((vector_size(32)))",
+            32,
+            16,
+        ),
+        (
+            "int __attribute__((mode(V1TI)))",
+            "int128_t __attribute__((vector_size(16)))",
+            16,
+            16,
+        ),
+        (
+            "int __attribute__((vector_size(32)))",
+            "int __attribute__((vector_size(32)))",
+            32,
+            16,
+        ),
+        (
+            "char __attribute__((vector_size(64)))",
+            "char __attribute__((vector_size(64)))",
+            64,
+            16,
+        ),
+    ];
+    for &(src, name, bytes, align) in cases {
+        let ty = t.parse_type(src, &[]).expect(src);
+        assert_eq!(t.type_name(ty), name, "{src}");
+        assert_eq!((t.size_of(ty), t.align_of(ty)), (Some(bytes), align), "{src}");
+    }
+    // gcc refuses a float mode on an integer type and the other way round, and modes
+    // it does not know; nothing falls back to a silent `int`.
+    for src in [
+        "int __attribute__((mode(SF)))",
+        "int __attribute__((mode(V4SF)))",
+        "float __attribute__((mode(TI)))",
+        "float __attribute__((mode(V4SI)))",
+        "int __attribute__((mode(V3SI)))",
+        "int __attribute__((vector_size(12)))",
+    ] {
+        assert_eq!(typeof_error(&mut t, src), "invalid C type", "{src}");
+    }
+    assert_eq!(
+        cdef_error(&mut t, "typedef struct { int x; } sm __attribute__((mode(SI)));"),
+        "invalid C type"
+    );
+    for mode in ["QF", "HF", "BI", "PDI", "V4", "Vx"] {
+        let src = format!("int __attribute__((mode({mode})))");
+        assert_eq!(
+            typeof_error(&mut t, &src),
+            format!("invalid C type near '{mode}'"),
+            "{src}"
+        );
+    }
+}
+
+#[test]
+fn wide_vectors_are_laid_out_as_gcc_does() {
+    let mut t = table();
+    // gcc places a 32-byte vector at 32 (its __alignof__) but reports _Alignof 16 for it
+    // and for a struct holding it, unless an `aligned` attribute took part.
+    t.cdef(
+        "typedef int v32 __attribute__((vector_size(32)));
+         typedef int v64 __attribute__((vector_size(64)));
+         typedef v32 v32a __attribute__((aligned(32)));
+         typedef v32 v32b __attribute__((aligned(8)));
+         struct s1 { char c; v32 x; };
+         struct s2 { char c; v64 x; };
+         struct sa { char c; v32 x; int y __attribute__((aligned(4))); };
+         struct sc { char c; v32 x; } __attribute__((aligned(8)));
+         struct sd { char c; v32a x; };
+         struct se { char c; v32b x; };
+         struct sf { char c; struct sa s; };
+         struct sg { char c; v32 x __attribute__((aligned(1))); };
+         union ug { char c; v32 x; };",
+        &[],
+    )
+    .unwrap();
+    for (src, size, align) in [
+        ("struct s1", 64, 16),
+        ("struct s2", 128, 16),
+        ("struct sa", 96, 32),
+        ("struct sc", 64, 32),
+        ("struct sd", 64, 32),
+        ("struct se", 40, 8),
+        ("struct sf", 128, 32),
+        ("struct sg", 64, 16),
+        ("union ug", 32, 16),
+        ("v32a", 32, 32),
+        ("v32b", 32, 8),
+        ("v32[2]", 64, 16),
+    ] {
+        assert_eq!(size_align(&mut t, src), (Some(size), align), "{src}");
+    }
+    let s1 = t.tag("s1").unwrap();
+    assert_eq!(t.find_member(s1, "x").unwrap().0, 32);
+    assert_eq!(t.layout_align_of(s1), 32);
+    let sf = t.tag("sf").unwrap();
+    assert_eq!(t.find_member(sf, "s").unwrap().0, 32);
+    // int128_t: 16 bytes at 16, as gcc's __int128.
+    t.cdef(
+        "typedef int ti __attribute__((mode(TI))); struct s128 { char c; ti x; };",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(size_align(&mut t, "struct s128"), (Some(32), 16));
+}
