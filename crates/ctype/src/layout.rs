@@ -161,13 +161,10 @@ pub fn layout_record(
             }
         })
         .collect();
-    // gcc's TYPE_USER_ALIGN: the record's own `aligned`, or a member's whose alignment
-    // came from an attribute (a member `aligned(n)` below its type's alignment yields to
-    // the type: `do_type_align`).
     let user_aligned = attrs.align.is_some()
-        || members.iter().any(|m| match m.align {
-            Some(n) if n >= table.layout_align_of(m.ty) => true,
-            _ => table.is_user_aligned(m.ty),
+        || members.iter().any(|m| {
+            let packed = attrs.packed || m.packed;
+            member_user_aligned(table, kind, m, packed, attrs.pragma_pack.is_some())
         });
     Ok(RecordBody {
         fields,
@@ -176,6 +173,42 @@ pub fn layout_record(
         align,
         user_aligned,
     })
+}
+
+/// Whether a member makes its record's alignment a user alignment (gcc's
+/// `TYPE_USER_ALIGN`, which `_Alignof` does not cap): the member's `DECL_USER_ALIGN` as
+/// `layout_decl` sets it, or, for a named bitfield, or an unpacked one of a struct
+/// outside `#pragma pack` (`update_alignment_for_field`, `place_field`), its type's flag.
+fn member_user_aligned(
+    table: &TypeTable,
+    kind: RecordKind,
+    member: &MemberDecl,
+    packed: bool,
+    pragma_pack: bool,
+) -> bool {
+    let type_flag = table.is_user_aligned(member.ty);
+    let type_align = table.layout_align_of(member.ty);
+    // `do_type_align`: the type's alignment, and its flag, win over a smaller `aligned(n)`.
+    let type_aligned = || {
+        if member.align.is_none_or(|n| type_align > n) {
+            type_flag
+        } else {
+            true
+        }
+    };
+    let decl_user = match member.bit_width {
+        None if packed && member.align.is_some() => true,
+        None | Some(0) => type_aligned(),
+        Some(_) => member.align.is_some(),
+    };
+    let bitfield = member.bit_width.is_some_and(|w| w != 0);
+    decl_user
+        || (bitfield && member.name.is_some() && type_flag)
+        || (bitfield
+            && kind == RecordKind::Struct
+            && (!packed || type_align <= 1)
+            && !pragma_pack
+            && type_flag)
 }
 
 /// What layout needs to know of a member's type.
