@@ -692,11 +692,15 @@ impl TypeTable {
             .find_map(|f| self.find_constant(f.ty, name))
     }
 
-    /// Finds member `name` of a record type, looking through anonymous struct/union
+    /// Finds member `name` of a record type, or of a reference to one (as LuaJIT's
+    /// `ffi.offsetof` follows references), looking through anonymous struct/union
     /// members. Returns the member and its byte offset from the start of `record`
     /// (for a bitfield, of its storage unit).
     pub fn find_member(&self, record: TypeId, name: &str) -> Option<(u64, &Field)> {
-        let (record, _) = self.unqualified(record);
+        let (mut record, _) = self.unqualified(record);
+        if let CType::Ref(target) = self.get(record) {
+            record = self.unqualified(*target).0;
+        }
         let CType::Record(rid) = self.get(record) else {
             return None;
         };

@@ -520,3 +520,21 @@ fn wide_vectors_are_laid_out_as_gcc_does() {
     .unwrap();
     assert_eq!(size_align(&mut t, "struct s128"), (Some(32), 16));
 }
+
+#[test]
+fn members_are_found_through_a_reference() {
+    let mut t = table();
+    t.cdef("struct s { int a; int x; int b : 3; static const int K = 5; };", &[])
+        .unwrap();
+    let r = t.parse_type("struct s &", &[]).unwrap();
+    assert_eq!(t.find_member(r, "x").map(|(offset, _)| offset), Some(4));
+    let cr = t.parse_type("const struct s &", &[]).unwrap();
+    let (offset, field) = t.find_member(cr, "b").unwrap();
+    let bits = field.bits.unwrap();
+    assert_eq!((offset, bits.pos, bits.width), (8, 0, 3));
+    // A pointer is not looked through, and a constant is not a member (LuaJIT's
+    // `ffi.offsetof` returns nothing for both).
+    let p = t.parse_type("struct s *", &[]).unwrap();
+    assert!(t.find_member(p, "x").is_none());
+    assert!(t.find_member(r, "K").is_none());
+}
