@@ -223,9 +223,7 @@ pub struct Token {
 /// A line break is `\n`, `\r`, `\r\n` or `\n\r`, as LuaJIT reads it.
 pub fn remove_line_splices(src: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
     let is_eol = |b: u8| b == b'\n' || b == b'\r';
-    let first = src
-        .windows(2)
-        .position(|w| w[0] == b'\\' && is_eol(w[1]))?;
+    let first = src.windows(2).position(|w| w[0] == b'\\' && is_eol(w[1]))?;
     let mut text = Vec::with_capacity(src.len());
     let mut splices = Vec::new();
     text.extend_from_slice(&src[..first]);

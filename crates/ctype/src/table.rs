@@ -764,13 +764,17 @@ mod tests {
         // LuaJIT's limit: 2^31 - 1 bytes, and as many elements.
         let char_ = t.builtins().char_;
         assert!(t.array_of(char_, ArrayLen::Fixed(MAX_TYPE_SIZE)).is_ok());
-        assert!(t.array_of(char_, ArrayLen::Fixed(MAX_TYPE_SIZE + 1)).is_err());
+        assert!(t
+            .array_of(char_, ArrayLen::Fixed(MAX_TYPE_SIZE + 1))
+            .is_err());
         assert!(t.array_of(int, ArrayLen::Fixed(1 << 29)).is_err());
         let big = t.array_of(int, ArrayLen::Fixed((1 << 29) - 1)).unwrap();
         assert_eq!(t.size_of(big), Some(MAX_TYPE_SIZE - 3));
         assert!(t.array_of(big, ArrayLen::Fixed(2)).is_err());
         let empty = t.array_of(int, ArrayLen::Fixed(0)).unwrap();
-        assert!(t.array_of(empty, ArrayLen::Fixed(MAX_TYPE_SIZE + 1)).is_err());
+        assert!(t
+            .array_of(empty, ArrayLen::Fixed(MAX_TYPE_SIZE + 1))
+            .is_err());
     }
 
     #[test]

@@ -96,7 +96,13 @@ fn incomplete_arrays() {
     assert_eq!(size(&mut t, "int [0]"), Some(0));
     assert_eq!(size(&mut t, "int [][10]"), None);
     assert_eq!(size(&mut t, "int (*)[]"), Some(8));
-    for src in ["int [10][]", "int [][]", "int [?][]", "int [10][?]", "int [?][?]"] {
+    for src in [
+        "int [10][]",
+        "int [][]",
+        "int [?][]",
+        "int [10][?]",
+        "int [?][?]",
+    ] {
         assert_eq!(typeof_error(&mut t, src), TOO_LARGE, "{src}");
     }
     t.cdef(
@@ -138,10 +144,12 @@ fn pointer_size_keywords() {
         let ty = t.parse_type(src, &[]).expect(src);
         assert_eq!(t.unqualified(ty).0, plain, "{src}");
     }
-    t.cdef("struct p64 { int * __ptr64 p; char c; };", &[]).unwrap();
+    t.cdef("struct p64 { int * __ptr64 p; char c; };", &[])
+        .unwrap();
     assert_eq!(size(&mut t, "struct p64"), Some(16));
     // `__ptr32` is a 4-byte pointer in LuaJIT; refused here, never taken as 8 bytes.
-    let message = "32-bit pointers (__ptr32) are not supported, declare a uint32_t instead near '__ptr32'";
+    let message =
+        "32-bit pointers (__ptr32) are not supported, declare a uint32_t instead near '__ptr32'";
     for src in ["int * __ptr32", "int __ptr32 *", "__ptr32 int *"] {
         assert_eq!(typeof_error(&mut t, src), message, "{src}");
     }
@@ -216,7 +224,11 @@ fn a_final_semicolon_is_optional_for_one_declaration_only() {
         "struct ms2 { int x; }; struct ms3 { int x; }",
         "; int a3",
     ] {
-        assert_eq!(cdef_error(&mut t, src), "';' expected near '<eof>'", "{src}");
+        assert_eq!(
+            cdef_error(&mut t, src),
+            "';' expected near '<eof>'",
+            "{src}"
+        );
     }
     assert!(t.symbol("a1").is_none() && t.tag("ms2").is_none());
 }
@@ -243,7 +255,10 @@ fn static_objects_are_constants_only() {
         &[],
     )
     .unwrap();
-    assert!(matches!(t.symbol("sv3"), Some(Symbol::Const { value: 3, .. })));
+    assert!(matches!(
+        t.symbol("sv3"),
+        Some(Symbol::Const { value: 3, .. })
+    ));
     assert!(matches!(t.symbol("sfd"), Some(Symbol::Func { .. })));
 }
 
@@ -292,9 +307,15 @@ fn sizeof_a_string_literal() {
     assert_eq!(size(&mut t, "s5"), Some(24));
     assert_eq!(size(&mut t, "s0"), Some(4));
     assert_eq!(size(&mut t, "se"), Some(16));
-    assert!(matches!(t.symbol("EK"), Some(Symbol::EnumConst { value: 6, .. })));
+    assert!(matches!(
+        t.symbol("EK"),
+        Some(Symbol::EnumConst { value: 6, .. })
+    ));
     // A string has no integer value.
-    assert_eq!(cdef_error(&mut t, "enum { EB = \"abc\" };"), "invalid value");
+    assert_eq!(
+        cdef_error(&mut t, "enum { EB = \"abc\" };"),
+        "invalid value"
+    );
 }
 
 #[test]
@@ -347,7 +368,12 @@ fn machine_modes_are_real_types() {
         ("int __attribute__((mode(SI)))", "int", 4, 4),
         ("int __attribute__((mode(__DI__)))", "int64_t", 8, 8),
         ("int __attribute__((mode(TI)))", "int128_t", 16, 16),
-        ("unsigned __attribute__((mode(__TI__)))", "uint128_t", 16, 16),
+        (
+            "unsigned __attribute__((mode(__TI__)))",
+            "uint128_t",
+            16,
+            16,
+        ),
         ("int __attribute__((mode(OI)))", "int256_t", 32, 16),
         ("double __attribute__((mode(SF)))", "float", 4, 4),
         ("float __attribute__((mode(DF)))", "double", 8, 8),
@@ -441,7 +467,11 @@ fn machine_modes_are_real_types() {
     for &(src, name, bytes, align) in cases {
         let ty = t.parse_type(src, &[]).expect(src);
         assert_eq!(t.type_name(ty), name, "{src}");
-        assert_eq!((t.size_of(ty), t.align_of(ty)), (Some(bytes), align), "{src}");
+        assert_eq!(
+            (t.size_of(ty), t.align_of(ty)),
+            (Some(bytes), align),
+            "{src}"
+        );
     }
     // gcc refuses a float mode on an integer type and the other way round, and modes
     // it does not know; nothing falls back to a silent `int`.
@@ -456,7 +486,10 @@ fn machine_modes_are_real_types() {
         assert_eq!(typeof_error(&mut t, src), "invalid C type", "{src}");
     }
     assert_eq!(
-        cdef_error(&mut t, "typedef struct { int x; } sm __attribute__((mode(SI)));"),
+        cdef_error(
+            &mut t,
+            "typedef struct { int x; } sm __attribute__((mode(SI)));"
+        ),
         "invalid C type"
     );
     for mode in ["QF", "HF", "BI", "PDI", "V4", "Vx"] {
@@ -524,8 +557,11 @@ fn wide_vectors_are_laid_out_as_gcc_does() {
 #[test]
 fn members_are_found_through_a_reference() {
     let mut t = table();
-    t.cdef("struct s { int a; int x; int b : 3; static const int K = 5; };", &[])
-        .unwrap();
+    t.cdef(
+        "struct s { int a; int x; int b : 3; static const int K = 5; };",
+        &[],
+    )
+    .unwrap();
     let r = t.parse_type("struct s &", &[]).unwrap();
     assert_eq!(t.find_member(r, "x").map(|(offset, _)| offset), Some(4));
     let cr = t.parse_type("const struct s &", &[]).unwrap();

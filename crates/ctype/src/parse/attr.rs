@@ -286,9 +286,7 @@ impl Parser<'_> {
                     self.int_of_width(bytes, signed)
                 }
                 (CType::Enum(_), ScalarMode::Int(bytes)) => self.int_of_width(bytes, false),
-                (CType::Float(_), ScalarMode::Float(kind)) => {
-                    self.table.intern(CType::Float(kind))
-                }
+                (CType::Float(_), ScalarMode::Float(kind)) => self.table.intern(CType::Float(kind)),
                 _ => return Err(self.error_plain(text::INVALID_TYPE)),
             };
             ty = match mode.lanes {

@@ -430,8 +430,9 @@ impl Parser<'_> {
                     Some((_, field)) if field.bits.is_none() => Operand::Object(field.ty),
                     _ => {
                         let name = self.table.type_name(ty);
-                        return Err(self
-                            .error_plain(&format!("'{name}' has no member named '{member}'")));
+                        return Err(
+                            self.error_plain(&format!("'{name}' has no member named '{member}'"))
+                        );
                     }
                 }
             };
