@@ -95,7 +95,10 @@ fn require_lua54() {
             .status()
             .is_ok_and(|status| status.success())
     });
-    assert!(found, "lua5.4 is not installed (apt-get install lua5.4): the comparisons need it");
+    assert!(
+        found,
+        "lua5.4 is not installed (apt-get install lua5.4): the comparisons need it"
+    );
 }
 
 /// Runs the same command line under jitffi and lua5.4 and demands the same results.
