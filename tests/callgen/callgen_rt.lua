@@ -22,7 +22,11 @@ local on_luajit = type(jit) == "table" and type(jit.version) == "string"
 -- function's failures are printed as XFAIL and do not fail the run; when all its calls
 -- pass the run says XPASS, and the entry should go.
 local KNOWN_FAILURES = {
-  -- long_double = "why", (a flag of the driver's functions: long_double, callback)
+  -- long_double = "why", (a flag of the driver's functions: long_double, callback, aligned)
+  -- /work/wt/FINDINGS.md, "A 16-byte struct whose second eightbyte is padding": such an
+  -- argument on the stack gets an 8-byte stack slot ("bug: an argument split between
+  -- registers and stack" in calls, wrong arguments in callbacks).
+  aligned = "aggregates with aligned members on the stack (16-byte struct, padding eightbyte)",
 }
 local uint64_t = ffi.typeof("uint64_t")
 local int64_t = ffi.typeof("int64_t")
@@ -713,7 +717,11 @@ function rt.run(spec)
     summary = summary .. string.format("; %d XFAIL (known: %s)", count, reason)
   end
   for reason, count in pairs(xpass) do
-    summary = summary .. string.format("; %d XPASS (remove from KNOWN_FAILURES in callgen_rt.lua: %s)", count, reason)
+    if xfail[reason] then
+      summary = summary .. string.format("; %d XPASS (known: %s)", count, reason)
+    else
+      summary = summary .. string.format("; %d XPASS (remove from KNOWN_FAILURES in callgen_rt.lua: %s)", count, reason)
+    end
   end
   if no_callbacks then
     summary = summary .. string.format("; %d functions taking callbacks SKIPPED: callbacks not available (%s)",
