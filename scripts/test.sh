@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it: release build, every crate's tests, then the
 # module built for each stock Lua and the Lua test scripts (tests/modules.sh), the
 # differential runs against LuaJIT, the generated calls, the API fuzzer (a bounded
-# number of seeds; a longer run is `JITFFI_FUZZ_SEED=N JITFFI_FUZZ_COUNT=M tests/fuzz.sh`)
+# number of seeds; a longer run is `JITFFI_API_FUZZ_SEED=N JITFFI_API_FUZZ_COUNT=M tests/fuzz.sh`)
 # and the Lua test scripts under valgrind memcheck. A SKIP anywhere fails unless
 # tests/expected_skips.sh expects it.
 set -euo pipefail

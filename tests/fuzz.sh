@@ -6,19 +6,19 @@
 # their ffi.so. Lua errors are expected. A run fails on
 #   - a signal (a crash) or a timeout (a hang),
 #   - a panic's or an internal error's text in the output ("panicked", "internal error"),
-#   - with JITFFI_FUZZ_VALGRIND=1, any error valgrind's memcheck reports.
+#   - with JITFFI_API_FUZZ_VALGRIND=1, any error valgrind's memcheck reports.
 # On a failure the program's text is printed, with the command that reruns it.
 #
-# CI runs a bounded number of seeds (JITFFI_FUZZ_COUNT, default 150, from
-# JITFFI_FUZZ_SEED, default 1). A longer run, with any seeds, is one command:
-#   JITFFI_FUZZ_SEED=1000 JITFFI_FUZZ_COUNT=5000 tests/fuzz.sh
-# More knobs: JITFFI_FUZZ_STATEMENTS (per program, default 80), JITFFI_FUZZ_RUNNERS
-# (default "jitffi lua5.1 lua5.4"; lua5.2 and lua5.3 work too), JITFFI_FUZZ_ALL=1 (also
+# CI runs a bounded number of seeds (JITFFI_API_FUZZ_COUNT, default 150, from
+# JITFFI_API_FUZZ_SEED, default 1). A longer run, with any seeds, is one command:
+#   JITFFI_API_FUZZ_SEED=1000 JITFFI_API_FUZZ_COUNT=5000 tests/fuzz.sh
+# More knobs: JITFFI_API_FUZZ_STATEMENTS (per program, default 80), JITFFI_API_FUZZ_RUNNERS
+# (default "jitffi lua5.1 lua5.4"; lua5.2 and lua5.3 work too), JITFFI_API_FUZZ_ALL=1 (also
 # the statement kinds that hit known bugs: KNOWN_BUGS in tests/fuzz/gen.lua),
-# JITFFI_FUZZ_VALGRIND=1 (every run under memcheck, much slower). To rerun one program:
+# JITFFI_API_FUZZ_VALGRIND=1 (every run under memcheck, much slower). To rerun one program:
 #   lua5.4 tests/fuzz/gen.lua SEED 80 > prog.lua && target/release/jitffi prog.lua
 #
-# Programs run under `ulimit -v` (JITFFI_FUZZ_MEMORY_KB, default 2 GiB), so that a
+# Programs run under `ulimit -v` (JITFFI_API_FUZZ_MEMORY_KB, default 2 GiB), so that a
 # huge allocation fails as "not enough memory" instead of taking the machine's memory.
 #
 # Needs lua5.4 (the generator), lua5.1, a release build and the modules (scripts/test.sh
@@ -28,12 +28,12 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-first=${JITFFI_FUZZ_SEED:-1}
-count=${JITFFI_FUZZ_COUNT:-150}
-statements=${JITFFI_FUZZ_STATEMENTS:-80}
-read -r -a runners <<<"${JITFFI_FUZZ_RUNNERS:-jitffi lua5.1 lua5.4}"
-memory_kb=${JITFFI_FUZZ_MEMORY_KB:-2000000}
-limit=${JITFFI_FUZZ_TIMEOUT:-60}
+first=${JITFFI_API_FUZZ_SEED:-1}
+count=${JITFFI_API_FUZZ_COUNT:-150}
+statements=${JITFFI_API_FUZZ_STATEMENTS:-80}
+read -r -a runners <<<"${JITFFI_API_FUZZ_RUNNERS:-jitffi lua5.1 lua5.4}"
+memory_kb=${JITFFI_API_FUZZ_MEMORY_KB:-2000000}
+limit=${JITFFI_API_FUZZ_TIMEOUT:-60}
 jitffi=$root/target/release/jitffi
 
 # Known bugs: a crash of these runners after the program printed its last line ("fuzz:
@@ -44,7 +44,7 @@ jitffi=$root/target/release/jitffi
 KNOWN_CRASH_AT_CLOSE=(lua5.1 lua5.2)
 
 if [ "$count" -lt 1 ]; then
-    echo "fuzz.sh: JITFFI_FUZZ_COUNT=$count: nothing would be tested" >&2
+    echo "fuzz.sh: JITFFI_API_FUZZ_COUNT=$count: nothing would be tested" >&2
     exit 1
 fi
 for tool in lua5.4; do
@@ -54,7 +54,7 @@ for tool in lua5.4; do
     fi
 done
 valgrind=()
-if [ "${JITFFI_FUZZ_VALGRIND:-0}" = 1 ]; then
+if [ "${JITFFI_API_FUZZ_VALGRIND:-0}" = 1 ]; then
     valgrind=(valgrind -q --error-exitcode=99 --leak-check=no)
     limit=$((limit * 20))
 fi

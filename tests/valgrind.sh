@@ -9,9 +9,11 @@
 # is ever needed, it goes in tests/valgrind.supp with the reason, and --suppressions
 # is added below.
 #
-# JITFFI_VALGRIND_LUAS (default "5.4 5.1") chooses the interpreters. Needs valgrind,
-# cc and those interpreters, and the modules (scripts/test.sh builds them first; by
-# hand: cargo xtask modules). Exits non-zero if anything failed or nothing ran.
+# JITFFI_VALGRIND_LUAS (default "5.4 5.1") chooses the interpreters; valgrind's own
+# VALGRIND_OPTS adds options (--track-origins=yes to find where an uninitialised value
+# came from). Needs valgrind, cc and those interpreters, and the modules (scripts/test.sh
+# builds them first; by hand: cargo xtask modules). Exits non-zero if anything failed or
+# nothing ran.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -79,7 +81,7 @@ for v in "${versions[@]}"; do
             JITFFI_TESTLIB_DIR="$testlib" \
             LD_LIBRARY_PATH="$testlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
             timeout "$limit" valgrind --tool=memcheck --error-exitcode=$memcheck_status \
-            --leak-check=no --track-origins=yes --log-file="$log" \
+            --leak-check=no --log-file="$log" \
             "lua$v" "$script" >"$work/out" 2>&1 || status=$?
         ran=$((ran + 1))
         if [ "$status" -eq 0 ]; then

@@ -18,13 +18,13 @@
 -- numeric indexes that write stay inside an anchor, copies and strings stay inside
 -- their objects, and C is called only with scalars or with buffers it may use. KNOWN_BUGS below lists the kinds of statement
 -- that crash today because of a known, reported bug; they are generated only with
--- JITFFI_FUZZ_ALL=1, so that CI stays green until the fix lands.
+-- JITFFI_API_FUZZ_ALL=1, so that CI stays green until the fix lands.
 
 local seed = tonumber(arg and arg[1]) or 1
 local statements = tonumber(arg and arg[2]) or 60
-local all = os.getenv("JITFFI_FUZZ_ALL") == "1"
+local all = os.getenv("JITFFI_API_FUZZ_ALL") == "1"
 
--- Kinds of statement left out (with the bug each hits) unless JITFFI_FUZZ_ALL=1.
+-- Kinds of statement left out (with the bug each hits) unless JITFFI_API_FUZZ_ALL=1.
 local KNOWN_BUGS = {
   -- Issue 12 item 2: a NULL reference converted to a value segfaults
   -- (ffi.C.abs(ffi.new("int &"))).
@@ -339,7 +339,7 @@ end
 
 -- The program ------------------------------------------------------------------------------
 
-emit("-- tests/fuzz/gen.lua seed %d, %d statements%s", seed, statements, all and " (JITFFI_FUZZ_ALL=1)" or "")
+emit("-- tests/fuzz/gen.lua seed %d, %d statements%s", seed, statements, all and " (JITFFI_API_FUZZ_ALL=1)" or "")
 emit("local ffi = require 'ffi'")
 emit("local V, errors = {}, 0")
 emit([[local function step(f)
