@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Calls into C against the C compiler: `cargo xtask callgen` writes a C library of random
 # signatures (scalars of every kind, structs and unions by value, packed by #pragma pack
-# or __attribute__((packed)), with aligned(n) members, complex,
+# or __attribute__((packed)), with aligned(n) and bitfield members, complex,
 # varargs, many arguments, every kind of result) and a Lua driver that calls each
 # function through ffi.load and checks the checksum of its arguments (see
 # xtask/src/callgen.rs and tests/callgen/callgen_rt.lua). A fifth as many functions again

@@ -67,9 +67,10 @@
 //! the driver skips every `cg_c` function and says so in its summary.
 //!
 //! Records are also packed with `#pragma pack(push, n)` or `__attribute__((packed))`, and
-//! members may carry `__attribute__((aligned(n)))`; the C library asserts that the
-//! generator's layout of every record is gcc's. Bitfield members are not generated
-//! (tests/lua/bitfield_writes.lua checks bitfields against gcc).
+//! members may carry `__attribute__((aligned(n)))`; structs that are not packed may have
+//! bitfield members (integers of at most 4 bytes, folded as their value, made as C's
+//! assignment truncates it). The C library asserts that the generator's layout of every
+//! record is gcc's.
 //!
 //! The model is data (`Ty`, `Record`, `Signature`, `CallbackType`, `Value`), one emitter
 //! per output (`c_source`, `lua_driver`).
@@ -348,6 +349,9 @@ struct Member {
     /// An alignment the member asks for beyond its type's (gcc: the larger one wins, and
     /// it holds inside a packed struct too).
     aligned: Option<u64>,
+    /// `<ty> f<i> : bits`: a bitfield (an integer of at most 4 bytes, in a struct that
+    /// is not packed, never an array).
+    bits: Option<u64>,
 }
 
 /// How a record is packed.
@@ -569,16 +573,25 @@ impl Program {
             ty,
             count: None,
             aligned: None,
+            bits: None,
         };
         let array = |ty, count| Member {
             ty,
             count: Some(count),
             aligned: None,
+            bits: None,
         };
         let aligned = |ty, aligned| Member {
             ty,
             count: None,
             aligned: Some(aligned),
+            bits: None,
+        };
+        let bitfield = |ty, bits| Member {
+            ty,
+            count: None,
+            aligned: None,
+            bits: Some(bits),
         };
         let pragma = |n| Some(Pack::Pragma(n));
         let shapes: Vec<(bool, Option<Pack>, Vec<Member>)> = vec![
@@ -647,6 +660,36 @@ impl Program {
                 vec![one(int("u8")), aligned(int("i32"), 4), one(int("i16"))],
             ),
             (true, None, vec![one(float), aligned(int("i32"), 8)]),
+            // Bitfields: several in one unit, one that must start a new unit, and
+            // bitfields next to a double (INTEGER then SSE).
+            (
+                false,
+                None,
+                vec![
+                    bitfield(int("u8"), 3),
+                    bitfield(int("i32"), 5),
+                    bitfield(int("u16"), 9),
+                ],
+            ),
+            (
+                false,
+                None,
+                vec![
+                    bitfield(int("i32"), 30),
+                    bitfield(int("u32"), 7),
+                    one(double),
+                ],
+            ),
+            (
+                false,
+                None,
+                vec![
+                    one(int("i8")),
+                    bitfield(int("short"), 4),
+                    bitfield(int("uint"), 17),
+                    one(float),
+                ],
+            ),
             // Complex members.
             (false, None, vec![one(Ty::Scalar(Scalar::ComplexFloat))]),
             (false, None, vec![one(Ty::Scalar(Scalar::ComplexDouble))]),
@@ -683,7 +726,23 @@ impl Program {
         let mut active = 0;
         let mut active_size = 0;
         let mut offsets = Vec::new();
+        // Bits used so far, for bitfields (gcc, x86-64: a bitfield never straddles a
+        // boundary of its type's alignment; it adds that alignment to the record's).
+        let mut bit_offset: u64 = 0;
         for (index, member) in members.iter().enumerate() {
+            if let (Some(bits), false) = (member.bits, union) {
+                let (_, type_align) = self.size_align(member.ty);
+                let unit = 8 * type_align;
+                if bit_offset / unit != (bit_offset + bits - 1) / unit {
+                    bit_offset = bit_offset.next_multiple_of(unit);
+                }
+                offsets.push(bit_offset / 8);
+                bit_offset += bits;
+                align = align.max(type_align);
+                offset = bit_offset.div_ceil(8);
+                size = offset;
+                continue;
+            }
             let (member_size, natural_align) = self.size_align(member.ty);
             let member_align = match pack {
                 None => natural_align.max(member.aligned.unwrap_or(1)),
@@ -703,6 +762,7 @@ impl Program {
                 offset = offset.next_multiple_of(member_align);
                 offsets.push(offset);
                 offset += total;
+                bit_offset = 8 * offset;
                 size = offset;
             }
         }
@@ -728,6 +788,8 @@ impl Program {
                     .members
                     .iter()
                     .zip(&record.offsets)
+                    // A bitfield's bits sit anywhere in its unit; that is not packing.
+                    .filter(|(member, _)| member.bits.is_none())
                     .any(|(member, member_offset)| {
                         let element_size = self.size_align(member.ty).0;
                         (0..member.count.unwrap_or(1)).any(|element| {
@@ -919,7 +981,24 @@ impl Program {
                         true => None,
                         false => Some(rng.weighted(&[(3, 4), (3, 8), (1, 16)]).max(natural * 2)),
                     };
-                    Member { ty, count, aligned }
+                    // A bitfield now and then, in a struct that is not packed.
+                    let bits = match (
+                        ty,
+                        union || pack.is_some() || count.is_some() || aligned.is_some(),
+                    ) {
+                        (Ty::Scalar(Scalar::Int(int)), false)
+                            if INTS[int].size <= 4 && rng.percent(20) =>
+                        {
+                            Some(rng.between(1, 8 * INTS[int].size as usize) as u64)
+                        }
+                        _ => None,
+                    };
+                    Member {
+                        ty,
+                        count,
+                        aligned,
+                        bits,
+                    }
                 })
                 .collect();
             let record = self.finish_record(union, pack, members);
@@ -931,6 +1010,7 @@ impl Program {
             ty: Ty::Scalar(Scalar::Int(rng.below(INTS.len()))),
             count: None,
             aligned: None,
+            bits: None,
         };
         self.finish_record(union, pack, vec![member])
     }
@@ -1647,6 +1727,9 @@ impl Program {
                 if let Some(count) = member.count {
                     write!(declaration, "[{count}]").unwrap();
                 }
+                if let Some(bits) = member.bits {
+                    write!(declaration, " : {bits}").unwrap();
+                }
                 if let Some(aligned) = member.aligned {
                     write!(declaration, " __attribute__((aligned({aligned})))").unwrap();
                 }
@@ -2037,9 +2120,15 @@ impl Program {
                 .members
                 .iter()
                 .enumerate()
-                .map(|(member_index, member)| match member.count {
-                    None => format!("{{\"f{member_index}\", {}}}", self.lua_type(member.ty)),
-                    Some(count) => format!(
+                .map(|(member_index, member)| match (member.count, member.bits) {
+                    (None, Some(bits)) => format!(
+                        "{{\"f{member_index}\", {}, nil, {bits}}}",
+                        self.lua_type(member.ty)
+                    ),
+                    (None, None) => {
+                        format!("{{\"f{member_index}\", {}}}", self.lua_type(member.ty))
+                    }
+                    (Some(count), _) => format!(
                         "{{\"f{member_index}\", {}, {count}}}",
                         self.lua_type(member.ty)
                     ),
