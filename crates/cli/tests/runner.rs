@@ -84,26 +84,26 @@ fn jitffi_with_stdin(args: &[&str], stdin: &str) -> Run {
     run_program(JITFFI, args, stdin, &[])
 }
 
-fn lua54_installed() -> bool {
+/// Panics when lua5.4 is missing: the comparisons are the test, so a machine without
+/// it fails instead of passing them unchecked.
+fn require_lua54() {
     static INSTALLED: OnceLock<bool> = OnceLock::new();
-    *INSTALLED.get_or_init(|| {
-        let found = Command::new("lua5.4")
+    let found = *INSTALLED.get_or_init(|| {
+        Command::new("lua5.4")
             .arg("-v")
             .stdout(Stdio::null())
             .status()
-            .is_ok_and(|status| status.success());
-        if !found {
-            eprintln!("note: lua5.4 is not installed; skipping the comparisons with it");
-        }
-        found
-    })
+            .is_ok_and(|status| status.success())
+    });
+    assert!(
+        found,
+        "lua5.4 is not installed (apt-get install lua5.4): the comparisons need it"
+    );
 }
 
 /// Runs the same command line under jitffi and lua5.4 and demands the same results.
 fn same_as_lua54(args: &[&str], stdin: &str, env: &[(&str, &str)]) {
-    if !lua54_installed() {
-        return;
-    }
+    require_lua54();
     let ours = run_program(JITFFI, args, stdin, env);
     let theirs = run_program("lua5.4", args, stdin, env);
     assert_eq!(ours, theirs, "jitffi and lua5.4 differ on {args:?}");
