@@ -344,3 +344,22 @@ fn stdout_order_is_kept_through_a_pipe() {
     let run = jitffi_with_stdin(&["-v", "-i"], "io.write('a') print('b')\n");
     assert!(run.stdout.ends_with("> ab\n> \n"), "{run:?}");
 }
+
+#[test]
+fn comparing_a_pointer_with_a_null_cdata_warns_once() {
+    // The terminating NULL element reads as nil, which PUC Lua never compares through
+    // `__eq`: the loop runs past it (here up to its guard). The comparisons before it
+    // reach the ffi, which says so once per process.
+    let script = "local ffi = require 'ffi' local NULL = ffi.cast('void *', 0) \
+        local a = ffi.new('const char *[3]', {'x', 'y'}) local i = 0 \
+        while a[i] ~= NULL and i < 5 do i = i + 1 end \
+        print(i, a[2], a[0] == NULL, ffi.cast('void *', 1) == NULL, NULL == ffi.NULL)";
+    let run = jitffi(&["-e", script]);
+    assert_eq!(run.stdout, "5\tnil\tfalse\tfalse\ttrue\n", "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "jitffi: warning: (command line):1: pointer compared with a NULL pointer cdata; \
+         a NULL pointer read from C is nil and never equals it: compare with nil instead\n",
+        "{run:?}"
+    );
+}

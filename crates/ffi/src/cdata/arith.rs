@@ -55,7 +55,10 @@ use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
 use jitffi_ctype::{CType, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
+use std::ffi::CStr;
+use std::io::Write;
 use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The cdata metamethods this module implements on every Lua version, for the shared
 /// cdata metatable.
@@ -679,6 +682,37 @@ pub fn shift_left(x: u64, n: i64) -> u64 {
 /// Step 2 of the module docs (`carith_ptr`): pushes the result and returns true, or
 /// returns false when pointer arithmetic does not apply.
 ///
+/// Says once per process, on stderr, that a pointer was compared with a NULL pointer
+/// cdata. Such a comparison is a porting hazard: a NULL pointer read from C is `nil`
+/// here and PUC Lua never calls `__eq` between a cdata and `nil`, so `p[i] ~= NULL`
+/// stays true at the terminating NULL and `while p[i] ~= NULL do` runs off the end of
+/// the array (README, "NULL is nil when it comes from C"). This is the only moment the
+/// ffi sees the constant: the comparison with the non-NULL elements before it.
+///
+/// # Safety
+/// `l` is live with a free slot, in a metamethod called from Lua.
+unsafe fn warn_null_constant(l: *mut State) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    // SAFETY: `l` is live with a free slot (caller); luaL_where pushes a string (level 1
+    // is the Lua code that compared), read before it is popped.
+    let place = unsafe {
+        sys::luaL_where(l, 1);
+        let text = CStr::from_ptr(sys::lua_tolstring(l, -1, std::ptr::null_mut()))
+            .to_string_lossy()
+            .into_owned();
+        sys::lua_settop(l, -2);
+        text
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "jitffi: warning: {place}pointer compared with a NULL pointer cdata; a NULL \
+         pointer read from C is nil and never equals it: compare with nil instead"
+    );
+}
+
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
 unsafe fn pointer_op(l: *mut State, st: &FfiState, op: Op, a: Value, b: Value) -> LuaResult<bool> {
@@ -696,6 +730,10 @@ unsafe fn pointer_op(l: *mut State, st: &FfiState, op: Op, a: Value, b: Value) -
                     return Ok(false);
                 }
                 let result = if op == Op::Eq {
+                    if (address == 0) != (address2 == 0) {
+                        // SAFETY: `l` is live with two free slots (caller).
+                        unsafe { warn_null_constant(l) };
+                    }
                     // Any two pointers compare, compatible or not.
                     address == address2
                 } else if !comparable(types, elem, elem2) {
