@@ -41,7 +41,7 @@ jitffi=$root/target/release/jitffi
 # until the bug is fixed. The bug: "Finalizers that run a full GC at lua_close" in
 # /work/wt/FINDINGS.md (issue 12 item 1: lua_close unloads ffi.so before the last cdata
 # finalizers run). When the fix lands, empty this list.
-KNOWN_CRASH_AT_CLOSE=(lua5.1 lua5.2)
+KNOWN_CRASH_AT_CLOSE=()
 
 if [ "$count" -lt 1 ]; then
     echo "fuzz.sh: JITFFI_API_FUZZ_COUNT=$count: nothing would be tested" >&2

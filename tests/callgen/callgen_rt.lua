@@ -23,10 +23,6 @@ local on_luajit = type(jit) == "table" and type(jit.version) == "string"
 -- pass the run says XPASS, and the entry should go.
 local KNOWN_FAILURES = {
   -- long_double = "why", (a flag of the driver's functions: long_double, callback, aligned)
-  -- /work/wt/FINDINGS.md, "A 16-byte struct whose second eightbyte is padding": such an
-  -- argument on the stack gets an 8-byte stack slot ("bug: an argument split between
-  -- registers and stack" in calls, wrong arguments in callbacks).
-  aligned = "aggregates with aligned members on the stack (16-byte struct, padding eightbyte)",
 }
 local uint64_t = ffi.typeof("uint64_t")
 local int64_t = ffi.typeof("int64_t")

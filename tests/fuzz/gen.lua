@@ -26,11 +26,7 @@ local all = os.getenv("JITFFI_API_FUZZ_ALL") == "1"
 
 -- Kinds of statement left out (with the bug each hits) unless JITFFI_API_FUZZ_ALL=1.
 local KNOWN_BUGS = {
-  -- Issue 12 item 2: a NULL reference converted to a value segfaults
-  -- (ffi.C.abs(ffi.new("int &"))).
-  null_reference = "issue 12 item 2: NULL references",
-  -- Issue 12 item 3: the cdata metatable's functions called with any arguments.
-  raw_metamethods = "issue 12 item 3: metamethods trust nothing",
+  -- name = "why" (the kind of statement and the bug it hits)
 }
 
 -- Park-Miller minimal standard generator: every product stays below 2^53.
