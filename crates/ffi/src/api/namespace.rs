@@ -1,33 +1,31 @@
 //! C library namespaces: `ffi.C` and the namespaces `ffi.load` returns (LuaJIT's
 //! `lj_clib.c`).
 //!
-//! A namespace is a plain Lua table that stays empty, with a metatable of its own whose
-//! `__index` is a second table, the function cache:
+//! A namespace is a plain Lua table, empty at first, with a metatable of its own:
 //!
 //! ```text
-//!   namespace table ──metatable──▶ { __index = cache, __newindex, __tostring }
-//!                                            │          │ upvalues of `__newindex` and of
-//!   cache table ──metatable──▶ { __index }   │          │ the cache's `__index`:
-//!        ▲                          │        │          │   1 ffi state   2 library userdata
-//!        └──────────────────────────┼────────┘          │   3 address cache
-//!                                   ▼                   ▼
+//!   namespace table ──metatable──▶ { __index, __newindex, __tostring }
+//!                                      │ upvalues of both closures:
+//!                                      │   1 ffi state   2 library userdata   3 address cache
+//!                                      ▼
 //!                   library userdata (Box<Library>, dlclose'd by its own __gc)
 //! ```
 //!
-//! - `__index(cache, name)` looks `name` up among the declarations of `ffi.cdef`. A
+//! - `__index(ns, name)` looks `name` up among the declarations of `ffi.cdef`. A
 //!   function is resolved with `dlsym` (under its asm label if it has one), turned into
 //!   a Lua value by [`crate::calls::call::push_function`] (which also keeps the library
-//!   userdata reachable from the function) and stored in the cache with `rawset`, so
-//!   that every later `ns.name` is a table miss and a table hit inside the VM, with no
-//!   C call. An `extern`
+//!   userdata reachable from the function) and stored in the table with
+//!   `rawset`, so that every later `ns.name` is an ordinary table hit. An `extern`
 //!   variable is never stored: each read comes back to `__index`, which converts the
 //!   C value at the variable's address ([`crate::cdata::convert::push_c_value`]); the address
 //!   itself is cached in upvalue 3 (`name -> light userdata`) so that `dlsym` runs once.
 //!   Enum constants and `static const` constants are numbers, as in LuaJIT.
-//! - `__newindex(ns, name, value)` (every assignment, since the namespace table stays
-//!   empty) stores into a variable with [`crate::cdata::convert::store_lua_value`];
-//!   functions (resolved or not yet), constants and `const` variables are "attempt to
-//!   write to constant location", as in LuaJIT.
+//! - `__newindex(ns, name, value)` stores into a variable with
+//!   [`crate::cdata::convert::store_lua_value`]; functions, constants and `const` variables
+//!   are "attempt to write to constant location".
+//! - A cached function is a plain field: assigning to its name afterwards replaces it
+//!   (LuaJIT raises); before its first use the assignment is refused as above. This is
+//!   the price of a table hit per `ffi.C.f(...)`, and is in README's compatibility list.
 //! - The library stays loaded while the namespace or a function from it is reachable:
 //!   the table holds its metatable, whose closures hold the library userdata, and each
 //!   function holds it too; its `__gc` closes it.
@@ -110,7 +108,7 @@ impl NamespaceBox {
 /// Sets `ffi.C` and `ffi.load` on the module table.
 ///
 /// # Safety
-/// `l` is live with ten free slots; `state_index` and `module` are absolute indices of
+/// `l` is live with eight free slots; `state_index` and `module` are absolute indices of
 /// the state userdata and the module table.
 pub unsafe fn install(l: *mut State, state_index: c_int, module: c_int) {
     let default = Namespace {
@@ -130,7 +128,7 @@ pub unsafe fn install(l: *mut State, state_index: c_int, module: c_int) {
 /// Pushes a new namespace table for `namespace` (see the module docs for its shape).
 ///
 /// # Safety
-/// `l` is live with ten free slots; `state_index` is the absolute index of the state
+/// `l` is live with seven free slots; `state_index` is the absolute index of the state
 /// userdata.
 unsafe fn push_namespace(l: *mut State, state_index: c_int, namespace: Namespace) {
     // SAFETY: `l` is live (caller). The userdata is sized for a NamespaceBox and
@@ -160,14 +158,7 @@ unsafe fn push_namespace(l: *mut State, state_index: c_int, namespace: Namespace
             sys::lua_pushvalue(l, meta + 1 + i);
         }
         lua::push_closure(l, index, 3);
-        // The function cache is the namespace's `__index`; `index` is the cache's.
-        sys::lua_createtable(l, 0, 0);
-        sys::lua_createtable(l, 0, 1);
-        sys::lua_pushvalue(l, -3);
-        lua::set_field_raw(l, -2, "__index");
-        sys::lua_setmetatable(l, -2);
         lua::set_field_raw(l, meta, "__index");
-        sys::lua_settop(l, -2);
         lua::push_closure(l, newindex, 3);
         lua::set_field_raw(l, meta, "__newindex");
         lua::push_closure(l, tostring, 0);
