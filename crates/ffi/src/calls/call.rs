@@ -422,8 +422,8 @@ unsafe fn helper_entry<T>(l: *mut State, body: impl FnOnce() -> LuaResult<T>) ->
             LuaError::msg("jitffi internal error (a bug, please report): panic in a call helper")
         }
     };
-    // SAFETY: `l` is live (caller).
     let error = match error {
+        // SAFETY: `l` is live (caller).
         LuaError::Message(message) => match unsafe { as_metamethod(l) } {
             Some((_, position)) => LuaError::Plain(position + &message),
             None => LuaError::Message(message),

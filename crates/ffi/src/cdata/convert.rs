@@ -641,10 +641,10 @@ pub unsafe fn store_sized(
                     }
                 }
             }
-            sys::LUA_TLIGHTUSERDATA => {
-                if store_address(&st.types, base, ptr, sys::lua_touserdata(l, index), conv) {
-                    return Ok(());
-                }
+            sys::LUA_TLIGHTUSERDATA
+                if store_address(&st.types, base, ptr, sys::lua_touserdata(l, index), conv) =>
+            {
+                return Ok(());
             }
             _ => {}
         }
