@@ -7,8 +7,9 @@
 //! Promises: `luaopen_ffi` returns a table with LuaJIT's `ffi` API. Every function is a
 //! C closure whose upvalue 1 is the per-state [`cdata::state::FfiState`] (except `ffi.type`,
 //! which needs none); errors are Lua errors with LuaJIT's texts, never crashes or Rust
-//! panics (see [`lua`] for the rules). It also replaces the globals `type` and
-//! `tonumber` with cdata-aware versions ([`api::idioms`]) and defines what LuaJIT has
+//! panics (see [`lua`] for the rules). It also replaces the globals `type`,
+//! `tonumber`, `pairs` and `ipairs` with cdata-aware versions ([`api::idioms`]) and
+//! defines what LuaJIT has
 //! around its ffi where it is missing (`bit`, `jit`, ... : [`luajit_env`]);
 //! `luaopen_ffi_core` (`require "ffi.core"`) returns the same module table without any
 //! of these global changes, and `luaopen_ffi_literals` the loaders of

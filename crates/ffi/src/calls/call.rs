@@ -449,8 +449,67 @@ unsafe fn helper_entry<T>(l: *mut State, body: impl FnOnce() -> LuaResult<T>) ->
             LuaError::msg("jitffi internal error (a bug, please report): panic in a call helper")
         }
     };
+    let error = match error {
+        // SAFETY: `l` is live (caller).
+        LuaError::Message(message) => match unsafe { as_metamethod(l) } {
+            Some((_, position)) => LuaError::Plain(position + &message),
+            None => LuaError::Message(message),
+        },
+        other => other,
+    };
     // SAFETY: forwarded; `error` is moved into `raise`, which drops it before jumping.
     unsafe { lua::raise(l, error) }
+}
+
+/// For a C function run as a cdata's metamethod: the name and position its errors give,
+/// as LuaJIT's. Our metamethod closures call the metatype's method from C, so the
+/// function's caller (level 1) is one of them, where LuaJIT's VM calls it from the Lua
+/// code below (level 2 here): the event (`__add`) and that code's `file:line: `, or
+/// `'?'` and no position for `__call` and when no Lua code is below. `None` for any
+/// other caller.
+///
+/// # Safety
+/// `l` is live, inside a C function, with two free slots.
+unsafe fn as_metamethod(l: *mut State) -> Option<(&'static str, String)> {
+    // SAFETY: `l` is live (caller); a zeroed `lua_Debug` is a valid blank record, filled
+    // by `lua_getstack`; `lua_getinfo` with "f" pushes the function, popped at once.
+    unsafe {
+        let mut ar = std::mem::MaybeUninit::<sys::lua_Debug>::zeroed().assume_init();
+        if sys::lua_getstack(l, 1, &mut ar) == 0 || sys::lua_getinfo(l, c"f".as_ptr(), &mut ar) == 0
+        {
+            return None;
+        }
+        let caller = sys::lua_tocfunction(l, -1);
+        sys::lua_settop(l, -2);
+        let event = crate::cdata::metamethods::event_of(caller?)?;
+        let mut below = std::mem::MaybeUninit::<sys::lua_Debug>::zeroed().assume_init();
+        let lua_below = event != "__call"
+            && sys::lua_getstack(l, 2, &mut below) != 0
+            && sys::lua_getinfo(l, c"l".as_ptr(), &mut below) != 0
+            && below.currentline > 0;
+        if !lua_below {
+            return Some(("?", String::new()));
+        }
+        sys::luaL_where(l, 2);
+        let position =
+            String::from_utf8_lossy(lua::to_bytes(l, -1).unwrap_or_default()).into_owned();
+        sys::lua_settop(l, -2);
+        Some((event, position))
+    }
+}
+
+/// The name errors give the called function: its own, or as [`as_metamethod`] says.
+///
+/// # Safety
+/// As [`parts`]; `l` is live, inside a C function, with two free slots.
+unsafe fn shown_callee_name(l: *mut State, types: &TypeTable, ctx: *const CallContext) -> String {
+    // SAFETY: forwarded.
+    unsafe {
+        match as_metamethod(l) {
+            Some((name, _)) => name.to_owned(),
+            None => callee_name(types, ctx),
+        }
+    }
 }
 
 /// The state and signature behind a stub's context.
@@ -511,7 +570,7 @@ unsafe fn convert_arg(
             LuaError::msg(format!(
                 "bad argument #{} to '{}' ({})",
                 param + 1,
-                callee_name(&st.types(), ctx),
+                shown_callee_name(l, &st.types(), ctx),
                 e.text()
             ))
         })
@@ -738,7 +797,7 @@ unsafe extern "C-unwind" fn count_error(l: *mut State, ctx: *const CallContext, 
             let got = sys::lua_gettop(l) - base + 1;
             Err::<(), _>(LuaError::msg(format!(
                 "wrong number of arguments for function call to '{}' ({} expected, got {})",
-                callee_name(&st.types(), ctx),
+                shown_callee_name(l, &st.types(), ctx),
                 sig.params.len(),
                 got.max(0)
             )))

@@ -1109,7 +1109,8 @@ unsafe extern "C-unwind" fn result_body(l: *mut State) -> c_int {
     unsafe {
         let invocation = take_handed_over(l).cast::<Invocation>();
         lua::entry(l, || {
-            (*invocation).x87 = store_result(l, &*invocation)?;
+            (*invocation).x87 = store_result(l, &*invocation)
+                .map_err(|error| result_error(l, &*invocation, error))?;
             Ok(0)
         })
     }
@@ -1127,7 +1128,8 @@ unsafe extern "C-unwind" fn callback_body(l: *mut State) -> c_int {
         let nargs = lua::entry(l, || push_call(l, &*invocation));
         sys::lua_call(l, nargs, 1);
         lua::entry(l, || {
-            (*invocation).x87 = store_result(l, &*invocation)?;
+            (*invocation).x87 = store_result(l, &*invocation)
+                .map_err(|error| result_error(l, &*invocation, error))?;
             Ok(0)
         })
     }
@@ -1328,6 +1330,28 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
                 Ok(0)
             }
         }
+    }
+}
+
+/// An error converting the callback's result, with LuaJIT's position: the callback
+/// function's source and last line (`file:line: `; none for a C function).
+///
+/// # Safety
+/// `l` is live with two free slots; the invocation's record is live.
+unsafe fn result_error(l: *mut State, invocation: &Invocation, error: LuaError) -> LuaError {
+    let LuaError::Message(message) = error else {
+        return error;
+    };
+    // SAFETY: `l` is live (caller); a zeroed `lua_Debug` is a valid blank record;
+    // `lua_getinfo` with '>' pops the function pushed for it.
+    unsafe {
+        let mut ar = std::mem::MaybeUninit::<sys::lua_Debug>::zeroed().assume_init();
+        push_function(l, (*invocation.record).function);
+        if sys::lua_getinfo(l, c">S".as_ptr(), &mut ar) == 0 || ar.lastlinedefined <= 0 {
+            return LuaError::Plain(message);
+        }
+        let source = std::ffi::CStr::from_ptr(ar.short_src.as_ptr()).to_string_lossy();
+        LuaError::Plain(format!("{source}:{}: {message}", ar.lastlinedefined))
     }
 }
 

@@ -411,35 +411,89 @@ pub unsafe fn store_sized(
                     let src = std::ptr::addr_of!(id).cast::<u8>();
                     let int32 = st.types().builtins().i32;
                     return store_cdata(st, ty, ptr, size, int32, src, conv);
-                } else if let CType::Pointer(_) = &st.ctype(base) {
-                    // A foreign userdata converts to the address of its payload.
-                    ptr.cast::<*mut std::ffi::c_void>()
-                        .write(sys::lua_touserdata(l, index));
-                    return Ok(());
+                } else if let Some(file) = io_file(l, index) {
+                    // A Lua file converts to its `FILE *`, as in LuaJIT; any other
+                    // foreign userdata is refused below (LuaJIT passes its address).
+                    let file =
+                        file.ok_or_else(|| conv.error("attempt to use a closed file".into()))?;
+                    if store_address(&st.types(), base, ptr, file, conv) {
+                        return Ok(());
+                    }
                 }
             }
-            sys::LUA_TLIGHTUSERDATA => {
-                if let CType::Pointer(_) = &st.ctype(base) {
-                    ptr.cast::<*mut std::ffi::c_void>()
-                        .write(sys::lua_touserdata(l, index));
-                    return Ok(());
-                }
+            sys::LUA_TLIGHTUSERDATA
+                if store_address(&st.types(), base, ptr, sys::lua_touserdata(l, index), conv) =>
+            {
+                return Ok(());
             }
             _ => {}
         }
-        // LuaJIT names a boolean 'bool' and a foreign userdata by the pointer it
-        // converts to.
+        // LuaJIT names a boolean 'bool' and a light userdata or a file by the pointer
+        // it converts to (other userdata are refused, named as such).
         let from = match sys::lua_type(l, index) {
             sys::LUA_TBOOLEAN => "bool",
-            sys::LUA_TUSERDATA | sys::LUA_TLIGHTUSERDATA if to_cdata(l, st, index).is_none() => {
-                "void *"
-            }
+            sys::LUA_TLIGHTUSERDATA => "void *",
+            sys::LUA_TUSERDATA if io_file(l, index).is_some() => "void *",
             _ => lua::type_name(l, index),
         };
         Err(conv.error(format!(
             "cannot convert '{from}' to '{}'",
             st.types().type_name(ty)
         )))
+    }
+}
+
+/// Stores `address` (a light userdata's, a file's `FILE *`) into a pointer, or under a
+/// cast into an integer (`lj_cconv_ct_tv` converts both as a `void *`). False for other
+/// destinations.
+///
+/// # Safety
+/// `ptr` is writable storage of the type `base`.
+unsafe fn store_address(
+    types: &TypeTable,
+    base: TypeId,
+    ptr: *mut u8,
+    address: *mut std::ffi::c_void,
+    conv: Conv,
+) -> bool {
+    // SAFETY: `ptr` holds a `base` (caller); a pointer is 8 bytes.
+    unsafe {
+        match types.get(base) {
+            CType::Pointer(_) => ptr.cast::<*mut std::ffi::c_void>().write(address),
+            CType::Int(_) if conv.cast => {
+                return store_num(types, base, ptr, Num::UInt(address as u64))
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// For a Lua file (a userdata with the registry's `"FILE*"` metatable, `LUA_FILEHANDLE`)
+/// at `index`: its `FILE *`, or `None` if it is closed. `None` for anything else.
+/// 5.1's file is a `FILE *` that closing sets to NULL; 5.2's and later a `luaL_Stream`
+/// `{ FILE *f; lua_CFunction closef; }` whose `closef` closing sets to NULL.
+///
+/// # Safety
+/// `l` is live with two free slots; `index` is valid.
+pub unsafe fn io_file(l: *mut State, index: c_int) -> Option<Option<*mut std::ffi::c_void>> {
+    const FIELDS: usize = if cfg!(feature = "lua51") { 1 } else { 2 };
+    // SAFETY: `l` is live (caller); only raw accesses; the payload is read after its
+    // metatable says it is a file of this Lua and its size says it holds the fields.
+    unsafe {
+        if sys::lua_type(l, index) != sys::LUA_TUSERDATA || sys::lua_getmetatable(l, index) == 0 {
+            return None;
+        }
+        sys::lua_getfield(l, sys::LUA_REGISTRYINDEX, c"FILE*".as_ptr());
+        let is_file = sys::lua_rawequal(l, -1, -2) != 0;
+        sys::lua_settop(l, -3);
+        if !is_file || (sys::lua_rawlen(l, index) as usize) < FIELDS * 8 {
+            return None;
+        }
+        let fields = sys::lua_touserdata(l, index).cast::<*mut std::ffi::c_void>();
+        let file = fields.read();
+        let open = !file.is_null() && (FIELDS == 1 || !fields.add(1).read().is_null());
+        Some(open.then_some(file))
     }
 }
 

@@ -58,6 +58,17 @@ pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
     }
 }
 
+/// The event of the cdata metamethod whose C function is `function`, if it is one.
+pub fn event_of(function: sys::lua_CFunction) -> Option<&'static str> {
+    METHODS
+        .iter()
+        .chain(CLOSE_METHOD)
+        .chain(crate::cdata::arith::METHODS)
+        .chain(crate::cdata::arith::INTEGER_METHODS)
+        .find(|(_, f)| *f as usize == function as usize)
+        .map(|(name, _)| *name)
+}
+
 /// Argument 1 of metamethod `name`: one of our cdata or ctype objects. Lua passes one
 /// when it runs the metamethod; a direct call (`debug.getmetatable(x).__index(...)`) may
 /// pass anything, which is a "bad argument" error.

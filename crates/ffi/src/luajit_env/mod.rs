@@ -11,7 +11,7 @@
 //!
 //! Each name is defined only where it is missing: nothing that exists is replaced.
 //! `require "ffi.core"` gives the module without any of this and without the global
-//! `type`/`tonumber` of [`crate::api::idioms`].
+//! `type`/`tonumber`/`pairs`/`ipairs` of [`crate::api::idioms`].
 
 pub mod bit;
 pub mod jit;
