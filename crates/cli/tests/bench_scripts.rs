@@ -120,10 +120,7 @@ fn bench_scripts_run_under_jitffi_with_the_c_bindings() {
     ] {
         for implementation in ["ffi", "tight"] {
             let label = format!("{workload}/{implementation}");
-            assert!(
-                results.contains(&label.as_str()),
-                "no {label} in:\n{cdata}"
-            );
+            assert!(results.contains(&label.as_str()), "no {label} in:\n{cdata}");
         }
     }
     assert!(results.contains(&"new_empty_string/ffi"), "{cdata}");
