@@ -151,14 +151,21 @@ impl Parser<'_> {
         self.expect(Punct::RParen, ")")
     }
 
-    /// An alignment argument: a power of two up to gcc's limit. Other values are ignored,
-    /// as LuaJIT ignores them (gcc refuses them).
+    /// An alignment argument: a power of two up to gcc's limit; 0 asks for nothing.
     fn alignment_value(&self, value: i128) -> Result<Option<u32>, CdefError> {
+        // gcc refuses what is not a power of two or beyond its limit (and ignores 0 with a
+        // warning); LuaJIT silently rounds, which would give a layout gcc never makes.
         match u64::try_from(value) {
+            Ok(0) => Ok(None),
             Ok(align) if align.is_power_of_two() && align <= MAX_ALIGNMENT => {
                 Ok(Some(align as u32))
             }
-            _ => Ok(None),
+            Ok(align) if align.is_power_of_two() => Err(self.error_plain(&format!(
+                "requested alignment {align} exceeds maximum {MAX_ALIGNMENT}"
+            ))),
+            _ => Err(self.error_plain(&format!(
+                "requested alignment {value} is not a positive power of 2"
+            ))),
         }
     }
 
