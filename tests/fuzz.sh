@@ -38,9 +38,8 @@ jitffi=$root/target/release/jitffi
 
 # Known bugs: a crash of these runners after the program printed its last line ("fuzz:
 # done", flushed), that is inside lua_close, is reported as XFAIL, not as a failure,
-# until the bug is fixed. The bug: "Finalizers that run a full GC at lua_close" in
-# /work/wt/FINDINGS.md (issue 12 item 1: lua_close unloads ffi.so before the last cdata
-# finalizers run). When the fix lands, empty this list.
+# until the bug is fixed. Empty since ffi.so stays loaded for the life of the process
+# (lua_close used to unload it before the last cdata finalizers ran).
 KNOWN_CRASH_AT_CLOSE=()
 
 if [ "$count" -lt 1 ]; then
