@@ -679,9 +679,6 @@ pub fn shift_left(x: u64, n: i64) -> u64 {
 
 // ---- pointers ------------------------------------------------------------------------
 
-/// Step 2 of the module docs (`carith_ptr`): pushes the result and returns true, or
-/// returns false when pointer arithmetic does not apply.
-///
 /// Says once per process, on stderr, that a pointer was compared with a NULL pointer
 /// cdata. Such a comparison is a porting hazard: a NULL pointer read from C is `nil`
 /// here and PUC Lua never calls `__eq` between a cdata and `nil`, so `p[i] ~= NULL`
@@ -690,21 +687,27 @@ pub fn shift_left(x: u64, n: i64) -> u64 {
 /// ffi sees the constant: the comparison with the non-NULL elements before it.
 ///
 /// # Safety
-/// `l` is live with a free slot, in a metamethod called from Lua.
+/// `l` is live, in a metamethod called from Lua. Nothing here allocates in Lua or
+/// raises (callers hold a borrow of the type table).
 unsafe fn warn_null_constant(l: *mut State) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if WARNED.swap(true, Ordering::Relaxed) {
         return;
     }
-    // SAFETY: `l` is live with a free slot (caller); luaL_where pushes a string (level 1
-    // is the Lua code that compared), read before it is popped.
+    // SAFETY: `l` is live (caller); a zeroed `lua_Debug` is a valid blank record that
+    // `lua_getstack` fills; `lua_getinfo` with "Sl" only writes the record (level 1 is
+    // the Lua code that compared) and pushes nothing.
     let place = unsafe {
-        sys::luaL_where(l, 1);
-        let text = CStr::from_ptr(sys::lua_tolstring(l, -1, std::ptr::null_mut()))
-            .to_string_lossy()
-            .into_owned();
-        sys::lua_settop(l, -2);
-        text
+        let mut ar = std::mem::MaybeUninit::<sys::lua_Debug>::zeroed().assume_init();
+        if sys::lua_getstack(l, 1, &mut ar) != 0
+            && sys::lua_getinfo(l, c"Sl".as_ptr(), &mut ar) != 0
+            && ar.currentline > 0
+        {
+            let source = CStr::from_ptr(ar.short_src.as_ptr()).to_string_lossy();
+            format!("{source}:{}: ", ar.currentline)
+        } else {
+            String::new()
+        }
     };
     let _ = writeln!(
         std::io::stderr(),
@@ -713,6 +716,9 @@ unsafe fn warn_null_constant(l: *mut State) {
     );
 }
 
+/// Step 2 of the module docs (`carith_ptr`): pushes the result and returns true, or
+/// returns false when pointer arithmetic does not apply.
+///
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
 unsafe fn pointer_op(l: *mut State, st: &FfiState, op: Op, a: Value, b: Value) -> LuaResult<bool> {
