@@ -10,7 +10,8 @@
 #   bench/callgrind.sh qsort/cbind          # a callback workload, counted inside qsort
 #   callgrind_annotate --inclusive=yes target/bench/callgrind.lua5.4.field_ffi.out | less
 #
-# Options: -r RUNTIME (lua5.4, the default; jitffi, the release runner; luajit-joff).
+# Options: -r RUNTIME (lua5.4, the default; lua5.1, with its ffi.so and the 5.1 build of
+# cbind_tight.so; jitffi, the release runner; luajit-joff).
 # The label is `<workload>/<impl>` exactly as the scripts print it; the script that
 # measures it (bench/cdata.lua, bench/calls.lua, ...) is found by asking each. A label
 # the script says to count inside a function (`# qsort/ffi: count inside qsort`) is
@@ -28,10 +29,11 @@ scale=${2:-0.02}
 root=$(cd "$(dirname "$0")/.." && pwd)
 case $runtime in
     lua5.4) run="lua5.4" ;;
+    lua5.1) run="lua5.1" ;;
     jitffi) run="$root/target/release/jitffi" ;;
     luajit-joff) run="luajit -joff" ;;
     *)
-        echo "bench/callgrind.sh: unknown runtime '$runtime' (lua5.4, jitffi, luajit-joff)" >&2
+        echo "bench/callgrind.sh: unknown runtime '$runtime' (lua5.4, lua5.1, jitffi, luajit-joff)" >&2
         exit 1
         ;;
 esac
@@ -39,6 +41,9 @@ out="$root/target/bench/callgrind.$runtime.$(echo "$label" | tr / _).out"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 export LUA_CPATH_5_4="$root/target/modules/lua5.4/?.so;$root/target/bench/?.so"
+if [ "$runtime" = lua5.1 ]; then
+    export LUA_CPATH="$root/target/modules/lua5.1/?.so;$root/target/bench/lua5.1/?.so"
+fi
 if [ "$runtime" = jitffi ]; then
     # The runner has the ffi built in; only the C bindings come from target/bench.
     export LUA_CPATH_5_4="$root/target/bench/?.so"

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: release build, every crate's tests, then the
-# module built for each stock Lua and the Lua test scripts (tests/modules.sh).
+# module built for each stock Lua and the Lua test scripts (tests/modules.sh), the
+# differential runs against LuaJIT, the generated calls, the API fuzzer (a bounded
+# number of seeds; a longer run is `JITFFI_API_FUZZ_SEED=N JITFFI_API_FUZZ_COUNT=M tests/fuzz.sh`)
+# and the Lua test scripts under valgrind memcheck. A SKIP anywhere fails unless
+# tests/expected_skips.sh expects it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,3 +14,5 @@ tests/modules.sh
 tests/diff.sh
 tests/callgen.sh
 tests/host.sh
+tests/fuzz.sh
+tests/valgrind.sh

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Differential tests against LuaJIT: every tests/diff/*.lua runs under `luajit` (the
 # reference), under target/release/jitffi and under each stock lua5.X with its ffi.so;
-# each output must equal LuaJIT's, byte for byte. A script whose output under another
-# interpreter starts with a line "SKIP: <reason>" tests a feature that ffi lacks yet
-# (it checks that first): reported as SKIP, not a failure. luajit never skips.
+# each output must equal LuaJIT's, byte for byte, and each must exit with status 0 (a
+# crash after the last print fails). A script whose output under another interpreter
+# starts with a line "SKIP: <reason>" tests a feature that ffi lacks (it checks that
+# first): a failure unless tests/expected_skips.sh expects it ("diff.sh RUNNER SCRIPT").
+# luajit never skips. Fails when it compared no script at all.
 #
 # Needs luajit, lua5.1 ... lua5.4 and cc on PATH, a release build and the modules
 # (`cargo build --release && cargo xtask modules`; scripts/test.sh runs both first).
@@ -19,10 +21,15 @@ export LUA_PATH="$root/tests/diff/lib/?.lua;;"
 export JITFFI_TESTLIB_DIR=$root/target/testlib
 export LD_LIBRARY_PATH="$JITFFI_TESTLIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
-if ! command -v luajit >/dev/null; then
-    echo "diff.sh: luajit is not installed (apt-get install luajit)" >&2
-    exit 1
-fi
+# shellcheck source=tests/expected_skips.sh
+source tests/expected_skips.sh
+
+for tool in luajit lua5.1 lua5.2 lua5.3 lua5.4 cc; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "diff.sh: $tool is not installed" >&2
+        exit 1
+    fi
+done
 
 tests/c/build.sh "$JITFFI_TESTLIB_DIR"
 
@@ -30,6 +37,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
 skips=0
+compared=0
 shopt -s nullglob
 for script in tests/diff/*.lua; do
     name=$(basename "$script" .lua)
@@ -51,12 +59,25 @@ for script in tests/diff/*.lua; do
             command=(env LUA_CPATH="$root/target/modules/lua$runner/?.so;;" "lua$runner" "$script")
             runner=lua$runner
         fi
-        timeout "$limit" "${command[@]}" >"$work/$name.$runner" 2>&1 || true
+        status=0
+        timeout "$limit" "${command[@]}" >"$work/$name.$runner" 2>&1 || status=$?
         if head -n 1 "$work/$name.$runner" | grep -q '^SKIP: '; then
-            echo "SKIP  $script  $runner: $(head -n 1 "$work/$name.$runner" | cut -c 7-)"
-            skips=$((skips + 1))
+            reason=$(head -n 1 "$work/$name.$runner" | cut -c 7-)
+            if skip_is_expected "diff.sh $runner $script" && [ "$status" -eq 0 ]; then
+                echo "SKIP  $script  $runner (expected): $reason"
+                skips=$((skips + 1))
+            else
+                echo "FAIL  $script  $runner skipped (exit status $status), and tests/expected_skips.sh does not expect it: $reason"
+                failures=$((failures + 1))
+            fi
+        elif [ "$status" -ne 0 ]; then
+            echo "FAIL  $script  $runner exited with status $status (luajit: 0):"
+            diff -u "$work/$name.luajit" "$work/$name.$runner" | head -40 | sed 's/^/      /'
+            tail -n 5 "$work/$name.$runner" | sed 's/^/      | /'
+            failures=$((failures + 1))
         elif diff -u "$work/$name.luajit" "$work/$name.$runner" >"$work/$name.$runner.diff"; then
             echo "ok    $script  $runner = luajit"
+            compared=$((compared + 1))
         else
             echo "FAIL  $script  $runner differs from luajit:"
             head -40 "$work/$name.$runner.diff" | sed 's/^/      /'
@@ -65,9 +86,14 @@ for script in tests/diff/*.lua; do
     done
 done
 if [ "$skips" -ne 0 ]; then
-    echo "diff.sh: $skips skipped (a feature not available yet)"
+    echo "diff.sh: $skips skipped, as tests/expected_skips.sh expects"
+fi
+if [ "$compared" -eq 0 ]; then
+    echo "diff.sh: compared no script with luajit: nothing was tested" >&2
+    exit 1
 fi
 if [ "$failures" -ne 0 ]; then
     echo "diff.sh: $failures failure(s)" >&2
     exit 1
 fi
+echo "diff.sh: $compared comparisons with luajit, all equal"

@@ -8,8 +8,11 @@
 # 3. Each Lua test script tests/lua/*.lua runs under every stock lua5.X (with that
 #    ffi.so) and under target/release/jitffi; it passes when it exits with status 0.
 #    Exit status 77 means the script found a feature it tests missing (it prints why):
-#    reported as SKIP, not a failure. Helper modules for those scripts go in
+#    reported as SKIP, which fails the run unless tests/expected_skips.sh expects it
+#    ("modules.sh RUNNER SCRIPT"). Helper modules for those scripts go in
 #    tests/lua/lib/ (on package.path).
+#
+# Fails when it ran no script at all.
 #
 # The C libraries of the tests (tests/c, built into target/testlib) are found through
 # JITFFI_TESTLIB_DIR and LD_LIBRARY_PATH.
@@ -20,6 +23,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+
+# shellcheck source=tests/expected_skips.sh
+source tests/expected_skips.sh
 
 versions=(5.1 5.2 5.3 5.4)
 jitffi=$root/target/release/jitffi
@@ -111,6 +117,11 @@ done
 shopt -s nullglob
 scripts=(tests/lua/*.lua)
 echo "== Lua test scripts (${#scripts[@]} in tests/lua)"
+if [ ${#scripts[@]} -eq 0 ]; then
+    echo "modules.sh: no Lua test scripts in tests/lua: nothing was tested" >&2
+    exit 1
+fi
+ran=0
 for script in "${scripts[@]}"; do
     for runner in "${versions[@]}" jitffi; do
         if [ "$runner" = jitffi ]; then
@@ -124,17 +135,36 @@ for script in "${scripts[@]}"; do
         fi
         status=0
         output=$(with_lua_env "$v" timeout "$limit" "${command[@]}" 2>&1) || status=$?
+        ran=$((ran + 1))
         if [ "$status" -eq 0 ]; then
             echo "ok    $name   $script"
-        elif [ "$status" -eq 77 ]; then
-            echo "SKIP  $name   $script: $(echo "$output" | tail -n 1 | sed "s/^SKIP: //")"
+        elif [ "$status" -eq 77 ] && skip_is_expected "modules.sh $name $script"; then
+            echo "SKIP  $name   $script (expected): $(echo "$output" | tail -n 1 | sed "s/^SKIP: //")"
             skips+=("$name: $script")
+        elif [ "$status" -eq 77 ]; then
+            echo "FAIL  $name   $script skipped, and tests/expected_skips.sh does not expect it:"
+            echo "$output" | tail -n 5 | sed 's/^/      /'
+            failures+=("$name: $script (unexpected SKIP)")
         else
             echo "FAIL  $name   $script (exit status $status)"
             echo "$output" | tail -n 40 | sed 's/^/      /'
             failures+=("$name: $script")
         fi
     done
+done
+
+# Direct stack reads must pass their verification on every Lua (else they turn off
+# silently and only speed would tell): JITFFI_REQUIRE_STACK_PEEK=1 makes a failed
+# verification an error of `require "ffi"`.
+echo "== direct stack reads verified (JITFFI_REQUIRE_STACK_PEEK=1)"
+for v in "${versions[@]}"; do
+    if output=$(with_lua_env "$v" env JITFFI_REQUIRE_STACK_PEEK=1 timeout "$limit" "lua$v" tests/lua/calls.lua 2>&1); then
+        echo "ok    lua$v   direct stack reads verified"
+    else
+        echo "FAIL  lua$v   direct stack reads failed verification"
+        echo "$output" | tail -n 40 | sed 's/^/      /'
+        failures+=("lua$v: direct stack reads (JITFFI_REQUIRE_STACK_PEEK)")
+    fi
 done
 
 # The scripts whose fast paths read arguments straight from the stack (calls, and the
@@ -153,7 +183,11 @@ for script in tests/lua/calls.lua tests/lua/cdata_index.lua; do
 done
 
 if [ ${#skips[@]} -ne 0 ]; then
-    echo "modules.sh: ${#skips[@]} skipped (a feature not available yet)"
+    echo "modules.sh: ${#skips[@]} skipped, as tests/expected_skips.sh expects"
+fi
+if [ "$ran" -eq 0 ]; then
+    echo "modules.sh: ran no test script" >&2
+    exit 1
 fi
 if [ ${#failures[@]} -ne 0 ]; then
     echo "modules.sh: ${#failures[@]} failure(s):" >&2

@@ -22,7 +22,7 @@ local on_luajit = type(jit) == "table" and type(jit.version) == "string"
 -- function's failures are printed as XFAIL and do not fail the run; when all its calls
 -- pass the run says XPASS, and the entry should go.
 local KNOWN_FAILURES = {
-  -- long_double = "why", (a flag of the driver's functions: long_double, callback)
+  -- long_double = "why", (a flag of the driver's functions: long_double, callback, aligned)
 }
 local uint64_t = ffi.typeof("uint64_t")
 local int64_t = ffi.typeof("int64_t")
@@ -94,16 +94,22 @@ function rt.scalar(ct, part_ct, nparts, make, values)
   }
 end
 
--- A struct or union: members are {name, type, count or nil}; `active` is the index of the
--- member a union holds.
+-- A struct or union: members are {name, type, count or nil, bitfield width or nil};
+-- `active` is the index of the member a union holds. A bitfield's type is its integer
+-- kind with `bits` (the width) and `signed`: values made for it keep that many bits.
 function rt.record(ct, is_union, members, active)
   local list = {}
   for i, m in ipairs(members) do
     if not is_union or i == active then
-      list[#list + 1] = { name = m[1], type = m[2], count = m[3] }
+      local ty = m[2]
+      if m[4] then
+        ty = setmetatable({ bits = m[4], signed = tonumber(ffi.new(ty.ct, -1)) < 0 }, { __index = ty })
+      end
+      list[#list + 1] = { name = m[1], type = ty, count = m[3] }
     end
   end
-  return { class = "record", ct = ct, ctype = ffi.typeof(ct), live = list }
+  local ctype = ffi.typeof(ct)
+  return { class = "record", ct = ct, ctype = ctype, pointer = ffi.typeof("$ *", ctype), live = list }
 end
 
 -- A callback type: the typedef `ct` of `proto`, its parameter types and its result type
@@ -148,7 +154,12 @@ local function make_parts(kind, h)
   for i = 1, kind.nparts do
     h = mix(h, STEP)
     local make = kind.make
-    if make == "int" then
+    if make == "int" and kind.bits then
+      -- C's `r.f = v` into a bitfield: the low bits, sign-extended for a signed type.
+      local v = tonumber(h % (2 ^ kind.bits))
+      if kind.signed and v >= 2 ^ (kind.bits - 1) then v = v - 2 ^ kind.bits end
+      parts[i] = bits(kind, v)[1]
+    elseif make == "int" then
       parts[i] = kind.part_size == 8 and h or h % (2 ^ (8 * kind.part_size))
     elseif make == "bool" then
       parts[i] = h % 2
@@ -404,6 +415,11 @@ local function store_made(record, base, h)
     for i = 0, (m.count or 1) - 1 do
       if m.type.class == "record" then
         h = store_made(m.type, at + i * size, h)
+      elseif m.type.bits then
+        -- A bitfield is assigned (its bytes are shared with its neighbours).
+        local u
+        u, h = made_union(m.type, h)
+        ffi.cast(record.pointer, base)[m.name] = u.v
       else
         local u
         u, h = made_union(m.type, h)
@@ -713,7 +729,11 @@ function rt.run(spec)
     summary = summary .. string.format("; %d XFAIL (known: %s)", count, reason)
   end
   for reason, count in pairs(xpass) do
-    summary = summary .. string.format("; %d XPASS (remove from KNOWN_FAILURES in callgen_rt.lua: %s)", count, reason)
+    if xfail[reason] then
+      summary = summary .. string.format("; %d XPASS (known: %s)", count, reason)
+    else
+      summary = summary .. string.format("; %d XPASS (remove from KNOWN_FAILURES in callgen_rt.lua: %s)", count, reason)
+    end
   end
   if no_callbacks then
     summary = summary .. string.format("; %d functions taking callbacks SKIPPED: callbacks not available (%s)",

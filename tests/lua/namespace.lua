@@ -96,11 +96,8 @@ eq(type(libm.sqrt), "function", "sqrt from libm")
 fails("libm.so.6: undefined symbol: ns_no_such_function", function() return libm.ns_no_such_function end)
 eq(type(ffi.load("c").abs), "function", "libc by its ld script")
 
-local dir = os.getenv("JITFFI_TESTLIB_DIR")
-if not dir then
-  io.stderr:write("namespace.lua: JITFFI_TESTLIB_DIR unset, skipping the test library (run tests/modules.sh)\n")
-  return
-end
+local dir = assert(os.getenv("JITFFI_TESTLIB_DIR"),
+  "JITFFI_TESTLIB_DIR unset: run this script through tests/modules.sh")
 local path = dir .. "/libjitffi_nstest.so"
 
 ffi.cdef [[

@@ -20,9 +20,9 @@ check.fails("attempt to dereference a NULL pointer of type 'int &'", function() 
 local vls = ffi.new("struct s2l_fv", 2)
 vls.n = 77
 local room = ffi.sizeof(vls) - ffi.offsetof("struct s2l_fv", "s")
-check.eq(room, 4, "room of the [?] member (2 bytes and the struct's padding)")
+check.eq(room, 2, "room of the [?] member")
 vls.s = "hello"
-check.eq(ffi.string(vls.s, 4), "hell", "string cut at the member's room")
+check.eq(ffi.string(vls.s, room), "he", "string cut at the member's room")
 check.eq(vls.n, 77, "the member before it")
 check.fails("too many initializers for 'char [?]'", function() vls.s = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17} end)
 local fixed = ffi.new("struct s2l_fz[2]")

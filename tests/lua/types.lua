@@ -54,9 +54,12 @@ fails("static assertion failed", ffi.cdef, [[_Static_assert(sizeof(int) == 8, "i
 assert(ffi.typeof("int (*)(int)") == ffi.typeof("int (*)(int)"))
 assert(rawequal(ffi.typeof("int"), ffi.typeof("int")))
 
--- Layout follows gcc where LuaJIT's differs: 32-byte vectors are 32-aligned and a
--- zero-width bitfield does not align the struct.
-assert(ffi.alignof("float __attribute__((vector_size(32)))") == 32)
+-- Layout follows gcc where LuaJIT's differs: a 32-byte vector is placed at 32 in a
+-- struct (its _Alignof, like LuaJIT's alignof, is 16) and a zero-width bitfield does
+-- not align the struct.
+assert(ffi.alignof("float __attribute__((vector_size(32)))") == 16)
+ffi.cdef "struct v32s { char c; float v __attribute__((vector_size(32))); };"
+assert(ffi.offsetof("struct v32s", "v") == 32 and ffi.sizeof("struct v32s") == 64)
 ffi.cdef "struct zw { char a; int : 0; char b; };"
 assert(ffi.sizeof("struct zw") == 5 and ffi.offsetof("struct zw", "b") == 4)
 

@@ -1,27 +1,32 @@
 //! `cargo xtask bench [RUNS] [--instructions]`: runs every workload in `bench/*.lua`
 //! under stock `lua5.4` (with `ffi.so` and the hand-written C modules `cbind.so`,
-//! `cbind_calls.so` and `cbind_callbacks.so` on its `LUA_CPATH`), the release `jitffi`,
-//! `luajit -joff` and `luajit`, all in the same run, and prints, per script, the median
-//! of each and the ratios.
+//! `cbind_tight.so`, `cbind_calls.so` and `cbind_callbacks.so` on its `LUA_CPATH`), the
+//! release `jitffi`, stock `lua5.1` (with its `ffi.so` and the 5.1 build of
+//! `cbind_tight.so`), `luajit -joff` and `luajit`, all in the same run, and prints, per
+//! script, the median of each and the ratios.
 //!
 //! A script prints `RESULT <workload>[/<impl>] <seconds>` for times,
 //! `BYTES <object>[/<impl>] <bytes>` for memory and `NA <workload>[/<impl>] <reason>`
 //! for what this runtime's ffi cannot do yet (shown as `n/a`, the reason below the
-//! table); `<impl>` is `ffi` when absent, `cbind` for a C binding (bench/native/). One
+//! table); `<impl>` is `ffi` when absent, `cbind` or `tight` for a C binding
+//! (bench/native/). A script may also print `CHECKSUM <workload>/<impl> <value>`: the
+//! result of its work, which must be the same under every runtime (else the bench
+//! fails). One
 //! column per (interpreter, impl) pair that reported something; rows in the order the
 //! script printed them. Runtimes that are not installed are skipped with a note. Runs
 //! are interleaved (run 1 of every runtime, then run 2, ...) so that the machine's load
-//! drifts over all of them alike. The C bindings run only in stock lua5.4, next to
-//! ffi.so: one floor, in the same interpreter as the ffi it is compared with.
+//! drifts over all of them alike. The C bindings run in stock lua5.4, next to ffi.so:
+//! one floor, in the same interpreter as the ffi it is compared with; the tight binding
+//! also in lua5.1.
 //!
 //! For bench/calls.lua, a second table divides `ffi.C.name(...)` per call (workloads
 //! `C.<name>`) by the cached local (`<name>`).
 //!
 //! `--instructions` adds what times on a shared machine cannot give: callgrind's count of
 //! instructions per operation of each workload of the scripts that report operations
-//! (cdata.lua, calls.lua, callbacks.lua), ffi.so and the C bindings in lua5.4 and the
-//! ffi in `luajit -joff` (through bench/callgrind.sh, which also leaves the profiles in
-//! target/bench/).
+//! (cdata.lua, calls.lua, callbacks.lua, workload_*.lua), ffi.so and the C bindings in
+//! lua5.4 and lua5.1 and the ffi in `luajit -joff` (through bench/callgrind.sh, which
+//! also leaves the profiles in target/bench/).
 
 use crate::bench_native;
 use std::collections::BTreeMap;
@@ -119,11 +124,17 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
         return Err("cargo build --release -p jitffi failed".into());
     }
     let ffi_module = crate::build_module(root, "lua54", "lua5.4")?;
+    let ffi_module51 = crate::build_module(root, "lua51", "lua5.1")?;
     let native = bench_native::build(root)?;
     let cpath = format!(
         "{};{}",
         ffi_module.with_file_name("?.so").display(),
         native.dir.join("?.so").display()
+    );
+    let cpath51 = format!(
+        "{};{}",
+        ffi_module51.with_file_name("?.so").display(),
+        native.dir.join("lua5.1/?.so").display()
     );
     let callee = ("JITFFI_BENCH_CALLEE", OsString::from(&native.callee));
     let runtimes = [
@@ -147,6 +158,13 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
             env_remove: &["LUA_CPATH", "LUA_CPATH_5_4"],
         },
         Runtime {
+            label: "lua5.1",
+            command: "lua5.1".into(),
+            args: &[],
+            env: vec![("LUA_CPATH", OsString::from(&cpath51)), callee.clone()],
+            env_remove: &[],
+        },
+        Runtime {
             label: "luajit -joff",
             command: "luajit".into(),
             args: &["-joff"],
@@ -164,6 +182,8 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
     let scripts = bench_scripts(root)?;
 
     let mut measured = Measurements::new();
+    // (script, label) -> (the first runtime that printed a checksum, its checksum)
+    let mut checksums: BTreeMap<(String, String), (&str, String)> = BTreeMap::new();
     let mut missing = vec![false; runtimes.len()];
     for _ in 0..runs {
         for script in &scripts {
@@ -200,6 +220,7 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
                 }
                 for line in String::from_utf8_lossy(&output.stdout).lines() {
                     record(&mut measured, &name, runtime.label, line)?;
+                    check_checksum(&mut checksums, &name, runtime.label, line)?;
                 }
             }
         }
@@ -223,7 +244,33 @@ pub fn run(root: &Path, options: &Options) -> Result<(), String> {
         }
     }
     if options.instructions {
-        print_instructions(root, &scripts, &cpath, &native.callee)?;
+        print_instructions(root, &scripts, &cpath, &cpath51, &native.callee)?;
+    }
+    Ok(())
+}
+
+/// Files a `CHECKSUM <label> <value>` line of `script` under `runtime`; an error if
+/// another runtime printed another value for the same label.
+fn check_checksum<'a>(
+    checksums: &mut BTreeMap<(String, String), (&'a str, String)>,
+    script: &str,
+    runtime: &'a str,
+    line: &str,
+) -> Result<(), String> {
+    let Some((label, value)) = line
+        .strip_prefix("CHECKSUM ")
+        .and_then(|rest| rest.split_once(' '))
+    else {
+        return Ok(());
+    };
+    let key = (script.to_owned(), label.to_owned());
+    let (first, expected) = checksums
+        .entry(key)
+        .or_insert_with(|| (runtime, value.to_owned()));
+    if expected != value {
+        return Err(format!(
+            "{script} {label}: checksum {value} under {runtime}, {expected} under {first}"
+        ));
     }
     Ok(())
 }
@@ -250,12 +297,23 @@ fn script_name(script: &Path) -> String {
 const INSTRUCTION_COLUMNS: &[(&str, &str, &str)] = &[
     ("lua5.4", "cbind", "cbind"),
     ("lua5.4", "cbind_ptr", "cbind ptr"),
+    ("lua5.4", "tight", "tight"),
     ("lua5.4", "ffi", "ffi.so"),
+    ("lua5.1", "tight", "5.1 tight"),
+    ("lua5.1", "ffi", "5.1 ffi"),
     ("luajit-joff", "ffi", "-joff"),
 ];
-/// Where ffi.so is in [`INSTRUCTION_COLUMNS`], and the columns it is divided by.
-const INSTRUCTIONS_OURS: usize = 2;
-const INSTRUCTION_RATIOS: &[(usize, &str)] = &[(0, "/cbind"), (1, "/cbptr"), (3, "/joff")];
+/// The ratios printed after the counts: (numerator, denominator, heading), indices into
+/// [`INSTRUCTION_COLUMNS`]: ffi.so (lua5.4) over each floor and over `luajit -joff`, and
+/// lua5.1's ffi.so over its tight binding and over `luajit -joff`.
+const INSTRUCTION_RATIOS: &[(usize, usize, &str)] = &[
+    (3, 0, "/cbind"),
+    (3, 1, "/cbptr"),
+    (3, 2, "/tight"),
+    (3, 6, "/joff"),
+    (5, 4, "5.1/tgt"),
+    (5, 6, "5.1/joff"),
+];
 
 /// Counts instructions per operation of every workload of the scripts that report
 /// operations, under lua5.4 (ffi.so and the C bindings) and luajit -joff, with
@@ -264,6 +322,7 @@ fn print_instructions(
     root: &Path,
     scripts: &[PathBuf],
     cpath: &str,
+    cpath51: &str,
     callee: &Path,
 ) -> Result<(), String> {
     for script in scripts {
@@ -275,6 +334,7 @@ fn print_instructions(
         let mut counts: Vec<(String, BTreeMap<usize, u64>)> = Vec::new();
         let runtimes = [
             ("lua5.4", &["lua5.4"][..]),
+            ("lua5.1", &["lua5.1"][..]),
             ("luajit-joff", &["luajit", "-joff"]),
         ];
         for (runtime, command) in runtimes {
@@ -283,6 +343,7 @@ fn print_instructions(
                 .arg(script)
                 .arg("1e-9")
                 .env("LUA_CPATH_5_4", cpath)
+                .env("LUA_CPATH", cpath51)
                 .env("JITFFI_BENCH_CALLEE", callee)
                 .current_dir(root)
                 .output()
@@ -326,11 +387,10 @@ fn print_instructions(
         for &(_, _, heading) in INSTRUCTION_COLUMNS {
             print!("{heading:>12}");
         }
-        for (_, heading) in INSTRUCTION_RATIOS {
+        for (_, _, heading) in INSTRUCTION_RATIOS {
             print!("{heading:>9}");
         }
         println!();
-        let ours = INSTRUCTIONS_OURS;
         for (workload, by_column) in &counts {
             print!("{workload:<width$}");
             for column in 0..INSTRUCTION_COLUMNS.len() {
@@ -339,7 +399,7 @@ fn print_instructions(
                     .map_or_else(|| "-".to_owned(), u64::to_string);
                 print!("{cell:>12}");
             }
-            for &(other, _) in INSTRUCTION_RATIOS {
+            for &(ours, other, _) in INSTRUCTION_RATIOS {
                 let ratio = match (by_column.get(&ours), by_column.get(&other)) {
                     (Some(&a), Some(&b)) if b > 0 => format!("{:.2}", a as f64 / b as f64),
                     _ => "-".to_owned(),
@@ -547,11 +607,14 @@ fn column_rank(column: &Column) -> (usize, String) {
     let rank = match (column.0, column.1.as_str()) {
         ("lua5.4", "cbind") => 0,
         ("lua5.4", "cbind_ptr") => 1,
-        ("lua5.4", "ffi") => 2,
-        ("jitffi", "ffi") => 3,
-        ("luajit -joff", "ffi") => 4,
-        ("luajit", "ffi") => 5,
-        _ => 6,
+        ("lua5.4", "tight") => 2,
+        ("lua5.4", "ffi") => 3,
+        ("jitffi", "ffi") => 4,
+        ("lua5.1", "tight") => 5,
+        ("lua5.1", "ffi") => 6,
+        ("luajit -joff", "ffi") => 7,
+        ("luajit", "ffi") => 8,
+        _ => 9,
     };
     (rank, format!("{} {}", column.0, column.1))
 }
@@ -560,7 +623,9 @@ fn heading(column: &Column) -> String {
     match (column.0, column.1.as_str()) {
         ("lua5.4", "cbind") => "cbind".into(),
         ("lua5.4", "cbind_ptr") => "cbind ptr".into(),
+        ("lua5.4", "tight") => "tight".into(),
         ("lua5.4", "ffi") => "ffi.so".into(),
+        ("lua5.1", "tight") => "5.1 tight".into(),
         (runtime, "ffi") => runtime.into(),
         (runtime, implementation) => format!("{runtime} {implementation}"),
     }
@@ -571,6 +636,7 @@ fn short_heading(column: &Column) -> String {
     match heading(column).as_str() {
         "luajit -joff" => "joff".into(),
         "cbind ptr" => "cbptr".into(),
+        "5.1 tight" => "5.1tgt".into(),
         text => text.into(),
     }
 }

@@ -8,6 +8,9 @@
 //! - `cbind_calls.so`: the hand-written binding of those functions
 //!   (bench/native/cbind_calls.c), a Lua 5.4 module linked to `libcallee.so` (found next
 //!   to it through `$ORIGIN`).
+//! - `cbind_tight.so`: the tightest binding of a small struct (bench/native/cbind_tight.c),
+//!   the lower floor of field access, built twice: for Lua 5.4 into `target/bench/` and
+//!   for Lua 5.1 (against the lua-src crate's 5.1 headers) into `target/bench/lua5.1/`.
 //! - `cbind_callbacks.so`: the floor of the callback benchmarks
 //!   (bench/native/cbind_callbacks.c), a Lua 5.4 module that calls Lua functions from C
 //!   through the C API, linked to `libcallee.so` (its `call_repeatedly`) the same way.
@@ -54,6 +57,24 @@ pub fn build(root: &Path) -> Result<NativeBuilds, String> {
     compile(&native.join("cbind.c"), &dir.join("cbind.so"), |command| {
         command.arg("-I").arg(&include).args(module_flags());
     })?;
+    compile(
+        &native.join("cbind_tight.c"),
+        &dir.join("cbind_tight.so"),
+        |command| {
+            command.arg("-I").arg(&include).args(module_flags());
+        },
+    )?;
+    let lua51_dir = dir.join("lua5.1");
+    std::fs::create_dir_all(&lua51_dir)
+        .map_err(|e| format!("cannot create {}: {e}", lua51_dir.display()))?;
+    let include51 = lua51_include(&include)?;
+    compile(
+        &native.join("cbind_tight.c"),
+        &lua51_dir.join("cbind_tight.so"),
+        |command| {
+            command.arg("-I").arg(&include51).args(module_flags());
+        },
+    )?;
     let callee = dir.join("libcallee.so");
     compile(&native.join("callee.c"), &callee, |command| {
         command.arg("-I").arg(&native);
@@ -142,6 +163,30 @@ fn lua54_include(root: &Path) -> Result<PathBuf, String> {
         .find(|dir| {
             dir.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("lua-5.4"))
+                && dir.join("lua.h").is_file()
+        })
+        .ok_or_else(not_found)
+}
+
+/// The directory holding Lua 5.1's `lua.h`: `$LUA51_INCLUDE` if set, else the
+/// `lua-5.1.x` beside the Lua 5.4 sources of the lua-src crate.
+fn lua51_include(include54: &Path) -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("LUA51_INCLUDE") {
+        return Ok(dir.into());
+    }
+    let not_found = || {
+        format!(
+            "no Lua 5.1 headers beside {} (set LUA51_INCLUDE to a directory with lua.h)",
+            include54.display()
+        )
+    };
+    let crate_dir = include54.parent().ok_or_else(not_found)?;
+    std::fs::read_dir(crate_dir)
+        .map_err(|e| format!("{}: {e}", crate_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|dir| {
+            dir.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("lua-5.1"))
                 && dir.join("lua.h").is_file()
         })
         .ok_or_else(not_found)

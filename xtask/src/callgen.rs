@@ -66,6 +66,12 @@
 //! arguments. Where the ffi has no callbacks yet (`ffi.cast` of a Lua function fails)
 //! the driver skips every `cg_c` function and says so in its summary.
 //!
+//! Records are also packed with `#pragma pack(push, n)` or `__attribute__((packed))`, and
+//! members may carry `__attribute__((aligned(n)))`; structs that are not packed may have
+//! bitfield members (integers of at most 4 bytes, folded as their value, made as C's
+//! assignment truncates it). The C library asserts that the generator's layout of every
+//! record is gcc's.
+//!
 //! The model is data (`Ty`, `Record`, `Signature`, `CallbackType`, `Value`), one emitter
 //! per output (`c_source`, `lua_driver`).
 
@@ -335,16 +341,32 @@ fn part_type(size: u64) -> &'static str {
     }
 }
 
-/// One member of a struct or union: `<ty> f<i>` or `<ty> f<i>[count]`.
+/// One member of a struct or union: `<ty> f<i>` or `<ty> f<i>[count]`, with
+/// `__attribute__((aligned(n)))` after it when `aligned` is set.
 struct Member {
     ty: Ty,
     count: Option<u64>,
+    /// An alignment the member asks for beyond its type's (gcc: the larger one wins, and
+    /// it holds inside a packed struct too).
+    aligned: Option<u64>,
+    /// `<ty> f<i> : bits`: a bitfield (an integer of at most 4 bytes, in a struct that
+    /// is not packed, never an array).
+    bits: Option<u64>,
+}
+
+/// How a record is packed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Pack {
+    /// `#pragma pack(push, n)` around the declaration: members aligned to at most n.
+    Pragma(u64),
+    /// `struct __attribute__((packed))`: members at byte alignment, except that a
+    /// member's own `aligned` attribute still applies.
+    Attribute,
 }
 
 struct Record {
     union: bool,
-    /// `#pragma pack(push, n)` around the declaration.
-    pack: Option<u64>,
+    pack: Option<Pack>,
     members: Vec<Member>,
     /// Byte offset of each member.
     offsets: Vec<u64>,
@@ -547,12 +569,32 @@ impl Program {
             |key: &str| Ty::Scalar(Scalar::Int(INTS.iter().position(|k| k.key == key).unwrap()));
         let float = Ty::Scalar(Scalar::Float);
         let double = Ty::Scalar(Scalar::Double);
-        let one = |ty| Member { ty, count: None };
+        let one = |ty| Member {
+            ty,
+            count: None,
+            aligned: None,
+            bits: None,
+        };
         let array = |ty, count| Member {
             ty,
             count: Some(count),
+            aligned: None,
+            bits: None,
         };
-        let shapes: Vec<(bool, Option<u64>, Vec<Member>)> = vec![
+        let aligned = |ty, aligned| Member {
+            ty,
+            count: None,
+            aligned: Some(aligned),
+            bits: None,
+        };
+        let bitfield = |ty, bits| Member {
+            ty,
+            count: None,
+            aligned: None,
+            bits: Some(bits),
+        };
+        let pragma = |n| Some(Pack::Pragma(n));
+        let shapes: Vec<(bool, Option<Pack>, Vec<Member>)> = vec![
             // SSE, one eightbyte.
             (false, None, vec![one(float), one(float)]),
             // SSE, then SSE in the low half of the second eightbyte.
@@ -583,12 +625,70 @@ impl Program {
             ),
             (true, None, vec![array(int("u8"), 12), one(double)]),
             // Packed: unaligned members make it MEMORY.
-            (false, Some(1), vec![one(int("char")), one(int("i32"))]),
-            (false, Some(1), vec![one(int("u8")), one(double)]),
+            (false, pragma(1), vec![one(int("char")), one(int("i32"))]),
+            (false, pragma(1), vec![one(int("u8")), one(double)]),
             (
                 false,
-                Some(2),
+                pragma(2),
                 vec![one(int("i16")), one(double), one(int("i8"))],
+            ),
+            // __attribute__((packed)): unaligned members, MEMORY; all aligned, registers.
+            (
+                false,
+                Some(Pack::Attribute),
+                vec![one(int("u8")), one(int("i32")), one(float)],
+            ),
+            (
+                false,
+                Some(Pack::Attribute),
+                vec![one(int("i32")), one(float)],
+            ),
+            (
+                false,
+                Some(Pack::Attribute),
+                vec![one(int("i8")), one(double), array(int("u16"), 3)],
+            ),
+            // aligned members: padding the classification must skip, a 16-aligned
+            // struct, one over 16 bytes (MEMORY), and aligned inside a packed struct.
+            (false, None, vec![one(int("i8")), aligned(int("i32"), 8)]),
+            (false, None, vec![one(float), aligned(float, 8)]),
+            (false, None, vec![aligned(int("u8"), 16)]),
+            (false, None, vec![one(double), aligned(int("i16"), 16)]),
+            (
+                false,
+                Some(Pack::Attribute),
+                vec![one(int("u8")), aligned(int("i32"), 4), one(int("i16"))],
+            ),
+            (true, None, vec![one(float), aligned(int("i32"), 8)]),
+            // Bitfields: several in one unit, one that must start a new unit, and
+            // bitfields next to a double (INTEGER then SSE).
+            (
+                false,
+                None,
+                vec![
+                    bitfield(int("u8"), 3),
+                    bitfield(int("i32"), 5),
+                    bitfield(int("u16"), 9),
+                ],
+            ),
+            (
+                false,
+                None,
+                vec![
+                    bitfield(int("i32"), 30),
+                    bitfield(int("u32"), 7),
+                    one(double),
+                ],
+            ),
+            (
+                false,
+                None,
+                vec![
+                    one(int("i8")),
+                    bitfield(int("short"), 4),
+                    bitfield(int("uint"), 17),
+                    one(float),
+                ],
             ),
             // Complex members.
             (false, None, vec![one(Ty::Scalar(Scalar::ComplexFloat))]),
@@ -619,16 +719,36 @@ impl Program {
     }
 
     /// Computes the layout of a record as gcc does and picks a union's active member.
-    fn finish_record(&self, union: bool, pack: Option<u64>, members: Vec<Member>) -> Record {
+    fn finish_record(&self, union: bool, pack: Option<Pack>, members: Vec<Member>) -> Record {
         let mut offset: u64 = 0;
         let mut size: u64 = 0;
         let mut align: u64 = 1;
         let mut active = 0;
         let mut active_size = 0;
         let mut offsets = Vec::new();
+        // Bits used so far, for bitfields (gcc, x86-64: a bitfield never straddles a
+        // boundary of its type's alignment; it adds that alignment to the record's).
+        let mut bit_offset: u64 = 0;
         for (index, member) in members.iter().enumerate() {
-            let (member_size, member_align) = self.size_align(member.ty);
-            let member_align = pack.map_or(member_align, |pack| member_align.min(pack));
+            if let (Some(bits), false) = (member.bits, union) {
+                let (_, type_align) = self.size_align(member.ty);
+                let unit = 8 * type_align;
+                if bit_offset / unit != (bit_offset + bits - 1) / unit {
+                    bit_offset = bit_offset.next_multiple_of(unit);
+                }
+                offsets.push(bit_offset / 8);
+                bit_offset += bits;
+                align = align.max(type_align);
+                offset = bit_offset.div_ceil(8);
+                size = offset;
+                continue;
+            }
+            let (member_size, natural_align) = self.size_align(member.ty);
+            let member_align = match pack {
+                None => natural_align.max(member.aligned.unwrap_or(1)),
+                Some(Pack::Pragma(n)) => natural_align.max(member.aligned.unwrap_or(1)).min(n),
+                Some(Pack::Attribute) => member.aligned.unwrap_or(1),
+            };
             let total = member_size * member.count.unwrap_or(1);
             align = align.max(member_align);
             if union {
@@ -642,6 +762,7 @@ impl Program {
                 offset = offset.next_multiple_of(member_align);
                 offsets.push(offset);
                 offset += total;
+                bit_offset = 8 * offset;
                 size = offset;
             }
         }
@@ -667,6 +788,8 @@ impl Program {
                     .members
                     .iter()
                     .zip(&record.offsets)
+                    // A bitfield's bits sit anywhere in its unit; that is not packing.
+                    .filter(|(member, _)| member.bits.is_none())
                     .any(|(member, member_offset)| {
                         let element_size = self.size_align(member.ty).0;
                         (0..member.count.unwrap_or(1)).any(|element| {
@@ -710,10 +833,49 @@ impl Program {
             .any(|&ty| self.has_long_double(ty))
     }
 
+    /// Whether `ty` is or holds (in any member, through callbacks too) an aggregate
+    /// with an `aligned` member.
+    fn has_aligned_member(&self, ty: Ty) -> bool {
+        match ty {
+            Ty::Scalar(_) | Ty::CString => false,
+            Ty::Callback(index) => {
+                let callback = &self.callbacks[index];
+                callback
+                    .params
+                    .iter()
+                    .chain(&callback.ret)
+                    .any(|&ty| self.has_aligned_member(ty))
+            }
+            Ty::Record(index) => self.records[index]
+                .members
+                .iter()
+                .any(|member| member.aligned.is_some() || self.has_aligned_member(member.ty)),
+        }
+    }
+
+    /// Whether a function passes or returns (or its callbacks take or give) an aggregate
+    /// with an aligned member by value; the driver flags them `aligned`.
+    fn needs_aligned_member(&self, signature: &Signature) -> bool {
+        let ret = match signature.ret {
+            Ret::Made(ty) => Some(ty),
+            Ret::Echo(index) => Some(signature.params[index]),
+            Ret::Checksum | Ret::Void => None,
+        };
+        signature
+            .params
+            .iter()
+            .chain(signature.varargs.iter().flatten())
+            .chain(&ret)
+            .any(|&ty| self.has_aligned_member(ty))
+    }
+
     /// Why LuaJIT cannot be the reference for a function, if it cannot.
     fn luajit_skip(&self, signature: &Signature) -> Option<&'static str> {
         if self.needs_long_double(signature) {
             return Some("long double (LuaJIT: NYI)");
+        }
+        if self.needs_aligned_member(signature) {
+            return Some("an aggregate with an aligned member by value (LuaJIT crashes on some)");
         }
         let ret = match signature.ret {
             Ret::Made(ty) => Some(ty),
@@ -791,7 +953,10 @@ impl Program {
         let union = rng.percent(15);
         let pack = match union || !rng.percent(12) {
             true => None,
-            false => Some(rng.weighted(&[(6, 1), (3, 2), (1, 4)])),
+            false => match rng.percent(30) {
+                true => Some(Pack::Attribute),
+                false => Some(Pack::Pragma(rng.weighted(&[(6, 1), (3, 2), (1, 4)]))),
+            },
         };
         for _ in 0..32 {
             let member_count = if union {
@@ -809,7 +974,31 @@ impl Program {
                         }
                         false => None,
                     };
-                    Member { ty, count }
+                    // An aligned attribute now and then (not under #pragma pack, which
+                    // would cap it), larger than the type's own alignment.
+                    let natural = self.size_align(ty).1;
+                    let aligned = match matches!(pack, Some(Pack::Pragma(_))) || !rng.percent(8) {
+                        true => None,
+                        false => Some(rng.weighted(&[(3, 4), (3, 8), (1, 16)]).max(natural * 2)),
+                    };
+                    // A bitfield now and then, in a struct that is not packed.
+                    let bits = match (
+                        ty,
+                        union || pack.is_some() || count.is_some() || aligned.is_some(),
+                    ) {
+                        (Ty::Scalar(Scalar::Int(int)), false)
+                            if INTS[int].size <= 4 && rng.percent(20) =>
+                        {
+                            Some(rng.between(1, 8 * INTS[int].size as usize) as u64)
+                        }
+                        _ => None,
+                    };
+                    Member {
+                        ty,
+                        count,
+                        aligned,
+                        bits,
+                    }
                 })
                 .collect();
             let record = self.finish_record(union, pack, members);
@@ -820,6 +1009,8 @@ impl Program {
         let member = Member {
             ty: Ty::Scalar(Scalar::Int(rng.below(INTS.len()))),
             count: None,
+            aligned: None,
+            bits: None,
         };
         self.finish_record(union, pack, vec![member])
     }
@@ -1519,19 +1710,33 @@ impl Program {
             .unwrap();
         }
         for (index, record) in self.records.iter().enumerate() {
-            if let Some(pack) = record.pack {
+            if let Some(Pack::Pragma(pack)) = record.pack {
                 writeln!(text, "#pragma pack(push, {pack})").unwrap();
             }
-            write!(text, "{} {{", self.record_c_type(index)).unwrap();
+            let c_type = self.record_c_type(index);
+            match record.pack {
+                // `struct __attribute__((packed)) cg_sN`: the attribute after the keyword.
+                Some(Pack::Attribute) => {
+                    let (keyword, tag) = c_type.split_once(' ').expect("a record type");
+                    write!(text, "{keyword} __attribute__((packed)) {tag} {{").unwrap();
+                }
+                _ => write!(text, "{c_type} {{").unwrap(),
+            }
             for (member_index, member) in record.members.iter().enumerate() {
                 let mut declaration = self.c_declaration(member.ty, &format!("f{member_index}"));
                 if let Some(count) = member.count {
                     write!(declaration, "[{count}]").unwrap();
                 }
+                if let Some(bits) = member.bits {
+                    write!(declaration, " : {bits}").unwrap();
+                }
+                if let Some(aligned) = member.aligned {
+                    write!(declaration, " __attribute__((aligned({aligned})))").unwrap();
+                }
                 write!(text, " {declaration};").unwrap();
             }
             writeln!(text, " }}; /* {} bytes */", record.size).unwrap();
-            if record.pack.is_some() {
+            if let Some(Pack::Pragma(_)) = record.pack {
                 writeln!(text, "#pragma pack(pop)").unwrap();
             }
         }
@@ -1569,6 +1774,16 @@ impl Program {
             self.c_scalar_helpers(&mut c, scalar);
         }
         for index in 0..self.records.len() {
+            // The generator's layout (which decides what LuaJIT can be checked on) is
+            // gcc's, or the library does not build.
+            let record = &self.records[index];
+            let ty = self.record_c_type(index);
+            writeln!(
+                c,
+                "_Static_assert(sizeof({ty}) == {} && __alignof__({ty}) == {}, \"layout of {ty}\");",
+                record.size, record.align
+            )
+            .unwrap();
             self.c_record_helpers(&mut c, index);
         }
         writeln!(
@@ -1905,9 +2120,15 @@ impl Program {
                 .members
                 .iter()
                 .enumerate()
-                .map(|(member_index, member)| match member.count {
-                    None => format!("{{\"f{member_index}\", {}}}", self.lua_type(member.ty)),
-                    Some(count) => format!(
+                .map(|(member_index, member)| match (member.count, member.bits) {
+                    (None, Some(bits)) => format!(
+                        "{{\"f{member_index}\", {}, nil, {bits}}}",
+                        self.lua_type(member.ty)
+                    ),
+                    (None, None) => {
+                        format!("{{\"f{member_index}\", {}}}", self.lua_type(member.ty))
+                    }
+                    (Some(count), _) => format!(
                         "{{\"f{member_index}\", {}, {count}}}",
                         self.lua_type(member.ty)
                     ),
@@ -1995,6 +2216,9 @@ impl Program {
         }
         if Self::takes_callback(signature) {
             skip.push_str(" callback = true,");
+        }
+        if self.needs_aligned_member(signature) {
+            skip.push_str(" aligned = true,");
         }
         writeln!(
             lua,

@@ -5,9 +5,9 @@
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`, and a copy of it
 //!   named `cbframe.so` (the same library exports `luaopen_cbframe`).
 //! - `bench [RUNS] [--instructions]`: run `bench/*.lua` under stock lua5.4 (ffi.so and
-//!   the hand-written C bindings of bench/native/), jitffi, luajit -joff and luajit,
-//!   and print the medians and ratios; with `--instructions`, also callgrind's
-//!   instructions per operation of each workload (see bench.rs).
+//!   the hand-written C bindings of bench/native/), jitffi, stock lua5.1 (its ffi.so),
+//!   luajit -joff and luajit, and print the medians and ratios; with `--instructions`,
+//!   also callgrind's instructions per operation of each workload (see bench.rs).
 //! - `callgen [--seed N] [--count N] [--out DIR]`: write the C test library of random
 //!   signatures and its Lua driver for tests/callgen.sh (see callgen.rs).
 
@@ -36,7 +36,7 @@ commands:
                (and its copy cbframe.so)
   bench [RUNS] [--instructions]
                run bench/*.lua under lua5.4 (ffi.so and the C bindings), jitffi,
-               luajit -joff and luajit; print medians and ratios (default 5 runs);
+               lua5.1, luajit -joff and luajit; print medians and ratios (default 5 runs);
                --instructions: also count instructions per operation with callgrind
   callgen [--seed N] [--count N] [--out DIR]
                write a C library of random signatures and its Lua driver into DIR

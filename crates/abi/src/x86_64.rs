@@ -401,6 +401,11 @@ fn classify_at(types: &TypeTable, ty: TypeId, offset: u64, classes: &mut [Class]
             1..=8 => put_in(classes, offset, Class::Sse),
             _ => put_in(classes, offset, Class::Memory),
         },
+        // __int128 is two INTEGER eightbytes (psABI §3.2.3); wider ones are MEMORY.
+        CType::WideInt { bytes: 16, .. } => {
+            put_in(classes, offset, Class::Integer);
+            put_in(classes, offset + 8, Class::Integer);
+        }
         CType::Array { elem, len } => {
             let ArrayLen::Fixed(n) = len else {
                 return true;

@@ -367,3 +367,18 @@ fn structs_in_the_variadic_part_pass_as_if_prototyped() {
          arg 12: i64@0 gpr1\nresult: s32@0 gpr0\nstack: 40 bytes, vector registers: 8"
     );
 }
+
+#[test]
+fn int128_is_two_integer_eightbytes() {
+    // §3.2.3: "Arguments of type __int128 offer the same operations as INTEGERs, yet they
+    // do not fit into one general purpose register but require two registers." A
+    // 32-byte integer mode is MEMORY like any value over two eightbytes.
+    check(
+        "void (int, int __attribute__((mode(TI))))",
+        "arg 1: s32@0 gpr0\narg 2: i64@0 gpr1, i64@8 gpr2\nresult: void\nstack: 0 bytes",
+    );
+    check(
+        "void (int __attribute__((mode(OI))))",
+        "arg 1: memory 32 bytes stack+0\nresult: void\nstack: 32 bytes",
+    );
+}

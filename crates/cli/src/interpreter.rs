@@ -44,20 +44,12 @@ pub struct Invocation {
     pub stdin_is_tty: bool,
 }
 
-/// Runs the whole program and returns the process exit status.
-pub fn run(invocation: &Invocation) -> i32 {
-    let Some(mut interpreter) = Interpreter::new(&invocation.progname) else {
-        message(
-            Some(&invocation.progname),
-            b"cannot create state: not enough memory",
-        );
-        return 1;
-    };
-    if interpreter.main(invocation) {
-        0
-    } else {
-        1
-    }
+/// How the startup sequence ended.
+pub enum Startup {
+    Failed,
+    Done,
+    /// The caller goes on with the interactive loop ([`crate::repl`]).
+    Interactive,
 }
 
 /// Where `lua_load` reads a chunk from.
@@ -103,7 +95,7 @@ impl Drop for Interpreter<'_> {
 }
 
 impl<'a> Interpreter<'a> {
-    fn new(progname: &'a str) -> Option<Self> {
+    pub fn new(progname: &'a str) -> Option<Self> {
         // SAFETY: luaL_newstate has no preconditions.
         let state = unsafe { lua::luaL_newstate() };
         if state.is_null() {
@@ -118,8 +110,31 @@ impl<'a> Interpreter<'a> {
         })
     }
 
-    /// The sequence of lua.c's `pmain`. Returns false when something failed.
-    fn main(&mut self, invocation: &Invocation) -> bool {
+    /// The sequence of lua.c's `pmain`, up to the interactive loop.
+    pub fn main(&mut self, invocation: &Invocation) -> Startup {
+        if self.startup(invocation) {
+            let options = &invocation.options;
+            if options.interactive {
+                return Startup::Interactive;
+            }
+            if options.script.is_none() && !options.has_execute && !options.show_version {
+                if invocation.stdin_is_tty {
+                    print_version();
+                    return Startup::Interactive;
+                }
+                let status = self.load(ChunkSource::File(ptr::null()));
+                if !self.call_loaded(status, 0) {
+                    return Startup::Failed;
+                }
+            }
+            Startup::Done
+        } else {
+            Startup::Failed
+        }
+    }
+
+    /// `pmain` before stdin and the interactive loop. Returns false when something failed.
+    fn startup(&mut self, invocation: &Invocation) -> bool {
         let options = &invocation.options;
         if options.show_version {
             print_version();
@@ -157,19 +172,6 @@ impl<'a> Interpreter<'a> {
         if let Some(script) = options.script {
             if !self.run_script(&invocation.argv, script) {
                 return false;
-            }
-        }
-        if options.interactive {
-            crate::repl::run(self);
-        } else if options.script.is_none() && !options.has_execute && !options.show_version {
-            if invocation.stdin_is_tty {
-                print_version();
-                crate::repl::run(self);
-            } else {
-                let status = self.load(ChunkSource::File(ptr::null()));
-                if !self.call_loaded(status, 0) {
-                    return false;
-                }
             }
         }
         true

@@ -70,7 +70,26 @@ fn run(argv: Vec<CString>, progname: &str) -> i32 {
         lua_init,
         stdin_is_tty: std::io::stdin().is_terminal(),
     };
-    interpreter::run(&invocation)
+    start(&invocation)
+}
+
+/// Runs the whole program and returns the process exit status.
+fn start(invocation: &Invocation) -> i32 {
+    let Some(mut interpreter) = interpreter::Interpreter::new(&invocation.progname) else {
+        interpreter::message(
+            Some(&invocation.progname),
+            b"cannot create state: not enough memory",
+        );
+        return 1;
+    };
+    match interpreter.main(invocation) {
+        interpreter::Startup::Failed => 1,
+        interpreter::Startup::Done => 0,
+        interpreter::Startup::Interactive => {
+            repl::run(&mut interpreter);
+            0
+        }
+    }
 }
 
 /// `LUA_INIT_5_4`, or else `LUA_INIT`: (chunk name `=VAR`, value).

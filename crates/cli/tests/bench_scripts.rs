@@ -1,7 +1,9 @@
 //! The benchmark scripts under the `jitffi` runner, at a tiny scale, with the
 //! hand-written C bindings of bench/native/ loaded as C modules (which needs the runner
 //! to export the Lua C API): every workload reports a time, or `NA` for what the ffi
-//! cannot do yet. Guards the scripts `cargo xtask bench` runs against breaking silently.
+//! cannot do yet. Guards the scripts `cargo xtask bench` runs against breaking silently,
+//! and the workload programs (bench/workload_*.lua) against computing something else:
+//! each must print the checksum it prints under `luajit -joff` at the same scale.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,12 +38,13 @@ fn compile(dir: &Path, source: &str, output: &str, extra: &[&str]) {
     );
 }
 
-/// `target/.../bench-scripts` with cbind.so, libcallee.so, cbind_calls.so and
-/// cbind_callbacks.so in it.
+/// `target/.../bench-scripts` with cbind.so, cbind_tight.so, libcallee.so, cbind_calls.so
+/// and cbind_callbacks.so in it.
 fn native_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-scripts");
     std::fs::create_dir_all(&dir).unwrap();
     compile(&dir, "cbind.c", "cbind.so", &[]);
+    compile(&dir, "cbind_tight.c", "cbind_tight.so", &[]);
     compile(&dir, "callee.c", "libcallee.so", &[]);
     let libdir = format!("-L{}", dir.display());
     for module in ["cbind_calls", "cbind_callbacks"] {
@@ -103,6 +106,24 @@ fn bench_scripts_run_under_jitffi_with_the_c_bindings() {
     for label in ["field/cbind", "field/ffi", "new/cbind", "u64_add/ffi"] {
         assert!(results.contains(&label), "no {label} in:\n{cdata}");
     }
+    // The struct { int x; double y; } workloads, each with the tight binding beside it.
+    for workload in [
+        "field_int",
+        "field_double",
+        "field_tagged",
+        "nested",
+        "aos",
+        "aos_ptr",
+        "ref_field",
+        "ptr_field",
+        "new_empty",
+    ] {
+        for implementation in ["ffi", "tight"] {
+            let label = format!("{workload}/{implementation}");
+            assert!(results.contains(&label.as_str()), "no {label} in:\n{cdata}");
+        }
+    }
+    assert!(results.contains(&"new_empty_string/ffi"), "{cdata}");
     assert!(unavailable.is_empty(), "{cdata}");
 
     let calls = run_script(&dir, "calls.lua", "0.001", true);
@@ -166,4 +187,32 @@ fn bench_scripts_run_under_jitffi_with_the_c_bindings() {
         callbacks.contains("# qsort/cbind: count inside qsort\n"),
         "{callbacks}"
     );
+}
+
+/// The checksum each workload program prints at scale 0.001: what `luajit -joff` prints
+/// for the same script and scale (`luajit -joff bench/workload_vm.lua 0.001`).
+const WORKLOAD_CHECKSUMS: &[(&str, &str, &str)] = &[
+    ("workload_vm.lua", "vm/ffi", "314536"),
+    ("workload_ring.lua", "ring/ffi", "49217851"),
+    ("workload_parse.lua", "parse/ffi", "969110827"),
+];
+
+#[test]
+fn workload_programs_compute_what_luajit_computes() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-workloads");
+    std::fs::create_dir_all(&dir).unwrap();
+    for &(script, label, expected) in WORKLOAD_CHECKSUMS {
+        let stdout = run_script(&dir, script, "0.001", false);
+        let (results, unavailable) = labels(&stdout);
+        assert_eq!(results, [label], "{script}:\n{stdout}");
+        assert!(unavailable.is_empty(), "{script}:\n{stdout}");
+        assert!(
+            stdout.contains(&format!("\n# {label}: ")),
+            "{script} reports no operations:\n{stdout}"
+        );
+        let checksum = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("CHECKSUM {label} ")));
+        assert_eq!(checksum, Some(expected), "{script}:\n{stdout}");
+    }
 }

@@ -84,26 +84,26 @@ fn jitffi_with_stdin(args: &[&str], stdin: &str) -> Run {
     run_program(JITFFI, args, stdin, &[])
 }
 
-fn lua54_installed() -> bool {
+/// Panics when lua5.4 is missing: the comparisons are the test, so a machine without
+/// it fails instead of passing them unchecked.
+fn require_lua54() {
     static INSTALLED: OnceLock<bool> = OnceLock::new();
-    *INSTALLED.get_or_init(|| {
-        let found = Command::new("lua5.4")
+    let found = *INSTALLED.get_or_init(|| {
+        Command::new("lua5.4")
             .arg("-v")
             .stdout(Stdio::null())
             .status()
-            .is_ok_and(|status| status.success());
-        if !found {
-            eprintln!("note: lua5.4 is not installed; skipping the comparisons with it");
-        }
-        found
-    })
+            .is_ok_and(|status| status.success())
+    });
+    assert!(
+        found,
+        "lua5.4 is not installed (apt-get install lua5.4): the comparisons need it"
+    );
 }
 
 /// Runs the same command line under jitffi and lua5.4 and demands the same results.
 fn same_as_lua54(args: &[&str], stdin: &str, env: &[(&str, &str)]) {
-    if !lua54_installed() {
-        return;
-    }
+    require_lua54();
     let ours = run_program(JITFFI, args, stdin, env);
     let theirs = run_program("lua5.4", args, stdin, env);
     assert_eq!(ours, theirs, "jitffi and lua5.4 differ on {args:?}");
@@ -343,4 +343,23 @@ fn warnings_follow_minus_w() {
 fn stdout_order_is_kept_through_a_pipe() {
     let run = jitffi_with_stdin(&["-v", "-i"], "io.write('a') print('b')\n");
     assert!(run.stdout.ends_with("> ab\n> \n"), "{run:?}");
+}
+
+#[test]
+fn comparing_a_pointer_with_a_null_cdata_warns_once() {
+    // The terminating NULL element reads as nil, which PUC Lua never compares through
+    // `__eq`: the loop runs past it (here up to its guard). The comparisons before it
+    // reach the ffi, which says so once per process.
+    let script = "local ffi = require 'ffi' local NULL = ffi.cast('void *', 0) \
+        local a = ffi.new('const char *[3]', {'x', 'y'}) local i = 0 \
+        while a[i] ~= NULL and i < 5 do i = i + 1 end \
+        print(i, a[2], a[0] == NULL, ffi.cast('void *', 1) == NULL, NULL == ffi.NULL)";
+    let run = jitffi(&["-e", script]);
+    assert_eq!(run.stdout, "5\tnil\tfalse\tfalse\ttrue\n", "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "jitffi: warning: (command line):1: pointer compared with a NULL pointer cdata; \
+         a NULL pointer read from C is nil and never equals it: compare with nil instead\n",
+        "{run:?}"
+    );
 }

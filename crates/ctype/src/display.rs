@@ -76,6 +76,13 @@ impl TypeTable {
             CType::Void => "void".into(),
             CType::Bool => "bool".into(),
             CType::Int(int) => int_name(*int).into(),
+            CType::WideInt { bytes, signed } => {
+                format!(
+                    "{}int{}_t",
+                    if *signed { "" } else { "u" },
+                    u32::from(*bytes) * 8
+                )
+            }
             CType::Float(FloatKind::Float) => "float".into(),
             CType::Float(FloatKind::Double) => "double".into(),
             CType::Float(FloatKind::LongDouble) => "long double".into(),

@@ -21,6 +21,15 @@ impl CdefError {
         &self.message
     }
 
+    /// LuaJIT's text for a type without a size, or one above
+    /// [`crate::MAX_TYPE_SIZE`].
+    pub const SIZE_UNKNOWN: &'static str = "size of C type is unknown or too large";
+
+    /// `size of C type is unknown or too large`.
+    pub fn size_unknown() -> CdefError {
+        CdefError::new(CdefError::SIZE_UNKNOWN)
+    }
+
     /// `attempt to redefine 'name'`.
     pub fn redefined(name: &str) -> CdefError {
         CdefError::new(format!("attempt to redefine '{name}'"))

@@ -91,7 +91,7 @@ pub struct RecordAttrs {
 const BITS_PER_BYTE: u64 = 8;
 
 /// LuaJIT's text for a member whose size is unknown (incomplete, `void`, a function).
-const UNKNOWN_SIZE: &str = "size of C type is unknown or too large";
+const UNKNOWN_SIZE: &str = CdefError::SIZE_UNKNOWN;
 /// LuaJIT's text for a bad bitfield (its parser says `invalid value near ':'`).
 const INVALID_VALUE: &str = "invalid value";
 
@@ -161,12 +161,54 @@ pub fn layout_record(
             }
         })
         .collect();
+    let user_aligned = attrs.align.is_some()
+        || members.iter().any(|m| {
+            let packed = attrs.packed || m.packed;
+            member_user_aligned(table, kind, m, packed, attrs.pragma_pack.is_some())
+        });
     Ok(RecordBody {
         fields,
         constants: Vec::new(),
         size,
         align,
+        user_aligned,
     })
+}
+
+/// Whether a member makes its record's alignment a user alignment (gcc's
+/// `TYPE_USER_ALIGN`, which `_Alignof` does not cap): the member's `DECL_USER_ALIGN` as
+/// `layout_decl` sets it, or, for a named bitfield, or an unpacked one of a struct
+/// outside `#pragma pack` (`update_alignment_for_field`, `place_field`), its type's flag.
+fn member_user_aligned(
+    table: &TypeTable,
+    kind: RecordKind,
+    member: &MemberDecl,
+    packed: bool,
+    pragma_pack: bool,
+) -> bool {
+    let type_flag = table.is_user_aligned(member.ty);
+    let type_align = table.layout_align_of(member.ty);
+    // `do_type_align`: the type's alignment, and its flag, win over a smaller `aligned(n)`.
+    let type_aligned = || {
+        if member.align.is_none_or(|n| type_align > n) {
+            type_flag
+        } else {
+            true
+        }
+    };
+    let decl_user = match member.bit_width {
+        None if packed && member.align.is_some() => true,
+        None | Some(0) => type_aligned(),
+        Some(_) => member.align.is_some(),
+    };
+    let bitfield = member.bit_width.is_some_and(|w| w != 0);
+    decl_user
+        || (bitfield && member.name.is_some() && type_flag)
+        || (bitfield
+            && kind == RecordKind::Struct
+            && (!packed || type_align <= 1)
+            && !pragma_pack
+            && type_flag)
 }
 
 /// What layout needs to know of a member's type.
@@ -185,19 +227,25 @@ fn member_shape(
     is_last: bool,
 ) -> Result<MemberShape, CdefError> {
     let name = member_label(member);
-    let align_bits = u64::from(table.align_of(member.ty)) * BITS_PER_BYTE;
+    let align_bits = u64::from(table.layout_align_of(member.ty)) * BITS_PER_BYTE;
     let (base, _) = table.unqualified(member.ty);
     let size_bytes = match (table.size_of(member.ty), table.get(base)) {
         // C11 6.7.2.1p18: only the last member of a struct may be a flexible array;
-        // LuaJIT's `[?]` tail is laid out the same way.
+        // LuaJIT's `[?]` tail is laid out the same way. A union has neither (LuaJIT
+        // refuses both there).
         (
-            Some(0) | None,
+            None,
             CType::Array {
                 len: ArrayLen::Flexible | ArrayLen::Variable,
                 elem,
             },
         ) if member.bit_width.is_none() => {
-            if kind == RecordKind::Struct && !is_last {
+            if kind == RecordKind::Union {
+                return Err(CdefError::new(format!(
+                    "{UNKNOWN_SIZE}: variable-length member {name} in a union"
+                )));
+            }
+            if !is_last {
                 return Err(CdefError::new(format!(
                     "{UNKNOWN_SIZE}: flexible array member {name} is not at the end of the struct"
                 )));

@@ -52,6 +52,11 @@ pub enum Keyword {
     Stdcall,
     Thiscall,
     Extension,
+    /// MSVC's `__ptr32`: a 32-bit pointer, which LuaJIT has on 64-bit targets and
+    /// jitffi refuses (see `parse::attr`).
+    Ptr32,
+    /// MSVC's `__ptr64`: a 64-bit pointer, what every pointer already is here.
+    Ptr64,
     StaticAssert,
 }
 
@@ -100,6 +105,8 @@ impl Keyword {
             b"__stdcall" => Stdcall,
             b"__thiscall" => Thiscall,
             b"__extension__" => Extension,
+            b"__ptr32" => Ptr32,
+            b"__ptr64" => Ptr64,
             b"_Static_assert" | b"static_assert" => StaticAssert,
             _ => return None,
         })
@@ -141,6 +148,8 @@ pub enum Punct {
     Ne,
     Assign,
     Dot,
+    /// `->`.
+    Arrow,
     Ellipsis,
     Dollar,
     /// Any other punctuator or stray byte; the parser names it in its error.
@@ -207,10 +216,42 @@ pub struct Token {
     pub body: (u32, u32),
 }
 
+/// `src` without its line splices (C11 5.1.1.2p1, phase 2: a backslash right before a
+/// line break joins the lines), and where each was, as offsets into the result; `None`
+/// when there is none. LuaJIT's lexer skips them anywhere, even inside a name or a
+/// number, so they go before lexing; [`Lexer::with_splices`] still counts their lines.
+/// A line break is `\n`, `\r`, `\r\n` or `\n\r`, as LuaJIT reads it.
+pub fn remove_line_splices(src: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
+    let is_eol = |b: u8| b == b'\n' || b == b'\r';
+    let first = src.windows(2).position(|w| w[0] == b'\\' && is_eol(w[1]))?;
+    let mut text = Vec::with_capacity(src.len());
+    let mut splices = Vec::new();
+    text.extend_from_slice(&src[..first]);
+    let mut at = first;
+    while at < src.len() {
+        let byte = src[at];
+        if byte == b'\\' && at + 1 < src.len() && is_eol(src[at + 1]) {
+            let eol = src[at + 1];
+            at += 2;
+            if at < src.len() && is_eol(src[at]) && src[at] != eol {
+                at += 1;
+            }
+            splices.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+            continue;
+        }
+        text.push(byte);
+        at += 1;
+    }
+    Some((text, splices))
+}
+
 /// A cursor over the source. Copying it is how the parser looks ahead.
 #[derive(Clone, Debug)]
 pub struct Lexer<'src> {
     src: &'src [u8],
+    /// Where line splices were removed from `src` (see [`remove_line_splices`]): each
+    /// adds a line to the tokens after it.
+    splices: &'src [u32],
     /// Where lexing stops (a sub-lexer over a `#define` body stops early).
     limit: usize,
     pos: usize,
@@ -221,8 +262,14 @@ pub struct Lexer<'src> {
 
 impl<'src> Lexer<'src> {
     pub fn new(src: &'src [u8]) -> Lexer<'src> {
+        Lexer::with_splices(src, &[])
+    }
+
+    /// A lexer over text from [`remove_line_splices`], counting the removed lines.
+    pub fn with_splices(src: &'src [u8], splices: &'src [u32]) -> Lexer<'src> {
         Lexer {
             src,
+            splices,
             limit: src.len(),
             pos: 0,
             line: 1,
@@ -234,6 +281,7 @@ impl<'src> Lexer<'src> {
     pub fn over(src: &'src [u8], start: usize, end: usize) -> Lexer<'src> {
         Lexer {
             src,
+            splices: &[],
             limit: end.min(src.len()),
             pos: start,
             line: 1,
@@ -298,17 +346,22 @@ impl<'src> Lexer<'src> {
 
     /// The next token.
     pub fn next_token(&mut self) -> Token {
-        loop {
+        let mut token = loop {
             self.skip_blank();
             if self.at_line_start && self.pos < self.limit && self.src[self.pos] == b'#' {
                 if let Some(token) = self.directive() {
-                    return token;
+                    break token;
                 }
                 continue;
             }
             self.at_line_start = false;
-            return self.token();
+            break self.token();
+        };
+        if !self.splices.is_empty() {
+            let spliced = self.splices.partition_point(|&at| at <= token.start);
+            token.line += u32::try_from(spliced).unwrap_or(u32::MAX);
         }
+        token
     }
 
     fn make(&self, kind: TokenKind, start: usize, line: u32) -> Token {
@@ -369,6 +422,7 @@ impl<'src> Lexer<'src> {
             b'~' => Tilde,
             b'^' => Caret,
             b'+' => Plus,
+            b'-' if next == b'>' => self.two(Arrow),
             b'-' => Minus,
             b'/' => Slash,
             b'%' => Percent,
@@ -820,8 +874,7 @@ mod tests {
                 TokenKind::Ident,
                 TokenKind::Punct(Ellipsis),
                 TokenKind::Punct(AmpAmp),
-                TokenKind::Punct(Minus),
-                TokenKind::Punct(Gt),
+                TokenKind::Punct(Arrow),
             ]
         );
         assert_eq!(
@@ -841,6 +894,17 @@ mod tests {
         let define = lexer.next_token();
         assert_eq!((define.kind, define.line), (TokenKind::Define, 4));
         assert_eq!(lexer.next_token().line, 6);
+    }
+
+    #[test]
+    fn line_splices_are_removed_and_counted() {
+        let src = b"typedef int bs\\\nnl_t;\\\r\n\nx \"a\\\n\"";
+        let (text, splices) = remove_line_splices(src).unwrap();
+        assert_eq!(text, b"typedef int bsnl_t;\nx \"a\"");
+        let mut lexer = Lexer::with_splices(&text, &splices);
+        let lines: Vec<_> = (0..5).map(|_| lexer.next_token()).map(|t| t.line).collect();
+        assert_eq!(lines, [1, 1, 1, 2, 4]);
+        assert!(remove_line_splices(b"a \\ b").is_none());
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! types); every change to it happens inside [`TypeTable::transaction`], so a failed
 //! declaration leaves the table as it was. Sizes, alignments and field offsets are those
 //! of the C compiler for the [`Target`] (gcc on x86-64 Linux is the oracle in the tests).
+//! No type is larger than [`MAX_TYPE_SIZE`] (2^31 - 1 bytes, LuaJIT's limit), `[?]` types
+//! sized by [`TypeTable::vla_size`] included; size arithmetic never wraps.
 #![forbid(unsafe_code)]
 
 pub mod display;

@@ -8,9 +8,18 @@ use crate::error::CdefError;
 use crate::target::Target;
 use crate::types::*;
 
-/// Largest size in bytes a type may have. Beyond any real allocation, small enough that
-/// size arithmetic in u64 never overflows (`MAX_TYPE_SIZE * 8` bits still fits).
-pub const MAX_TYPE_SIZE: u64 = 1 << 48;
+/// Largest size in bytes a type may have: 2^31 - 1, LuaJIT's limit. An array in a
+/// declaration, a record, or a `[?]` type sized for `ffi.new` that would be larger is
+/// "size of C type is unknown or too large" ([`CdefError::size_unknown`]). Size arithmetic
+/// is done in u64 with checked operations, so it never wraps silently.
+pub const MAX_TYPE_SIZE: u64 = 0x7fff_ffff;
+
+/// gcc's `__BIGGEST_ALIGNMENT__` on x86-64 without AVX (and on AArch64): the cap of
+/// `_Alignof` for types without an `aligned` attribute.
+const BIGGEST_ALIGNMENT: u32 = 16;
+
+/// Alignment of `int128_t` (gcc's `__int128`) and of LuaJIT's `int256_t`.
+const WIDE_INT_ALIGNMENT: u32 = 16;
 
 /// The ids of the builtin types, fixed when a table is created.
 #[derive(Copy, Clone, Debug)]
@@ -252,17 +261,16 @@ impl TypeTable {
         self.intern(CType::Pointer(target))
     }
 
-    /// `elem[len]`, refusing sizes above [`MAX_TYPE_SIZE`]. Qualifiers of an array are
-    /// those of its elements (C11 6.7.3p9), so `elem` keeps them.
+    /// `elem[len]`, refusing element counts and sizes above [`MAX_TYPE_SIZE`]. Qualifiers
+    /// of an array are those of its elements (C11 6.7.3p9), so `elem` keeps them.
     pub fn array_of(&mut self, elem: TypeId, len: ArrayLen) -> Result<TypeId, CdefError> {
         if let ArrayLen::Fixed(n) = len {
-            if let Some(size) = self.size_of(elem) {
-                if size
-                    .checked_mul(n)
-                    .is_none_or(|total| total > MAX_TYPE_SIZE)
-                {
-                    return Err(CdefError::new("size of C type is unknown or too large"));
-                }
+            let too_large = n > MAX_TYPE_SIZE
+                || self
+                    .size_of(elem)
+                    .is_some_and(|size| size.checked_mul(n).is_none_or(|t| t > MAX_TYPE_SIZE));
+            if too_large {
+                return Err(CdefError::size_unknown());
             }
         }
         Ok(self.intern(CType::Array { elem, len }))
@@ -471,8 +479,9 @@ impl TypeTable {
         }
     }
 
-    /// Size in bytes; `None` for `void`, functions, incomplete records and enums, and
-    /// `[?]` arrays (whose size depends on the element count).
+    /// Size in bytes; `None` for `void`, functions, incomplete records and enums, `[]`
+    /// arrays (incomplete, C11 6.2.5p22; as LuaJIT, `sizeof("int[]")` is nil) and `[?]`
+    /// arrays (whose size depends on the element count).
     pub fn size_of(&self, mut id: TypeId) -> Option<u64> {
         // A loop, not recursion: a chain of typedefs built over many cdefs can nest types
         // arbitrarily deep. `count` is the product of the enclosing array lengths.
@@ -482,6 +491,7 @@ impl TypeTable {
                 CType::Void | CType::Func(_) => return None,
                 CType::Bool => break 1,
                 CType::Int(i) => break u64::from(i.bytes),
+                CType::WideInt { bytes, .. } => break u64::from(*bytes),
                 CType::Float(kind) | CType::Complex(kind) => {
                     let one = match kind {
                         FloatKind::Float => 4,
@@ -505,8 +515,7 @@ impl TypeTable {
                         count = count.checked_mul(*n)?;
                         id = *elem;
                     }
-                    ArrayLen::Flexible => return Some(0),
-                    ArrayLen::Variable => return None,
+                    ArrayLen::Flexible | ArrayLen::Variable => return None,
                 },
                 CType::Record(rid) => {
                     let body = self.record(*rid).body.as_ref()?;
@@ -523,32 +532,42 @@ impl TypeTable {
     }
 
     /// Size of a variable-length type (`T[?]`, or a struct ending in one) holding
-    /// `count` elements; the plain size for other types.
+    /// `count` elements; the plain size for other types. `None` when that is unknown or
+    /// above [`MAX_TYPE_SIZE`] (see [`TypeTable::vla_size`] for the error).
+    ///
+    /// A struct ending in `T x[?]` takes its size with no elements plus `count` elements,
+    /// as LuaJIT computes it (`lj_ctype_vlsize`): at least what the elements need from
+    /// the array's offset, and the same size LuaJIT reports.
     pub fn size_of_vla(&self, id: TypeId, count: u64) -> Option<u64> {
         let (id, _) = self.unqualified(id);
-        match self.get(id) {
+        let total = match self.get(id) {
             CType::Array {
                 elem,
                 len: ArrayLen::Variable,
-            } => {
-                let total = self.size_of(*elem)?.checked_mul(count)?;
-                (total <= MAX_TYPE_SIZE).then_some(total)
-            }
+            } => self.size_of(*elem)?.checked_mul(count)?,
             CType::Record(rid) => {
                 let body = self.record(*rid).body.as_ref()?;
                 match self.vla_tail(body) {
-                    Some((offset, elem)) => {
-                        let elem_size = self.size_of(elem)?;
-                        let end = elem_size.checked_mul(count)?.checked_add(offset)?;
-                        let align = u64::from(body.align);
-                        let total = end.div_ceil(align) * align;
-                        Some(total.max(body.size)).filter(|&t| t <= MAX_TYPE_SIZE)
-                    }
-                    None => Some(body.size),
+                    Some((_, elem)) => self
+                        .size_of(elem)?
+                        .checked_mul(count)?
+                        .checked_add(body.size)?,
+                    None => body.size,
                 }
             }
-            _ => self.size_of(id),
-        }
+            _ => return self.size_of(id),
+        };
+        (total <= MAX_TYPE_SIZE).then_some(total)
+    }
+
+    /// [`TypeTable::size_of_vla`] for an element count given by the program (`ffi.new`,
+    /// `ffi.sizeof`): a negative count, an unknown size or one above [`MAX_TYPE_SIZE`] is
+    /// LuaJIT's "size of C type is unknown or too large".
+    pub fn vla_size(&self, id: TypeId, count: i64) -> Result<u64, CdefError> {
+        u64::try_from(count)
+            .ok()
+            .and_then(|count| self.size_of_vla(id, count))
+            .ok_or_else(CdefError::size_unknown)
     }
 
     /// Whether `id` is variable-length: a `[?]` array or a struct ending in one.
@@ -581,13 +600,31 @@ impl TypeTable {
         }
     }
 
-    /// Alignment in bytes. Incomplete types and `void` answer 1, like LuaJIT.
-    pub fn align_of(&self, mut id: TypeId) -> u32 {
+    /// Alignment in bytes, as C11's `_Alignof` and `ffi.alignof` give it (gcc's
+    /// `min_align_of_type`): [`TypeTable::layout_align_of`], capped at 16 bytes
+    /// (`__BIGGEST_ALIGNMENT__` of x86-64 without AVX) unless an `aligned` attribute
+    /// asked for more. Only vectors of 32 bytes and more, and what contains them, are
+    /// capped: `int __attribute__((vector_size(32)))` has `_Alignof` 16, as in gcc and
+    /// LuaJIT. Incomplete types and `void` answer 1, like LuaJIT.
+    pub fn align_of(&self, id: TypeId) -> u32 {
+        let align = self.layout_align_of(id);
+        if align > BIGGEST_ALIGNMENT && !self.is_user_aligned(id) {
+            BIGGEST_ALIGNMENT
+        } else {
+            align
+        }
+    }
+
+    /// The alignment gcc places a member of this type at (its `TYPE_ALIGN`): a vector is
+    /// aligned to its size, so `struct { char c; int v __attribute__((vector_size(32))); }`
+    /// puts `v` at 32 even though `_Alignof` of either type is 16.
+    pub fn layout_align_of(&self, mut id: TypeId) -> u32 {
         // A loop for the same reason as `size_of`.
         loop {
             return match self.get(id) {
                 CType::Void | CType::Func(_) | CType::Bool => 1,
                 CType::Int(i) => u32::from(i.bytes),
+                CType::WideInt { .. } => WIDE_INT_ALIGNMENT,
                 CType::Float(FloatKind::Float) | CType::Complex(FloatKind::Float) => 4,
                 CType::Float(FloatKind::Double) | CType::Complex(FloatKind::Double) => 8,
                 CType::Float(FloatKind::LongDouble) | CType::Complex(FloatKind::LongDouble) => {
@@ -606,6 +643,27 @@ impl TypeTable {
                         .unwrap_or_else(|| def.int_type.map_or(1, |i| u32::from(i.bytes)))
                 }
                 CType::Aligned { align, .. } => *align,
+            };
+        }
+    }
+
+    /// Whether an `aligned` attribute set this type's alignment (gcc's
+    /// `TYPE_USER_ALIGN`): an aligned typedef, a record that had one, arrays of them.
+    pub fn is_user_aligned(&self, mut id: TypeId) -> bool {
+        loop {
+            return match self.get(id) {
+                CType::Aligned { .. } => true,
+                CType::Array { elem: base, .. } | CType::Qualified { base, .. } => {
+                    id = *base;
+                    continue;
+                }
+                CType::Record(rid) => self
+                    .record(*rid)
+                    .body
+                    .as_ref()
+                    .is_some_and(|b| b.user_aligned),
+                CType::Enum(eid) => self.enum_def(*eid).align.is_some(),
+                _ => false,
             };
         }
     }
@@ -634,11 +692,15 @@ impl TypeTable {
             .find_map(|f| self.find_constant(f.ty, name))
     }
 
-    /// Finds member `name` of a record type, looking through anonymous struct/union
+    /// Finds member `name` of a record type, or of a reference to one (as LuaJIT's
+    /// `ffi.offsetof` follows references), looking through anonymous struct/union
     /// members. Returns the member and its byte offset from the start of `record`
     /// (for a bitfield, of its storage unit).
     pub fn find_member(&self, record: TypeId, name: &str) -> Option<(u64, &Field)> {
-        let (record, _) = self.unqualified(record);
+        let (mut record, _) = self.unqualified(record);
+        if let CType::Ref(target) = self.get(record) {
+            record = self.unqualified(*target).0;
+        }
         let CType::Record(rid) = self.get(record) else {
             return None;
         };
@@ -699,8 +761,20 @@ mod tests {
         let mut t = TypeTable::new(Target::X86_64SysV);
         let int = t.builtins().i32;
         assert!(t.array_of(int, ArrayLen::Fixed(u64::MAX / 2)).is_err());
-        let big = t.array_of(int, ArrayLen::Fixed(1 << 40)).unwrap();
-        assert!(t.array_of(big, ArrayLen::Fixed(1 << 20)).is_err());
+        // LuaJIT's limit: 2^31 - 1 bytes, and as many elements.
+        let char_ = t.builtins().char_;
+        assert!(t.array_of(char_, ArrayLen::Fixed(MAX_TYPE_SIZE)).is_ok());
+        assert!(t
+            .array_of(char_, ArrayLen::Fixed(MAX_TYPE_SIZE + 1))
+            .is_err());
+        assert!(t.array_of(int, ArrayLen::Fixed(1 << 29)).is_err());
+        let big = t.array_of(int, ArrayLen::Fixed((1 << 29) - 1)).unwrap();
+        assert_eq!(t.size_of(big), Some(MAX_TYPE_SIZE - 3));
+        assert!(t.array_of(big, ArrayLen::Fixed(2)).is_err());
+        let empty = t.array_of(int, ArrayLen::Fixed(0)).unwrap();
+        assert!(t
+            .array_of(empty, ArrayLen::Fixed(MAX_TYPE_SIZE + 1))
+            .is_err());
     }
 
     #[test]
@@ -725,6 +799,7 @@ mod tests {
                     constants: vec![],
                     size: 4,
                     align: 4,
+                    user_aligned: false,
                 },
             );
             t.declare("size_t", Symbol::Typedef(int))

@@ -166,6 +166,14 @@ pub enum CType {
     /// `_Bool` / `bool`: one byte.
     Bool,
     Int(IntType),
+    /// An integer wider than 64 bits: gcc's `mode(TI)` (16 bytes) and LuaJIT's
+    /// `mode(OI)` (32 bytes), printed `int128_t` / `uint256_t` as LuaJIT prints them.
+    /// Storage only: as in LuaJIT, no Lua value converts to or from it; it has a size
+    /// and an alignment (16) for layout and allocation.
+    WideInt {
+        bytes: u8,
+        signed: bool,
+    },
     Float(FloatKind),
     /// `complex float` / `complex double` (C11 6.2.5p11): two floats of the kind.
     Complex(FloatKind),
@@ -235,7 +243,12 @@ pub struct RecordBody {
     /// Size in bytes, a multiple of `align`. For a record ending in a `[?]` array this is
     /// the size with zero elements; see [`crate::TypeTable::size_of_vla`].
     pub size: u64,
+    /// The alignment layout uses (gcc's `TYPE_ALIGN`); see
+    /// [`crate::TypeTable::layout_align_of`].
     pub align: u32,
+    /// An `aligned` attribute on the record, on a member, or in a member's type took part
+    /// (gcc's `TYPE_USER_ALIGN`): `_Alignof` is then `align` even above 16.
+    pub user_aligned: bool,
 }
 
 /// A named integer constant of a record (see [`RecordBody::constants`]).

@@ -340,6 +340,24 @@ fn check(table: &mut TypeTable, src: &str) {
     }
 }
 
+/// `cdef` must refuse `src` with an error (and, failing, change nothing); returns the
+/// error text for the caller to check further.
+fn check_refused(src: &str) -> String {
+    let mut table = TypeTable::new(Target::X86_64SysV);
+    let before = summary(&table);
+    match table.cdef(src, &[]) {
+        Ok(()) => panic!("cdef accepted what must be an error: {:.200}", src),
+        Err(e) => {
+            assert_eq!(
+                summary(&table),
+                before,
+                "failed cdef changed the table: {src:.200}"
+            );
+            e.to_string()
+        }
+    }
+}
+
 fn mutate(rng: &mut Rng, src: &str) -> Vec<String> {
     let bytes = src.as_bytes();
     let mut out = Vec::new();
@@ -441,34 +459,53 @@ fn deep_nesting_is_refused_not_a_stack_overflow() {
         format!("enum {{ A = {}1 }};", "-".repeat(n)),
         format!("enum {{ A = {}1 }};", "sizeof(".repeat(n)),
         format!("enum {{ A = 1{} }};", " ? 1 : 1".repeat(n)),
-        format!("enum {{ A = 1{} }};", " + 1".repeat(n)),
         "struct { ".repeat(n),
-        format!("{}int x;", "__attribute__((aligned(8))) ".repeat(n)),
         format!("int {}", "(*".repeat(n)),
         format!("typedef int t{};", "[1][2]".repeat(n / 2)),
         "#pragma pack(push, 1)\n".repeat(n),
     ];
     for src in &inputs {
         check(&mut table, src);
+        check_refused(src);
+    }
+    // Long but flat: valid C, accepted without deep recursion.
+    for src in [
+        format!("enum {{ A = 1{} }};", " + 1".repeat(n)),
+        format!("{}int x;", "__attribute__((aligned(8))) ".repeat(n)),
+    ] {
+        let mut table = TypeTable::new(Target::X86_64SysV);
+        assert!(table.cdef(&src, &[]).is_ok(), "{:.60}", src);
     }
 }
 
+/// Numbers out of range in sizes, bitfield widths, enum values and attributes: each is
+/// an error (LuaJIT refuses every one of them already as a "malformed number").
 #[test]
 fn huge_numbers_are_errors() {
-    let mut table = TypeTable::new(Target::X86_64SysV);
     for src in [
         "int a[99999999999999999999999999];",
         "int a[18446744073709551615];",
         "int a[0x7fffffffffffffff];",
         "int a[1ULL << 63][1ULL << 63];",
         "enum { A = 18446744073709551615ULL, B };",
-        "enum { A = -9223372036854775807 - 1, B = A / -1, C = A % -1 };",
         "struct s { int x : 18446744073709551615; };",
         "typedef int v __attribute__((vector_size(18446744073709551615)));",
+        // gcc: "requested alignment is not a positive power of 2" / "exceeds maximum".
         "typedef int v __attribute__((aligned(18446744073709551615)));",
+        "typedef int v __attribute__((aligned(3)));",
+        "typedef int v __attribute__((aligned(1 << 29)));",
+        "struct s { _Alignas(-8) int x; };",
+    ] {
+        check_refused(src);
+    }
+    // Accepted on purpose, unlike LuaJIT (whose number parser stops at 32 bits): C's
+    // wrapping 64-bit constant arithmetic (parse_regressions.rs pins these).
+    for src in [
+        "enum { A = -9223372036854775807 - 1, B = A / -1, C = A % -1 };",
         "enum { A = 1 << 18446744073709551615 };",
     ] {
-        check(&mut table, src);
+        let mut table = TypeTable::new(Target::X86_64SysV);
+        assert!(table.cdef(src, &[]).is_ok(), "{src}");
     }
 }
 

@@ -4,9 +4,10 @@
 //! One generator writes each declaration twice: as C text, and as the same types built
 //! directly in a [`TypeTable`] through `layout_record` (so a layout bug shows even while
 //! the parser is missing or wrong). All the C text goes into one program that prints, per
-//! declaration, `sizeof`, `__alignof__` (not C11 `_Alignof`, which gcc caps at 16 for
-//! types without a user alignment although it lays them out with more: a struct holding
-//! a 64-byte vector), the `offsetof` of every ordinary member (nested
+//! declaration, `sizeof`, `__alignof__` (the alignment layout uses, `layout_align_of`),
+//! C11 `_Alignof` (`align_of`: gcc caps it at 16 for types without a user alignment
+//! although it lays them out with more, a struct holding a 64-byte vector), the
+//! `offsetof` of every ordinary member (nested
 //! ones by dotted path) and, for every named bitfield, its first bit and width, found by
 //! setting it to all ones in a zeroed object and scanning the bytes.
 //!
@@ -403,13 +404,20 @@ impl Generator<'_> {
                         Some(bits),
                         true,
                         None,
-                        self.table.align_of(id),
+                        self.table.layout_align_of(id),
                     )
                 }
                 2 => {
                     let c = *self.rng.pick(OTHER_SCALARS);
                     let id = scalar_id(self.table, c);
-                    (c.to_string(), id, None, true, None, self.table.align_of(id))
+                    (
+                        c.to_string(),
+                        id,
+                        None,
+                        true,
+                        None,
+                        self.table.layout_align_of(id),
+                    )
                 }
                 _ => match self.named.is_empty() {
                     true => (
@@ -428,7 +436,7 @@ impl Generator<'_> {
                             n.int_bits,
                             n.array_ok,
                             n.record.clone(),
-                            self.table.align_of(n.id),
+                            self.table.layout_align_of(n.id),
                         )
                     }
                 },
@@ -681,6 +689,7 @@ impl Generator<'_> {
                         constants: Vec::new(),
                         size: 1,
                         align: 1,
+                        user_aligned: false,
                     },
                 );
             }
@@ -817,7 +826,7 @@ fn c_program(cases: &[Case]) -> String {
         for (name, _) in &case.records {
             let _ = writeln!(
                 out,
-                "  printf(\"size {i} {name} %zu %zu\\n\", sizeof({name}), __alignof__({name}));"
+                "  printf(\"size {i} {name} %zu %zu %zu\\n\", sizeof({name}), __alignof__({name}), _Alignof({name}));"
             );
         }
         let top = &case.records.last().expect("a top record").0;
@@ -948,11 +957,14 @@ fn compare(
             let key = format!("size {i} {name}");
             let ours = vec![
                 t.size_of(*id).unwrap_or(u64::MAX),
+                u64::from(t.layout_align_of(*id)),
                 u64::from(t.align_of(*id)),
             ];
             match answers.get(&key) {
                 Some(cc) if *cc == ours => {}
-                cc => diffs.push(format!("  {name}: (size, align) ours {ours:?} cc {cc:?}")),
+                cc => diffs.push(format!(
+                    "  {name}: (size, __alignof__, _Alignof) ours {ours:?} cc {cc:?}"
+                )),
             }
         }
         let top = *ids.last().expect("top record");

@@ -7,12 +7,27 @@
 //! Promises: `luaopen_ffi` returns a table with LuaJIT's `ffi` API. Every function is a
 //! C closure whose upvalue 1 is the per-state [`cdata::state::FfiState`] (except `ffi.type`,
 //! which needs none); errors are Lua errors with LuaJIT's texts, never crashes or Rust
-//! panics (see [`lua`] for the rules). It also replaces the globals `type` and
-//! `tonumber` with cdata-aware versions ([`api::idioms`]) and defines what LuaJIT has
+//! panics (see [`lua`] for the rules). It also replaces the globals `type`,
+//! `tonumber`, `pairs` and `ipairs` with cdata-aware versions ([`api::idioms`]) and
+//! defines what LuaJIT has
 //! around its ffi where it is missing (`bit`, `jit`, ... : [`luajit_env`]);
 //! `luaopen_ffi_core` (`require "ffi.core"`) returns the same module table without any
 //! of these global changes, and `luaopen_ffi_literals` the loaders of
 //! [`luajit_env::literals`].
+//!
+//! Layers, bottom up (each folder's `mod.rs` says what it may use; no file imports one
+//! of a layer above): [`platform`], the Lua seam [`lua`], the numeric core [`scalar`],
+//! [`cdata`] (cdata, conversions, the per-state [`cdata::state::FfiState`]), [`calls`]
+//! (C calls and callbacks, reached from below through hooks this file installs), and
+//! [`api`] with this file, which assembles the state and the module table.
+//!
+//! Panics: every function Lua calls is `extern "C-unwind"` and runs its body through
+//! [`lua::entry`], which catches a panic and raises it as a Lua error that says it is a
+//! bug. The callback handlers that machine code calls (`calls::callback`) are
+//! `extern "C"` and must not panic: they run Lua code only under `lua_pcall`, and a panic
+//! that escaped them anyway would abort the process (guaranteed since Rust 1.81), never
+//! unwind into C. The crate is built with `panic = "unwind"` for this reason; under
+//! `panic = "abort"` every panic aborts.
 //!
 //! It also provides the module `cbframe` ([`calls::cbframe`]): `luaopen_ffi` registers it in
 //! `package.preload`, and [`luaopen_cbframe`] is exported from the same library so
@@ -23,12 +38,14 @@ pub mod calls;
 pub mod cdata;
 pub mod lua;
 pub mod luajit_env;
+pub mod platform;
+pub mod scalar;
 
-use api::{idioms, memory, namespace, new_cast, types};
+use api::{idioms, memory, namespace, types};
 pub use calls::cbframe::luaopen_cbframe;
-use calls::{callback, cbframe};
-use cdata::state::{self, FfiState};
-use cdata::{gc, metamethods, metatype};
+use calls::{call, callback, cbframe};
+use cdata::state::FfiState;
+use cdata::{construct, gc, metamethods, metatype};
 use lua::stack;
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -96,10 +113,10 @@ unsafe fn push_core_and_state(l: *mut sys::lua_State) -> (c_int, c_int, *mut Ffi
         let module = sys::lua_gettop(l);
         lua::push_str(l, "new");
         sys::lua_rawget(l, module);
-        let holder = if sys::lua_getupvalue(l, -1, state::STATE_UPVALUE).is_null() {
+        let holder = if sys::lua_getupvalue(l, -1, cdata::state::STATE_UPVALUE).is_null() {
             std::ptr::null_mut()
         } else {
-            sys::lua_touserdata(l, -1).cast::<state::StateBox>()
+            sys::lua_touserdata(l, -1).cast::<cdata::state::StateBox>()
         };
         if holder.is_null() || (*holder).state.is_null() {
             sys::luaL_error(
@@ -150,21 +167,23 @@ unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
     // built on its stack, with the state userdata as upvalue 1 of each function.
     unsafe {
         sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
-        keep_loaded();
+        platform::library::keep_loaded();
         lua::tagged::init();
+        lua::version::check_build(l);
         stack::verify(l);
+        // For the tests: a build whose direct reads fail verification fails loudly.
+        let required = std::env::var_os("JITFFI_REQUIRE_STACK_PEEK").is_some();
+        if required && !stack::all_enabled() {
+            sys::luaL_error(l, c"ffi: direct stack reads failed verification".as_ptr());
+        }
         let st = FfiState::push_new(l);
         let state_index = sys::lua_gettop(l);
         (*st).ctype_objects = new_registry_table(l);
         (*st).typeof_cache = new_registry_table(l);
         (*st).metatypes = new_registry_table(l);
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
-        sys::lua_createtable(l, 0, 1);
-        state::push_static(l, "ffi function");
-        lua::set_field_raw(l, -2, "__metatable");
-        (*st).binding_meta_ptr = sys::lua_topointer(l, -1);
-        (*st).binding_meta = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         gc::install(l, &mut *st);
+        call::install(l, &mut *st);
         callback::install(l, &mut *st, state_index);
 
         sys::lua_createtable(l, 0, 26);
@@ -174,8 +193,8 @@ unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
         namespace::install(l, state_index, sys::lua_gettop(l));
         let functions: [(&str, sys::lua_CFunction); 15] = [
             ("cdef", types::cdef),
-            ("new", new_cast::new),
-            ("cast", new_cast::cast),
+            ("new", construct::new),
+            ("cast", construct::cast),
             ("typeof", types::typeof_),
             ("sizeof", types::sizeof),
             ("alignof", types::alignof),
@@ -205,55 +224,6 @@ unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
     1
 }
 
-/// Keeps the shared object holding this code loaded for the life of the process.
-///
-/// `lua_close` dlcloses the C libraries `require` opened. Unloading `ffi.so` would
-/// leave callback pointers C still holds jumping into unmapped code (instead of being
-/// refused, see [`calls::callback`]), and would drop the process-wide caches (code
-/// pages, the callback slot pools) so that every new state made them again. So the
-/// first `luaopen_ffi` reopens the object it lives in with `RTLD_NODELETE` (and
-/// `RTLD_NOLOAD`, so that nothing new is ever loaded), which makes every `dlclose` of it
-/// leave it mapped. When the ffi is linked into an executable (the `jitffi` runner)
-/// there is nothing to pin: `dlopen` finds no shared object by that name and the
-/// executable is never unloaded anyway.
-fn keep_loaded() {
-    /// glibc's `<dlfcn.h>` values (libloading exports only the POSIX flags).
-    const RTLD_NOLOAD: c_int = 0x4;
-    const RTLD_NODELETE: c_int = 0x1000;
-    #[repr(C)]
-    struct DlInfo {
-        fname: *const std::os::raw::c_char,
-        fbase: *mut std::ffi::c_void,
-        sname: *const std::os::raw::c_char,
-        saddr: *mut std::ffi::c_void,
-    }
-    extern "C" {
-        fn dladdr(address: *const std::ffi::c_void, info: *mut DlInfo) -> c_int;
-    }
-    static PINNED: std::sync::Once = std::sync::Once::new();
-    PINNED.call_once(|| {
-        let mut info = std::mem::MaybeUninit::<DlInfo>::zeroed();
-        // SAFETY: `dladdr` writes `info` for an address inside a loaded object (this
-        // function) and returns zero, leaving it untouched, otherwise.
-        let found = unsafe { dladdr(keep_loaded as *const std::ffi::c_void, info.as_mut_ptr()) };
-        // SAFETY: zero-initialised or written by `dladdr`.
-        let info = unsafe { info.assume_init() };
-        if found == 0 || info.fname.is_null() {
-            return;
-        }
-        // SAFETY: `dladdr` returned the object's path, a C string that lives as long as
-        // the object (which is loaded: this code runs from it).
-        let path = unsafe { std::ffi::CStr::from_ptr(info.fname) };
-        let path: &std::ffi::OsStr = std::os::unix::ffi::OsStrExt::from_bytes(path.to_bytes());
-        let flags = libloading::os::unix::RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE;
-        // SAFETY: with RTLD_NOLOAD nothing is loaded (no initialisers run): the call only
-        // marks the object already mapped as never to be unloaded. The handle is leaked
-        // on purpose: it is one more reference that no `dlclose` takes away.
-        if let Ok(library) = unsafe { libloading::os::unix::Library::open(Some(path), flags) } {
-            std::mem::forget(library);
-        }
-    });
-}
 
 /// Creates an empty table, stores it in the registry and returns its reference.
 ///

@@ -1,5 +1,6 @@
 //! Shared by the golden tests: compare every `NAME.h` of a golden directory's report
-//! with `NAME.expected`, or rewrite the expected files when `BLESS` is set.
+//! with `NAME.expected`, or rewrite the expected files when `BLESS=1` (only `1`: unset,
+//! `BLESS=0` or any other value compares).
 
 use std::path::{Path, PathBuf};
 
@@ -10,10 +11,15 @@ pub fn golden_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// True when `BLESS=1`: the expected files are rewritten instead of compared.
+pub fn blessing() -> bool {
+    std::env::var_os("BLESS").is_some_and(|v| v == "1")
+}
+
 /// Checks (or with `BLESS=1` rewrites) `NAME.expected` against `report(NAME.h)` for
 /// every header in `dir`.
 pub fn check_golden_files(dir: &Path, report: impl Fn(&Path) -> String) {
-    let bless = std::env::var_os("BLESS").is_some();
+    let bless = blessing();
     let mut headers: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("golden dir")
         .map(|e| e.expect("dir entry").path())

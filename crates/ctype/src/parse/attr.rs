@@ -10,12 +10,23 @@ use crate::error::CdefError;
 use crate::lex::{decode_string, Keyword, Punct, TokenKind};
 use crate::types::*;
 
-/// gcc's `mode` attribute: the machine mode that sets an integer's width.
+/// gcc's `mode` attribute (gcc internals, "Machine Modes"): a scalar mode sets the
+/// width of an integer or float type; a vector mode (`V4SF`) makes a vector of that
+/// scalar.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) enum MachineMode {
+pub(crate) struct MachineMode {
+    pub scalar: ScalarMode,
+    /// The lane count of a vector mode.
+    pub lanes: Option<u32>,
+}
+
+/// The scalar part of a machine mode.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ScalarMode {
+    /// An integer of this many bytes: `QI` 1, `HI` 2, `SI` 4, `DI` 8, `TI` 16, `OI` 32.
     Int(u8),
-    Float,
-    Double,
+    /// `SF`, `DF`; `XF` and `TF` are `long double` (16 bytes, aligned to 16).
+    Float(FloatKind),
 }
 
 /// Attributes gathered for one declarator (from its specifiers and itself).
@@ -37,8 +48,11 @@ const BIGGEST_ALIGNMENT: u32 = 16;
 const MAX_ALIGNMENT: u64 = 1 << 28;
 
 impl Parser<'_> {
-    /// Parses any run of attributes, `__declspec`s, `_Alignas`, calling conventions and
-    /// `__extension__` at the current token into `attrs`. Returns whether it read any.
+    /// Parses any run of attributes, `__declspec`s, `_Alignas`, calling conventions,
+    /// `__extension__` and `__ptr64` at the current token into `attrs`. Returns whether
+    /// it read any. `__ptr32` is refused: LuaJIT makes a 4-byte pointer of it on 64-bit
+    /// targets, which jitffi's conversions and calls do not have, and taking it as an
+    /// 8-byte pointer would silently change every layout it appears in.
     pub(crate) fn attributes(&mut self, attrs: &mut DeclAttrs) -> Result<bool, CdefError> {
         let mut any = false;
         loop {
@@ -49,7 +63,10 @@ impl Parser<'_> {
                     let align = self.alignas()?;
                     attrs.align = attrs.align.max(align);
                 }
-                TokenKind::Keyword(Keyword::Extension) => self.advance()?,
+                TokenKind::Keyword(Keyword::Extension | Keyword::Ptr64) => self.advance()?,
+                TokenKind::Keyword(Keyword::Ptr32) => {
+                    return Err(self.error_near(text::PTR32_UNSUPPORTED));
+                }
                 TokenKind::Keyword(
                     kw
                     @ (Keyword::Cdecl | Keyword::Stdcall | Keyword::Fastcall | Keyword::Thiscall),
@@ -99,11 +116,14 @@ impl Parser<'_> {
                         }
                         _ => return Err(self.error_near(&text::expected(text::IDENT_NAME))),
                     };
+                    // gcc refuses a mode it does not know; taking the type unchanged
+                    // would silently give another size.
+                    let Some(mode) = mode else {
+                        return Err(self.error_near(text::INVALID_TYPE));
+                    };
                     self.advance()?;
                     self.expect(Punct::RParen, ")")?;
-                    if mode.is_some() {
-                        attrs.mode = mode;
-                    }
+                    attrs.mode = Some(mode);
                 }
                 b"vector_size" => {
                     self.expect(Punct::LParen, "(")?;
@@ -131,14 +151,21 @@ impl Parser<'_> {
         self.expect(Punct::RParen, ")")
     }
 
-    /// An alignment argument: a power of two up to gcc's limit. Other values are ignored,
-    /// as LuaJIT ignores them (gcc refuses them).
+    /// An alignment argument: a power of two up to gcc's limit; 0 asks for nothing.
     fn alignment_value(&self, value: i128) -> Result<Option<u32>, CdefError> {
+        // gcc refuses what is not a power of two or beyond its limit (and ignores 0 with a
+        // warning); LuaJIT silently rounds, which would give a layout gcc never makes.
         match u64::try_from(value) {
+            Ok(0) => Ok(None),
             Ok(align) if align.is_power_of_two() && align <= MAX_ALIGNMENT => {
                 Ok(Some(align as u32))
             }
-            _ => Ok(None),
+            Ok(align) if align.is_power_of_two() => Err(self.error_plain(&format!(
+                "requested alignment {align} exceeds maximum {MAX_ALIGNMENT}"
+            ))),
+            _ => Err(self.error_plain(&format!(
+                "requested alignment {value} is not a positive power of 2"
+            ))),
         }
     }
 
@@ -256,49 +283,58 @@ impl Parser<'_> {
         let mut ty = base;
         if let Some(mode) = attrs.mode {
             let (plain, quals) = self.table.unqualified(ty);
-            let changed = match (self.table.get(plain).clone(), mode) {
-                (CType::Int(int), MachineMode::Int(bytes)) => {
-                    Some(self.table.intern(CType::Int(IntType {
-                        bytes,
-                        signed: int.signed,
-                    })))
+            // gcc: "mode applied to inappropriate type" for an integer mode on a float
+            // type and the other way round.
+            let scalar = match (self.table.get(plain).clone(), mode.scalar) {
+                (CType::Int(IntType { signed, .. }), ScalarMode::Int(bytes)) => {
+                    self.int_of_width(bytes, signed)
                 }
-                (CType::Enum(_), MachineMode::Int(bytes)) => {
-                    Some(self.table.intern(CType::Int(IntType {
-                        bytes,
-                        signed: false,
-                    })))
+                (CType::WideInt { signed, .. }, ScalarMode::Int(bytes)) => {
+                    self.int_of_width(bytes, signed)
                 }
-                (CType::Float(_) | CType::Int(_), MachineMode::Float) => {
-                    Some(self.table.builtins().float)
-                }
-                (CType::Float(_) | CType::Int(_), MachineMode::Double) => {
-                    Some(self.table.builtins().double)
-                }
-                _ => None,
+                (CType::Enum(_), ScalarMode::Int(bytes)) => self.int_of_width(bytes, false),
+                (CType::Float(_), ScalarMode::Float(kind)) => self.table.intern(CType::Float(kind)),
+                _ => return Err(self.error_plain(text::INVALID_TYPE)),
             };
-            if let Some(changed) = changed {
-                ty = self.table.qualified(changed, quals);
-            }
+            ty = match mode.lanes {
+                None => self.table.qualified(scalar, quals),
+                Some(lanes) => {
+                    let bytes = self.table.size_of(scalar).unwrap_or(0) * u64::from(lanes);
+                    self.vector_of(scalar, bytes)?
+                }
+            };
         }
         if let Some(bytes) = attrs.vector_size {
             let (elem, _) = self.table.unqualified(ty);
-            let elem_size = match self.table.get(elem) {
-                CType::Int(_) | CType::Float(_) | CType::Bool => {
-                    self.table.size_of(elem).unwrap_or(0)
-                }
-                _ => 0,
-            };
-            let lanes = bytes.checked_div(elem_size).unwrap_or(0);
-            if lanes == 0 || bytes % elem_size != 0 || !lanes.is_power_of_two() {
-                return Err(self.error_plain(text::INVALID_TYPE));
-            }
-            ty = self.table.intern(CType::Vector {
-                elem,
-                bytes: bytes as u32,
-            });
+            ty = self.vector_of(elem, bytes)?;
         }
         Ok(ty)
+    }
+
+    /// The integer type of `bytes` bytes (a wide one above 8).
+    fn int_of_width(&mut self, bytes: u8, signed: bool) -> TypeId {
+        if bytes > 8 {
+            self.table.intern(CType::WideInt { bytes, signed })
+        } else {
+            self.table.intern(CType::Int(IntType { bytes, signed }))
+        }
+    }
+
+    /// A vector of `bytes` bytes of the scalar type `elem` (gcc: a power-of-two lane
+    /// count of an integer or float type).
+    fn vector_of(&mut self, elem: TypeId, bytes: u64) -> Result<TypeId, CdefError> {
+        let elem_size = match self.table.get(elem) {
+            CType::Int(_) | CType::WideInt { .. } | CType::Float(_) | CType::Bool => {
+                self.table.size_of(elem).unwrap_or(0)
+            }
+            _ => 0,
+        };
+        let lanes = bytes.checked_div(elem_size).unwrap_or(0);
+        if lanes == 0 || bytes % elem_size != 0 || !lanes.is_power_of_two() {
+            return Err(self.error_plain(text::INVALID_TYPE));
+        }
+        let bytes = u32::try_from(bytes).map_err(|_| self.error_plain(text::INVALID_TYPE))?;
+        Ok(self.table.intern(CType::Vector { elem, bytes }))
     }
 }
 
@@ -320,15 +356,40 @@ fn strip_underscores(name: &[u8]) -> &[u8] {
     }
 }
 
-/// gcc machine modes for integers and floats (gcc internals, "Machine Modes").
+/// gcc machine modes for integers, floats and vectors of them (gcc internals, "Machine
+/// Modes"), with x86-64's `word` and `pointer` (8 bytes): `[V<lanes>]{Q,H,S,D,T,O}I`,
+/// `[V<lanes>]{S,D,X,T}F`.
 fn machine_mode(name: &[u8]) -> Option<MachineMode> {
-    Some(match name {
-        b"QI" | b"byte" => MachineMode::Int(1),
-        b"HI" => MachineMode::Int(2),
-        b"SI" => MachineMode::Int(4),
-        b"DI" | b"word" | b"pointer" => MachineMode::Int(8),
-        b"SF" => MachineMode::Float,
-        b"DF" => MachineMode::Double,
+    let scalar_only = |scalar| {
+        Some(MachineMode {
+            scalar,
+            lanes: None,
+        })
+    };
+    match name {
+        b"byte" => return scalar_only(ScalarMode::Int(1)),
+        b"word" | b"pointer" | b"unwind_word" => return scalar_only(ScalarMode::Int(8)),
+        _ => {}
+    }
+    let (lanes, scalar) = match name.strip_prefix(b"V") {
+        Some(rest) => {
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            let lanes: u32 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+            (Some(lanes), &rest[digits..])
+        }
+        None => (None, name),
+    };
+    let scalar = match scalar {
+        b"QI" => ScalarMode::Int(1),
+        b"HI" => ScalarMode::Int(2),
+        b"SI" => ScalarMode::Int(4),
+        b"DI" => ScalarMode::Int(8),
+        b"TI" => ScalarMode::Int(16),
+        b"OI" => ScalarMode::Int(32),
+        b"SF" => ScalarMode::Float(FloatKind::Float),
+        b"DF" => ScalarMode::Float(FloatKind::Double),
+        b"XF" | b"TF" => ScalarMode::Float(FloatKind::LongDouble),
         _ => return None,
-    })
+    };
+    Some(MachineMode { scalar, lanes })
 }

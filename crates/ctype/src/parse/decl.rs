@@ -161,6 +161,9 @@ impl<'a> Parser<'a> {
 
     /// One external declaration (C11 6.9p1), or a stray `;`.
     pub(crate) fn declaration(&mut self) -> Result<(), CdefError> {
+        // LuaJIT lets a text of one declaration end without its `;` (`ffi.cdef "int x"`),
+        // but not the last of several.
+        let may_omit_semi = !std::mem::replace(&mut self.declared_before, true);
         if self.is_keyword(Keyword::StaticAssert) {
             return self.static_assertion();
         }
@@ -171,14 +174,16 @@ impl<'a> Parser<'a> {
         if self.accept(Punct::Semi)? {
             return Ok(());
         }
-        // LuaJIT lets the last declaration of a text end without its `;`, but a lone
-        // builtin type (`int`) still needs a declarator.
+        // A lone builtin type (`int`) still needs a declarator.
         let tagged = matches!(
             self.table.get(self.table.unqualified(spec.ty).0),
             CType::Record(_) | CType::Enum(_)
         );
         if tagged && self.cur.token.kind == TokenKind::Eof {
-            return Ok(());
+            if may_omit_semi {
+                return Ok(());
+            }
+            return self.expect(Punct::Semi, ";");
         }
         loop {
             let mut attrs = spec.attrs.clone();
@@ -197,29 +202,29 @@ impl<'a> Parser<'a> {
                 return self.declare_object(name, ty, spec.storage, attrs);
             }
             if spec.storage.is_static && !spec.storage.is_typedef && !is_function {
-                if let Some(value) = self.static_constant(ty)? {
-                    let (plain, _) = self.table.unqualified(ty);
-                    self.declare_symbol(name, Symbol::Const { ty: plain, value })?;
-                    if !self.accept(Punct::Comma)? {
-                        break;
-                    }
-                    continue;
+                // LuaJIT's only `static` objects are named constants (`cp_decl_constinit`).
+                let value = self.static_constant(ty)?;
+                let (plain, _) = self.table.unqualified(ty);
+                self.declare_symbol(name, Symbol::Const { ty: plain, value })?;
+                if !self.accept(Punct::Comma)? {
+                    break;
                 }
+                continue;
             }
             self.declare_object(name, ty, spec.storage, attrs)?;
             if !self.accept(Punct::Comma)? {
                 break;
             }
         }
-        if self.cur.token.kind == TokenKind::Eof {
+        if may_omit_semi && self.cur.token.kind == TokenKind::Eof {
             return Ok(());
         }
         self.expect(Punct::Semi, ";")
     }
 
-    /// `static const T name = value` with an integer `T`: the converted value. Other
-    /// initialised statics are refused as LuaJIT refuses them.
-    fn static_constant(&mut self, ty: TypeId) -> Result<Option<i64>, CdefError> {
+    /// `static const T name = value` with an integer `T`: the converted value. Any other
+    /// static object is `invalid C type`, as in LuaJIT.
+    fn static_constant(&mut self, ty: TypeId) -> Result<i64, CdefError> {
         let (plain, quals) = self.table.unqualified(ty);
         let is_bool = matches!(self.table.get(plain), CType::Bool);
         let int_type = if is_bool {
@@ -236,10 +241,9 @@ impl<'a> Parser<'a> {
                 } else {
                     super::expr::wrap(value.value, int_type)
                 };
-                Ok(Some(value as i64))
+                Ok(value as i64)
             }
-            _ if self.is(Punct::Assign) => Err(self.error_plain(text::INVALID_TYPE)),
-            _ => Ok(None),
+            _ => Err(self.error_plain(text::INVALID_TYPE)),
         }
     }
 
@@ -356,6 +360,18 @@ impl<'a> Parser<'a> {
             .map_err(|e| self.error_plain(e.message()))
     }
 
+    /// Whether `ty` is `T[]` (a flexible array member, when last in a struct).
+    fn is_flexible_array(&self, ty: TypeId) -> bool {
+        let (plain, _) = self.table.unqualified(ty);
+        matches!(
+            self.table.get(plain),
+            CType::Array {
+                len: ArrayLen::Flexible,
+                ..
+            }
+        )
+    }
+
     fn is_function(&self, ty: TypeId) -> bool {
         let (plain, _) = self.table.unqualified(ty);
         matches!(self.table.get(plain), CType::Func(_))
@@ -426,6 +442,8 @@ impl<'a> Parser<'a> {
                     | Keyword::Declspec
                     | Keyword::Alignas
                     | Keyword::Extension
+                    | Keyword::Ptr32
+                    | Keyword::Ptr64
                     | Keyword::Cdecl
                     | Keyword::Stdcall
                     | Keyword::Fastcall
@@ -622,7 +640,11 @@ impl<'a> Parser<'a> {
                             TokenKind::Keyword(Keyword::Volatile) => quals.is_volatile = true,
                             TokenKind::Keyword(Keyword::Restrict) => {}
                             TokenKind::Keyword(
-                                Keyword::Attribute | Keyword::Declspec | Keyword::Extension,
+                                Keyword::Attribute
+                                | Keyword::Declspec
+                                | Keyword::Extension
+                                | Keyword::Ptr32
+                                | Keyword::Ptr64,
                             ) => {
                                 self.attributes(attrs)?;
                                 continue;
@@ -651,7 +673,12 @@ impl<'a> Parser<'a> {
                     self.push_op(DeclOp::Conv(conv))?;
                 }
                 TokenKind::Keyword(
-                    Keyword::Attribute | Keyword::Declspec | Keyword::Extension | Keyword::Alignas,
+                    Keyword::Attribute
+                    | Keyword::Declspec
+                    | Keyword::Extension
+                    | Keyword::Alignas
+                    | Keyword::Ptr32
+                    | Keyword::Ptr64,
                 ) => {
                     self.attributes(attrs)?;
                 }
@@ -931,8 +958,16 @@ impl<'a> Parser<'a> {
                 (self.table.new_record(kind, None), false)
             }
         };
+        // LuaJIT: "attempt to redefine" a record inside its own body
+        // (`struct s { struct s { int x; } a; };`).
+        if self.defining.contains(&ty) {
+            return Err(self.error_plain(CdefError::redefined(tag.unwrap_or_default()).message()));
+        }
         self.enter()?;
-        let (members, constants) = self.record_members()?;
+        self.defining.push(ty);
+        let members = self.record_members();
+        self.defining.pop();
+        let (members, constants) = members?;
         self.leave();
         // Attributes right after `}` belong to the record (gcc manual, "Type Attributes").
         self.attributes(&mut attrs)?;
@@ -1074,11 +1109,10 @@ impl<'a> Parser<'a> {
         };
         self.declarator_suffix_attributes(&mut attrs)?;
         let ty = self.build_type(spec.ty, &attrs, mark)?;
-        let is_function = self.is_function(ty);
-        let value = match self.static_constant(ty)? {
-            Some(value) if !is_function => value,
-            _ => return Err(self.error_plain(text::INVALID_TYPE)),
-        };
+        if self.is_function(ty) {
+            return Err(self.error_plain(text::INVALID_TYPE));
+        }
+        let value = self.static_constant(ty)?;
         let (plain, _) = self.table.unqualified(ty);
         let ty = match self.table.get(plain) {
             CType::Bool | CType::Int(_) => plain,
@@ -1113,7 +1147,7 @@ impl<'a> Parser<'a> {
             return Err(self.error_near(&text::expected(text::IDENT_NAME)));
         }
         let ty = self.build_type(spec.ty, &attrs, mark)?;
-        if self.is_function(ty) || !self.table.is_complete(ty) {
+        if self.is_function(ty) || !(self.table.is_complete(ty) || self.is_flexible_array(ty)) {
             return Err(self.error_plain(text::SIZE_UNKNOWN));
         }
         let bad_width = || self.with_line(format!("{} near ':'", text::INVALID_VALUE));

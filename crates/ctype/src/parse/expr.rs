@@ -7,7 +7,7 @@
 
 use super::{text, Parser};
 use crate::error::CdefError;
-use crate::lex::{Keyword, Punct, TokenKind};
+use crate::lex::{decode_string, Keyword, Punct, TokenKind};
 use crate::types::*;
 
 /// A constant: its value (always within the range of `ty`) and its type.
@@ -31,6 +31,18 @@ impl Value {
             ty,
         }
     }
+}
+
+/// What an operand of a constant expression is: an integer constant, or an object
+/// whose value is not constant but whose type still counts: an extern variable, a
+/// string literal, a pointer made by a cast (`(struct s *)0`), a member reached from
+/// those. LuaJIT's evaluator keeps the same distinction (`CPValue.imm`), so that
+/// `sizeof(var.x)`, `sizeof("abc")`, `var.K` and `((struct s *)0)->K` (a record's
+/// constant) are constant expressions.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Operand {
+    Value(Value),
+    Object(TypeId),
 }
 
 /// `value` reduced modulo 2^bits into the range of `ty` (C11 6.3.1.3; for signed
@@ -93,8 +105,14 @@ fn precedence(punct: Punct) -> Option<u8> {
 impl Parser<'_> {
     /// A conditional expression (C11 6.6p1: the grammar of a constant expression).
     pub(crate) fn constant_expression(&mut self) -> Result<Value, CdefError> {
+        let first = self.unary()?;
+        self.conditional_after(first)
+    }
+
+    /// The rest of a conditional expression whose first operand is `first`.
+    fn conditional_after(&mut self, first: Value) -> Result<Value, CdefError> {
         self.enter()?;
-        let condition = self.binary(1)?;
+        let condition = self.binary_after(first, 1)?;
         let result = if self.is(Punct::Question) {
             self.advance()?;
             let taken = condition.value != 0;
@@ -137,7 +155,12 @@ impl Parser<'_> {
 
     /// Binary operators of at least `min_precedence`, by precedence climbing.
     fn binary(&mut self, min_precedence: u8) -> Result<Value, CdefError> {
-        let mut left = self.unary()?;
+        let left = self.unary()?;
+        self.binary_after(left, min_precedence)
+    }
+
+    /// [`Parser::binary`] with its first operand already read.
+    fn binary_after(&mut self, mut left: Value, min_precedence: u8) -> Result<Value, CdefError> {
         while let TokenKind::Punct(op) = self.kind() {
             let Some(precedence) = precedence(op) else {
                 break;
@@ -208,31 +231,57 @@ impl Parser<'_> {
         })
     }
 
-    /// Unary operators, casts, `sizeof`, `_Alignof` and primary expressions
-    /// (C11 6.5.3, 6.5.4, 6.5.1).
+    /// A unary expression whose value must be an integer constant.
     fn unary(&mut self) -> Result<Value, CdefError> {
-        self.enter()?;
-        let value = self.unary_inner()?;
-        self.leave();
-        Ok(value)
+        let operand = self.operand()?;
+        self.value_of(operand)
     }
 
-    fn unary_inner(&mut self) -> Result<Value, CdefError> {
-        match self.kind() {
+    /// The value of an operand; an object has none (LuaJIT: `invalid value`).
+    fn value_of(&self, operand: Operand) -> Result<Value, CdefError> {
+        match operand {
+            Operand::Value(value) => Ok(value),
+            Operand::Object(_) => Err(self.error_plain(text::INVALID_VALUE)),
+        }
+    }
+
+    /// Unary operators, casts, `sizeof`, `_Alignof`, and primary expressions with their
+    /// member accesses (C11 6.5.3, 6.5.4, 6.5.2.3, 6.5.1).
+    fn operand(&mut self) -> Result<Operand, CdefError> {
+        self.enter()?;
+        let operand = self.operand_inner()?;
+        self.leave();
+        Ok(operand)
+    }
+
+    fn operand_inner(&mut self) -> Result<Operand, CdefError> {
+        let primary = match self.kind() {
             TokenKind::Punct(op @ (Punct::Plus | Punct::Minus | Punct::Tilde | Punct::Bang)) => {
                 self.advance()?;
                 let operand = self.unary()?;
                 let ty = promote(operand.ty);
-                Ok(match op {
+                return Ok(Operand::Value(match op {
                     Punct::Plus => Value::of(operand.value, ty),
                     Punct::Minus => Value::of(-operand.value, ty),
                     Punct::Tilde => Value::of(!operand.value, ty),
                     _ => Value::int(i128::from(operand.value == 0)),
-                })
+                }));
             }
             TokenKind::Keyword(Keyword::Extension) => {
                 self.advance()?;
-                self.unary()
+                return self.operand();
+            }
+            TokenKind::Punct(Punct::Star) => {
+                self.advance()?;
+                let operand = self.operand()?;
+                let pointer = self.operand_type(operand);
+                return Ok(Operand::Object(self.pointed_to(pointer)?));
+            }
+            TokenKind::Punct(Punct::Amp) => {
+                self.advance()?;
+                let operand = self.operand()?;
+                let ty = self.operand_type(operand);
+                return Ok(Operand::Object(self.table.pointer_to(ty)));
             }
             TokenKind::Keyword(kw @ (Keyword::Sizeof | Keyword::Alignof)) => {
                 self.advance()?;
@@ -242,8 +291,8 @@ impl Parser<'_> {
                     self.expect(Punct::RParen, ")")?;
                     ty
                 } else {
-                    let operand = self.unary()?;
-                    self.table.intern(CType::Int(operand.ty))
+                    let operand = self.operand()?;
+                    self.operand_type(operand)
                 };
                 let amount = if kw == Keyword::Sizeof {
                     match self.table.size_of(ty) {
@@ -253,25 +302,35 @@ impl Parser<'_> {
                 } else {
                     u64::from(self.table.align_of(ty))
                 };
-                Ok(Value::of(i128::from(amount), IntType::U64))
+                return Ok(Operand::Value(Value::of(i128::from(amount), IntType::U64)));
             }
             TokenKind::Punct(Punct::LParen) => {
                 if self.peek_starts_type() {
                     self.advance()?;
                     let ty = self.type_name()?;
                     self.expect(Punct::RParen, ")")?;
-                    let operand = self.unary()?;
+                    let operand = self.operand()?;
                     return self.cast(ty, operand);
                 }
                 self.advance()?;
-                let value = self.comma_expression()?;
+                let inner = self.operand()?;
+                let operand = if self.is(Punct::RParen) {
+                    inner
+                } else {
+                    let first = self.value_of(inner)?;
+                    let mut value = self.conditional_after(first)?;
+                    while self.accept(Punct::Comma)? {
+                        value = self.constant_expression()?;
+                    }
+                    Operand::Value(value)
+                };
                 self.expect(Punct::RParen, ")")?;
-                Ok(value)
+                operand
             }
             TokenKind::Int => {
                 let value = self.literal_value();
                 self.advance()?;
-                Ok(value)
+                Operand::Value(value)
             }
             TokenKind::Char => {
                 // A character constant has type int and the value of the char
@@ -279,20 +338,126 @@ impl Parser<'_> {
                 let char_type = self.table.target().char_type();
                 let value = wrap(i128::from(self.cur.token.int), char_type);
                 self.advance()?;
-                Ok(Value::int(value))
+                Operand::Value(Value::int(value))
             }
-            TokenKind::Float => Err(self.error_near(text::MALFORMED_NUMBER)),
+            TokenKind::Str => self.string_literal()?,
+            TokenKind::Float => return Err(self.error_near(text::MALFORMED_NUMBER)),
             TokenKind::Ident => {
-                let value = self.ident_name().and_then(|name| self.named_constant(name));
-                match value {
-                    Some(value) => {
+                let operand = self.ident_name().and_then(|name| self.named_operand(name));
+                match operand {
+                    Some(operand) => {
                         self.advance()?;
-                        Ok(value)
+                        operand
                     }
-                    None => Err(self.error_near(text::UNEXPECTED_SYMBOL)),
+                    None => return Err(self.error_near(text::UNEXPECTED_SYMBOL)),
                 }
             }
-            _ => Err(self.error_near(text::UNEXPECTED_SYMBOL)),
+            _ => return Err(self.error_near(text::UNEXPECTED_SYMBOL)),
+        };
+        self.member_accesses(primary)
+    }
+
+    /// Adjacent string literals (C11 6.4.5p5): an array of `const char` holding them and
+    /// their terminating zero, so that `sizeof "abc"` is 4.
+    fn string_literal(&mut self) -> Result<Operand, CdefError> {
+        let mut bytes = Vec::new();
+        while self.kind() == TokenKind::Str {
+            decode_string(self.token_bytes(self.cur.token), &mut bytes);
+            self.advance()?;
+        }
+        let char_ = self.table.builtins().char_;
+        let const_char = self.table.qualified(char_, Quals::CONST);
+        let len = ArrayLen::Fixed(bytes.len() as u64 + 1);
+        let array = self
+            .table
+            .array_of(const_char, len)
+            .map_err(|e| self.error_plain(e.message()))?;
+        Ok(Operand::Object(array))
+    }
+
+    /// The type of an operand.
+    fn operand_type(&mut self, operand: Operand) -> TypeId {
+        match operand {
+            Operand::Value(value) => self.table.intern(CType::Int(value.ty)),
+            Operand::Object(ty) => ty,
+        }
+    }
+
+    /// What a pointer or array type points to (for `*p`, `p[i]`, `p->m`); LuaJIT's
+    /// error for anything else.
+    fn pointed_to(&self, ty: TypeId) -> Result<TypeId, CdefError> {
+        let ty = self.through_references(ty);
+        match self.table.get(ty) {
+            CType::Pointer(target) | CType::Array { elem: target, .. } => Ok(*target),
+            _ => {
+                let name = self.table.type_name(ty);
+                Err(self.error_plain(&format!("'{name}' cannot be indexed")))
+            }
+        }
+    }
+
+    /// `.member`, `->member` and `[index]` after a primary expression (C11 6.5.2.1,
+    /// 6.5.2.3): a record's named constant is a constant; a field or an element is an
+    /// object of its type.
+    fn member_accesses(&mut self, mut operand: Operand) -> Result<Operand, CdefError> {
+        loop {
+            if self.accept(Punct::LBracket)? {
+                let ty = self.operand_type(operand);
+                self.constant_expression()?;
+                let elem = self.pointed_to(ty)?;
+                self.expect(Punct::RBracket, "]")?;
+                operand = Operand::Object(elem);
+                continue;
+            }
+            let arrow = self.is(Punct::Arrow);
+            if !arrow && !self.is(Punct::Dot) {
+                return Ok(operand);
+            }
+            let mut ty = self.operand_type(operand);
+            if arrow {
+                ty = self.pointed_to(ty)?;
+            }
+            ty = self.through_references(ty);
+            self.advance()?;
+            let Some(member) = self.ident_name().filter(|_| self.param_type().is_none()) else {
+                return Err(self.error_near(&text::expected(text::IDENT_NAME)));
+            };
+            operand = if let Some(constant) = self.table.find_constant(ty, member) {
+                let int = self.integer_type_of(constant.ty).unwrap_or(IntType::I64);
+                Operand::Value(Value::of(i128::from(constant.value), int))
+            } else {
+                match self.table.find_member(ty, member) {
+                    Some((_, field)) if field.bits.is_none() => Operand::Object(field.ty),
+                    _ => {
+                        let name = self.table.type_name(ty);
+                        return Err(
+                            self.error_plain(&format!("'{name}' has no member named '{member}'"))
+                        );
+                    }
+                }
+            };
+            self.advance()?;
+        }
+    }
+
+    /// `ty` without qualifiers, alignment attributes and references.
+    fn through_references(&self, ty: TypeId) -> TypeId {
+        let (mut ty, _) = self.table.unqualified(ty);
+        while let CType::Ref(target) = self.table.get(ty) {
+            ty = self.table.unqualified(*target).0;
+        }
+        ty
+    }
+
+    /// What a name stands for in an expression: the value of a constant, or an object
+    /// of the type of a variable or function.
+    fn named_operand(&self, name: &str) -> Option<Operand> {
+        if let Some(value) = self.named_constant(name) {
+            return Some(Operand::Value(value));
+        }
+        match self.table.symbol(name)? {
+            Symbol::Var { ty, .. } | Symbol::Func { ty, .. } => Some(Operand::Object(*ty)),
+            _ => None,
         }
     }
 
@@ -328,14 +493,22 @@ impl Parser<'_> {
         }
     }
 
-    /// `(type) operand`: a conversion to an integer type (C11 6.3.1.3).
-    fn cast(&self, ty: TypeId, operand: Value) -> Result<Value, CdefError> {
+    /// `(type) operand`: a conversion to an integer type (C11 6.3.1.3), or to a pointer
+    /// type, which makes an object of that type (`((struct s *)0)->K`).
+    fn cast(&self, ty: TypeId, operand: Operand) -> Result<Operand, CdefError> {
         let (base, _) = self.table.unqualified(ty);
+        if matches!(self.table.get(base), CType::Pointer(_)) {
+            return Ok(Operand::Object(ty));
+        }
+        let operand = self.value_of(operand)?;
         if matches!(self.table.get(base), CType::Bool) {
-            return Ok(Value::of(i128::from(operand.value != 0), IntType::U8));
+            return Ok(Operand::Value(Value::of(
+                i128::from(operand.value != 0),
+                IntType::U8,
+            )));
         }
         match self.integer_type_of(ty) {
-            Some(int) => Ok(Value::of(operand.value, int)),
+            Some(int) => Ok(Operand::Value(Value::of(operand.value, int))),
             None => Err(self.error_plain(text::INVALID_TYPE)),
         }
     }

@@ -27,14 +27,17 @@
 //!   `_Float32`/`_Float64`/`_Float128` (the last as `long double`), a later
 //!   declaration adding an asm label (glibc's `fscanf`);
 //! - refused beyond LuaJIT: variables of type `void`, `void` as a non-first parameter,
-//!   non-power-of-two `vector_size` lane counts.
+//!   non-power-of-two `vector_size` lane counts; `__ptr32` (LuaJIT: a 4-byte pointer on
+//!   64-bit targets, which the ffi's conversions and calls do not have);
+//! - records may be as large as any type, 2^31 - 1 bytes (LuaJIT refuses a member of
+//!   512 MiB or more, and a record past 512 MiB: its bit offsets are 32-bit).
 
 mod attr;
 mod decl;
 mod expr;
 
 use crate::error::CdefError;
-use crate::lex::{Keyword, Lexer, PackPragma, Punct, Token, TokenKind};
+use crate::lex::{remove_line_splices, Keyword, Lexer, PackPragma, Punct, Token, TokenKind};
 use crate::table::TypeTable;
 use crate::types::*;
 
@@ -67,9 +70,12 @@ pub(crate) mod text {
     pub const UNFINISHED_STRING: &str = "unfinished string";
     pub const INVALID_TYPE: &str = "invalid C type";
     pub const INVALID_VALUE: &str = "invalid value";
-    pub const SIZE_UNKNOWN: &str = "size of C type is unknown or too large";
+    pub const SIZE_UNKNOWN: &str = crate::CdefError::SIZE_UNKNOWN;
     pub const TOO_MANY_LEVELS: &str = "chunk has too many syntax levels";
     pub const WRONG_PARAM_COUNT: &str = "wrong number of type parameters";
+    /// Not LuaJIT's (it has 32-bit pointers): says what to write instead.
+    pub const PTR32_UNSUPPORTED: &str =
+        "32-bit pointers (__ptr32) are not supported, declare a uint32_t instead";
     pub const EOF_NAME: &str = "<eof>";
     pub const IDENT_NAME: &str = "<identifier>";
 
@@ -122,17 +128,26 @@ pub(crate) struct Parser<'a> {
     ops: Vec<decl::DeclOp>,
     /// Inside an operand C does not evaluate (`0 && 1/0`): arithmetic errors yield 0.
     unevaluated: u32,
+    /// A declaration (or a stray `;`) came before the current one in this text.
+    declared_before: bool,
+    /// Records whose body is being parsed: one may not be defined again inside itself.
+    defining: Vec<TypeId>,
 }
 
 impl TypeTable {
     /// `ffi.cdef`: parses declarations into the table. Transactional: on error nothing
     /// changes.
     pub fn cdef(&mut self, src: &str, params: &[Param]) -> Result<(), CdefError> {
+        let spliced = remove_line_splices(src.as_bytes());
+        let (text, splices) = match &spliced {
+            Some((text, splices)) => (&text[..], &splices[..]),
+            None => (src.as_bytes(), &[][..]),
+        };
         self.transaction(|table| {
             let mut parser = Parser::new(
                 table,
-                src.as_bytes(),
-                Lexer::new(src.as_bytes()),
+                text,
+                Lexer::with_splices(text, splices),
                 params,
                 Mode::Declarations,
             );
@@ -147,11 +162,16 @@ impl TypeTable {
     /// `ffi.typeof`, `ffi.new`, `ffi.cast`: parses one abstract type name (`int *`,
     /// `struct foo`, `int[?]`, `struct { int a; }`). Transactional.
     pub fn parse_type(&mut self, src: &str, params: &[Param]) -> Result<TypeId, CdefError> {
+        let spliced = remove_line_splices(src.as_bytes());
+        let (text, splices) = match &spliced {
+            Some((text, splices)) => (&text[..], &splices[..]),
+            None => (src.as_bytes(), &[][..]),
+        };
         self.transaction(|table| {
             let mut parser = Parser::new(
                 table,
-                src.as_bytes(),
-                Lexer::new(src.as_bytes()),
+                text,
+                Lexer::with_splices(text, splices),
                 params,
                 Mode::TypeName,
             );
@@ -200,6 +220,8 @@ impl<'a> Parser<'a> {
             enum_scope: Vec::new(),
             ops: Vec::new(),
             unevaluated: 0,
+            declared_before: false,
+            defining: Vec::new(),
         }
     }
 
@@ -518,6 +540,8 @@ fn keyword_starts_type(kw: Keyword) -> bool {
                 | Attribute
                 | Declspec
                 | Extension
+                | Ptr32
+                | Ptr64
                 | Alignas
         )
 }

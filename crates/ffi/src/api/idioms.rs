@@ -8,6 +8,10 @@
 //!   number argument at once and converts strings itself, handing only calls with a
 //!   base to the original `tonumber` (a number with a base as its text, as LuaJIT
 //!   reads it: `tonumber(10, 16)` is 16).
+//! - `for k, v in pairs(cdata)`: `require "ffi"` also replaces `pairs` and `ipairs`, so
+//!   that a cdata's metatype `__pairs`/`__ipairs` is honoured on every version (5.1 has
+//!   neither, 5.4 no `__ipairs`), as in LuaJIT. Other values get the original function
+//!   (tables keep their own `__pairs` on 5.2+).
 //! - `p == nil` for a NULL pointer: a NULL pointer read from C memory (a field or
 //!   element; later a call result or callback argument) becomes `nil`
 //!   ([`crate::cdata::convert::push_c_value`]). `ffi.new` and `ffi.cast` still return typed
@@ -16,10 +20,11 @@
 //!   becomes a Lua integer, a `uint64_t` too when it is below 2^63 (else it stays
 //!   cdata); on 5.1 and 5.2 they stay cdata, as in LuaJIT.
 
-use crate::cdata::convert::{null_access, read_num, Num};
+use crate::cdata::convert::null_access;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
-use crate::lua::{self, LuaError, LuaResult, State};
+use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::scalar::number::{read_num, Num};
 use jitffi_ctype::{CType, FloatKind};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -33,7 +38,7 @@ use std::os::raw::c_int;
 pub unsafe fn install(l: *mut State, st: &FfiState, state_index: c_int, module: c_int) {
     // SAFETY: `l` is live (caller); the NULL cdata is 8 zeroed bytes of `void *`.
     unsafe {
-        let void_ptr = st.types.builtins().void_ptr;
+        let void_ptr = st.types().builtins().void_ptr;
         if cdata::new_cdata(l, st, void_ptr, 8, 8).is_ok() {
             lua::set_field_raw(l, module, "NULL");
         }
@@ -43,7 +48,8 @@ pub unsafe fn install(l: *mut State, st: &FfiState, state_index: c_int, module: 
     }
 }
 
-/// Replaces the globals `type` and `tonumber` with the cdata-aware versions.
+/// Replaces the globals `type`, `tonumber`, `pairs` and `ipairs` with the cdata-aware
+/// versions.
 ///
 /// # Safety
 /// As [`install`].
@@ -55,6 +61,116 @@ pub unsafe fn install_globals(l: *mut State, st: &FfiState, state_index: c_int) 
         push_type_and_tonumber(l, st, state_index);
         sys::lua_setglobal(l, c"tonumber".as_ptr());
         sys::lua_setglobal(l, c"type".as_ptr());
+        for (name, function) in [(c"pairs", pairs as sys::lua_CFunction), (c"ipairs", ipairs)] {
+            sys::lua_pushvalue(l, state_index);
+            sys::lua_getglobal(l, name.as_ptr());
+            if sys::lua_type(l, -1) == sys::LUA_TFUNCTION {
+                lua::push_closure(l, function, 2);
+                sys::lua_setglobal(l, name.as_ptr());
+            } else {
+                sys::lua_settop(l, -3);
+            }
+        }
+    }
+}
+
+/// `pairs(v)`: see [`iterate`].
+unsafe extern "C-unwind" fn pairs(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a C function with the upvalues of `iterate`.
+    unsafe { iterate(l, "__pairs") }
+}
+
+/// `ipairs(v)`: see [`iterate`].
+unsafe extern "C-unwind" fn ipairs(l: *mut State) -> c_int {
+    // SAFETY: called by Lua as a C function with the upvalues of `iterate`.
+    unsafe { iterate(l, "__ipairs") }
+}
+
+/// `pairs`/`ipairs` (`event` is `__pairs`/`__ipairs`) as LuaJIT's on every version: a
+/// cdata calls its metatype's method with itself and returns all its results (a
+/// pointer to a struct uses the struct's), or is LuaJIT's error without one. Anything
+/// else goes to the original function (upvalue 2; the ffi state is upvalue 1), after
+/// the argument check the original makes, so that its errors still name the global.
+///
+/// # Safety
+/// `l` is live, inside the C function `pairs` or `ipairs` of [`install_globals`].
+unsafe fn iterate(l: *mut State, event: &str) -> c_int {
+    // SAFETY: `l` is live (caller); the calls run in `entry_next`'s frame.
+    unsafe {
+        lua::entry_next(l, || {
+            if sys::lua_type(l, 1) == sys::LUA_TUSERDATA {
+                let st = FfiState::get(l)?;
+                if let Some(header) = to_cdata(l, st, 1) {
+                    let header: CDataHeader = *header;
+                    sys::lua_settop(l, 1);
+                    if header.kind == CDataKind::CType {
+                        return Err(LuaError::msg(format!(
+                            "'ctype' has no '{event}' metamethod"
+                        )));
+                    }
+                    if crate::cdata::metatype::push_operand_metamethod(l, st, header.ty, event) {
+                        sys::lua_pushvalue(l, 1);
+                        return Ok(Next::Call { args: 1 });
+                    }
+                    // LuaJIT names a pointer to a struct by the struct.
+                    let types = st.types();
+                    let (base, _) = types.unqualified(header.ty);
+                    let shown = match types.get(base) {
+                        CType::Pointer(target)
+                            if matches!(
+                                types.get(types.unqualified(*target).0),
+                                CType::Record(_)
+                            ) =>
+                        {
+                            *target
+                        }
+                        _ => header.ty,
+                    };
+                    let name = types.type_name(shown);
+                    drop(types);
+                    return Err(LuaError::msg(format!("'{name}' has no '{event}' metamethod")));
+                }
+            }
+            check_iterable(l, event)?;
+            let args = sys::lua_gettop(l);
+            sys::lua_pushvalue(l, lua::upvalue(2));
+            sys::lua_insert(l, 1);
+            Ok(Next::Call { args })
+        })
+    }
+}
+
+/// The argument check of this Lua version's `pairs`/`ipairs`: 5.1 wants a table, 5.2
+/// a table or a value with the metamethod `event`, 5.3 and 5.4 any value.
+///
+/// # Safety
+/// `l` is live with two free slots.
+unsafe fn check_iterable(l: *mut State, event: &str) -> LuaResult<()> {
+    // SAFETY: `l` is live (caller); only raw accesses.
+    unsafe {
+        let t = sys::lua_type(l, 1);
+        if cfg!(any(feature = "lua53", feature = "lua54")) {
+            if t == sys::LUA_TNONE {
+                return Err(LuaError::arg(1, "value expected"));
+            }
+            return Ok(());
+        }
+        let mut fits = t == sys::LUA_TTABLE;
+        if !fits && cfg!(feature = "lua52") && sys::lua_getmetatable(l, 1) != 0 {
+            lua::push_str(l, event);
+            sys::lua_rawget(l, -2);
+            fits = sys::lua_type(l, -1) != sys::LUA_TNIL;
+            sys::lua_settop(l, -3);
+        }
+        if fits {
+            return Ok(());
+        }
+        let got = if t == sys::LUA_TNONE {
+            "no value"
+        } else {
+            lua::type_name(l, 1)
+        };
+        Err(LuaError::arg(1, format!("table expected, got {got}")))
     }
 }
 
@@ -149,25 +265,8 @@ unsafe extern "C-unwind" fn tonumber(l: *mut State) -> c_int {
 /// # Safety
 /// `l` is live with one free slot; argument 1 is a string.
 unsafe fn push_string_number(l: *mut State) {
-    // SAFETY: `l` is live (caller); the string stays at argument 1 while read.
-    unsafe {
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        {
-            let mut len = 0usize;
-            let s = sys::lua_tolstring(l, 1, &mut len);
-            if sys::lua_stringtonumber(l, s) != len + 1 {
-                sys::lua_pushnil(l);
-            }
-        }
-        #[cfg(not(any(feature = "lua53", feature = "lua54")))]
-        {
-            if sys::lua_isnumber(l, 1) != 0 {
-                sys::lua_pushnumber(l, sys::lua_tonumber(l, 1));
-            } else {
-                sys::lua_pushnil(l);
-            }
-        }
-    }
+    // SAFETY: `l` is live with one free slot (caller); argument 1 is a string.
+    unsafe { lua::version::push_string_number(l, 1) }
 }
 
 /// Calls the original `tonumber` (upvalue 2) with all arguments and returns its
@@ -207,7 +306,7 @@ pub unsafe fn push_cdata_number(
     st: &FfiState,
     header: *const CDataHeader,
 ) -> LuaResult<()> {
-    let types = &st.types;
+    let types = &st.types();
     // SAFETY: `header` is a live cdata (caller); a reference's address is checked for
     // NULL before it is read through.
     unsafe {

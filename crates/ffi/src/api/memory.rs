@@ -15,6 +15,7 @@ use crate::cdata::convert::{store_lua_value, Conv};
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, to_cdata, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::platform::errno::set_errno;
 use jitffi_ctype::{CType, TypeId};
 use mlua_sys as sys;
 use std::os::raw::{c_char, c_int};
@@ -25,7 +26,7 @@ use std::os::raw::{c_char, c_int};
 /// `l` is live with three free slots; `ty` is a pointer type of `st`.
 unsafe fn check_pointer(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     index: c_int,
     ty: TypeId,
 ) -> LuaResult<*mut u8> {
@@ -49,7 +50,7 @@ unsafe fn check_pointer(
 ///
 /// # Safety
 /// `l` is live with three free slots.
-unsafe fn check_int(l: *mut State, st: &mut FfiState, index: c_int) -> LuaResult<i32> {
+unsafe fn check_int(l: *mut State, st: &FfiState, index: c_int) -> LuaResult<i32> {
     let mut value = 0i32;
     // SAFETY: `l` is live (caller); `value` is storage for an `int32_t`.
     unsafe {
@@ -60,7 +61,7 @@ unsafe fn check_int(l: *mut State, st: &mut FfiState, index: c_int) -> LuaResult
             cast: false,
             arg: index,
         };
-        let ty = st.types.builtins().i32;
+        let ty = st.types().builtins().i32;
         let slot = std::ptr::addr_of_mut!(value).cast::<u8>();
         store_lua_value(l, st, ty, slot, index, conv)?;
     }
@@ -72,7 +73,7 @@ unsafe fn check_int(l: *mut State, st: &mut FfiState, index: c_int) -> LuaResult
 ///
 /// # Safety
 /// As [`check_int`].
-unsafe fn check_len(l: *mut State, st: &mut FfiState, index: c_int) -> LuaResult<usize> {
+unsafe fn check_len(l: *mut State, st: &FfiState, index: c_int) -> LuaResult<usize> {
     // SAFETY: forwarded from the caller.
     let len = unsafe { check_int(l, st, index)? };
     usize::try_from(len).map_err(|_| LuaError::arg(index, "length out of range"))
@@ -118,7 +119,7 @@ pub unsafe extern "C-unwind" fn string(l: *mut State) -> c_int {
                 sys::lua_pushlstring(l, ptr as *const c_char, len);
                 return Ok(1);
             }
-            let ty = st.types.builtins().const_char_ptr;
+            let ty = st.types().builtins().const_char_ptr;
             let ptr = check_pointer(l, st, 1, ty)?;
             if ptr.is_null() {
                 return Err(null_argument(1));
@@ -151,18 +152,18 @@ unsafe fn array_extent(l: *mut State, st: &FfiState, index: c_int) -> Option<usi
             return None;
         }
         let ty = (*header).ty;
-        let (base, _) = st.types.unqualified(ty);
-        match st.types.get(base) {
+        let (base, _) = st.types().unqualified(ty);
+        match &st.ctype(base) {
             CType::Array { .. } => {
-                let align = st.types.align_of(ty);
+                let align = st.types().align_of(ty);
                 Some(cdata::value_size(l, index, align))
             }
             CType::Ref(target) => {
-                let (target, _) = st.types.unqualified(*target);
-                match st.types.get(target) {
+                let (target, _) = st.types().unqualified(*target);
+                match &st.ctype(target) {
                     // A `[]`/`[0]` member (size 0) is read up to its NUL, as in LuaJIT.
-                    CType::Array { .. } if !st.types.is_vla(target) => st
-                        .types
+                    CType::Array { .. } if !st.types().is_vla(target) => st
+                        .types()
                         .size_of(target)
                         .filter(|&size| size > 0)
                         .map(|size| size as usize),
@@ -185,7 +186,7 @@ pub unsafe extern "C-unwind" fn copy(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
-            let void_ptr = st.types.builtins().void_ptr;
+            let void_ptr = st.types().builtins().void_ptr;
             let dst = check_pointer(l, st, 1, void_ptr)?;
             let src = check_pointer(l, st, 2, st.const_void_ptr)?;
             let len = if sys::lua_type(l, 2) == sys::LUA_TSTRING && sys::lua_gettop(l) < 3 {
@@ -219,7 +220,7 @@ pub unsafe extern "C-unwind" fn fill(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
-            let void_ptr = st.types.builtins().void_ptr;
+            let void_ptr = st.types().builtins().void_ptr;
             let dst = check_pointer(l, st, 1, void_ptr)?;
             let len = check_len(l, st, 2)?;
             let byte = if is_none_or_nil(l, 3) {
@@ -259,51 +260,5 @@ pub unsafe extern "C-unwind" fn errno(l: *mut State) -> c_int {
             sys::lua_pushinteger(l, sys::lua_Integer::from(old));
             Ok(1)
         })
-    }
-}
-
-/// The C `errno` of the calling thread. The call machinery reads it right after a C
-/// function returns, before anything else can change it, if it needs to keep it.
-pub fn get_errno() -> c_int {
-    // SAFETY: the location is the calling thread's own errno, valid for its lifetime.
-    unsafe { errno_location().read() }
-}
-
-/// Sets the C `errno` of the calling thread (what `ffi.errno(n)` does, and what the
-/// call machinery restores before a C call if it saved it).
-pub fn set_errno(value: c_int) {
-    // SAFETY: as in `get_errno`.
-    unsafe { errno_location().write(value) }
-}
-
-/// The address of the calling thread's `errno` (glibc and musl: `__errno_location`;
-/// the BSDs and macOS: `__error`). Call stubs call it right after each C call.
-pub extern "C" fn errno_location() -> *mut c_int {
-    extern "C" {
-        #[cfg_attr(
-            any(target_os = "macos", target_os = "ios", target_os = "freebsd"),
-            link_name = "__error"
-        )]
-        #[cfg_attr(
-            any(target_os = "netbsd", target_os = "openbsd", target_os = "android"),
-            link_name = "__errno"
-        )]
-        fn __errno_location() -> *mut c_int;
-    }
-    // SAFETY: the C library function takes no arguments and returns the thread's errno
-    // address.
-    unsafe { __errno_location() }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{get_errno, set_errno};
-
-    #[test]
-    fn errno_round_trips() {
-        set_errno(42);
-        assert_eq!(get_errno(), 42);
-        set_errno(0);
-        assert_eq!(get_errno(), 0);
     }
 }

@@ -49,14 +49,11 @@ use crate::cdata::convert::{push_c_value, store_lua_value, Conv};
 use crate::cdata::state::FfiState;
 use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::platform::library::{
+    dlopen, Library, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL, RTLD_NODELETE,
+};
 use jitffi_ctype::{CType, IntType, Symbol, TypeId};
-use libloading::os::unix::{Library, RTLD_GLOBAL, RTLD_LAZY, RTLD_LOCAL};
 
-/// `dlopen`'s flag that makes `dlclose` keep the library mapped (Linux, BSDs, macOS).
-#[cfg(target_os = "macos")]
-const RTLD_NODELETE: c_int = 0x80;
-#[cfg(not(target_os = "macos"))]
-const RTLD_NODELETE: c_int = 0x1000;
 use mlua_sys as sys;
 use std::ffi::c_void;
 use std::io::Read;
@@ -192,33 +189,36 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let address = sys::lua_topointer(l, 1);
-            lua::push_str(l, &format!("userdata: {address:p}"));
+            let text = format!("userdata: {address:p}");
+            let pushed = lua::push_str_protected(l, &text);
+            drop(text);
+            pushed?;
             Ok(1)
         })
     }
 }
 
 /// What a declared name stands for in a namespace.
-enum Entry<'a> {
+enum Entry {
     Constant { ty: TypeId, value: i64 },
-    Function { ty: TypeId, symbol: &'a str },
-    Variable { ty: TypeId, symbol: &'a str },
+    Function { ty: TypeId, symbol: String },
+    Variable { ty: TypeId, symbol: String },
 }
 
 /// The declaration of `name`, or LuaJIT's error for a name that has none.
-fn declaration<'a>(st: &'a FfiState, name: &'a str) -> LuaResult<Entry<'a>> {
-    Ok(match st.types.symbol(name) {
+fn declaration(st: &FfiState, name: &str) -> LuaResult<Entry> {
+    Ok(match st.types().symbol(name) {
         Some(Symbol::EnumConst { ty, value } | Symbol::Const { ty, value }) => Entry::Constant {
             ty: *ty,
             value: *value,
         },
         Some(Symbol::Func { ty, asm_name }) => Entry::Function {
             ty: *ty,
-            symbol: asm_name.as_deref().unwrap_or(name),
+            symbol: asm_name.as_deref().unwrap_or(name).to_owned(),
         },
         Some(Symbol::Var { ty, asm_name }) => Entry::Variable {
             ty: *ty,
-            symbol: asm_name.as_deref().unwrap_or(name),
+            symbol: asm_name.as_deref().unwrap_or(name).to_owned(),
         },
         Some(Symbol::Typedef(_)) | None => {
             return Err(LuaError::msg(format!(
@@ -331,11 +331,11 @@ unsafe fn variable_address(l: *mut State, symbol: &str) -> LuaResult<*mut u8> {
 ///
 /// # Safety
 /// `l` is live with three free slots; `st` is its state.
-unsafe fn push_constant(l: *mut State, st: &mut FfiState, ty: TypeId, value: i64) -> LuaResult<()> {
-    let (base, _) = st.types.unqualified(ty);
-    let int = match st.types.get(base) {
+unsafe fn push_constant(l: *mut State, st: &FfiState, ty: TypeId, value: i64) -> LuaResult<()> {
+    let (base, _) = st.types().unqualified(ty);
+    let int = match &st.ctype(base) {
         CType::Int(int) => *int,
-        CType::Enum(eid) => st.types.enum_def(*eid).int_type.unwrap_or(IntType::I32),
+        CType::Enum(eid) => st.types().enum_def(*eid).int_type.unwrap_or(IntType::I32),
         CType::Bool => IntType::U8,
         _ => IntType::I64,
     };
@@ -346,7 +346,7 @@ unsafe fn push_constant(l: *mut State, st: &mut FfiState, ty: TypeId, value: i64
                 sys::lua_pushinteger(l, value as sys::lua_Integer)
             }
             (8, _) => {
-                let int_ty = st.types.intern(CType::Int(int));
+                let int_ty = st.types_mut()?.intern(CType::Int(int));
                 let bytes = value.to_ne_bytes();
                 push_c_value(l, st, int_ty, bytes.as_ptr())?;
             }
@@ -371,7 +371,7 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
             match declaration(st, name)? {
                 Entry::Constant { ty, value } => push_constant(l, st, ty, value)?,
                 Entry::Function { ty, symbol } => {
-                    let address = resolve(this_namespace(l)?, symbol)?;
+                    let address = resolve(this_namespace(l)?, &symbol)?;
                     // The function keeps the library loaded, even if the namespace goes.
                     let library = Some(lua::upvalue(LIBRARY_UPVALUE));
                     push_function(l, st, ty, address, Some(name), library)?;
@@ -381,7 +381,7 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
                     sys::lua_rawset(l, 1);
                 }
                 Entry::Variable { ty, symbol } => {
-                    let address = variable_address(l, symbol)?;
+                    let address = variable_address(l, &symbol)?;
                     push_c_value(l, st, ty, address)?;
                 }
             }
@@ -402,13 +402,13 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
                 Entry::Variable { ty, symbol } => (ty, symbol),
                 Entry::Function { symbol, .. } => {
                     // LuaJIT resolves before it refuses.
-                    resolve(this_namespace(l)?, symbol)?;
+                    resolve(this_namespace(l)?, &symbol)?;
                     return Err(constant_write());
                 }
                 Entry::Constant { .. } => return Err(constant_write()),
             };
-            let address = variable_address(l, symbol)?;
-            if crate::cdata::convert::holds_const(&st.types, ty) {
+            let address = variable_address(l, &symbol)?;
+            if crate::cdata::convert::holds_const(&st.types(), ty) {
                 return Err(constant_write());
             }
             store_lua_value(l, st, ty, address, 3, Conv::ASSIGN)?;
@@ -487,17 +487,6 @@ fn open_library(name: &[u8], global: bool) -> Result<Namespace, String> {
         }
     }
     Err(first_error)
-}
-
-/// `dlopen(file, flags)`, or `dlerror`'s text.
-fn dlopen(file: &str, flags: c_int) -> Result<Library, String> {
-    // SAFETY: loading a library runs its initializers; that is what `ffi.load` asks for
-    // (as in LuaJIT, the Lua code loading it vouches for the library).
-    let opened = unsafe { Library::open(Some(file), flags) };
-    opened.map_err(|err| match std::error::Error::source(&err) {
-        Some(text) => text.to_string(),
-        None => err.to_string(),
-    })
 }
 
 /// LuaJIT's `clib_extname`: a name without `/` gets `.so` if it has no dot, and the

@@ -28,12 +28,13 @@
 //! Errors raised by helpers (a bad argument, a wrong count) longjmp out of the stub,
 //! which owns nothing; each helper drops everything it owns before raising.
 
-use crate::cdata::convert::{self, Conv, Num};
+use crate::cdata::convert::{self, Conv};
 use crate::cdata::state::{FfiState, StateBox, STATE_UPVALUE};
 use crate::cdata::{self, CDataHeader};
 use crate::lua::stack::{self, Peeked, PeekedString};
 use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::scalar::number::Num;
 use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
@@ -42,6 +43,7 @@ use jitffi_jit::{
     ResultPush, StubSpec,
 };
 use mlua_sys as sys;
+use std::cell::{RefCell, RefMut};
 use std::ffi::{c_char, c_void};
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -62,7 +64,7 @@ pub struct Signature {
 
 /// The signatures of one state, by function type, and those of the variadic calls made
 /// so far.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CallCache {
     signatures: FxMap<TypeId, Box<Signature>>,
     /// By a variadic function type followed by the types of a call's extra arguments
@@ -71,6 +73,41 @@ pub struct CallCache {
     /// The key of the variadic call being looked up, kept so that a call of types seen
     /// before allocates nothing.
     variadic_key: Vec<TypeId>,
+    /// Registry reference and address of the metatable of C function bindings.
+    binding_meta: c_int,
+    binding_meta_ptr: *const c_void,
+}
+
+/// Adds the state's [`CallCache`], with the metatable of C function bindings (a table
+/// whose `__metatable` hides it), and installs the hooks the layers below call.
+///
+/// # Safety
+/// `l` is live with 2 free slots; `st` is its state, being opened.
+pub unsafe fn install(l: *mut State, st: &mut FfiState) {
+    // SAFETY: `l` is live (caller).
+    let (binding_meta_ptr, binding_meta) = unsafe {
+        sys::lua_createtable(l, 0, 1);
+        lua::push_str(l, "ffi function");
+        lua::set_field_raw(l, -2, "__metatable");
+        (
+            sys::lua_topointer(l, -1),
+            sys::luaL_ref(l, sys::LUA_REGISTRYINDEX),
+        )
+    };
+    st.upper.add(RefCell::new(CallCache {
+        signatures: FxMap::default(),
+        variadic: FxMap::default(),
+        variadic_key: Vec::new(),
+        binding_meta,
+        binding_meta_ptr,
+    }));
+    st.hooks.function_value = function_value;
+    st.hooks.call_cdata = call_cdata;
+}
+
+/// The state's [`CallCache`], for one statement or a block that makes no Lua call.
+fn call_cache(st: &FfiState) -> RefMut<'_, CallCache> {
+    st.upper.part::<RefCell<CallCache>>().borrow_mut()
 }
 
 /// Upvalue 1 of a C function's closure, and the context of a direct stub call.
@@ -152,15 +189,15 @@ impl Binding {
 /// valid (pseudo-)index.
 pub unsafe fn push_function(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     func_ty: TypeId,
     address: *const c_void,
     name: Option<&str>,
     anchor: Option<c_int>,
 ) -> LuaResult<()> {
-    let func_ty = st.types.unqualified(func_ty).0;
+    let func_ty = st.types().unqualified(func_ty).0;
     let (code, owner): (sys::lua_CFunction, *const Signature) =
-        if function_type(&st.types, func_ty)?.variadic {
+        if function_type(&st.types(), func_ty)?.variadic {
             (call_variadic, std::ptr::null())
         } else {
             let sig = signature(st, func_ty)?;
@@ -196,7 +233,7 @@ pub unsafe fn push_function(
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(st.binding_meta),
+            sys::lua_Integer::from(call_cache(st).binding_meta),
         );
         sys::lua_setmetatable(l, -2);
         sys::lua_pushlightuserdata(l, block.cast());
@@ -235,7 +272,7 @@ pub unsafe fn function_value(
         let ours = !binding.is_null() && sys::lua_getmetatable(l, -1) != 0 && {
             let meta = sys::lua_topointer(l, -1);
             sys::lua_settop(l, -2);
-            meta == st.binding_meta_ptr
+            meta == call_cache(st).binding_meta_ptr
         };
         sys::lua_settop(l, -2);
         ours.then(|| ((*binding).func_ty, (*binding).ctx.target))
@@ -255,12 +292,12 @@ fn function_type(types: &TypeTable, ty: TypeId) -> LuaResult<FuncType> {
 
 /// The signature of the (non-variadic, or concrete variadic) function type `func_ty`,
 /// made once per state.
-fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> {
-    if let Some(sig) = st.calls.signatures.get(&func_ty) {
+fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const Signature> {
+    if let Some(sig) = call_cache(st).signatures.get(&func_ty) {
         return Ok(&**sig);
     }
-    let func = function_type(&st.types, func_ty)?;
-    let (params, spec) = stub_spec(&mut st.types, &func).map_err(LuaError::msg)?;
+    let func = function_type(&st.types(), func_ty)?;
+    let (params, spec) = stub_spec(&mut *st.types_mut()?, &func).map_err(LuaError::msg)?;
     let stub = stub_for(&spec).map_err(|e| LuaError::msg(e.message))?;
     let sig = Box::new(Signature {
         func_ty,
@@ -270,14 +307,18 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const Signature> 
         ret_plan: spec.plan.ret,
     });
     let ptr: *const Signature = &*sig;
-    st.calls.signatures.insert(func_ty, sig);
+    call_cache(st).signatures.insert(func_ty, sig);
     Ok(ptr)
 }
 
 /// The parameter types as passed and the stub spec of a (non-variadic or concrete)
 /// function type.
 fn stub_spec(types: &mut TypeTable, func: &FuncType) -> Result<(Box<[TypeId]>, StubSpec), String> {
-    let params: Box<[TypeId]> = func.params.iter().map(|&p| decay(types, p)).collect();
+    let params: Box<[TypeId]> = func
+        .params
+        .iter()
+        .map(|&p| convert::decay(types, p))
+        .collect();
     let plan = x86_64::classify(types, func, &[]).map_err(|e| e.message)?;
     let args = params.iter().map(|&p| fetch_for(types, p)).collect();
     let spec = StubSpec {
@@ -298,18 +339,6 @@ pub fn stub_listing(types: &mut TypeTable, func_ty: TypeId) -> Result<String, St
     jitffi_jit::listing_for(&spec).map_err(|e| e.message)
 }
 
-/// Array and function parameters are pointers (C11 6.7.6.3p7-8).
-pub(crate) fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
-    match types.get(types.unqualified(ty).0) {
-        CType::Array { elem, .. } => {
-            let elem = *elem;
-            types.pointer_to(elem)
-        }
-        CType::Func(_) => types.pointer_to(ty),
-        _ => ty,
-    }
-}
-
 fn helper(address: *const (), name: &'static str) -> Helper {
     Helper {
         address: address as usize,
@@ -324,13 +353,10 @@ fn helpers() -> Helpers {
         arg_count: helper(sys::lua_gettop as *const (), "lua_gettop"),
         count_error: helper(count_error as *const (), "count_error"),
         errno_location: helper(
-            crate::api::memory::errno_location as *const (),
+            crate::platform::errno::errno_location as *const (),
             "errno_location",
         ),
-        pending_error: helper(
-            crate::calls::callback::raise_pending as *const (),
-            "raise_pending",
-        ),
+        pending_error: helper(raise_pending as *const (), "raise_pending"),
     }
 }
 
@@ -352,9 +378,11 @@ fn fetch_for(types: &TypeTable, ty: TypeId) -> ArgFetch {
     match types.get(base) {
         CType::Int(i) => int(*i),
         CType::Float(FloatKind::Double) => {
-            ArgFetch::Scalar(helper(arg_f64 as *const (), "arg_f64"))
+            ArgFetch::Scalar(helper(arg_float::<false> as *const (), "arg_f64"))
         }
-        CType::Float(FloatKind::Float) => ArgFetch::Scalar(helper(arg_f32 as *const (), "arg_f32")),
+        CType::Float(FloatKind::Float) => {
+            ArgFetch::Scalar(helper(arg_float::<true> as *const (), "arg_f32"))
+        }
         CType::Pointer(target) if is_const_char(types, *target) => {
             ArgFetch::Scalar(helper(arg_cstring as *const (), "arg_cstring"))
         }
@@ -383,19 +411,18 @@ fn push_for(types: &TypeTable, ret: TypeId) -> ResultPush {
         CType::Bool => {
             ResultPush::Integer(helper(sys::lua_pushboolean as *const (), "lua_pushboolean"))
         }
-        CType::Int(int)
-            if int.bytes < 8 || (int.signed && cfg!(any(feature = "lua53", feature = "lua54"))) =>
-        {
+        CType::Int(int) if int.bytes < 8 || (int.signed && lua::version::INTEGERS) => {
             ResultPush::Integer(helper(sys::lua_pushinteger as *const (), "lua_pushinteger"))
         }
         CType::Float(FloatKind::Float | FloatKind::Double) => {
             ResultPush::Number(helper(sys::lua_pushnumber as *const (), "lua_pushnumber"))
         }
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
         CType::Int(IntType {
             bytes: 8,
             signed: false,
-        }) => ResultPush::Generic(helper(push_u64 as *const (), "push_u64")),
+        }) if lua::version::INTEGERS => {
+            ResultPush::Generic(helper(push_u64 as *const (), "push_u64"))
+        }
         _ => ResultPush::Generic(helper(push_result as *const (), "push_result")),
     }
 }
@@ -422,8 +449,67 @@ unsafe fn helper_entry<T>(l: *mut State, body: impl FnOnce() -> LuaResult<T>) ->
             LuaError::msg("jitffi internal error (a bug, please report): panic in a call helper")
         }
     };
+    let error = match error {
+        // SAFETY: `l` is live (caller).
+        LuaError::Message(message) => match unsafe { as_metamethod(l) } {
+            Some((_, position)) => LuaError::Plain(position + &message),
+            None => LuaError::Message(message),
+        },
+        other => other,
+    };
     // SAFETY: forwarded; `error` is moved into `raise`, which drops it before jumping.
     unsafe { lua::raise(l, error) }
+}
+
+/// For a C function run as a cdata's metamethod: the name and position its errors give,
+/// as LuaJIT's. Our metamethod closures call the metatype's method from C, so the
+/// function's caller (level 1) is one of them, where LuaJIT's VM calls it from the Lua
+/// code below (level 2 here): the event (`__add`) and that code's `file:line: `, or
+/// `'?'` and no position for `__call` and when no Lua code is below. `None` for any
+/// other caller.
+///
+/// # Safety
+/// `l` is live, inside a C function, with two free slots.
+unsafe fn as_metamethod(l: *mut State) -> Option<(&'static str, String)> {
+    // SAFETY: `l` is live (caller); a zeroed `lua_Debug` is a valid blank record, filled
+    // by `lua_getstack`; `lua_getinfo` with "f" pushes the function, popped at once.
+    unsafe {
+        let mut ar = std::mem::MaybeUninit::<sys::lua_Debug>::zeroed().assume_init();
+        if sys::lua_getstack(l, 1, &mut ar) == 0 || sys::lua_getinfo(l, c"f".as_ptr(), &mut ar) == 0
+        {
+            return None;
+        }
+        let caller = sys::lua_tocfunction(l, -1);
+        sys::lua_settop(l, -2);
+        let event = crate::cdata::metamethods::event_of(caller?)?;
+        let mut below = std::mem::MaybeUninit::<sys::lua_Debug>::zeroed().assume_init();
+        let lua_below = event != "__call"
+            && sys::lua_getstack(l, 2, &mut below) != 0
+            && sys::lua_getinfo(l, c"l".as_ptr(), &mut below) != 0
+            && below.currentline > 0;
+        if !lua_below {
+            return Some(("?", String::new()));
+        }
+        sys::luaL_where(l, 2);
+        let position =
+            String::from_utf8_lossy(lua::to_bytes(l, -1).unwrap_or_default()).into_owned();
+        sys::lua_settop(l, -2);
+        Some((event, position))
+    }
+}
+
+/// The name errors give the called function: its own, or as [`as_metamethod`] says.
+///
+/// # Safety
+/// As [`parts`]; `l` is live, inside a C function, with two free slots.
+unsafe fn shown_callee_name(l: *mut State, types: &TypeTable, ctx: *const CallContext) -> String {
+    // SAFETY: forwarded.
+    unsafe {
+        match as_metamethod(l) {
+            Some((name, _)) => name.to_owned(),
+            None => callee_name(types, ctx),
+        }
+    }
 }
 
 /// The state and signature behind a stub's context.
@@ -479,12 +565,12 @@ unsafe fn convert_arg(
     unsafe {
         let (st, sig) = parts(ctx)?;
         let ty = sig.params[param];
-        sys::luaL_checkstack(l, 4, std::ptr::null());
+        lua::ensure_stack(l, 4)?;
         convert::store_lua_value(l, st, ty, dst, index, Conv::ASSIGN).map_err(|e| {
             LuaError::msg(format!(
                 "bad argument #{} to '{}' ({})",
                 param + 1,
-                callee_name(&st.types, ctx),
+                shown_callee_name(l, &st.types(), ctx),
                 e.text()
             ))
         })
@@ -509,12 +595,12 @@ unsafe extern "C-unwind" fn arg_int<const BYTES: u8, const SIGNED: bool>(
         // Wide destinations take Lua integers exactly; narrower ones convert through a
         // double, as every other conversion does (`convert::lua_num`).
         Peeked::Int(i) if BYTES == 8 => i as u64,
-        Peeked::Int(i) => convert::num_to_int_bits(Num::Float(i as f64), int),
-        Peeked::Float(x) => convert::num_to_int_bits(Num::Float(x), int),
+        Peeked::Int(i) => crate::scalar::number::num_to_int_bits(Num::Float(i as f64), int),
+        Peeked::Float(x) => crate::scalar::number::num_to_int_bits(Num::Float(x), int),
         // SAFETY: as above.
         Peeked::Unknown => unsafe { int_slow(l, index, ctx, param, int) },
     };
-    extend(bits, int)
+    crate::scalar::number::extend(bits, int)
 }
 
 /// [`arg_int`] when the argument is not a number the stack can be read for.
@@ -533,7 +619,10 @@ unsafe fn int_slow(
     // SAFETY: forwarded.
     unsafe {
         if sys::lua_type(l, index) == sys::LUA_TNUMBER {
-            return convert::num_to_int_bits(convert::lua_num(l, index, int.bytes == 8), int);
+            return crate::scalar::number::num_to_int_bits(
+                convert::lua_num(l, index, int.bytes == 8),
+                int,
+            );
         }
         general_bits(l, index, ctx, param)
     }
@@ -556,18 +645,6 @@ unsafe fn general_bits(l: *mut State, index: c_int, ctx: *const CallContext, par
     value[0]
 }
 
-/// `bits` as a register holds an `int`: sign- or zero-extended from its width.
-pub(crate) fn extend(bits: u64, int: IntType) -> u64 {
-    let shift = 64 - 8 * u32::from(int.bytes);
-    if shift == 0 {
-        bits
-    } else if int.signed {
-        (((bits << shift) as i64) >> shift) as u64
-    } else {
-        (bits << shift) >> shift
-    }
-}
-
 /// The argument at `index` as a double, if it is a Lua number (read straight from the
 /// stack where possible).
 ///
@@ -588,7 +665,8 @@ unsafe fn number_arg(l: *mut State, index: c_int) -> Option<f64> {
     }
 }
 
-unsafe extern "C-unwind" fn arg_f64(
+/// `double` (or `float` when `SINGLE`): a Lua number directly, anything else converted.
+unsafe extern "C-unwind" fn arg_float<const SINGLE: bool>(
     l: *mut State,
     index: c_int,
     ctx: *const CallContext,
@@ -598,23 +676,8 @@ unsafe extern "C-unwind" fn arg_f64(
     // SAFETY: called by a stub with a live state and its binding's context.
     unsafe {
         match number_arg(l, index) {
+            Some(x) if SINGLE => u64::from((x as f32).to_bits()),
             Some(x) => x.to_bits(),
-            None => general_bits(l, index, ctx, param),
-        }
-    }
-}
-
-unsafe extern "C-unwind" fn arg_f32(
-    l: *mut State,
-    index: c_int,
-    ctx: *const CallContext,
-    param: usize,
-    _dst: *mut u8,
-) -> u64 {
-    // SAFETY: called by a stub with a live state and its binding's context.
-    unsafe {
-        match number_arg(l, index) {
-            Some(x) => u64::from((x as f32).to_bits()),
             None => general_bits(l, index, ctx, param),
         }
     }
@@ -674,7 +737,7 @@ unsafe extern "C-unwind" fn arg_scalar(
         helper_entry(l, || {
             convert_arg(l, index, ctx, param, value.as_mut_ptr().cast())?;
             let (st, sig) = parts(ctx)?;
-            value[0] = scalar_register(&st.types, sig.params[param], value[0]);
+            value[0] = scalar_register(&st.types(), sig.params[param], value[0]);
             Ok(())
         });
         value[0]
@@ -685,9 +748,9 @@ unsafe extern "C-unwind" fn arg_scalar(
 fn scalar_register(types: &TypeTable, ty: TypeId, bits: u64) -> u64 {
     let (base, _) = types.unqualified(ty);
     match types.get(base) {
-        CType::Int(int) => extend(bits, *int),
+        CType::Int(int) => crate::scalar::number::extend(bits, *int),
         CType::Enum(eid) => match types.enum_def(*eid).int_type {
-            Some(int) => extend(bits, int),
+            Some(int) => crate::scalar::number::extend(bits, int),
             None => bits,
         },
         CType::Bool => bits & 0xff,
@@ -713,7 +776,7 @@ unsafe extern "C-unwind" fn arg_memory(
             if let Some(header) = cdata::to_cdata(l, st, index) {
                 let header = &*header;
                 if header.kind == cdata::CDataKind::Value && header.ty == ty {
-                    if let Some(size) = st.types.size_of(ty) {
+                    if let Some(size) = st.types().size_of(ty) {
                         std::ptr::copy_nonoverlapping(cdata::payload(header), dst, size as usize);
                         return 0;
                     }
@@ -734,7 +797,7 @@ unsafe extern "C-unwind" fn count_error(l: *mut State, ctx: *const CallContext, 
             let got = sys::lua_gettop(l) - base + 1;
             Err::<(), _>(LuaError::msg(format!(
                 "wrong number of arguments for function call to '{}' ({} expected, got {})",
-                callee_name(&st.types, ctx),
+                shown_callee_name(l, &st.types(), ctx),
                 sig.params.len(),
                 got.max(0)
             )))
@@ -744,7 +807,6 @@ unsafe extern "C-unwind" fn count_error(l: *mut State, ctx: *const CallContext, 
 
 /// Pushes a `uint64_t` result on 5.3+: a Lua integer when it fits (`size_t strlen(...)`),
 /// else as [`push_result`] does.
-#[cfg(any(feature = "lua53", feature = "lua54"))]
 unsafe extern "C-unwind" fn push_u64(
     l: *mut State,
     ctx: *const CallContext,
@@ -777,7 +839,7 @@ unsafe extern "C-unwind" fn push_result(
         let results = &*results;
         helper_entry(l, || {
             let (st, sig) = parts(ctx)?;
-            sys::luaL_checkstack(l, 4, std::ptr::null());
+            lua::ensure_stack(l, 4)?;
             let ret = sig.ret;
             let mut bytes = [0u8; 32];
             let value: *const u8 = match &sig.ret_plan {
@@ -810,44 +872,10 @@ unsafe extern "C-unwind" fn push_result(
                 }
                 RetPlan::Void => return Ok(0),
             };
-            push_value_copy(l, st, ret, value)?;
+            convert::push_value_copy(l, st, ret, value)?;
             Ok(1)
         })
     }
-}
-
-/// Pushes the C value of type `ty` at `value` as what a call returns or a callback
-/// receives: aggregates, complex numbers, vectors and `long double` as a new cdata
-/// holding a copy, everything else as [`convert::push_c_value`] converts it.
-///
-/// # Safety
-/// `l` is live with three free slots; `st` is its state; `value` holds a value of `ty`.
-pub(crate) unsafe fn push_value_copy(
-    l: *mut State,
-    st: &mut FfiState,
-    ty: TypeId,
-    value: *const u8,
-) -> LuaResult<()> {
-    let (base, _) = st.types.unqualified(ty);
-    let boxed = matches!(
-        st.types.get(base),
-        CType::Record(_)
-            | CType::Complex(_)
-            | CType::Vector { .. }
-            | CType::Float(FloatKind::LongDouble)
-    );
-    // SAFETY: `value` holds a value of `ty` (caller); the new cdata has its size.
-    unsafe {
-        if boxed {
-            let size = st.types.size_of(base).unwrap_or(0) as usize;
-            let align = st.types.align_of(base);
-            let payload = cdata::new_cdata(l, st, base, size, align)?;
-            std::ptr::copy_nonoverlapping(value, payload, size);
-        } else {
-            convert::push_c_value(l, st, ty, value)?;
-        }
-    }
-    Ok(())
 }
 
 // ---- variadic calls and calls through cdata -------------------------------------------------
@@ -859,16 +887,16 @@ pub(crate) unsafe fn push_value_copy(
 ///
 /// # Safety
 /// `l` is live with one free slot; `st` is its state.
-unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId {
+unsafe fn vararg_type(l: *mut State, st: &FfiState, index: c_int) -> LuaResult<TypeId> {
     // SAFETY: `l` is live (caller).
     unsafe {
-        match sys::lua_type(l, index) {
-            sys::LUA_TNUMBER => st.types.builtins().double,
-            sys::LUA_TSTRING => st.types.builtins().const_char_ptr,
-            sys::LUA_TBOOLEAN => st.types.builtins().bool_,
+        Ok(match sys::lua_type(l, index) {
+            sys::LUA_TNUMBER => st.types().builtins().double,
+            sys::LUA_TSTRING => st.types().builtins().const_char_ptr,
+            sys::LUA_TBOOLEAN => st.types().builtins().bool_,
             _ => match cdata::to_cdata(l, st, index) {
                 Some(header) => {
-                    let types = &mut st.types;
+                    let types = &mut *st.types_mut()?;
                     let mut ty = (*header).ty;
                     if let CType::Ref(target) = types.get(types.unqualified(ty).0) {
                         ty = *target;
@@ -884,9 +912,9 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
                         _ => ty,
                     }
                 }
-                None => st.types.builtins().void_ptr,
+                None => st.types().builtins().void_ptr,
             },
-        }
+        })
     }
 }
 
@@ -896,13 +924,13 @@ unsafe fn vararg_type(l: *mut State, st: &mut FfiState, index: c_int) -> TypeId 
 /// `l` is live with one free slot; `st` is its state.
 unsafe fn concrete_signature(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ctx: &CallContext,
     func_ty: TypeId,
     base: c_int,
 ) -> LuaResult<*const Signature> {
     // A fixed signature is a cache hit; only the variadic part needs work per call.
-    let fixed = match st.types.get(func_ty) {
+    let fixed = match &st.ctype(func_ty) {
         CType::Func(func) if func.variadic => func.params.len() as c_int,
         _ => return signature(st, func_ty),
     };
@@ -913,41 +941,42 @@ unsafe fn concrete_signature(
         return Err(LuaError::msg(format!(
             "wrong number of arguments for function call to '{}' (at least {} expected, got {})",
             // SAFETY: `ctx` belongs to a binding of this state.
-            unsafe { callee_name(&st.types, ctx) },
+            unsafe { callee_name(&st.types(), ctx) },
             fixed,
             given.max(0)
         )));
     }
-    let mut key = std::mem::take(&mut st.calls.variadic_key);
+    let mut key = std::mem::take(&mut call_cache(st).variadic_key);
     key.clear();
     key.push(func_ty);
     for index in base + fixed..=top {
         // SAFETY: forwarded.
-        key.push(unsafe { vararg_type(l, st, index) });
+        key.push(unsafe { vararg_type(l, st, index)? });
     }
-    let sig = match st.calls.variadic.get(key.as_slice()) {
-        Some(&sig) => Ok(sig),
+    let found = call_cache(st).variadic.get(key.as_slice()).copied();
+    let sig = match found {
+        Some(sig) => Ok(sig),
         None => new_concrete_signature(st, &key),
     };
-    st.calls.variadic_key = key;
+    call_cache(st).variadic_key = key;
     sig
 }
 
 /// Makes and caches the signature of a variadic call: `key` is the variadic function
 /// type followed by the types of the extra arguments.
 #[cold]
-fn new_concrete_signature(st: &mut FfiState, key: &[TypeId]) -> LuaResult<*const Signature> {
-    let func = function_type(&st.types, key[0])?;
+fn new_concrete_signature(st: &FfiState, key: &[TypeId]) -> LuaResult<*const Signature> {
+    let func = function_type(&st.types(), key[0])?;
     let mut params = func.params.to_vec();
     params.extend_from_slice(&key[1..]);
-    let concrete = st.types.intern(CType::Func(FuncType {
+    let concrete = st.types_mut()?.intern(CType::Func(FuncType {
         ret: func.ret,
         params: params.into(),
         variadic: true,
         conv: func.conv,
     }));
     let sig = signature(st, concrete)?;
-    st.calls.variadic.insert(key.into(), sig);
+    call_cache(st).variadic.insert(key.into(), sig);
     Ok(sig)
 }
 
@@ -956,7 +985,7 @@ unsafe extern "C-unwind" fn call_variadic(l: *mut State) -> c_int {
     // SAFETY: Lua calls this closure made by `push_function`: upvalue 2 is its binding
     // userdata.
     unsafe {
-        lua::entry_next(l, || {
+        lua::entry_continue(l, || {
             let holder = Binding::at(l, lua::upvalue(BINDING_UPVALUE));
             if holder.is_null() {
                 // Only `debug.setupvalue` can take the binding away from its function.
@@ -969,16 +998,65 @@ unsafe extern "C-unwind" fn call_variadic(l: *mut State) -> c_int {
                     "C function called after its Lua state began closing",
                 ));
             }
-            let sig = concrete_signature(l, &mut *st, &binding.ctx, binding.func_ty, 1)?;
+            let sig = concrete_signature(l, &*st, &binding.ctx, binding.func_ty, 1)?;
             binding.ctx.owner = sig.cast();
-            Ok(Next::CallC {
+            Ok(Next::Continue(CallThroughStub {
                 entry: (*sig).stub.direct_entry(),
                 binding,
                 base: 1,
-            })
+            }))
         })
     }
     .max(0)
+}
+
+/// A call of C through a stub's direct entry with the arguments from stack index `base`
+/// on; the binding lives in the frame that runs it, during the call.
+#[derive(Copy, Clone)]
+struct CallThroughStub {
+    entry: DirectEntry,
+    binding: Binding,
+    base: c_int,
+}
+
+impl lua::Continue for CallThroughStub {
+    unsafe fn run(self, state: *mut State) -> c_int {
+        // SAFETY: `state` is live (caller); the binding's context stays in this frame
+        // for the whole call.
+        unsafe { (self.entry)(state.cast(), &self.binding.ctx, self.base) }
+    }
+}
+
+/// [`crate::cdata::state::CallHooks::call_cdata`]: calls the function or
+/// function-pointer cdata at index 1 with the arguments from index 2.
+unsafe extern "C-unwind" fn call_cdata(l: *mut State) -> c_int {
+    // SAFETY: the cdata metamethod `__call` delegates here with its stack unchanged: a
+    // cdata of this state at index 1 (state as upvalue 1).
+    unsafe {
+        lua::entry_continue(l, || {
+            let st = FfiState::get(l)?;
+            let Some(block) = cdata::to_cdata(l, st, 1) else {
+                return Err(LuaError::arg(1, "cdata expected"));
+            };
+            if let Some((entry, binding)) = prepare_cdata_call(l, st, block)? {
+                return Ok(Next::Continue(CallThroughStub {
+                    entry,
+                    binding,
+                    base: 2,
+                }));
+            }
+            let ty = (*block).ty;
+            let (base, _) = st.types().unqualified(ty);
+            let shown = match &st.ctype(base) {
+                CType::Pointer(target) => *target,
+                _ => ty,
+            };
+            Err(LuaError::msg(format!(
+                "'{}' is not callable",
+                st.types().type_name(shown)
+            )))
+        })
+    }
 }
 
 /// For `__call` on a cdata of function or function-pointer type at stack index 1: the
@@ -988,20 +1066,20 @@ unsafe extern "C-unwind" fn call_variadic(l: *mut State) -> c_int {
 /// `l` is live; `st` is its state; `header` is the cdata at index 1.
 pub unsafe fn prepare_cdata_call(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     header: *const CDataHeader,
 ) -> LuaResult<Option<(DirectEntry, Binding)>> {
     // SAFETY: `header` is a live cdata (caller).
     unsafe {
         let ty = (*header).ty;
         let payload = cdata::payload(header);
-        let (base, _) = st.types.unqualified(ty);
-        let (func_ty, target) = match st.types.get(base) {
+        let (base, _) = st.types().unqualified(ty);
+        let (func_ty, target) = match &st.ctype(base) {
             // A function cdata (ffi.C.f before binding, or a reference to a function):
             // its payload is the address.
             CType::Ref(target) | CType::Pointer(target)
                 if matches!(
-                    st.types.get(st.types.unqualified(*target).0),
+                    st.types().get(st.types().unqualified(*target).0),
                     CType::Func(_)
                 ) =>
             {
@@ -1012,10 +1090,10 @@ pub unsafe fn prepare_cdata_call(
         if target.is_null() {
             return Err(LuaError::msg(format!(
                 "attempt to call a NULL function pointer of type '{}'",
-                st.types.type_name(ty)
+                st.types().type_name(ty)
             )));
         }
-        let func_ty = st.types.unqualified(func_ty).0;
+        let func_ty = st.types().unqualified(func_ty).0;
         let mut binding = Binding::new(
             st.cells,
             target,
@@ -1029,28 +1107,26 @@ pub unsafe fn prepare_cdata_call(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::extend;
-    use jitffi_ctype::IntType;
-
-    #[test]
-    fn registers_hold_values_extended_from_their_width() {
-        let i8_ = IntType {
-            bytes: 1,
-            signed: true,
-        };
-        let u16_ = IntType {
-            bytes: 2,
-            signed: false,
-        };
-        assert_eq!(extend(0xff, i8_), u64::MAX);
-        assert_eq!(extend(0x1_7f, i8_), 0x7f);
-        assert_eq!(extend(0xdead_ffff, u16_), 0xffff);
-        let i64_ = IntType {
-            bytes: 8,
-            signed: true,
-        };
-        assert_eq!(extend(0x8000_0000_0000_0000, i64_), 0x8000_0000_0000_0000);
+/// Raises the error a callback left pending (the call stubs' `pending_error` helper,
+/// when the C call that ran the callback has returned).
+///
+/// # Safety
+/// Called by a stub with its live state and the context of a [`Binding`].
+unsafe extern "C-unwind" fn raise_pending(l: *mut State, ctx: *const CallContext) {
+    // SAFETY: the context is the first field of a live binding, whose state box lives
+    // as long as the closure or call that uses it.
+    unsafe {
+        let cells = (*ctx.cast::<Binding>()).state.cast_mut();
+        (*cells).cells.pending_error = 0;
+        let st = (*cells).state;
+        if st.is_null() {
+            lua::push_str(l, "error in a callback while the Lua state was closing");
+        } else {
+            let pending = sys::lua_Integer::from(crate::calls::callback::pending_error_ref(&*st));
+            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, pending);
+            sys::lua_pushboolean(l, 0);
+            sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, pending);
+        }
+        sys::lua_error(l);
     }
 }

@@ -28,7 +28,7 @@
 //! An error in the callback must not unwind the C frames between the stub and the
 //! callback. It is caught, C gets a zero result, and the error (its message with the
 //! callback's traceback) waits in the registry; the stub of the enclosing C call raises
-//! it when that call returns ([`raise_pending`]). Until then the state's other callbacks
+//! it when that call returns (the call stubs' `raise_pending` helper). Until then the state's other callbacks
 //! return zero at once, as if the error were unwinding through them.
 //!
 //! Callbacks are permanent (as in LuaJIT) until `cb:free()`. A freed slot stays the
@@ -36,20 +36,20 @@
 //! next one the state reuses. Slots of a closed state are never reused: a late call into
 //! them is reported, not run.
 
-use crate::calls::call;
 use crate::cdata;
-use crate::cdata::convert::{self, Conv, LuaNumber, ScalarStore};
+use crate::cdata::convert::{self, Conv, LuaNumber};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::CDataHeader;
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::scalar::number::ScalarStore;
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, IntType, TypeId};
 use jitffi_jit::{
-    current_thread, ArgFrame, CallContext, CallbackSlot, CpuState, EntryKind, RefusedResult,
-    SlotPool,
+    current_thread, ArgFrame, CallbackSlot, CpuState, EntryKind, RefusedResult, SlotPool,
 };
 use mlua_sys as sys;
+use std::cell::{RefCell, RefMut};
 use std::io::Write as _;
 use std::os::raw::c_int;
 use std::sync::atomic::Ordering;
@@ -64,9 +64,8 @@ pub struct Callbacks {
     live: FxMap<usize, &'static CallbackSlot>,
     /// Every slot the state has used (live or freed), by the slot's address.
     records: FxMap<usize, Box<CallbackRecord>>,
-    /// Freed slots, reused first.
-    free_typed: Vec<&'static CallbackSlot>,
-    free_raw: Vec<&'static CallbackSlot>,
+    /// Freed slots, typed then raw ([`free_list`]).
+    free: [Vec<&'static CallbackSlot>; 2],
     signatures: FxMap<TypeId, Box<CallbackSignature>>,
     refs: Refs,
     /// Pointer cdata made ahead for the arguments of direct callbacks.
@@ -117,8 +116,7 @@ impl Default for Callbacks {
         Callbacks {
             live: FxMap::default(),
             records: FxMap::default(),
-            free_typed: Vec::new(),
-            free_raw: Vec::new(),
+            free: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
             refs: Refs {
                 pending: sys::LUA_NOREF,
@@ -209,36 +207,23 @@ enum DirectArg {
 
 // ---- the pools -----------------------------------------------------------------------------
 
-fn typed_pool() -> LuaResult<&'static SlotPool> {
-    static POOL: OnceLock<Result<SlotPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        // SAFETY: `typed_handler` has the TypedHandler signature and is a static function.
-        unsafe {
-            SlotPool::new(
-                EntryKind::Typed,
-                typed_handler as jitffi_jit::TypedHandler as usize,
-            )
-        }
-        .map_err(|e| e.message)
-    })
-    .as_ref()
-    .map_err(|e| LuaError::msg(e.clone()))
+/// The process-wide slot pool of one entry kind (typed or raw), made on first use.
+fn pool(kind: EntryKind) -> LuaResult<&'static SlotPool> {
+    static POOLS: [OnceLock<Result<SlotPool, String>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let (index, handler) = match kind {
+        EntryKind::Typed => (0, typed_handler as jitffi_jit::TypedHandler as usize),
+        EntryKind::Raw => (1, raw_handler as jitffi_jit::RawHandler as usize),
+    };
+    // SAFETY: `handler` is the static handler function of `kind`, with its signature.
+    POOLS[index]
+        .get_or_init(|| unsafe { SlotPool::new(kind, handler) }.map_err(|e| e.message))
+        .as_ref()
+        .map_err(|e| LuaError::msg(e.clone()))
 }
 
-fn raw_pool() -> LuaResult<&'static SlotPool> {
-    static POOL: OnceLock<Result<SlotPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        // SAFETY: `raw_handler` has the RawHandler signature and is a static function.
-        unsafe {
-            SlotPool::new(
-                EntryKind::Raw,
-                raw_handler as jitffi_jit::RawHandler as usize,
-            )
-        }
-        .map_err(|e| e.message)
-    })
-    .as_ref()
-    .map_err(|e| LuaError::msg(e.clone()))
+/// Index of a slot kind's free list in [`Callbacks::free`].
+fn free_list(raw: bool) -> usize {
+    usize::from(raw)
 }
 
 // ---- creation and lifetime -----------------------------------------------------------------
@@ -249,33 +234,36 @@ fn raw_pool() -> LuaResult<&'static SlotPool> {
 /// # Safety
 /// `l` is live with 4 free slots; `state_index` holds the state userdata of `st`.
 pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
+    st.upper.add(RefCell::new(Callbacks::default()));
+    st.hooks.new_callback = new_typed;
+    st.hooks.push_callback_method = push_method;
     // SAFETY: `l` is live (caller); each value is pushed, then moved into the registry.
     unsafe {
         let registry_ref = |l: *mut State| sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         sys::lua_pushboolean(l, 0);
-        st.callbacks.refs.pending = registry_ref(l);
+        callbacks(st).refs.pending = registry_ref(l);
         sys::lua_pushcclosure(l, callback_body, 0);
-        st.callbacks.refs.body = registry_ref(l);
+        callbacks(st).refs.body = registry_ref(l);
         sys::lua_pushcclosure(l, add_traceback, 0);
-        st.callbacks.refs.traceback = registry_ref(l);
+        callbacks(st).refs.traceback = registry_ref(l);
         sys::lua_pushvalue(l, state_index);
         lua::push_closure(l, method_free, 1);
-        st.callbacks.refs.free = registry_ref(l);
+        callbacks(st).refs.free = registry_ref(l);
         sys::lua_pushvalue(l, state_index);
         lua::push_closure(l, method_set, 1);
-        st.callbacks.refs.set = registry_ref(l);
+        callbacks(st).refs.set = registry_ref(l);
         lua::push_str(l, "bad callback");
-        st.callbacks.refs.bad_callback = registry_ref(l);
+        callbacks(st).refs.bad_callback = registry_ref(l);
         sys::lua_pushcclosure(l, refill_boxes, 0);
-        st.callbacks.refs.refill = registry_ref(l);
+        callbacks(st).refs.refill = registry_ref(l);
         sys::lua_pushcclosure(l, result_body, 0);
-        st.callbacks.refs.result_body = registry_ref(l);
-        for reference in &mut st.callbacks.boxes.refs {
+        callbacks(st).refs.result_body = registry_ref(l);
+        for slot in 0..RESERVE_BOXES {
             sys::lua_pushboolean(l, 0);
-            *reference = registry_ref(l);
+            callbacks(st).boxes.refs[slot] = registry_ref(l);
         }
         let thread = sys::lua_newthread(l);
-        st.callbacks.refs.idle_thread = registry_ref(l);
+        callbacks(st).refs.idle_thread = registry_ref(l);
         (*st.cells).cells.caller = thread.cast();
     }
 }
@@ -287,7 +275,7 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
 /// `l` is live with two free slots; `st` is its state; `index` is a valid index.
 pub unsafe fn new_typed(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     func_ty: TypeId,
     index: c_int,
 ) -> LuaResult<*const u8> {
@@ -318,7 +306,7 @@ pub unsafe fn new_typed(
 /// As [`new_typed`]; `cpu_ptr_ty` is a pointer type of this state.
 pub unsafe fn new_raw(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     index: c_int,
     cpu_ptr_ty: TypeId,
 ) -> LuaResult<&'static CallbackSlot> {
@@ -341,25 +329,22 @@ pub unsafe fn new_raw(
 /// As [`new_typed`].
 unsafe fn claim(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     kind: RecordKind,
     index: c_int,
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    let reused = if raw {
-        st.callbacks.free_raw.pop()
-    } else {
-        st.callbacks.free_typed.pop()
-    };
+    let reused = callbacks(st).free[free_list(raw)].pop();
     let slot = match reused {
         Some(slot) => slot,
-        None if raw => raw_pool()?
-            .fresh_slot()
-            .map_err(|e| LuaError::msg(e.message))?,
-        None => typed_pool()?
-            .fresh_slot()
-            .map_err(|e| LuaError::msg(e.message))?,
+        None => pool(if raw {
+            EntryKind::Raw
+        } else {
+            EntryKind::Typed
+        })?
+        .fresh_slot()
+        .map_err(|e| LuaError::msg(e.message))?,
     };
     // SAFETY: `l` is live with two free slots (caller).
     let function = unsafe {
@@ -367,22 +352,24 @@ unsafe fn claim(
         sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
     };
     let cells = st.cells;
-    let record = st
-        .callbacks
-        .records
-        .entry(slot as *const CallbackSlot as usize)
-        .or_insert_with(|| {
-            Box::new(CallbackRecord {
-                function: sys::LUA_NOREF,
-                kind,
-                cells,
-            })
-        });
-    record.function = function;
-    record.kind = kind;
-    let record: *const CallbackRecord = &**record;
+    let record: *const CallbackRecord = {
+        let mut callbacks = callbacks(st);
+        let record = callbacks
+            .records
+            .entry(slot as *const CallbackSlot as usize)
+            .or_insert_with(|| {
+                Box::new(CallbackRecord {
+                    function: sys::LUA_NOREF,
+                    kind,
+                    cells,
+                })
+            });
+        record.function = function;
+        record.kind = kind;
+        &**record
+    };
     slot.claim(current_thread(), cells as usize, record as usize, refused);
-    st.callbacks.live.insert(slot.code() as usize, slot);
+    callbacks(st).live.insert(slot.code() as usize, slot);
     Ok(slot)
 }
 
@@ -392,18 +379,19 @@ unsafe fn claim(
 /// `l` is live with one free slot; `slot` is a live callback of `st`.
 pub unsafe fn set_function(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     slot: &'static CallbackSlot,
     index: c_int,
 ) -> LuaResult<()> {
-    let record = record_mut(st, slot)?;
+    let record = record_of(st, slot)?;
     // SAFETY: `l` is live (caller); the old reference is released after the new one is
-    // made.
+    // made; the record is boxed and lives as long as the state (no reference to it is
+    // held across the Lua calls).
     unsafe {
         sys::lua_pushvalue(l, index);
         let function = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
-        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, record.function);
-        record.function = function;
+        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, (*record).function);
+        (*record).function = function;
     }
     Ok(())
 }
@@ -413,69 +401,68 @@ pub unsafe fn set_function(
 ///
 /// # Safety
 /// `l` is live; `slot` is a live callback of `st`.
-pub unsafe fn free(l: *mut State, st: &mut FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
-    let record = record_mut(st, slot)?;
-    // SAFETY: `l` is live (caller).
-    unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, record.function) };
-    record.function = sys::LUA_NOREF;
-    let raw = matches!(record.kind, RecordKind::Raw { .. });
-    st.callbacks.live.remove(&(slot.code() as usize));
-    if raw {
-        st.callbacks.free_raw.push(slot);
-    } else {
-        st.callbacks.free_typed.push(slot);
-    }
+pub unsafe fn free(l: *mut State, st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
+    let record = record_of(st, slot)?;
+    // SAFETY: `l` is live (caller); the record is boxed and lives as long as the state.
+    let raw = unsafe {
+        let function = std::mem::replace(&mut (*record).function, sys::LUA_NOREF);
+        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function);
+        matches!((*record).kind, RecordKind::Raw { .. })
+    };
+    callbacks(st).live.remove(&(slot.code() as usize));
+    callbacks(st).free[free_list(raw)].push(slot);
     Ok(())
 }
 
-fn record_mut<'a>(
-    st: &'a mut FfiState,
-    slot: &'static CallbackSlot,
-) -> LuaResult<&'a mut CallbackRecord> {
-    if !st.callbacks.live.contains_key(&(slot.code() as usize)) {
+/// The record of a live callback of `st` (boxed: its address lasts as long as the state).
+fn record_of(st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<*mut CallbackRecord> {
+    let mut callbacks = callbacks(st);
+    if !callbacks.live.contains_key(&(slot.code() as usize)) {
         return Err(LuaError::msg("bad callback"));
     }
-    st.callbacks
+    callbacks
         .records
         .get_mut(&(slot as *const CallbackSlot as usize))
-        .map(|record| &mut **record)
+        .map(|record| &mut **record as *mut CallbackRecord)
         .ok_or_else(|| LuaError::msg("bad callback"))
 }
 
 /// The live callback whose C function pointer is `code`.
 pub fn live_callback(st: &FfiState, code: usize) -> Option<&'static CallbackSlot> {
-    st.callbacks.live.get(&code).copied()
+    callbacks(st).live.get(&code).copied()
 }
 
 /// The signature of callbacks of function type `func_ty`, made once per state.
-fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignature> {
-    if let Some(sig) = st.callbacks.signatures.get(&func_ty) {
+fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignature> {
+    if let Some(sig) = callbacks(st).signatures.get(&func_ty) {
         return Ok(&**sig);
     }
-    let func = match st.types.get(func_ty) {
+    let func = match &st.ctype(func_ty) {
         CType::Func(func) if !func.variadic => func.clone(),
         _ => {
-            let ptr = st.types.pointer_to(func_ty);
+            let ptr = st.types_mut()?.pointer_to(func_ty);
             return Err(LuaError::msg(format!(
                 "cannot convert 'function' to '{}'",
-                st.types.type_name(ptr)
+                st.types().type_name(ptr)
             )));
         }
     };
-    let plan = x86_64::classify(&st.types, &func, &[]).map_err(|e| LuaError::msg(e.message))?;
-    let params: Box<[TypeId]> = func
-        .params
-        .iter()
-        .map(|&p| call::decay(&mut st.types, p))
-        .collect();
+    let plan = x86_64::classify(&st.types(), &func, &[]).map_err(|e| LuaError::msg(e.message))?;
+    let params: Box<[TypeId]> = {
+        let mut types = st.types_mut()?;
+        func.params
+            .iter()
+            .map(|&p| convert::decay(&mut types, p))
+            .collect()
+    };
     let quick: Box<[Option<QuickArg>]> = params
         .iter()
         .zip(&plan.args)
         .map(|(&param, arg)| {
             let in_gpr = matches!(arg, ArgPlan::Pieces(pieces)
                 if matches!(pieces.as_slice(), [piece] if matches!(piece.loc, Loc::Gpr(_))));
-            let base = st.types.unqualified(param).0;
-            match st.types.get(base) {
+            let base = st.types().unqualified(param).0;
+            match &st.ctype(base) {
                 _ if !in_gpr => None,
                 CType::Int(int) if int.bytes < 8 => Some(QuickArg::Int(*int)),
                 CType::Pointer(_) => Some(QuickArg::Pointer(base)),
@@ -483,8 +470,8 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
             }
         })
         .collect();
-    let ret_base = st.types.unqualified(func.ret).0;
-    let ret_store = convert::scalar_store(&st.types, ret_base).map(|store| {
+    let ret_base = st.types().unqualified(func.ret).0;
+    let ret_store = crate::scalar::number::scalar_store(&st.types(), ret_base).map(|store| {
         let wide = matches!(store, ScalarStore::Int(int) if int.bytes == 8);
         (store, wide)
     });
@@ -504,8 +491,8 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
             let [piece] = pieces.as_slice() else {
                 return None;
             };
-            let base = st.types.unqualified(param).0;
-            match (quick, st.types.get(base), piece.loc) {
+            let base = st.types().unqualified(param).0;
+            match (quick, st.types().get(base), piece.loc) {
                 (Some(quick), _, Loc::Gpr(n)) => Some(DirectArg::Gpr(*quick, n)),
                 (None, CType::Bool, Loc::Gpr(n)) => Some(DirectArg::Bool(n)),
                 (None, CType::Float(FloatKind::Float), Loc::Vec(n)) => Some(DirectArg::F32(n)),
@@ -530,7 +517,7 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
         direct_pointers,
     });
     let ptr: *const CallbackSignature = &*sig;
-    st.callbacks.signatures.insert(func_ty, sig);
+    callbacks(st).signatures.insert(func_ty, sig);
     Ok(ptr)
 }
 
@@ -543,11 +530,11 @@ fn signature(st: &mut FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSig
 /// `l` is live inside `__index` (cdata at 1, key at 2) with one free slot; `ty` is the
 /// cdata's type.
 pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
-    let (base, _) = st.types.unqualified(ty);
-    let is_function_pointer = match st.types.get(base) {
+    let (base, _) = st.types().unqualified(ty);
+    let is_function_pointer = match &st.ctype(base) {
         CType::Pointer(target) => {
             matches!(
-                st.types.get(st.types.unqualified(*target).0),
+                st.types().get(st.types().unqualified(*target).0),
                 CType::Func(_)
             )
         }
@@ -558,8 +545,8 @@ pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
     }
     // SAFETY: `l` is live with the key at 2 (caller).
     let method = match unsafe { lua::to_string_only(l, 2) } {
-        Some(b"free") => st.callbacks.refs.free,
-        Some(b"set") => st.callbacks.refs.set,
+        Some(b"free") => callbacks(st).refs.free,
+        Some(b"set") => callbacks(st).refs.set,
         _ => return false,
     };
     // SAFETY: as above; the reference was made at install.
@@ -575,8 +562,8 @@ unsafe fn callback_arg(l: *mut State, st: &FfiState) -> LuaResult<&'static Callb
     // SAFETY: `l` is live; the payload is read only for pointer types.
     unsafe {
         let header = cdata::to_cdata(l, st, 1).ok_or_else(|| LuaError::msg("bad callback"))?;
-        let (base, _) = st.types.unqualified((*header).ty);
-        if !matches!(st.types.get(base), CType::Pointer(_)) {
+        let (base, _) = st.types().unqualified((*header).ty);
+        if !matches!(st.types().get(base), CType::Pointer(_)) {
             return Err(LuaError::msg("bad callback"));
         }
         let code = cdata::payload(header).cast::<usize>().read();
@@ -824,7 +811,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
             return false;
         }
         let l = (*cells).cells.caller.cast::<State>();
-        let refs = (*(*cells).state).callbacks.refs;
+        let refs = callbacks(&*(*cells).state).refs;
         let top = sys::lua_gettop(l);
         if sys::lua_checkstack(l, 4) == 0 {
             report_no_stack();
@@ -877,7 +864,7 @@ unsafe fn run_direct(
                     match quick {
                         QuickArg::Int(int) => sys::lua_pushinteger(
                             l,
-                            call::extend(bits, int) as i64 as sys::lua_Integer,
+                            crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
                         ),
                         QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
                         QuickArg::Pointer(ty) => push_reserved_pointer(l, st, ty, bits),
@@ -913,7 +900,7 @@ unsafe fn run_direct(
                 sys::lua_rawgeti(
                     l,
                     sys::LUA_REGISTRYINDEX,
-                    sys::lua_Integer::from((*st).callbacks.refs.result_body),
+                    sys::lua_Integer::from(callbacks(&*st).refs.result_body),
                 );
                 push_handed_over(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
@@ -978,13 +965,13 @@ unsafe fn enter_direct(
             report_no_stack();
             return None;
         }
-        if (*st).callbacks.boxes.available < pointers && !refill(l, cells) {
+        if callbacks(&*st).boxes.available < pointers && !refill(l, cells) {
             return None;
         }
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from((*st).callbacks.refs.traceback),
+            sys::lua_Integer::from(callbacks(&*st).refs.traceback),
         );
         push_function(l, function);
         Some((l, top))
@@ -999,14 +986,12 @@ unsafe fn enter_direct(
 unsafe fn push_reserved_pointer(l: *mut State, st: *mut FfiState, ty: TypeId, bits: u64) {
     // SAFETY: as documented; nothing here runs Lua code.
     unsafe {
-        let boxes = &mut (*st).callbacks.boxes;
-        boxes.available -= 1;
-        let header = boxes.blocks[boxes.available];
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(boxes.refs[boxes.available]),
-        );
+        let (header, reference) = {
+            let boxes = &mut callbacks(&*st).boxes;
+            boxes.available -= 1;
+            (boxes.blocks[boxes.available], boxes.refs[boxes.available])
+        };
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(reference));
         (*header).ty = ty;
         cdata::payload(header).cast::<u64>().write(bits);
     }
@@ -1037,7 +1022,7 @@ unsafe fn leave_bad_callback(cells: *mut StateBox) {
     // SAFETY: as documented; the string was made at install.
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
-        let refs = (*(*cells).state).callbacks.refs;
+        let refs = callbacks(&*(*cells).state).refs;
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
@@ -1055,7 +1040,7 @@ unsafe fn leave_pending(l: *mut State, cells: *mut StateBox) {
     // SAFETY: as documented; the registry slot exists (made at install), so this store
     // cannot allocate.
     unsafe {
-        let pending = (*(*cells).state).callbacks.refs.pending;
+        let pending = callbacks(&*(*cells).state).refs.pending;
         sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(pending));
         (*cells).cells.pending_error = 1;
     }
@@ -1069,7 +1054,7 @@ unsafe fn leave_pending(l: *mut State, cells: *mut StateBox) {
 unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
     // SAFETY: as documented.
     unsafe {
-        let refs = (*(*cells).state).callbacks.refs;
+        let refs = callbacks(&*(*cells).state).refs;
         sys::lua_rawgeti(
             l,
             sys::LUA_REGISTRYINDEX,
@@ -1096,19 +1081,19 @@ unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
     unsafe {
         let cells = take_handed_over(l).cast::<StateBox>();
         let st = (*cells).state;
-        let (meta, ty) = ((*st).cdata_meta, (*st).types.builtins().void_ptr);
-        while (*st).callbacks.boxes.available < RESERVE_BOXES {
+        let (meta, ty) = ((*st).cdata_meta, (*st).types().builtins().void_ptr);
+        while callbacks(&*st).boxes.available < RESERVE_BOXES {
             let value = cdata::new_small_cdata(l, meta, ty, 8);
-            let boxes = &mut (*st).callbacks.boxes;
-            if boxes.available == RESERVE_BOXES {
+            let (slot, reference) = {
+                let boxes = &callbacks(&*st).boxes;
+                (boxes.available, boxes.refs.get(boxes.available).copied())
+            };
+            // A finalizer run by the allocation may have refilled the reserve.
+            let Some(reference) = reference else {
                 break;
-            }
-            let slot = boxes.available;
-            sys::lua_rawseti(
-                l,
-                sys::LUA_REGISTRYINDEX,
-                sys::lua_Integer::from(boxes.refs[slot]),
-            );
+            };
+            sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(reference));
+            let boxes = &mut callbacks(&*st).boxes;
             boxes.blocks[slot] = value.sub(cdata::HEADER_BYTES).cast();
             boxes.available = slot + 1;
         }
@@ -1124,7 +1109,8 @@ unsafe extern "C-unwind" fn result_body(l: *mut State) -> c_int {
     unsafe {
         let invocation = take_handed_over(l).cast::<Invocation>();
         lua::entry(l, || {
-            (*invocation).x87 = store_result(l, &*invocation)?;
+            (*invocation).x87 = store_result(l, &*invocation)
+                .map_err(|error| result_error(l, &*invocation, error))?;
             Ok(0)
         })
     }
@@ -1142,7 +1128,8 @@ unsafe extern "C-unwind" fn callback_body(l: *mut State) -> c_int {
         let nargs = lua::entry(l, || push_call(l, &*invocation));
         sys::lua_call(l, nargs, 1);
         lua::entry(l, || {
-            (*invocation).x87 = store_result(l, &*invocation)?;
+            (*invocation).x87 = store_result(l, &*invocation)
+                .map_err(|error| result_error(l, &*invocation, error))?;
             Ok(0)
         })
     }
@@ -1204,9 +1191,10 @@ unsafe fn push_quick(l: *mut State, st: &FfiState, quick: QuickArg, bits: u64) {
     // SAFETY: `l` is live (caller); a pointer cdata has 8 value bytes.
     unsafe {
         match quick {
-            QuickArg::Int(int) => {
-                sys::lua_pushinteger(l, call::extend(bits, int) as i64 as sys::lua_Integer)
-            }
+            QuickArg::Int(int) => sys::lua_pushinteger(
+                l,
+                crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
+            ),
             QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
             QuickArg::Pointer(ty) => {
                 let value = cdata::new_small_cdata(l, st.cdata_meta, ty, 8);
@@ -1227,7 +1215,7 @@ struct Image([u8; 32]);
 /// arguments follow the plan.
 unsafe fn push_argument(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     param: TypeId,
     arg: &ArgPlan,
     frame: &ArgFrame,
@@ -1259,7 +1247,7 @@ unsafe fn push_argument(
         ArgPlan::Nothing => image.0.as_ptr(),
     };
     // SAFETY: `value` holds a value of `param`.
-    unsafe { call::push_value_copy(l, st, param, value) }
+    unsafe { convert::push_value_copy(l, st, param, value) }
 }
 
 /// Converts the callback's Lua result (at the top) into the return registers; returns
@@ -1345,6 +1333,28 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
     }
 }
 
+/// An error converting the callback's result, with LuaJIT's position: the callback
+/// function's source and last line (`file:line: `; none for a C function).
+///
+/// # Safety
+/// `l` is live with two free slots; the invocation's record is live.
+unsafe fn result_error(l: *mut State, invocation: &Invocation, error: LuaError) -> LuaError {
+    let LuaError::Message(message) = error else {
+        return error;
+    };
+    // SAFETY: `l` is live (caller); a zeroed `lua_Debug` is a valid blank record;
+    // `lua_getinfo` with '>' pops the function pushed for it.
+    unsafe {
+        let mut ar = std::mem::MaybeUninit::<sys::lua_Debug>::zeroed().assume_init();
+        push_function(l, (*invocation.record).function);
+        if sys::lua_getinfo(l, c">S".as_ptr(), &mut ar) == 0 || ar.lastlinedefined <= 0 {
+            return LuaError::Plain(message);
+        }
+        let source = std::ffi::CStr::from_ptr(ar.short_src.as_ptr()).to_string_lossy();
+        LuaError::Plain(format!("{source}:{}: {message}", ar.lastlinedefined))
+    }
+}
+
 /// Stores a number result of a scalar in one register straight into that register;
 /// false for other results.
 #[inline(always)]
@@ -1376,14 +1386,14 @@ fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: Lu
 /// An integer result's register, extended from its width as the plan says.
 fn extend(bits: u64, ext: Ext) -> u64 {
     match ext {
-        Ext::Sign(bytes) => call::extend(
+        Ext::Sign(bytes) => crate::scalar::number::extend(
             bits,
             IntType {
                 bytes,
                 signed: true,
             },
         ),
-        Ext::Zero(bytes) => call::extend(
+        Ext::Zero(bytes) => crate::scalar::number::extend(
             bits,
             IntType {
                 bytes,
@@ -1413,26 +1423,13 @@ unsafe extern "C-unwind" fn add_traceback(l: *mut State) -> c_int {
     }
 }
 
-/// Raises the error a callback left pending (the call stubs' `pending_error` helper,
-/// when the C call that ran the callback has returned).
-///
-/// # Safety
-/// Called by a stub with its live state and the context of a [`call::Binding`].
-pub unsafe extern "C-unwind" fn raise_pending(l: *mut State, ctx: *const CallContext) {
-    // SAFETY: the context is the first field of a live binding, whose state box lives
-    // as long as the closure or call that uses it.
-    unsafe {
-        let cells = (*ctx.cast::<call::Binding>()).state.cast_mut();
-        (*cells).cells.pending_error = 0;
-        let st = (*cells).state;
-        if st.is_null() {
-            lua::push_str(l, "error in a callback while the Lua state was closing");
-        } else {
-            let pending = sys::lua_Integer::from((*st).callbacks.refs.pending);
-            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, pending);
-            sys::lua_pushboolean(l, 0);
-            sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, pending);
-        }
-        sys::lua_error(l);
-    }
+/// The state's [`Callbacks`], for one statement or a block that makes no Lua call.
+fn callbacks(st: &FfiState) -> RefMut<'_, Callbacks> {
+    st.upper.part::<RefCell<Callbacks>>().borrow_mut()
+}
+
+/// The registry reference that holds the error a callback left for the enclosing C call
+/// to raise (the call stubs' `raise_pending` helper reads and clears it).
+pub fn pending_error_ref(st: &FfiState) -> c_int {
+    callbacks(st).refs.pending
 }

@@ -27,9 +27,9 @@
 //!   copy of `ffi.so`, does `require "ffi"` and calls the loader stored in the
 //!   registry: the copy runs none of its own Rust state, only Lua API calls.
 
-use crate::api::types::check_ctype;
 use crate::calls::callback;
 use crate::cdata::convert::{push_c_value, store_lua_value, Conv};
+use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::push_ctype;
 use crate::cdata::state::{FfiState, STATE_UPVALUE};
 use crate::lua::{self, LuaError, LuaResult, State};
@@ -229,7 +229,7 @@ unsafe extern "C-unwind" fn native_new(l: *mut State) -> c_int {
             }
             let cpu_ptr_ty = check_ctype(l, st, 2, None)?;
             debug_assert!(
-                cpu_state_type_matches(&st.types, cpu_ptr_ty),
+                cpu_state_type_matches(&st.types(), cpu_ptr_ty),
                 "bug: struct jitffi_cpu does not match CpuState"
             );
             let slot = callback::new_raw(l, st, 1, cpu_ptr_ty)?;
@@ -331,34 +331,38 @@ unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let proto = check_ctype(l, st, 1, None)?;
-            let Some(mut func) = function_of(&st.types, proto) else {
+            let Some(mut func) = function_of(&st.types(), proto) else {
                 let message = format!(
                     "function type expected, got '{}'",
-                    st.types.type_name(proto)
+                    st.types().type_name(proto)
                 );
                 sys::lua_pushnil(l);
-                lua::push_str(l, &message);
+                let pushed = lua::push_str_protected(l, &message);
+                drop(message);
+                pushed?;
                 return Ok(2);
             };
             let top = sys::lua_gettop(l);
             if top > 1 && !func.variadic {
                 return Err(LuaError::plain(format!(
                     "'{}' is not variadic: no arguments beyond its {} parameter(s)",
-                    st.types.type_name(proto),
+                    st.types().type_name(proto),
                     func.params.len()
                 )));
             }
             let mut varargs = Vec::with_capacity((top - 1).max(0) as usize);
             for index in 2..=top {
                 let ty = check_ctype(l, st, index, None)?;
-                varargs.push(decay(&mut st.types, ty));
+                varargs.push(crate::cdata::convert::decay(&mut *st.types_mut()?, ty));
             }
-            func.params = func
-                .params
-                .iter()
-                .map(|&p| decay(&mut st.types, p))
-                .collect();
-            let plan = x86_64::classify(&st.types, &func, &varargs)
+            func.params = {
+                let mut types = st.types_mut()?;
+                func.params
+                    .iter()
+                    .map(|&p| crate::cdata::convert::decay(&mut types, p))
+                    .collect()
+            };
+            let plan = x86_64::classify(&st.types(), &func, &varargs)
                 .map_err(|e| LuaError::plain(e.message))?;
 
             if sys::lua_checkstack(l, 8) == 0 {
@@ -398,7 +402,7 @@ unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
             sys::lua_createtable(l, 2, 3);
             push_ctype(l, st, func.ret)?;
             lua::set_field_raw(l, -2, "type");
-            let size = st.types.size_of(func.ret).unwrap_or(0);
+            let size = st.types().size_of(func.ret).unwrap_or(0);
             set_number(l, "size", size);
             let kind = match &plan.ret {
                 RetPlan::Void => "void",
@@ -429,18 +433,6 @@ fn function_of(types: &TypeTable, ty: TypeId) -> Option<FuncType> {
     match types.get(base) {
         CType::Func(func) => Some(func.clone()),
         _ => None,
-    }
-}
-
-/// Array and function parameters are pointers (C11 6.7.6.3p7-8).
-fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
-    match types.get(types.unqualified(ty).0) {
-        CType::Array { elem, .. } => {
-            let elem = *elem;
-            types.pointer_to(elem)
-        }
-        CType::Func(_) => types.pointer_to(ty),
-        _ => ty,
     }
 }
 
@@ -508,17 +500,17 @@ unsafe extern "C-unwind" fn native_load(l: *mut State) -> c_int {
             if address.is_null() {
                 return Err(LuaError::msg("bug: cbframe load from NULL"));
             }
-            let (base, _) = st.types.unqualified(ty);
+            let (base, _) = st.types().unqualified(ty);
             let copy = matches!(
-                st.types.get(base),
+                st.types().get(base),
                 CType::Record(_)
                     | CType::Complex(_)
                     | CType::Vector { .. }
                     | CType::Float(FloatKind::LongDouble)
             );
             if copy {
-                let size = st.types.size_of(base).unwrap_or(0) as usize;
-                let align = st.types.align_of(base);
+                let size = st.types().size_of(base).unwrap_or(0) as usize;
+                let align = st.types().align_of(base);
                 let value = crate::cdata::new_cdata(l, st, base, size, align)?;
                 std::ptr::copy_nonoverlapping(address, value, size);
             } else {

@@ -47,16 +47,18 @@
 //!   string.
 //! - Arithmetic, `..`, `#`: every version, with any second operand.
 
-use crate::cdata::convert::{
-    ctype_number, lua_num, null_access, num_to_int_bits, read_num, same_kind, Num,
-};
+use crate::cdata::convert::{ctype_number, lua_num, null_access, same_kind};
+use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use crate::cdata::metatype::push_operand_metamethod;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
 use jitffi_ctype::{CType, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
+use std::ffi::CStr;
+use std::io::Write;
 use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The cdata metamethods this module implements on every Lua version, for the shared
 /// cdata metatable.
@@ -76,22 +78,22 @@ pub const METHODS: &[(&str, sys::lua_CFunction)] = &[
 ];
 
 /// The integer-operator metamethods of Lua 5.3 and 5.4 (none before).
-#[cfg(any(feature = "lua53", feature = "lua54"))]
-pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = &[
-    ("__idiv", idiv),
-    ("__band", band),
-    ("__bor", bor),
-    ("__bxor", bxor),
-    ("__shl", shl),
-    ("__shr", shr),
-    ("__bnot", bnot),
-];
-#[cfg(not(any(feature = "lua53", feature = "lua54")))]
-pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = &[];
+pub const INTEGER_METHODS: &[(&str, sys::lua_CFunction)] = if !lua::version::INTEGERS {
+    &[]
+} else {
+    &[
+        ("__idiv", idiv),
+        ("__band", band),
+        ("__bor", bor),
+        ("__bxor", bxor),
+        ("__shl", shl),
+        ("__shr", shr),
+        ("__bnot", bnot),
+    ]
+};
 
 /// An operator, named by its metamethod.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-#[cfg_attr(not(any(feature = "lua53", feature = "lua54")), allow(dead_code))]
 enum Op {
     Eq,
     Len,
@@ -169,19 +171,12 @@ metamethods! {
     mod_ => Op::Mod;
     pow => Op::Pow;
     unm => Op::Unm;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     idiv => Op::IDiv;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     band => Op::BAnd;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bor => Op::BOr;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bxor => Op::BXor;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     shl => Op::Shl;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     shr => Op::Shr;
-    #[cfg(any(feature = "lua53", feature = "lua54"))]
     bnot => Op::BNot;
 }
 
@@ -222,7 +217,7 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<Next> {
                         sys::lua_pushboolean(l, 1);
                         return Ok(Next::Return(1));
                     }
-                    return Err(null_access(&st.types, ref_ty));
+                    return Err(null_access(&st.types(), ref_ty));
                 }
             }
         }
@@ -256,7 +251,7 @@ unsafe fn evaluate(l: *mut State, op: Op) -> LuaResult<Next> {
             sys::lua_pushboolean(l, c_int::from(same));
             return Ok(Next::Return(1));
         }
-        Err(failure(l, &st.types, op, &a, &b))
+        Err(failure(l, &st.types(), op, &a, &b))
     }
 }
 
@@ -342,11 +337,11 @@ unsafe fn classify(l: *mut State, st: &FfiState, index: c_int, other: c_int) -> 
                 is_u64: false,
             })),
             sys::LUA_TUSERDATA => match to_cdata(l, st, index) {
-                Some(header) => classify_cdata(&st.types, header),
+                Some(header) => classify_cdata(&st.types(), header),
                 None => Operand::lua(Value::Other),
             },
             sys::LUA_TNIL => {
-                let builtins = st.types.builtins();
+                let builtins = *st.types().builtins();
                 Operand::lua(Value::Ptr {
                     address: 0,
                     ty: Some(builtins.void_ptr),
@@ -492,7 +487,7 @@ unsafe fn enum_constant(l: *mut State, st: &FfiState, index: c_int, other: c_int
         if (*header).kind != CDataKind::Value {
             return Operand::lua(Value::Other);
         }
-        let types = &st.types;
+        let types = &st.types();
         let enum_ty = types.unqualified((*header).ty).0;
         let CType::Enum(eid) = types.get(enum_ty) else {
             return Operand::lua(Value::Other);
@@ -554,7 +549,7 @@ unsafe fn integer_op(
             sys::lua_pushinteger(l, bits as i64 as sys::lua_Integer);
             return Ok(());
         }
-        let builtins = st.types.builtins();
+        let builtins = *st.types().builtins();
         let ty = if unsigned { builtins.u64 } else { builtins.i64 };
         let out = cdata::new_cdata(l, st, ty, 8, 8)?;
         out.cast::<u64>().write(bits);
@@ -684,19 +679,51 @@ pub fn shift_left(x: u64, n: i64) -> u64 {
 
 // ---- pointers ------------------------------------------------------------------------
 
+/// Says once per process, on stderr, that a pointer was compared with a NULL pointer
+/// cdata. Such a comparison is a porting hazard: a NULL pointer read from C is `nil`
+/// here and PUC Lua never calls `__eq` between a cdata and `nil`, so `p[i] ~= NULL`
+/// stays true at the terminating NULL and `while p[i] ~= NULL do` runs off the end of
+/// the array (README, "NULL is nil when it comes from C"). This is the only moment the
+/// ffi sees the constant: the comparison with the non-NULL elements before it.
+///
+/// # Safety
+/// `l` is live, in a metamethod called from Lua. Nothing here allocates in Lua or
+/// raises (callers hold a borrow of the type table).
+unsafe fn warn_null_constant(l: *mut State) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    // SAFETY: `l` is live (caller); a zeroed `lua_Debug` is a valid blank record that
+    // `lua_getstack` fills; `lua_getinfo` with "Sl" only writes the record (level 1 is
+    // the Lua code that compared) and pushes nothing.
+    let place = unsafe {
+        let mut ar = std::mem::MaybeUninit::<sys::lua_Debug>::zeroed().assume_init();
+        if sys::lua_getstack(l, 1, &mut ar) != 0
+            && sys::lua_getinfo(l, c"Sl".as_ptr(), &mut ar) != 0
+            && ar.currentline > 0
+        {
+            let source = CStr::from_ptr(ar.short_src.as_ptr()).to_string_lossy();
+            format!("{source}:{}: ", ar.currentline)
+        } else {
+            String::new()
+        }
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "jitffi: warning: {place}pointer compared with a NULL pointer cdata; a NULL \
+         pointer read from C is nil and never equals it: compare with nil instead"
+    );
+}
+
 /// Step 2 of the module docs (`carith_ptr`): pushes the result and returns true, or
 /// returns false when pointer arithmetic does not apply.
 ///
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
-unsafe fn pointer_op(
-    l: *mut State,
-    st: &mut FfiState,
-    op: Op,
-    a: Value,
-    b: Value,
-) -> LuaResult<bool> {
-    let types = &st.types;
+unsafe fn pointer_op(l: *mut State, st: &FfiState, op: Op, a: Value, b: Value) -> LuaResult<bool> {
+    let types_borrow = st.types();
+    let types = &*types_borrow;
     let (address, ty, elem, index) = match (a, b) {
         (Value::Ptr { address, ty, elem }, other) => {
             if let Value::Ptr {
@@ -709,6 +736,10 @@ unsafe fn pointer_op(
                     return Ok(false);
                 }
                 let result = if op == Op::Eq {
+                    if (address == 0) != (address2 == 0) {
+                        // SAFETY: `l` is live with two free slots (caller).
+                        unsafe { warn_null_constant(l) };
+                    }
                     // Any two pointers compare, compatible or not.
                     address == address2
                 } else if !comparable(types, elem, elem2) {
@@ -753,9 +784,11 @@ unsafe fn pointer_op(
         return Ok(false);
     };
     let address = address.wrapping_add(index.wrapping_mul(size as i64) as usize);
+    // Neither interning nor allocating runs with the table borrowed.
+    drop(types_borrow);
     let ty = match ty {
         Some(ty) => ty,
-        None => st.types.pointer_to(elem),
+        None => st.types_mut()?.pointer_to(elem),
     };
     // SAFETY: `l` is live with two free slots (caller); the payload holds a pointer.
     unsafe {

@@ -27,6 +27,11 @@ use crate::cdata::state::FfiState;
 use crate::cdata::{self, to_cdata, CDataHeader, CDataKind};
 use crate::lua::stack::Peeked;
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::scalar::bitfield::{read_bitfield, write_bitfield};
+use crate::scalar::number::{
+    f64_to_i64, num_to_int_bits, read_int, read_num, store_num, store_scalar, write_int, Num,
+    ScalarStore,
+};
 use jitffi_ctype::{CType, FloatKind, IntType, Quals, RecordKind, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -58,15 +63,6 @@ impl Conv {
     }
 }
 
-/// A scalar C value, widened: what numeric conversions pass between types.
-#[derive(Copy, Clone, Debug)]
-pub(crate) enum Num {
-    Int(i64),
-    UInt(u64),
-    Float(f64),
-    Complex(f64, f64),
-}
-
 // ---- C to Lua ---------------------------------------------------------------------------
 
 /// Pushes the C value of type `ty` at `ptr` as a Lua value (see the module docs).
@@ -76,14 +72,14 @@ pub(crate) enum Num {
 /// suitably aligned value of `ty` (for aggregates: the address a reference keeps).
 pub unsafe fn push_c_value(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     ptr: *const u8,
 ) -> LuaResult<()> {
-    let (base, _) = st.types.unqualified(ty);
+    let (base, _) = st.types().unqualified(ty);
     // SAFETY: `ptr` holds a value of `ty` (caller); each arm reads the type's own width.
     unsafe {
-        match st.types.get(base) {
+        match &st.ctype(base) {
             CType::Bool => {
                 push_scalar(l, ScalarStore::Bool, ptr);
             }
@@ -99,32 +95,32 @@ pub unsafe fn push_c_value(
             }
             // LuaJIT converts every C number read to a Lua number through a double, and
             // has no conversion from `long double`.
-            CType::Float(FloatKind::LongDouble) => return Err(long_double_error(&st.types, ty)),
+            CType::Float(FloatKind::LongDouble) => return Err(long_double_error(&st.types(), ty)),
             CType::Ref(target) => {
                 // A member of reference type: read through it.
                 let target = *target;
                 let address = ptr.cast::<*const u8>().read();
                 if address.is_null() {
-                    return Err(null_access(&st.types, ty));
+                    return Err(null_access(&st.types(), ty));
                 }
                 return push_c_value(l, st, target, address);
             }
             CType::Record(_) | CType::Array { .. } | CType::Func(_) => {
-                let ref_ty = st.types.intern(CType::Ref(ty));
+                let ref_ty = st.types_mut()?.intern(CType::Ref(ty));
                 let payload = cdata::new_cdata(l, st, ref_ty, 8, 8)?;
                 payload.cast::<*const u8>().write(ptr);
             }
             CType::Void => {
                 return Err(LuaError::msg(format!(
                     "cannot convert '{}' to a Lua value",
-                    st.types.type_name(ty)
+                    st.types().type_name(ty)
                 )))
             }
             // 64-bit integers, enums, complex, vectors, pointers: a boxed
             // copy, as LuaJIT does.
             _ => {
-                let size = st.types.size_of(base).unwrap_or(0) as usize;
-                let align = st.types.align_of(base);
+                let size = st.types().size_of(base).unwrap_or(0) as usize;
+                let align = st.types().align_of(base);
                 let payload = cdata::new_cdata(l, st, base, size, align)?;
                 std::ptr::copy_nonoverlapping(ptr, payload, size);
             }
@@ -152,8 +148,9 @@ pub(crate) unsafe fn push_scalar(l: *mut State, scalar: ScalarStore, ptr: *const
                 sys::lua_pushinteger(l, read_int(ptr, int) as sys::lua_Integer)
             }
             // 64-bit integers become Lua integers on 5.3+ when they fit (crate::api::idioms).
-            #[cfg(any(feature = "lua53", feature = "lua54"))]
-            ScalarStore::Int(int) if int.signed || ptr.cast::<i64>().read() >= 0 => {
+            ScalarStore::Int(int)
+                if lua::version::INTEGERS && (int.signed || ptr.cast::<i64>().read() >= 0) =>
+            {
                 sys::lua_pushinteger(l, ptr.cast::<i64>().read())
             }
             ScalarStore::Int(_) => return false,
@@ -173,228 +170,6 @@ pub fn long_double_error(types: &TypeTable, ty: TypeId) -> LuaError {
     ))
 }
 
-/// Reads an integer of width < 8 bytes, sign- or zero-extended.
-///
-/// # Safety
-/// `ptr` points to `int.bytes` readable bytes, aligned for them.
-unsafe fn read_int(ptr: *const u8, int: IntType) -> i64 {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        match (int.bytes, int.signed) {
-            (1, true) => i64::from(ptr.cast::<i8>().read()),
-            (1, false) => i64::from(ptr.read()),
-            (2, true) => i64::from(ptr.cast::<i16>().read()),
-            (2, false) => i64::from(ptr.cast::<u16>().read()),
-            (4, true) => i64::from(ptr.cast::<i32>().read()),
-            (4, false) => i64::from(ptr.cast::<u32>().read()),
-            (_, true) => ptr.cast::<i64>().read(),
-            (_, false) => ptr.cast::<u64>().read() as i64,
-        }
-    }
-}
-
-/// Reads a scalar C value of (unqualified) type `base`, if it is numeric.
-///
-/// # Safety
-/// `ptr` points to a readable, aligned value of `base`.
-pub(crate) unsafe fn read_num(types: &TypeTable, base: TypeId, ptr: *const u8) -> Option<Num> {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        Some(match types.get(base) {
-            CType::Bool => Num::UInt(u64::from(ptr.read() != 0)),
-            CType::Int(int) => int_num(read_int(ptr, *int), *int),
-            CType::Enum(eid) => {
-                let int = types.enum_def(*eid).int_type?;
-                int_num(read_int(ptr, int), int)
-            }
-            CType::Float(FloatKind::Float) => Num::Float(f64::from(ptr.cast::<f32>().read())),
-            CType::Float(FloatKind::Double) => Num::Float(ptr.cast::<f64>().read()),
-            CType::Complex(FloatKind::Float) => {
-                let parts = ptr.cast::<[f32; 2]>().read();
-                Num::Complex(f64::from(parts[0]), f64::from(parts[1]))
-            }
-            CType::Complex(FloatKind::Double) => {
-                let parts = ptr.cast::<[f64; 2]>().read();
-                Num::Complex(parts[0], parts[1])
-            }
-            _ => return None,
-        })
-    }
-}
-
-fn int_num(value: i64, int: IntType) -> Num {
-    if int.signed {
-        Num::Int(value)
-    } else {
-        Num::UInt(value as u64)
-    }
-}
-
-// ---- numbers to C -------------------------------------------------------------------------
-
-const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
-
-/// `cvttsd2si` with a 64-bit result: truncation toward zero, and the "integer
-/// indefinite" value `i64::MIN` for NaN and out-of-range inputs (what LuaJIT gets on
-/// x86-64, where Rust's `as` would saturate instead).
-pub fn f64_to_i64(n: f64) -> i64 {
-    if n.is_nan() || !(-TWO_POW_63..TWO_POW_63).contains(&n) {
-        i64::MIN
-    } else {
-        n as i64
-    }
-}
-
-/// `cvttsd2si` with a 32-bit result.
-fn f64_to_i32(n: f64) -> i32 {
-    if n.is_nan() || !(-2_147_483_648.0..2_147_483_648.0).contains(&n) {
-        i32::MIN
-    } else {
-        n as i32
-    }
-}
-
-/// LuaJIT's double to `uint64_t` on x86-64: values from 2^63 wrap through the signed
-/// conversion, values at or below -1 (and NaN) give 2^63.
-fn f64_to_u64(n: f64) -> u64 {
-    if n >= TWO_POW_63 {
-        f64_to_i64(n - 2.0 * TWO_POW_63) as u64
-    } else if n <= -1.0 || n.is_nan() {
-        1 << 63
-    } else {
-        f64_to_i64(n) as u64
-    }
-}
-
-/// The bits of `num` converted to an integer of width `int` (the low bytes matter).
-pub(crate) fn num_to_int_bits(num: Num, int: IntType) -> u64 {
-    match num {
-        Num::Int(i) => i as u64,
-        Num::UInt(u) => u,
-        Num::Float(n) | Num::Complex(n, _) => match (int.bytes, int.signed) {
-            (8, true) => f64_to_i64(n) as u64,
-            (8, false) => f64_to_u64(n),
-            // LuaJIT: unsigned 32-bit through the 64-bit conversion, every narrower or
-            // signed type through the 32-bit one, then truncated.
-            (4, false) => f64_to_i64(n) as u64,
-            _ => f64_to_i32(n) as i64 as u64,
-        },
-    }
-}
-
-fn num_to_f64(num: Num) -> f64 {
-    match num {
-        Num::Int(i) => i as f64,
-        Num::UInt(u) => u as f64,
-        Num::Float(n) | Num::Complex(n, _) => n,
-    }
-}
-
-fn num_is_nonzero(num: Num) -> bool {
-    match num {
-        Num::Int(i) => i != 0,
-        Num::UInt(u) => u != 0,
-        Num::Float(n) => n != 0.0,
-        Num::Complex(re, im) => re != 0.0 || im != 0.0,
-    }
-}
-
-/// Writes the low `int.bytes` bytes of `bits`.
-///
-/// # Safety
-/// `ptr` points to `int.bytes` writable bytes, aligned for them.
-unsafe fn write_int(ptr: *mut u8, int: IntType, bits: u64) {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        match int.bytes {
-            1 => ptr.write(bits as u8),
-            2 => ptr.cast::<u16>().write(bits as u16),
-            4 => ptr.cast::<u32>().write(bits as u32),
-            _ => ptr.cast::<u64>().write(bits),
-        }
-    }
-}
-
-/// How a number is stored into a real scalar C type: what [`store_num`] decides from
-/// the type, kept by callers that store into the same type often (and what
-/// [`push_scalar`] reads).
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub enum ScalarStore {
-    Bool,
-    Int(IntType),
-    F32,
-    F64,
-}
-
-/// The [`ScalarStore`] of an unqualified type: bool, integers, enums of known width,
-/// float and double.
-pub(crate) fn scalar_store(types: &TypeTable, base: TypeId) -> Option<ScalarStore> {
-    Some(match types.get(base) {
-        CType::Bool => ScalarStore::Bool,
-        CType::Int(int) => ScalarStore::Int(*int),
-        CType::Enum(eid) => ScalarStore::Int(types.enum_def(*eid).int_type?),
-        CType::Float(FloatKind::Float) => ScalarStore::F32,
-        CType::Float(FloatKind::Double) => ScalarStore::F64,
-        _ => return None,
-    })
-}
-
-/// Stores a number as `kind` says.
-///
-/// # Safety
-/// `ptr` points to writable storage of the scalar, aligned for it.
-#[inline]
-pub(crate) unsafe fn store_scalar(ptr: *mut u8, kind: ScalarStore, num: Num) {
-    // SAFETY: forwarded from the caller; each arm writes the scalar's own width.
-    unsafe {
-        match kind {
-            ScalarStore::Bool => ptr.write(u8::from(num_is_nonzero(num))),
-            ScalarStore::Int(int) => write_int(ptr, int, num_to_int_bits(num, int)),
-            ScalarStore::F32 => ptr.cast::<f32>().write(num_to_f64(num) as f32),
-            ScalarStore::F64 => ptr.cast::<f64>().write(num_to_f64(num)),
-        }
-    }
-}
-
-/// Stores a number into a numeric C type; `false` if `base` is not numeric.
-///
-/// # Safety
-/// `ptr` points to a writable, aligned value of `base`.
-pub(crate) unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, num: Num) -> bool {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        if let Some(kind) = scalar_store(types, base) {
-            store_scalar(ptr, kind, num);
-            return true;
-        }
-        match types.get(base) {
-            CType::Complex(kind) => {
-                let (re, im) = match num {
-                    Num::Complex(re, im) => (re, im),
-                    other => (num_to_f64(other), 0.0),
-                };
-                match kind {
-                    FloatKind::Float => ptr.cast::<[f32; 2]>().write([re as f32, im as f32]),
-                    FloatKind::Double => ptr.cast::<[f64; 2]>().write([re, im]),
-                    FloatKind::LongDouble => return false,
-                }
-            }
-            // A scalar converts to the element type and fills every element (LuaJIT's
-            // splat, `CCX(V, I)`/`CCX(V, F)`/`CCX(V, C)` in `lj_cconv_ct_ct`).
-            CType::Vector { elem, bytes } => {
-                let (elem, _) = types.unqualified(*elem);
-                let esize = types.size_of(elem).unwrap_or(0);
-                if esize == 0 || !store_num(types, elem, ptr, num) {
-                    return false;
-                }
-                replicate(ptr, esize, u64::from(*bytes));
-            }
-            _ => return false,
-        }
-    }
-    true
-}
-
 /// The Lua number at `index` as a [`Num`]: an exact integer on 5.3+ for 64-bit
 /// destinations (where a double would lose bits), a double otherwise, as in LuaJIT.
 ///
@@ -404,11 +179,11 @@ pub(crate) unsafe fn store_num(types: &TypeTable, base: TypeId, ptr: *mut u8, nu
 pub(crate) unsafe fn lua_num(l: *mut State, index: c_int, wide: bool) -> Num {
     // SAFETY: `l` is live (caller).
     unsafe {
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        if wide && sys::lua_isinteger(l, index) != 0 {
-            return Num::Int(sys::lua_tointegerx(l, index, std::ptr::null_mut()));
+        if wide {
+            if let Some(int) = lua::version::integer(l, index) {
+                return Num::Int(int);
+            }
         }
-        let _ = wide;
         Num::Float(sys::lua_tonumber(l, index))
     }
 }
@@ -430,13 +205,8 @@ pub(crate) enum LuaNumber {
 pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaNumber> {
     // SAFETY: `l` is live (caller).
     unsafe {
-        #[cfg(any(feature = "lua53", feature = "lua54"))]
-        if sys::lua_isinteger(l, index) != 0 {
-            return Some(LuaNumber::Int(sys::lua_tointegerx(
-                l,
-                index,
-                std::ptr::null_mut(),
-            )));
+        if let Some(int) = lua::version::integer(l, index) {
+            return Some(LuaNumber::Int(int));
         }
         if sys::lua_type(l, index) != sys::LUA_TNUMBER {
             return None;
@@ -522,7 +292,7 @@ pub(crate) unsafe fn store_lua_number(
 /// `ty` (`size` bytes for an array whose size the type does not say: a `[?]` array).
 pub unsafe fn store_lua_value(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     ptr: *mut u8,
     index: c_int,
@@ -538,25 +308,25 @@ pub unsafe fn store_lua_value(
 /// As [`store_lua_value`]; `size`, if given, is the destination's real size.
 pub unsafe fn store_sized(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     ptr: *mut u8,
     size: Option<u64>,
     index: c_int,
     conv: Conv,
 ) -> LuaResult<()> {
-    let (base, _) = st.types.unqualified(ty);
+    let (base, _) = st.types().unqualified(ty);
     // SAFETY: `l` is live (caller); `ptr` is valid for `ty` (caller).
     unsafe {
         match sys::lua_type(l, index) {
             sys::LUA_TNUMBER => {
-                let wide = matches!(st.types.get(base), CType::Int(IntType { bytes: 8, .. }));
+                let wide = matches!(st.types().get(base), CType::Int(IntType { bytes: 8, .. }));
                 let num = lua_num(l, index, wide);
-                if store_num(&st.types, base, ptr, num) {
+                if store_num(&st.types(), base, ptr, num) {
                     return Ok(());
                 }
                 if conv.cast {
-                    if let CType::Pointer(_) = st.types.get(base) {
+                    if let CType::Pointer(_) = &st.ctype(base) {
                         let bits = num_to_int_bits(num, IntType::I64);
                         ptr.cast::<u64>().write(bits);
                         return Ok(());
@@ -564,18 +334,18 @@ pub unsafe fn store_sized(
                 }
             }
             // LuaJIT converts a boolean to no complex number or vector.
-            sys::LUA_TBOOLEAN if !is_complex_or_vector(&st.types, base) => {
+            sys::LUA_TBOOLEAN if !is_complex_or_vector(&st.types(), base) => {
                 let b = sys::lua_toboolean(l, index) != 0;
-                if store_num(&st.types, base, ptr, Num::Int(i64::from(b))) {
+                if store_num(&st.types(), base, ptr, Num::Int(i64::from(b))) {
                     return Ok(());
                 }
             }
-            sys::LUA_TNIL => match st.types.get(base) {
+            sys::LUA_TNIL => match &st.ctype(base) {
                 CType::Pointer(_) | CType::Ref(_) => {
                     ptr.cast::<usize>().write(0);
                     return Ok(());
                 }
-                _ if conv.cast && store_num(&st.types, base, ptr, Num::Int(0)) => return Ok(()),
+                _ if conv.cast && store_num(&st.types(), base, ptr, Num::Int(0)) => return Ok(()),
                 _ => {}
             },
             sys::LUA_TSTRING if store_string(l, st, base, ptr, size, index, conv)? => {
@@ -585,35 +355,35 @@ pub unsafe fn store_sized(
             // cdata: to a pointer to a function or to void, or by a cast to any pointer
             // or integer.
             sys::LUA_TFUNCTION => {
-                if let Some((_, address)) = crate::calls::call::function_value(l, st, index) {
-                    let fits = match st.types.get(base) {
+                if let Some((_, address)) = (st.hooks.function_value)(l, st, index) {
+                    let fits = match &st.ctype(base) {
                         CType::Pointer(target) => {
-                            let (target, _) = st.types.unqualified(*target);
+                            let (target, _) = st.types().unqualified(*target);
                             conv.cast
-                                || matches!(st.types.get(target), CType::Func(_) | CType::Void)
+                                || matches!(st.types().get(target), CType::Func(_) | CType::Void)
                         }
                         CType::Int(_) => conv.cast,
                         _ => false,
                     };
                     if fits {
                         let bits = Num::UInt(address as u64);
-                        if !store_num(&st.types, base, ptr, bits) {
+                        if !store_num(&st.types(), base, ptr, bits) {
                             ptr.cast::<usize>().write(address as usize);
                         }
                         return Ok(());
                     }
-                } else if let CType::Pointer(target) = st.types.get(base) {
+                } else if let CType::Pointer(target) = &st.ctype(base) {
                     // Any other Lua function to a pointer to a function becomes a
                     // callback (crate::calls::callback).
-                    let (target, _) = st.types.unqualified(*target);
-                    if matches!(st.types.get(target), CType::Func(_)) {
-                        let code = crate::calls::callback::new_typed(l, st, target, index)?;
+                    let (target, _) = st.types().unqualified(*target);
+                    if matches!(st.types().get(target), CType::Func(_)) {
+                        let code = (st.hooks.new_callback)(l, st, target, index)?;
                         ptr.cast::<usize>().write(code as usize);
                         return Ok(());
                     }
                 }
             }
-            sys::LUA_TTABLE => match st.types.get(base) {
+            sys::LUA_TTABLE => match &st.ctype(base) {
                 CType::Array { .. } | CType::Vector { .. } => {
                     return init_array_table(l, st, base, ptr, size, index)
                 }
@@ -626,7 +396,7 @@ pub unsafe fn store_sized(
                         *part = sys::lua_tonumber(l, -1);
                         sys::lua_settop(l, -2);
                     }
-                    store_num(&st.types, base, ptr, Num::Complex(parts[0], parts[1]));
+                    store_num(&st.types(), base, ptr, Num::Complex(parts[0], parts[1]));
                     return Ok(());
                 }
                 _ => {}
@@ -640,39 +410,93 @@ pub unsafe fn store_sized(
                     }
                     // A ctype object converts as the `int32_t` of its number (LuaJIT's
                     // ctype objects are cdata holding their type id).
-                    let id = ctype_number(&st.types, header.ty);
+                    let id = ctype_number(&st.types(), header.ty);
                     let src = std::ptr::addr_of!(id).cast::<u8>();
-                    let int32 = st.types.builtins().i32;
+                    let int32 = st.types().builtins().i32;
                     return store_cdata(st, ty, ptr, int32, src, conv);
-                } else if let CType::Pointer(_) = st.types.get(base) {
-                    // A foreign userdata converts to the address of its payload.
-                    ptr.cast::<*mut std::ffi::c_void>()
-                        .write(sys::lua_touserdata(l, index));
-                    return Ok(());
+                } else if let Some(file) = io_file(l, index) {
+                    // A Lua file converts to its `FILE *`, as in LuaJIT; any other
+                    // foreign userdata is refused below (LuaJIT passes its address).
+                    let file =
+                        file.ok_or_else(|| conv.error("attempt to use a closed file".into()))?;
+                    if store_address(&st.types(), base, ptr, file, conv) {
+                        return Ok(());
+                    }
                 }
             }
-            sys::LUA_TLIGHTUSERDATA => {
-                if let CType::Pointer(_) = st.types.get(base) {
-                    ptr.cast::<*mut std::ffi::c_void>()
-                        .write(sys::lua_touserdata(l, index));
-                    return Ok(());
-                }
+            sys::LUA_TLIGHTUSERDATA
+                if store_address(&st.types(), base, ptr, sys::lua_touserdata(l, index), conv) =>
+            {
+                return Ok(());
             }
             _ => {}
         }
-        // LuaJIT names a boolean 'bool' and a foreign userdata by the pointer it
-        // converts to.
+        // LuaJIT names a boolean 'bool' and a light userdata or a file by the pointer
+        // it converts to (other userdata are refused, named as such).
         let from = match sys::lua_type(l, index) {
             sys::LUA_TBOOLEAN => "bool",
-            sys::LUA_TUSERDATA | sys::LUA_TLIGHTUSERDATA if to_cdata(l, st, index).is_none() => {
-                "void *"
-            }
+            sys::LUA_TLIGHTUSERDATA => "void *",
+            sys::LUA_TUSERDATA if io_file(l, index).is_some() => "void *",
             _ => lua::type_name(l, index),
         };
         Err(conv.error(format!(
             "cannot convert '{from}' to '{}'",
-            st.types.type_name(ty)
+            st.types().type_name(ty)
         )))
+    }
+}
+
+/// Stores `address` (a light userdata's, a file's `FILE *`) into a pointer, or under a
+/// cast into an integer (`lj_cconv_ct_tv` converts both as a `void *`). False for other
+/// destinations.
+///
+/// # Safety
+/// `ptr` is writable storage of the type `base`.
+unsafe fn store_address(
+    types: &TypeTable,
+    base: TypeId,
+    ptr: *mut u8,
+    address: *mut std::ffi::c_void,
+    conv: Conv,
+) -> bool {
+    // SAFETY: `ptr` holds a `base` (caller); a pointer is 8 bytes.
+    unsafe {
+        match types.get(base) {
+            CType::Pointer(_) => ptr.cast::<*mut std::ffi::c_void>().write(address),
+            CType::Int(_) if conv.cast => {
+                return store_num(types, base, ptr, Num::UInt(address as u64))
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// For a Lua file (a userdata with the registry's `"FILE*"` metatable, `LUA_FILEHANDLE`)
+/// at `index`: its `FILE *`, or `None` if it is closed. `None` for anything else.
+/// 5.1's file is a `FILE *` that closing sets to NULL; 5.2's and later a `luaL_Stream`
+/// `{ FILE *f; lua_CFunction closef; }` whose `closef` closing sets to NULL.
+///
+/// # Safety
+/// `l` is live with two free slots; `index` is valid.
+pub unsafe fn io_file(l: *mut State, index: c_int) -> Option<Option<*mut std::ffi::c_void>> {
+    const FIELDS: usize = if cfg!(feature = "lua51") { 1 } else { 2 };
+    // SAFETY: `l` is live (caller); only raw accesses; the payload is read after its
+    // metatable says it is a file of this Lua and its size says it holds the fields.
+    unsafe {
+        if sys::lua_type(l, index) != sys::LUA_TUSERDATA || sys::lua_getmetatable(l, index) == 0 {
+            return None;
+        }
+        sys::lua_getfield(l, sys::LUA_REGISTRYINDEX, c"FILE*".as_ptr());
+        let is_file = sys::lua_rawequal(l, -1, -2) != 0;
+        sys::lua_settop(l, -3);
+        if !is_file || (sys::lua_rawlen(l, index) as usize) < FIELDS * 8 {
+            return None;
+        }
+        let fields = sys::lua_touserdata(l, index).cast::<*mut std::ffi::c_void>();
+        let file = fields.read();
+        let open = !file.is_null() && (FIELDS == 1 || !fields.add(1).read().is_null());
+        Some(open.then_some(file))
     }
 }
 
@@ -692,7 +516,7 @@ unsafe fn store_string(
     index: c_int,
     conv: Conv,
 ) -> LuaResult<bool> {
-    let types = &st.types;
+    let types = &st.types();
     // SAFETY: `l` is live; the string stays on the stack while its bytes are read.
     unsafe {
         let bytes = lua::to_bytes(l, index).unwrap_or_default();
@@ -767,7 +591,7 @@ unsafe fn store_cdata(
     src: *const u8,
     conv: Conv,
 ) -> LuaResult<()> {
-    let types = &st.types;
+    let types = &st.types();
     let (mut src_base, _) = types.unqualified(src_ty);
     let mut src = src;
     let mut src_ty_eff = src_ty;
@@ -974,7 +798,7 @@ pub(crate) fn same_kind(types: &TypeTable, d: TypeId, s: TypeId, depth: u32) -> 
 /// for `ty`.
 pub unsafe fn init_value(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     ptr: *mut u8,
     size: u64,
@@ -984,20 +808,20 @@ pub unsafe fn init_value(
     if count == 0 {
         return Ok(());
     }
-    let (base, _) = st.types.unqualified(ty);
+    let (base, _) = st.types().unqualified(ty);
     // SAFETY: `l` is live; writes stay inside the `size` bytes at `ptr`.
     unsafe {
-        let aggregate = matches!(st.types.get(base), CType::Array { .. } | CType::Record(_));
+        let aggregate = matches!(st.types().get(base), CType::Array { .. } | CType::Record(_));
         if count == 1 && !(aggregate && is_single_value(l, st, base, first)) {
             return store_sized(l, st, ty, ptr, Some(size), first, Conv::ASSIGN);
         }
-        match st.types.get(base) {
+        match &st.ctype(base) {
             // LuaJIT initializes a vector from several values as an array.
             CType::Array { elem, .. } | CType::Vector { elem, .. } => {
                 let elem = *elem;
-                let esize = st.types.size_of(elem).unwrap_or(0);
+                let esize = st.types().size_of(elem).unwrap_or(0);
                 if esize.saturating_mul(count as u64) > size {
-                    return Err(too_many(&st.types, ty));
+                    return Err(too_many(&st.types(), ty));
                 }
                 for i in 0..count {
                     let at = ptr.add((esize * i as u64) as usize);
@@ -1013,7 +837,7 @@ pub unsafe fn init_value(
                 let end = first + count;
                 init_record_values(l, st, base, ptr, size, &mut next, end)?;
                 if next < end {
-                    return Err(too_many(&st.types, ty));
+                    return Err(too_many(&st.types(), ty));
                 }
                 Ok(())
             }
@@ -1031,13 +855,13 @@ pub unsafe fn init_value(
                     return Err(LuaError::msg(format!(
                         "cannot convert '{}' to '{}'",
                         lua::type_name(l, bad),
-                        st.types.type_name(ty)
+                        st.types().type_name(ty)
                     )));
                 }
-                store_num(&st.types, base, ptr, Num::Complex(re, im));
+                store_num(&st.types(), base, ptr, Num::Complex(re, im));
                 Ok(())
             }
-            _ => Err(too_many(&st.types, ty)),
+            _ => Err(too_many(&st.types(), ty)),
         }
     }
 }
@@ -1059,12 +883,12 @@ unsafe fn is_single_value(l: *mut State, st: &FfiState, base: TypeId, index: c_i
     unsafe {
         match sys::lua_type(l, index) {
             sys::LUA_TTABLE => false,
-            sys::LUA_TSTRING => matches!(st.types.get(base), CType::Record(_)),
+            sys::LUA_TSTRING => matches!(st.types().get(base), CType::Record(_)),
             sys::LUA_TUSERDATA => match to_cdata(l, st, index) {
                 Some(header) => {
-                    let mut src = st.types.unqualified((*header).ty).0;
-                    if let CType::Ref(target) = st.types.get(src) {
-                        src = st.types.unqualified(*target).0;
+                    let mut src = st.types().unqualified((*header).ty).0;
+                    if let CType::Ref(target) = &st.ctype(src) {
+                        src = st.types().unqualified(*target).0;
                     }
                     src != base
                 }
@@ -1151,28 +975,28 @@ fn record_field(
 /// As [`init_value`]; `ptr` holds the record.
 unsafe fn init_record_values(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     record: TypeId,
     ptr: *mut u8,
     size: u64,
     next: &mut c_int,
     end: c_int,
 ) -> LuaResult<()> {
-    let Some((kind, count)) = record_shape(&st.types, record) else {
+    let Some((kind, count)) = record_shape(&st.types(), record) else {
         return Ok(());
     };
     for i in 0..count {
         // By index, not by iterator: the conversions below may add types to the table
         // (never change a record), and copying the members would cost more than the
         // stores on this path.
-        let (named, fty, offset, bits) = record_field(&st.types, record, i);
+        let (named, fty, offset, bits) = record_field(&st.types(), record, i);
         // SAFETY: the field lies inside the record at `ptr`.
         unsafe {
             let at = ptr.add(offset as usize);
             match (named, bits) {
                 (false, Some(_)) => continue,
                 (false, None) => {
-                    let (sub, _) = st.types.unqualified(fty);
+                    let (sub, _) = st.types().unqualified(fty);
                     init_record_values(l, st, sub, at, size.saturating_sub(offset), next, end)?;
                 }
                 (true, bits) => {
@@ -1182,7 +1006,7 @@ unsafe fn init_record_values(
                     match bits {
                         Some(bits) => store_bitfield(l, st, fty, at, bits, *next)?,
                         None => {
-                            let room = member_room(&st.types, fty, size, offset);
+                            let room = member_room(&st.types(), fty, size, offset);
                             store_sized(l, st, fty, at, room, *next, Conv::ASSIGN)?
                         }
                     }
@@ -1229,18 +1053,18 @@ unsafe fn reserve_nesting_stack(l: *mut State) -> LuaResult<()> {
 /// As [`store_sized`]; `index` holds a table.
 unsafe fn init_array_table(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     base: TypeId,
     ptr: *mut u8,
     size: Option<u64>,
     index: c_int,
 ) -> LuaResult<()> {
-    let (CType::Array { elem, .. } | CType::Vector { elem, .. }) = *st.types.get(base) else {
+    let (CType::Array { elem, .. } | CType::Vector { elem, .. }) = *st.types().get(base) else {
         unreachable!("init_array_table on a non-array")
     };
-    let esize = st.types.size_of(elem).unwrap_or(0);
+    let esize = st.types().size_of(elem).unwrap_or(0);
     // A `[?]` array of unknown extent takes nothing: writes are bounded by `size`.
-    let size = Some(size.or_else(|| st.types.size_of(base)).unwrap_or(0));
+    let size = Some(size.or_else(|| st.types().size_of(base)).unwrap_or(0));
     // SAFETY: `l` is live; each element written lies inside the array (checked against
     // its size before the write).
     unsafe {
@@ -1259,7 +1083,7 @@ unsafe fn init_array_table(
             }
             if size.is_some_and(|size| offset + esize > size) || esize == 0 {
                 sys::lua_settop(l, -2);
-                return Err(too_many(&st.types, base));
+                return Err(too_many(&st.types(), base));
             }
             let result = store_lua_value(l, st, elem, ptr.add(offset as usize), -1, Conv::ASSIGN);
             sys::lua_settop(l, -2);
@@ -1285,13 +1109,15 @@ unsafe fn init_array_table(
 /// As [`store_sized`]; `index` holds a table.
 unsafe fn init_record_table(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     base: TypeId,
     ptr: *mut u8,
     size: Option<u64>,
     index: c_int,
 ) -> LuaResult<()> {
-    let size = size.or_else(|| st.types.size_of_vla(base, 0)).unwrap_or(0);
+    let size = size
+        .or_else(|| st.types().size_of_vla(base, 0))
+        .unwrap_or(0);
     // SAFETY: `l` is live; `ptr` holds `size` bytes of the record.
     unsafe {
         reserve_nesting_stack(l)?;
@@ -1309,21 +1135,21 @@ unsafe fn init_record_table(
 /// As [`init_record_table`]; `table` is an absolute index.
 unsafe fn record_from_table(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     record: TypeId,
     ptr: *mut u8,
     size: u64,
     table: c_int,
     position: &mut sys::lua_Integer,
 ) -> LuaResult<()> {
-    let (kind, fields) = record_fields(&st.types, record);
+    let (kind, fields) = record_fields(&st.types(), record);
     // SAFETY: `l` is live; each field lies inside the record at `ptr`.
     unsafe {
         for (name, fty, offset, bits) in fields {
             let at = ptr.add(offset as usize);
             let Some(name) = name else {
                 if bits.is_none() {
-                    let (sub, _) = st.types.unqualified(fty);
+                    let (sub, _) = st.types().unqualified(fty);
                     record_from_table(
                         l,
                         st,
@@ -1357,7 +1183,7 @@ unsafe fn record_from_table(
                 }
             }
             if *position < 0 {
-                lua::push_str(l, &name);
+                lua::push_str_protected(l, &name)?;
                 if sys::lua_rawget(l, table) == sys::LUA_TNIL {
                     sys::lua_settop(l, -2);
                     continue;
@@ -1366,7 +1192,7 @@ unsafe fn record_from_table(
             let result = match bits {
                 Some(bits) => store_bitfield(l, st, fty, at, bits, -1),
                 None => {
-                    let room = member_room(&st.types, fty, size, offset);
+                    let room = member_room(&st.types(), fty, size, offset);
                     store_sized(l, st, fty, at, room, -1, Conv::ASSIGN)
                 }
             };
@@ -1381,55 +1207,6 @@ unsafe fn record_from_table(
 }
 
 // ---- bitfields --------------------------------------------------------------------------
-
-/// The bytes of a bitfield's unit that hold its bits: (first byte, count, shift of the
-/// field within them). Only those bytes are touched, so a unit that reaches past the end
-/// of a tiny packed record (see ctype's layout docs) is never read beyond it.
-fn bitfield_bytes(bits: jitffi_ctype::BitField) -> (usize, usize, u32) {
-    let first = (bits.pos / 8) as usize;
-    let last = ((bits.pos + bits.width.max(1) - 1) / 8) as usize;
-    (first, last - first + 1, bits.pos % 8)
-}
-
-/// Reads a bitfield's bits (zero-extended) from the unit at `unit`.
-///
-/// # Safety
-/// The bytes of the field (see [`bitfield_bytes`]) at `unit` are readable.
-pub unsafe fn read_bitfield(unit: *const u8, bits: jitffi_ctype::BitField) -> u64 {
-    let (first, count, shift) = bitfield_bytes(bits);
-    let mut buf = [0u8; 16];
-    // SAFETY: the caller guarantees the field's bytes are readable; count <= 9.
-    unsafe { std::ptr::copy_nonoverlapping(unit.add(first), buf.as_mut_ptr(), count) };
-    let raw = u128::from_le_bytes(buf) >> shift;
-    let mask = if bits.width >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits.width) - 1
-    };
-    (raw as u64) & mask
-}
-
-/// Writes the low `width` bits of `value` into a bitfield, leaving its neighbours.
-///
-/// # Safety
-/// The bytes of the field at `unit` are readable and writable.
-pub unsafe fn write_bitfield(unit: *mut u8, bits: jitffi_ctype::BitField, value: u64) {
-    let (first, count, shift) = bitfield_bytes(bits);
-    let mut buf = [0u8; 16];
-    // SAFETY: as the caller guarantees; count <= 9.
-    unsafe { std::ptr::copy_nonoverlapping(unit.add(first), buf.as_mut_ptr(), count) };
-    let mask = if bits.width >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits.width) - 1
-    };
-    let mut raw = u128::from_le_bytes(buf);
-    raw &= !(u128::from(mask) << shift);
-    raw |= u128::from(value & mask) << shift;
-    let out = raw.to_le_bytes();
-    // SAFETY: as above.
-    unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), unit.add(first), count) };
-}
 
 /// Pushes the value of a bitfield of declared type `ty` (`lj_cconv_tv_bf`): a boolean
 /// for `bool`, else a number, sign-extended for signed types.
@@ -1477,7 +1254,7 @@ pub unsafe fn push_bitfield(
 /// `l` is live with three free slots; the field's bytes at `unit` are writable.
 pub unsafe fn store_bitfield(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     unit: *mut u8,
     bits: jitffi_ctype::BitField,
@@ -1487,11 +1264,11 @@ pub unsafe fn store_bitfield(
     // SAFETY: the scratch holds any integer, bool or enum the field's type can be; the
     // conversion writes at most its size (types wider than 16 bytes are refused first).
     unsafe {
-        let fits = st.types.size_of(ty).is_some_and(|s| s <= 8);
+        let fits = st.types().size_of(ty).is_some_and(|s| s <= 8);
         if !fits {
             return Err(LuaError::msg(format!(
                 "cannot convert to bitfield of type '{}'",
-                st.types.type_name(ty)
+                st.types().type_name(ty)
             )));
         }
         store_lua_value(l, st, ty, scratch.as_mut_ptr().cast(), index, Conv::ASSIGN)?;
@@ -1577,4 +1354,50 @@ pub fn ctype_number(types: &TypeTable, ty: TypeId) -> i32 {
     } else {
         ty.0 as i32
     }
+}
+
+/// Array and function parameters are pointers (C11 6.7.6.3p7-8).
+pub fn decay(types: &mut TypeTable, ty: TypeId) -> TypeId {
+    match types.get(types.unqualified(ty).0) {
+        CType::Array { elem, .. } => {
+            let elem = *elem;
+            types.pointer_to(elem)
+        }
+        CType::Func(_) => types.pointer_to(ty),
+        _ => ty,
+    }
+}
+
+/// Pushes the C value of type `ty` at `value` as what a call returns or a callback
+/// receives: aggregates, complex numbers, vectors and `long double` as a new cdata
+/// holding a copy, everything else as [`convert::push_c_value`] converts it.
+///
+/// # Safety
+/// `l` is live with three free slots; `st` is its state; `value` holds a value of `ty`.
+pub unsafe fn push_value_copy(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    value: *const u8,
+) -> LuaResult<()> {
+    let (base, _) = st.types().unqualified(ty);
+    let boxed = matches!(
+        st.types().get(base),
+        CType::Record(_)
+            | CType::Complex(_)
+            | CType::Vector { .. }
+            | CType::Float(FloatKind::LongDouble)
+    );
+    // SAFETY: `value` holds a value of `ty` (caller); the new cdata has its size.
+    unsafe {
+        if boxed {
+            let size = st.types().size_of(base).unwrap_or(0) as usize;
+            let align = st.types().align_of(base);
+            let payload = crate::cdata::new_cdata(l, st, base, size, align)?;
+            std::ptr::copy_nonoverlapping(value, payload, size);
+        } else {
+            push_c_value(l, st, ty, value)?;
+        }
+    }
+    Ok(())
 }

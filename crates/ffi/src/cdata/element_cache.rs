@@ -19,7 +19,7 @@
 //! elements cached here are scalars, complete by nature), and a type id is reused only
 //! after a failed `cdef` rolled back types that no cdata, and so no entry, can have seen.
 
-use crate::cdata::convert::{scalar_store, ScalarStore};
+use crate::scalar::number::{scalar_store, ScalarStore};
 use jitffi_ctype::{CType, FloatKind, TypeId, TypeTable};
 
 /// How the fast path reaches and converts the elements of one pointer or array type.
@@ -107,7 +107,7 @@ pub fn element_access(types: &TypeTable, ty: TypeId) -> Option<ElementAccess> {
         CType::Bool => 1,
         CType::Int(int) if int.bytes < 8 => int.bytes,
         // On 5.1/5.2 every 64-bit element reads as a cdata box (see `push_c_value`).
-        CType::Int(int) if int.bytes == 8 && cfg!(any(feature = "lua53", feature = "lua54")) => 8,
+        CType::Int(int) if int.bytes == 8 && crate::lua::version::INTEGERS => 8,
         CType::Float(FloatKind::Float) => 4,
         CType::Float(FloatKind::Double) => 8,
         _ => return None,
@@ -138,7 +138,7 @@ mod tests {
     #[test]
     fn scalar_elements_of_pointers_and_arrays_qualify() {
         let mut types = TypeTable::new(Target::host());
-        let wide = cfg!(any(feature = "lua53", feature = "lua54"));
+        let wide = crate::lua::version::INTEGERS;
         let int = |bytes, signed| Some(ScalarStore::Int(IntType { bytes, signed }));
         // 64-bit elements only where Lua holds them as integers.
         let (i64_elem, u64_elem) = if wide {

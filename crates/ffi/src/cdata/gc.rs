@@ -107,7 +107,7 @@ pub unsafe extern "C-unwind" fn gc(l: *mut State) -> c_int {
                 return Err(LuaError::arg(2, "value expected"));
             }
             let header = *header;
-            if header.kind == CDataKind::CType || !is_finalizable(&st.types, header.ty) {
+            if header.kind == CDataKind::CType || !is_finalizable(&st.types(), header.ty) {
                 return Err(LuaError::arg(1, "invalid C type"));
             }
             sys::lua_settop(l, 2);
@@ -159,7 +159,7 @@ pub unsafe fn set_finalizer(
 /// `l` is live with one free slot; the cdata is on top.
 #[inline]
 pub unsafe fn attach_metatype_finalizer(l: *mut State, st: &FfiState, ty: TypeId) -> LuaResult<()> {
-    if !st.has_metatypes {
+    if !st.has_metatypes.get() {
         return Ok(());
     }
     // SAFETY: forwarded from the caller.
@@ -175,7 +175,7 @@ unsafe fn attach_metatype_finalizer_slow(
     st: &FfiState,
     ty: TypeId,
 ) -> LuaResult<()> {
-    if !matches!(st.types.get(ty), CType::Record(_)) {
+    if !matches!(st.types().get(ty), CType::Record(_)) {
         return Ok(());
     }
     // SAFETY: `l` is live (caller); `push_metamethod` pushes one value or none.

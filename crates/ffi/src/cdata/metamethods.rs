@@ -1,17 +1,17 @@
 //! The metatable shared by every cdata and ctype object, and its metamethods.
 
-use crate::api::types::push_ctype_name;
 use crate::cdata::convert::{
-    cdata_as_i64, f64_to_i64, holds_const, null_access, push_bitfield, push_c_value, push_scalar,
-    read_lua_number_arg, store_bitfield, store_lua_number, store_scalar, store_sized, Conv,
-    LuaNumber, Num, ScalarStore,
+    cdata_as_i64, holds_const, null_access, push_bitfield, push_c_value, push_scalar,
+    read_lua_number_arg, store_bitfield, store_lua_number, store_sized, Conv, LuaNumber,
 };
+use crate::cdata::ctype_arg::push_ctype_name;
 use crate::cdata::element_cache::ElementAccess;
 use crate::cdata::metatype::{push_metamethod, push_operand_metamethod};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::{payload, to_cdata, value_size, CDataHeader, CDataKind};
 use crate::lua::stack;
 use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::scalar::number::{f64_to_i64, store_scalar, Num, ScalarStore};
 use jitffi_ctype::{ArrayLen, BitField, CType, FloatKind, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -25,10 +25,11 @@ const METHODS: &[(&str, sys::lua_CFunction)] = &[
 ];
 
 /// Lua 5.4's to-be-closed variables reach a metatype's `__close`.
-#[cfg(feature = "lua54")]
-const CLOSE_METHOD: &[(&str, sys::lua_CFunction)] = &[("__close", close)];
-#[cfg(not(feature = "lua54"))]
-const CLOSE_METHOD: &[(&str, sys::lua_CFunction)] = &[];
+const CLOSE_METHOD: &[(&str, sys::lua_CFunction)] = if lua::version::TO_BE_CLOSED {
+    &[("__close", close)]
+} else {
+    &[]
+};
 
 /// Builds the cdata metatable (its functions get the state at `state_index` as upvalue 1)
 /// and returns its registry reference.
@@ -55,6 +56,17 @@ pub unsafe fn new_cdata_metatable(l: *mut State, state_index: c_int) -> c_int {
         lua::set_field_raw(l, -2, "__metatable");
         sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
     }
+}
+
+/// The event of the cdata metamethod whose C function is `function`, if it is one.
+pub fn event_of(function: sys::lua_CFunction) -> Option<&'static str> {
+    METHODS
+        .iter()
+        .chain(CLOSE_METHOD)
+        .chain(crate::cdata::arith::METHODS)
+        .chain(crate::cdata::arith::INTEGER_METHODS)
+        .find(|(_, f)| *f as usize == function as usize)
+        .map(|(name, _)| *name)
 }
 
 /// Argument 1 of metamethod `name`: one of our cdata or ctype objects. Lua passes one
@@ -86,20 +98,24 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
             let block = self_arg(l, st, "__tostring")?;
             let header: CDataHeader = *block;
             match header.kind {
-                CDataKind::CType => push_ctype_name(l, st, header.ty),
+                CDataKind::CType => push_ctype_name(l, st, header.ty)?,
                 CDataKind::Value => {
-                    if st.has_metatypes {
-                        let shown = aggregate_behind(&st.types, header.ty);
-                        let has_hook =
-                            matches!(st.types.get(shown), CType::Record(_) | CType::Vector { .. });
+                    if st.has_metatypes.get() {
+                        let shown = aggregate_behind(&st.types(), header.ty);
+                        let has_hook = matches!(
+                            st.types().get(shown),
+                            CType::Record(_) | CType::Vector { .. }
+                        );
                         if has_hook && push_metamethod(l, st, shown, "__tostring") {
                             sys::lua_pushvalue(l, 1);
                             return Ok(Next::Call { args: 1 });
                         }
                     }
                     let value = payload(block);
-                    let text = cdata_text(&st.types, header.ty, value);
-                    lua::push_str(l, &text);
+                    let text = cdata_text(&st.types(), header.ty, value);
+                    let pushed = lua::push_str_protected(l, &text);
+                    drop(text);
+                    pushed?;
                 }
             }
             Ok(Next::Return(1))
@@ -109,7 +125,6 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
 
 /// `__close` (Lua 5.4's to-be-closed variables): the metatype's `__close`, for a
 /// struct or union or a pointer to one; other cdata cannot be closed.
-#[cfg(feature = "lua54")]
 unsafe extern "C-unwind" fn close(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__close` with one of our userdata and the error (or nil).
     unsafe {
@@ -125,7 +140,7 @@ unsafe extern "C-unwind" fn close(l: *mut State) -> c_int {
             }
             Err(LuaError::msg(format!(
                 "'{}' has no __close metamethod",
-                st.types.type_name(header.ty)
+                st.types().type_name(header.ty)
             )))
         })
     }
@@ -273,15 +288,14 @@ unsafe fn read_key<'a>(l: *mut State, st: &FfiState, index: c_int) -> Key<'a> {
     unsafe {
         match sys::lua_type(l, index) {
             sys::LUA_TNUMBER => {
-                #[cfg(any(feature = "lua53", feature = "lua54"))]
-                if sys::lua_isinteger(l, index) != 0 {
-                    return Key::Number(sys::lua_tointegerx(l, index, std::ptr::null_mut()));
+                if let Some(int) = lua::version::integer(l, index) {
+                    return Key::Number(int);
                 }
                 Key::Number(f64_to_i64(sys::lua_tonumber(l, index)))
             }
             sys::LUA_TSTRING => Key::Name(lua::to_bytes(l, index).unwrap_or_default()),
             sys::LUA_TUSERDATA => match to_cdata(l, st, index) {
-                Some(header) => match cdata_as_i64(&st.types, header) {
+                Some(header) => match cdata_as_i64(&st.types(), header) {
                     Some(n) => Key::Number(n),
                     None => Key::Other("cdata"),
                 },
@@ -297,7 +311,7 @@ unsafe fn read_key<'a>(l: *mut State, st: &FfiState, index: c_int) -> Key<'a> {
 /// # Safety
 /// `l` is live with two free slots and the key at argument 2.
 unsafe fn cannot_index(l: *mut State, st: &FfiState, ty: TypeId, key: &Key<'_>) -> LuaError {
-    let name = st.types.type_name(ty);
+    let name = st.types().type_name(ty);
     match key {
         Key::Name(member) => LuaError::msg(format!(
             "'{name}' has no member named '{}'",
@@ -308,7 +322,7 @@ unsafe fn cannot_index(l: *mut State, st: &FfiState, ty: TypeId, key: &Key<'_>) 
             // SAFETY: `l` is live with the key at argument 2 (caller).
             let key_name = match unsafe { to_cdata(l, st, 2) } {
                 // SAFETY: `to_cdata` returned a live header.
-                Some(header) => st.types.type_name(unsafe { (*header).ty }),
+                Some(header) => st.types().type_name(unsafe { (*header).ty }),
                 None => (*what).to_owned(),
             };
             LuaError::msg(format!("'{name}' cannot be indexed with '{key_name}'"))
@@ -341,11 +355,7 @@ enum Lookup {
 ///
 /// # Safety
 /// `l` is live; argument 1 is one of our userdata.
-unsafe fn locate(
-    l: *mut State,
-    st: &mut FfiState,
-    header: *const CDataHeader,
-) -> LuaResult<Lookup> {
+unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> LuaResult<Lookup> {
     // SAFETY: forwarded from the caller.
     match unsafe { locate_place(l, st, header) } {
         Ok(place) => Ok(Lookup::Found(place)),
@@ -378,10 +388,10 @@ impl From<LuaError> for Miss {
 /// As [`locate`].
 unsafe fn locate_place(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     header: *const CDataHeader,
 ) -> Result<Place, Miss> {
-    let types = &st.types;
+    let types = &st.types();
     // SAFETY: `header` is a live cdata block (caller); every address computed below is
     // the one C would compute, read only after the NULL checks.
     unsafe {
@@ -423,7 +433,7 @@ unsafe fn locate_place(
                 let (elem_base, elem_quals) = types.unqualified(elem);
                 match key {
                     Key::Number(i) => {
-                        st.elements.learn(types, (*header).ty);
+                        st.elements.borrow_mut().learn(types, (*header).ty);
                         let Some(esize) = types.size_of(elem) else {
                             return Err(Miss::Error(LuaError::msg(format!(
                                 "size of C type '{}' is unknown",
@@ -501,10 +511,9 @@ fn member(
     name: &[u8],
     container_const: bool,
 ) -> Result<Place, Miss> {
-    let Some(found) = st.members.find(&st.types, record, name) else {
-        return Err(
-            record_constant(&st.types, record, name).unwrap_or(Miss::Type(record, container_const))
-        );
+    let Some(found) = st.members.find(&st.types(), record, name) else {
+        return Err(record_constant(&st.types(), record, name)
+            .unwrap_or(Miss::Type(record, container_const)));
     };
     Ok(Place {
         ty: found.ty,
@@ -564,7 +573,7 @@ unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mu
         {
             return None;
         }
-        let access = (*state).elements.get((*header).ty)?;
+        let access = (*state).elements.try_borrow().ok()?.get((*header).ty)?;
         let mut elements = payload(header);
         if access.through_pointer {
             elements = elements.cast::<*mut u8>().read();
@@ -672,14 +681,14 @@ unsafe fn index_general(l: *mut State) -> c_int {
                     return Ok(Next::Return(1));
                 }
                 Lookup::Missing { ty, .. } => {
-                    if crate::calls::callback::push_method(l, st, (*header).ty) {
+                    if (st.hooks.push_callback_method)(l, st, (*header).ty) {
                         return Ok(Next::Return(1));
                     }
                     return forward_index(l, st, ty, "__index");
                 }
             };
             match place.bits {
-                Some(bits) => push_bitfield(l, &st.types, place.ty, place.ptr, bits),
+                Some(bits) => push_bitfield(l, &st.types(), place.ty, place.ptr, bits),
                 None => push_c_value(l, st, place.ty, place.ptr)?,
             }
             Ok(Next::Return(1))
@@ -738,18 +747,19 @@ unsafe fn newindex_general(l: *mut State) -> c_int {
                 }
                 Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__newindex"),
             };
-            if let CType::Ref(target) = *st.types.get(st.types.unqualified(place.ty).0) {
+            let (place_base, _) = st.types().unqualified(place.ty);
+            if let CType::Ref(target) = st.ctype(place_base) {
                 // A reference member (`int &r`) is written through (`lj_cdata_set`).
                 let address = place.ptr.cast::<*mut u8>().read_unaligned();
                 if address.is_null() {
-                    return Err(null_access(&st.types, place.ty));
+                    return Err(null_access(&st.types(), place.ty));
                 }
                 place.ptr = address;
                 place.ty = target;
             }
             // LuaJIT takes a record with a const member, or an array of const elements,
             // as const as a whole.
-            if place.is_const || holds_const(&st.types, place.ty) {
+            if place.is_const || holds_const(&st.types(), place.ty) {
                 return Err(LuaError::msg("attempt to write to constant location"));
             }
             match place.bits {
@@ -777,9 +787,9 @@ unsafe fn member_room(
     header: *const CDataHeader,
     place: &Place,
 ) -> Option<u64> {
-    let types = &st.types;
+    let (place_base, _) = st.types().unqualified(place.ty);
     let is_open_array = matches!(
-        types.get(types.unqualified(place.ty).0),
+        st.ctype(place_base),
         CType::Array {
             len: ArrayLen::Variable | ArrayLen::Flexible | ArrayLen::Fixed(0),
             ..
@@ -787,13 +797,15 @@ unsafe fn member_room(
     );
     // SAFETY: `header` is the live cdata at argument 1 (caller).
     let holder = unsafe { (*header).ty };
-    if !is_open_array || !matches!(types.get(types.unqualified(holder).0), CType::Record(_)) {
+    let (holder_base, _) = st.types().unqualified(holder);
+    if !is_open_array || !matches!(st.ctype(holder_base), CType::Record(_)) {
         return None;
     }
+    let align = st.types().align_of(holder);
     // SAFETY: as above; a record value's members lie inside its payload.
     let start = unsafe { payload(header) } as usize;
     // SAFETY: argument 1 is the cdata of `header`, whose type is `holder` (caller).
-    let size = unsafe { value_size(l, 1, types.align_of(holder)) };
+    let size = unsafe { value_size(l, 1, align) };
     let at = place.ptr as usize;
     (start..=start + size)
         .contains(&at)
@@ -831,9 +843,11 @@ unsafe fn forward_index(l: *mut State, st: &FfiState, ty: TypeId, event: &str) -
         // `message, handler, key`: a nil answer is the "no member" error.
         let key = read_key(l, st, 2);
         let message = cannot_index(l, st, ty, &key);
-        sys::luaL_where(l, 1);
-        lua::push_str(l, message.text());
+        let pushed = lua::push_str_protected(l, message.text());
         drop(message);
+        pushed?;
+        sys::luaL_where(l, 1);
+        sys::lua_insert(l, -2);
         sys::lua_concat(l, 2);
         sys::lua_insert(l, -2);
         sys::lua_pushvalue(l, 2);
@@ -859,25 +873,10 @@ unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
                 return Ok(Next::Call { args: nargs });
             }
             if is_ctype {
-                crate::api::new_cast::new_value(l, st, header.ty, 2)?;
+                crate::cdata::construct::new_value(l, st, header.ty, 2)?;
                 return Ok(Next::Return(1));
             }
-            if let Some((entry, binding)) = crate::calls::call::prepare_cdata_call(l, st, block)? {
-                return Ok(Next::CallC {
-                    entry,
-                    binding,
-                    base: 2,
-                });
-            }
-            let (base, _) = st.types.unqualified(header.ty);
-            let shown = match st.types.get(base) {
-                CType::Pointer(target) => *target,
-                _ => header.ty,
-            };
-            Err(LuaError::msg(format!(
-                "'{}' is not callable",
-                st.types.type_name(shown)
-            )))
+            Ok(Next::Delegate(st.hooks.call_cdata))
         })
     }
 }

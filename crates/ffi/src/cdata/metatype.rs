@@ -6,7 +6,7 @@
 //! `ffi.metatype` call [`FfiState::has_metatypes`] is false and every lookup is a single
 //! branch, so programs that never use metatypes pay nothing for them.
 
-use crate::api::types::check_ctype;
+use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::push_ctype;
 use crate::cdata::state::FfiState;
 use crate::lua::{self, LuaError, State};
@@ -26,7 +26,7 @@ pub unsafe extern "C-unwind" fn metatype(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, None)?;
             if !matches!(
-                st.types.get(ty),
+                st.types().get(ty),
                 CType::Record(_) | CType::Complex(_) | CType::Vector { .. }
             ) {
                 return Err(LuaError::arg(1, "invalid C type"));
@@ -48,7 +48,7 @@ pub unsafe extern "C-unwind" fn metatype(l: *mut State) -> c_int {
             sys::lua_pushvalue(l, 2);
             sys::lua_rawseti(l, -2, key);
             sys::lua_settop(l, -2);
-            st.has_metatypes = true;
+            st.has_metatypes.set(true);
             push_ctype(l, st, ty)?;
             Ok(1)
         })
@@ -80,10 +80,10 @@ fn metatype_key_type(types: &TypeTable, ty: TypeId) -> TypeId {
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
 pub unsafe fn push_metamethod(l: *mut State, st: &FfiState, ty: TypeId, name: &str) -> bool {
-    if !st.has_metatypes {
+    if !st.has_metatypes.get() {
         return false;
     }
-    let key = key_of(metatype_key_type(&st.types, ty));
+    let key = key_of(metatype_key_type(&st.types(), ty));
     // SAFETY: `l` is live (caller); only raw accesses, which cannot raise.
     unsafe {
         sys::lua_rawgeti(
@@ -120,11 +120,11 @@ pub unsafe fn push_operand_metamethod(
     ty: TypeId,
     name: &str,
 ) -> bool {
-    if !st.has_metatypes {
+    if !st.has_metatypes.get() {
         return false;
     }
-    let base = metatype_key_type(&st.types, ty);
-    let ty = match st.types.get(base) {
+    let base = metatype_key_type(&st.types(), ty);
+    let ty = match &st.ctype(base) {
         CType::Pointer(target) => *target,
         _ => base,
     };

@@ -1,4 +1,14 @@
-//! cdata and ctype objects: full userdata with a 16-byte header, then the C value.
+//! The cdata layer: cdata and ctype objects, conversions between Lua values and C values,
+//! arithmetic and metamethods on cdata, the per-state [`state::FfiState`], and the ffi
+//! functions that are about cdata (`ffi.new`, `ffi.cast`, `ffi.gc`, `ffi.metatype`).
+//!
+//! May use: [`crate::lua`], [`crate::platform`], [`crate::scalar`], `jitffi-ctype`.
+//! Not the calls layer: conversions reach C functions and callbacks through the
+//! [`state::CallHooks`] that `luaopen_ffi` installs, and the state keeps the calls
+//! layer's parts as [`state::UpperParts`] without naming them.
+//!
+//! This file owns the cdata objects themselves: full userdata with a 16-byte header,
+//! then the C value.
 //!
 //! ```text
 //!   userdata block (Lua aligns it to 8)
@@ -17,7 +27,9 @@
 //! ([`to_cdata`], [`crate::lua::tagged`]).
 
 pub mod arith;
+pub mod construct;
 pub mod convert;
+pub mod ctype_arg;
 pub mod element_cache;
 pub mod gc;
 pub mod member_cache;

@@ -7,7 +7,7 @@
 //! type id is only reused after a failed `cdef` rolled back types that no plan can have
 //! seen, so plans need no invalidation.
 
-use crate::cdata::convert::{scalar_store, ScalarStore};
+use crate::scalar::number::{scalar_store, ScalarStore};
 use jitffi_ctype::{CType, RecordKind, TypeId, TypeTable};
 
 /// Size, alignment and the scalar slots of one type.
@@ -96,7 +96,7 @@ fn make_plan(types: &TypeTable, ty: TypeId) -> Option<NewPlan> {
     })
 }
 
-/// A type a Lua number converts into by [`store_scalar`](crate::cdata::convert::store_scalar).
+/// A type a Lua number converts into by [`store_scalar`](crate::scalar::number::store_scalar).
 fn is_plain_scalar(types: &TypeTable, ty: TypeId) -> bool {
     scalar_store(types, types.unqualified(ty).0).is_some()
 }

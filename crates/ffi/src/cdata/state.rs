@@ -4,16 +4,16 @@
 //! reaching it costs one `lua_touserdata`. Its `__gc` frees it when the Lua state closes.
 //! Several Lua states in one process each get their own.
 
-use crate::calls::call::CallCache;
-use crate::calls::callback::Callbacks;
 use crate::cdata::element_cache::ElementCache;
 use crate::cdata::member_cache::MemberCache;
 use crate::cdata::new_plan::NewPlans;
 use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, LuaError, LuaResult, State};
-use jitffi_ctype::{Quals, Target, TypeId, TypeTable};
+use jitffi_ctype::{CType, Quals, Target, TypeId, TypeTable};
 use jitffi_jit::CallCells;
 use mlua_sys as sys;
+use std::any::Any;
+use std::cell::{Cell, Ref, RefCell, RefMut};
 use std::ffi::c_void;
 use std::os::raw::c_int;
 
@@ -21,8 +21,16 @@ use std::os::raw::c_int;
 pub const STATE_UPVALUE: c_int = 1;
 
 /// What the ffi module keeps for one Lua state.
+///
+/// Functions reach it shared (`&FfiState`, from [`FfiState::get`]): Lua code can re-enter
+/// the module at any allocation (a `__gc` finalizer calling `ffi.new`, a callback), so
+/// two calls may use the state at once, and none of them holds it exclusively. What
+/// changes is behind cells, borrowed for one expression or a block that makes no Lua
+/// call: the type table ([`FfiState::types`], [`FfiState::types_mut`]), the caches, and
+/// the calls layer's parts. A change that finds the table still borrowed by an
+/// interrupted call is a Lua error, never a panic.
 pub struct FfiState {
-    pub types: TypeTable,
+    types: RefCell<TypeTable>,
     /// Registry reference of the metatable shared by all cdata and ctype objects.
     pub cdata_meta: c_int,
     /// Registry reference of a table `type id + 1 -> ctype object`, so that `ffi.typeof`
@@ -34,14 +42,14 @@ pub struct FfiState {
     /// Registry reference of the table `type id + 1 -> metatable` of `ffi.metatype`.
     pub metatypes: c_int,
     /// Whether `ffi.metatype` has been called: until then no metamethod lookup is needed.
-    pub has_metatypes: bool,
+    pub has_metatypes: Cell<bool>,
     /// Recent struct and union member lookups.
     pub members: MemberCache,
     /// Per-type facts for `ffi.new`'s fast path.
-    pub new_plans: NewPlans,
+    pub new_plans: RefCell<NewPlans>,
     /// Per-type facts for the fast path of `p[i]` on scalar elements (read by the
     /// metamethods outside `lua::entry`).
-    pub elements: ElementCache,
+    pub elements: RefCell<ElementCache>,
     /// Registry reference of the metatable of cdata that have a finalizer: the cdata
     /// metatable plus `__gc` (see [`crate::cdata::gc`]).
     pub gc_meta: c_int,
@@ -53,15 +61,73 @@ pub struct FfiState {
     pub gc_meta_ptr: *const c_void,
     /// `const void *`, the type `ffi.copy` converts its source to.
     pub const_void_ptr: TypeId,
-    /// The signatures of C functions called so far (see [`crate::calls::call`]).
-    pub calls: CallCache,
-    /// Registry reference and address of the metatable of C function bindings.
-    pub binding_meta: c_int,
-    pub binding_meta_ptr: *const c_void,
     /// This state's box: the errno cell and the state cell that bindings read.
     pub cells: *mut StateBox,
-    /// The Lua functions made into C function pointers (see [`crate::calls::callback`]).
-    pub callbacks: Callbacks,
+    /// What the calls layer does for conversions (see [`CallHooks`]).
+    pub hooks: CallHooks,
+    /// The parts of the state the layers above own (see [`UpperParts`]).
+    pub upper: UpperParts,
+}
+
+/// What the calls layer does for the layers below it: installed by `luaopen_ffi`, so
+/// that conversions reach C functions and callbacks without importing them.
+#[derive(Copy, Clone)]
+pub struct CallHooks {
+    /// The function type and address of the C function value at `index` (a function of
+    /// a namespace), if it is one.
+    pub function_value: unsafe fn(*mut State, &FfiState, c_int) -> Option<(TypeId, *const c_void)>,
+    /// A new callback of function type `func_ty` that calls the Lua function at `index`
+    /// (`l` has two free slots); its C function pointer.
+    pub new_callback: unsafe fn(*mut State, &FfiState, TypeId, c_int) -> LuaResult<*const u8>,
+    /// For `cb.name` on a cdata of type `ty`: pushes the callback method named by the
+    /// key at index 2 and returns `true`, if `ty` is a function pointer and it is one.
+    pub push_callback_method: unsafe fn(*mut State, &FfiState, TypeId) -> bool,
+    /// `__call` of a cdata of function or function-pointer type at index 1, with the
+    /// arguments from index 2 (a C function that the metamethod delegates to).
+    pub call_cdata: sys::lua_CFunction,
+}
+
+impl CallHooks {
+    /// Hooks for a state without the calls layer: no value is a C function or becomes
+    /// a callback.
+    pub fn none() -> CallHooks {
+        CallHooks {
+            function_value: |_, _, _| None,
+            new_callback: |_, _, _, _| Err(LuaError::msg("callbacks are not available")),
+            push_callback_method: |_, _, _| false,
+            call_cdata: no_calls,
+        }
+    }
+}
+
+/// [`CallHooks::call_cdata`] without the calls layer.
+unsafe extern "C-unwind" fn no_calls(l: *mut State) -> c_int {
+    // SAFETY: Lua calls this as a C function.
+    unsafe { lua::entry(l, || Err(LuaError::msg("C calls are not available"))) }
+}
+
+/// The parts of the state that layers above this one own (the calls layer's signature
+/// cache and callbacks), found by their type so that this layer need not name them.
+/// Each part is added once, when the module opens, and keeps what changes in cells of its
+/// own (the state is shared, see [`FfiState`]).
+#[derive(Default)]
+pub struct UpperParts(Vec<Box<dyn Any>>);
+
+impl UpperParts {
+    pub fn add<T: Any>(&mut self, part: T) {
+        debug_assert!(self.find::<T>().is_none(), "bug: a state part added twice");
+        self.0.push(Box::new(part));
+    }
+
+    fn find<T: Any>(&self) -> Option<&T> {
+        self.0.iter().find_map(|part| part.downcast_ref::<T>())
+    }
+
+    /// The part of type `T`.
+    pub fn part<T: Any>(&self) -> &T {
+        self.find::<T>()
+            .expect("bug: a state part used before the module added it")
+    }
 }
 
 /// The userdata payload: a pointer to the boxed state (boxed so that its address stays
@@ -134,25 +200,23 @@ impl FfiState {
         let const_void = types.qualified(types.builtins().void, Quals::CONST);
         let const_void_ptr = types.pointer_to(const_void);
         let state = Box::into_raw(Box::new(FfiState {
-            types,
+            types: RefCell::new(types),
             cdata_meta: sys::LUA_NOREF,
             ctype_objects: sys::LUA_NOREF,
             typeof_cache: sys::LUA_NOREF,
             metatypes: sys::LUA_NOREF,
-            has_metatypes: false,
+            has_metatypes: Cell::new(false),
             members: MemberCache::default(),
-            new_plans: NewPlans::default(),
-            elements: ElementCache::default(),
+            new_plans: RefCell::new(NewPlans::default()),
+            elements: RefCell::new(ElementCache::default()),
             gc_meta: sys::LUA_NOREF,
             finalizers: sys::LUA_NOREF,
             cdata_meta_ptr: std::ptr::null(),
             gc_meta_ptr: std::ptr::null(),
             const_void_ptr,
-            calls: CallCache::default(),
-            binding_meta: sys::LUA_NOREF,
-            binding_meta_ptr: std::ptr::null(),
             cells: std::ptr::null_mut(),
-            callbacks: Callbacks::default(),
+            hooks: CallHooks::none(),
+            upper: UpperParts::default(),
         }));
         // SAFETY: `l` is live; the userdata is sized for StateBox and Lua aligns it for a
         // pointer; `state_gc` is the only code that frees `state`.
@@ -161,7 +225,7 @@ impl FfiState {
             holder.write(StateBox {
                 state,
                 cells: CallCells {
-                    errno: crate::api::memory::get_errno(),
+                    errno: crate::platform::errno::get_errno(),
                     pending_error: 0,
                     caller: std::ptr::null_mut(),
                 },
@@ -178,14 +242,14 @@ impl FfiState {
         state
     }
 
-    /// The state of the running ffi C function (from its upvalue 1).
+    /// The state of the running ffi C function (from its upvalue 1), shared: several
+    /// calls may hold it at once (Lua code re-enters the module at any allocation); what
+    /// changes sits in cells (see [`FfiState`]).
     ///
     /// # Safety
     /// Called from a C function created by this module with the state as upvalue 1. The
-    /// returned reference must not outlive the call, nor overlap another one obtained
-    /// from a nested call (callers keep borrows short and never hold one across a call
-    /// into Lua code).
-    pub unsafe fn get<'a>(l: *mut State) -> LuaResult<&'a mut FfiState> {
+    /// returned reference must not outlive the call.
+    pub unsafe fn get<'a>(l: *mut State) -> LuaResult<&'a FfiState> {
         // SAFETY: upvalue 1 is the StateBox userdata (module invariant). Its state is null
         // only after `state_gc` ran, which happens when the Lua state closes: finalizers
         // that run after it get an error instead of a dangling pointer.
@@ -199,8 +263,36 @@ impl FfiState {
             if state.is_null() {
                 return Err(LuaError::msg("ffi used after its Lua state began closing"));
             }
-            Ok(&mut *state)
+            Ok(&*state)
         }
+    }
+
+    /// The type table, for reading. Borrow it for one expression, or a block that makes
+    /// no Lua call; it is never borrowed for a change across a Lua call (see
+    /// [`FfiState::types_mut`]), so this cannot fail.
+    #[inline]
+    pub fn types(&self) -> Ref<'_, TypeTable> {
+        self.types.borrow()
+    }
+
+    /// The C type `ty` is, copied out of the table (only a function type's parameter
+    /// list is allocated), so that matching on it keeps no borrow of the table while the
+    /// arms run Lua code or change the table.
+    #[inline]
+    pub fn ctype(&self, ty: TypeId) -> CType {
+        self.types().get(ty).clone()
+    }
+
+    /// The type table, for a change (a `cdef`, a new pointer or array type). Never held
+    /// across a Lua call. An error if an interrupted ffi function still reads the table
+    /// (a finalizer run by one of its allocations, or a callback, re-entered the module).
+    pub fn types_mut(&self) -> LuaResult<RefMut<'_, TypeTable>> {
+        self.types.try_borrow_mut().map_err(|_| {
+            LuaError::msg(
+                "ffi: cannot change C types here: an ffi function interrupted by this \
+                 finalizer or callback is reading them",
+            )
+        })
     }
 }
 

@@ -1,17 +1,34 @@
 //! The seam between Rust and the Lua C API: entry points, error raising, and the few
-//! helpers that differ between Lua 5.1 and 5.4.
+//! helpers that differ between Lua 5.1 and 5.4. The bottom layer of the crate.
+//!
+//! May use: `mlua-sys` and `std` only (nothing else of this crate, in particular no
+//! call or cdata types: a layer above hands its own steps to [`entry_continue`] through
+//! the [`Continue`] trait).
 //!
 //! Rules this module enforces for everything above it:
 //! - A Lua error is a longjmp. Code that runs inside an entry point returns
 //!   `Err(LuaError)` instead of raising; [`entry`] drops every Rust value, then raises.
 //!   Lua API calls made inside an entry must be ones that cannot raise (raw access,
-//!   pushes of numbers, `lua_touserdata`, ...), except out-of-memory, which Lua itself
-//!   cannot promise to survive either.
+//!   pushes of numbers, `lua_touserdata`, ...) while a Rust value with a destructor is
+//!   alive. An allocation can raise (out of memory; on 5.1-5.3 also the error of a
+//!   finalizer it ran): it runs either before any such value exists, or under
+//!   protection ([`push_str_protected`]). Stack space is checked with `lua_checkstack`,
+//!   whose failure is an `Err`, never with `luaL_checkstack`.
+//! - Lua code can re-enter the module at any allocation (finalizers, callbacks): the
+//!   per-state data is only ever shared (`&FfiState`), with short borrows of its cells.
 //! - A Rust panic never unwinds into Lua: [`entry`] catches it and raises a Lua error
-//!   that says it is a bug.
+//!   that says it is a bug (see the crate docs for the `extern "C"` callback handlers,
+//!   which abort instead).
 
 pub mod stack;
 pub mod tagged;
+
+// The one file of facts about the Lua version this build is for.
+#[cfg_attr(feature = "lua51", path = "lua51.rs")]
+#[cfg_attr(feature = "lua52", path = "lua52.rs")]
+#[cfg_attr(feature = "lua53", path = "lua53.rs")]
+#[cfg_attr(feature = "lua54", path = "lua54.rs")]
+pub mod version;
 
 use mlua_sys as lua;
 use std::ffi::c_void;
@@ -101,7 +118,7 @@ pub unsafe fn entry(state: *mut State, body: impl FnOnce() -> LuaResult<c_int>) 
 /// owned: the steps that may run Lua code (and so raise) happen here, in a frame that
 /// owns nothing.
 #[derive(Copy, Clone, Debug)]
-pub enum Next {
+pub enum Next<C: Continue = Never> {
     /// Return this many values from the top of the stack.
     Return(c_int),
     /// Call the function below the top `args` values with them and return all its
@@ -112,13 +129,32 @@ pub enum Next {
     GetOrRaise,
     /// The stack ends with `table, key, value`: do `table[key] = value`, return nothing.
     Set,
-    /// Call C through a stub's direct entry with the arguments from stack index `base`
-    /// on (see [`crate::calls::call`]); the binding lives in this frame during the call.
-    CallC {
-        entry: jitffi_jit::DirectEntry,
-        binding: crate::calls::call::Binding,
-        base: c_int,
-    },
+    /// Call this C function in place of the one running, with the same stack, and return
+    /// its results (a metamethod handing a call to the layer that owns it).
+    Delegate(lua::lua_CFunction),
+    /// Run this continuation in the C function's own frame (a layer above's tail step,
+    /// such as a call through a stub), and return its results.
+    Continue(C),
+}
+
+/// A step that runs after an entry's body returned and dropped everything it owned
+/// ([`Next::Continue`]); it may raise.
+pub trait Continue {
+    /// Runs the step; returns the C function's result count.
+    ///
+    /// # Safety
+    /// `state` is the live state of the C function whose body returned this step.
+    unsafe fn run(self, state: *mut State) -> c_int;
+}
+
+/// No continuation: the [`Next`] of bodies that never continue.
+#[derive(Copy, Clone, Debug)]
+pub enum Never {}
+
+impl Continue for Never {
+    unsafe fn run(self, _: *mut State) -> c_int {
+        match self {}
+    }
 }
 
 /// As [`entry`] for a body that may hand a Lua call back to its C function ([`Next`]).
@@ -126,6 +162,18 @@ pub enum Next {
 /// # Safety
 /// As [`entry`]; for each `Next` the body leaves the stack as that variant describes.
 pub unsafe fn entry_next(state: *mut State, body: impl FnOnce() -> LuaResult<Next>) -> c_int {
+    // SAFETY: forwarded from the caller.
+    unsafe { entry_continue(state, body) }
+}
+
+/// As [`entry_next`] for a body that may also return a continuation of its own.
+///
+/// # Safety
+/// As [`entry_next`].
+pub unsafe fn entry_continue<C: Continue>(
+    state: *mut State,
+    body: impl FnOnce() -> LuaResult<Next<C>>,
+) -> c_int {
     let mut next = Next::Return(0);
     // SAFETY: forwarded from the caller.
     let results = unsafe {
@@ -157,11 +205,8 @@ pub unsafe fn entry_next(state: *mut State, body: impl FnOnce() -> LuaResult<Nex
                 lua::lua_settable(state, -3);
                 0
             }
-            Next::CallC {
-                entry,
-                binding,
-                base,
-            } => entry(state.cast(), &binding.ctx, base),
+            Next::Delegate(function) => function(state),
+            Next::Continue(step) => step.run(state),
         }
     }
 }
@@ -172,25 +217,32 @@ pub unsafe fn entry_next(state: *mut State, body: impl FnOnce() -> LuaResult<Nex
 /// `state` is live and the frames between here and Lua's error handler own nothing
 /// that needs dropping.
 pub unsafe fn raise(state: *mut State, error: LuaError) -> ! {
-    // SAFETY: `state` is live (caller); each String is copied into Lua and dropped before
-    // the call that longjmps.
+    // SAFETY: `state` is live (caller); each String is copied into Lua under protection
+    // and dropped before anything that may raise runs unprotected.
     unsafe {
         match error {
             LuaError::Message(message) => {
-                lua::luaL_where(state, 1);
-                push_str(state, &message);
+                let pushed = push_str_protected(state, &message);
                 drop(message);
-                lua::lua_concat(state, 2);
+                if pushed.is_ok() {
+                    lua::luaL_where(state, 1);
+                    lua::lua_insert(state, -2);
+                    lua::lua_concat(state, 2);
+                }
                 lua::lua_error(state);
             }
             LuaError::Plain(message) => {
-                push_str(state, &message);
+                // Pushed, or the error of the push on top: either is raised.
+                let _ = push_str_protected(state, &message);
                 drop(message);
                 lua::lua_error(state);
             }
             LuaError::Arg { index, message } => {
-                push_str(state, &message);
+                let pushed = push_str_protected(state, &message);
                 drop(message);
+                if pushed.is_err() {
+                    lua::lua_error(state);
+                }
                 let text = lua::lua_tolstring(state, -1, std::ptr::null_mut());
                 lua::luaL_argerror(state, index, text);
             }
@@ -200,6 +252,48 @@ pub unsafe fn raise(state: *mut State, error: LuaError) -> ! {
         }
     }
     unreachable!("lua_error returned")
+}
+
+/// Pushes `s` as a Lua string under protection (`lua_pcall` of a small C function, as
+/// mlua does): an error of the allocation (out of memory, or on 5.1-5.3 the error of a
+/// finalizer it ran) is left on top as [`LuaError::Raised`] instead of jumping over the
+/// caller's frames, which may own Rust values. Use it while a value with a destructor is
+/// alive (a `String` being pushed); plain [`push_str`] otherwise.
+///
+/// # Safety
+/// `state` is live with three free stack slots.
+pub unsafe fn push_str_protected(state: *mut State, s: &str) -> LuaResult<()> {
+    unsafe extern "C-unwind" fn push(l: *mut State) -> c_int {
+        // SAFETY: argument 1 points to the `&str` below, alive during the call.
+        unsafe {
+            let s = *lua::lua_touserdata(l, 1).cast::<&str>();
+            push_str(l, s);
+        }
+        1
+    }
+    let mut s = s;
+    // SAFETY: `state` is live (caller); `push` returns one value.
+    let pushed = unsafe { version::call_protected(state, push, std::ptr::addr_of_mut!(s).cast()) };
+    if pushed {
+        Ok(())
+    } else {
+        Err(LuaError::Raised)
+    }
+}
+
+/// Makes room for `slots` more values on the stack, or an error (`lua_checkstack`, which
+/// reports instead of raising as `luaL_checkstack` would).
+///
+/// # Safety
+/// `state` is live.
+pub unsafe fn ensure_stack(state: *mut State, slots: c_int) -> LuaResult<()> {
+    // SAFETY: `state` is live (caller).
+    if unsafe { lua::lua_checkstack(state, slots) } == 0 {
+        return Err(LuaError::msg(
+            "stack overflow (not enough Lua stack for ffi)",
+        ));
+    }
+    Ok(())
 }
 
 /// Pushes a Rust string as a Lua string.
@@ -264,17 +358,8 @@ pub unsafe fn type_name(state: *mut State, index: c_int) -> &'static str {
 /// # Safety
 /// `state` is live with one free stack slot.
 pub unsafe fn new_userdata(state: *mut State, size: usize) -> *mut c_void {
-    // SAFETY: `state` is live (caller).
-    unsafe {
-        #[cfg(feature = "lua54")]
-        {
-            lua::lua_newuserdatauv(state, size, 0)
-        }
-        #[cfg(not(feature = "lua54"))]
-        {
-            lua::lua_newuserdata(state, size)
-        }
-    }
+    // SAFETY: forwarded.
+    unsafe { version::new_userdata(state, size) }
 }
 
 /// Pushes a C closure with `upvalues` values taken from the stack.

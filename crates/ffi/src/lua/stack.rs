@@ -14,9 +14,9 @@
 //!   TValue     +0 value, +8 tag (a byte on 5.4, an int before)
 //!   CClosure   +UPVALUE_AT      TValue upvalue[0] (a light or full userdata)
 //!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here)
+//!              +USERDATA_LEN_AT size_t len       the payload's size
 //!   Udata      +USERDATA_AT     the payload      (a full userdata TValue's value points
 //!                                                to its Udata)
-//!              +USERDATA_LEN_AT size_t len       the payload's size
 //! ```
 //!
 //! Every version keeps a string's bytes right after a 24-byte header: 5.1/5.2 `getstr`
@@ -33,109 +33,59 @@
 //! takes the API path. The cdata and the state userdata have none
 //! ([`crate::lua::new_userdata`]).
 //!
-//! Nothing is trusted blindly: [`verify`] runs when the module opens, pushes known values
-//! and calls known closures, and compares every direct read with the Lua API's answer.
-//! Only if all agree does [`enabled`] become true; otherwise every read here says
-//! "unknown" and callers take the API path. Full userdata reads ([`userdata`],
-//! [`userdata_upvalue`]) are checked after the others and turned on or off on their own.
-//! A wrong guess can cost speed, never correctness. `JITFFI_NO_STACK_PEEK=1` in the
+//! The offsets are per version facts ([`crate::lua::version::layout`]). Nothing is
+//! trusted blindly: [`verify`] runs when the module first opens, pushes known values and
+//! calls known closures, and compares every direct read with the Lua API's answer. Every
+//! pointer it guesses is checked before it is read through: a stack slot must lie
+//! inside the state's own stack (`stack <= slot < top`, the bounds read from the
+//! `lua_State` and checked against pushes and pops of known sizes), and a pointer into
+//! other structures (the `CallInfo`, a closure) must be one the kernel says is readable
+//! ([`crate::platform::memory::is_readable`]) and, where the API can tell, the same
+//! address the API reports. Only if all agree does [`enabled`] become true; an
+//! unfamiliar build turns direct reads off instead of crashing, and callers take the API
+//! path. Full userdata reads ([`userdata`], [`userdata_upvalue`]) are checked after the
+//! others and turned on or off on their own. A wrong guess can cost speed, never
+//! correctness. Verification runs once per process, by the first thread that opens the
+//! module (a compare-and-swap); other threads use the API path until it has finished,
+//! and nothing is turned on before it is checked. `JITFFI_NO_STACK_PEEK=1` in the
 //! environment turns direct reads off (the tests run the call suite and the element
 //! accesses of `tests/lua/cdata_index.lua` both ways).
 
-use crate::lua::{self, State};
+use crate::lua::{self, version, State};
+use crate::platform::memory::is_readable;
 use mlua_sys as sys;
 use std::ffi::c_char;
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-#[cfg(feature = "lua51")]
-mod layout {
-    pub const CI_AT: usize = 40;
-    pub const FUNC_AT: usize = 8;
-    pub const UPVALUE_AT: usize = 40;
-    pub const INT_TAG: Option<u32> = None;
-    pub const FLOAT_TAG: u32 = 3;
-    pub const TAG_BYTES: usize = 4;
-    pub const STRING_TAGS: [u32; 2] = [4, 4];
-    pub const STRING_CHARS_AT: usize = 24;
-    pub const USERDATA_TAG: u32 = 7;
-    pub const USERDATA_AT: usize = 40;
-    pub const USER_VALUES_AT: Option<usize> = None;
-    pub const USERDATA_LEN_AT: usize = 32;
-}
-
-#[cfg(feature = "lua52")]
-mod layout {
-    pub const CI_AT: usize = 32;
-    pub const FUNC_AT: usize = 0;
-    pub const UPVALUE_AT: usize = 32;
-    pub const INT_TAG: Option<u32> = None;
-    pub const FLOAT_TAG: u32 = 3;
-    pub const TAG_BYTES: usize = 4;
-    /// Short and long strings, with the collectable bit (1 << 6).
-    pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
-    pub const STRING_CHARS_AT: usize = 24;
-    pub const USERDATA_TAG: u32 = 0x47;
-    pub const USERDATA_AT: usize = 40;
-    pub const USER_VALUES_AT: Option<usize> = None;
-    pub const USERDATA_LEN_AT: usize = 32;
-}
-
-#[cfg(feature = "lua53")]
-mod layout {
-    pub const CI_AT: usize = 32;
-    pub const FUNC_AT: usize = 0;
-    pub const UPVALUE_AT: usize = 32;
-    /// `LUA_TNUMINT` = 3 | (1 << 4); `LUA_TNUMFLT` = 3.
-    pub const INT_TAG: Option<u32> = Some(0x13);
-    pub const FLOAT_TAG: u32 = 0x03;
-    pub const TAG_BYTES: usize = 4;
-    pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
-    pub const STRING_CHARS_AT: usize = 24;
-    pub const USERDATA_TAG: u32 = 0x47;
-    pub const USERDATA_AT: usize = 40;
-    pub const USER_VALUES_AT: Option<usize> = None;
-    pub const USERDATA_LEN_AT: usize = 24;
-}
-
-#[cfg(feature = "lua54")]
-mod layout {
-    pub const CI_AT: usize = 32;
-    pub const FUNC_AT: usize = 0;
-    pub const UPVALUE_AT: usize = 32;
-    /// `LUA_VNUMINT` = 3; `LUA_VNUMFLT` = 3 | (1 << 4).
-    pub const INT_TAG: Option<u32> = Some(0x03);
-    pub const FLOAT_TAG: u32 = 0x13;
-    pub const TAG_BYTES: usize = 1;
-    pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
-    pub const STRING_CHARS_AT: usize = 24;
-    /// `LUA_VUSERDATA` with the collectable bit.
-    pub const USERDATA_TAG: u32 = 0x47;
-    /// `offsetof(Udata0, bindata)`, for a userdata whose `nuvalue` (at +10) is 0.
-    pub const USERDATA_AT: usize = 32;
-    pub const USER_VALUES_AT: Option<usize> = Some(10);
-    pub const USERDATA_LEN_AT: usize = 16;
-}
-
-use layout::*;
+use crate::lua::version::layout::*;
 
 const TVALUE_BYTES: usize = 16;
 
-/// `L->top` (`StkId`, or 5.4.6's `StkIdRel` holding a pointer while Lua runs): at +16
-/// in every version, after the common header and a few bytes of status.
-const TOP_AT: usize = 16;
+/// [`STATE`] before any thread began verifying.
+const UNVERIFIED: u8 = 0;
+/// [`STATE`] once verified: direct reads are in use.
+const ON: u8 = 1;
+/// [`STATE`] once verification failed or was turned off.
+const OFF: u8 = 2;
+/// [`STATE`] while one thread verifies (the others use the API path meanwhile).
+const VERIFYING: u8 = 3;
 
-/// 0: not verified yet; 1: verified and enabled; 2: disabled.
-static STATE: AtomicU8 = AtomicU8::new(0);
+static STATE: AtomicU8 = AtomicU8::new(UNVERIFIED);
 
 /// Whether direct reads are in use.
 #[inline]
 pub fn enabled() -> bool {
-    STATE.load(Ordering::Relaxed) == 1
+    STATE.load(Ordering::Acquire) == ON
 }
 
 /// Whether direct reads of full userdata are in use too (verified on their own).
 static USERDATA: AtomicBool = AtomicBool::new(false);
+
+/// Whether every kind of direct read is in use (verified, and not turned off).
+pub fn all_enabled() -> bool {
+    enabled() && USERDATA.load(Ordering::Acquire)
+}
 
 /// A number argument as the stack holds it.
 #[derive(Copy, Clone, PartialEq, Debug)]
@@ -160,20 +110,55 @@ unsafe fn slot(l: *mut State, index: c_int) -> *const u8 {
     }
 }
 
-/// `lua_gettop(l)` for the running C function: the distance from its slot to the top,
-/// read straight from the state, else the API's answer.
+/// The stack bounds of `l` as its `lua_State` records them: (`stack`, `top`).
+///
+/// # Safety
+/// `l` is live. Reads two words inside the `lua_State` itself (at offsets far below its
+/// size in every version), never through them.
+unsafe fn stack_bounds(l: *mut State) -> (usize, usize) {
+    // SAFETY: as documented; the words are initialized pointers in every version.
+    unsafe {
+        let at = |offset: usize| *(l.cast::<u8>().add(offset).cast::<usize>());
+        (at(STACK_AT), at(TOP_AT))
+    }
+}
+
+/// [`slot`] for the verification: the address of slot `index` of the running C
+/// function, if every pointer read on the way checks out (the `CallInfo` readable, the
+/// slot inside the state's stack and below its top).
 ///
 /// # Safety
 /// `l` is live and running a C function.
-#[inline(always)]
-pub unsafe fn arg_count(l: *mut State) -> c_int {
-    // SAFETY: enabled means the layout was verified, `L->top` included.
+unsafe fn checked_slot(l: *mut State, index: c_int) -> Option<*const u8> {
+    // SAFETY: each pointer is checked before it is read through.
     unsafe {
-        if enabled() {
-            let top = *(l.cast::<u8>().add(TOP_AT).cast::<*const u8>());
-            return ((top as usize - slot(l, 0) as usize) / TVALUE_BYTES) as c_int - 1;
+        let (stack, top) = stack_bounds(l);
+        let ci = *(l.cast::<u8>().add(CI_AT).cast::<*const u8>());
+        if !(ci as usize).is_multiple_of(8) || !is_readable(ci.wrapping_add(FUNC_AT), 8) {
+            return None;
         }
-        sys::lua_gettop(l)
+        let func = *(ci.add(FUNC_AT).cast::<*const u8>()) as usize;
+        let at = func.checked_add(TVALUE_BYTES * usize::try_from(index).ok()?)?;
+        let inside = stack <= func && (func - stack).is_multiple_of(TVALUE_BYTES);
+        (inside && at + TVALUE_BYTES <= top).then_some(at as *const u8)
+    }
+}
+
+/// [`arg_count`] for the verification: the running C function's argument count from
+/// its checked slot and the state's `top`, or -1 if a pointer does not check out.
+///
+/// # Safety
+/// `l` is live and running a C function.
+unsafe fn arg_count_direct(l: *mut State) -> c_int {
+    // SAFETY: only the bounds words of the state and a checked slot address are used.
+    unsafe {
+        let (_, top) = stack_bounds(l);
+        match checked_slot(l, 0) {
+            Some(func) if top >= func as usize => {
+                c_int::try_from((top - func as usize) / TVALUE_BYTES).unwrap_or(0) - 1
+            }
+            _ => -1,
+        }
     }
 }
 
@@ -193,6 +178,25 @@ unsafe fn tag(value: *const u8) -> u32 {
     }
 }
 
+/// The number the TValue at `value` holds, if it is one.
+///
+/// # Safety
+/// `value` is a readable TValue.
+#[inline]
+unsafe fn number_at(value: *const u8) -> Peeked {
+    // SAFETY: forwarded; the value word is read as the tag says it is stored.
+    unsafe {
+        let tag = tag(value);
+        if tag == FLOAT_TAG {
+            Peeked::Float(*value.cast::<f64>())
+        } else if Some(tag) == INT_TAG {
+            Peeked::Int(*value.cast::<i64>())
+        } else {
+            Peeked::Unknown
+        }
+    }
+}
+
 /// The number argument at `index` of the running C function, if it is one.
 ///
 /// # Safety
@@ -203,17 +207,7 @@ pub unsafe fn number(l: *mut State, index: c_int) -> Peeked {
         return Peeked::Unknown;
     }
     // SAFETY: enabled means the layout was verified; `index` is a valid argument.
-    unsafe {
-        let value = slot(l, index);
-        let tag = tag(value);
-        if tag == FLOAT_TAG {
-            Peeked::Float(*value.cast::<f64>())
-        } else if Some(tag) == INT_TAG {
-            Peeked::Int(*value.cast::<i64>())
-        } else {
-            Peeked::Unknown
-        }
-    }
+    unsafe { number_at(slot(l, index)) }
 }
 
 /// Whether argument `index` of the running C function may be a number: false only when
@@ -245,6 +239,24 @@ pub enum PeekedString {
     Unknown,
 }
 
+/// The bytes of the string the TValue at `value` holds, if it is one (their address
+/// only: nothing behind the string pointer is read).
+///
+/// # Safety
+/// `value` is a readable TValue.
+#[inline]
+unsafe fn string_at(value: *const u8) -> PeekedString {
+    // SAFETY: forwarded; a string TValue's value is its TString.
+    unsafe {
+        if STRING_TAGS.contains(&tag(value)) {
+            let string = *value.cast::<*const u8>();
+            PeekedString::Chars(string.wrapping_add(STRING_CHARS_AT).cast())
+        } else {
+            PeekedString::Other
+        }
+    }
+}
+
 /// The bytes of the string argument at `index` of the running C function, if it is one.
 ///
 /// # Safety
@@ -254,16 +266,8 @@ pub unsafe fn string(l: *mut State, index: c_int) -> PeekedString {
     if !enabled() {
         return PeekedString::Unknown;
     }
-    // SAFETY: as in `number`; a string TValue's value is its TString.
-    unsafe {
-        let value = slot(l, index);
-        if STRING_TAGS.contains(&tag(value)) {
-            let string = *value.cast::<*const u8>();
-            PeekedString::Chars(string.add(STRING_CHARS_AT).cast())
-        } else {
-            PeekedString::Other
-        }
-    }
+    // SAFETY: as in `number`.
+    unsafe { string_at(slot(l, index)) }
 }
 
 /// The value of upvalue 1 of the running C closure, which must be a light userdata.
@@ -283,30 +287,65 @@ pub unsafe fn light_upvalue(l: *mut State) -> *mut std::ffi::c_void {
     }
 }
 
-/// The payload of the full userdata that the TValue at `value` holds, if it is one whose
-/// payload direct reads find (on 5.4: without user values) and it is at least
-/// `min_len` bytes long.
+/// The Udata block of the full userdata that the TValue at `value` holds, if it is one.
 ///
 /// # Safety
-/// `value` is a TValue; direct userdata reads are enabled (or being verified).
+/// `value` is a readable TValue.
 #[inline(always)]
-unsafe fn userdata_payload(value: *const u8, min_len: usize) -> Option<*mut std::ffi::c_void> {
-    // SAFETY: a full userdata TValue's value is its Udata block, whose header holds the
-    // user value count and is followed by the payload (verified layout).
+unsafe fn userdata_block(value: *const u8) -> Option<*mut u8> {
+    // SAFETY: forwarded; a full userdata TValue's value is its Udata block.
+    unsafe { (tag(value) == USERDATA_TAG).then(|| *value.cast::<*mut u8>()) }
+}
+
+/// The payload of the Udata `block`, if direct reads find it (on 5.4: no user values).
+///
+/// # Safety
+/// `block` is a Udata block (verified layout).
+#[inline(always)]
+unsafe fn block_payload(block: *mut u8) -> Option<*mut std::ffi::c_void> {
+    // SAFETY: the header holds the user value count and is followed by the payload.
     unsafe {
-        if tag(value) != USERDATA_TAG {
-            return None;
-        }
-        let block = *value.cast::<*mut u8>();
         if let Some(at) = USER_VALUES_AT {
             if *block.add(at).cast::<u16>() != 0 {
                 return None;
             }
         }
+        Some(block.add(USERDATA_AT).cast())
+    }
+}
+
+/// The payload of the full userdata that the TValue at `value` holds, if it is one whose
+/// payload direct reads find (on 5.4: without user values) and it is at least
+/// `min_len` bytes long.
+///
+/// # Safety
+/// `value` is a TValue; direct userdata reads are enabled.
+#[inline(always)]
+unsafe fn userdata_payload(value: *const u8, min_len: usize) -> Option<*mut std::ffi::c_void> {
+    // SAFETY: forwarded; the Udata header holds the payload's size (verified layout).
+    unsafe {
+        let block = userdata_block(value)?;
         if *block.add(USERDATA_LEN_AT).cast::<usize>() < min_len {
             return None;
         }
-        Some(block.add(USERDATA_AT).cast())
+        block_payload(block)
+    }
+}
+
+/// `lua_gettop(l)` for the running C function: the distance from its slot to the top,
+/// read straight from the state, else the API's answer.
+///
+/// # Safety
+/// `l` is live and running a C function.
+#[inline(always)]
+pub unsafe fn arg_count(l: *mut State) -> c_int {
+    // SAFETY: enabled means the layout was verified, `L->top` included.
+    unsafe {
+        if enabled() {
+            let top = *(l.cast::<u8>().add(TOP_AT).cast::<*const u8>());
+            return ((top as usize - slot(l, 0) as usize) / TVALUE_BYTES) as c_int - 1;
+        }
+        sys::lua_gettop(l)
     }
 }
 
@@ -320,7 +359,7 @@ unsafe fn userdata_payload(value: *const u8, min_len: usize) -> Option<*mut std:
 pub unsafe fn userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std::ffi::c_void {
     // SAFETY: USERDATA means the layout was verified; `index` is a valid argument.
     unsafe {
-        if USERDATA.load(Ordering::Relaxed) {
+        if USERDATA.load(Ordering::Acquire) {
             if let Some(payload) = userdata_payload(slot(l, index), min_len) {
                 return payload;
             }
@@ -339,7 +378,7 @@ pub unsafe fn userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std:
 pub unsafe fn userdata_upvalue(l: *mut State, min_len: usize) -> *mut std::ffi::c_void {
     // SAFETY: as in `light_upvalue`, under USERDATA.
     unsafe {
-        if USERDATA.load(Ordering::Relaxed) {
+        if USERDATA.load(Ordering::Acquire) {
             let closure = *slot(l, 0).cast::<*const u8>();
             if let Some(payload) = userdata_payload(closure.add(UPVALUE_AT), min_len) {
                 return payload;
@@ -366,40 +405,69 @@ unsafe fn full_userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std
 }
 
 /// Checks every direct read against the Lua API, once per process; turns direct reads on
-/// only if all agree.
+/// only if all agree. Safe to call from several threads at once: one verifies, the others
+/// return at once and use the API path until it has finished.
 ///
 /// # Safety
 /// Called from a C function (`luaopen_ffi`) with `l` live and 8 free stack slots.
 pub unsafe fn verify(l: *mut State) {
-    if STATE.load(Ordering::Relaxed) != 0 {
+    if STATE
+        .compare_exchange(UNVERIFIED, VERIFYING, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
         return;
     }
     if std::env::var_os("JITFFI_NO_STACK_PEEK").is_some() {
         // For tests of the API path (and a way out should a Lua build fool the checks).
-        STATE.store(2, Ordering::Relaxed);
+        STATE.store(OFF, Ordering::Release);
         return;
     }
-    // SAFETY: `l` is live with free slots (caller); the reads below happen only while
-    // STATE is 0, against values this function pushed, under the layout being checked.
+    // SAFETY: `l` is live with free slots (caller); every read below goes through
+    // `checked_slot` or a pointer the API confirmed first.
     unsafe {
-        STATE.store(1, Ordering::Relaxed);
-        let ok = verify_numbers(l) && verify_upvalue(l);
-        STATE.store(if ok { 1 } else { 2 }, Ordering::Relaxed);
-        // Userdata reads are checked on their own (on while they are), so that a Lua
-        // whose userdata differ still keeps the number and string reads.
-        USERDATA.store(ok, Ordering::Relaxed);
+        let ok = verify_bounds(l) && verify_numbers(l) && verify_upvalue(l);
+        // Userdata reads are checked on their own, so that a Lua whose userdata differ
+        // still keeps the number and string reads.
         let userdata_ok = ok && verify_userdata(l);
-        USERDATA.store(userdata_ok, Ordering::Relaxed);
+        USERDATA.store(userdata_ok, Ordering::Release);
+        STATE.store(if ok { ON } else { OFF }, Ordering::Release);
     }
 }
 
-/// Pushes numbers, a boolean and strings and compares what [`number`] and [`string`] read
-/// with what the API says.
+/// Checks the stack bounds read from the `lua_State`: `stack <= top`, and `top` moves by
+/// one TValue per value pushed and back when they are popped.
 ///
 /// # Safety
-/// As [`verify`], with STATE tentatively 1.
+/// As [`verify`].
+unsafe fn verify_bounds(l: *mut State) -> bool {
+    // SAFETY: `l` is live with free slots; only words inside the lua_State are read.
+    unsafe {
+        let (stack, top) = stack_bounds(l);
+        let last = *(l.cast::<u8>().add(STACK_LAST_AT).cast::<usize>());
+        let base = sys::lua_gettop(l);
+        sys::lua_pushinteger(l, 1);
+        sys::lua_pushinteger(l, 2);
+        let (stack_after, top_after) = stack_bounds(l);
+        sys::lua_settop(l, base);
+        let (_, top_back) = stack_bounds(l);
+        stack != 0
+            && stack.is_multiple_of(8)
+            && stack <= top
+            && top <= last
+            && (top - stack).is_multiple_of(TVALUE_BYTES)
+            && stack_after == stack
+            && top_after == top + 2 * TVALUE_BYTES
+            && top_back == top
+    }
+}
+
+/// Pushes numbers, a boolean and strings and compares what direct reads find with what
+/// the API says.
+///
+/// # Safety
+/// As [`verify`].
 unsafe fn verify_numbers(l: *mut State) -> bool {
-    // SAFETY: as above; every slot read is one this function pushed.
+    // SAFETY: as above; every slot read is one this function pushed, inside the stack.
     unsafe {
         let top = sys::lua_gettop(l);
         sys::lua_pushnumber(l, 2.5);
@@ -407,42 +475,80 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
         sys::lua_pushboolean(l, 1);
         lua::push_str(l, "short");
         lua::push_str(l, &"long string, beyond any short-string limit ".repeat(4));
-        let float_ok = number(l, top + 1) == Peeked::Float(2.5);
-        let chars = |index| PeekedString::Chars(sys::lua_tolstring(l, index, std::ptr::null_mut()));
-        let strings_ok = string(l, top + 4) == chars(top + 4)
-            && string(l, top + 5) == chars(top + 5)
-            && string(l, top + 1) == PeekedString::Other
-            && string(l, top + 3) == PeekedString::Other;
-        let int_ok = match INT_TAG {
-            Some(_) => number(l, top + 2) == Peeked::Int(0x1234_5678_9abc),
-            // Lua 5.1/5.2 store every number as a double.
-            None => number(l, top + 2) == Peeked::Float(0x1234_5678_9abc_i64 as f64),
+        let number = |index| checked_slot(l, index).map(|value| number_at(value));
+        let string = |index| checked_slot(l, index).map(|value| string_at(value));
+        let chars = |index| {
+            Some(PeekedString::Chars(sys::lua_tolstring(
+                l,
+                index,
+                std::ptr::null_mut(),
+            )))
         };
-        let other_ok = number(l, top + 3) == Peeked::Unknown;
-        let count_ok = arg_count(l) == top + 5;
+        let float_ok = number(top + 1) == Some(Peeked::Float(2.5));
+        let strings_ok = string(top + 4) == chars(top + 4)
+            && string(top + 5) == chars(top + 5)
+            && string(top + 1) == Some(PeekedString::Other)
+            && string(top + 3) == Some(PeekedString::Other);
+        let int_ok = match INT_TAG {
+            Some(_) => number(top + 2) == Some(Peeked::Int(0x1234_5678_9abc)),
+            // Lua 5.1/5.2 store every number as a double.
+            None => number(top + 2) == Some(Peeked::Float(0x1234_5678_9abc_i64 as f64)),
+        };
+        let other_ok = number(top + 3) == Some(Peeked::Unknown);
+        let count_ok = checked_slot(l, top + 5).is_some() && arg_count_direct(l) == top + 5;
         sys::lua_settop(l, top);
-        float_ok && int_ok && other_ok && strings_ok && count_ok && arg_count(l) == top
+        float_ok && int_ok && other_ok && strings_ok && count_ok && arg_count_direct(l) == top
+    }
+}
+
+/// In a C closure called by the verification with its own closure's address as argument
+/// 1 (a light userdata): the closure's upvalue 1, read directly, if every pointer on the
+/// way checks out.
+///
+/// # Safety
+/// `l` is live and running such a closure.
+unsafe fn checked_upvalue(l: *mut State) -> Option<*const u8> {
+    // SAFETY: the closure pointer is compared with the API's before it is read through.
+    unsafe {
+        let function = checked_slot(l, 0)?;
+        let closure = *function.cast::<*const u8>();
+        let expected = sys::lua_touserdata(l, 1).cast_const().cast::<u8>();
+        // From the header's first word to the upvalue's tag (bytes of initialized fields).
+        (closure == expected && is_readable(closure, UPVALUE_AT + 9))
+            .then(|| closure.add(UPVALUE_AT))
+    }
+}
+
+/// Pushes `probe` as a closure over the value on top, calls it with its own address and
+/// returns whether it returned true.
+///
+/// # Safety
+/// `l` is live with 3 free slots and a value on top; `probe` neither raises nor leaves
+/// other values.
+unsafe fn call_probe(l: *mut State, probe: sys::lua_CFunction) -> bool {
+    // SAFETY: as the caller guarantees.
+    unsafe {
+        lua::push_closure(l, probe, 1);
+        sys::lua_pushlightuserdata(l, sys::lua_topointer(l, -1).cast_mut());
+        sys::lua_call(l, 1, 1);
+        let ok = sys::lua_toboolean(l, -1) != 0;
+        sys::lua_settop(l, -2);
+        ok
     }
 }
 
 /// Pushes full userdata (on 5.4 also one with user values, which must be left to the
 /// API), a light userdata and a number, and calls a closure with a full userdata
-/// upvalue, and compares what [`userdata_payload`] reads with what `lua_touserdata`
-/// says.
+/// upvalue, and compares what direct reads find with what `lua_touserdata` says.
 ///
 /// # Safety
-/// As [`verify`], with STATE 1 and USERDATA tentatively true.
+/// As [`verify`], with the number reads verified.
 unsafe fn verify_userdata(l: *mut State) -> bool {
     unsafe extern "C-unwind" fn probe(l: *mut State) -> c_int {
-        // SAFETY: called below as a closure with one full userdata upvalue.
+        // SAFETY: called by `call_probe` with one full userdata upvalue.
         unsafe {
-            let closure = *slot(l, 0).cast::<*const u8>();
-            let direct = userdata_payload(closure.add(UPVALUE_AT), 16);
             let api = sys::lua_touserdata(l, lua::upvalue(1));
-            let same = direct == Some(api)
-                && userdata_payload(closure.add(UPVALUE_AT), 17).is_none()
-                && userdata_upvalue(l, 16) == api
-                && !api.is_null();
+            let same = checked_upvalue(l).is_some_and(|value| checked_payload(value, api));
             sys::lua_pushboolean(l, c_int::from(same));
         }
         1
@@ -455,46 +561,71 @@ unsafe fn verify_userdata(l: *mut State) -> bool {
         let large = lua::new_userdata(l, 256);
         sys::lua_pushlightuserdata(l, std::ptr::addr_of!(SENTINEL) as *mut _);
         sys::lua_pushinteger(l, 7);
-        let direct = |index| userdata_payload(slot(l, index), 0);
-        let ok = direct(top + 1) == Some(small)
-            && direct(top + 2) == Some(large)
-            && userdata_payload(slot(l, top + 1), 1) == Some(small)
-            && userdata_payload(slot(l, top + 1), 2).is_none()
-            && userdata_payload(slot(l, top + 2), 256) == Some(large)
-            && userdata_payload(slot(l, top + 2), 257).is_none()
-            && sys::lua_touserdata(l, top + 1) == small
-            && direct(top + 3).is_none()
-            && direct(top + 4).is_none();
-        #[cfg(feature = "lua54")]
-        let ok = ok && {
-            let with_values = sys::lua_newuserdatauv(l, 8, 2);
-            direct(top + 5).is_none_or(|p| p == with_values)
-                && userdata(l, top + 5, 8) == with_values
-                && userdata(l, top + 5, 9).is_null()
+        let block = |index| checked_slot(l, index).map(|value| userdata_block(value));
+        // The payload length (read by `userdata`'s `min_len` check) is checked too.
+        let sized = |index, len: usize, expected| {
+            checked_slot(l, index).is_some_and(|v| {
+                checked_payload(v, expected)
+                    && userdata_payload(v, len) == Some(expected)
+                    && userdata_payload(v, len + 1).is_none()
+            })
         };
+        let ok = sized(top + 1, 1, small)
+            && sized(top + 2, 256, large)
+            && block(top + 3) == Some(None)
+            && block(top + 4) == Some(None);
+        let ok = ok
+            && match version::new_userdata_with_user_values(l, 8) {
+                // Left to the API: direct reads must not find its payload.
+                Some(with_values) => checked_slot(l, top + 5).is_some_and(|value| {
+                    userdata_block(value).is_some_and(|block| {
+                        is_readable(block, USERDATA_AT) && block_payload(block).is_none()
+                    }) && sys::lua_touserdata(l, top + 5) == with_values
+                }),
+                None => true,
+            };
         sys::lua_settop(l, top);
         lua::new_userdata(l, 16);
-        lua::push_closure(l, probe, 1);
-        sys::lua_pushinteger(l, 7);
-        sys::lua_call(l, 1, 1);
-        let upvalue_ok = sys::lua_toboolean(l, -1) != 0;
+        let upvalue_ok = ok && call_probe(l, probe);
         sys::lua_settop(l, top);
         ok && upvalue_ok
     }
 }
 
-/// Calls a closure with a known light userdata upvalue and compares [`light_upvalue`]
-/// with `lua_touserdata`.
+/// Whether the full userdata the TValue at `value` holds has the payload `api`, the
+/// block's header checked readable before it is read.
 ///
 /// # Safety
-/// As [`verify`], with STATE tentatively 1.
+/// `value` is a readable TValue.
+unsafe fn checked_payload(value: *const u8, api: *mut std::ffi::c_void) -> bool {
+    // SAFETY: the block is compared with the API's payload address first (the header
+    // ends where the payload begins), then its header is checked readable.
+    unsafe {
+        match userdata_block(value) {
+            Some(block) => {
+                block.wrapping_add(USERDATA_AT).cast() == api
+                    && is_readable(block, USERDATA_AT)
+                    && block_payload(block) == Some(api)
+            }
+            None => false,
+        }
+    }
+}
+
+/// Calls a closure with a known light userdata upvalue and compares the direct read of
+/// it with `lua_touserdata`.
+///
+/// # Safety
+/// As [`verify`].
 unsafe fn verify_upvalue(l: *mut State) -> bool {
     unsafe extern "C-unwind" fn probe(l: *mut State) -> c_int {
-        // SAFETY: called below as a closure with one light userdata upvalue.
+        // SAFETY: called by `call_probe` with one light userdata upvalue.
         unsafe {
-            let direct = light_upvalue(l);
             let api = sys::lua_touserdata(l, lua::upvalue(1));
-            sys::lua_pushboolean(l, c_int::from(direct == api && !api.is_null()));
+            let direct = checked_upvalue(l)
+                .filter(|&value| is_readable(value, 8))
+                .map(|value| *value.cast::<*mut std::ffi::c_void>());
+            sys::lua_pushboolean(l, c_int::from(direct == Some(api) && !api.is_null()));
         }
         1
     }
@@ -502,11 +633,6 @@ unsafe fn verify_upvalue(l: *mut State) -> bool {
     // SAFETY: `l` is live with free slots; `probe` neither raises nor leaves extra values.
     unsafe {
         sys::lua_pushlightuserdata(l, std::ptr::addr_of!(SENTINEL) as *mut _);
-        lua::push_closure(l, probe, 1);
-        sys::lua_pushinteger(l, 7);
-        sys::lua_call(l, 1, 1);
-        let ok = sys::lua_toboolean(l, -1) != 0;
-        sys::lua_settop(l, -2);
-        ok
+        call_probe(l, probe)
     }
 }

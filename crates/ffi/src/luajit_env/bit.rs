@@ -11,7 +11,7 @@
 //! and `bxor` so are the plain numbers (`bit.bor(1LL, 2^40)` is `1099511627777LL`),
 //! while shift counts and `tohex` widths are read as 32-bit numbers.
 
-use crate::cdata::convert::{num_to_int_bits, read_num, Num};
+use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use crate::cdata::state::FfiState;
 use crate::cdata::{new_cdata, payload, to_cdata, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, State};
@@ -109,18 +109,18 @@ unsafe fn check_arg(
             sys::LUA_TUSERDATA => {
                 if let Some(header) = to_cdata(l, st, index) {
                     if (*header).kind == CDataKind::Value {
-                        let types = &st.types;
+                        let types = st.types();
                         let ty = (*header).ty;
                         let mut ptr: *const u8 = payload(header);
                         let (mut base, _) = types.unqualified(ty);
                         if let CType::Ref(target) = types.get(base) {
                             ptr = ptr.cast::<*const u8>().read();
                             if ptr.is_null() {
-                                return Err(crate::cdata::convert::null_access(types, ty));
+                                return Err(crate::cdata::convert::null_access(&types, ty));
                             }
                             base = types.unqualified(*target).0;
                         }
-                        if let Some(num) = read_num(types, base, ptr) {
+                        if let Some(num) = read_num(&types, base, ptr) {
                             let unsigned64 = matches!(
                                 types.get(base),
                                 CType::Int(IntType {
@@ -173,7 +173,7 @@ unsafe fn push_bit(l: *mut State, value: u64) -> LuaResult<c_int> {
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
 unsafe fn push_wide(l: *mut State, st: &FfiState, wide: Wide, value: u64) -> LuaResult<c_int> {
-    let builtins = st.types.builtins();
+    let builtins = *st.types().builtins();
     let ty = match wide {
         Wide::Int64 => builtins.i64,
         Wide::UInt64 => builtins.u64,

@@ -48,7 +48,7 @@ unsafe extern "C-unwind" fn literal(l: *mut State) -> c_int {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let parsed = lua::to_string_only(l, 1).and_then(luajit_literals::parse);
-            let builtins = *st.types.builtins();
+            let builtins = *st.types().builtins();
             match parsed {
                 Some(Literal::Int64(value)) => {
                     new_cdata(l, st, builtins.i64, 8, 8)?

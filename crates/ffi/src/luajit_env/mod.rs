@@ -11,7 +11,7 @@
 //!
 //! Each name is defined only where it is missing: nothing that exists is replaced.
 //! `require "ffi.core"` gives the module without any of this and without the global
-//! `type`/`tonumber` of [`crate::api::idioms`].
+//! `type`/`tonumber`/`pairs`/`ipairs` of [`crate::api::idioms`].
 
 pub mod bit;
 pub mod jit;
@@ -64,8 +64,8 @@ pub unsafe fn install(l: *mut State, state_index: c_int) {
         }
         sys::lua_settop(l, -2);
 
-        #[cfg(not(feature = "lua51"))]
-        {
+        // 5.1 has both; later versions dropped them (5.2 moved unpack into table).
+        if lua::version::NAME != "5.1" {
             set_global_if_missing(l, c"unpack", |l| {
                 sys::lua_getglobal(l, c"table".as_ptr());
                 if sys::lua_type(l, -1) == sys::LUA_TTABLE {

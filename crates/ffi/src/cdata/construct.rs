@@ -1,12 +1,14 @@
 //! The ffi functions that make cdata: `ffi.new`, calling a ctype object, `ffi.cast`.
 
-use crate::api::types::check_ctype;
 use crate::cdata::convert::{
-    f64_to_i64, init_value, read_lua_number, store_lua_number, store_lua_value, Conv, LuaNumber,
+    init_value, read_lua_number, store_lua_number, store_lua_value, Conv, LuaNumber,
 };
+use crate::cdata::ctype_arg::check_ctype;
+use crate::cdata::new_plan::NewPlan;
 use crate::cdata::state::FfiState;
 use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata};
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::scalar::number::f64_to_i64;
 use jitffi_ctype::{ArrayLen, CType, TypeId};
 use mlua_sys as sys;
 use std::mem::MaybeUninit;
@@ -33,12 +35,7 @@ pub unsafe extern "C-unwind" fn new(l: *mut State) -> c_int {
 ///
 /// # Safety
 /// `l` is live with four free slots; `st` is its ffi state.
-pub unsafe fn new_value(
-    l: *mut State,
-    st: &mut FfiState,
-    ty: TypeId,
-    first: c_int,
-) -> LuaResult<()> {
+pub unsafe fn new_value(l: *mut State, st: &FfiState, ty: TypeId, first: c_int) -> LuaResult<()> {
     // SAFETY: `l` is live (caller); the arguments are on its stack.
     unsafe {
         let top = sys::lua_gettop(l);
@@ -57,7 +54,7 @@ pub unsafe fn new_value(
 #[inline(never)]
 unsafe fn new_general(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     first: c_int,
     top: c_int,
@@ -65,18 +62,18 @@ unsafe fn new_general(
     // SAFETY: `l` is live (caller); the arguments are on its stack.
     unsafe {
         let mut first_init = first;
-        let size = if st.types.is_vla(ty) {
+        let size = if st.types().is_vla(ty) {
             let count = element_count(l, st, first)?;
             first_init += 1;
-            count.and_then(|n| st.types.size_of_vla(ty, n))
+            count.and_then(|n| st.types().size_of_vla(ty, n))
         } else {
-            allocatable_size(&st.types, ty)
+            allocatable_size(&st.types(), ty)
         };
         let Some(size) = size.filter(|&size| size <= crate::cdata::MAX_OBJECT_SIZE) else {
             return Err(LuaError::arg(1, "size of C type is unknown or too large"));
         };
-        let (base, _) = st.types.unqualified(ty);
-        if let CType::Ref(_) = *st.types.get(base) {
+        let (base, _) = st.types().unqualified(ty);
+        if let CType::Ref(_) = st.ctype(base) {
             // `ffi.new("T &", x)` refers to what `x` is or points to, as a `T *` made from
             // `x` would; without `x`, a NULL reference, as LuaJIT makes it.
             let value = new_cdata(l, st, ty, 8, 8)?;
@@ -85,7 +82,7 @@ unsafe fn new_general(
             }
             return Ok(());
         }
-        let align = st.types.align_of(ty);
+        let align = st.types().align_of(ty);
         let value = new_cdata(l, st, ty, size as usize, align)?;
         let count = (top - first_init + 1).max(0);
         init_value(l, st, ty, value, size, first_init, count)?;
@@ -102,16 +99,25 @@ unsafe fn new_general(
 #[inline(always)]
 unsafe fn new_planned(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ty: TypeId,
     first: c_int,
     top: c_int,
 ) -> LuaResult<bool> {
     let count = (top - first + 1).max(0) as usize;
     let cdata_meta = st.cdata_meta;
-    let Some(plan) = st.new_plans.get(&st.types, ty) else {
+    // The cache is not kept borrowed while the value is allocated (which may run
+    // finalizers that use it): plans are boxed and never dropped before the state.
+    let Some(plan) = st
+        .new_plans
+        .borrow_mut()
+        .get(&st.types(), ty)
+        .map(|plan| plan as *const NewPlan)
+    else {
         return Ok(false);
     };
+    // SAFETY: as above, the plan lives as long as `st`.
+    let plan = unsafe { &*plan };
     let Some(slots) = plan.slots.get(..count) else {
         return Ok(false);
     };
@@ -162,7 +168,7 @@ unsafe fn new_planned(
 /// `l` is live with three free slots; `ptr` is 8 writable bytes.
 unsafe fn store_reference(
     l: *mut State,
-    st: &mut FfiState,
+    st: &FfiState,
     ref_ty: TypeId,
     ptr: *mut u8,
     index: c_int,
@@ -174,7 +180,7 @@ unsafe fn store_reference(
             let got = lua::type_name(l, index);
             return Err(LuaError::msg(format!(
                 "cannot convert '{got}' to '{}'",
-                st.types.type_name(ref_ty)
+                st.types().type_name(ref_ty)
             )));
         }
         store_lua_value(l, st, ref_ty, ptr, index, conv)
@@ -208,7 +214,7 @@ unsafe fn element_count(l: *mut State, st: &FfiState, index: c_int) -> LuaResult
                 return Err(LuaError::arg(index, "value expected"));
             }
             _ => match to_cdata(l, st, index)
-                .and_then(|h| crate::cdata::convert::cdata_as_i64(&st.types, h))
+                .and_then(|h| crate::cdata::convert::cdata_as_i64(&st.types(), h))
             {
                 Some(n) => n,
                 None => {
@@ -235,13 +241,13 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, None)?;
-            let (base, _) = st.types.unqualified(ty);
+            let (base, _) = st.types().unqualified(ty);
             // As LuaJIT, no cast makes a complex number or a vector.
             let scalar = matches!(
-                st.types.get(base),
+                st.types().get(base),
                 CType::Bool | CType::Int(_) | CType::Float(_) | CType::Enum(_) | CType::Pointer(_)
             );
-            if let CType::Ref(_) = *st.types.get(base) {
+            if let CType::Ref(_) = st.ctype(base) {
                 if sys::lua_type(l, 2) == sys::LUA_TNONE {
                     return Err(LuaError::arg(2, "value expected"));
                 }
@@ -249,14 +255,14 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
                 store_reference(l, st, ty, value, 2, Conv::CAST)?;
                 return Ok(1);
             }
-            let size = st.types.size_of(base).filter(|_| scalar);
+            let size = st.types().size_of(base).filter(|_| scalar);
             let Some(size) = size else {
                 return Err(LuaError::arg(1, "invalid C type"));
             };
             if sys::lua_type(l, 2) == sys::LUA_TNONE {
                 return Err(LuaError::arg(2, "value expected"));
             }
-            let align = st.types.align_of(ty);
+            let align = st.types().align_of(ty);
             let value = new_cdata(l, st, ty, size as usize, align)?;
             store_lua_value(l, st, ty, value, 2, Conv::CAST)?;
             Ok(1)

@@ -1,0 +1,55 @@
+/* For tests/lua/callback_refused.lua: calls a callback on a new OS thread, where jitffi
+ * refuses it, with its struct result returned in memory made explicit (on x86-64 System
+ * V, `struct cbt_big f(int)` is `struct cbt_big *f(struct cbt_big *hidden, int)`), so
+ * that the buffer can hold a pattern before the call. */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+struct cbt_big { int64_t v[5]; };
+typedef struct cbt_big *(*cbt_raw)(struct cbt_big *, int);
+
+struct cbt_job {
+    cbt_raw fn;
+    struct cbt_big buffer;
+    struct cbt_big *returned;
+};
+
+static void *cbt_run(void *arg) {
+    struct cbt_job *job = arg;
+    job->returned = job->fn(&job->buffer, 7);
+    return NULL;
+}
+
+/* Calls `fn` (a `struct cbt_big (*)(int)`) with 7, on a new thread if `threaded`, into a
+ * buffer filled with 0x5a bytes; copies the buffer to `out`. Returns 1 if the callee
+ * returned the buffer's address (as the ABI requires), 0 if not, -1 if no thread. */
+int cbt_call_big(void *fn, int threaded, struct cbt_big *out) {
+    struct cbt_job job;
+    job.fn = (cbt_raw)fn;
+    memset(&job.buffer, 0x5a, sizeof job.buffer);
+    job.returned = NULL;
+    if (threaded) {
+        pthread_t thread;
+        if (pthread_create(&thread, NULL, cbt_run, &job) != 0) return -1;
+        pthread_join(thread, NULL);
+    } else {
+        cbt_run(&job);
+    }
+    *out = job.buffer;
+    return job.returned == &job.buffer;
+}
+
+/* The same for `int (*)(int)`: its result, on a new thread. */
+static void *cbt_run_int(void *arg) {
+    int (*fn)(int) = (int (*)(int))((void **)arg)[0];
+    ((intptr_t *)arg)[1] = fn(7);
+    return NULL;
+}
+int cbt_call_int_threaded(void *fn) {
+    void *slots[2] = { fn, (void *)(intptr_t)-1 };
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, cbt_run_int, slots) != 0) return -1;
+    pthread_join(thread, NULL);
+    return (int)(intptr_t)slots[1];
+}
