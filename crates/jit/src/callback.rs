@@ -146,7 +146,7 @@ pub struct ArgFrame {
 
 /// Bytes of an [`ArgFrame`].
 pub const ARG_FRAME_BYTES: usize = std::mem::size_of::<ArgFrame>();
-const _: () = assert!(ARG_FRAME_BYTES % 16 == 0);
+const _: () = assert!(ARG_FRAME_BYTES.is_multiple_of(16));
 
 /// The whole register state a raw (cbframe) entry hands over.
 #[repr(C)]
@@ -166,7 +166,7 @@ pub struct CpuState {
 
 /// Bytes of a [`CpuState`].
 pub const CPU_STATE_BYTES: usize = std::mem::size_of::<CpuState>();
-const _: () = assert!(CPU_STATE_BYTES % 16 == 0);
+const _: () = assert!(CPU_STATE_BYTES.is_multiple_of(16));
 
 /// Which state an entry saves and what its handler receives.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -330,7 +330,7 @@ impl Parser<'_> {
             _ => 0,
         };
         let lanes = bytes.checked_div(elem_size).unwrap_or(0);
-        if lanes == 0 || bytes % elem_size != 0 || !lanes.is_power_of_two() {
+        if lanes == 0 || !bytes.is_multiple_of(elem_size) || !lanes.is_power_of_two() {
             return Err(self.error_plain(text::INVALID_TYPE));
         }
         let bytes = u32::try_from(bytes).map_err(|_| self.error_plain(text::INVALID_TYPE))?;
