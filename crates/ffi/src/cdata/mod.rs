@@ -40,7 +40,7 @@ pub mod state;
 
 use crate::cdata::state::FfiState;
 use crate::lua::tagged::{self, Kind};
-use crate::lua::{self, LuaResult, State};
+use crate::lua::{self, stack, LuaResult, State};
 use jitffi_ctype::TypeId;
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -95,10 +95,23 @@ const _: () = assert!(std::mem::size_of::<CDataHeader>() == HEADER_BYTES);
 /// # Safety
 /// `l` is live with one free slot; `st` is its ffi state.
 pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mut CDataHeader> {
-    // SAFETY: `l` is live; `tagged::check` reads only inside the block, and we only read
-    // the metatable's address.
+    // SAFETY: `l` is live; the tag is read only inside a block of at least HEADER_BYTES
+    // bytes (`stack::userdata` checks the length as `tagged::check` does; it reads slot
+    // `index` only when that is a value of the running function, `0 < index <= top`),
+    // and we only read the metatable's address.
     unsafe {
-        let ptr = tagged::check(l, index, Kind::CData, HEADER_BYTES, 0);
+        let ptr = if index > 0 && index <= stack::arg_count(l) {
+            let block = stack::userdata(l, index, HEADER_BYTES).cast::<u8>();
+            let ours = !block.is_null()
+                && block.cast::<u64>().read_unaligned() == tagged::tag(Kind::CData);
+            if ours {
+                block
+            } else {
+                std::ptr::null_mut()
+            }
+        } else {
+            tagged::check(l, index, Kind::CData, HEADER_BYTES, 0)
+        };
         if ptr.is_null() || sys::lua_getmetatable(l, index) == 0 {
             return None;
         }

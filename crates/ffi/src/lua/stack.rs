@@ -322,13 +322,41 @@ unsafe fn block_payload(block: *mut u8) -> Option<*mut std::ffi::c_void> {
 /// `value` is a TValue; direct userdata reads are enabled.
 #[inline(always)]
 unsafe fn userdata_payload(value: *const u8, min_len: usize) -> Option<*mut std::ffi::c_void> {
+    // SAFETY: forwarded.
+    match unsafe { sized_userdata(value, min_len) } {
+        UserdataRead::Payload(payload) => Some(payload),
+        UserdataRead::No | UserdataRead::Unknown => None,
+    }
+}
+
+/// What direct reads tell of a TValue asked for a full userdata of at least some length.
+enum UserdataRead {
+    /// It is one, with this payload.
+    Payload(*mut std::ffi::c_void),
+    /// It is not one (another type, or a shorter userdata): the API would say so too.
+    No,
+    /// Its payload is for the API to find (on 5.4: a userdata with user values).
+    Unknown,
+}
+
+/// [`userdata_payload`], telling "not one" from "ask the API".
+///
+/// # Safety
+/// As [`userdata_payload`].
+#[inline(always)]
+unsafe fn sized_userdata(value: *const u8, min_len: usize) -> UserdataRead {
     // SAFETY: forwarded; the Udata header holds the payload's size (verified layout).
     unsafe {
-        let block = userdata_block(value)?;
+        let Some(block) = userdata_block(value) else {
+            return UserdataRead::No;
+        };
         if *block.add(USERDATA_LEN_AT).cast::<usize>() < min_len {
-            return None;
+            return UserdataRead::No;
         }
-        block_payload(block)
+        match block_payload(block) {
+            Some(payload) => UserdataRead::Payload(payload),
+            None => UserdataRead::Unknown,
+        }
     }
 }
 
@@ -351,7 +379,7 @@ pub unsafe fn arg_count(l: *mut State) -> c_int {
 
 /// `lua_touserdata(l, index)` for argument `index` of the running C function if it is
 /// a full userdata of at least `min_len` bytes (else null): its payload read straight
-/// from the stack, else the API's answer.
+/// from the stack (null at once for a value they see is none), else the API's answer.
 ///
 /// # Safety
 /// `l` is live and running a C function with at least `index` arguments.
@@ -360,8 +388,10 @@ pub unsafe fn userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std:
     // SAFETY: USERDATA means the layout was verified; `index` is a valid argument.
     unsafe {
         if USERDATA.load(Ordering::Acquire) {
-            if let Some(payload) = userdata_payload(slot(l, index), min_len) {
-                return payload;
+            match sized_userdata(slot(l, index), min_len) {
+                UserdataRead::Payload(payload) => return payload,
+                UserdataRead::No => return std::ptr::null_mut(),
+                UserdataRead::Unknown => {}
             }
         }
         full_userdata(l, index, min_len)
@@ -370,7 +400,7 @@ pub unsafe fn userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std:
 
 /// `lua_touserdata(l, lua_upvalueindex(1))` for the running C closure if the upvalue is
 /// a full userdata of at least `min_len` bytes (else null): its payload read straight
-/// from the closure, else the API's answer.
+/// from the closure (null at once for a value they see is none), else the API's answer.
 ///
 /// # Safety
 /// `l` is live and running a C closure with at least one upvalue.
@@ -380,8 +410,10 @@ pub unsafe fn userdata_upvalue(l: *mut State, min_len: usize) -> *mut std::ffi::
     unsafe {
         if USERDATA.load(Ordering::Acquire) {
             let closure = *slot(l, 0).cast::<*const u8>();
-            if let Some(payload) = userdata_payload(closure.add(UPVALUE_AT), min_len) {
-                return payload;
+            match sized_userdata(closure.add(UPVALUE_AT), min_len) {
+                UserdataRead::Payload(payload) => return payload,
+                UserdataRead::No => return std::ptr::null_mut(),
+                UserdataRead::Unknown => {}
             }
         }
         full_userdata(l, lua::upvalue(1), min_len)
