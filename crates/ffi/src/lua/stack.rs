@@ -15,6 +15,7 @@
 //!   CClosure   +UPVALUE_AT      TValue upvalue[0] (a light or full userdata)
 //!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here)
 //!              +USERDATA_LEN_AT size_t len       the payload's size
+//!              +USERDATA_METATABLE_AT            its metatable (`Table *`, or null)
 //!   Udata      +USERDATA_AT     the payload      (a full userdata TValue's value points
 //!                                                to its Udata)
 //! ```
@@ -398,6 +399,37 @@ pub unsafe fn userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std:
     }
 }
 
+/// [`userdata`] with the userdata's metatable, when direct reads can tell: `Some((payload,
+/// metatable))` for a full userdata of at least `min_len` bytes (`metatable` the address
+/// `lua_topointer` gives for its metatable, null for none), `Some((null, null))` for any
+/// other value, `None` when the API must be asked.
+///
+/// # Safety
+/// As [`userdata`].
+#[inline(always)]
+pub unsafe fn userdata_and_metatable(
+    l: *mut State,
+    index: c_int,
+    min_len: usize,
+) -> Option<(*mut std::ffi::c_void, *const std::ffi::c_void)> {
+    // SAFETY: USERDATA means the layout was verified, the metatable's place included;
+    // `index` is a valid argument.
+    unsafe {
+        if !USERDATA.load(Ordering::Acquire) {
+            return None;
+        }
+        let value = slot(l, index);
+        match sized_userdata(value, min_len) {
+            UserdataRead::Payload(payload) => {
+                let block = *value.cast::<*const u8>();
+                Some((payload, *block.add(USERDATA_METATABLE_AT).cast::<*const std::ffi::c_void>()))
+            }
+            UserdataRead::No => Some((std::ptr::null_mut(), std::ptr::null())),
+            UserdataRead::Unknown => None,
+        }
+    }
+}
+
 /// `lua_touserdata(l, lua_upvalueindex(1))` for the running C closure if the upvalue is
 /// a full userdata of at least `min_len` bytes (else null): its payload read straight
 /// from the closure (null at once for a value they see is none), else the API's answer.
@@ -570,8 +602,9 @@ unsafe fn call_probe(l: *mut State, probe: sys::lua_CFunction) -> bool {
 }
 
 /// Pushes full userdata (on 5.4 also one with user values, which must be left to the
-/// API), a light userdata and a number, and calls a closure with a full userdata
-/// upvalue, and compares what direct reads find with what `lua_touserdata` says.
+/// API; one with a metatable), a light userdata and a number, and calls a closure with
+/// a full userdata upvalue, and compares what direct reads find with what
+/// `lua_touserdata` (and `lua_topointer` of the metatable) says.
 ///
 /// # Safety
 /// As [`verify`], with the number reads verified.
@@ -602,7 +635,23 @@ unsafe fn verify_userdata(l: *mut State) -> bool {
                     && userdata_payload(v, len + 1).is_none()
             })
         };
-        let ok = sized(top + 1, 1, small)
+        // The metatable's place: `small` gets one, `large` has none.
+        sys::lua_createtable(l, 0, 0);
+        let metatable = sys::lua_topointer(l, -1);
+        sys::lua_setmetatable(l, top + 1);
+        let meta = |index| {
+            checked_slot(l, index).and_then(|value| {
+                let block = userdata_block(value)?;
+                is_readable(block, USERDATA_AT)
+                    .then(|| *block.add(USERDATA_METATABLE_AT).cast::<*const std::ffi::c_void>())
+            })
+        };
+        let metatables_ok = !metatable.is_null()
+            && USERDATA_METATABLE_AT + 8 <= USERDATA_AT
+            && meta(top + 1) == Some(metatable)
+            && meta(top + 2) == Some(std::ptr::null());
+        let ok = metatables_ok
+            && sized(top + 1, 1, small)
             && sized(top + 2, 256, large)
             && block(top + 3) == Some(None)
             && block(top + 4) == Some(None);
