@@ -282,10 +282,15 @@ enum Key<'a> {
 /// Reads the key at `index`.
 ///
 /// # Safety
-/// `l` is live with two free slots; the key stays on the stack while used.
+/// `l` is live with two free slots, running a C function with at least `index`
+/// arguments; the key stays on the stack while used.
 unsafe fn read_key<'a>(l: *mut State, st: &FfiState, index: c_int) -> Key<'a> {
     // SAFETY: `l` is live (caller).
     unsafe {
+        // A member name, the usual key here, is told by its tag where direct reads are on.
+        if let stack::PeekedString::Chars(_) = stack::string(l, index) {
+            return Key::Name(lua::to_bytes(l, index).unwrap_or_default());
+        }
         match sys::lua_type(l, index) {
             sys::LUA_TNUMBER => {
                 if let Some(int) = lua::version::integer(l, index) {
@@ -660,7 +665,7 @@ unsafe fn index_general(l: *mut State) -> c_int {
         lua::entry_continue(l, || {
             let st = FfiState::get(l)?;
             let header = self_arg(l, st, "__index")?;
-            sys::lua_settop(l, 2);
+            exactly_args(l, 2);
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Constant { ty, value } => {
@@ -683,6 +688,21 @@ unsafe fn index_general(l: *mut State) -> c_int {
             }
             Ok(Next::Return(1))
         })
+    }
+}
+
+/// Leaves exactly `n` arguments on the stack (`lua_settop(l, n)`), skipping the call
+/// in the usual case that Lua passed that many (a direct call may pass any number).
+///
+/// # Safety
+/// `l` is live and running a C function.
+#[inline(always)]
+unsafe fn exactly_args(l: *mut State, n: c_int) {
+    // SAFETY: forwarded.
+    unsafe {
+        if stack::arg_count(l) != n {
+            sys::lua_settop(l, n);
+        }
     }
 }
 
@@ -729,7 +749,7 @@ unsafe fn newindex_general(l: *mut State) -> c_int {
         lua::entry_continue(l, || {
             let st = FfiState::get(l)?;
             let header = self_arg(l, st, "__newindex")?;
-            sys::lua_settop(l, 3);
+            exactly_args(l, 3);
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
