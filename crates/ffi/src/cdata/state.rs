@@ -194,8 +194,8 @@ impl StateBox {
         // block of at least `size_of::<StateBox>()` bytes or null, and the tag is read
         // inside it.
         unsafe {
-            let holder = stack::userdata_upvalue(l, std::mem::size_of::<StateBox>())
-                .cast::<StateBox>();
+            let holder =
+                stack::userdata_upvalue(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
             if holder.is_null() || !StateBox::has_tag(holder) {
                 return std::ptr::null_mut();
             }

@@ -422,7 +422,12 @@ pub unsafe fn userdata_and_metatable(
         match sized_userdata(value, min_len) {
             UserdataRead::Payload(payload) => {
                 let block = *value.cast::<*const u8>();
-                Some((payload, *block.add(USERDATA_METATABLE_AT).cast::<*const std::ffi::c_void>()))
+                Some((
+                    payload,
+                    *block
+                        .add(USERDATA_METATABLE_AT)
+                        .cast::<*const std::ffi::c_void>(),
+                ))
             }
             UserdataRead::No => Some((std::ptr::null_mut(), std::ptr::null())),
             UserdataRead::Unknown => None,
@@ -642,8 +647,11 @@ unsafe fn verify_userdata(l: *mut State) -> bool {
         let meta = |index| {
             checked_slot(l, index).and_then(|value| {
                 let block = userdata_block(value)?;
-                is_readable(block, USERDATA_AT)
-                    .then(|| *block.add(USERDATA_METATABLE_AT).cast::<*const std::ffi::c_void>())
+                is_readable(block, USERDATA_AT).then(|| {
+                    *block
+                        .add(USERDATA_METATABLE_AT)
+                        .cast::<*const std::ffi::c_void>()
+                })
             })
         };
         let metatables_ok = !metatable.is_null()
