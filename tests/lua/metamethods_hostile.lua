@@ -191,6 +191,20 @@ if upvalues_reachable then
   assert(not ok and tostring(err):find("without its ffi state", 1, true), tostring(err))
   debug.setupvalue(index, 1, state_box)
   assert(array[2] == 3)
+  -- Every function that reads its state refuses a replaced one, whatever it is (read
+  -- straight from the closure where direct reads are on): ffi.errno, and a field read.
+  local point = ffi.new("struct { int x; }", 5)
+  for _, impostor in ipairs({ foreign[1], 42, "state", ffi.new("char[64]") }) do
+    debug.setupvalue(ffi.errno, 1, impostor)
+    ok, err = pcall(ffi.errno)
+    assert(not ok and tostring(err):find("without its ffi state", 1, true), tostring(err))
+    debug.setupvalue(ffi.errno, 1, state_box)
+    debug.setupvalue(index, 1, impostor)
+    ok, err = pcall(index, point, "x")
+    assert(not ok and tostring(err):find("without its ffi state", 1, true), tostring(err))
+    debug.setupvalue(index, 1, state_box)
+  end
+  assert(point.x == 5 and type(ffi.errno()) == "number")
   -- A C function's binding (upvalue 2) replaced by a foreign userdata wearing the
   -- bindings' metatable: a variadic call refuses it, a conversion to a pointer sees no
   -- C function.

@@ -250,6 +250,10 @@ pub unsafe extern "C-unwind" fn errno(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let cells = crate::cdata::state::StateBox::of_running_function(l);
+            if cells.is_null() {
+                // Only `debug.setupvalue` can take the state away (as in `FfiState::get`).
+                return Err(LuaError::msg("ffi function without its ffi state"));
+            }
             let old = (*cells).cells.errno;
             if sys::lua_gettop(l) >= 1 {
                 let st = FfiState::get(l)?;

@@ -52,6 +52,7 @@ use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use crate::cdata::metatype::push_operand_metamethod;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
+use crate::lua::stack::{self, Peeked};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
 use jitffi_ctype::{CType, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
@@ -327,10 +328,21 @@ impl Operand {
 /// Classifies argument `index`; `other` is the other operand (for enum constants).
 ///
 /// # Safety
-/// `l` is live with two free slots; `st` is its ffi state.
+/// `l` is live with two free slots, running a C function with at least `index`
+/// arguments; `st` is its ffi state.
 unsafe fn classify(l: *mut State, st: &FfiState, index: c_int, other: c_int) -> Operand {
     // SAFETY: `l` is live (caller); a userdata is read only once known to be a cdata.
     unsafe {
+        // A number read straight from its slot where direct reads are on: an integer
+        // tag is what `lua_num`'s `lua_isinteger` finds, a float one its float.
+        let num = match stack::number(l, index) {
+            Peeked::Int(i) => Some(Num::Int(i)),
+            Peeked::Float(x) => Some(Num::Float(x)),
+            Peeked::Unknown => None,
+        };
+        if let Some(num) = num {
+            return Operand::lua(Value::Num(Wide { num, is_u64: false }));
+        }
         match sys::lua_type(l, index) {
             sys::LUA_TNUMBER => Operand::lua(Value::Num(Wide {
                 num: lua_num(l, index, true),

@@ -282,10 +282,15 @@ enum Key<'a> {
 /// Reads the key at `index`.
 ///
 /// # Safety
-/// `l` is live with two free slots; the key stays on the stack while used.
+/// `l` is live with two free slots, running a C function with at least `index`
+/// arguments; the key stays on the stack while used.
 unsafe fn read_key<'a>(l: *mut State, st: &FfiState, index: c_int) -> Key<'a> {
     // SAFETY: `l` is live (caller).
     unsafe {
+        // A member name, the usual key here, is told by its tag where direct reads are on.
+        if let stack::PeekedString::Chars(_) = stack::string(l, index) {
+            return Key::Name(lua::to_bytes(l, index).unwrap_or_default());
+        }
         match sys::lua_type(l, index) {
             sys::LUA_TNUMBER => {
                 if let Some(int) = lua::version::integer(l, index) {
@@ -667,10 +672,10 @@ unsafe fn index_element(l: *mut State) -> c_int {
 unsafe fn index_general(l: *mut State) -> c_int {
     // SAFETY: forwarded from `index`.
     unsafe {
-        lua::entry_next(l, || {
+        lua::entry_continue(l, || {
             let st = FfiState::get(l)?;
             let header = self_arg(l, st, "__index")?;
-            sys::lua_settop(l, 2);
+            exactly_args(l, 2);
             let place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Constant { ty, value } => {
@@ -693,6 +698,21 @@ unsafe fn index_general(l: *mut State) -> c_int {
             }
             Ok(Next::Return(1))
         })
+    }
+}
+
+/// Leaves exactly `n` arguments on the stack (`lua_settop(l, n)`), skipping the call
+/// in the usual case that Lua passed that many (a direct call may pass any number).
+///
+/// # Safety
+/// `l` is live and running a C function.
+#[inline(always)]
+unsafe fn exactly_args(l: *mut State, n: c_int) {
+    // SAFETY: forwarded.
+    unsafe {
+        if stack::arg_count(l) != n {
+            sys::lua_settop(l, n);
+        }
     }
 }
 
@@ -736,10 +756,10 @@ unsafe fn newindex_element(l: *mut State) -> c_int {
 unsafe fn newindex_general(l: *mut State) -> c_int {
     // SAFETY: forwarded from `newindex`.
     unsafe {
-        lua::entry_next(l, || {
+        lua::entry_continue(l, || {
             let st = FfiState::get(l)?;
             let header = self_arg(l, st, "__newindex")?;
-            sys::lua_settop(l, 3);
+            exactly_args(l, 3);
             let mut place = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
@@ -818,7 +838,12 @@ unsafe fn member_room(
 ///
 /// # Safety
 /// `l` is live inside an `__index`/`__newindex` call (arguments 1..2 or 1..3).
-unsafe fn forward_index(l: *mut State, st: &FfiState, ty: TypeId, event: &str) -> LuaResult<Next> {
+unsafe fn forward_index(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    event: &str,
+) -> LuaResult<Next<LookUpMember>> {
     let setting = event == "__newindex";
     // SAFETY: `l` is live with the metamethod's arguments (caller).
     unsafe {
@@ -840,18 +865,40 @@ unsafe fn forward_index(l: *mut State, st: &FfiState, ty: TypeId, event: &str) -
             sys::lua_pushvalue(l, 3);
             return Ok(Next::Set);
         }
-        // `message, handler, key`: a nil answer is the "no member" error.
-        let key = read_key(l, st, 2);
-        let message = cannot_index(l, st, ty, &key);
-        let pushed = lua::push_str_protected(l, message.text());
-        drop(message);
-        pushed?;
-        sys::luaL_where(l, 1);
-        sys::lua_insert(l, -2);
-        sys::lua_concat(l, 2);
-        sys::lua_insert(l, -2);
+        // `handler, key`: the lookup runs once the body has returned; the "no member"
+        // error is built only if it finds nothing.
         sys::lua_pushvalue(l, 2);
-        Ok(Next::GetOrRaise)
+        Ok(Next::Continue(LookUpMember { ty }))
+    }
+}
+
+/// The last step of `cdata.name` answered by a metatype's `__index` table: with the
+/// stack ending in `table, key` (the cdata and the key at 1 and 2), returns
+/// `table[key]` (honouring the table's own metamethods), or raises LuaJIT's error for a
+/// key the C type `ty` lacks if that is nil. Runs after the body of [`index`] has
+/// dropped everything it owned, so the lookup may run Lua code and raise.
+pub struct LookUpMember {
+    ty: TypeId,
+}
+
+impl lua::Continue for LookUpMember {
+    unsafe fn run(self, l: *mut State) -> c_int {
+        // SAFETY: `l` is live with the stack as described; this frame owns nothing
+        // with a destructor, and the error is built inside an entry of its own, which
+        // drops its strings before it raises (with the caller's position, as before
+        // the lookup: the same function is running).
+        unsafe {
+            sys::lua_gettable(l, -2);
+            if sys::lua_type(l, -1) != sys::LUA_TNIL {
+                return 1;
+            }
+            let ty = self.ty;
+            lua::entry(l, || {
+                let st = FfiState::get(l)?;
+                let key = read_key(l, st, 2);
+                Err(cannot_index(l, st, ty, &key))
+            })
+        }
     }
 }
 

@@ -40,9 +40,10 @@ pub mod state;
 
 use crate::cdata::state::FfiState;
 use crate::lua::tagged::{self, Kind};
-use crate::lua::{self, LuaResult, State};
+use crate::lua::{self, stack, LuaResult, State};
 use jitffi_ctype::TypeId;
 use mlua_sys as sys;
+use std::ffi::c_void;
 use std::os::raw::c_int;
 
 /// Bytes before the value of a cdata whose alignment Lua's userdata alignment meets.
@@ -95,17 +96,28 @@ const _: () = assert!(std::mem::size_of::<CDataHeader>() == HEADER_BYTES);
 /// # Safety
 /// `l` is live with one free slot; `st` is its ffi state.
 pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mut CDataHeader> {
-    // SAFETY: `l` is live; `tagged::check` reads only inside the block, and we only read
-    // the metatable's address.
+    // SAFETY: `l` is live; the tag is read only inside a block of at least HEADER_BYTES
+    // bytes (`stack::userdata_and_metatable` checks the length as `tagged::check` does;
+    // it reads slot `index` only when that is a value of the running function,
+    // `0 < index <= top`), and we only compare the metatable's address.
     unsafe {
+        let ours = |meta: *const c_void| {
+            !meta.is_null() && (meta == st.cdata_meta_ptr || meta == st.gc_meta_ptr)
+        };
+        if index > 0 && index <= stack::arg_count(l) {
+            if let Some((block, meta)) = stack::userdata_and_metatable(l, index, HEADER_BYTES) {
+                let tagged = !block.is_null()
+                    && block.cast::<u64>().read_unaligned() == tagged::tag(Kind::CData);
+                return (tagged && ours(meta)).then_some(block.cast::<CDataHeader>());
+            }
+        }
         let ptr = tagged::check(l, index, Kind::CData, HEADER_BYTES, 0);
         if ptr.is_null() || sys::lua_getmetatable(l, index) == 0 {
             return None;
         }
         let meta = sys::lua_topointer(l, -1);
         sys::lua_settop(l, -2);
-        let ours = meta == st.cdata_meta_ptr || meta == st.gc_meta_ptr;
-        ours.then_some(ptr.cast::<CDataHeader>())
+        ours(meta).then_some(ptr.cast::<CDataHeader>())
     }
 }
 

@@ -8,7 +8,7 @@ use crate::cdata::element_cache::ElementCache;
 use crate::cdata::member_cache::MemberCache;
 use crate::cdata::new_plan::NewPlans;
 use crate::lua::tagged::{self, Kind};
-use crate::lua::{self, LuaError, LuaResult, State};
+use crate::lua::{self, stack, LuaError, LuaResult, State};
 use jitffi_ctype::{CType, Quals, Target, TypeId, TypeTable};
 use jitffi_jit::CallCells;
 use mlua_sys as sys;
@@ -179,14 +179,28 @@ impl StateBox {
         }
     }
 
-    /// The box of the running ffi C function (its upvalue 1).
+    /// The box of the running ffi C function (its upvalue 1), if upvalue 1 is still one
+    /// (`debug.setupvalue` may have replaced it); else null. Read straight from the
+    /// closure where direct reads are on ([`stack::userdata_upvalue`], which checks the
+    /// block's length), else through the API; the tag is checked either way.
     ///
     /// # Safety
-    /// Called from a C function of this module (state userdata as upvalue 1).
+    /// Called from a C function of this module (a closure with the state userdata as
+    /// upvalue 1).
+    #[inline]
     pub unsafe fn of_running_function(l: *mut State) -> *mut StateBox {
-        // SAFETY: `at` checks that upvalue 1 is still a StateBox (`debug.setupvalue` may
-        // have replaced it).
-        unsafe { StateBox::at(l, lua::upvalue(STATE_UPVALUE)) }
+        const _: () = assert!(STATE_UPVALUE == 1);
+        // SAFETY: the closure has an upvalue 1 (caller); `userdata_upvalue` returns a
+        // block of at least `size_of::<StateBox>()` bytes or null, and the tag is read
+        // inside it.
+        unsafe {
+            let holder =
+                stack::userdata_upvalue(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
+            if holder.is_null() || !StateBox::has_tag(holder) {
+                return std::ptr::null_mut();
+            }
+            holder
+        }
     }
 }
 
@@ -249,12 +263,13 @@ impl FfiState {
     /// # Safety
     /// Called from a C function created by this module with the state as upvalue 1. The
     /// returned reference must not outlive the call.
+    #[inline]
     pub unsafe fn get<'a>(l: *mut State) -> LuaResult<&'a FfiState> {
         // SAFETY: upvalue 1 is the StateBox userdata (module invariant). Its state is null
         // only after `state_gc` ran, which happens when the Lua state closes: finalizers
         // that run after it get an error instead of a dangling pointer.
         unsafe {
-            let holder = StateBox::at(l, lua::upvalue(STATE_UPVALUE));
+            let holder = StateBox::of_running_function(l);
             if holder.is_null() {
                 // Only `debug.setupvalue` can take the state away from an ffi function.
                 return Err(LuaError::msg("ffi function without its ffi state"));

@@ -77,6 +77,8 @@ pub mod layout {
     pub const USER_VALUES_AT: Option<usize> = None;
     /// Where the Udata header keeps the payload's size (`len`).
     pub const USERDATA_LEN_AT: usize = 32;
+    /// Where the Udata header keeps its metatable (`struct Table *`, null for none).
+    pub const USERDATA_METATABLE_AT: usize = 16;
     /// `lua_State`: `StkId top` at +16, `stack_last` at +48, `stack` at +56.
     pub const TOP_AT: usize = 16;
     pub const STACK_LAST_AT: usize = 48;

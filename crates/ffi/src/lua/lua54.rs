@@ -91,6 +91,8 @@ pub mod layout {
     pub const USER_VALUES_AT: Option<usize> = Some(10);
     /// Where the Udata header keeps the payload's size (`len`).
     pub const USERDATA_LEN_AT: usize = 16;
+    /// Where the Udata header keeps its metatable (`struct Table *`, null for none).
+    pub const USERDATA_METATABLE_AT: usize = 24;
     /// `lua_State`: `top` at +16, `stack_last` at +40, `stack` at +48 (`StkIdRel`, a
     /// pointer while the stack is not being reallocated).
     pub const TOP_AT: usize = 16;

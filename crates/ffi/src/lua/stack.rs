@@ -15,6 +15,7 @@
 //!   CClosure   +UPVALUE_AT      TValue upvalue[0] (a light or full userdata)
 //!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here)
 //!              +USERDATA_LEN_AT size_t len       the payload's size
+//!              +USERDATA_METATABLE_AT            its metatable (`Table *`, or null)
 //!   Udata      +USERDATA_AT     the payload      (a full userdata TValue's value points
 //!                                                to its Udata)
 //! ```
@@ -322,13 +323,41 @@ unsafe fn block_payload(block: *mut u8) -> Option<*mut std::ffi::c_void> {
 /// `value` is a TValue; direct userdata reads are enabled.
 #[inline(always)]
 unsafe fn userdata_payload(value: *const u8, min_len: usize) -> Option<*mut std::ffi::c_void> {
+    // SAFETY: forwarded.
+    match unsafe { sized_userdata(value, min_len) } {
+        UserdataRead::Payload(payload) => Some(payload),
+        UserdataRead::No | UserdataRead::Unknown => None,
+    }
+}
+
+/// What direct reads tell of a TValue asked for a full userdata of at least some length.
+enum UserdataRead {
+    /// It is one, with this payload.
+    Payload(*mut std::ffi::c_void),
+    /// It is not one (another type, or a shorter userdata): the API would say so too.
+    No,
+    /// Its payload is for the API to find (on 5.4: a userdata with user values).
+    Unknown,
+}
+
+/// [`userdata_payload`], telling "not one" from "ask the API".
+///
+/// # Safety
+/// As [`userdata_payload`].
+#[inline(always)]
+unsafe fn sized_userdata(value: *const u8, min_len: usize) -> UserdataRead {
     // SAFETY: forwarded; the Udata header holds the payload's size (verified layout).
     unsafe {
-        let block = userdata_block(value)?;
+        let Some(block) = userdata_block(value) else {
+            return UserdataRead::No;
+        };
         if *block.add(USERDATA_LEN_AT).cast::<usize>() < min_len {
-            return None;
+            return UserdataRead::No;
         }
-        block_payload(block)
+        match block_payload(block) {
+            Some(payload) => UserdataRead::Payload(payload),
+            None => UserdataRead::Unknown,
+        }
     }
 }
 
@@ -351,7 +380,7 @@ pub unsafe fn arg_count(l: *mut State) -> c_int {
 
 /// `lua_touserdata(l, index)` for argument `index` of the running C function if it is
 /// a full userdata of at least `min_len` bytes (else null): its payload read straight
-/// from the stack, else the API's answer.
+/// from the stack (null at once for a value they see is none), else the API's answer.
 ///
 /// # Safety
 /// `l` is live and running a C function with at least `index` arguments.
@@ -360,17 +389,55 @@ pub unsafe fn userdata(l: *mut State, index: c_int, min_len: usize) -> *mut std:
     // SAFETY: USERDATA means the layout was verified; `index` is a valid argument.
     unsafe {
         if USERDATA.load(Ordering::Acquire) {
-            if let Some(payload) = userdata_payload(slot(l, index), min_len) {
-                return payload;
+            match sized_userdata(slot(l, index), min_len) {
+                UserdataRead::Payload(payload) => return payload,
+                UserdataRead::No => return std::ptr::null_mut(),
+                UserdataRead::Unknown => {}
             }
         }
         full_userdata(l, index, min_len)
     }
 }
 
+/// [`userdata`] with the userdata's metatable, when direct reads can tell: `Some((payload,
+/// metatable))` for a full userdata of at least `min_len` bytes (`metatable` the address
+/// `lua_topointer` gives for its metatable, null for none), `Some((null, null))` for any
+/// other value, `None` when the API must be asked.
+///
+/// # Safety
+/// As [`userdata`].
+#[inline(always)]
+pub unsafe fn userdata_and_metatable(
+    l: *mut State,
+    index: c_int,
+    min_len: usize,
+) -> Option<(*mut std::ffi::c_void, *const std::ffi::c_void)> {
+    // SAFETY: USERDATA means the layout was verified, the metatable's place included;
+    // `index` is a valid argument.
+    unsafe {
+        if !USERDATA.load(Ordering::Acquire) {
+            return None;
+        }
+        let value = slot(l, index);
+        match sized_userdata(value, min_len) {
+            UserdataRead::Payload(payload) => {
+                let block = *value.cast::<*const u8>();
+                Some((
+                    payload,
+                    *block
+                        .add(USERDATA_METATABLE_AT)
+                        .cast::<*const std::ffi::c_void>(),
+                ))
+            }
+            UserdataRead::No => Some((std::ptr::null_mut(), std::ptr::null())),
+            UserdataRead::Unknown => None,
+        }
+    }
+}
+
 /// `lua_touserdata(l, lua_upvalueindex(1))` for the running C closure if the upvalue is
 /// a full userdata of at least `min_len` bytes (else null): its payload read straight
-/// from the closure, else the API's answer.
+/// from the closure (null at once for a value they see is none), else the API's answer.
 ///
 /// # Safety
 /// `l` is live and running a C closure with at least one upvalue.
@@ -380,8 +447,10 @@ pub unsafe fn userdata_upvalue(l: *mut State, min_len: usize) -> *mut std::ffi::
     unsafe {
         if USERDATA.load(Ordering::Acquire) {
             let closure = *slot(l, 0).cast::<*const u8>();
-            if let Some(payload) = userdata_payload(closure.add(UPVALUE_AT), min_len) {
-                return payload;
+            match sized_userdata(closure.add(UPVALUE_AT), min_len) {
+                UserdataRead::Payload(payload) => return payload,
+                UserdataRead::No => return std::ptr::null_mut(),
+                UserdataRead::Unknown => {}
             }
         }
         full_userdata(l, lua::upvalue(1), min_len)
@@ -538,8 +607,9 @@ unsafe fn call_probe(l: *mut State, probe: sys::lua_CFunction) -> bool {
 }
 
 /// Pushes full userdata (on 5.4 also one with user values, which must be left to the
-/// API), a light userdata and a number, and calls a closure with a full userdata
-/// upvalue, and compares what direct reads find with what `lua_touserdata` says.
+/// API; one with a metatable), a light userdata and a number, and calls a closure with
+/// a full userdata upvalue, and compares what direct reads find with what
+/// `lua_touserdata` (and `lua_topointer` of the metatable) says.
 ///
 /// # Safety
 /// As [`verify`], with the number reads verified.
@@ -570,7 +640,26 @@ unsafe fn verify_userdata(l: *mut State) -> bool {
                     && userdata_payload(v, len + 1).is_none()
             })
         };
-        let ok = sized(top + 1, 1, small)
+        // The metatable's place: `small` gets one, `large` has none.
+        sys::lua_createtable(l, 0, 0);
+        let metatable = sys::lua_topointer(l, -1);
+        sys::lua_setmetatable(l, top + 1);
+        let meta = |index| {
+            checked_slot(l, index).and_then(|value| {
+                let block = userdata_block(value)?;
+                is_readable(block, USERDATA_AT).then(|| {
+                    *block
+                        .add(USERDATA_METATABLE_AT)
+                        .cast::<*const std::ffi::c_void>()
+                })
+            })
+        };
+        let metatables_ok = !metatable.is_null()
+            && USERDATA_METATABLE_AT + 8 <= USERDATA_AT
+            && meta(top + 1) == Some(metatable)
+            && meta(top + 2) == Some(std::ptr::null());
+        let ok = metatables_ok
+            && sized(top + 1, 1, small)
             && sized(top + 2, 256, large)
             && block(top + 3) == Some(None)
             && block(top + 4) == Some(None);
