@@ -824,7 +824,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
         );
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
         push_handed_over(l, (invocation as *mut Invocation).cast());
-        let completed = sys::lua_pcall(l, 1, 0, top + 1) == sys::LUA_OK;
+        let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
         HANDED_OVER.set(std::ptr::null_mut());
         finish_run(l, cells, top, completed)
     }
@@ -886,7 +886,7 @@ unsafe fn run_direct(
             }
         }
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
-        let mut completed = sys::lua_pcall(l, args.len() as c_int, results, top + 1) == sys::LUA_OK;
+        let mut completed = lua::call_deferred(l, args.len() as c_int, results, top + 1).is_ok();
         if completed && results == 1 {
             let stored = convert::read_lua_number(l, -1)
                 .is_some_and(|number| store_number_result(sig, &mut *frame, number));
@@ -904,7 +904,7 @@ unsafe fn run_direct(
                 );
                 push_handed_over(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
-                completed = sys::lua_pcall(l, 2, 0, top + 1) == sys::LUA_OK;
+                completed = lua::call_deferred(l, 2, 0, top + 1).is_ok();
                 HANDED_OVER.set(std::ptr::null_mut());
             }
         }
@@ -932,7 +932,7 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
             return false;
         };
         push_reserved_pointer(l, (*cells).state, cpu_ptr_ty, cpu as u64);
-        let completed = sys::lua_pcall(l, 1, 0, top + 1) == sys::LUA_OK;
+        let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
         finish_run(l, cells, top, completed)
     }
 }
@@ -1061,7 +1061,7 @@ unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
             sys::lua_Integer::from(refs.refill),
         );
         push_handed_over(l, cells.cast());
-        let completed = sys::lua_pcall(l, 1, 0, 0) == sys::LUA_OK;
+        let completed = lua::call_deferred(l, 1, 0, 0).is_ok();
         HANDED_OVER.set(std::ptr::null_mut());
         if completed {
             return true;
@@ -1080,6 +1080,17 @@ unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
     // only between calls that run no Lua code.
     unsafe {
         let cells = take_handed_over(l).cast::<StateBox>();
+        lua::entry(l, || refill_reserve(l, cells))
+    }
+}
+
+/// The body of [`refill_boxes`].
+///
+/// # Safety
+/// `cells` is the live state box of `l`; nothing in the calling frames owns anything.
+unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int> {
+    // SAFETY: as documented; see `refill_boxes`.
+    unsafe {
         let st = (*cells).state;
         let (meta, ty) = ((*st).cdata_meta, (*st).types().builtins().void_ptr);
         while callbacks(&*st).boxes.available < RESERVE_BOXES {
@@ -1097,7 +1108,7 @@ unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
             boxes.blocks[slot] = value.sub(cdata::HEADER_BYTES).cast();
             boxes.available = slot + 1;
         }
-        0
+        Ok(0)
     }
 }
 
