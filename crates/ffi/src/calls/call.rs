@@ -515,7 +515,7 @@ unsafe fn shown_callee_name(l: *mut State, types: &TypeTable, ctx: *const CallCo
 ///
 /// # Safety
 /// `ctx` is the context of a binding made by this module, alive for the call.
-unsafe fn parts<'a>(ctx: *const CallContext) -> LuaResult<(&'a mut FfiState, &'a Signature)> {
+unsafe fn parts<'a>(ctx: *const CallContext) -> LuaResult<(&'a FfiState, &'a Signature)> {
     // SAFETY: `ctx` is the first field of a live Binding (module invariant); the state
     // pointer is null once the state began closing, and signatures live as long as it.
     unsafe {
@@ -526,7 +526,7 @@ unsafe fn parts<'a>(ctx: *const CallContext) -> LuaResult<(&'a mut FfiState, &'a
                 "C function called after its Lua state began closing",
             ));
         }
-        Ok((&mut *st, &*(*ctx).owner.cast::<Signature>()))
+        Ok((&*st, &*(*ctx).owner.cast::<Signature>()))
     }
 }
 

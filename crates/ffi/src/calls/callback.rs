@@ -335,21 +335,29 @@ unsafe fn claim(
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    let reused = callbacks(st).free[free_list(raw)].pop();
-    let slot = match reused {
-        Some(slot) => slot,
-        None => pool(if raw {
-            EntryKind::Raw
-        } else {
-            EntryKind::Typed
-        })?
-        .fresh_slot()
-        .map_err(|e| LuaError::msg(e.message))?,
-    };
+    // The reference first: it may raise (out of memory), before a slot is taken.
     // SAFETY: `l` is live with two free slots (caller).
     let function = unsafe {
         sys::lua_pushvalue(l, index);
         sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
+    };
+    let reused = callbacks(st).free[free_list(raw)].pop();
+    let slot = match reused {
+        Some(slot) => slot,
+        None => match pool(if raw {
+            EntryKind::Raw
+        } else {
+            EntryKind::Typed
+        })
+        .and_then(|pool| pool.fresh_slot().map_err(|e| LuaError::msg(e.message)))
+        {
+            Ok(slot) => slot,
+            Err(error) => {
+                // SAFETY: `l` is live; unref does not raise.
+                unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function) };
+                return Err(error);
+            }
+        },
     };
     let cells = st.cells;
     let record: *const CallbackRecord = {
@@ -1154,7 +1162,7 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
     // SAFETY: the record belongs to a live state (admit); the frame is the entry's.
     unsafe {
         let record = &*invocation.record;
-        let st = &mut *(*record.cells).state;
+        let st = &*(*record.cells).state;
         match record.kind {
             RecordKind::Typed(sig) => {
                 let sig = &*sig;
@@ -1270,7 +1278,7 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
     // SAFETY: as in `push_call`.
     unsafe {
         let record = &*invocation.record;
-        let st = &mut *(*record.cells).state;
+        let st = &*(*record.cells).state;
         let RecordKind::Typed(sig) = record.kind else {
             return Ok(0);
         };
