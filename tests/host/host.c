@@ -250,9 +250,9 @@ static const char *oom_setup =
     "   assert(tostring(ffi.typeof('int *')) == 'ctype<int *>')\n"
     "   assert(tostring(ffi.new('int64_t', -5)) == '-5LL') end},\n"
     " {'int64', function() local a = ffi.new('int64_t', 40)\n"
-    "   assert(tonumber(a + 2) == 42 and a < 41 and tonumber(-a) == -40)\n"
+    "   assert(tonumber(a + 2) == 42 and a < ffi.new('int64_t', 41) and tonumber(-a) == -40)\n"
     "   assert(tostring(ffi.new('uint64_t', 1) * 3) == '3ULL') end},\n"
-    " {'calls', function() assert(ffi.C.strlen('four') == 4 and ffi.C.abs(-3) == 3)\n"
+    " {'calls', function() assert(tonumber(ffi.C.strlen('four')) == 4 and ffi.C.abs(-3) == 3)\n"
     "   local d = ffi.C.div(7, 2) assert(d.quot == 3 and d.rem == 1) end},\n"
     " {'variadic', function() local b = ffi.new('char[32]')\n"
     "   ffi.C.snprintf(b, 32, '%d-%s', ffi.new('int', 5), 'x') assert(ffi.string(b) == '5-x') end},\n"
@@ -291,7 +291,7 @@ static const char *oom_setup =
     "  ffi.cdef('struct oom_h' .. k .. ' { int a; };')\n"
     "  assert(ffi.new('struct oom_h' .. k, {a = 3}).a == 3)\n"
     "  local v = ffi.new('int[3]', {3, 1, 2}) sort(v, 3) assert(v[0] == 1 and v[2] == 3)\n"
-    "  assert(ffi.C.strlen('abc') == 3)\n"
+    "  assert(tonumber(ffi.C.strlen('abc')) == 3)\n"
     "end\n"
     "return cases, health\n";
 
@@ -412,6 +412,12 @@ static void run_oom_cases(void) {
                 fail("require 'ffi'", err);
             }
             lua_pop(L, 1);
+            /* Lua 5.1 leaves a failed module's sentinel in package.loaded. */
+            lua_getglobal(L, "package");
+            lua_getfield(L, -1, "loaded");
+            lua_pushnil(L);
+            lua_setfield(L, -2, "ffi");
+            lua_pop(L, 2);
             lua_pushcfunction(L, require_ffi);
             if (lua_pcall(L, 0, 0, 0) != 0) fail("require after a failed require", lua_tostring(L, -1));
         }

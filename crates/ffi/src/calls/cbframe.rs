@@ -74,8 +74,17 @@ const RESULT_GPRS: [usize; 2] = [0, 2];
 /// Called by Lua with a valid state.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn luaopen_cbframe(l: *mut sys::lua_State) -> c_int {
-    // SAFETY: `l` is the live state running `require`. This frame owns nothing that needs
-    // dropping, so the calls below may raise (longjmp) through it; nothing here panics.
+    // SAFETY: `l` is the live state running `require`. The body owns nothing that needs
+    // dropping, so the calls below may raise (longjmp) through it.
+    unsafe { lua::entry(l, || open_cbframe(l)) }
+}
+
+/// The body of [`luaopen_cbframe`].
+///
+/// # Safety
+/// As [`luaopen_cbframe`].
+unsafe fn open_cbframe(l: *mut State) -> LuaResult<c_int> {
+    // SAFETY: as in `luaopen_cbframe`.
     unsafe {
         sys::luaL_checkstack(l, 4, c"cbframe: not enough Lua stack".as_ptr());
         let name = sys::lua_gettop(l).min(1);
@@ -96,7 +105,7 @@ pub unsafe extern "C-unwind" fn luaopen_cbframe(l: *mut sys::lua_State) -> c_int
         }
         sys::lua_call(l, 1, 1);
     }
-    1
+    Ok(1)
 }
 
 /// Makes `require "cbframe"` work in the state whose ffi module is being opened: the

@@ -34,7 +34,8 @@
 //!   (strings, tables, userdata, `luaL_ref`) can raise out of memory, and on 5.1-5.3 the
 //!   error of a finalizer they ran: they run before any such value exists, or
 //!   protected ([`push_str_protected`], [`call_protected`]), as mlua does. Calls that
-//!   run Lua code (metamethods, `lua_call`) belong in a [`Next`] step.
+//!   run Lua code (metamethods, `lua_call`) belong in a [`Next`] step, unless the body
+//!   owns nothing at all (the module loaders).
 //! - Lua code can re-enter the module at any allocation (finalizers, callbacks): the
 //!   per-state data is only ever shared (`&FfiState`), with short borrows of its cells.
 //! - A panic never unwinds into Lua: the entry turns it into an error. The `extern "C"`
