@@ -6,8 +6,10 @@
 # while their state is open and return zero after, resident memory stays bounded), and
 # every late call must have written the refusal line to stderr, and nothing else. It also
 # runs a state under a capped allocator, where large cdata fail with "not enough memory".
+# Then `host CPATH oom` runs every case of its API list with allocation failing at each
+# allocation in turn, under valgrind memcheck (no invalid access, the ffi still works).
 #
-# Needs cc, the Lua headers and libraries (apt-get install liblua5.4-dev
+# Needs cc, valgrind, the Lua headers and libraries (apt-get install liblua5.4-dev
 # liblua5.1-0-dev; fails if they are missing) and the modules (`cargo xtask modules`).
 set -euo pipefail
 
@@ -49,6 +51,18 @@ for v in 5.4 5.1; do
         failures=$((failures + 1))
     else
         echo "ok    lua$v host: $(head -n 1 "$work/out"); $late late calls refused"
+    fi
+    # Allocation failure at every allocation of every case, under valgrind memcheck.
+    status=0
+    env -u LUA_INIT -u LUA_CPATH timeout "$limit" valgrind -q --error-exitcode=99 \
+        "$host" "$root/target/modules/lua$v/?.so" oom >"$work/out" 2>"$work/err" || status=$?
+    if [ "$status" -ne 0 ] || ! grep -q '^oom: [1-9][0-9]* cases' "$work/out" || [ -s "$work/err" ]; then
+        echo "FAIL  lua$v host oom (exit status $status)"
+        sed 's/^/      /' "$work/out"
+        head -n 20 "$work/err" | sed 's/^/      /'
+        failures=$((failures + 1))
+    else
+        echo "ok    lua$v host oom: $(head -n 1 "$work/out")"
     fi
 done
 if [ "$failures" -ne 0 ]; then

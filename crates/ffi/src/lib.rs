@@ -23,10 +23,10 @@
 //!
 //! Panics: every function Lua calls is `extern "C-unwind"` and runs its body through
 //! [`lua::entry`], which catches a panic and raises it as a Lua error that says it is a
-//! bug. The callback handlers that machine code calls (`calls::callback`) are
-//! `extern "C"` and must not panic: they run Lua code only under `lua_pcall`, and a panic
-//! that escaped them anyway would abort the process (guaranteed since Rust 1.81), never
-//! unwind into C. The crate is built with `panic = "unwind"` for this reason; under
+//! bug (the entry protocol: see [`lua`]). The callback handlers that machine code calls
+//! (`calls::callback`) are `extern "C"` and must not panic: they run Lua code only
+//! through [`lua::call_deferred`] (under `lua_pcall`), and a panic that escaped them
+//! anyway would abort the process (guaranteed since Rust 1.81), never unwind into C. The crate is built with `panic = "unwind"` for this reason; under
 //! `panic = "abort"` every panic aborts.
 //!
 //! It also provides the module `cbframe` ([`calls::cbframe`]): `luaopen_ffi` registers it in
@@ -164,7 +164,23 @@ unsafe fn push_core(l: *mut sys::lua_State) {
 /// Called by Lua with a valid state.
 unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
     // SAFETY: `l` is the live state running `require`; every table and closure below is
-    // built on its stack, with the state userdata as upvalue 1 of each function.
+    // built on its stack, with the state userdata as upvalue 1 of each function. The
+    // body owns nothing with a destructor, so the Lua calls in it may raise; `entry`
+    // turns a panic into an error.
+    unsafe {
+        lua::entry(l, || {
+            open_core_body(l);
+            Ok(1)
+        })
+    }
+}
+
+/// The body of [`open_core`]: leaves the module table on top.
+///
+/// # Safety
+/// As [`open_core`].
+unsafe fn open_core_body(l: *mut sys::lua_State) {
+    // SAFETY: as in `open_core`.
     unsafe {
         sys::luaL_checkstack(l, 16, c"ffi: not enough Lua stack".as_ptr());
         platform::library::keep_loaded();
@@ -221,7 +237,6 @@ unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
         cbframe::install(l, state_index, sys::lua_gettop(l));
         sys::lua_remove(l, state_index);
     }
-    1
 }
 
 

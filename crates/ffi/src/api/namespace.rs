@@ -129,9 +129,12 @@ pub unsafe fn install(l: *mut State, state_index: c_int, module: c_int) {
 /// userdata.
 unsafe fn push_namespace(l: *mut State, state_index: c_int, namespace: Namespace) {
     // SAFETY: `l` is live (caller). The userdata is sized for a NamespaceBox and
-    // aligned by Lua for a pointer; only `library_gc` frees the box. Should a push
-    // below fail for lack of memory, the box leaks (Lua cannot promise more then).
+    // aligned by Lua for a pointer; only `library_gc` frees the box. The namespace is
+    // boxed into a raw pointer before anything allocates: should a push below fail for
+    // lack of memory (a longjmp), the box leaks (Lua cannot promise more then), and no
+    // Rust value with a destructor is skipped.
     unsafe {
+        let namespace = Box::into_raw(Box::new(namespace));
         sys::lua_createtable(l, 0, 0);
         let table = sys::lua_gettop(l);
         sys::lua_createtable(l, 0, 3);
@@ -148,7 +151,7 @@ unsafe fn push_namespace(l: *mut State, state_index: c_int, namespace: Namespace
         lua::push_closure(l, library_gc, 0);
         lua::set_field_raw(l, -2, "__gc");
         sys::lua_setmetatable(l, -2);
-        (*holder).namespace = Box::into_raw(Box::new(namespace));
+        (*holder).namespace = namespace;
         sys::lua_createtable(l, 0, 0);
         // state, library, addresses: the upvalues of both closures.
         for i in 0..3 {
@@ -304,7 +307,7 @@ fn undefined_symbol(namespace: &Namespace, symbol: &str) -> LuaError {
 ///
 /// # Safety
 /// `l` is live inside `__index`/`__newindex` with two free slots; argument 2 is `name`.
-unsafe fn variable_address(l: *mut State, symbol: &str) -> LuaResult<*mut u8> {
+unsafe fn variable_address(l: *mut State, symbol: String) -> LuaResult<*mut u8> {
     // SAFETY: upvalue 3 is the address table (see push_namespace); only light
     // userdata are stored in it, only by this function.
     unsafe {
@@ -316,7 +319,9 @@ unsafe fn variable_address(l: *mut State, symbol: &str) -> LuaResult<*mut u8> {
         if !cached.is_null() {
             return Ok(cached.cast());
         }
-        let address = resolve(this_namespace(l)?, symbol)?;
+        let address = resolve(this_namespace(l)?, &symbol)?;
+        // Dropped before the store, which may raise (out of memory).
+        drop(symbol);
         sys::lua_pushvalue(l, 2);
         sys::lua_pushlightuserdata(l, address);
         sys::lua_rawset(l, cache);
@@ -372,6 +377,8 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
                 Entry::Constant { ty, value } => push_constant(l, st, ty, value)?,
                 Entry::Function { ty, symbol } => {
                     let address = resolve(this_namespace(l)?, &symbol)?;
+                    // Dropped before the allocations below, which may raise.
+                    drop(symbol);
                     // The function keeps the library loaded, even if the namespace goes.
                     let library = Some(lua::upvalue(LIBRARY_UPVALUE));
                     push_function(l, st, ty, address, Some(name), library)?;
@@ -381,7 +388,7 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
                     sys::lua_rawset(l, 1);
                 }
                 Entry::Variable { ty, symbol } => {
-                    let address = variable_address(l, &symbol)?;
+                    let address = variable_address(l, symbol)?;
                     push_c_value(l, st, ty, address)?;
                 }
             }
@@ -407,7 +414,7 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
                 }
                 Entry::Constant { .. } => return Err(constant_write()),
             };
-            let address = variable_address(l, &symbol)?;
+            let address = variable_address(l, symbol)?;
             if crate::cdata::convert::holds_const(&st.types(), ty) {
                 return Err(constant_write());
             }

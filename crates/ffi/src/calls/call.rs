@@ -46,7 +46,6 @@ use mlua_sys as sys;
 use std::cell::{RefCell, RefMut};
 use std::ffi::{c_char, c_void};
 use std::os::raw::c_int;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What the helpers know of one C signature. Owned by the state's [`CallCache`], so it
 /// lives until the state closes.
@@ -436,29 +435,29 @@ unsafe extern "C-unwind" fn binding_of_running_function(l: *mut State) -> *const
     unsafe { crate::lua::stack::light_upvalue(l).cast() }
 }
 
-/// Runs a helper body: returns its value, or raises its error after dropping everything
-/// the body owned (and turns a panic into an error).
+/// Runs a helper body by the entry protocol ([`lua::entry_value`]): a plain error of a
+/// helper running as a cdata's metamethod gets the metamethod's position.
 ///
 /// # Safety
 /// `l` is live and the frames up to Lua's error handler own nothing (stub frames).
 unsafe fn helper_entry<T>(l: *mut State, body: impl FnOnce() -> LuaResult<T>) -> T {
-    let error = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(value)) => return value,
-        Ok(Err(error)) => error,
-        Err(_) => {
-            LuaError::msg("jitffi internal error (a bug, please report): panic in a call helper")
-        }
-    };
-    let error = match error {
-        // SAFETY: `l` is live (caller).
+    // SAFETY: forwarded from the caller.
+    unsafe { lua::entry_value(l, body, |error| metamethod_error(l, error)) }
+}
+
+/// A helper's error as its C function raises it: with a metamethod's position (see
+/// [`as_metamethod`]) when it runs as one.
+#[cold]
+#[inline(never)]
+fn metamethod_error(l: *mut State, error: LuaError) -> LuaError {
+    match error {
+        // SAFETY: `l` is the live state of the helper's C function.
         LuaError::Message(message) => match unsafe { as_metamethod(l) } {
             Some((_, position)) => LuaError::Plain(position + &message),
             None => LuaError::Message(message),
         },
         other => other,
-    };
-    // SAFETY: forwarded; `error` is moved into `raise`, which drops it before jumping.
-    unsafe { lua::raise(l, error) }
+    }
 }
 
 /// For a C function run as a cdata's metamethod: the name and position its errors give,
@@ -516,7 +515,7 @@ unsafe fn shown_callee_name(l: *mut State, types: &TypeTable, ctx: *const CallCo
 ///
 /// # Safety
 /// `ctx` is the context of a binding made by this module, alive for the call.
-unsafe fn parts<'a>(ctx: *const CallContext) -> LuaResult<(&'a mut FfiState, &'a Signature)> {
+unsafe fn parts<'a>(ctx: *const CallContext) -> LuaResult<(&'a FfiState, &'a Signature)> {
     // SAFETY: `ctx` is the first field of a live Binding (module invariant); the state
     // pointer is null once the state began closing, and signatures live as long as it.
     unsafe {
@@ -527,7 +526,7 @@ unsafe fn parts<'a>(ctx: *const CallContext) -> LuaResult<(&'a mut FfiState, &'a
                 "C function called after its Lua state began closing",
             ));
         }
-        Ok((&mut *st, &*(*ctx).owner.cast::<Signature>()))
+        Ok((&*st, &*(*ctx).owner.cast::<Signature>()))
     }
 }
 
@@ -1127,6 +1126,6 @@ unsafe extern "C-unwind" fn raise_pending(l: *mut State, ctx: *const CallContext
             sys::lua_pushboolean(l, 0);
             sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, pending);
         }
-        sys::lua_error(l);
+        helper_entry(l, || Err::<(), _>(LuaError::Raised));
     }
 }

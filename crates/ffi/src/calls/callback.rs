@@ -335,21 +335,29 @@ unsafe fn claim(
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    let reused = callbacks(st).free[free_list(raw)].pop();
-    let slot = match reused {
-        Some(slot) => slot,
-        None => pool(if raw {
-            EntryKind::Raw
-        } else {
-            EntryKind::Typed
-        })?
-        .fresh_slot()
-        .map_err(|e| LuaError::msg(e.message))?,
-    };
+    // The reference first: it may raise (out of memory), before a slot is taken.
     // SAFETY: `l` is live with two free slots (caller).
     let function = unsafe {
         sys::lua_pushvalue(l, index);
         sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
+    };
+    let reused = callbacks(st).free[free_list(raw)].pop();
+    let slot = match reused {
+        Some(slot) => slot,
+        None => match pool(if raw {
+            EntryKind::Raw
+        } else {
+            EntryKind::Typed
+        })
+        .and_then(|pool| pool.fresh_slot().map_err(|e| LuaError::msg(e.message)))
+        {
+            Ok(slot) => slot,
+            Err(error) => {
+                // SAFETY: `l` is live; unref does not raise.
+                unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function) };
+                return Err(error);
+            }
+        },
     };
     let cells = st.cells;
     let record: *const CallbackRecord = {
@@ -824,7 +832,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
         );
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
         push_handed_over(l, (invocation as *mut Invocation).cast());
-        let completed = sys::lua_pcall(l, 1, 0, top + 1) == sys::LUA_OK;
+        let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
         HANDED_OVER.set(std::ptr::null_mut());
         finish_run(l, cells, top, completed)
     }
@@ -886,7 +894,7 @@ unsafe fn run_direct(
             }
         }
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
-        let mut completed = sys::lua_pcall(l, args.len() as c_int, results, top + 1) == sys::LUA_OK;
+        let mut completed = lua::call_deferred(l, args.len() as c_int, results, top + 1).is_ok();
         if completed && results == 1 {
             let stored = convert::read_lua_number(l, -1)
                 .is_some_and(|number| store_number_result(sig, &mut *frame, number));
@@ -904,7 +912,7 @@ unsafe fn run_direct(
                 );
                 push_handed_over(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
-                completed = sys::lua_pcall(l, 2, 0, top + 1) == sys::LUA_OK;
+                completed = lua::call_deferred(l, 2, 0, top + 1).is_ok();
                 HANDED_OVER.set(std::ptr::null_mut());
             }
         }
@@ -932,7 +940,7 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
             return false;
         };
         push_reserved_pointer(l, (*cells).state, cpu_ptr_ty, cpu as u64);
-        let completed = sys::lua_pcall(l, 1, 0, top + 1) == sys::LUA_OK;
+        let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
         finish_run(l, cells, top, completed)
     }
 }
@@ -1061,7 +1069,7 @@ unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
             sys::lua_Integer::from(refs.refill),
         );
         push_handed_over(l, cells.cast());
-        let completed = sys::lua_pcall(l, 1, 0, 0) == sys::LUA_OK;
+        let completed = lua::call_deferred(l, 1, 0, 0).is_ok();
         HANDED_OVER.set(std::ptr::null_mut());
         if completed {
             return true;
@@ -1080,6 +1088,17 @@ unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
     // only between calls that run no Lua code.
     unsafe {
         let cells = take_handed_over(l).cast::<StateBox>();
+        lua::entry(l, || refill_reserve(l, cells))
+    }
+}
+
+/// The body of [`refill_boxes`].
+///
+/// # Safety
+/// `cells` is the live state box of `l`; nothing in the calling frames owns anything.
+unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int> {
+    // SAFETY: as documented; see `refill_boxes`.
+    unsafe {
         let st = (*cells).state;
         let (meta, ty) = ((*st).cdata_meta, (*st).types().builtins().void_ptr);
         while callbacks(&*st).boxes.available < RESERVE_BOXES {
@@ -1097,7 +1116,7 @@ unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
             boxes.blocks[slot] = value.sub(cdata::HEADER_BYTES).cast();
             boxes.available = slot + 1;
         }
-        0
+        Ok(0)
     }
 }
 
@@ -1143,7 +1162,7 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
     // SAFETY: the record belongs to a live state (admit); the frame is the entry's.
     unsafe {
         let record = &*invocation.record;
-        let st = &mut *(*record.cells).state;
+        let st = &*(*record.cells).state;
         match record.kind {
             RecordKind::Typed(sig) => {
                 let sig = &*sig;
@@ -1259,7 +1278,7 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
     // SAFETY: as in `push_call`.
     unsafe {
         let record = &*invocation.record;
-        let st = &mut *(*record.cells).state;
+        let st = &*(*record.cells).state;
         let RecordKind::Typed(sig) = record.kind else {
             return Ok(0);
         };

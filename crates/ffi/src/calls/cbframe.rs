@@ -33,7 +33,7 @@ use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::push_ctype;
 use crate::cdata::state::{FfiState, STATE_UPVALUE};
 use crate::lua::{self, LuaError, LuaResult, State};
-use jitffi_abi::{x86_64, ArgPlan, Loc, Piece, PieceKind, RetPlan};
+use jitffi_abi::{x86_64, ArgPlan, CallPlan, Loc, Piece, PieceKind, RetPlan};
 use jitffi_ctype::{CType, FloatKind, FuncType, TypeId, TypeTable};
 use jitffi_jit::CpuState;
 use mlua_sys as sys;
@@ -74,8 +74,17 @@ const RESULT_GPRS: [usize; 2] = [0, 2];
 /// Called by Lua with a valid state.
 #[no_mangle]
 pub unsafe extern "C-unwind" fn luaopen_cbframe(l: *mut sys::lua_State) -> c_int {
-    // SAFETY: `l` is the live state running `require`. This frame owns nothing that needs
-    // dropping, so the calls below may raise (longjmp) through it; nothing here panics.
+    // SAFETY: `l` is the live state running `require`. The body owns nothing that needs
+    // dropping, so the calls below may raise (longjmp) through it.
+    unsafe { lua::entry(l, || open_cbframe(l)) }
+}
+
+/// The body of [`luaopen_cbframe`].
+///
+/// # Safety
+/// As [`luaopen_cbframe`].
+unsafe fn open_cbframe(l: *mut State) -> LuaResult<c_int> {
+    // SAFETY: as in `luaopen_cbframe`.
     unsafe {
         sys::luaL_checkstack(l, 4, c"cbframe: not enough Lua stack".as_ptr());
         let name = sys::lua_gettop(l).min(1);
@@ -96,7 +105,7 @@ pub unsafe extern "C-unwind" fn luaopen_cbframe(l: *mut sys::lua_State) -> c_int
         }
         sys::lua_call(l, 1, 1);
     }
-    1
+    Ok(1)
 }
 
 /// Makes `require "cbframe"` work in the state whose ffi module is being opened: the
@@ -364,18 +373,45 @@ unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
             };
             let plan = x86_64::classify(&st.types(), &func, &varargs)
                 .map_err(|e| LuaError::plain(e.message))?;
+            let types: Vec<TypeId> = func.params.iter().chain(&varargs).copied().collect();
+            // The tables are built under protection: the plan and the type lists own
+            // memory, and building allocates (and may raise).
+            let mut build = PlanTables {
+                st,
+                plan: &plan,
+                types: &types,
+                ret: func.ret,
+            };
+            lua::call_protected(l, plan_tables, std::ptr::addr_of_mut!(build).cast())?;
+            Ok(1)
+        })
+    }
+}
 
+/// What [`plan_tables`] turns into the tables of [`native_plan`].
+struct PlanTables<'a> {
+    st: &'a FfiState,
+    plan: &'a CallPlan,
+    /// The type of each argument of `plan`.
+    types: &'a [TypeId],
+    ret: TypeId,
+}
+
+/// Under `lua::call_protected` from [`native_plan`] (argument 1: the [`PlanTables`]):
+/// pushes the plan's table.
+unsafe extern "C-unwind" fn plan_tables(l: *mut State) -> c_int {
+    // SAFETY: argument 1 points to the `PlanTables` of `native_plan`, alive during this
+    // call; nothing here owns memory, so raising (out of memory) skips nothing.
+    unsafe {
+        let build = &*sys::lua_touserdata(l, 1).cast::<PlanTables>();
+        lua::entry(l, || {
+            let (st, plan) = (build.st, build.plan);
             if sys::lua_checkstack(l, 8) == 0 {
                 return Err(LuaError::msg("cbframe: not enough Lua stack"));
             }
             sys::lua_createtable(l, 0, 2);
             sys::lua_createtable(l, plan.args.len() as c_int, 0);
-            for (i, (arg, &ty)) in plan
-                .args
-                .iter()
-                .zip(func.params.iter().chain(&varargs))
-                .enumerate()
-            {
+            for (i, (arg, &ty)) in plan.args.iter().zip(build.types).enumerate() {
                 sys::lua_createtable(l, 2, 1);
                 push_ctype(l, st, ty)?;
                 lua::set_field_raw(l, -2, "type");
@@ -400,9 +436,9 @@ unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
             lua::set_field_raw(l, -2, "args");
 
             sys::lua_createtable(l, 2, 3);
-            push_ctype(l, st, func.ret)?;
+            push_ctype(l, st, build.ret)?;
             lua::set_field_raw(l, -2, "type");
-            let size = st.types().size_of(func.ret).unwrap_or(0);
+            let size = st.types().size_of(build.ret).unwrap_or(0);
             set_number(l, "size", size);
             let kind = match &plan.ret {
                 RetPlan::Void => "void",

@@ -916,34 +916,6 @@ unsafe fn replicate(ptr: *mut u8, esize: u64, size: u64) {
     }
 }
 
-/// One member as the initializers see it: name, type, offset, bitfield placement.
-type InitField = (
-    Option<Box<str>>,
-    TypeId,
-    u64,
-    Option<jitffi_ctype::BitField>,
-);
-
-/// A record's kind and members, copied: initializers are the slow path, and a copy
-/// leaves the type table free for the conversions (which may intern types).
-fn record_fields(types: &TypeTable, record: TypeId) -> (RecordKind, Vec<InitField>) {
-    let CType::Record(rid) = types.get(record) else {
-        return (RecordKind::Struct, Vec::new());
-    };
-    let rec = types.record(*rid);
-    let fields = rec
-        .body
-        .as_ref()
-        .map(|body| {
-            body.fields
-                .iter()
-                .map(|f| (f.name.clone(), f.ty, f.offset, f.bits))
-                .collect()
-        })
-        .unwrap_or_default();
-    (rec.kind, fields)
-}
-
 /// A complete record's kind and member count.
 fn record_shape(types: &TypeTable, record: TypeId) -> Option<(RecordKind, usize)> {
     let CType::Record(rid) = types.get(record) else {
@@ -1142,12 +1114,18 @@ unsafe fn record_from_table(
     table: c_int,
     position: &mut sys::lua_Integer,
 ) -> LuaResult<()> {
-    let (kind, fields) = record_fields(&st.types(), record);
-    // SAFETY: `l` is live; each field lies inside the record at `ptr`.
-    unsafe {
-        for (name, fty, offset, bits) in fields {
+    let Some((kind, count)) = record_shape(&st.types(), record) else {
+        return Ok(());
+    };
+    for i in 0..count {
+        // By index, borrowing the table for each step only: the conversions below may
+        // allocate (and raise, or run finalizers that add types), so nothing that owns
+        // memory or a borrow lives across them.
+        let (named, fty, offset, bits) = record_field(&st.types(), record, i);
+        // SAFETY: `l` is live; each field lies inside the record at `ptr`.
+        unsafe {
             let at = ptr.add(offset as usize);
-            let Some(name) = name else {
+            if !named {
                 if bits.is_none() {
                     let (sub, _) = st.types().unqualified(fty);
                     record_from_table(
@@ -1161,7 +1139,7 @@ unsafe fn record_from_table(
                     )?;
                 }
                 continue;
-            };
+            }
             if *position >= 0 {
                 let start = *position;
                 let mut i = start;
@@ -1183,7 +1161,7 @@ unsafe fn record_from_table(
                 }
             }
             if *position < 0 {
-                lua::push_str_protected(l, &name)?;
+                push_field_name(l, st, record, i)?;
                 if sys::lua_rawget(l, table) == sys::LUA_TNIL {
                     sys::lua_settop(l, -2);
                     continue;
@@ -1204,6 +1182,27 @@ unsafe fn record_from_table(
         }
     }
     Ok(())
+}
+
+/// Pushes the name of member `i` (a named one) of `record`, under protection: the name
+/// is copied out first, so that no borrow of the type table is held while Lua
+/// allocates (a finalizer run there may change the table).
+///
+/// # Safety
+/// `l` is live with three free slots.
+unsafe fn push_field_name(l: *mut State, st: &FfiState, record: TypeId, i: usize) -> LuaResult<()> {
+    let name: Box<str> = {
+        let types = st.types();
+        let CType::Record(rid) = types.get(record) else {
+            unreachable!("push_field_name on a non-record")
+        };
+        let body = types.record(*rid).body.as_ref();
+        let field = &body.expect("record_shape checked completeness").fields[i];
+        field.name.clone().unwrap_or_default()
+    };
+    // SAFETY: `l` is live (caller); the push is protected, so `name` is dropped below
+    // whether it succeeds or not.
+    unsafe { lua::push_str_protected(l, &name) }
 }
 
 // ---- bitfields --------------------------------------------------------------------------

@@ -100,12 +100,46 @@ unsafe fn parse_type_cached(
             }
         };
         if st.types().len() == types_before {
-            sys::lua_pushvalue(l, index);
-            push_ctype(l, st, ty)?;
-            sys::lua_rawset(l, -3);
+            // Under protection: callers may own memory (a list of types being read), and
+            // the store allocates.
+            let mut store = CacheStore {
+                st,
+                ty,
+                text: text.as_bytes(),
+            };
+            lua::call_protected(l, store_in_cache, std::ptr::addr_of_mut!(store).cast())?;
+            sys::lua_settop(l, -2);
         }
         sys::lua_settop(l, -2);
         Ok(ty)
+    }
+}
+
+/// A parsed type string and its type, for [`store_in_cache`].
+struct CacheStore<'a> {
+    st: &'a FfiState,
+    ty: TypeId,
+    text: &'a [u8],
+}
+
+/// Under `lua::call_protected` (argument 1: a [`CacheStore`]): stores the type's ctype
+/// object in the type-string cache; returns the cache.
+unsafe extern "C-unwind" fn store_in_cache(l: *mut State) -> c_int {
+    // SAFETY: argument 1 points to the `CacheStore` of `parse_type_cached`, alive during
+    // this call; this frame owns nothing, so an allocation that raises skips nothing.
+    unsafe {
+        let store = &*sys::lua_touserdata(l, 1).cast::<CacheStore>();
+        lua::entry(l, || {
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(store.st.typeof_cache),
+            );
+            sys::lua_pushlstring(l, store.text.as_ptr().cast(), store.text.len());
+            push_ctype(l, store.st, store.ty)?;
+            sys::lua_rawset(l, -3);
+            Ok(1)
+        })
     }
 }
 

@@ -5,20 +5,42 @@
 //! call or cdata types: a layer above hands its own steps to [`entry_continue`] through
 //! the [`Continue`] trait).
 //!
-//! Rules this module enforces for everything above it:
-//! - A Lua error is a longjmp. Code that runs inside an entry point returns
-//!   `Err(LuaError)` instead of raising; [`entry`] drops every Rust value, then raises.
-//!   Lua API calls made inside an entry must be ones that cannot raise (raw access,
-//!   pushes of numbers, `lua_touserdata`, ...) while a Rust value with a destructor is
-//!   alive. An allocation can raise (out of memory; on 5.1-5.3 also the error of a
-//!   finalizer it ran): it runs either before any such value exists, or under
-//!   protection ([`push_str_protected`]). Stack space is checked with `lua_checkstack`,
-//!   whose failure is an `Err`, never with `luaL_checkstack`.
+//! # The entry protocol
+//!
+//! Every Rust function that Lua or machine code calls runs its work as a *body*: a
+//! closure that returns `LuaResult`, run by one of the entries below. The entry catches
+//! a panic (an error that says it is a bug), lets the body return, so that every Rust
+//! value it owned is dropped, and only then raises. The variants differ only in what a
+//! body gives back and where the error goes:
+//! - [`entry`]: a Lua C function; the body returns its result count.
+//! - [`entry_next`], [`entry_continue`]: the same, plus a tail step ([`Next`]) that may
+//!   run Lua code (a metamethod, a call through a stub), in the C function's own frame
+//!   after the body's values are gone.
+//! - [`entry_value`]: a helper that a call stub's machine code calls inside a Lua C
+//!   function; the body returns the helper's value (a converted argument), and its
+//!   error may be reworded first (a metamethod's position).
+//! - [`call_deferred`]: a callback handler, which machine code calls on a C stack that a
+//!   longjmp must never cross: it runs a protected C function (itself an [`entry`])
+//!   under `lua_pcall` and gets the error back on the stack, to raise later from the
+//!   stub of the enclosing call.
+//!
+//! Inside a body:
+//! - A Lua error is a longjmp. No Lua API call that can raise runs while a Rust value
+//!   with a destructor is alive in the body or a frame between it and the entry (a
+//!   `String`, `Vec`, `Box`, and RefCell guards `Ref`/`RefMut`: a guard skipped by a
+//!   longjmp leaves its cell borrowed for good). Calls that cannot raise: raw access,
+//!   pushing numbers, booleans, light userdata and existing values, `lua_touserdata`,
+//!   `lua_checkstack` ([`ensure_stack`], never `luaL_checkstack`). Allocating calls
+//!   (strings, tables, userdata, `luaL_ref`) can raise out of memory, and on 5.1-5.3 the
+//!   error of a finalizer they ran: they run before any such value exists, or
+//!   protected ([`push_str_protected`], [`call_protected`]), as mlua does. Calls that
+//!   run Lua code (metamethods, `lua_call`) belong in a [`Next`] step, unless the body
+//!   owns nothing at all (the module loaders).
 //! - Lua code can re-enter the module at any allocation (finalizers, callbacks): the
 //!   per-state data is only ever shared (`&FfiState`), with short borrows of its cells.
-//! - A Rust panic never unwinds into Lua: [`entry`] catches it and raises a Lua error
-//!   that says it is a bug (see the crate docs for the `extern "C"` callback handlers,
-//!   which abort instead).
+//! - A panic never unwinds into Lua: the entry turns it into an error. The `extern "C"`
+//!   callback handlers run Lua only through [`call_deferred`]; a panic outside it
+//!   aborts (see the crate docs).
 
 pub mod stack;
 pub mod tagged;
@@ -94,24 +116,68 @@ impl From<jitffi_ctype::CdefError> for LuaError {
 /// # Safety
 /// `state` is the live Lua state that called the C function, and this is called directly
 /// from that C function (so that raising unwinds only frames that own nothing).
+#[inline(always)]
 pub unsafe fn entry(state: *mut State, body: impl FnOnce() -> LuaResult<c_int>) -> c_int {
-    let error = match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(results)) => return results,
-        Ok(Err(error)) => error,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            drop(panic);
-            LuaError::Message(format!(
-                "jitffi internal error (a bug, please report): {what}"
-            ))
-        }
-    };
-    // SAFETY: the caller guarantees `state` is live; `raise` drops `error` before it jumps.
-    unsafe { raise(state, error) }
+    // SAFETY: forwarded from the caller.
+    unsafe { entry_value(state, body, |error| error) }
+}
+
+/// Runs `body` as the body of a call stub's helper: returns its value, or raises its
+/// error (passed through `reword` first) after every Rust value it owned has been
+/// dropped.
+///
+/// # Safety
+/// `state` is the live Lua state of the C function the stub runs as, and the frames
+/// between here and that function own nothing (stub frames).
+#[inline(always)]
+pub unsafe fn entry_value<T>(
+    state: *mut State,
+    body: impl FnOnce() -> LuaResult<T>,
+    reword: impl FnOnce(LuaError) -> LuaError,
+) -> T {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(value)) => value,
+        // SAFETY: forwarded; the body's frame is gone.
+        Ok(Err(error)) => unsafe { raise(state, reword(error)) },
+        // SAFETY: as above.
+        Err(panic) => unsafe { raise(state, reword(panic_error(panic))) },
+    }
+}
+
+/// The error for a panic caught at an entry (the payload is dropped here).
+#[cold]
+#[inline(never)]
+fn panic_error(panic: Box<dyn std::any::Any + Send>) -> LuaError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    LuaError::Message(format!(
+        "jitffi internal error (a bug, please report): {what}"
+    ))
+}
+
+/// Calls the function below the top `args` values under `lua_pcall` with message
+/// handler `handler` (a stack index, or 0), keeping `results` results: the entry of a
+/// callback handler, which cannot raise. An error is left on top as
+/// [`LuaError::Raised`] for the caller to keep until it can be raised.
+///
+/// # Safety
+/// `state` is live and holds the function and its arguments on top.
+#[inline(always)]
+pub unsafe fn call_deferred(
+    state: *mut State,
+    args: c_int,
+    results: c_int,
+    handler: c_int,
+) -> LuaResult<()> {
+    // SAFETY: forwarded from the caller.
+    if unsafe { lua::lua_pcall(state, args, results, handler) } == lua::LUA_OK {
+        Ok(())
+    } else {
+        Err(LuaError::Raised)
+    }
 }
 
 /// What a C function does once its Rust body has returned and dropped everything it
@@ -216,6 +282,8 @@ pub unsafe fn entry_continue<C: Continue>(
 /// # Safety
 /// `state` is live and the frames between here and Lua's error handler own nothing
 /// that needs dropping.
+#[cold]
+#[inline(never)]
 pub unsafe fn raise(state: *mut State, error: LuaError) -> ! {
     // SAFETY: `state` is live (caller); each String is copied into Lua under protection
     // and dropped before anything that may raise runs unprotected.
@@ -263,18 +331,42 @@ pub unsafe fn raise(state: *mut State, error: LuaError) -> ! {
 /// # Safety
 /// `state` is live with three free stack slots.
 pub unsafe fn push_str_protected(state: *mut State, s: &str) -> LuaResult<()> {
+    // SAFETY: forwarded.
+    unsafe { push_bytes_protected(state, s.as_bytes()) }
+}
+
+/// As [`push_str_protected`] for bytes that need not be UTF-8.
+///
+/// # Safety
+/// As [`push_str_protected`].
+pub unsafe fn push_bytes_protected(state: *mut State, s: &[u8]) -> LuaResult<()> {
     unsafe extern "C-unwind" fn push(l: *mut State) -> c_int {
-        // SAFETY: argument 1 points to the `&str` below, alive during the call.
+        // SAFETY: argument 1 points to the `&[u8]` below, alive during the call.
         unsafe {
-            let s = *lua::lua_touserdata(l, 1).cast::<&str>();
-            push_str(l, s);
+            let s = *lua::lua_touserdata(l, 1).cast::<&[u8]>();
+            lua::lua_pushlstring(l, s.as_ptr().cast::<c_char>(), s.len());
         }
         1
     }
     let mut s = s;
     // SAFETY: `state` is live (caller); `push` returns one value.
-    let pushed = unsafe { version::call_protected(state, push, std::ptr::addr_of_mut!(s).cast()) };
-    if pushed {
+    unsafe { call_protected(state, push, std::ptr::addr_of_mut!(s).cast()) }
+}
+
+/// Calls `function` under protection with `data` as its light userdata argument 1,
+/// keeping its one result on top; an error (out of memory, a finalizer's) is left on top
+/// as [`LuaError::Raised`] instead of jumping over the caller's frames. `function` must
+/// own nothing with a destructor when it raises (or be an [`entry`]).
+///
+/// # Safety
+/// `state` is live with three free stack slots; `function` returns exactly one value.
+pub unsafe fn call_protected(
+    state: *mut State,
+    function: lua::lua_CFunction,
+    data: *mut c_void,
+) -> LuaResult<()> {
+    // SAFETY: forwarded from the caller.
+    if unsafe { version::call_protected(state, function, data) } {
         Ok(())
     } else {
         Err(LuaError::Raised)

@@ -543,7 +543,13 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
         sys::lua_pushinteger(l, 0x1234_5678_9abc as sys::lua_Integer);
         sys::lua_pushboolean(l, 1);
         lua::push_str(l, "short");
-        lua::push_str(l, &"long string, beyond any short-string limit ".repeat(4));
+        // A literal, not a `String`: the push may raise (out of memory).
+        lua::push_str(
+            l,
+            "long string, beyond any short-string limit long string, beyond any short-string \
+             limit long string, beyond any short-string limit long string, beyond any \
+             short-string limit ",
+        );
         let number = |index| checked_slot(l, index).map(|value| number_at(value));
         let string = |index| checked_slot(l, index).map(|value| string_at(value));
         let chars = |index| {

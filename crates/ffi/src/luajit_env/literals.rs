@@ -84,27 +84,11 @@ unsafe extern "C-unwind" fn rewrite(l: *mut State) -> c_int {
                 return Err(LuaError::arg(1, format!("string expected, got {got}")));
             };
             match luajit_literals::rewrite(source) {
-                Some(text) => push_owned(l, text),
+                Some(text) => lua::push_bytes_protected(l, &text)?,
                 None => sys::lua_settop(l, 1),
             }
             Ok(1)
         })
-    }
-}
-
-/// Pushes the bytes of `text` as a Lua string.
-///
-/// # Safety
-/// `l` is live with one free slot.
-unsafe fn push_owned(l: *mut State, text: Vec<u8>) {
-    // SAFETY: `l` is live (caller). `text` is leaked into a raw pointer first, so that if
-    // the copy raises (out of memory), no Rust frame owning a destructor is jumped over
-    // (the bytes leak instead); on success it is freed.
-    unsafe {
-        let len = text.len();
-        let bytes = Box::into_raw(text.into_boxed_slice());
-        sys::lua_pushlstring(l, bytes.cast::<std::os::raw::c_char>(), len);
-        drop(Box::from_raw(bytes));
     }
 }
 
