@@ -11,6 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release
 cargo test --release --workspace
 tests/modules.sh
+tests/luarocks.sh
 tests/diff.sh
 tests/callgen.sh
 tests/host.sh

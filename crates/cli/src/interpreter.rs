@@ -16,6 +16,7 @@
 
 use crate::interrupt;
 use crate::options::{Options, StartupAction};
+use crate::package_path::PackagePaths;
 use crate::stdio;
 use mlua_sys as lua;
 use std::ffi::{CStr, CString};
@@ -41,6 +42,8 @@ pub struct Invocation {
     pub options: Options,
     /// `LUA_INIT_5_4` or else `LUA_INIT`, as (chunk name, value); `None` with `-E`.
     pub lua_init: Option<(CString, CString)>,
+    /// `package.path` and `package.cpath`, from the environment unless `-E`.
+    pub package_paths: PackagePaths,
     pub stdin_is_tty: bool,
 }
 
@@ -77,6 +80,8 @@ struct SetupJob {
     /// argv index that becomes `arg[0]`: the script, or 0 without one.
     script: usize,
     ignore_env: bool,
+    package_path: *const c_char,
+    package_cpath: *const c_char,
 }
 
 /// A Lua state and the few facts its error reports need.
@@ -144,6 +149,8 @@ impl<'a> Interpreter<'a> {
             argc: invocation.argv.len(),
             script: options.script.unwrap_or(0),
             ignore_env: options.ignore_env,
+            package_path: invocation.package_paths.path.as_ptr(),
+            package_cpath: invocation.package_paths.cpath.as_ptr(),
         };
         let status = self.protected(setup_step, &mut setup, 0, 0);
         if !self.report(status) {
@@ -540,11 +547,12 @@ unsafe fn take_job<J>(state: *mut lua::lua_State) -> *mut J {
     }
 }
 
-/// Opens the standard libraries, preloads `ffi` and `cbframe`, builds `arg`, restarts the
-/// collector.
+/// Opens the standard libraries, sets the package paths, preloads `ffi` and `cbframe`,
+/// builds `arg`, restarts the collector.
 unsafe extern "C-unwind" fn setup_step(state: *mut lua::lua_State) -> c_int {
     // SAFETY: called by `protected` with a `SetupJob` that outlives the call; its argv
-    // pointer and length describe a live slice of CStrings.
+    // pointer and length describe a live slice of CStrings, its package paths point to
+    // live C strings.
     unsafe {
         let job = &*take_job::<SetupJob>(state);
         if job.ignore_env {
@@ -552,6 +560,15 @@ unsafe extern "C-unwind" fn setup_step(state: *mut lua::lua_State) -> c_int {
             lua::lua_setfield(state, lua::LUA_REGISTRYINDEX, c"LUA_NOENV".as_ptr());
         }
         lua::luaL_openlibs(state);
+
+        // The system lua5.4's search paths (crate::package_path), in place of the
+        // vendored Lua's /usr/local-only defaults.
+        lua::lua_getglobal(state, c"package".as_ptr());
+        lua::lua_pushstring(state, job.package_path);
+        lua::lua_setfield(state, -2, c"path".as_ptr());
+        lua::lua_pushstring(state, job.package_cpath);
+        lua::lua_setfield(state, -2, c"cpath".as_ptr());
+        lua::lua_settop(state, -2);
 
         // `require "ffi"` and `require "cbframe"` work; neither is a global.
         lua::luaL_getsubtable(state, lua::LUA_REGISTRYINDEX, lua::LUA_PRELOAD_TABLE);

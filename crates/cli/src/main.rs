@@ -6,15 +6,18 @@
 //!   -e stat  -i  -l mod  -l g=mod  -v  -E  -W  --  -
 //! ```
 //!
-//! plus the inspection switches of [`inspect`]. Files: `options` parses the command
-//! line, `interpreter` runs it on a Lua state, `repl` is the interactive loop,
+//! plus `--help`/`-h` ([`help`]) and the inspection switches of [`inspect`]. Files:
+//! `options` parses the command line, `package_path` chooses `package.path` and
+//! `package.cpath`, `interpreter` runs it on a Lua state, `repl` is the interactive loop,
 //! `interrupt` handles Ctrl-C, `stdio` is the console through C's stdio.
 
+mod help;
 mod inspect;
 mod interpreter;
 mod interrupt;
 mod layout_report;
 mod options;
+mod package_path;
 mod plan_report;
 mod repl;
 mod stdio;
@@ -51,6 +54,13 @@ fn main() {
 }
 
 fn run(argv: Vec<CString>, progname: &str) -> i32 {
+    if matches!(
+        argv.get(1).map(|arg| arg.to_bytes()),
+        Some(b"--help" | b"-h")
+    ) {
+        stdio::write_stdout(help::text(progname).as_bytes());
+        return 0;
+    }
     if let Some(status) = inspect::run_inspection(&argv) {
         return status;
     }
@@ -63,11 +73,13 @@ fn run(argv: Vec<CString>, progname: &str) -> i32 {
         }
     };
     let lua_init = if options.ignore_env { None } else { lua_init() };
+    let package_paths = package_path::PackagePaths::from_environment(options.ignore_env);
     let invocation = Invocation {
         argv,
         progname: progname.to_owned(),
         options,
         lua_init,
+        package_paths,
         stdin_is_tty: std::io::stdin().is_terminal(),
     };
     start(&invocation)

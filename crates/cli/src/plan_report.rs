@@ -4,10 +4,10 @@
 //! argument, then the result and the outgoing stack size.
 //!
 //! ```text
-//! $ jitffi --plan 'double f(int8_t, struct pair)' --cdef pair.h   # struct pair { long n; double x; };
-//! double f(char, struct pair)
+//! $ jitffi --plan 'double f(int8_t, struct double_int)' --cdef tests/golden/plan/structs.h
+//! double f(char, struct double_int)
 //! arg 1: s8@0 gpr0
-//! arg 2: i64@0 gpr1, f64@8 vec0
+//! arg 2: f64@0 vec0, i64@8 gpr1
 //! result: f64@0 vec0
 //! stack: 0 bytes
 //! ```
