@@ -239,7 +239,6 @@ unsafe fn open_core_body(l: *mut sys::lua_State) {
     }
 }
 
-
 /// Creates an empty table, stores it in the registry and returns its reference.
 ///
 /// # Safety
