@@ -224,7 +224,6 @@ unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
     1
 }
 
-
 /// Creates an empty table, stores it in the registry and returns its reference.
 ///
 /// # Safety

@@ -128,7 +128,9 @@ unsafe fn iterate(l: *mut State, event: &str) -> c_int {
                     };
                     let name = types.type_name(shown);
                     drop(types);
-                    return Err(LuaError::msg(format!("'{name}' has no '{event}' metamethod")));
+                    return Err(LuaError::msg(format!(
+                        "'{name}' has no '{event}' metamethod"
+                    )));
                 }
             }
             check_iterable(l, event)?;

@@ -48,11 +48,11 @@
 //! - Arithmetic, `..`, `#`: every version, with any second operand.
 
 use crate::cdata::convert::{ctype_number, lua_num, null_access, same_kind};
-use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use crate::cdata::metatype::push_operand_metamethod;
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, payload, to_cdata, CDataHeader, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
+use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use jitffi_ctype::{CType, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::ffi::CStr;

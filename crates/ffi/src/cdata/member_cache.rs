@@ -86,12 +86,12 @@ fn slot_index(record: TypeId, addr: usize) -> usize {
 
 fn find_uncached(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Member> {
     let name = std::str::from_utf8(name).ok()?;
-    let (offset, field) = types.find_member(record, name)?;
+    let (offset, field, enclosing) = types.find_member_quals(record, name)?;
     Some(Member {
         offset,
         ty: field.ty,
         bits: field.bits,
-        is_const: types.unqualified(field.ty).1.is_const,
+        is_const: enclosing.is_const || types.unqualified(field.ty).1.is_const,
     })
 }
 

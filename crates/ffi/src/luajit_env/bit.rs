@@ -11,10 +11,10 @@
 //! and `bxor` so are the plain numbers (`bit.bor(1LL, 2^40)` is `1099511627777LL`),
 //! while shift counts and `tohex` widths are read as 32-bit numbers.
 
-use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use crate::cdata::state::FfiState;
 use crate::cdata::{new_cdata, payload, to_cdata, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, State};
+use crate::scalar::number::{num_to_int_bits, read_num, Num};
 use jitffi_ctype::{CType, IntType};
 use mlua_sys as sys;
 use std::os::raw::c_int;
