@@ -603,4 +603,72 @@ mod tests {
         }
         assert_eq!(rewritten("x = 1LL ["), format!("x = {} [", call("1LL")));
     }
+
+    #[test]
+    fn a_unary_minus_is_folded_into_an_imaginary_literal() {
+        assert_eq!(parse(b"-2.5i"), Some(Literal::Imaginary(-2.5)));
+        for text in ["--2.5i", "-1LL", "-1ULL", "-", "-2"] {
+            assert_eq!(parse(text.as_bytes()), None, "{text}");
+        }
+        let minus = call("-2i");
+        let plain = call("2i");
+        for (source, expected) in [
+            ("return -2i".to_string(), format!("return  {minus}")),
+            ("x = - 2i".to_string(), format!("x =   {minus}")),
+            ("x = -(2i)".to_string(), format!("x =  ({minus})")),
+            ("x = - -2i".to_string(), format!("x =    {plain}")),
+            ("x = -(-2i)".to_string(), format!("x =  ( {plain})")),
+            (
+                "f(-2i, {-2i})".to_string(),
+                format!("f( {minus}, {{ {minus}}})"),
+            ),
+            ("return not -2i".to_string(), format!("return not  {minus}")),
+            (
+                "return 1 .. -2i".to_string(),
+                format!("return 1 ..  {minus}"),
+            ),
+            (
+                "return --[[c]] -2i".to_string(),
+                format!("return --[[c]]  {minus}"),
+            ),
+            // Binary minus signs stay.
+            ("return x -2i".to_string(), format!("return x -{plain}")),
+            ("return 3-2i".to_string(), format!("return 3-{plain}")),
+            (
+                "return t[1] -2i".to_string(),
+                format!("return t[1] -{plain}"),
+            ),
+            ("return f() -2i".to_string(), format!("return f() -{plain}")),
+            ("return 's' -2i".to_string(), format!("return 's' -{plain}")),
+            ("return ... -2i".to_string(), format!("return ... -{plain}")),
+            (
+                "return function() end -2i".to_string(),
+                format!("return function() end -{plain}"),
+            ),
+            // Not a constant operand: `^` binds tighter, and a suffix makes an expression.
+            ("return -2i^2".to_string(), format!("return -{plain}^2")),
+            ("return -(2i)^2".to_string(), format!("return -({plain})^2")),
+            (
+                "return -(2i).re".to_string(),
+                format!("return -({plain}).re"),
+            ),
+            (
+                "return -(2i):m()".to_string(),
+                format!("return -({plain}):m()"),
+            ),
+            (
+                "return -(2i)..'x'".to_string(),
+                format!("return  ({minus})..'x'"),
+            ),
+            // A call's parenthesis is no operand's.
+            ("return f(2i)".to_string(), format!("return f({plain})")),
+            // 64-bit integers keep their sign (negating the cdata gives the same).
+            (
+                "return -2LL".to_string(),
+                format!("return -{}", call("2LL")),
+            ),
+        ] {
+            assert_eq!(rewritten(&source), expected, "{source}");
+        }
+    }
 }
