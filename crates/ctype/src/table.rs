@@ -697,6 +697,14 @@ impl TypeTable {
     /// members. Returns the member and its byte offset from the start of `record`
     /// (for a bitfield, of its storage unit).
     pub fn find_member(&self, record: TypeId, name: &str) -> Option<(u64, &Field)> {
+        self.find_member_quals(record, name)
+            .map(|(offset, field, _)| (offset, field))
+    }
+
+    /// [`TypeTable::find_member`], with the qualifiers of the anonymous members the
+    /// search went through (`struct { const pt_t; }`: `x` is const there, as in
+    /// LuaJIT's `lj_ctype_getfieldq`). The member's own are in its type.
+    pub fn find_member_quals(&self, record: TypeId, name: &str) -> Option<(u64, &Field, Quals)> {
         let (mut record, _) = self.unqualified(record);
         if let CType::Ref(target) = self.get(record) {
             record = self.unqualified(*target).0;
@@ -707,11 +715,12 @@ impl TypeTable {
         let body = self.record(*rid).body.as_ref()?;
         for field in &body.fields {
             match &field.name {
-                Some(n) if **n == *name => return Some((field.offset, field)),
+                Some(n) if **n == *name => return Some((field.offset, field, Quals::NONE)),
                 Some(_) => {}
                 None if field.bits.is_none() => {
-                    if let Some((inner, f)) = self.find_member(field.ty, name) {
-                        return Some((field.offset + inner, f));
+                    if let Some((inner, f, quals)) = self.find_member_quals(field.ty, name) {
+                        let outer = self.unqualified(field.ty).1;
+                        return Some((field.offset + inner, f, quals.union(outer)));
                     }
                 }
                 None => {}

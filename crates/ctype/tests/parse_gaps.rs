@@ -574,3 +574,82 @@ fn members_are_found_through_a_reference() {
     assert!(t.find_member(p, "x").is_none());
     assert!(t.find_member(r, "K").is_none());
 }
+
+/// An unnamed member of a named record type is embedded as an anonymous one is (LuaJIT;
+/// gcc with -fms-extensions, whose layout these sizes and offsets are).
+#[test]
+fn unnamed_members_of_named_record_types_are_embedded() {
+    let mut t = table();
+    t.cdef(
+        "struct foo { int x, y; };
+         typedef struct { int x, y; } pt_t;
+         union u1 { int a; double b; };
+         struct al { char c; double d; } __attribute__((aligned(16)));
+         struct a1 { struct foo; };
+         struct a2 { pt_t; int z; };
+         struct a3 { char c; struct foo; char d; };
+         struct a4 { char c; union u1; char d; };
+         struct a5 { char c; const pt_t; };
+         struct a7 { char c; struct al; char e; };
+         struct o1 { struct i1 { int a; }; int b; };",
+        &[],
+    )
+    .unwrap();
+    let offset = |t: &TypeTable, record: &str, member: &str| {
+        let ty = t.tag(record).unwrap();
+        t.find_member(ty, member).map(|(offset, _)| offset)
+    };
+    for (record, size, align) in [
+        ("struct a1", 8, 4),
+        ("struct a2", 12, 4),
+        ("struct a3", 16, 4),
+        ("struct a4", 24, 8),
+        ("struct a5", 12, 4),
+        ("struct a7", 48, 16),
+        ("struct o1", 8, 4),
+    ] {
+        assert_eq!(size_align(&mut t, record), (Some(size), align), "{record}");
+    }
+    assert_eq!(offset(&t, "a1", "y"), Some(4));
+    assert_eq!(offset(&t, "a2", "y"), Some(4));
+    assert_eq!(offset(&t, "a2", "z"), Some(8));
+    assert_eq!(offset(&t, "a3", "x"), Some(4));
+    assert_eq!(offset(&t, "a3", "d"), Some(12));
+    assert_eq!(offset(&t, "a4", "b"), Some(8));
+    assert_eq!(offset(&t, "a4", "d"), Some(16));
+    assert_eq!(offset(&t, "a7", "d"), Some(24));
+    assert_eq!(offset(&t, "a7", "e"), Some(32));
+    assert_eq!(offset(&t, "o1", "a"), Some(0));
+    assert_eq!(offset(&t, "o1", "b"), Some(4));
+    // The qualifiers of the embedded member reach its members.
+    let a5 = t.tag("a5").unwrap();
+    let (_, _, quals) = t.find_member_quals(a5, "x").unwrap();
+    assert!(quals.is_const);
+    let a2 = t.tag("a2").unwrap();
+    assert!(!t.find_member_quals(a2, "x").unwrap().2.is_const);
+}
+
+#[test]
+fn unnamed_members_luajit_refuses() {
+    let mut t = table();
+    t.cdef(
+        "typedef int myint; typedef struct { int n; int a[?]; } vls_t;",
+        &[],
+    )
+    .unwrap();
+    for (src, message) in [
+        (
+            "struct b1 { struct undefined_x; };",
+            "size of C type is unknown or too large",
+        ),
+        (
+            "struct b14 { int q; struct b14; };",
+            "size of C type is unknown or too large",
+        ),
+        ("struct b5 { myint; };", "'<identifier>' expected near ';'"),
+        ("struct b6 { int; };", "'<identifier>' expected near ';'"),
+        ("struct b7 { vls_t; };", "'<identifier>' expected near ';'"),
+    ] {
+        assert_eq!(cdef_error(&mut t, src), message, "{src}");
+    }
+}

@@ -12,6 +12,11 @@
 //!   a first line starting with `#`.
 //! - A literal becomes `("123LL"):__jitffi_literal()`, on the same line, so line numbers
 //!   (and so error positions) do not change.
+//! - A unary minus before an imaginary literal (`-2.5i`, `-(2.5i)`) is folded into it
+//!   as LuaJIT's parser does (the sign of the imaginary part flips; the real part stays
+//!   +0): the `-` becomes a space and the literal `("-2.5i")`. A complex cdata has no
+//!   arithmetic, so an unfolded `-` would raise. 64-bit integer literals keep their
+//!   `-`: negating the cdata at run time gives what LuaJIT's folding gives.
 //! - Only number tokens that LuaJIT reads as such literals change. Every one of them is
 //!   a malformed number to PUC Lua, so a valid PUC Lua program is never changed; a
 //!   token that LuaJIT rejects too (`1.5LL`, `1LLi`, a 64-bit literal beyond 2^64) is
@@ -48,8 +53,14 @@ pub fn rewrite(source: &[u8]) -> Option<Vec<u8>> {
     if source.first() == Some(&b'#') {
         i = line_end(source, 0);
     }
+    // Whether the last token can end an expression (a following `-` is then binary, a
+    // following `(` a call), and the unary minus signs and parentheses since the last
+    // other token (what an imaginary literal may fold, see `folded_minus_signs`).
+    let mut ends_expression = false;
+    let mut prefixes: Vec<Prefix> = Vec::new();
     while i < source.len() {
         let c = source[i];
+        let mut token_ends_expression = true;
         match c {
             b'-' if source.get(i + 1) == Some(&b'-') => {
                 i += 2;
@@ -57,61 +68,178 @@ pub fn rewrite(source: &[u8]) -> Option<Vec<u8>> {
                     Some(level) => long_bracket_end(source, i, level),
                     None => line_end(source, i),
                 };
+                continue;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' => {
+                i += 1;
+                continue;
+            }
+            b'-' | b'(' if !ends_expression => {
+                prefixes.push(if c == b'-' {
+                    Prefix::Minus(i)
+                } else {
+                    Prefix::Paren
+                });
+                ends_expression = false;
+                i += 1;
+                continue;
             }
             b'[' => {
                 i = match long_bracket_level(source, i) {
                     Some(level) => long_bracket_end(source, i, level),
-                    None => i + 1,
+                    None => {
+                        token_ends_expression = false;
+                        i + 1
+                    }
                 };
             }
             b'"' | b'\'' => i = quoted_string_end(source, i),
             b'0'..=b'9' => {
                 let end = number_end(source, i);
-                i = replace_literal(source, i, end, &mut out, &mut copied);
+                i = replace_literal(source, i, end, &prefixes, &mut out, &mut copied);
             }
             b'.' if source.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 let end = number_end(source, i);
-                i = replace_literal(source, i, end, &mut out, &mut copied);
+                i = replace_literal(source, i, end, &prefixes, &mut out, &mut copied);
             }
             b'.' => {
                 // `..` and `...` are one token each: none of their dots starts a number.
+                let dots = i;
                 while source.get(i) == Some(&b'.') {
                     i += 1;
                 }
+                token_ends_expression = i - dots == 3;
             }
             _ if is_ident(c) => {
+                let word = i;
                 while source.get(i).is_some_and(|&b| is_ident(b)) {
                     i += 1;
                 }
+                token_ends_expression = !KEYWORDS_BEFORE_OPERAND.contains(&&source[word..i]);
             }
-            _ => i += 1,
+            b')' | b']' | b'}' => i += 1,
+            _ => {
+                token_ends_expression = false;
+                i += 1;
+            }
         }
+        ends_expression = token_ends_expression;
+        prefixes.clear();
     }
     let mut out = out?;
     out.extend_from_slice(&source[copied..]);
     Some(out)
 }
 
+/// Lua's keywords that an operand may follow (a `-` after them is a unary minus); the
+/// others (`nil`, `true`, `false`, `end` of a function expression) end an expression,
+/// as identifiers do.
+const KEYWORDS_BEFORE_OPERAND: &[&[u8]] = &[
+    b"and",
+    b"break",
+    b"do",
+    b"else",
+    b"elseif",
+    b"for",
+    b"function",
+    b"goto",
+    b"if",
+    b"in",
+    b"local",
+    b"not",
+    b"or",
+    b"repeat",
+    b"return",
+    b"then",
+    b"until",
+    b"while",
+];
+
+/// A token that may stand before an operand: a unary minus (at its index in the
+/// source) or an opening parenthesis that is not a call's.
+#[derive(Copy, Clone, Debug)]
+enum Prefix {
+    Minus(usize),
+    Paren,
+}
+
+/// The unary minus signs before the imaginary literal ending at `end` that LuaJIT folds
+/// into it at parse time (`-2.5i`, `- -2.5i`, `-(2.5i)`: `lj_parse.c` negates the
+/// imaginary part of a constant cdata operand; at run time `-c` on a complex raises).
+/// The operand of a unary minus takes a following `^`, and a parenthesized literal stops
+/// being a constant before an index, a method or a call, so those fold nothing more.
+fn folded_minus_signs(source: &[u8], prefixes: &[Prefix], end: usize) -> Vec<usize> {
+    let mut folded = Vec::new();
+    let mut k = prefixes.len();
+    let mut j = end;
+    loop {
+        let next = skip_space(source, j);
+        if source.get(next) == Some(&b'^') {
+            break;
+        }
+        while let Some(Prefix::Minus(at)) = k.checked_sub(1).map(|k| prefixes[k]) {
+            folded.push(at);
+            k -= 1;
+        }
+        if k == 0 || source.get(next) != Some(&b')') {
+            break;
+        }
+        k -= 1;
+        j = next + 1;
+        let after = skip_space(source, j);
+        let suffix = match source.get(after) {
+            Some(b'.') => source.get(after + 1) != Some(&b'.'),
+            Some(b'[' | b':' | b'(' | b'{' | b'"' | b'\'') => true,
+            _ => false,
+        };
+        if suffix {
+            break;
+        }
+    }
+    folded
+}
+
+/// The index of the first byte at or after `i` that is not white space.
+fn skip_space(source: &[u8], mut i: usize) -> usize {
+    while source.get(i).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+    }
+    i
+}
+
 /// If `source[start..end]` is a LuaJIT literal, appends the source up to it and its
-/// call to `out`. Returns `end`.
+/// call to `out`. An imaginary literal takes in the minus signs LuaJIT folds into it
+/// (each becomes a space; an odd number of them makes the literal `"-2.5i"`). Returns
+/// `end`.
 fn replace_literal(
     source: &[u8],
     start: usize,
     end: usize,
+    prefixes: &[Prefix],
     out: &mut Option<Vec<u8>>,
     copied: &mut usize,
 ) -> usize {
     let token = &source[start..end];
-    if parse(token).is_some() {
-        let out = out.get_or_insert_with(|| Vec::with_capacity(source.len() + 64));
-        out.extend_from_slice(&source[*copied..start]);
-        out.extend_from_slice(b"(\"");
-        out.extend_from_slice(token);
-        out.extend_from_slice(b"\"):");
-        out.extend_from_slice(METHOD.as_bytes());
-        out.extend_from_slice(b"()");
-        *copied = end;
+    let Some(literal) = parse(token) else {
+        return end;
+    };
+    let folded = match literal {
+        Literal::Imaginary(_) => folded_minus_signs(source, prefixes, end),
+        _ => Vec::new(),
+    };
+    let out = out.get_or_insert_with(|| Vec::with_capacity(source.len() + 64));
+    for (at, &byte) in source.iter().enumerate().take(start).skip(*copied) {
+        out.push(if folded.contains(&at) { b' ' } else { byte });
     }
+    out.extend_from_slice(b"(\"");
+    if folded.len() % 2 == 1 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(token);
+    out.extend_from_slice(b"\"):");
+    out.extend_from_slice(METHOD.as_bytes());
+    out.extend_from_slice(b"()");
+    *copied = end;
     end
 }
 
@@ -192,9 +320,20 @@ fn quoted_string_end(source: &[u8], i: usize) -> usize {
     source.len()
 }
 
-/// The value of a LuaJIT literal token (`123LL`, `0x10ULL`, `1llu`, `12.5i`, `0x1p4i`);
-/// `None` for an ordinary number or a malformed one.
+/// The value of a LuaJIT literal token (`123LL`, `0x10ULL`, `1llu`, `12.5i`, `0x1p4i`),
+/// or of a negated imaginary one (`-12.5i`, as [`rewrite`] folds it); `None` for an
+/// ordinary number or a malformed one.
 pub fn parse(token: &[u8]) -> Option<Literal> {
+    if let Some(imaginary) = token.strip_prefix(b"-") {
+        // What the rewrite makes of a folded `-2.5i` (only an imaginary literal).
+        if imaginary.starts_with(b"-") {
+            return None;
+        }
+        return match parse(imaginary)? {
+            Literal::Imaginary(im) => Some(Literal::Imaginary(-im)),
+            _ => None,
+        };
+    }
     if let Some(number) = token
         .strip_suffix(b"i")
         .or_else(|| token.strip_suffix(b"I"))
@@ -463,5 +602,73 @@ mod tests {
             let _ = rewrite(source.as_bytes());
         }
         assert_eq!(rewritten("x = 1LL ["), format!("x = {} [", call("1LL")));
+    }
+
+    #[test]
+    fn a_unary_minus_is_folded_into_an_imaginary_literal() {
+        assert_eq!(parse(b"-2.5i"), Some(Literal::Imaginary(-2.5)));
+        for text in ["--2.5i", "-1LL", "-1ULL", "-", "-2"] {
+            assert_eq!(parse(text.as_bytes()), None, "{text}");
+        }
+        let minus = call("-2i");
+        let plain = call("2i");
+        for (source, expected) in [
+            ("return -2i".to_string(), format!("return  {minus}")),
+            ("x = - 2i".to_string(), format!("x =   {minus}")),
+            ("x = -(2i)".to_string(), format!("x =  ({minus})")),
+            ("x = - -2i".to_string(), format!("x =    {plain}")),
+            ("x = -(-2i)".to_string(), format!("x =  ( {plain})")),
+            (
+                "f(-2i, {-2i})".to_string(),
+                format!("f( {minus}, {{ {minus}}})"),
+            ),
+            ("return not -2i".to_string(), format!("return not  {minus}")),
+            (
+                "return 1 .. -2i".to_string(),
+                format!("return 1 ..  {minus}"),
+            ),
+            (
+                "return --[[c]] -2i".to_string(),
+                format!("return --[[c]]  {minus}"),
+            ),
+            // Binary minus signs stay.
+            ("return x -2i".to_string(), format!("return x -{plain}")),
+            ("return 3-2i".to_string(), format!("return 3-{plain}")),
+            (
+                "return t[1] -2i".to_string(),
+                format!("return t[1] -{plain}"),
+            ),
+            ("return f() -2i".to_string(), format!("return f() -{plain}")),
+            ("return 's' -2i".to_string(), format!("return 's' -{plain}")),
+            ("return ... -2i".to_string(), format!("return ... -{plain}")),
+            (
+                "return function() end -2i".to_string(),
+                format!("return function() end -{plain}"),
+            ),
+            // Not a constant operand: `^` binds tighter, and a suffix makes an expression.
+            ("return -2i^2".to_string(), format!("return -{plain}^2")),
+            ("return -(2i)^2".to_string(), format!("return -({plain})^2")),
+            (
+                "return -(2i).re".to_string(),
+                format!("return -({plain}).re"),
+            ),
+            (
+                "return -(2i):m()".to_string(),
+                format!("return -({plain}):m()"),
+            ),
+            (
+                "return -(2i)..'x'".to_string(),
+                format!("return  ({minus})..'x'"),
+            ),
+            // A call's parenthesis is no operand's.
+            ("return f(2i)".to_string(), format!("return f({plain})")),
+            // 64-bit integers keep their sign (negating the cdata gives the same).
+            (
+                "return -2LL".to_string(),
+                format!("return -{}", call("2LL")),
+            ),
+        ] {
+            assert_eq!(rewritten(&source), expected, "{source}");
+        }
     }
 }

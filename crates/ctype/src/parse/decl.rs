@@ -1057,7 +1057,22 @@ impl<'a> Parser<'a> {
                 return Err(self.error_near(&text::expected("}")));
             }
             if self.is(Punct::Semi) {
-                if spec.anonymous_record {
+                let (plain, _) = self.table.unqualified(spec.ty);
+                let named_record = matches!(self.table.get(plain), CType::Record(_));
+                if named_record && !spec.anonymous_record {
+                    // LuaJIT embeds an unnamed member of a named record type too
+                    // (`struct { struct pt; }`, `struct { pt_t; int z; }`), as gcc does
+                    // with -fms-extensions: laid out as a member of that type, its
+                    // members reachable through the parent. Not a `[?]` record.
+                    let vla = self.table.is_vla(spec.ty);
+                    if self.table.size_of(spec.ty).is_none() && !vla {
+                        return Err(self.error_plain(text::SIZE_UNKNOWN));
+                    }
+                    if vla {
+                        return Err(self.error_near(&text::expected(text::IDENT_NAME)));
+                    }
+                }
+                if spec.anonymous_record || named_record {
                     members.push(MemberDecl {
                         name: None,
                         ty: spec.ty,
@@ -1076,6 +1091,9 @@ impl<'a> Parser<'a> {
                         ty,
                         value,
                     }));
+                } else {
+                    // LuaJIT: only a record or an enum may go without a declarator.
+                    return Err(self.error_near(&text::expected(text::IDENT_NAME)));
                 }
             } else if spec.storage.is_static {
                 loop {

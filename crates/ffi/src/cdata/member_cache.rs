@@ -87,38 +87,13 @@ fn slot_index(record: TypeId, addr: usize) -> usize {
 
 fn find_uncached(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Member> {
     let name = std::str::from_utf8(name).ok()?;
-    let (offset, field) = types.find_member(record, name)?;
+    let (offset, field, enclosing) = types.find_member_quals(record, name)?;
     Some(Member {
         offset,
         ty: field.ty,
         bits: field.bits,
-        is_const: types.unqualified(field.ty).1.is_const
-            || through_const_anonymous(types, record, name),
+        is_const: enclosing.is_const || types.unqualified(field.ty).1.is_const,
     })
-}
-
-/// Whether member `name` of `record` is reached through a const anonymous member
-/// (`struct { const struct { int x; }; }`), whose qualifier LuaJIT's
-/// `lj_ctype_getfieldq` adds.
-fn through_const_anonymous(types: &TypeTable, record: TypeId, name: &str) -> bool {
-    let (record, _) = types.unqualified(record);
-    let jitffi_ctype::CType::Record(rid) = types.get(record) else {
-        return false;
-    };
-    let Some(body) = &types.record(*rid).body else {
-        return false;
-    };
-    for field in &body.fields {
-        match &field.name {
-            Some(n) if **n == *name => return false,
-            None if field.bits.is_none() && types.find_member(field.ty, name).is_some() => {
-                return types.unqualified(field.ty).1.is_const
-                    || through_const_anonymous(types, field.ty, name);
-            }
-            _ => {}
-        }
-    }
-    false
 }
 
 #[cfg(test)]

@@ -487,8 +487,11 @@ unsafe fn locate_place(
             }
             (CType::Complex(kind), Key::Name(_) | Key::Number(_)) => {
                 let part = match key {
-                    Key::Name(b"re") | Key::Number(0) => 0,
-                    Key::Name(b"im") | Key::Number(1) => 1,
+                    Key::Name(b"re") => 0,
+                    Key::Name(b"im") => 1,
+                    // LuaJIT masks a number (`idx &= 1` in lj_cdata_index): c[2] is the
+                    // real part, c[-1] and c[3] the imaginary part.
+                    Key::Number(i) => (i & 1) as usize,
                     _ => return Err(Miss::Type(base, is_const)),
                 };
                 let (part_ty, part_size) = match kind {

@@ -92,7 +92,12 @@ unsafe fn define_module(l: *mut State, name: &std::ffi::CStr) {
         sys::lua_getfield(l, sys::LUA_REGISTRYINDEX, c"_LOADED".as_ptr());
         if sys::lua_type(l, -1) == sys::LUA_TTABLE {
             sys::lua_getfield(l, -1, name.as_ptr());
-            let missing = sys::lua_type(l, -1) == sys::LUA_TNIL;
+            // 5.1's `require` marks a module being loaded with a light userdata: a
+            // `bit.lua` that requires the ffi must still get LuaJIT's `bit` defined.
+            let missing = matches!(
+                sys::lua_type(l, -1),
+                sys::LUA_TNIL | sys::LUA_TLIGHTUSERDATA
+            );
             sys::lua_settop(l, -2);
             if missing {
                 sys::lua_pushvalue(l, -2);
