@@ -136,7 +136,7 @@ for _, ct in ipairs {
   "int[sizeof pg_rkvar.c]", "int[sizeof(pg_rkvar)]", "int[sizeof(((struct pg_rk *)0)->c)]",
   "int[sizeof(pg_rkptr->y)]", "int[sizeof(*pg_rkptr) / 4]", "int[sizeof(pg_rkptr[1])]",
   "int[sizeof(pg_rkvar.c[1])]", "int[sizeof(&pg_rkvar)]", "int[((struct pg_rk *)0)->nope]",
-  "int[pg_rkvar->K]", "int[sizeof(*1)]",
+  "int[pg_rkvar->K]", "int[sizeof(*1)]", "int[((struct pg_rk)0).K]", "int[((struct pg_rk)0).nope]",
 } do
   size(ct, ct)
 end

@@ -494,10 +494,11 @@ impl Parser<'_> {
     }
 
     /// `(type) operand`: a conversion to an integer type (C11 6.3.1.3), or to a pointer
-    /// type, which makes an object of that type (`((struct s *)0)->K`).
+    /// or record type, which makes an object of that type (`((struct s *)0)->K`, and
+    /// LuaJIT's `((struct s)0).K`, which C would refuse).
     fn cast(&self, ty: TypeId, operand: Operand) -> Result<Operand, CdefError> {
         let (base, _) = self.table.unqualified(ty);
-        if matches!(self.table.get(base), CType::Pointer(_)) {
+        if matches!(self.table.get(base), CType::Pointer(_) | CType::Record(_)) {
             return Ok(Operand::Object(ty));
         }
         let operand = self.value_of(operand)?;
