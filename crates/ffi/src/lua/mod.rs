@@ -1,9 +1,9 @@
 //! The seam between Rust and the Lua C API: entry points, error raising, and the few
 //! helpers that differ between Lua 5.1 and 5.4. The bottom layer of the crate.
 //!
-//! May use: `mlua-sys` and `std` only (nothing else of this crate, in particular no
-//! call or cdata types: a layer above hands its own steps to [`entry_continue`] through
-//! the [`Continue`] trait).
+//! May use: `mlua-sys`, `std` and [`crate::platform`] (the readability probe of the
+//! direct stack reads); nothing above it, in particular no call or cdata types: a layer
+//! above hands its own steps to [`entry_continue`] through the [`Continue`] trait.
 //!
 //! # The entry protocol
 //!
