@@ -12,6 +12,10 @@
 //! Each name is defined only where it is missing: nothing that exists is replaced.
 //! `require "ffi.core"` gives the module without any of this and without the global
 //! `type`/`tonumber`/`pairs`/`ipairs` of [`crate::api::idioms`].
+//!
+//! May use: [`crate::lua`], [`crate::scalar`], [`crate::cdata`] (64-bit cdata in and
+//! out) and the crate root's `ffi.os`/`ffi.arch` names; `crate::api` uses this layer
+//! (`tonumber` with a base), never the reverse.
 
 pub mod bit;
 pub mod jit;
