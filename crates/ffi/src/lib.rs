@@ -163,10 +163,10 @@ unsafe fn push_core(l: *mut sys::lua_State) {
 /// # Safety
 /// Called by Lua with a valid state.
 unsafe extern "C-unwind" fn open_core(l: *mut sys::lua_State) -> c_int {
-    // SAFETY: `l` is the live state running `require`; every table and closure below is
-    // built on its stack, with the state userdata as upvalue 1 of each function. The
-    // body owns nothing with a destructor, so the Lua calls in it may raise; `entry`
+    // The body owns nothing with a destructor, so the Lua calls in it may raise; `entry`
     // turns a panic into an error.
+    // SAFETY: `l` is the live state running `require`; every table and closure below is
+    // built on its stack, with the state userdata as upvalue 1 of each function.
     unsafe {
         lua::entry(l, || {
             open_core_body(l);

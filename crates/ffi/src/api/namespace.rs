@@ -128,11 +128,11 @@ pub unsafe fn install(l: *mut State, state_index: c_int, module: c_int) {
 /// `l` is live with seven free slots; `state_index` is the absolute index of the state
 /// userdata.
 unsafe fn push_namespace(l: *mut State, state_index: c_int, namespace: Namespace) {
+    // The namespace is boxed into a raw pointer before anything allocates: should a push
+    // below fail for lack of memory (a longjmp), the box leaks, and no Rust value with a
+    // destructor is skipped.
     // SAFETY: `l` is live (caller). The userdata is sized for a NamespaceBox and
-    // aligned by Lua for a pointer; only `library_gc` frees the box. The namespace is
-    // boxed into a raw pointer before anything allocates: should a push below fail for
-    // lack of memory (a longjmp), the box leaks (Lua cannot promise more then), and no
-    // Rust value with a destructor is skipped.
+    // aligned by Lua for a pointer; only `library_gc` frees the box.
     unsafe {
         let namespace = Box::into_raw(Box::new(namespace));
         sys::lua_createtable(l, 0, 0);

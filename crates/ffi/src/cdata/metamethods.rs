@@ -556,11 +556,10 @@ unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mu
     // The element cache is only read here; the general path writes it, in calls that
     // never run Lua code while they do. The address is computed as `locate_place` does,
     // and read or written only by the caller after the NULL check.
-    // SAFETY: the arguments up to `args` are read only once the count is known (a direct
-    // call through `debug.getmetatable` may pass fewer); the upvalue and argument 1 are
-    // read through only once their tags say they are the StateBox and a cdata of ours
-    // (the upvalue can be replaced by `debug.setupvalue`, and anything can be passed as
-    // argument 1), inside blocks known to be long enough. `state` is null once freed.
+    // A direct call through `debug.getmetatable` may pass fewer arguments, the upvalue
+    // can be replaced by `debug.setupvalue`, and anything can be passed as argument 1.
+    // SAFETY: arguments are read only once the count is known; the upvalue and argument
+    // 1 only once their tags say StateBox and cdata, inside long-enough blocks.
     unsafe {
         if stack::arg_count(l) < args {
             return None;
@@ -886,10 +885,10 @@ pub struct LookUpMember {
 
 impl lua::Continue for LookUpMember {
     unsafe fn run(self, l: *mut State) -> c_int {
+        // The error is built inside an entry of its own, which drops its strings before
+        // it raises (with the caller's position: the same function is running).
         // SAFETY: `l` is live with the stack as described; this frame owns nothing
-        // with a destructor, and the error is built inside an entry of its own, which
-        // drops its strings before it raises (with the caller's position, as before
-        // the lookup: the same function is running).
+        // with a destructor.
         unsafe {
             sys::lua_gettable(l, -2);
             if sys::lua_type(l, -1) != sys::LUA_TNIL {

@@ -96,10 +96,10 @@ const _: () = assert!(std::mem::size_of::<CDataHeader>() == HEADER_BYTES);
 /// # Safety
 /// `l` is live with one free slot; `st` is its ffi state.
 pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mut CDataHeader> {
+    // `stack::userdata_and_metatable` checks the length as `tagged::check` does, and
+    // reads slot `index` only when `0 < index <= top`.
     // SAFETY: `l` is live; the tag is read only inside a block of at least HEADER_BYTES
-    // bytes (`stack::userdata_and_metatable` checks the length as `tagged::check` does;
-    // it reads slot `index` only when that is a value of the running function,
-    // `0 < index <= top`), and we only compare the metatable's address.
+    // bytes, and only the metatable's address is compared.
     unsafe {
         let ours = |meta: *const c_void| {
             !meta.is_null() && (meta == st.cdata_meta_ptr || meta == st.gc_meta_ptr)
