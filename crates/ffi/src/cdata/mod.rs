@@ -121,13 +121,10 @@ pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mu
     }
 }
 
-/// Largest C object the ffi makes or names, in bytes: LuaJIT's bound (`CTMAX_SIZE`,
-/// 2^31 - 1), so that a script that runs under LuaJIT runs here and one refused there
-/// is refused here. Above it `ffi.new` (fixed sizes and VLA/VLS counts alike) and
-/// `ffi.typeof` raise "size of C type is unknown or too large". jitffi-ctype's own
-/// `MAX_TYPE_SIZE` is larger (it only keeps size arithmetic from overflowing): until
-/// `ffi.cdef` refuses larger types itself, this check stands at the ffi's entries.
-pub const MAX_OBJECT_SIZE: u64 = (1 << 31) - 1;
+/// Largest C object the ffi makes or names, in bytes: the type table's bound, LuaJIT's
+/// 2^31 - 1 (`CTMAX_SIZE`). Above it `ffi.new` (fixed sizes and VLA/VLS counts alike)
+/// and `ffi.typeof` raise "size of C type is unknown or too large".
+pub const MAX_OBJECT_SIZE: u64 = jitffi_ctype::MAX_TYPE_SIZE;
 
 /// Alignment Lua gives every userdata block on the 64-bit targets (`LUAI_MAXALIGN`).
 const LUA_ALIGN: usize = 8;

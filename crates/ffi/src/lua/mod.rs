@@ -190,9 +190,6 @@ pub enum Next<C: Continue = Never> {
     /// Call the function below the top `args` values with them and return all its
     /// results (a metamethod forwarded to a user's function).
     Call { args: c_int },
-    /// The stack ends with `message, table, key`: return `table[key]` (honouring the
-    /// table's own metamethods); a nil result raises `message` instead.
-    GetOrRaise,
     /// The stack ends with `table, key, value`: do `table[key] = value`, return nothing.
     Set,
     /// Call this C function in place of the one running, with the same stack, and return
@@ -258,14 +255,6 @@ pub unsafe fn entry_continue<C: Continue>(
                 let base = lua::lua_gettop(state) - args - 1;
                 lua::lua_call(state, args, lua::LUA_MULTRET);
                 lua::lua_gettop(state) - base
-            }
-            Next::GetOrRaise => {
-                lua::lua_gettable(state, -2);
-                if lua::lua_type(state, -1) == lua::LUA_TNIL {
-                    lua::lua_settop(state, -3);
-                    lua::lua_error(state);
-                }
-                1
             }
             Next::Set => {
                 lua::lua_settable(state, -3);
