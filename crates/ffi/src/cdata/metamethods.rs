@@ -809,21 +809,26 @@ unsafe fn member_room(
     header: *const CDataHeader,
     place: &Place,
 ) -> Option<u64> {
-    let (place_base, _) = st.types().unqualified(place.ty);
-    let is_open_array = matches!(
-        st.ctype(place_base),
-        CType::Array {
-            len: ArrayLen::Variable | ArrayLen::Flexible | ArrayLen::Fixed(0),
-            ..
+    // A short borrow, no copy of the type: this runs on every member store.
+    let align = {
+        let types = st.types();
+        let is_open_array = matches!(
+            types.get(types.unqualified(place.ty).0),
+            CType::Array {
+                len: ArrayLen::Variable | ArrayLen::Flexible | ArrayLen::Fixed(0),
+                ..
+            }
+        );
+        if !is_open_array {
+            return None;
         }
-    );
-    // SAFETY: `header` is the live cdata at argument 1 (caller).
-    let holder = unsafe { (*header).ty };
-    let (holder_base, _) = st.types().unqualified(holder);
-    if !is_open_array || !matches!(st.ctype(holder_base), CType::Record(_)) {
-        return None;
-    }
-    let align = st.types().align_of(holder);
+        // SAFETY: `header` is the live cdata at argument 1 (caller).
+        let holder = unsafe { (*header).ty };
+        if !matches!(types.get(types.unqualified(holder).0), CType::Record(_)) {
+            return None;
+        }
+        types.align_of(holder)
+    };
     // SAFETY: as above; a record value's members lie inside its payload.
     let start = unsafe { payload(header) } as usize;
     // SAFETY: argument 1 is the cdata of `header`, whose type is `holder` (caller).
