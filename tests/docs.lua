@@ -20,6 +20,9 @@
 -- ```text blocks that begin with `$ jitffi ...`: the command runs, and every line shown
 -- after it, except `...` elisions, must appear in its output in that order.
 --
+-- Links: every relative Markdown link names a file that exists, and its #anchor a
+-- heading of that file.
+--
 -- Exits non-zero if a block failed or if no block ran.
 
 local root, jitffi = arg[1], arg[2]
@@ -208,10 +211,58 @@ local function run_transcript(where, block)
   print("ok    " .. where .. ": " .. command)
 end
 
+-- GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens.
+local function slug(heading)
+  return (heading:lower():gsub("[^%w%- _]", ""):gsub(" ", "-"))
+end
+
+local anchors_of = {}
+local function anchors(path)
+  if not anchors_of[path] then
+    local set = {}
+    for line in (read(path) .. "\n"):gmatch("(.-)\n") do
+      local heading = line:match("^#+%s+(.-)%s*$")
+      if heading then set[slug(heading)] = true end
+    end
+    anchors_of[path] = set
+  end
+  return anchors_of[path]
+end
+
+-- Every relative link [text](target[#anchor]) outside code names a file that exists,
+-- and an anchor names a heading of it.
+local function check_links(file)
+  local dir = file:match("^(.*)/[^/]*$") or "."
+  local in_code = false
+  local n = 0
+  for line in (read(root .. "/" .. file) .. "\n"):gmatch("(.-)\n") do
+    n = n + 1
+    if line:match("^```") then in_code = not in_code end
+    if not in_code then
+      for target in line:gsub("`[^`]*`", ""):gmatch("%]%(([^)%s]+)%)") do
+        if not target:match("^%a+:") then
+          local path, anchor = target:match("^([^#]*)#?(.*)$")
+          local full = path == "" and file or (dir .. "/" .. path)
+          local f = io.open(root .. "/" .. full, "rb")
+          if not f then
+            fail(file .. ":" .. n, "link to a missing file: " .. target)
+          else
+            f:close()
+            if anchor ~= "" and full:match("%.md$") and not anchors(root .. "/" .. full)[anchor] then
+              fail(file .. ":" .. n, "link to a missing heading: " .. target)
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
 -- `jitffi` on PATH is the runner.
 os.execute("mkdir -p " .. tmp .. ".bin && ln -sf " .. shell_quote(jitffi) .. " " .. tmp .. ".bin/jitffi")
 
 for _, file in ipairs(files) do
+  check_links(file)
   local blocks = blocks_of(root .. "/" .. file)
   for i, block in ipairs(blocks) do
     local where = file .. ":" .. block.line
