@@ -219,9 +219,10 @@ end
 local anchors_of = {}
 local function anchors(path)
   if not anchors_of[path] then
-    local set = {}
+    local set, in_code = {}, false
     for line in (read(path) .. "\n"):gmatch("(.-)\n") do
-      local heading = line:match("^#+%s+(.-)%s*$")
+      if line:match("^```") then in_code = not in_code end
+      local heading = not in_code and line:match("^#+%s+(.-)%s*$")
       if heading then set[slug(heading)] = true end
     end
     anchors_of[path] = set
