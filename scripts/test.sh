@@ -14,6 +14,7 @@ cargo test --release --workspace
 tests/modules.sh
 tests/luarocks.sh
 tests/examples.sh
+tests/docs.sh
 tests/diff.sh
 tests/callgen.sh
 tests/host.sh
