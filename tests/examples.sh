@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The examples: every examples/*.lua runs under the jitffi runner and under each stock
-# lua5.1 ... lua5.4 with the ffi.so built for it (`cargo xtask modules`). An example
+# lua5.1 ... lua5.4 with the ffi.so built for it (`cargo xtask modules`), and under
+# luajit unless it uses jitffi's own `require "cbframe"`, so that the examples stay
+# LuaJIT FFI code that runs on both. An example
 # asserts its own results, so it passes when it exits with status 0 (and fails on any
 # other status, a timeout included). Fails when it ran no example.
 #
 # The examples call libz.so.1 (zlib1g) and libsqlite3.so.0 (libsqlite3-0), which
 # .ci/run installs; a missing library fails the run, it is never skipped.
 #
-# Needs lua5.1 ... lua5.4 on PATH and a release build of the runner
+# Needs lua5.1 ... lua5.4 and luajit on PATH and a release build of the runner
 # (`cargo build --release`). Exits non-zero if anything failed.
 set -euo pipefail
 
@@ -18,9 +20,9 @@ versions=(5.1 5.2 5.3 5.4)
 jitffi=$root/target/release/jitffi
 limit=${JITFFI_TEST_TIMEOUT:-300}
 
-for v in "${versions[@]}"; do
-    if ! command -v "lua$v" >/dev/null; then
-        echo "examples.sh: lua$v is not installed (apt-get install lua$v)" >&2
+for program in "${versions[@]/#/lua}" luajit; do
+    if ! command -v "$program" >/dev/null; then
+        echo "examples.sh: $program is not installed (apt-get install $program)" >&2
         exit 1
     fi
 done
@@ -54,11 +56,17 @@ failures=()
 ran=0
 echo "== examples (${#examples[@]} in examples/)"
 for example in "${examples[@]}"; do
-    for runner in jitffi "${versions[@]}"; do
+    runners=(jitffi "${versions[@]}")
+    grep -q 'require "cbframe"' "$example" || runners+=(luajit)
+    for runner in "${runners[@]}"; do
         if [ "$runner" = jitffi ]; then
             name=jitffi
             command=("$jitffi" "$example")
             v=5.4
+        elif [ "$runner" = luajit ]; then
+            name=luajit
+            command=(luajit "$example")
+            v=5.1
         else
             name=lua$runner
             command=("lua$runner" "$example")
