@@ -22,7 +22,9 @@
 //! ```
 
 use crate::plan::{AbiError, ArgPlan, CallPlan, Ext, Loc, Piece, PieceKind, RetPlan};
-use jitffi_ctype::{ArrayLen, CType, FloatKind, FuncType, IntType, RecordKind, TypeId, TypeTable};
+use jitffi_ctype::{
+    ArrayLen, CType, FloatKind, FuncType, IntType, RecordKind, Target, TypeId, TypeTable,
+};
 
 /// Integer argument registers: x0-x7 (§6.8.2, stage C, NGRN < 8).
 pub const GPR_ARGS: u8 = 8;
@@ -48,7 +50,9 @@ pub enum Flavor {
     Linux,
     /// Apple arm64 ("Writing ARM64 code for Apple platforms"): variadic arguments all on
     /// the stack in 8-byte slots; named stack arguments at their natural alignment and
-    /// size, not widened to 8 bytes.
+    /// size, not widened to 8 bytes; `long double` is `double`; and, as LLVM's Darwin
+    /// convention does, no even register pair for 16-byte values and HFAs on the stack
+    /// at their member alignment. Not checked against an Apple compiler.
     Apple,
 }
 
@@ -204,11 +208,20 @@ fn assign(at: &mut Cursor, shape: Shape) -> ArgPlan {
             ArgPlan::Pieces(pieces)
         }
         // C.3: no v register for the rest of the call; C.4: at a multiple of 8 or 16
-        // (the member alignment); C.6: copied whole, size rounded up to 8.
+        // (the member alignment); C.6: copied whole, size rounded up to 8. Apple (LLVM's
+        // CC_AArch64_Custom_Block on Darwin): at the member alignment, not rounded.
         Shape::Hfa { base, size, .. } => {
             at.nsrn = VEC_ARGS;
-            let align = if base.bytes() >= 16 { 16 } else { 8 };
-            stack_copy(at, size, align)
+            let member = u32::from(base.bytes());
+            match at.flavor {
+                Flavor::Linux => stack_copy(at, size, if member >= 16 { 16 } else { 8 }),
+                Flavor::Apple => {
+                    let Loc::Stack(offset) = stack_slot(at, size, member) else {
+                        unreachable!("stack_slot gives a stack location")
+                    };
+                    copy_at(offset, size)
+                }
+            }
         }
         // C.9: the next x register.
         Shape::Int { kind, size } if at.ngrn < GPR_ARGS => {
@@ -335,6 +348,12 @@ fn stack_copy(at: &mut Cursor, size: u32, align: u32) -> ArgPlan {
     let Loc::Stack(offset) = stack_slot(at, size.next_multiple_of(8), align) else {
         unreachable!("stack_slot gives a stack location")
     };
+    copy_at(offset, size)
+}
+
+/// A copy of `size` bytes at stack offset `offset`: a single piece of its bytes when it
+/// is up to 8 bytes, as on x86-64.
+fn copy_at(offset: u32, size: u32) -> ArgPlan {
     if size <= 8 {
         return one(PieceKind::Int(Ext::None), size as u8, Loc::Stack(offset));
     }
@@ -412,7 +431,12 @@ fn composite_shape(types: &TypeTable, ty: TypeId) -> Option<Shape> {
             });
         }
     }
-    let align = natural_align(types, ty);
+    // Apple follows its compiler: the type's alignment, `aligned` attribute included
+    // (clang's Darwin lowering), for the stack slot; it has no even register pairs.
+    let align = match types.target() {
+        Target::AppleArm64 => types.align_of(ty),
+        _ => natural_align(types, ty),
+    };
     Some(if size > MAX_BY_VALUE {
         Shape::Reference {
             size: size as u32,

@@ -4,7 +4,7 @@
 //! (variadic rules, who returns the result address) are its methods too.
 
 use crate::plan::{AbiError, CallPlan};
-use crate::{aarch64, x86_64};
+use crate::{aarch64, win64, x86_64};
 use jitffi_ctype::{FuncType, Target, TypeId, TypeTable};
 
 /// A calling convention jitffi can plan calls for.
@@ -114,9 +114,7 @@ impl Convention {
             Convention::AppleArm64 => {
                 aarch64::classify(types, func, varargs, aarch64::Flavor::Apple)
             }
-            Convention::Win64 => Err(AbiError {
-                message: "no Win64 classifier yet".into(),
-            }),
+            Convention::Win64 => win64::classify(types, func, varargs),
         }
     }
 
@@ -152,8 +150,8 @@ impl Convention {
                 vec_results: aarch64::VEC_RESULTS,
             },
             Convention::Win64 => Registers {
-                gpr_args: 4,
-                vec_args: 4,
+                gpr_args: win64::SLOTS,
+                vec_args: win64::SLOTS,
                 gpr_results: 1,
                 vec_results: 1,
             },

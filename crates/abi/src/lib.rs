@@ -16,6 +16,7 @@
 pub mod aarch64;
 mod convention;
 pub mod plan;
+pub mod win64;
 pub mod x86_64;
 
 pub use convention::{Convention, Registers, Variadic};
