@@ -171,11 +171,14 @@ fn result_plan(types: &TypeTable, ty: TypeId) -> Result<RetPlan, AbiError> {
         nsaa: 0,
         flavor: Flavor::Linux,
     };
-    Ok(match assign(&mut fresh, shape) {
-        ArgPlan::Nothing => RetPlan::Void,
-        ArgPlan::Pieces(pieces) => RetPlan::Pieces(pieces),
-        _ => unreachable!("a value that fits the argument registers"),
-    })
+    match assign(&mut fresh, shape) {
+        ArgPlan::Nothing => Ok(RetPlan::Void),
+        ArgPlan::Pieces(pieces) => Ok(RetPlan::Pieces(pieces)),
+        // Every shape but a reference fits the registers of a call's first argument.
+        _ => Err(AbiError {
+            message: format!("bug: no result registers for '{}'", types.type_name(ty)),
+        }),
+    }
 }
 
 /// Stage C for one named argument (or, on Linux, a variadic one).
@@ -216,9 +219,7 @@ fn assign(at: &mut Cursor, shape: Shape) -> ArgPlan {
             match at.flavor {
                 Flavor::Linux => stack_copy(at, size, if member >= 16 { 16 } else { 8 }),
                 Flavor::Apple => {
-                    let Loc::Stack(offset) = stack_slot(at, size, member) else {
-                        unreachable!("stack_slot gives a stack location")
-                    };
+                    let offset = stack_slot(at, size, member);
                     copy_at(offset, size)
                 }
             }
@@ -269,7 +270,7 @@ fn assign(at: &mut Cursor, shape: Shape) -> ArgPlan {
                 at.ngrn += 1;
                 Loc::Gpr(at.ngrn - 1)
             } else {
-                stack_slot(at, 8, 8)
+                Loc::Stack(stack_slot(at, 8, 8))
             };
             ArgPlan::Indirect {
                 pointer,
@@ -320,12 +321,12 @@ fn gpr_pieces(size: u32, first: u8) -> Vec<Piece> {
         .collect()
 }
 
-/// The offset of a stack slot: Linux rounds the NSAA to `align` (at least 8) and takes
-/// a multiple of 8 bytes; Apple places a scalar at its natural alignment and size.
-fn stack_slot(at: &mut Cursor, size: u32, align: u32) -> Loc {
+/// A stack slot of `size` bytes at the NSAA rounded up to `align` (the callers choose
+/// both: 8-byte multiples on Linux, a scalar's own size and alignment on Apple).
+fn stack_slot(at: &mut Cursor, size: u32, align: u32) -> u32 {
     let offset = at.nsaa.next_multiple_of(align);
     at.nsaa = offset + size;
-    Loc::Stack(offset)
+    offset
 }
 
 /// A scalar on the stack: one piece. `slot_align` is its Linux slot alignment (at least
@@ -334,20 +335,18 @@ fn stack_scalar(at: &mut Cursor, kind: PieceKind, size: u8, slot_align: u32) -> 
     if size as u32 > 8 {
         return stack_copy(at, u32::from(size), slot_align);
     }
-    let loc = match at.flavor {
+    let offset = match at.flavor {
         Flavor::Linux => stack_slot(at, 8, slot_align),
         Flavor::Apple => stack_slot(at, u32::from(size), u32::from(size)),
     };
-    one(kind, size, loc)
+    one(kind, size, Loc::Stack(offset))
 }
 
 /// A copy of a composite (or a 16-byte scalar) on the stack at a multiple of `align`,
 /// taking its size rounded up to 8 (B.5, C.3). One of up to 8 bytes is a single piece
 /// of its bytes, as on x86-64.
 fn stack_copy(at: &mut Cursor, size: u32, align: u32) -> ArgPlan {
-    let Loc::Stack(offset) = stack_slot(at, size.next_multiple_of(8), align) else {
-        unreachable!("stack_slot gives a stack location")
-    };
+    let offset = stack_slot(at, size.next_multiple_of(8), align);
     copy_at(offset, size)
 }
 
