@@ -308,6 +308,9 @@ fn frame_of(spec: &StubSpec) -> Result<Frame, JitError> {
                 _ => take(&mut next, size)?,
             },
             ArgPlan::Nothing => take(&mut next, size)?,
+            ArgPlan::Indirect { .. } => {
+                return Err(error("bug: x86-64 passes nothing by reference"))
+            }
         };
         images.push(image);
     }
