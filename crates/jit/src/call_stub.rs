@@ -26,7 +26,7 @@
 //! clobber every caller-saved register. A helper that raises a Lua error longjmps out of
 //! the stub: the stub owns nothing, so that is safe.
 
-use crate::arch::{self, ResultArea};
+use crate::arch;
 use crate::code::{publish, PublishedCode};
 use jitffi_abi::{ArgPlan, CallPlan, Loc, Piece, RetPlan};
 use std::collections::HashMap;
@@ -246,7 +246,7 @@ pub(crate) struct Frame {
     pub align: u32,
 }
 
-pub(crate) fn frame_of(spec: &StubSpec) -> Result<Frame, JitError> {
+pub(crate) fn frame_of(spec: &StubSpec, result_area_bytes: u32) -> Result<Frame, JitError> {
     let plan = &spec.plan;
     if plan.args.len() != spec.args.len() {
         return Err(error("bug: plan and argument fetches differ in length"));
@@ -286,7 +286,7 @@ pub(crate) fn frame_of(spec: &StubSpec) -> Result<Frame, JitError> {
         RetPlan::Memory { size, .. } => size,
         _ => 0,
     };
-    let results = take(&mut next, ResultArea::BYTES + memory)?;
+    let results = take(&mut next, result_area_bytes + memory)?;
     let align = plan.stack_align.max(16);
     if !align.is_power_of_two() || next.saturating_add(align) > MAX_FRAME_BYTES {
         return Err(error("arguments too large for a C call"));

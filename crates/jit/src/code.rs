@@ -34,9 +34,15 @@ use crate::arch;
 use std::io;
 use std::sync::{Mutex, OnceLock};
 
-/// The system page size assumed by the arena (Linux on x86-64 and AArch64 with 4 KiB
-/// pages; checked against `sysconf` when the arena starts).
-const PAGE: usize = 4096;
+/// The system page size (4 KiB on x86-64; 4, 16 or 64 KiB on AArch64 Linux).
+fn page_size() -> usize {
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    // SAFETY: sysconf has no preconditions.
+    *PAGE.get_or_init(|| match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        size if size > 0 => size as usize,
+        _ => 4096,
+    })
+}
 
 /// Address space reserved at a time. Code larger than a chunk gets a chunk of its own.
 pub const CHUNK_BYTES: usize = 1 << 20;
@@ -118,7 +124,8 @@ impl CodeArena {
         if bytes.is_empty() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty code"));
         }
-        if !align.is_power_of_two() || align > PAGE {
+        let page = page_size();
+        if !align.is_power_of_two() || align > page {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "bug: code alignment",
@@ -130,14 +137,14 @@ impl CodeArena {
         let fits = |c: &Chunk| c.used.next_multiple_of(align) + bytes.len() <= c.len;
         if !chunk.as_ref().is_some_and(fits) {
             *chunk = Some(reserve(
-                bytes.len().next_multiple_of(PAGE).max(CHUNK_BYTES),
+                bytes.len().next_multiple_of(page).max(CHUNK_BYTES),
             )?);
         }
         let chunk = chunk.as_mut().expect("a chunk was reserved");
         let start = chunk.used.next_multiple_of(align);
-        let first_page = chunk.used / PAGE * PAGE;
+        let first_page = chunk.used / page * page;
         let end = start + bytes.len();
-        let span = end.next_multiple_of(PAGE) - first_page;
+        let span = end.next_multiple_of(page) - first_page;
         let mut image = vec![arch::CODE_FILL; span];
         if chunk.used > first_page {
             // SAFETY: `first_page..used` of the chunk is published code: mapped
@@ -151,10 +158,11 @@ impl CodeArena {
             image[..published.len()].copy_from_slice(published);
         }
         image[start - first_page..end - first_page].copy_from_slice(bytes);
-        replace_pages(chunk.base + first_page, &image)?;
+        replace_pages(chunk.base + first_page, &image, page)?;
         chunk.used = end;
         let start = (chunk.base + start) as *const u8;
-        arch::flush_icache(start, bytes.len());
+        // SAFETY: the range was just mapped read+execute above and is never unmapped.
+        unsafe { arch::flush_icache(start, bytes.len()) };
         Ok(PublishedCode {
             start,
             len: bytes.len(),
@@ -193,9 +201,9 @@ fn reserve(len: usize) -> io::Result<Chunk> {
 
 /// Puts `image` (whole pages) at `at` (page-aligned, inside a chunk) read+execute,
 /// through a fresh read+write mapping that is flipped, then moved there.
-fn replace_pages(at: usize, image: &[u8]) -> io::Result<()> {
+fn replace_pages(at: usize, image: &[u8], page: usize) -> io::Result<()> {
     debug_assert!(
-        at.is_multiple_of(PAGE) && image.len().is_multiple_of(PAGE),
+        at.is_multiple_of(page) && image.len().is_multiple_of(page),
         "bug: pages expected"
     );
     let len = image.len();
@@ -248,13 +256,6 @@ fn replace_pages(at: usize, image: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_page_size_is_the_assumed_one() {
-        // SAFETY: sysconf has no preconditions.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        assert_eq!(page as usize, PAGE);
-    }
-
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn published_code_runs_and_shares_pages() {
@@ -271,8 +272,26 @@ mod tests {
         };
         assert_eq!((fa(), fb()), (42, 43));
         assert_eq!(b.address(0) as usize % 16, 0);
-        let page = publish_aligned(&[0xc3], PAGE).unwrap();
-        assert_eq!(page.address(0) as usize % PAGE, 0);
+        let page = publish_aligned(&[0xc3], 4096).unwrap();
+        assert_eq!(page.address(0) as usize % 4096, 0);
+    }
+
+    #[cfg(target_arch = "aarch64")]
+    #[test]
+    fn published_code_runs() {
+        let word = |w: u32| w.to_le_bytes();
+        // mov w0, #42; ret, then mov w0, #43; ret
+        let a: Vec<u8> = [word(0x5280_0540), word(0xd65f_03c0)].concat();
+        let b: Vec<u8> = [word(0x5280_0560), word(0xd65f_03c0)].concat();
+        let (a, b) = (publish(&a).unwrap(), publish(&b).unwrap());
+        // SAFETY: the bytes are complete functions of that type.
+        let (fa, fb) = unsafe {
+            (
+                std::mem::transmute::<*const u8, extern "C" fn() -> i32>(a.address(0)),
+                std::mem::transmute::<*const u8, extern "C" fn() -> i32>(b.address(0)),
+            )
+        };
+        assert_eq!((fa(), fb()), (42, 43));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! arena) and one folder per architecture, chosen here and nowhere else, that emits the
 //! code and owns the register blocks ([`ResultArea`], [`ArgFrame`], [`CpuState`]). Code
 //! outside an architecture folder names no register: it reads and writes those blocks
-//! through plan locations (`jitffi_abi::Loc`). `x86_64/mod.rs` lists what an
+//! through plan locations (`jitffi_abi::Loc`). `x86_64.rs` lists what an
 //! architecture folder provides.
 //!
 //! Promises: [`stub_for`] returns the one stub for a spec, shared process-wide and never
@@ -21,12 +21,27 @@
 // dynasm! expands register operands with `.into()`, which clippy flags on every use.
 #![allow(clippy::useless_conversion)]
 
+// The architecture folders. AArch64's emitter is pure (bytes and listings, no
+// executable memory), so it builds on every host, for listings and byte-level tests;
+// x86-64's is built where it runs.
+pub mod aarch64;
 #[cfg(target_arch = "x86_64")]
-#[path = "x86_64/mod.rs"]
-pub mod arch;
+pub mod x86_64;
 
-#[cfg(not(target_arch = "x86_64"))]
-compile_error!("jitffi-jit supports x86-64 only: no code generator for this target architecture");
+#[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+pub use aarch64 as arch;
+/// The host's architecture folder: the one place that chooses it.
+#[cfg(target_arch = "x86_64")]
+pub use x86_64 as arch;
+
+#[cfg(not(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_os = "linux")
+)))]
+compile_error!(
+    "jitffi-jit generates code for x86-64 and AArch64 Linux only: no code generator for \
+     this target"
+);
 
 pub mod call_stub;
 pub mod callback;

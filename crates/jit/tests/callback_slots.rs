@@ -1,6 +1,8 @@
 //! Runs callback slots without Lua: Rust handlers read the saved registers and stack
 //! arguments and write results, and the slots are called as ordinary C functions, so the
 //! entries are checked against the compiler's idea of the C ABI.
+// x86-64 System V: the register names and plans below are that convention's.
+#![cfg(target_arch = "x86_64")]
 
 use jitffi_abi::Loc;
 use jitffi_jit::callback::SLOTS_PER_PAGE;

@@ -166,7 +166,7 @@ impl Emitter {
 
 /// Emits the stub: its bytes, the offset of the direct entry, and the listing.
 pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
-    let frame = frame_of(spec)?;
+    let frame = frame_of(spec, ResultArea::BYTES)?;
     let plan = &spec.plan;
     let mut e = Emitter {
         ops: VecAssembler::new(0),
@@ -567,7 +567,7 @@ mod tests {
             result: ResultPush::Generic(helper("push")),
             helpers: helpers(),
         };
-        let frame = frame_of(&spec).unwrap();
+        let frame = frame_of(&spec, ResultArea::BYTES).unwrap();
         assert_eq!(frame.images, vec![32, 0, 8]);
         assert_eq!(frame.results, 48);
         assert_eq!(

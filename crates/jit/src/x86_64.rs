@@ -44,7 +44,10 @@ pub fn current_thread() -> usize {
 /// Makes freshly written code at `start..start + len` visible to instruction fetch:
 /// nothing to do on x86-64, which keeps instruction fetch coherent with data writes
 /// (the mapping change that publishes the code serializes as well).
+///
+/// # Safety
+/// `start..start + len` is mapped and readable (code the arena has just published).
 #[inline]
-pub fn flush_icache(start: *const u8, len: usize) {
+pub unsafe fn flush_icache(start: *const u8, len: usize) {
     let _ = (start, len);
 }
