@@ -7,7 +7,7 @@
 -- crates/jit/src/callback.rs); whatever f leaves in them is what the caller gets back,
 -- except RSP. The pointer is valid only until f returns. Changing a callee-saved
 -- register (rbx, rbp, r12-r15) breaks an ordinary C caller, which expects them intact.
--- README.md ("cbframe: raw callbacks") documents the API.
+-- docs/cbframe.md documents the API.
 local ffi, native, store = ...
 if store.module then
   return store.module
