@@ -1,7 +1,11 @@
 //! Runs callback slots without Lua: Rust handlers read the saved registers and stack
 //! arguments and write results, and the slots are called as ordinary C functions, so the
 //! entries are checked against the compiler's idea of the C ABI.
+// x86-64 System V: the register names and plans below are that convention's.
+#![cfg(target_arch = "x86_64")]
 
+use jitffi_abi::Loc;
+use jitffi_jit::callback::SLOTS_PER_PAGE;
 use jitffi_jit::{ArgFrame, CallbackSlot, CpuState, EntryKind, SlotPool};
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
@@ -13,26 +17,30 @@ unsafe extern "C" fn typed(slot: &'static CallbackSlot, frame: *mut ArgFrame) ->
     match slot.data.load(Ordering::Relaxed) {
         // int (int, int): the sum, and the slot id in rdx.
         1 => {
-            frame.ret_gpr[0] = (frame.gpr[0] as i32 + frame.gpr[1] as i32) as u32 as u64;
-            frame.ret_gpr[1] = u64::from(slot.id());
+            let sum =
+                frame.register_word(Loc::Gpr(0)) as i32 + frame.register_word(Loc::Gpr(1)) as i32;
+            frame.set_result_word(Loc::Gpr(0), sum as u32 as u64);
+            frame.set_result_word(Loc::Gpr(1), u64::from(slot.id()));
         }
         // double (double x 10, long x 8): weighted sum of everything, 2 doubles and 2
         // longs from the stack.
         2 => {
             let mut sum = 0.0;
-            for (i, v) in frame.vec.iter().enumerate() {
-                sum += f64::from_le_bytes(v[..8].try_into().unwrap()) * (i + 1) as f64;
+            for i in 0..8u8 {
+                let v = f64::from_bits(frame.register_word(Loc::Vec(i)));
+                sum += v * f64::from(i + 1);
             }
-            for (i, g) in frame.gpr.iter().enumerate() {
-                sum += (*g as i64) as f64 * 100.0 * (i + 1) as f64;
+            for i in 0..6u8 {
+                let g = frame.register_word(Loc::Gpr(i)) as i64;
+                sum += g as f64 * 100.0 * f64::from(i + 1);
             }
             // Stack: long g7, long g8 are classified INTEGER, the two extra doubles SSE;
             // each takes an eightbyte in argument order: d9, d10, g7, g8 below.
             // SAFETY: the caller passed four stack eightbytes.
-            let stack = unsafe { std::slice::from_raw_parts(frame.stack.cast::<u64>(), 4) };
+            let stack = unsafe { std::slice::from_raw_parts(frame.stack_args().cast::<u64>(), 4) };
             sum += f64::from_bits(stack[0]) * 9.0 + f64::from_bits(stack[1]) * 10.0;
             sum += (stack[2] as i64) as f64 * 700.0 + (stack[3] as i64) as f64 * 800.0;
-            frame.ret_vec[0][..8].copy_from_slice(&sum.to_le_bytes());
+            frame.set_result_word(Loc::Vec(0), sum.to_bits());
         }
         _ => std::process::abort(),
     }
@@ -112,7 +120,7 @@ fn pools_grow_page_by_page_and_slots_are_distinct() {
         unsafe { SlotPool::new(EntryKind::Typed, typed as jitffi_jit::TypedHandler as usize) }
             .unwrap();
     let slots: Vec<_> = (0..600).map(|_| pool.fresh_slot().unwrap()).collect();
-    assert_eq!(pool.pages(), 3);
+    assert_eq!(pool.pages(), 600usize.div_ceil(SLOTS_PER_PAGE));
     for (i, slot) in slots.iter().enumerate() {
         assert_eq!(slot.id() as usize, i);
         slot.claim(1, 1, 1, Default::default());
@@ -121,7 +129,8 @@ fn pools_grow_page_by_page_and_slots_are_distinct() {
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), 600);
-    for slot in [slots[0], slots[254], slots[255], slots[599]] {
+    let page_end = SLOTS_PER_PAGE - 1;
+    for slot in [slots[0], slots[page_end], slots[page_end + 1], slots[599]] {
         // SAFETY: as in typed_slots_pass_registers_and_results.
         let f: extern "C" fn(i32, i32) -> i32 = unsafe { std::mem::transmute(slot.code()) };
         assert_eq!(f(1, 2), 3);

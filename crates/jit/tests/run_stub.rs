@@ -3,6 +3,8 @@
 //! receive, so the moves a stub makes (registers, stack slots, memory-class copies,
 //! extension of small integers, %al, results in rax/rdx/xmm0/xmm1 and in memory) are
 //! tested against the compiler's own idea of the C ABI.
+// x86-64 System V: the register names and plans below are that convention's.
+#![cfg(target_arch = "x86_64")]
 
 use jitffi_abi::{ArgPlan, CallPlan, Ext, Loc, Piece, PieceKind, RetPlan};
 use jitffi_jit::{

@@ -816,7 +816,7 @@ unsafe extern "C-unwind" fn push_u64(
     // SAFETY: called by a stub with a live state (one free slot: a C function's stack
     // has LUA_MINSTACK), its binding's context and the saved result registers.
     unsafe {
-        let value = (*results).rax;
+        let value = (*results).word(Loc::Gpr(0));
         if value <= i64::MAX as u64 {
             sys::lua_pushinteger(l, value as i64);
             1
@@ -846,21 +846,17 @@ unsafe extern "C-unwind" fn push_result(
             let value: *const u8 = match &sig.ret_plan {
                 RetPlan::Memory { .. } => results.memory.as_ptr(),
                 RetPlan::X87 { parts } => {
-                    bytes[..10].copy_from_slice(&results.st0[..10]);
+                    bytes[..10].copy_from_slice(&results.x87(0)[..10]);
                     if *parts == 2 {
-                        bytes[16..26].copy_from_slice(&results.st1[..10]);
+                        bytes[16..26].copy_from_slice(&results.x87(1)[..10]);
                     }
                     bytes.as_ptr()
                 }
                 RetPlan::Pieces(pieces) => {
                     for piece in pieces {
-                        let source: &[u8] = match piece.loc {
-                            Loc::Gpr(0) => &results.rax.to_ne_bytes(),
-                            Loc::Gpr(_) => &results.rdx.to_ne_bytes(),
-                            Loc::Vec(0) => &results.xmm0,
-                            Loc::Vec(_) => &results.xmm1,
-                            Loc::Stack(_) => return Err(LuaError::msg("bug: result on the stack")),
-                        };
+                        let source = results
+                            .bytes(piece.loc)
+                            .ok_or_else(|| LuaError::msg("bug: a result piece in no register"))?;
                         let len = if piece.kind == PieceKind::V128 {
                             16
                         } else {

@@ -739,12 +739,8 @@ unsafe extern "C" fn raw_handler(slot: &'static CallbackSlot, cpu: *mut CpuState
             }
             Err(refusal) => report(slot, refusal),
         }
-        // The result registers of any C signature: rax, rdx, xmm0, xmm1.
-        let cpu = &mut *cpu;
-        cpu.gpr[0] = 0;
-        cpu.gpr[2] = 0;
-        cpu.xmm[0] = [0; 16];
-        cpu.xmm[1] = [0; 16];
+        // The result registers of any C signature.
+        (*cpu).clear_results();
     }
 }
 
@@ -753,16 +749,13 @@ unsafe extern "C" fn raw_handler(slot: &'static CallbackSlot, cpu: *mut CpuState
 /// # Safety
 /// `frame` is the entry's frame for a call through `slot`.
 unsafe fn zero_typed(slot: &CallbackSlot, frame: &mut ArgFrame) -> u32 {
-    frame.ret_gpr = [0; 2];
-    frame.ret_vec = [[0; 16]; 2];
-    frame.ret_x87 = [[0; 16]; 2];
+    frame.clear_results();
     let memory = slot.ret_memory.load(Ordering::Relaxed) as usize;
     if memory > 0 {
-        // The caller's result buffer, whose address it passed in rdi (psABI §3.2.3).
-        let buffer = frame.gpr[0] as *mut u8;
+        // The caller's result buffer (no plan at hand: where the convention passes it).
+        let buffer = frame.convention_memory_result();
         // SAFETY: the caller passed a buffer of the result's size.
         unsafe { buffer.write_bytes(0, memory) };
-        frame.ret_gpr[0] = frame.gpr[0];
     }
     slot.ret_x87.load(Ordering::Relaxed)
 }
@@ -870,7 +863,7 @@ unsafe fn run_direct(
         for &arg in args {
             match arg {
                 DirectArg::Gpr(quick, n) => {
-                    let bits = frame_ref.gpr[usize::from(n)];
+                    let bits = frame_ref.register_word(Loc::Gpr(n));
                     match quick {
                         QuickArg::Int(int) => sys::lua_pushinteger(
                             l,
@@ -880,18 +873,16 @@ unsafe fn run_direct(
                         QuickArg::Pointer(ty) => push_reserved_pointer(l, st, ty, bits),
                     }
                 }
-                DirectArg::Bool(n) => {
-                    sys::lua_pushboolean(l, c_int::from(frame_ref.gpr[usize::from(n)] as u8 != 0))
-                }
+                DirectArg::Bool(n) => sys::lua_pushboolean(
+                    l,
+                    c_int::from(frame_ref.register_word(Loc::Gpr(n)) as u8 != 0),
+                ),
                 DirectArg::F32(n) => {
-                    let lanes = &frame_ref.vec[usize::from(n)];
-                    let x = f32::from_le_bytes([lanes[0], lanes[1], lanes[2], lanes[3]]);
+                    let x = f32::from_bits(frame_ref.register_word(Loc::Vec(n)) as u32);
                     sys::lua_pushnumber(l, f64::from(x));
                 }
                 DirectArg::F64(n) => {
-                    let mut bytes = [0u8; 8];
-                    bytes.copy_from_slice(&frame_ref.vec[usize::from(n)][..8]);
-                    sys::lua_pushnumber(l, f64::from_le_bytes(bytes));
+                    sys::lua_pushnumber(l, f64::from_bits(frame_ref.register_word(Loc::Vec(n))));
                 }
             }
         }
@@ -1182,7 +1173,7 @@ unsafe fn push_call(l: *mut State, invocation: &Invocation) -> LuaResult<c_int> 
                             let Loc::Gpr(n) = pieces[0].loc else {
                                 unreachable!("quick arguments are in one integer register")
                             };
-                            push_quick(l, st, *quick, frame.gpr[usize::from(n)]);
+                            push_quick(l, st, *quick, frame.register_word(Loc::Gpr(n)));
                         }
                         _ => push_argument(l, st, param, arg, frame)?,
                     }
@@ -1250,12 +1241,8 @@ unsafe fn push_argument(
                 } else {
                     usize::from(piece.size)
                 };
-                let source: *const u8 = match piece.loc {
-                    Loc::Gpr(n) => frame.gpr[usize::from(n)..].as_ptr().cast(),
-                    Loc::Vec(n) => frame.vec[usize::from(n)].as_ptr(),
-                    // SAFETY: the caller's stack arguments start there.
-                    Loc::Stack(offset) => unsafe { frame.stack.add(offset as usize) },
-                };
+                // The saved register, or the caller's stack slot.
+                let source = frame.arg_ptr(piece.loc);
                 let at = piece.offset as usize;
                 // SAFETY: pieces lie inside the value, which fits the image when passed
                 // in registers (at most 16 bytes); the source holds `len` bytes.
@@ -1263,8 +1250,8 @@ unsafe fn push_argument(
             }
             image.0.as_ptr()
         }
-        // SAFETY: a memory-class argument is a copy in the caller's stack area.
-        ArgPlan::Stack { offset, .. } => unsafe { frame.stack.add(*offset as usize) },
+        // A memory-class argument is a copy in the caller's stack area.
+        ArgPlan::Stack { offset, .. } => frame.arg_ptr(Loc::Stack(*offset)),
         ArgPlan::Nothing => image.0.as_ptr(),
         ArgPlan::Indirect { .. } => return Err(LuaError::msg("bug: an argument by reference")),
     };
@@ -1290,16 +1277,14 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
         let top = sys::lua_gettop(l);
         match &sig.plan.ret {
             RetPlan::Void => Ok(0),
-            RetPlan::Memory { .. } => {
-                let buffer = frame.gpr[0] as *mut u8;
+            RetPlan::Memory { pointer, .. } => {
+                let buffer = frame.memory_result(*pointer);
                 convert::store_lua_value(l, st, sig.ret, buffer, top, Conv::ASSIGN)?;
-                frame.ret_gpr[0] = frame.gpr[0];
                 Ok(0)
             }
             RetPlan::X87 { parts } => {
                 convert::store_lua_value(l, st, sig.ret, image.0.as_mut_ptr(), top, Conv::ASSIGN)?;
-                frame.ret_x87[0][..10].copy_from_slice(&image.0[..10]);
-                frame.ret_x87[1][..10].copy_from_slice(&image.0[16..26]);
+                frame.set_x87_results(&image.0);
                 Ok(u32::from(*parts))
             }
             RetPlan::Pieces(pieces) => {
@@ -1327,20 +1312,19 @@ unsafe fn store_result(l: *mut State, invocation: &Invocation) -> LuaResult<u32>
                 for piece in pieces {
                     let at = piece.offset as usize;
                     match (piece.kind, piece.loc) {
-                        (PieceKind::Int(ext), Loc::Gpr(n)) => {
+                        (PieceKind::Int(ext), loc @ Loc::Gpr(_)) => {
                             let mut raw = [0u8; 8];
                             let size = usize::from(piece.size);
                             raw[..size].copy_from_slice(&image.0[at..at + size]);
-                            frame.ret_gpr[usize::from(n)] = extend(u64::from_le_bytes(raw), ext);
+                            frame.set_result_word(loc, extend(u64::from_le_bytes(raw), ext));
                         }
-                        (kind, Loc::Vec(n)) => {
+                        (kind, loc @ Loc::Vec(_)) => {
                             let len = if kind == PieceKind::V128 {
                                 16
                             } else {
                                 usize::from(piece.size)
                             };
-                            frame.ret_vec[usize::from(n)][..len]
-                                .copy_from_slice(&image.0[at..at + len]);
+                            frame.set_result_vec(loc, &image.0[at..at + len]);
                         }
                         _ => {
                             return Err(LuaError::msg(
@@ -1398,8 +1382,8 @@ fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: Lu
         )
     };
     match (piece.kind, piece.loc) {
-        (PieceKind::Int(ext), Loc::Gpr(n)) => frame.ret_gpr[usize::from(n)] = extend(word, ext),
-        (_, Loc::Vec(n)) => frame.ret_vec[usize::from(n)][..8].copy_from_slice(&word.to_le_bytes()),
+        (PieceKind::Int(ext), loc @ Loc::Gpr(_)) => frame.set_result_word(loc, extend(word, ext)),
+        (_, loc @ Loc::Vec(_)) => frame.set_result_word(loc, word),
         _ => return false,
     }
     true

@@ -38,7 +38,6 @@ use jitffi_ctype::{CType, FloatKind, FuncType, TypeId, TypeTable};
 use jitffi_jit::CpuState;
 use mlua_sys as sys;
 use std::ffi::c_void;
-use std::mem::offset_of;
 use std::os::raw::{c_char, c_int};
 
 /// The Lua half of the module, run once per Lua state by [`loader`].
@@ -50,22 +49,6 @@ const LOADER_KEY: &std::ffi::CStr = c"jitffi.cbframe.loader";
 /// it again after `package.loaded.cbframe = nil` returns the same module instead of
 /// redefining the metatype).
 const STORE_KEY: &std::ffi::CStr = c"jitffi.cbframe.store";
-
-/// Byte offset in [`CpuState`] of general register `encoding` (rax 0, rcx 1, ... r15 15).
-const fn gpr_offset(encoding: usize) -> usize {
-    offset_of!(CpuState, gpr) + 8 * encoding
-}
-
-/// Byte offset in [`CpuState`] of xmm`n`.
-const fn xmm_offset(n: usize) -> usize {
-    offset_of!(CpuState, xmm) + 16 * n
-}
-
-/// The integer argument registers in psABI order (§3.2.3): rdi, rsi, rdx, rcx, r8, r9,
-/// by encoding.
-const ARG_GPRS: [usize; 6] = [7, 6, 2, 1, 8, 9];
-/// The integer result registers: rax, rdx.
-const RESULT_GPRS: [usize; 2] = [0, 2];
 
 /// Entry point of `require "cbframe"` when Lua finds `cbframe.so` (a copy of `ffi.so`):
 /// requires `ffi`, then runs the loader that ffi left in the registry.
@@ -474,7 +457,7 @@ fn function_of(types: &TypeTable, ty: TypeId) -> Option<FuncType> {
 }
 
 /// Pushes one piece table (see [`native_plan`]); `result` picks the register sequence
-/// (rax, rdx instead of rdi, rsi, ...).
+/// (the result registers instead of the argument registers).
 ///
 /// # Safety
 /// `l` is live with three free slots.
@@ -484,13 +467,15 @@ unsafe fn push_piece(l: *mut State, piece: &Piece, result: bool) {
         sys::lua_createtable(l, 0, 4);
         set_number(l, "at", u64::from(piece.offset));
         set_number(l, "size", u64::from(piece.size));
-        match piece.loc {
-            Loc::Gpr(n) => {
-                let order: &[usize] = if result { &RESULT_GPRS } else { &ARG_GPRS };
-                set_number(l, "cpu", gpr_offset(order[usize::from(n)]) as u64);
-            }
-            Loc::Vec(n) => set_number(l, "cpu", xmm_offset(usize::from(n)) as u64),
-            Loc::Stack(offset) => set_number(l, "stack", u64::from(offset)),
+        let cpu = if result {
+            CpuState::result_offset(piece.loc)
+        } else {
+            CpuState::arg_offset(piece.loc)
+        };
+        match (piece.loc, cpu) {
+            (Loc::Stack(offset), _) => set_number(l, "stack", u64::from(offset)),
+            (_, Some(at)) => set_number(l, "cpu", at as u64),
+            (_, None) => unreachable!("bug: a plan location outside the CPU state"),
         }
         let ext: i64 = match piece.kind {
             PieceKind::Int(jitffi_abi::Ext::Sign(n)) => i64::from(n),
@@ -600,46 +585,29 @@ mod tests {
         let size = std::mem::size_of::<CpuState>() as i64;
         assert_eq!(eval("ffi.sizeof('struct jitffi_cpu')"), size);
         assert_eq!(eval("ffi.alignof('struct jitffi_cpu') <= 16 and 1 or 0"), 1);
-        let names = [
-            "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11",
-            "R12", "R13", "R14", "R15",
-        ];
-        for (encoding, name) in names.iter().enumerate() {
+        for (index, name) in CpuState::GPR_NAMES.iter().enumerate() {
             let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', '{name}')"));
-            assert_eq!(at, gpr_offset(encoding) as i64, "{name}");
-            let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', 'GPR') + {encoding} * ffi.sizeof('jitffi_cpu_qword')"));
-            assert_eq!(at, gpr_offset(encoding) as i64, "GPR[{encoding}]");
+            assert_eq!(at, CpuState::gpr_offset(index) as i64, "{name}");
+            let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', 'GPR') + {index} * ffi.sizeof('jitffi_cpu_qword')"));
+            assert_eq!(at, CpuState::gpr_offset(index) as i64, "GPR[{index}]");
         }
-        for n in 0..16 {
-            let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', 'XMM{n}')"));
-            assert_eq!(at, xmm_offset(n) as i64, "XMM{n}");
+        let vec = CpuState::VEC_PREFIX;
+        for n in 0..CpuState::VEC_COUNT {
+            let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', '{vec}{n}')"));
+            assert_eq!(at, CpuState::vec_offset(n) as i64, "{vec}{n}");
         }
         assert_eq!(
-            eval("ffi.offsetof('struct jitffi_cpu', 'XMM')"),
-            xmm_offset(0) as i64
+            eval(&format!("ffi.offsetof('struct jitffi_cpu', '{vec}')")),
+            CpuState::vec_offset(0) as i64
         );
-        assert_eq!(eval("ffi.sizeof('jitffi_cpu_xmm')"), 16);
+        assert_eq!(
+            eval(&format!("ffi.sizeof('jitffi_cpu_{}')", vec.to_lowercase())),
+            16
+        );
         assert_eq!(eval("ffi.sizeof('jitffi_cpu_qword')"), 8);
-        let rflags = offset_of!(CpuState, rflags) as i64;
-        assert_eq!(eval("ffi.offsetof('struct jitffi_cpu', 'RFLAGS')"), rflags);
-        assert_eq!(eval("ffi.offsetof('struct jitffi_cpu', 'EFLAGS')"), rflags);
-    }
-
-    #[test]
-    fn register_sequences_are_the_psabi_ones() {
-        // rdi, rsi, rdx, rcx, r8, r9 (psABI §3.2.3) by their offsets in the view.
-        let names = ["RDI", "RSI", "RDX", "RCX", "R8", "R9"];
-        for (n, name) in names.iter().enumerate() {
+        for name in CpuState::FLAGS_NAMES {
             let at = eval(&format!("ffi.offsetof('struct jitffi_cpu', '{name}')"));
-            assert_eq!(at, gpr_offset(ARG_GPRS[n]) as i64, "{name}");
+            assert_eq!(at, CpuState::flags_offset() as i64, "{name}");
         }
-        assert_eq!(
-            eval("ffi.offsetof('struct jitffi_cpu', 'RAX')"),
-            gpr_offset(RESULT_GPRS[0]) as i64
-        );
-        assert_eq!(
-            eval("ffi.offsetof('struct jitffi_cpu', 'RDX')"),
-            gpr_offset(RESULT_GPRS[1]) as i64
-        );
     }
 }

@@ -1,0 +1,314 @@
+//! The register blocks of x86-64 System V: what a call stub saves of a result
+//! ([`ResultArea`]), what a typed callback entry saves and loads ([`ArgFrame`]), and the
+//! whole state a raw (cbframe) entry hands over ([`CpuState`]).
+//!
+//! Code outside this folder reads and writes them only through plan locations
+//! ([`Loc`]): `Gpr(n)` is the n-th integer register of the psABI's sequence (rdi, rsi,
+//! rdx, rcx, r8, r9 for arguments; rax, rdx for results, §3.2.3), `Vec(n)` is xmm`n`,
+//! `Stack(offset)` a byte of the caller's stack arguments. The emitters in this folder
+//! rely on the field offsets, which the tests pin.
+
+use jitffi_abi::Loc;
+
+/// What the stub saves of the call's result, for a `ResultPush::Generic` helper.
+#[repr(C)]
+pub struct ResultArea {
+    /// rax, rdx.
+    gpr: [[u8; 8]; 2],
+    /// xmm0, xmm1.
+    vec: [[u8; 16]; 2],
+    /// `long double` results, as 80-bit values in 16-byte slots: st0, st1.
+    x87: [[u8; 16]; 2],
+    /// The cells' `caller` before the call, restored after it.
+    pub(crate) outer_caller: u64,
+    _pad: u64,
+    /// The buffer a result returned in memory was written to follows here.
+    pub memory: [u8; 0],
+}
+
+pub(crate) const RESULT_GPR: i32 = std::mem::offset_of!(ResultArea, gpr) as i32;
+pub(crate) const RESULT_VEC: i32 = std::mem::offset_of!(ResultArea, vec) as i32;
+pub(crate) const RESULT_X87: i32 = std::mem::offset_of!(ResultArea, x87) as i32;
+pub(crate) const OUTER_CALLER: i32 = std::mem::offset_of!(ResultArea, outer_caller) as i32;
+
+impl ResultArea {
+    /// Bytes of the area (the memory buffer follows at this offset).
+    pub const BYTES: u32 = std::mem::size_of::<ResultArea>() as u32;
+
+    /// The saved bytes of result location `loc` (8 for an integer register, 16 for a
+    /// vector register); `None` for a location no result uses.
+    #[inline]
+    pub fn bytes(&self, loc: Loc) -> Option<&[u8]> {
+        match loc {
+            Loc::Gpr(n) => self.gpr.get(usize::from(n)).map(|r| &r[..]),
+            Loc::Vec(n) => self.vec.get(usize::from(n)).map(|r| &r[..]),
+            Loc::Stack(_) => None,
+        }
+    }
+
+    /// The low 8 bytes of result location `loc` as an integer.
+    ///
+    /// # Panics
+    /// When no result uses `loc` (a bug of the caller).
+    #[inline]
+    pub fn word(&self, loc: Loc) -> u64 {
+        let bytes = self.bytes(loc).expect("bug: not a result location");
+        u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"))
+    }
+
+    /// Part `part` (0 or 1) of a result on the x87 stack (`RetPlan::X87`): 10 bytes of
+    /// an 80-bit value in a 16-byte slot.
+    #[inline]
+    pub fn x87(&self, part: usize) -> &[u8; 16] {
+        &self.x87[part]
+    }
+}
+
+/// Registers a typed callback entry saves and the results it loads.
+#[repr(C)]
+#[derive(Debug)]
+pub struct ArgFrame {
+    /// rdi, rsi, rdx, rcx, r8, r9 as the caller left them.
+    gpr: [u64; 6],
+    /// The first stack argument (the caller's rsp + 8 at the call).
+    stack: *mut u8,
+    _pad: u64,
+    /// xmm0-xmm7.
+    vec: [[u8; 16]; 8],
+    /// Loaded into rax, rdx on return.
+    ret_gpr: [u64; 2],
+    /// Loaded into xmm0, xmm1 on return.
+    ret_vec: [[u8; 16]; 2],
+    /// 80-bit values loaded onto the x87 stack on return (`ret_x87[0]` ends in st0), as
+    /// many as the handler's result says.
+    ret_x87: [[u8; 16]; 2],
+}
+
+/// Bytes of an [`ArgFrame`].
+pub const ARG_FRAME_BYTES: usize = std::mem::size_of::<ArgFrame>();
+const _: () = assert!(ARG_FRAME_BYTES.is_multiple_of(16));
+
+impl ArgFrame {
+    /// The integer in argument register `loc` (`Gpr`), or the low 8 bytes of a vector
+    /// argument register (`Vec`).
+    ///
+    /// # Panics
+    /// For a stack location or a register no argument uses (a bug of the caller).
+    #[inline(always)]
+    pub fn register_word(&self, loc: Loc) -> u64 {
+        match loc {
+            Loc::Gpr(n) => self.gpr[usize::from(n)],
+            Loc::Vec(n) => {
+                u64::from_le_bytes(self.vec[usize::from(n)][..8].try_into().expect("8 bytes"))
+            }
+            Loc::Stack(_) => panic!("bug: a stack location read as a register"),
+        }
+    }
+
+    /// The address of the bytes of argument location `loc`: the saved register, or the
+    /// caller's stack slot. Reading it is valid while the entry's frame is (during the
+    /// handler), for the location's size.
+    #[inline(always)]
+    pub fn arg_ptr(&self, loc: Loc) -> *const u8 {
+        match loc {
+            Loc::Gpr(n) => std::ptr::addr_of!(self.gpr[usize::from(n)]).cast(),
+            Loc::Vec(n) => self.vec[usize::from(n)].as_ptr(),
+            Loc::Stack(offset) => self.stack.wrapping_add(offset as usize),
+        }
+    }
+
+    /// The caller's stack arguments (`Loc::Stack(0)`).
+    #[inline]
+    pub fn stack_args(&self) -> *mut u8 {
+        self.stack
+    }
+
+    /// Sets result location `loc` to `word` (an integer register whole, or the low 8
+    /// bytes of a vector register).
+    ///
+    /// # Panics
+    /// For a location no result uses (a bug of the caller).
+    #[inline(always)]
+    pub fn set_result_word(&mut self, loc: Loc, word: u64) {
+        match loc {
+            Loc::Gpr(n) => self.ret_gpr[usize::from(n)] = word,
+            Loc::Vec(n) => self.ret_vec[usize::from(n)][..8].copy_from_slice(&word.to_le_bytes()),
+            Loc::Stack(_) => panic!("bug: a result on the stack"),
+        }
+    }
+
+    /// Sets the first `bytes.len()` bytes (at most 16) of vector result location `loc`.
+    #[inline]
+    pub fn set_result_vec(&mut self, loc: Loc, bytes: &[u8]) {
+        let Loc::Vec(n) = loc else {
+            panic!("bug: not a vector result location")
+        };
+        self.ret_vec[usize::from(n)][..bytes.len()].copy_from_slice(bytes);
+    }
+
+    /// Sets the x87 results (`RetPlan::X87`) from a `long double` or `complex long
+    /// double` image: 80-bit values at bytes 0 and 16.
+    pub fn set_x87_results(&mut self, image: &[u8; 32]) {
+        self.ret_x87[0][..10].copy_from_slice(&image[..10]);
+        self.ret_x87[1][..10].copy_from_slice(&image[16..26]);
+    }
+
+    /// Zeroes every result location: what a call that did not complete returns.
+    pub fn clear_results(&mut self) {
+        self.ret_gpr = [0; 2];
+        self.ret_vec = [[0; 16]; 2];
+        self.ret_x87 = [[0; 16]; 2];
+    }
+
+    /// For a result returned in memory (`RetPlan::Memory { pointer, .. }`): the caller's
+    /// buffer, whose address came in `pointer`; the callee returns that address in rax
+    /// (psABI §3.2.3), which this arranges.
+    #[inline]
+    pub fn memory_result(&mut self, pointer: Loc) -> *mut u8 {
+        let address = self.register_word(pointer);
+        self.ret_gpr[0] = address;
+        address as *mut u8
+    }
+
+    /// As [`ArgFrame::memory_result`] for the convention's own result pointer (rdi), for
+    /// a handler that has no plan at hand (a refused call).
+    #[inline]
+    pub fn convention_memory_result(&mut self) -> *mut u8 {
+        self.memory_result(Loc::Gpr(0))
+    }
+}
+
+/// The whole register state a raw (cbframe) entry hands over. Its field layout is the
+/// user-facing `struct jitffi_cpu` of cbframe, whose names [`CpuState::GPR_NAMES`] and
+/// the others give.
+#[repr(C)]
+#[derive(Debug)]
+pub struct CpuState {
+    /// xmm0-xmm15.
+    pub xmm: [[u8; 16]; 16],
+    /// The general registers in encoding order: rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi,
+    /// r8-r15. rsp is the stack pointer the caller's `call` left (it points at the return
+    /// address; stack arguments start 8 bytes above); writing it changes nothing. r11 holds
+    /// the slot record's address (the slot's code loads it: r11 is scratch in the psABI).
+    pub gpr: [u64; 16],
+    /// rflags.
+    pub rflags: u64,
+    _pad: u64,
+}
+
+/// Bytes of a [`CpuState`].
+pub const CPU_STATE_BYTES: usize = std::mem::size_of::<CpuState>();
+const _: () = assert!(CPU_STATE_BYTES.is_multiple_of(16));
+
+pub(crate) const CPU_GPR: i32 = std::mem::offset_of!(CpuState, gpr) as i32;
+pub(crate) const CPU_RFLAGS: i32 = std::mem::offset_of!(CpuState, rflags) as i32;
+
+/// Integer argument registers in psABI order (§3.2.3), by encoding: rdi, rsi, rdx, rcx,
+/// r8, r9.
+const ARG_GPRS: [usize; 6] = [7, 6, 2, 1, 8, 9];
+/// Integer result registers by encoding: rax, rdx.
+const RESULT_GPRS: [usize; 2] = [0, 2];
+
+impl CpuState {
+    /// cbframe's names of the general registers, in [`CpuState::gpr`] order.
+    pub const GPR_NAMES: [&'static str; 16] = [
+        "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI", "R8", "R9", "R10", "R11", "R12",
+        "R13", "R14", "R15",
+    ];
+    /// cbframe's name of vector register n is this prefix and n.
+    pub const VEC_PREFIX: &'static str = "XMM";
+    /// Vector registers in the state.
+    pub const VEC_COUNT: usize = 16;
+    /// cbframe's names of the flags register (aliases).
+    pub const FLAGS_NAMES: &'static [&'static str] = &["RFLAGS", "EFLAGS"];
+
+    /// Byte offset of general register `index` (in [`CpuState::GPR_NAMES`] order).
+    pub const fn gpr_offset(index: usize) -> usize {
+        CPU_GPR as usize + 8 * index
+    }
+
+    /// Byte offset of vector register `n`.
+    pub const fn vec_offset(n: usize) -> usize {
+        std::mem::offset_of!(CpuState, xmm) + 16 * n
+    }
+
+    /// Byte offset of the flags.
+    pub const fn flags_offset() -> usize {
+        CPU_RFLAGS as usize
+    }
+
+    /// Byte offset in the state of argument location `loc`; `None` for a stack
+    /// location or a register no argument uses.
+    pub fn arg_offset(loc: Loc) -> Option<usize> {
+        match loc {
+            Loc::Gpr(n) => ARG_GPRS.get(usize::from(n)).map(|&r| Self::gpr_offset(r)),
+            Loc::Vec(n) if usize::from(n) < 8 => Some(Self::vec_offset(usize::from(n))),
+            _ => None,
+        }
+    }
+
+    /// Byte offset in the state of result location `loc`; `None` for a location no
+    /// result uses.
+    pub fn result_offset(loc: Loc) -> Option<usize> {
+        match loc {
+            Loc::Gpr(n) => RESULT_GPRS
+                .get(usize::from(n))
+                .map(|&r| Self::gpr_offset(r)),
+            Loc::Vec(n) if n < 2 => Some(Self::vec_offset(usize::from(n))),
+            _ => None,
+        }
+    }
+
+    /// Zeroes the result registers of every C signature (rax, rdx, xmm0, xmm1): what a
+    /// call that did not complete returns.
+    pub fn clear_results(&mut self) {
+        for r in RESULT_GPRS {
+            self.gpr[r] = 0;
+        }
+        self.xmm[0] = [0; 16];
+        self.xmm[1] = [0; 16];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    #[test]
+    fn offsets_match_the_entry_and_stub_code() {
+        assert_eq!(offset_of!(ArgFrame, stack), 48);
+        assert_eq!(offset_of!(ArgFrame, vec), 64);
+        assert_eq!(offset_of!(ArgFrame, ret_gpr), 192);
+        assert_eq!(offset_of!(ArgFrame, ret_vec), 208);
+        assert_eq!(offset_of!(ArgFrame, ret_x87), 240);
+        assert_eq!(CPU_GPR, 256);
+        assert_eq!(CPU_RFLAGS, 384);
+        assert_eq!((RESULT_GPR, RESULT_VEC, RESULT_X87), (0, 16, 48));
+    }
+
+    #[test]
+    fn locations_name_the_psabi_registers() {
+        let named = |name: &str| {
+            let index = CpuState::GPR_NAMES.iter().position(|&r| r == name).unwrap();
+            Some(CpuState::gpr_offset(index))
+        };
+        // psABI §3.2.3: rdi, rsi, rdx, rcx, r8, r9; results in rax, rdx.
+        for (n, name) in ["RDI", "RSI", "RDX", "RCX", "R8", "R9"].iter().enumerate() {
+            assert_eq!(
+                CpuState::arg_offset(Loc::Gpr(n as u8)),
+                named(name),
+                "{name}"
+            );
+        }
+        assert_eq!(CpuState::result_offset(Loc::Gpr(0)), named("RAX"));
+        assert_eq!(CpuState::result_offset(Loc::Gpr(1)), named("RDX"));
+        assert_eq!(
+            CpuState::arg_offset(Loc::Vec(7)),
+            Some(CpuState::vec_offset(7))
+        );
+        assert_eq!(CpuState::arg_offset(Loc::Gpr(6)), None);
+        assert_eq!(CpuState::arg_offset(Loc::Stack(0)), None);
+        assert_eq!(CpuState::result_offset(Loc::Vec(2)), None);
+    }
+}
