@@ -163,7 +163,10 @@ fn build_module(
             "building the {lua} module failed ({status}); \
              command: cargo build --release -p jitffi-lua --no-default-features \
              --features {feature},module {}--target-dir {}",
-            target_args.iter().map(|a| format!("{a} ")).collect::<String>(),
+            target_args
+                .iter()
+                .map(|a| format!("{a} "))
+                .collect::<String>(),
             target_dir.display()
         ));
     }
