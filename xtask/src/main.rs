@@ -105,7 +105,7 @@ fn build_modules() -> Result<(), String> {
     let target = env::var("JITFFI_TARGET").ok().filter(|t| !t.is_empty());
     let mut written = Vec::new();
     for &(feature, lua) in LUA_VERSIONS {
-        let ffi = build_module(&root, target.as_deref(), feature, lua)?;
+        let ffi = build_module_for(&root, target.as_deref(), feature, lua)?;
         // `require "cbframe"` finds `luaopen_cbframe` in a copy of the same library (a
         // copy, not a link: Lua loads it as another file; see crates/ffi/src/calls/cbframe.rs
         // for why that is harmless).
@@ -130,7 +130,7 @@ fn build_modules() -> Result<(), String> {
 /// `lua5X` features of mlua-sys exclude each other, so one directory would rebuild
 /// everything at every switch), copies the cdylib to `target/modules/<lua>/ffi.so` (for
 /// a cross `target`, `target/<triple>/modules/<lua>/ffi.so`) and returns that path.
-fn build_module(
+fn build_module_for(
     root: &Path,
     target: Option<&str>,
     feature: &str,
@@ -186,6 +186,11 @@ fn build_module(
         )
     })?;
     Ok(destination)
+}
+
+/// [`build_module_for`] the host.
+fn build_module(root: &Path, feature: &str, lua: &str) -> Result<PathBuf, String> {
+    build_module_for(root, None, feature, lua)
 }
 
 /// The file name cargo gives the `jitffi_lua` cdylib on this platform. Lua's
