@@ -78,9 +78,14 @@
 //! per output (`c_source`, `lua_driver`).
 //!
 //! `--target` (a Rust triple: x86_64-... or aarch64-..., default the host's) chooses the
-//! data model the program is written for: plain `char` and `wchar_t` are unsigned on
-//! AArch64, `long double` is x87 extended on x86-64 and IEEE quad on AArch64, and what
-//! LuaJIT is known to get wrong differs (the packed-aggregate rule is x86-64's).
+//! data model the program is written for: plain `char` is unsigned on AArch64, `long
+//! double` is x87 extended on x86-64 and IEEE quad on AArch64, and what LuaJIT is known
+//! to get wrong differs (the packed-aggregate rule is x86-64's). No value there needs a
+//! number converted to an integer type it does not fit, where LuaJIT's answer depends on
+//! the machine (a C cast of an out-of-range double: x86-64 gives INT_MIN, arm64
+//! saturates): so `-2147483648` as an enum constant, which LuaJIT's 32-bit constant
+//! expressions read as unsigned (making the enum `uint32_t` for it), is written
+//! `(-2147483647 - 1)` there.
 //! tests/callgen.sh passes it when it runs for another architecture (tests/target.sh).
 
 use std::collections::BTreeSet;
@@ -269,7 +274,7 @@ const fn int(key: &'static str, c: &'static str, size: u64, signed: bool) -> Int
 }
 
 /// Every integer type tested, all x86-64 and AArch64 Linux sizes, with x86-64's
-/// signedness (`char` and `wchar_t` are unsigned on AArch64: [`Program::int_signed`]).
+/// signedness (`char` is unsigned on AArch64: [`Program::int_signed`]).
 const INTS: &[IntKind] = &[
     int("i8", "int8_t", 1, true),
     int("u8", "uint8_t", 1, false),
@@ -880,6 +885,72 @@ impl Program {
         matches!(ty, Ty::Record(_)) && floating_only(self, ty) && has_array(self, ty)
     }
 
+    /// The HFA `ty` is (AAPCS64 5.9.5.1), as (whether its members are `float`, their
+    /// number), counting a complex member as two; unions as their largest member.
+    fn hfa(&self, ty: Ty) -> Option<(bool, u64)> {
+        let record = match ty {
+            Ty::Record(index) => &self.records[index],
+            _ => return None,
+        };
+        let mut kind = None;
+        let mut count = 0;
+        for member in &record.members {
+            let (is_float, n) = match member.ty {
+                Ty::Scalar(Scalar::Float) => (true, 1),
+                Ty::Scalar(Scalar::Double) => (false, 1),
+                Ty::Scalar(Scalar::ComplexFloat) => (true, 2),
+                Ty::Scalar(Scalar::ComplexDouble) => (false, 2),
+                Ty::Record(_) => self.hfa(member.ty)?,
+                _ => return None,
+            };
+            if member.bits.is_some() || kind.is_some_and(|kind| kind != is_float) {
+                return None;
+            }
+            kind = Some(is_float);
+            let n = n * member.count.unwrap_or(1);
+            count = if record.union {
+                count.max(n)
+            } else {
+                count + n
+            };
+        }
+        let is_float = kind?;
+        let element = if is_float { 4 } else { 8 };
+        // Padding (an aligned or packed member) makes it no HFA.
+        (count <= 4 && record.size == count * element).then_some((is_float, count))
+    }
+
+    /// Whether an argument is an HFA of one or three `float`s whose last register is v7
+    /// (AAPCS64 5.4.2, C.2-C.3: v-registers in order, an HFA whole or not at all):
+    /// Debian's LuaJIT 2.1.0-beta3 for arm64 then overwrites the first integer argument
+    /// register (`int f(char c, double, double, double, double, double, struct { float
+    /// a, b, c; } s)` receives `c` as 0).
+    fn odd_float_hfa_ends_at_v7(&self, signature: &Signature) -> bool {
+        let mut next = 0; // The next free v-register (NSRN).
+        for &ty in signature
+            .params
+            .iter()
+            .chain(signature.varargs.iter().flatten())
+        {
+            let registers = match ty {
+                Ty::Scalar(Scalar::Float | Scalar::Double | Scalar::LongDouble) => 1,
+                Ty::Scalar(Scalar::ComplexFloat | Scalar::ComplexDouble) => 2,
+                Ty::Record(_) => match self.hfa(ty) {
+                    Some((true, count)) if count % 2 == 1 && next + count == 8 => return true,
+                    Some((_, count)) => count,
+                    None => 0,
+                },
+                _ => 0,
+            };
+            next = if next + registers <= 8 {
+                next + registers
+            } else {
+                8
+            };
+        }
+        false
+    }
+
     /// Whether `ty` is or holds a long double (in any member).
     fn has_long_double(&self, ty: Ty) -> bool {
         match ty {
@@ -983,6 +1054,11 @@ impl Program {
         {
             return Some("a floating-point aggregate with an array member by value (LuaJIT arm64 passes and returns it wrong)");
         }
+        if self.target == Target::Aarch64 && self.odd_float_hfa_ends_at_v7(signature) {
+            return Some(
+                "a 1- or 3-float HFA in v-registers up to v7 (LuaJIT arm64 overwrites x0)",
+            );
+        }
         signature.params.iter().find_map(|&ty| match ty {
             Ty::Callback(index) => self.callback_luajit_skip(&self.callbacks[index]),
             _ => None,
@@ -1022,11 +1098,13 @@ impl Program {
             .any(|ty| matches!(ty, Ty::Callback(_)))
     }
 
-    /// Whether the integer type `INTS[index]` is signed on the target.
+    /// Whether the integer type `INTS[index]` is signed on the target, as the ffi sees
+    /// it: LuaJIT's `wchar_t` is a signed 32-bit int on every Linux, gcc's unsigned on
+    /// AArch64 (values are written as LuaJIT reads them back; the bits are the same).
     fn int_signed(&self, index: usize) -> bool {
         let kind = &INTS[index];
         match (self.target, kind.key) {
-            (Target::Aarch64, "char" | "wchar") => false,
+            (Target::Aarch64, "char") => false,
             _ => kind.signed,
         }
     }
@@ -1091,6 +1169,17 @@ impl Program {
                             Some(rng.between(1, 8 * INTS[int].size as usize) as u64)
                         }
                         _ => None,
+                    };
+                    // A `wchar_t` bitfield is unsigned for gcc on AArch64 and signed
+                    // for LuaJIT: their values differ (drawn all the same, so that the
+                    // rest of the program stays the one of the seed).
+                    let bits = match ty {
+                        Ty::Scalar(Scalar::Int(int))
+                            if self.target == Target::Aarch64 && INTS[int].key == "wchar" =>
+                        {
+                            None
+                        }
+                        _ => bits,
                     };
                     Member {
                         ty,
@@ -1796,8 +1885,12 @@ impl Program {
                 .constants
                 .iter()
                 .enumerate()
-                .map(|(constant, value)| {
-                    format!("{} = {value}", Self::enum_constant(index, constant))
+                .map(|(constant, &value)| {
+                    let name = Self::enum_constant(index, constant);
+                    match (self.target, value == i64::from(i32::MIN)) {
+                        (Target::Aarch64, true) => format!("{name} = (-2147483647 - 1)"),
+                        _ => format!("{name} = {value}"),
+                    }
                 })
                 .collect();
             writeln!(
