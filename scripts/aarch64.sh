@@ -40,9 +40,10 @@ debs=$env_dir/debs
 bin=$env_dir/bin
 cross_packages=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 # The interpreters and what they load (libc6 and libgcc-s1 too: the tree is complete
-# without the cross packages' copies).
+# without the cross packages' copies), and libc6-dev for the linker scripts libc.so and
+# libm.so that `ffi.load("c")` and `ffi.load("m")` open, as on the host.
 arm64_packages=(lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0 liblua5.2-0 liblua5.3-0
-    liblua5.4-0 libluajit-5.1-2 libreadline8 libtinfo6 libstdc++6 libgcc-s1 libc6)
+    liblua5.4-0 libluajit-5.1-2 libreadline8 libtinfo6 libstdc++6 libgcc-s1 libc6 libc6-dev)
 stages="setup ${JITFFI_AARCH64_STAGES:-crates layout build workspace modules diff callgen}"
 
 if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
@@ -107,6 +108,13 @@ setup_sysroot() {
     for deb in "$debs"/*_arm64.deb; do
         dpkg -x "$deb" "$sysroot"
     done
+    # Absolute links (libm.so -> /lib/aarch64-linux-gnu/libm.so.6) point into the tree:
+    # qemu's -L prefix applies to the path opened, not to a link's target.
+    local link target
+    while IFS= read -r link; do
+        target=$(readlink "$link")
+        case $target in /*) ln -sfr "$sysroot$target" "$link" ;; esac
+    done < <(find "$sysroot" -type l)
     echo "$want" >"$stamp"
     write_wrappers
 }
