@@ -135,6 +135,10 @@ write_wrappers() {
         cat >"$bin/$name.tmp" <<EOF
 #!/bin/sh
 # $name for AArch64 under qemu-user (written by scripts/aarch64.sh)
+if [ ! -f "$program" ]; then
+    echo "\$0: $program is missing (scripts/aarch64.sh builds it)" >&2
+    exit 127
+fi
 exec qemu-aarch64 -L "$sysroot" -0 "\$0" "$program" "\$@"
 EOF
         chmod +x "$bin/$name.tmp"
