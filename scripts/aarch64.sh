@@ -173,14 +173,17 @@ export PATH="$bin:$PATH"
 
 failed=()
 not_run=()
-# Runs stage $1 (the command "${@:2}") if asked for; records a failure.
+# Runs stage $1 (the command "${@:2}") if asked for, and sets stage_status to its exit
+# status (0 when not asked for); records a failure. Always returns 0: called as a plain
+# command (never under `if`, `||` or `!`, where bash ignores `set -e` in everything the
+# call runs), its subshell keeps `set -e` for the stage's functions.
 stage() {
     local name=$1
     shift
+    stage_status=0
     case " $stages " in *" $name "*) ;; *) return 0 ;; esac
     local started=$SECONDS status
     say "stage $name: $*"
-    # A subshell outside any `||`, so that `set -e` holds inside the stage's functions.
     set +e
     (
         set -e
@@ -194,7 +197,7 @@ stage() {
         say "stage $name FAILED (exit status $status, $((SECONDS - started)) s)"
         failed+=("$name")
     fi
-    return "$status"
+    stage_status=$status
 }
 # Records that stage $1 was asked for but not run, because stage $2 failed.
 skip_stage() {
@@ -222,17 +225,19 @@ workspace_tests() {
 }
 
 setup_started=$SECONDS
-if ! stage setup setup; then
+stage setup setup
+if [ "$stage_status" -ne 0 ]; then
     echo "aarch64.sh: FAILED: setup (toolchain or arm64 interpreters); nothing else ran" >&2
     exit 1
 fi
-stage crates crate_tests || true
-stage layout layout_test || true
-if stage build build; then
-    stage workspace workspace_tests || true
-    stage modules tests/modules.sh || true
-    stage diff tests/diff.sh || true
-    stage callgen tests/callgen.sh || true
+stage crates crate_tests
+stage layout layout_test
+stage build build
+if [ "$stage_status" -eq 0 ]; then
+    stage workspace workspace_tests
+    stage modules tests/modules.sh
+    stage diff tests/diff.sh
+    stage callgen tests/callgen.sh
 else
     for later in workspace modules diff callgen; do
         skip_stage "$later" "build: the workspace for $triple"
