@@ -1,9 +1,12 @@
 //! Project chores that cargo alone does not do. Run as `cargo xtask <command>`.
 //!
-//! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
+//! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.5) into
 //!   `target/modules/lua5.X/ffi.so`, loadable with
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`, and a copy of it
-//!   named `cbframe.so` (the same library exports `luaopen_cbframe`).
+//!   named `cbframe.so` (the same library exports `luaopen_cbframe`); and the Lua 5.5
+//!   interpreter, as `lua55` does.
+//! - `lua55`: build the stand-alone interpreter `target/lua5.5/lua5.5` from the Lua 5.5
+//!   sources of the lua-src crate (Debian has no lua5.5; see lua55.rs).
 //! - `bench [RUNS] [--instructions]`: run `bench/*.lua` under stock lua5.4 (ffi.so and
 //!   the hand-written C bindings of bench/native/), jitffi, stock lua5.1 (its ffi.so),
 //!   luajit -joff and luajit, and print the medians and ratios; with `--instructions`,
@@ -14,6 +17,7 @@
 mod bench;
 mod bench_native;
 mod callgen;
+mod lua55;
 
 use std::env;
 use std::fs;
@@ -27,13 +31,16 @@ const LUA_VERSIONS: &[(&str, &str)] = &[
     ("lua52", "lua5.2"),
     ("lua53", "lua5.3"),
     ("lua54", "lua5.4"),
+    ("lua55", "lua5.5"),
 ];
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  modules      build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so
-               (and its copy cbframe.so)
+  modules      build ffi.so for Lua 5.1-5.5 into target/modules/lua5.X/ffi.so
+               (and its copy cbframe.so), and the interpreter of lua55
+  lua55        build the stand-alone Lua 5.5 interpreter target/lua5.5/lua5.5 from
+               the sources of the lua-src crate (Debian has no lua5.5)
   bench [RUNS] [--instructions]
                run bench/*.lua under lua5.4 (ffi.so and the C bindings), jitffi,
                lua5.1, luajit -joff and luajit; print medians and ratios (default 5 runs);
@@ -46,6 +53,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("modules") if args.len() == 1 => build_modules(),
+        Some("lua55") if args.len() == 1 => lua55::build(&workspace_root()).map(|interpreter| {
+            println!("wrote {}", interpreter.display());
+        }),
         Some("bench") => match bench_options(&args[1..]) {
             Some(options) => bench::run(&workspace_root(), &options),
             None => Err(USAGE.to_owned()),
@@ -97,10 +107,11 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds `jitffi-lua` as a module for every Lua version and lists what it wrote.
+/// Builds `jitffi-lua` as a module for every Lua version, and the Lua 5.5 interpreter,
+/// and lists what it wrote.
 fn build_modules() -> Result<(), String> {
     let root = workspace_root();
-    let mut written = Vec::new();
+    let mut written = vec![lua55::build(&root)?];
     for &(feature, lua) in LUA_VERSIONS {
         let ffi = build_module(&root, feature, lua)?;
         // `require "cbframe"` finds `luaopen_cbframe` in a copy of the same library (a
