@@ -33,20 +33,22 @@
 #       target/callgen/libcallgen.so cg_f12 cg_f40
 #
 # Needs cc, luajit, lua5.1 ... lua5.4, a release build and the modules (scripts/test.sh
-# builds both first). Exits non-zero if anything failed.
+# builds both first; `cargo xtask modules` builds lua5.5 too: tests/lua_versions.sh). Exits non-zero if anything failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=tests/expected_skips.sh
 source tests/expected_skips.sh
+# shellcheck source=tests/lua_versions.sh
+source tests/lua_versions.sh
 seed=${JITFFI_CALLGEN_SEED:-1}
 count=${JITFFI_CALLGEN_COUNT:-300}
 out=$root/target/callgen
 jitffi=$root/target/release/jitffi
 limit=${JITFFI_TEST_TIMEOUT:-300}
 
-for tool in cc luajit lua5.1 lua5.2 lua5.3 lua5.4; do
+for tool in cc luajit "${LUA_VERSIONS[@]/#/lua}"; do
     if ! command -v "$tool" >/dev/null; then
         echo "callgen.sh: $tool is not installed" >&2
         exit 1
@@ -67,7 +69,7 @@ failures=()
 skips=()
 callback_skips=()
 echo "== calls into C: $count random signatures and $((count / 5)) taking callbacks, seed $seed (JITFFI_CALLGEN_SEED)"
-for runner in luajit jitffi 5.1 5.2 5.3 5.4; do
+for runner in luajit jitffi "${LUA_VERSIONS[@]}"; do
     case $runner in
         luajit) name=luajit; command=(luajit) ;;
         jitffi) name=jitffi; command=("$jitffi") ;;
