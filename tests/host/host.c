@@ -29,7 +29,8 @@
  * borrow left behind by a longjmp would fail every later ffi call). Loading the module
  * itself gets the same treatment. Meant to run under valgrind too (tests/host.sh).
  *
- * Builds against Lua 5.1 ... 5.4: it uses only the C API they share. */
+ * Builds against Lua 5.1 ... 5.5: it uses only the C API they share (new_state below
+ * for 5.5's lua_newstate, which takes a hash seed). */
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -41,6 +42,12 @@
 #include <unistd.h>
 
 typedef int (*int_fn)(int);
+
+#if LUA_VERSION_NUM >= 505
+#define new_state(alloc, ud) lua_newstate((alloc), (ud), 0)
+#else
+#define new_state(alloc, ud) lua_newstate((alloc), (ud))
+#endif
 
 static const char *cpath;
 static int failed;
@@ -165,7 +172,7 @@ static const char *oom_script =
 /* A state under a 64 MiB cap: large cdata fail with Lua's error, the state survives. */
 static void run_capped_state(void) {
     struct capped cap = { 0, 64u << 20 };
-    lua_State *L = lua_newstate(capped_alloc, &cap);
+    lua_State *L = new_state(capped_alloc, &cap);
     if (L == NULL) {
         fail("lua_newstate", NULL);
         return;
@@ -306,7 +313,7 @@ static long oom_attempts;
 /* A state with the ffi loaded and oom_setup run (stack: cases, health), or NULL. */
 static lua_State *oom_state(struct countdown *cd) {
     cd->left = -1;
-    lua_State *L = lua_newstate(countdown_alloc, cd);
+    lua_State *L = new_state(countdown_alloc, cd);
     if (L == NULL) {
         fail("lua_newstate", NULL);
         return NULL;
@@ -391,7 +398,7 @@ static void run_oom_cases(void) {
     /* Loading the module: a fresh state for each count, then a plain require must work. */
     for (long n = 0; n < 100000; n++) {
         cd.left = -1;
-        L = lua_newstate(countdown_alloc, &cd);
+        L = new_state(countdown_alloc, &cd);
         if (L == NULL) {
             fail("lua_newstate", NULL);
             return;
