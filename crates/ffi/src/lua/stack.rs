@@ -11,13 +11,14 @@
 //!   lua_State  +CI_AT           CallInfo *ci     (5.1: +40, then ci->func at +8)
 //!   CallInfo   +FUNC_AT         StkId func       the called closure; argument i is the
 //!                                                16-byte TValue at func + 16*i
-//!   TValue     +0 value, +8 tag (a byte on 5.4, an int before)
+//!   TValue     +0 value, +8 tag (a byte on 5.4 and 5.5, an int before)
 //!   CClosure   +UPVALUE_AT      TValue upvalue[0] (a light or full userdata)
-//!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here)
-//!              +USERDATA_LEN_AT size_t len       the payload's size
-//!              +USERDATA_METATABLE_AT            its metatable (`Table *`, or null)
+//!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here;
+//!                                                5.5's long strings: char *contents)
 //!   Udata      +USERDATA_AT     the payload      (a full userdata TValue's value points
 //!                                                to its Udata)
+//!              +USERDATA_LEN_AT size_t len       the payload's size
+//!              +USERDATA_METATABLE_AT            its metatable (`Table *`, or null)
 //! ```
 //!
 //! Every version up to 5.4 keeps a string's bytes right after a 24-byte header: 5.1/5.2
