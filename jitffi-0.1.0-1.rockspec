@@ -1,5 +1,5 @@
 -- LuaRocks package of jitffi: `luarocks make` in a checkout builds `ffi.so` with cargo
--- for the Lua that LuaRocks is configured for (`--lua-version 5.1` ... `5.4` to
+-- for the Lua that LuaRocks is configured for (`--lua-version 5.1` ... `5.5` to
 -- choose) and installs it with `cbframe` and the loaders of LuaJIT's `bit` and `jit`.
 -- The version is the workspace's (Cargo.toml); tests/luarocks.sh checks that they agree.
 rockspec_format = "3.0"
@@ -12,10 +12,10 @@ source = {
 }
 
 description = {
-   summary = "LuaJIT's ffi library for PUC Lua 5.1-5.4",
+   summary = "LuaJIT's ffi library for PUC Lua 5.1-5.5",
    detailed = [[
 jitffi is LuaJIT's `ffi` library for the standard Lua interpreters (PUC Lua 5.1, 5.2,
-5.3 and 5.4), written in Rust: ffi.cdef with a full C declaration parser, cdata,
+5.3, 5.4 and 5.5), written in Rust: ffi.cdef with a full C declaration parser, cdata,
 calls to C functions through generated machine code, callbacks, metatypes. Code
 written for LuaJIT's FFI runs unchanged after `local ffi = require "ffi"`.
 x86-64 Linux only. Building needs a Rust toolchain (cargo, Rust 1.87 or newer).
@@ -26,7 +26,7 @@ x86-64 Linux only. Building needs a Rust toolchain (cargo, Rust 1.87 or newer).
 }
 
 dependencies = {
-   "lua >= 5.1, < 5.5",
+   "lua >= 5.1, < 5.6",
 }
 
 -- External build dependency: a Rust toolchain (cargo, Rust 1.87 or newer), found on PATH

@@ -17,13 +17,13 @@ cd "$(dirname "$0")/.."
 lua=${1:?usage: scripts/rock-build.sh LUA}
 version=$("$lua" -e 'io.write(jit and "luajit" or _VERSION:match("^Lua (5%.%d)$") or _VERSION)')
 case $version in
-5.[1-9]) ;;
+5.[1-5]) ;;
 luajit)
     echo "rock-build.sh: $lua is LuaJIT, which has its own ffi; install jitffi for a PUC Lua 5.x" >&2
     exit 1
     ;;
 *)
-    echo "rock-build.sh: $lua reports $version; jitffi builds for PUC Lua 5.x only" >&2
+    echo "rock-build.sh: $lua reports $version; jitffi builds for PUC Lua 5.1-5.5 only" >&2
     exit 1
     ;;
 esac

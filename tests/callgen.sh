@@ -33,7 +33,8 @@
 #       target/callgen/libcallgen.so cg_f12 cg_f40
 #
 # Needs cc, luajit, lua5.1 ... lua5.4, a release build and the modules (scripts/test.sh
-# builds both first). Exits non-zero if anything failed. JITFFI_TARGET, JITFFI_RUNNER and
+# builds both first; `cargo xtask modules` builds lua5.5 too: tests/lua_versions.sh).
+# Exits non-zero if anything failed. JITFFI_TARGET, JITFFI_RUNNER and
 # JITFFI_CC run it for another architecture, with that architecture's gcc as the oracle
 # and its luajit as the generator's check (tests/target.sh; scripts/aarch64.sh).
 set -euo pipefail
@@ -44,12 +45,14 @@ cd "$root"
 source tests/expected_skips.sh
 # shellcheck source=tests/target.sh
 source tests/target.sh
+# shellcheck source=tests/lua_versions.sh
+source tests/lua_versions.sh
 seed=${JITFFI_CALLGEN_SEED:-1}
 count=${JITFFI_CALLGEN_COUNT:-300}
 out=$target_build_dir/callgen
 limit=${JITFFI_TEST_TIMEOUT:-300}
 
-for tool in "$test_cc" luajit lua5.1 lua5.2 lua5.3 lua5.4; do
+for tool in "$test_cc" luajit "${LUA_VERSIONS[@]/#/lua}"; do
     if ! command -v "$tool" >/dev/null; then
         echo "callgen.sh: $tool is not installed" >&2
         exit 1
@@ -70,7 +73,7 @@ failures=()
 skips=()
 callback_skips=()
 echo "== calls into C: $count random signatures and $((count / 5)) taking callbacks, seed $seed (JITFFI_CALLGEN_SEED)"
-for runner in luajit jitffi 5.1 5.2 5.3 5.4; do
+for runner in luajit jitffi "${LUA_VERSIONS[@]}"; do
     case $runner in
         luajit) name=luajit; command=(luajit) ;;
         jitffi) name=jitffi; command=("$jitffi") ;;

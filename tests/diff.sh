@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Differential tests against LuaJIT: every tests/diff/*.lua runs under `luajit` (the
-# reference), under target/release/jitffi and under each stock lua5.X with its ffi.so;
+# reference), under target/release/jitffi and under each stock lua5.X with its ffi.so
+# (the versions of tests/lua_versions.sh);
 # each output must equal LuaJIT's, byte for byte, and each must exit with status 0 (a
 # crash after the last print fails). A script whose output under another interpreter
 # starts with a line "SKIP: <reason>" tests a feature that ffi lacks (it checks that
 # first): a failure unless tests/expected_skips.sh expects it ("diff.sh RUNNER SCRIPT").
 # luajit never skips. Fails when it compared no script at all.
 #
-# Needs luajit, lua5.1 ... lua5.4 and cc on PATH, a release build and the modules
+# Needs luajit, lua5.1 ... lua5.4 and cc on PATH, a release build and the modules (and
+# lua5.5, which `cargo xtask modules` builds)
 # (`cargo build --release && cargo xtask modules`; scripts/test.sh runs both first).
 # JITFFI_TARGET, JITFFI_RUNNER and JITFFI_CC run it for another architecture, against
 # that architecture's luajit (tests/target.sh; scripts/aarch64.sh).
@@ -26,8 +28,10 @@ export LD_LIBRARY_PATH="$JITFFI_TESTLIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 # shellcheck source=tests/expected_skips.sh
 source tests/expected_skips.sh
+# shellcheck source=tests/lua_versions.sh
+source tests/lua_versions.sh
 
-for tool in luajit lua5.1 lua5.2 lua5.3 lua5.4 "$test_cc"; do
+for tool in luajit "${LUA_VERSIONS[@]/#/lua}" "$test_cc"; do
     if ! command -v "$tool" >/dev/null; then
         echo "diff.sh: $tool is not installed" >&2
         exit 1
@@ -55,7 +59,7 @@ for script in tests/diff/*.lua; do
         failures=$((failures + 1))
         continue
     fi
-    for runner in jitffi 5.1 5.2 5.3 5.4; do
+    for runner in jitffi "${LUA_VERSIONS[@]}"; do
         if [ "$runner" = jitffi ]; then
             command=("$jitffi" "$script")
         else

@@ -2,8 +2,8 @@
 # Seeded fuzzing of the ffi API: tests/fuzz/gen.lua writes a random Lua program per seed
 # (wrong types, counts and sizes, NULLs, freed callbacks, errors and API re-entry in
 # finalizers, callbacks and metamethods, garbage cdef text, under random GC settings),
-# and each program runs under target/release/jitffi and the stock lua5.1 and lua5.4 with
-# their ffi.so. Lua errors are expected. A run fails on
+# and each program runs under target/release/jitffi and the stock lua5.1, lua5.4 and
+# lua5.5 (tests/lua_versions.sh) with their ffi.so. Lua errors are expected. A run fails on
 #   - a signal (a crash) or a timeout (a hang),
 #   - a panic's or an internal error's text in the output ("panicked", "internal error"),
 #   - with JITFFI_API_FUZZ_VALGRIND=1, any error valgrind's memcheck reports.
@@ -13,7 +13,7 @@
 # JITFFI_API_FUZZ_SEED, default 1). A longer run, with any seeds, is one command:
 #   JITFFI_API_FUZZ_SEED=1000 JITFFI_API_FUZZ_COUNT=5000 tests/fuzz.sh
 # More knobs: JITFFI_API_FUZZ_STATEMENTS (per program, default 80), JITFFI_API_FUZZ_RUNNERS
-# (default "jitffi lua5.1 lua5.4"; lua5.2 and lua5.3 work too), JITFFI_API_FUZZ_ALL=1 (also
+# (default "jitffi lua5.1 lua5.4 lua5.5"; lua5.2 and lua5.3 work too), JITFFI_API_FUZZ_ALL=1 (also
 # the statement kinds that hit known bugs: KNOWN_BUGS in tests/fuzz/gen.lua),
 # JITFFI_API_FUZZ_VALGRIND=1 (every run under memcheck, much slower). To rerun one program:
 #   lua5.4 tests/fuzz/gen.lua SEED 80 > prog.lua && target/release/jitffi prog.lua
@@ -27,11 +27,13 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
+# shellcheck source=tests/lua_versions.sh
+source tests/lua_versions.sh
 
 first=${JITFFI_API_FUZZ_SEED:-1}
 count=${JITFFI_API_FUZZ_COUNT:-150}
 statements=${JITFFI_API_FUZZ_STATEMENTS:-80}
-read -r -a runners <<<"${JITFFI_API_FUZZ_RUNNERS:-jitffi lua5.1 lua5.4}"
+read -r -a runners <<<"${JITFFI_API_FUZZ_RUNNERS:-jitffi lua5.1 lua5.4 lua5.5}"
 memory_kb=${JITFFI_API_FUZZ_MEMORY_KB:-2000000}
 limit=${JITFFI_API_FUZZ_TIMEOUT:-60}
 jitffi=$root/target/release/jitffi
@@ -64,7 +66,7 @@ command_for() {
             [ -x "$jitffi" ] || { echo "fuzz.sh: $jitffi is missing; run 'cargo build --release'" >&2; exit 1; }
             echo "$jitffi"
             ;;
-        lua5.[1-4])
+        lua5.[1-5])
             command -v "$1" >/dev/null || { echo "fuzz.sh: $1 is not installed" >&2; exit 1; }
             [ -e "target/modules/$1/ffi.so" ] || { echo "fuzz.sh: target/modules/$1/ffi.so is missing; run 'cargo xtask modules'" >&2; exit 1; }
             echo "$1"
@@ -97,7 +99,7 @@ for ((seed = first; seed <= last; seed++)); do
         status=0
         output=$(
             ulimit -v "$memory_kb"
-            env -u LUA_INIT -u LUA_INIT_5_1 -u LUA_INIT_5_4 \
+            env -u LUA_INIT -u LUA_INIT_5_1 -u LUA_INIT_5_4 -u LUA_INIT_5_5 \
                 LUA_CPATH="$root/target/modules/${runner/jitffi/lua5.4}/?.so;;" \
                 timeout "$limit" "${valgrind[@]}" "$(command_for "$runner")" "$program" 2>&1
         ) || status=$?

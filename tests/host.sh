@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The ffi module in a C program that embeds Lua (tests/host/host.c): built with cc
-# against Debian's liblua5.4-dev and liblua5.1-0-dev, it opens and closes many states
+# against Debian's liblua5.4-dev and liblua5.1-0-dev, and against the Lua 5.5 core that
+# `cargo xtask modules` builds for target/lua5.5/lua5.5 (Debian has none), it opens and closes many states
 # on several threads, each loading target/modules/lua5.X/ffi.so through `require`, and
 # calls their callbacks after lua_close. It must exit 0 (its own checks: callbacks run
 # while their state is open and return zero after, resident memory stays bounded), and
@@ -10,7 +11,8 @@
 # allocation in turn, under valgrind memcheck (no invalid access, the ffi still works).
 #
 # Needs cc, valgrind, the Lua headers and libraries (apt-get install liblua5.4-dev
-# liblua5.1-0-dev; fails if they are missing) and the modules (`cargo xtask modules`).
+# liblua5.1-0-dev; fails if they are missing) and the modules and Lua 5.5 (`cargo xtask
+# modules`).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,10 +24,20 @@ threads=4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
-for v in 5.4 5.1; do
-    include=/usr/include/lua$v
+for v in 5.4 5.1 5.5; do
+    if [ "$v" = 5.5 ]; then
+        # The static core, exported (-E) so that ffi.so finds all of it at load time.
+        include=$root/target/lua5.5/build/include
+        lua_library=(-Wl,-E -Wl,--whole-archive "$root/target/lua5.5/build/lib/liblua5.5.a"
+            -Wl,--no-whole-archive)
+        install="run 'cargo xtask modules' first"
+    else
+        include=/usr/include/lua$v
+        lua_library=(-llua"$v")
+        install="apt-get install liblua5.4-dev liblua5.1-0-dev"
+    fi
     if [ ! -e "$include/lua.h" ]; then
-        echo "host.sh: $include/lua.h is missing (apt-get install liblua5.4-dev liblua5.1-0-dev)" >&2
+        echo "host.sh: $include/lua.h is missing ($install)" >&2
         exit 1
     fi
     module=$root/target/modules/lua$v/ffi.so
@@ -34,10 +46,12 @@ for v in 5.4 5.1; do
         exit 1
     fi
     host=$work/host$v
-    cc -O1 -pthread -I"$include" -o "$host" tests/host/host.c -llua"$v" -lm -ldl
+    cc -O1 -pthread -I"$include" -o "$host" tests/host/host.c "${lua_library[@]}" -lm -ldl
     status=0
-    env -u LUA_INIT -u LUA_CPATH timeout "$limit" "$host" "$root/target/modules/lua$v/?.so" \
-        "$states" "$threads" >"$work/out" 2>"$work/err" || status=$?
+    # The direct stack reads must be on (5.5: external strings go through them).
+    env -u LUA_INIT -u LUA_CPATH JITFFI_REQUIRE_STACK_PEEK=1 timeout "$limit" "$host" \
+        "$root/target/modules/lua$v/?.so" "$states" "$threads" >"$work/out" 2>"$work/err" \
+        || status=$?
     late=$(sed -n 's/^late calls: \([0-9]*\)$/\1/p' "$work/out")
     refused=$(grep -c '^jitffi: callback 0x[0-9a-f]* called after its Lua state was closed; ' \
         "$work/err" || true)

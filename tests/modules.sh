@@ -2,7 +2,7 @@
 # The ffi module inside unmodified interpreters.
 #
 # 1. `cargo xtask modules` builds target/modules/lua5.X/ffi.so (and its copy cbframe.so)
-#    for X = 1..4.
+#    for X = 1..5, and target/lua5.5/lua5.5 (tests/lua_versions.sh).
 # 2. Each stock lua5.X loads its ffi.so: `require "ffi"` must return a table; and its
 #    cbframe.so: `require "cbframe"` before ffi must load both.
 # 3. Each Lua test script tests/lua/*.lua runs under every stock lua5.X (with that
@@ -30,23 +30,25 @@ cd "$root"
 source tests/expected_skips.sh
 # shellcheck source=tests/target.sh
 source tests/target.sh
+# shellcheck source=tests/lua_versions.sh
+source tests/lua_versions.sh
 
-versions=(5.1 5.2 5.3 5.4)
+versions=("${LUA_VERSIONS[@]}")
 # Per-script limit, so that a hanging test cannot hang CI.
 limit=${JITFFI_TEST_TIMEOUT:-300}
 
-for v in "${versions[@]}"; do
-    if ! command -v "lua$v" >/dev/null; then
-        echo "modules.sh: lua$v is not installed (apt-get install lua$v)" >&2
-        exit 1
-    fi
-done
 if [ ! -x "$jitffi" ]; then
     echo "modules.sh: $jitffi is missing; run 'cargo build --release${test_target:+ --target $test_target}' first" >&2
     exit 1
 fi
 
 cargo xtask modules
+for v in "${versions[@]}"; do
+    if ! command -v "lua$v" >/dev/null; then
+        echo "modules.sh: lua$v is not installed (apt-get install lua$v)" >&2
+        exit 1
+    fi
+done
 testlib=$testlib_dir
 CC=$test_cc tests/c/build.sh "$testlib"
 
@@ -55,9 +57,9 @@ CC=$test_cc tests/c/build.sh "$testlib"
 with_lua_env() {
     local v=$1
     shift
-    env -u LUA_INIT -u LUA_INIT_5_1 -u LUA_INIT_5_2 -u LUA_INIT_5_3 -u LUA_INIT_5_4 \
-        -u LUA_PATH_5_2 -u LUA_PATH_5_3 -u LUA_PATH_5_4 \
-        -u LUA_CPATH_5_2 -u LUA_CPATH_5_3 -u LUA_CPATH_5_4 \
+    env -u LUA_INIT -u LUA_INIT_5_1 -u LUA_INIT_5_2 -u LUA_INIT_5_3 -u LUA_INIT_5_4 -u LUA_INIT_5_5 \
+        -u LUA_PATH_5_2 -u LUA_PATH_5_3 -u LUA_PATH_5_4 -u LUA_PATH_5_5 \
+        -u LUA_CPATH_5_2 -u LUA_CPATH_5_3 -u LUA_CPATH_5_4 -u LUA_CPATH_5_5 \
         LUA_CPATH="$modules_dir/lua$v/?.so;;" \
         LUA_PATH="$root/tests/lua/lib/?.lua;;" \
         JITFFI_TESTLIB_DIR="$testlib" \

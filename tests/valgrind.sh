@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Lua test scripts (tests/lua/*.lua) under valgrind's memcheck, inside the stock
-# interpreters lua5.4 and lua5.1 with their ffi.so: any invalid read or write, use of
+# interpreters lua5.4, lua5.1 and lua5.5 (tests/lua_versions.sh) with their ffi.so: any invalid read or write, use of
 # uninitialised memory in a decision, bad free or overlapping copy fails the script
 # (--error-exitcode). Leaks are not checked: a script ends with its state open.
 #
@@ -9,7 +9,7 @@
 # is ever needed, it goes in tests/valgrind.supp with the reason, and --suppressions
 # is added below.
 #
-# JITFFI_VALGRIND_LUAS (default "5.4 5.1") chooses the interpreters; valgrind's own
+# JITFFI_VALGRIND_LUAS (default "5.4 5.1 5.5") chooses the interpreters; valgrind's own
 # VALGRIND_OPTS adds options (--track-origins=yes to find where an uninitialised value
 # came from). Needs valgrind, cc and those interpreters, and the modules (scripts/test.sh
 # builds them first; by hand: cargo xtask modules). Exits non-zero if anything failed or
@@ -20,8 +20,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=tests/expected_skips.sh
 source tests/expected_skips.sh
+# shellcheck source=tests/lua_versions.sh
+source tests/lua_versions.sh
 
-read -r -a versions <<<"${JITFFI_VALGRIND_LUAS:-5.4 5.1}"
+read -r -a versions <<<"${JITFFI_VALGRIND_LUAS:-5.4 5.1 5.5}"
 # Under valgrind a script runs 20 to 50 times slower.
 limit=${JITFFI_TEST_TIMEOUT:-600}
 # A status of our own, so that a script's own failure (status 1) is told apart.
@@ -73,9 +75,9 @@ for v in "${versions[@]}"; do
     for script in "${scripts[@]}"; do
         log=$work/lua$v.$(basename "$script").log
         status=0
-        env -u LUA_INIT -u LUA_INIT_5_1 -u LUA_INIT_5_2 -u LUA_INIT_5_3 -u LUA_INIT_5_4 \
-            -u LUA_PATH_5_2 -u LUA_PATH_5_3 -u LUA_PATH_5_4 \
-            -u LUA_CPATH_5_2 -u LUA_CPATH_5_3 -u LUA_CPATH_5_4 \
+        env -u LUA_INIT -u LUA_INIT_5_1 -u LUA_INIT_5_2 -u LUA_INIT_5_3 -u LUA_INIT_5_4 -u LUA_INIT_5_5 \
+            -u LUA_PATH_5_2 -u LUA_PATH_5_3 -u LUA_PATH_5_4 -u LUA_PATH_5_5 \
+            -u LUA_CPATH_5_2 -u LUA_CPATH_5_3 -u LUA_CPATH_5_4 -u LUA_CPATH_5_5 \
             LUA_CPATH="$root/target/modules/lua$v/?.so;;" \
             LUA_PATH="$root/tests/lua/lib/?.lua;;" \
             JITFFI_TESTLIB_DIR="$testlib" \

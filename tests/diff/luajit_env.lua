@@ -16,6 +16,10 @@ local function show(x)
   if math.type and math.type(x) == "float" and x == math.floor(x) and x > -1e14 and x < 1e14 then
     return ("%d"):format(x)
   end
+  if math.type and math.type(x) == "float" then
+    -- As LuaJIT and Lua 5.1-5.4 write it: 5.5's tostring writes 2^53 + 4 exactly.
+    return ("%.14g"):format(x)
+  end
   return tostring(x)
 end
 local function each(...)

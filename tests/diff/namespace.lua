@@ -132,6 +132,6 @@ try("write function", function() lib.nstest_bump = nil end)
 try("constant", function() return lib.NS_GREEN end)
 
 -- global: ffi.C sees the library
-local global = ffi.load("jitffi_nstest", true)
+local global_lib = ffi.load("jitffi_nstest", true)
 try("C after global", function() return ffi.C.nstest_add(1, 1) end)
-try("C variable", function() ffi.C.nstest_counter = 12 return lib.nstest_counter, global.nstest_counter end)
+try("C variable", function() ffi.C.nstest_counter = 12 return lib.nstest_counter, global_lib.nstest_counter end)

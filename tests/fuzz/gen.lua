@@ -9,7 +9,7 @@
 --
 -- The program depends only on SEED and STATEMENTS (the random numbers are exact in a
 -- double, so any Lua generates the same text). It runs unchanged on LuaJIT and on PUC
--- Lua 5.1-5.4 with the ffi module.
+-- Lua 5.1-5.5 with the ffi module.
 --
 -- Only misuse the ffi must survive is generated, not what is undefined in C and crashes
 -- LuaJIT too, by design: pointers are made only from 0, nil or the anchors K (objects
@@ -365,9 +365,15 @@ step(function() ffi.cdef "struct fz_bf { unsigned a : 3; int b : 5; bool c : 1; 
 emit("local K = { ffi.new('int[64]'), ffi.new('union fz_u[32]'), ffi.new('char[256]'), ffi.new('struct fz_nested[8]'),")
 emit("  ffi.new('struct fz_bf[32]'), ffi.new('long double[16]') }")
 -- GC stress: a setting per program.
+-- gc(name, value) sets a parameter of the collector as each Lua spells it (5.5 dropped
+-- collectgarbage's "setpause" and "setstepmul" for "param").
+emit([[local function gc(name, value)
+  if _VERSION == "Lua 5.5" then return collectgarbage("param", name, value) end
+  return collectgarbage("set" .. name, value)
+end]])
 local gc_settings = {
-  "collectgarbage('setpause', 0)", "collectgarbage('setpause', 0); collectgarbage('setstepmul', 1000)",
-  "collectgarbage('setstepmul', 100)", "collectgarbage('generational')", "collectgarbage('incremental', 0, 100)",
+  "gc('pause', 0)", "gc('pause', 0); gc('stepmul', 1000)",
+  "gc('stepmul', 100)", "collectgarbage('generational')", "collectgarbage('incremental', 0, 100)",
   "collectgarbage('stop')", "",
 }
 emit("pcall(function() %s end)", pick(gc_settings))

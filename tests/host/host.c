@@ -29,7 +29,8 @@
  * borrow left behind by a longjmp would fail every later ffi call). Loading the module
  * itself gets the same treatment. Meant to run under valgrind too (tests/host.sh).
  *
- * Builds against Lua 5.1 ... 5.4: it uses only the C API they share. */
+ * Builds against Lua 5.1 ... 5.5: it uses only the C API they share (new_state below
+ * for 5.5's lua_newstate, which takes a hash seed). */
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -41,6 +42,12 @@
 #include <unistd.h>
 
 typedef int (*int_fn)(int);
+
+#if LUA_VERSION_NUM >= 505
+#define new_state(alloc, ud) lua_newstate((alloc), (ud), 0)
+#else
+#define new_state(alloc, ud) lua_newstate((alloc), (ud))
+#endif
 
 static const char *cpath;
 static int failed;
@@ -165,7 +172,7 @@ static const char *oom_script =
 /* A state under a 64 MiB cap: large cdata fail with Lua's error, the state survives. */
 static void run_capped_state(void) {
     struct capped cap = { 0, 64u << 20 };
-    lua_State *L = lua_newstate(capped_alloc, &cap);
+    lua_State *L = new_state(capped_alloc, &cap);
     if (L == NULL) {
         fail("lua_newstate", NULL);
         return;
@@ -180,6 +187,57 @@ static void run_capped_state(void) {
     lua_close(L);
     if (cap.used != 0) fail("the capped state did not free all it allocated", NULL);
 }
+
+#if LUA_VERSION_NUM >= 505
+/* Lua 5.5's external strings (lua_pushexternalstring: Lua keeps the caller's buffer),
+ * which only C can make, passed to C functions: C must get the buffer itself, short
+ * text or long (the direct stack reads follow a 5.5 long string's contents pointer;
+ * tests/host.sh requires them on with JITFFI_REQUIRE_STACK_PEEK). */
+static const char *external_script =
+    "package.cpath = ...\n"
+    "local ffi = require 'ffi'\n"
+    "ffi.cdef 'size_t strlen(const char *); char *strchr(const char *, int);'\n"
+    "return function(s)\n"
+    "  return tonumber(ffi.C.strlen(s)), tonumber(ffi.cast('uintptr_t', ffi.C.strchr(s, 0)))\n"
+    "end\n";
+
+static void run_external_strings(void) {
+    static const char short_text[] = "ext";
+    static const char long_text[] = "an external string longer than any short string of Lua";
+    const char *texts[] = { short_text, long_text };
+    lua_State *L = luaL_newstate();
+    if (L == NULL) {
+        fail("luaL_newstate", NULL);
+        return;
+    }
+    luaL_openlibs(L);
+    if (luaL_loadstring(L, external_script) != 0) {
+        fail("load", lua_tostring(L, -1));
+        lua_close(L);
+        return;
+    }
+    lua_pushstring(L, cpath);
+    if (lua_pcall(L, 1, 1, 0) != 0) {
+        fail("external strings", lua_tostring(L, -1));
+        lua_close(L);
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        size_t len = strlen(texts[i]);
+        lua_pushvalue(L, -1);
+        lua_pushexternalstring(L, texts[i], len, NULL, NULL);
+        if (lua_pcall(L, 1, 2, 0) != 0) {
+            fail("an external string passed to C", lua_tostring(L, -1));
+            break;
+        }
+        if ((size_t)lua_tointeger(L, -2) != len
+            || (uintptr_t)lua_tointeger(L, -1) != (uintptr_t)(texts[i] + len))
+            fail("an external string passed to C is not its buffer", texts[i]);
+        lua_pop(L, 2);
+    }
+    lua_close(L);
+}
+#endif
 
 /* lua_Alloc that fails every growing allocation once `left` reaches 0 (-1: never). */
 struct countdown {
@@ -306,7 +364,7 @@ static long oom_attempts;
 /* A state with the ffi loaded and oom_setup run (stack: cases, health), or NULL. */
 static lua_State *oom_state(struct countdown *cd) {
     cd->left = -1;
-    lua_State *L = lua_newstate(countdown_alloc, cd);
+    lua_State *L = new_state(countdown_alloc, cd);
     if (L == NULL) {
         fail("lua_newstate", NULL);
         return NULL;
@@ -391,7 +449,7 @@ static void run_oom_cases(void) {
     /* Loading the module: a fresh state for each count, then a plain require must work. */
     for (long n = 0; n < 100000; n++) {
         cd.left = -1;
-        L = lua_newstate(countdown_alloc, &cd);
+        L = new_state(countdown_alloc, &cd);
         if (L == NULL) {
             fail("lua_newstate", NULL);
             return;
@@ -479,6 +537,9 @@ int main(int argc, char **argv) {
     for (int t = 0; t < threads; t++) pthread_join(ids[t], NULL);
 
     run_capped_state();
+#if LUA_VERSION_NUM >= 505
+    run_external_strings();
+#endif
 
     /* The process still works after all of that: one more state. */
     call_late(run_state());

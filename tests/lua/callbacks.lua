@@ -329,7 +329,7 @@ do
     inner_calls = inner_calls + 1
   end)
   collectgarbage("collect")
-  local pause = collectgarbage("setpause", 10)
+  local pause = check.gc_param("pause", 10)
   local finalizers = 0
   for round = 1, 20 do
     for _ = 1, 50 do
@@ -346,7 +346,7 @@ do
     for i = 0, 63 do eq(values[i], i, "qsort while finalizers run callbacks") end
   end
   collectgarbage("collect")
-  collectgarbage("setpause", pause)
+  check.gc_param("pause", pause)
   assert(finalizers > 0 and inner_calls == finalizers, "the finalizers ran their callbacks")
   inner:free()
 end

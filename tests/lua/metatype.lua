@@ -1,5 +1,5 @@
 -- Metatype behaviour beyond LuaJIT's (tests/diff/metatype.lua holds what must equal
--- LuaJIT): Lua 5.4's to-be-closed variables reach a metatype's __close.
+-- LuaJIT): the to-be-closed variables of Lua 5.4 and later reach a metatype's __close.
 local ffi = require "ffi"
 local check = require "check"
 
@@ -13,7 +13,7 @@ local Res = ffi.metatype("struct mtl_res", {
   __close = function(r, err) closed[#closed + 1] = r.fd .. ":" .. tostring(err) end,
 })
 
-if _VERSION == "Lua 5.4" and not check.luajit then
+if tonumber(_VERSION:match("%d+%.%d+")) >= 5.4 and not check.luajit then
   -- `local x <close>` is a syntax error before 5.4, so the chunk is compiled here.
   local run = assert(load([[
     local ffi, Res = ...

@@ -209,11 +209,11 @@ eq(via_script.nstest_fixed, 11, "library through an ld script")
 assert(not ok3 and err3:find(script .. ": invalid ELF header", 1, true), err3)
 
 -- global: the library's symbols become visible to ffi.C
-local global = ffi.load("jitffi_nstest", true)
+local global_lib = ffi.load("jitffi_nstest", true)
 eq(type(ffi.C.nstest_add), "function", "ffi.C sees a global library's function")
 ffi.C.nstest_counter = 12
 eq(lib.nstest_counter, 12, "ffi.C writes the global library's variable")
-eq(global.nstest_counter, 12, "same variable through the global namespace")
+eq(global_lib.nstest_counter, 12, "same variable through the global namespace")
 
 -- a collected namespace closes its library (nothing else holds libjitffi_nsgc.so)
 local function mapped(name)

@@ -90,8 +90,8 @@ local function work(rounds)
   end
 end
 
-collectgarbage("setpause", 0)
-collectgarbage("setstepmul", 1000)
+check.gc_param("pause", 0)
+check.gc_param("stepmul", 1000)
 work(150)
 collectgarbage()
 collectgarbage()
@@ -101,7 +101,7 @@ if version >= 5.4 then
   collectgarbage()
   collectgarbage("incremental")
 end
-collectgarbage("setpause", 200)
+check.gc_param("pause", 200)
 collectgarbage()
 collectgarbage()
 

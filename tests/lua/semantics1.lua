@@ -62,8 +62,8 @@ else
   eq(first_key(pairs, with_meta), "p", "__pairs of a table")
   if version == "5.2" then
     eq(select(2, first_key(ipairs, with_meta)), "i", "5.2: __ipairs of a table")
-  elseif version == "5.4" then
-    eq(first_key(ipairs, with_meta), nil, "5.4: no __ipairs")
+  elseif version == "5.4" or version == "5.5" then
+    eq(first_key(ipairs, with_meta), nil, "5.4+: no __ipairs")
   end
 end
 if version == "5.1" or version == "5.2" then
@@ -73,7 +73,8 @@ if version == "5.1" or version == "5.2" then
 else
   fails("bad argument #1 to 'pairs' (value expected)", function() return pairs() end)
   fails("bad argument #1 to 'ipairs' (value expected)", function() return ipairs() end)
-  eq(select("#", pairs(1)), 3, "5.3+: pairs of a number returns next, 1, nil")
+  -- 5.5 adds a fourth value, the generic for's to-be-closed variable (nil).
+  eq(select("#", pairs(1)), version == "5.5" and 4 or 3, "5.3+: pairs of a number returns next, 1, nil")
 end
 -- errors of the original keep the caller's position
 fails("semantics1.lua:", function() for _ in pairs(plain) do end end)

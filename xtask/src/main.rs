@@ -1,11 +1,14 @@
 //! Project chores that cargo alone does not do. Run as `cargo xtask <command>`.
 //!
-//! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
+//! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.5) into
 //!   `target/modules/lua5.X/ffi.so`, loadable with
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`, and a copy of it
-//!   named `cbframe.so` (the same library exports `luaopen_cbframe`). With
-//!   `JITFFI_TARGET=<triple>` in the environment (tests/target.sh), for that Rust target
-//!   instead, into `target/<triple>/modules/lua5.X/`.
+//!   named `cbframe.so` (the same library exports `luaopen_cbframe`); and, for the host,
+//!   the Lua 5.5 interpreter, as `lua55` does. With `JITFFI_TARGET=<triple>` in the
+//!   environment (tests/target.sh), for that Rust target instead, into
+//!   `target/<triple>/modules/lua5.X/` (no lua5.5 interpreter is built for it).
+//! - `lua55`: build the stand-alone interpreter `target/lua5.5/lua5.5` from the Lua 5.5
+//!   sources of the lua-src crate (Debian has no lua5.5; see lua55.rs).
 //! - `bench [RUNS] [--instructions]`: run `bench/*.lua` under stock lua5.4 (ffi.so and
 //!   the hand-written C bindings of bench/native/), jitffi, stock lua5.1 (its ffi.so),
 //!   luajit -joff and luajit, and print the medians and ratios; with `--instructions`,
@@ -16,6 +19,7 @@
 mod bench;
 mod bench_native;
 mod callgen;
+mod lua55;
 
 use std::env;
 use std::fs;
@@ -29,13 +33,16 @@ const LUA_VERSIONS: &[(&str, &str)] = &[
     ("lua52", "lua5.2"),
     ("lua53", "lua5.3"),
     ("lua54", "lua5.4"),
+    ("lua55", "lua5.5"),
 ];
 
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  modules      build ffi.so for Lua 5.1-5.4 into target/modules/lua5.X/ffi.so
-               (and its copy cbframe.so)
+  modules      build ffi.so for Lua 5.1-5.5 into target/modules/lua5.X/ffi.so
+               (and its copy cbframe.so), and the interpreter of lua55
+  lua55        build the stand-alone Lua 5.5 interpreter target/lua5.5/lua5.5 from
+               the sources of the lua-src crate (Debian has no lua5.5)
   bench [RUNS] [--instructions]
                run bench/*.lua under lua5.4 (ffi.so and the C bindings), jitffi,
                lua5.1, luajit -joff and luajit; print medians and ratios (default 5 runs);
@@ -48,6 +55,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("modules") if args.len() == 1 => build_modules(),
+        Some("lua55") if args.len() == 1 => lua55::build(&workspace_root()).map(|interpreter| {
+            println!("wrote {}", interpreter.display());
+        }),
         Some("bench") => match bench_options(&args[1..]) {
             Some(options) => bench::run(&workspace_root(), &options),
             None => Err(USAGE.to_owned()),
@@ -99,11 +109,15 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds `jitffi-lua` as a module for every Lua version and lists what it wrote.
+/// Builds `jitffi-lua` as a module for every Lua version, and the Lua 5.5 interpreter,
+/// and lists what it wrote.
 fn build_modules() -> Result<(), String> {
     let root = workspace_root();
     let target = env::var("JITFFI_TARGET").ok().filter(|t| !t.is_empty());
     let mut written = Vec::new();
+    if target.is_none() {
+        written.push(lua55::build(&root)?);
+    }
     for &(feature, lua) in LUA_VERSIONS {
         let ffi = build_module_for(&root, target.as_deref(), feature, lua)?;
         // `require "cbframe"` finds `luaopen_cbframe` in a copy of the same library (a

@@ -1,4 +1,4 @@
-//! The Lua module `ffi`: LuaJIT's FFI API for PUC Lua 5.1-5.4.
+//! The Lua module `ffi`: LuaJIT's FFI API for PUC Lua 5.1-5.5.
 //!
 //! May use: `jitffi-ctype` for types, `mlua-sys` for the Lua C API (and nothing of Lua
 //! beyond the C API, so that the same code builds into the `jitffi` runner with a

@@ -22,4 +22,14 @@ function check.eq(a, b, what)
   end
 end
 
+-- Sets the collector's parameter `name` ("pause" or "stepmul") and returns its previous
+-- value: collectgarbage("setpause", value) before Lua 5.5 (and on LuaJIT),
+-- collectgarbage("param", "pause", value) on 5.5, which dropped the "set" options.
+function check.gc_param(name, value)
+  if _VERSION == "Lua 5.5" then
+    return collectgarbage("param", name, value)
+  end
+  return collectgarbage("set" .. name, value)
+end
+
 return check

@@ -143,7 +143,7 @@ unsafe fn iterate(l: *mut State, event: &str) -> c_int {
 }
 
 /// The argument check of this Lua version's `pairs`/`ipairs`: 5.1 wants a table, 5.2
-/// a table or a value with the metamethod `event`, 5.3 and 5.4 any value.
+/// a table or a value with the metamethod `event`, 5.3 and later any value.
 ///
 /// # Safety
 /// `l` is live with two free slots.
@@ -151,7 +151,7 @@ unsafe fn check_iterable(l: *mut State, event: &str) -> LuaResult<()> {
     // SAFETY: `l` is live (caller); only raw accesses.
     unsafe {
         let t = sys::lua_type(l, 1);
-        if cfg!(any(feature = "lua53", feature = "lua54")) {
+        if cfg!(any(feature = "lua53", feature = "lua54", feature = "lua55")) {
             if t == sys::LUA_TNONE {
                 return Err(LuaError::arg(1, "value expected"));
             }

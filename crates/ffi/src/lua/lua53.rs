@@ -84,6 +84,8 @@ pub mod layout {
     pub const TAG_BYTES: usize = 4;
     pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
     pub const STRING_CHARS_AT: usize = 24;
+    /// Long strings keep their bytes inline too.
+    pub const LONG_STRING_CHARS_BEHIND_POINTER: bool = false;
     pub const USERDATA_TAG: u32 = 0x47;
     pub const USERDATA_AT: usize = 40;
     pub const USER_VALUES_AT: Option<usize> = None;
@@ -103,6 +105,15 @@ pub mod layout {
 /// `l` is live with one free stack slot.
 pub unsafe fn new_userdata_with_user_values(_l: *mut State, _size: usize) -> Option<*mut c_void> {
     None
+}
+
+/// Pushes the static `s` as an external string, where the version has them (5.5 only):
+/// pushes nothing and returns false.
+///
+/// # Safety
+/// `l` is live with one free stack slot.
+pub unsafe fn push_external_string(_l: *mut State, _s: &'static std::ffi::CStr) -> bool {
+    false
 }
 
 /// Calls `function` under protection with `data` as its one argument (a light

@@ -1,5 +1,5 @@
 //! The seam between Rust and the Lua C API: entry points, error raising, and the few
-//! helpers that differ between Lua 5.1 and 5.4. The bottom layer of the crate.
+//! helpers that differ between Lua 5.1 and 5.5. The bottom layer of the crate.
 //!
 //! May use: `mlua-sys`, `std` and [`crate::platform`] (the readability probe of the
 //! direct stack reads); nothing above it, in particular no call or cdata types: a layer
@@ -50,6 +50,7 @@ pub mod tagged;
 #[cfg_attr(feature = "lua52", path = "lua52.rs")]
 #[cfg_attr(feature = "lua53", path = "lua53.rs")]
 #[cfg_attr(feature = "lua54", path = "lua54.rs")]
+#[cfg_attr(feature = "lua55", path = "lua55.rs")]
 pub mod version;
 
 use mlua_sys as lua;

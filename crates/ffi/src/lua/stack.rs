@@ -11,21 +11,26 @@
 //!   lua_State  +CI_AT           CallInfo *ci     (5.1: +40, then ci->func at +8)
 //!   CallInfo   +FUNC_AT         StkId func       the called closure; argument i is the
 //!                                                16-byte TValue at func + 16*i
-//!   TValue     +0 value, +8 tag (a byte on 5.4, an int before)
+//!   TValue     +0 value, +8 tag (a byte on 5.4 and 5.5, an int before)
 //!   CClosure   +UPVALUE_AT      TValue upvalue[0] (a light or full userdata)
-//!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here)
-//!              +USERDATA_LEN_AT size_t len       the payload's size
-//!              +USERDATA_METATABLE_AT            its metatable (`Table *`, or null)
+//!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here;
+//!                                                5.5's long strings: char *contents)
 //!   Udata      +USERDATA_AT     the payload      (a full userdata TValue's value points
 //!                                                to its Udata)
+//!              +USERDATA_LEN_AT size_t len       the payload's size
+//!              +USERDATA_METATABLE_AT            its metatable (`Table *`, or null)
 //! ```
 //!
-//! Every version keeps a string's bytes right after a 24-byte header: 5.1/5.2 `getstr`
-//! is `(ts) + 1` on a `union TString` of the header (`next`, `tt`, `marked`, a byte,
-//! `hash`, `len`) aligned to 8; 5.3 adds `sizeof(UTString)`, the same 24 bytes; 5.4 has
-//! `contents` as the struct's last member after the same fields, for short and long
-//! strings alike (`lobject.h`). (5.5's external long strings would break this; it is not
-//! a supported version.)
+//! Every version up to 5.4 keeps a string's bytes right after a 24-byte header: 5.1/5.2
+//! `getstr` is `(ts) + 1` on a `union TString` of the header (`next`, `tt`, `marked`, a
+//! byte, `hash`, `len`) aligned to 8; 5.3 adds `sizeof(UTString)`, the same 24 bytes; 5.4
+//! has `contents` as the struct's last member after the same fields, for short and long
+//! strings alike (`lobject.h`). 5.5 keeps a short string's bytes there too, but a long
+//! string's `contents` at +24 is a pointer to them: right after the header for a regular
+//! one, the caller's NUL-terminated buffer for an external one (`lua_pushexternalstring`;
+//! external strings are always long). The tag tells the two apart (`LUA_VSHRSTR`,
+//! `LUA_VLNGSTR`), so on 5.5 a long string costs one load more
+//! (`LONG_STRING_CHARS_BEHIND_POINTER`); the verification checks an external string too.
 //!
 //! A full userdata's payload follows its header: 40 bytes on 5.1/5.2 (`union Udata`:
 //! `next`, `tt`, `marked`, `metatable`, `env`, `len`), 40 on 5.3 (`sizeof(UUdata)`); on
@@ -241,19 +246,26 @@ pub enum PeekedString {
 }
 
 /// The bytes of the string the TValue at `value` holds, if it is one (their address
-/// only: nothing behind the string pointer is read).
+/// only: nothing behind the string pointer is read, except on 5.5 a long string's
+/// `contents` pointer, a word of its header).
 ///
 /// # Safety
 /// `value` is a readable TValue.
 #[inline]
 unsafe fn string_at(value: *const u8) -> PeekedString {
-    // SAFETY: forwarded; a string TValue's value is its TString.
+    // SAFETY: forwarded; a string TValue's value is its TString, whose header holds the
+    // bytes or (5.5's long strings) a pointer to them at STRING_CHARS_AT.
     unsafe {
-        if STRING_TAGS.contains(&tag(value)) {
-            let string = *value.cast::<*const u8>();
-            PeekedString::Chars(string.wrapping_add(STRING_CHARS_AT).cast())
+        let tag = tag(value);
+        if !STRING_TAGS.contains(&tag) {
+            return PeekedString::Other;
+        }
+        let string = *value.cast::<*const u8>();
+        let chars = string.wrapping_add(STRING_CHARS_AT);
+        if LONG_STRING_CHARS_BEHIND_POINTER && tag == STRING_TAGS[1] {
+            PeekedString::Chars(*chars.cast::<*const c_char>())
         } else {
-            PeekedString::Other
+            PeekedString::Chars(chars.cast())
         }
     }
 }
@@ -550,8 +562,12 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
              limit long string, beyond any short-string limit long string, beyond any \
              short-string limit ",
         );
+        // 5.5: an external string, whose bytes stay in the caller's buffer (a long string
+        // whatever its length).
+        let external = version::push_external_string(l, EXTERNAL_STRING);
+        let pushed = if external { 6 } else { 5 };
         let number = |index| checked_slot(l, index).map(|value| number_at(value));
-        let string = |index| checked_slot(l, index).map(|value| string_at(value));
+        let string = |index| checked_slot(l, index).and_then(|value| checked_string_at(value));
         let chars = |index| {
             Some(PeekedString::Chars(sys::lua_tolstring(
                 l,
@@ -563,16 +579,43 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
         let strings_ok = string(top + 4) == chars(top + 4)
             && string(top + 5) == chars(top + 5)
             && string(top + 1) == Some(PeekedString::Other)
-            && string(top + 3) == Some(PeekedString::Other);
+            && string(top + 3) == Some(PeekedString::Other)
+            && (!external
+                || (string(top + 6) == Some(PeekedString::Chars(EXTERNAL_STRING.as_ptr()))
+                    && chars(top + 6) == string(top + 6)));
         let int_ok = match INT_TAG {
             Some(_) => number(top + 2) == Some(Peeked::Int(0x1234_5678_9abc)),
             // Lua 5.1/5.2 store every number as a double.
             None => number(top + 2) == Some(Peeked::Float(0x1234_5678_9abc_i64 as f64)),
         };
         let other_ok = number(top + 3) == Some(Peeked::Unknown);
-        let count_ok = checked_slot(l, top + 5).is_some() && arg_count_direct(l) == top + 5;
+        let count_ok =
+            checked_slot(l, top + pushed).is_some() && arg_count_direct(l) == top + pushed;
         sys::lua_settop(l, top);
         float_ok && int_ok && other_ok && strings_ok && count_ok && arg_count_direct(l) == top
+    }
+}
+
+/// The bytes of the external string [`verify_numbers`] pushes (5.5), short enough to be
+/// a short string if it were not external.
+const EXTERNAL_STRING: &std::ffi::CStr = c"external";
+
+/// [`string_at`] for the verification: where the read goes through the string's header
+/// (5.5's long strings), the header's word is checked readable first.
+///
+/// # Safety
+/// `value` is a readable TValue.
+unsafe fn checked_string_at(value: *const u8) -> Option<PeekedString> {
+    // SAFETY: the header's word is checked aligned and readable before `string_at`
+    // reads it.
+    unsafe {
+        if LONG_STRING_CHARS_BEHIND_POINTER && tag(value) == STRING_TAGS[1] {
+            let chars = (*value.cast::<*const u8>()).wrapping_add(STRING_CHARS_AT);
+            if !(chars as usize).is_multiple_of(8) || !is_readable(chars, 8) {
+                return None;
+            }
+        }
+        Some(string_at(value))
     }
 }
 
