@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The examples: every examples/*.lua runs under the jitffi runner and under each stock
-# lua5.1 ... lua5.4 with the ffi.so built for it (`cargo xtask modules`), and under
+# lua5.1 ... lua5.5 (tests/lua_versions.sh) with the ffi.so built for it (`cargo xtask
+# modules`, which builds lua5.5 too), and under
 # luajit unless it uses jitffi's own `require "cbframe"`, so that the examples stay
 # LuaJIT FFI code that runs on both. An example
 # asserts its own results, so it passes when it exits with status 0 (and fails on any
@@ -9,14 +10,16 @@
 # The examples call libz.so.1 (zlib1g) and libsqlite3.so.0 (libsqlite3-0), which
 # .ci/run installs; a missing library fails the run, it is never skipped.
 #
-# Needs lua5.1 ... lua5.4 and luajit on PATH and a release build of the runner
+# Needs lua5.1 ... lua5.4 and luajit on PATH (lua5.5 from target/lua5.5) and a release build of the runner
 # (`cargo build --release`). Exits non-zero if anything failed.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-versions=(5.1 5.2 5.3 5.4)
+# shellcheck source=tests/lua_versions.sh
+source tests/lua_versions.sh
+versions=("${LUA_VERSIONS[@]}")
 jitffi=$root/target/release/jitffi
 limit=${JITFFI_TEST_TIMEOUT:-300}
 
