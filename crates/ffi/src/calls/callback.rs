@@ -73,19 +73,23 @@ pub struct Callbacks {
 }
 
 /// How many pointer cdata a state makes ahead for the arguments of direct callbacks
-/// ([`run_direct`]): a refill (one protected call) every 32 calls of a two-pointer
-/// comparator.
-const RESERVE_BOXES: usize = 64;
+/// ([`run_direct`]): a refill (one protected call) every 10 calls of a two-pointer
+/// comparator. `LUA_MINSTACK`, the room a new thread's stack has without growing: the
+/// reserve's thread never grows its stack, which on Lua 5.1-5.3 could raise out of
+/// memory on a thread with nowhere to catch it.
+const RESERVE_BOXES: usize = sys::LUA_MINSTACK as usize;
 
 /// Fresh pointer cdata, made under protection ahead of the callbacks that hand them out,
 /// so that a direct callback allocates nothing before its function runs under
 /// `lua_pcall` (an out-of-memory error there would unwind the C frames). Each box is
-/// handed out once: the handler writes its type and value and pushes it.
+/// handed out once: the handler moves it to the callback's stack (`lua_xmove`, which
+/// allocates nothing) and writes its type and value.
 struct BoxReserve {
-    /// Registry references that hold the boxes; made at install, their values replaced
-    /// at each refill (a box handed out stays referenced until then).
-    refs: [c_int; RESERVE_BOXES],
-    /// The boxes' blocks; the first `available` have not been handed out.
+    /// A Lua thread of the ffi's own whose stack holds the boxes not handed out, the
+    /// last made on top (a registry reference anchors it): moving one off costs less
+    /// than reading a registry reference, and a refill stores no reference.
+    thread: *mut State,
+    /// The boxes' blocks; the first `available` are on the thread's stack, in order.
     blocks: [*mut CDataHeader; RESERVE_BOXES],
     available: usize,
 }
@@ -103,6 +107,8 @@ struct Refs {
     set: c_int,
     /// The thread callbacks run on when no C call is in progress.
     idle_thread: c_int,
+    /// The thread that holds the box reserve ([`BoxReserve::thread`]).
+    reserve_thread: c_int,
     /// The string "bad callback": the error of a freed callback, made in advance so
     /// that raising it needs no allocation outside a protected call.
     bad_callback: c_int,
@@ -125,12 +131,13 @@ impl Default for Callbacks {
                 free: sys::LUA_NOREF,
                 set: sys::LUA_NOREF,
                 idle_thread: sys::LUA_NOREF,
+                reserve_thread: sys::LUA_NOREF,
                 bad_callback: sys::LUA_NOREF,
                 refill: sys::LUA_NOREF,
                 result_body: sys::LUA_NOREF,
             },
             boxes: BoxReserve {
-                refs: [sys::LUA_NOREF; RESERVE_BOXES],
+                thread: std::ptr::null_mut(),
                 blocks: [std::ptr::null_mut(); RESERVE_BOXES],
                 available: 0,
             },
@@ -157,6 +164,9 @@ struct CallbackRecord {
     function: c_int,
     kind: RecordKind,
     cells: *mut StateBox,
+    /// The state's [`Callbacks`] (see [`callbacks_cell`]), kept here so that a call from
+    /// C reaches the box reserve and the references without looking them up.
+    callbacks: *const RefCell<Callbacks>,
 }
 
 #[derive(Copy, Clone)]
@@ -258,10 +268,9 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
         callbacks(st).refs.refill = registry_ref(l);
         sys::lua_pushcclosure(l, result_body, 0);
         callbacks(st).refs.result_body = registry_ref(l);
-        for slot in 0..RESERVE_BOXES {
-            sys::lua_pushboolean(l, 0);
-            callbacks(st).boxes.refs[slot] = registry_ref(l);
-        }
+        let reserve = sys::lua_newthread(l);
+        callbacks(st).refs.reserve_thread = registry_ref(l);
+        callbacks(st).boxes.thread = reserve;
         let thread = sys::lua_newthread(l);
         callbacks(st).refs.idle_thread = registry_ref(l);
         (*st.cells).cells.caller = thread.cast();
@@ -360,6 +369,7 @@ unsafe fn claim(
         },
     };
     let cells = st.cells;
+    let callbacks_cell = callbacks_cell(st);
     let record: *const CallbackRecord = {
         let mut callbacks = callbacks(st);
         let record = callbacks
@@ -370,6 +380,7 @@ unsafe fn claim(
                     function: sys::LUA_NOREF,
                     kind,
                     cells,
+                    callbacks: callbacks_cell,
                 })
             });
         record.function = function;
@@ -819,7 +830,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
             return false;
         }
         let l = (*cells).cells.caller.cast::<State>();
-        let refs = callbacks(&*(*cells).state).refs;
+        let refs = record_callbacks(invocation.record).refs;
         let top = sys::lua_gettop(l);
         if sys::lua_checkstack(l, 4) == 0 {
             report_no_stack();
@@ -858,10 +869,7 @@ unsafe fn run_direct(
 ) -> bool {
     // SAFETY: the state is live (admit) and this is its thread; see `enter_direct`.
     unsafe {
-        let st = (*cells).state;
-        let Some((l, top)) =
-            enter_direct(cells, (*record).function, args.len(), sig.direct_pointers)
-        else {
+        let Some((l, top)) = enter_direct(cells, record, args.len(), sig.direct_pointers) else {
             return false;
         };
         let frame_ref = &*frame;
@@ -875,7 +883,7 @@ unsafe fn run_direct(
                             crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
                         ),
                         QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
-                        QuickArg::Pointer(ty) => push_reserved_pointer(l, st, ty, bits),
+                        QuickArg::Pointer(ty) => push_reserved_pointer(l, record, ty, bits),
                     }
                 }
                 DirectArg::Bool(n) => {
@@ -908,7 +916,7 @@ unsafe fn run_direct(
                 sys::lua_rawgeti(
                     l,
                     sys::LUA_REGISTRYINDEX,
-                    sys::lua_Integer::from(callbacks(&*st).refs.result_body),
+                    sys::lua_Integer::from(record_callbacks(record).refs.result_body),
                 );
                 push_handed_over(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
@@ -936,10 +944,10 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
             leave_bad_callback(cells);
             return false;
         }
-        let Some((l, top)) = enter_direct(cells, (*record).function, 1, 1) else {
+        let Some((l, top)) = enter_direct(cells, record, 1, 1) else {
             return false;
         };
-        push_reserved_pointer(l, (*cells).state, cpu_ptr_ty, cpu as u64);
+        push_reserved_pointer(l, record, cpu_ptr_ty, cpu as u64);
         let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
         finish_run(l, cells, top, completed)
     }
@@ -947,25 +955,24 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
 
 /// The start of a direct run: on the thread of the innermost C call, with room for
 /// `args` arguments and a result and at least `pointers` boxes in the reserve, pushes
-/// the message handler and the function (registry reference `function`). Returns the
-/// thread and the top to restore, or `None` if the callback cannot run (its error is
-/// pending, or reported).
+/// the message handler and the function of `record`. Returns the thread and the top to
+/// restore, or `None` if the callback cannot run (its error is pending, or reported).
 ///
 /// # Safety
-/// `cells` is the live box of a state, on its thread. The state is reached through raw
-/// pointers, never a reference held across a Lua call (which may run other
-/// callbacks); the reserve is touched only between calls that run no Lua code.
+/// `cells` is the live box of a state, on its thread; `record` a live record of that
+/// state with a function. The state is reached through raw pointers, never a reference
+/// held across a Lua call (which may run other callbacks); the reserve is touched only
+/// between calls that run no Lua code.
 #[inline(always)]
 unsafe fn enter_direct(
     cells: *mut StateBox,
-    function: c_int,
+    record: *const CallbackRecord,
     args: usize,
     pointers: usize,
 ) -> Option<(*mut State, c_int)> {
     // SAFETY: as documented.
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
-        let st = (*cells).state;
         let top = sys::lua_gettop(l);
         // The message handler, the function and its arguments, then the result (a
         // refill or a conversion of the result needs no more).
@@ -973,15 +980,17 @@ unsafe fn enter_direct(
             report_no_stack();
             return None;
         }
-        if callbacks(&*st).boxes.available < pointers && !refill(l, cells) {
-            return None;
-        }
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(callbacks(&*st).refs.traceback),
-        );
-        push_function(l, function);
+        let traceback = {
+            let callbacks = record_callbacks(record);
+            (callbacks.boxes.available >= pointers).then_some(callbacks.refs.traceback)
+        };
+        let traceback = match traceback {
+            Some(traceback) => traceback,
+            None if refill(l, cells) => record_callbacks(record).refs.traceback,
+            None => return None,
+        };
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(traceback));
+        push_function(l, (*record).function);
         Some((l, top))
     }
 }
@@ -989,17 +998,24 @@ unsafe fn enter_direct(
 /// Pushes a pointer cdata of type `ty` holding `bits`, a box from the reserve.
 ///
 /// # Safety
-/// `l` is live with a free slot; `st` is its state, whose reserve is not empty.
+/// `l` is live with a free slot (`lua_checkstack`); `record` a live record of its
+/// state, whose reserve is not empty.
 #[inline]
-unsafe fn push_reserved_pointer(l: *mut State, st: *mut FfiState, ty: TypeId, bits: u64) {
-    // SAFETY: as documented; nothing here runs Lua code.
+unsafe fn push_reserved_pointer(
+    l: *mut State,
+    record: *const CallbackRecord,
+    ty: TypeId,
+    bits: u64,
+) {
+    // SAFETY: as documented; nothing here runs Lua code, and moving a value between
+    // two threads' stacks allocates nothing (`l` has room for it).
     unsafe {
-        let (header, reference) = {
-            let boxes = &mut callbacks(&*st).boxes;
+        let header = {
+            let boxes = &mut record_callbacks(record).boxes;
             boxes.available -= 1;
-            (boxes.blocks[boxes.available], boxes.refs[boxes.available])
+            sys::lua_xmove(boxes.thread, l, 1);
+            boxes.blocks[boxes.available]
         };
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(reference));
         (*header).ty = ty;
         cdata::payload(header).cast::<u64>().write(bits);
     }
@@ -1101,20 +1117,18 @@ unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int
     unsafe {
         let st = (*cells).state;
         let (meta, ty) = ((*st).cdata_meta, (*st).types().builtins().void_ptr);
-        while callbacks(&*st).boxes.available < RESERVE_BOXES {
+        let cell = callbacks_cell(&*st);
+        while (*cell).borrow().boxes.available < RESERVE_BOXES {
             let value = cdata::new_small_cdata(l, meta, ty, 8);
-            let (slot, reference) = {
-                let boxes = &callbacks(&*st).boxes;
-                (boxes.available, boxes.refs.get(boxes.available).copied())
-            };
+            let mut callbacks = (*cell).borrow_mut();
+            let boxes = &mut callbacks.boxes;
             // A finalizer run by the allocation may have refilled the reserve.
-            let Some(reference) = reference else {
+            if boxes.available == RESERVE_BOXES {
                 break;
-            };
-            sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(reference));
-            let boxes = &mut callbacks(&*st).boxes;
-            boxes.blocks[slot] = value.sub(cdata::HEADER_BYTES).cast();
-            boxes.available = slot + 1;
+            }
+            sys::lua_xmove(l, boxes.thread, 1);
+            boxes.blocks[boxes.available] = value.sub(cdata::HEADER_BYTES).cast();
+            boxes.available += 1;
         }
         Ok(0)
     }
@@ -1445,6 +1459,22 @@ unsafe extern "C-unwind" fn add_traceback(l: *mut State) -> c_int {
 /// The state's [`Callbacks`], for one statement or a block that makes no Lua call.
 fn callbacks(st: &FfiState) -> RefMut<'_, Callbacks> {
     st.upper.part::<RefCell<Callbacks>>().borrow_mut()
+}
+
+/// The cell of the state's [`Callbacks`]: boxed among the state's parts, so its address
+/// lasts as long as the state.
+fn callbacks_cell(st: &FfiState) -> *const RefCell<Callbacks> {
+    st.upper.part::<RefCell<Callbacks>>()
+}
+
+/// The [`Callbacks`] of the state that owns `record`, without looking them up, for one
+/// statement or a block that makes no Lua call.
+///
+/// # Safety
+/// `record` is a live record, whose state is open (the handlers' `admit` vouches for it).
+unsafe fn record_callbacks<'a>(record: *const CallbackRecord) -> RefMut<'a, Callbacks> {
+    // SAFETY: as documented: the cell lives as long as the record's state.
+    unsafe { (*(*record).callbacks).borrow_mut() }
 }
 
 /// The registry reference that holds the error a callback left for the enclosing C call
