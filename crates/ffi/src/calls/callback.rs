@@ -160,8 +160,12 @@ impl Drop for Callbacks {
 
 /// What a slot of this state runs.
 struct CallbackRecord {
-    /// Registry reference of the Lua function; `LUA_NOREF` once freed.
+    /// Registry reference that holds the Lua function: made at the slot's first claim
+    /// and kept for the state's life, so that a freed slot (the reference holds false)
+    /// takes its next function without a new reference.
     function: c_int,
+    /// Freed by `cb:free()`: a call raises "bad callback".
+    freed: bool,
     kind: RecordKind,
     cells: *mut StateBox,
     /// The state's [`Callbacks`] (see [`callbacks_cell`]), kept here so that a call from
@@ -344,52 +348,86 @@ unsafe fn claim(
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    // The reference first: it may raise (out of memory), before a slot is taken.
-    // SAFETY: `l` is live with two free slots (caller).
-    let function = unsafe {
-        sys::lua_pushvalue(l, index);
-        sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
-    };
-    let reused = callbacks(st).free[free_list(raw)].pop();
-    let slot = match reused {
-        Some(slot) => slot,
-        None => match pool(if raw {
-            EntryKind::Raw
-        } else {
-            EntryKind::Typed
+    let cell = callbacks_cell(st);
+    // A freed slot of the state, with its record (every slot on a free list has one).
+    // SAFETY: the cell lives as long as the state; each borrow ends before a Lua call.
+    let reused = unsafe {
+        let mut callbacks = (*cell).borrow_mut();
+        let slot = callbacks.free[free_list(raw)].pop();
+        slot.and_then(|slot| {
+            let record = callbacks.records.get_mut(&slot_key(slot))?;
+            Some((slot, &mut **record as *mut CallbackRecord))
         })
-        .and_then(|pool| pool.fresh_slot().map_err(|e| LuaError::msg(e.message)))
-        {
-            Ok(slot) => slot,
-            Err(error) => {
-                // SAFETY: `l` is live; unref does not raise.
-                unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function) };
-                return Err(error);
+    };
+    let (slot, record) = match reused {
+        // A freed slot's record keeps its registry slot: storing the function there
+        // (an existing key) allocates nothing and cannot raise.
+        Some((slot, record)) => {
+            // SAFETY: `l` is live with two free slots (caller); the record lives as long
+            // as the state and is not borrowed across the call.
+            unsafe {
+                sys::lua_pushvalue(l, index);
+                sys::lua_rawseti(
+                    l,
+                    sys::LUA_REGISTRYINDEX,
+                    sys::lua_Integer::from((*record).function),
+                );
             }
-        },
-    };
-    let cells = st.cells;
-    let callbacks_cell = callbacks_cell(st);
-    let record: *const CallbackRecord = {
-        let mut callbacks = callbacks(st);
-        let record = callbacks
-            .records
-            .entry(slot as *const CallbackSlot as usize)
-            .or_insert_with(|| {
-                Box::new(CallbackRecord {
-                    function: sys::LUA_NOREF,
-                    kind,
-                    cells,
-                    callbacks: callbacks_cell,
-                })
+            (slot, record)
+        }
+        None => {
+            // The reference first: it may raise (out of memory), before a slot is taken.
+            // SAFETY: `l` is live with two free slots (caller).
+            let function = unsafe {
+                sys::lua_pushvalue(l, index);
+                sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
+            };
+            let kind_of_pool = if raw {
+                EntryKind::Raw
+            } else {
+                EntryKind::Typed
+            };
+            let slot = match pool(kind_of_pool)
+                .and_then(|pool| pool.fresh_slot().map_err(|e| LuaError::msg(e.message)))
+            {
+                Ok(slot) => slot,
+                Err(error) => {
+                    // SAFETY: `l` is live; unref does not raise.
+                    unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function) };
+                    return Err(error);
+                }
+            };
+            let mut record = Box::new(CallbackRecord {
+                function,
+                freed: false,
+                kind,
+                cells: st.cells,
+                callbacks: cell,
             });
-        record.function = function;
-        record.kind = kind;
-        &**record
+            let pointer: *mut CallbackRecord = &mut *record;
+            // SAFETY: as above.
+            unsafe { (*cell).borrow_mut().records.insert(slot_key(slot), record) };
+            (slot, pointer)
+        }
     };
-    slot.claim(current_thread(), cells as usize, record as usize, refused);
-    callbacks(st).live.insert(slot.code() as usize, slot);
+    // SAFETY: the record is boxed and lives as long as the state; no Lua call below.
+    unsafe {
+        (*record).freed = false;
+        (*record).kind = kind;
+        slot.claim(
+            current_thread(),
+            st.cells as usize,
+            record as usize,
+            refused,
+        );
+        (*cell).borrow_mut().live.insert(slot.code() as usize, slot);
+    }
     Ok(slot)
+}
+
+/// The key of a slot's record in [`Callbacks::records`].
+fn slot_key(slot: &'static CallbackSlot) -> usize {
+    slot as *const CallbackSlot as usize
 }
 
 /// Points the callback at the Lua function at `index` (`cb:set(f)`).
@@ -403,14 +441,15 @@ pub unsafe fn set_function(
     index: c_int,
 ) -> LuaResult<()> {
     let record = record_of(st, slot)?;
-    // SAFETY: `l` is live (caller); the old reference is released after the new one is
-    // made; the record is boxed and lives as long as the state (no reference to it is
-    // held across the Lua calls).
+    // SAFETY: `l` is live (caller); the record's registry slot exists, so the store
+    // allocates nothing; the record is boxed and lives as long as the state.
     unsafe {
         sys::lua_pushvalue(l, index);
-        let function = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
-        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, (*record).function);
-        (*record).function = function;
+        sys::lua_rawseti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from((*record).function),
+        );
     }
     Ok(())
 }
@@ -419,29 +458,47 @@ pub unsafe fn set_function(
 /// state's next one; a later call from C raises "bad callback".
 ///
 /// # Safety
-/// `l` is live; `slot` is a live callback of `st`.
+/// `l` is live with a free slot; `slot` is a live callback of `st`.
 pub unsafe fn free(l: *mut State, st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
-    let record = record_of(st, slot)?;
-    // SAFETY: `l` is live (caller); the record is boxed and lives as long as the state.
-    let raw = unsafe {
-        let function = std::mem::replace(&mut (*record).function, sys::LUA_NOREF);
-        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function);
-        matches!((*record).kind, RecordKind::Raw { .. })
+    let record = {
+        let mut callbacks = callbacks(st);
+        let record = live_record(&mut callbacks, slot)?;
+        callbacks.live.remove(&(slot.code() as usize));
+        // SAFETY: the record is boxed and lives as long as the state.
+        let raw = matches!(unsafe { (*record).kind }, RecordKind::Raw { .. });
+        callbacks.free[free_list(raw)].push(slot);
+        record
     };
-    callbacks(st).live.remove(&(slot.code() as usize));
-    callbacks(st).free[free_list(raw)].push(slot);
+    // SAFETY: `l` is live (caller); the record's registry slot exists, so the store
+    // allocates nothing (false, not nil: the key stays).
+    unsafe {
+        (*record).freed = true;
+        sys::lua_pushboolean(l, 0);
+        sys::lua_rawseti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from((*record).function),
+        );
+    }
     Ok(())
 }
 
 /// The record of a live callback of `st` (boxed: its address lasts as long as the state).
 fn record_of(st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<*mut CallbackRecord> {
-    let mut callbacks = callbacks(st);
+    live_record(&mut callbacks(st), slot)
+}
+
+/// [`record_of`] with the state's callbacks borrowed.
+fn live_record(
+    callbacks: &mut Callbacks,
+    slot: &'static CallbackSlot,
+) -> LuaResult<*mut CallbackRecord> {
     if !callbacks.live.contains_key(&(slot.code() as usize)) {
         return Err(LuaError::msg("bad callback"));
     }
     callbacks
         .records
-        .get_mut(&(slot as *const CallbackSlot as usize))
+        .get_mut(&slot_key(slot))
         .map(|record| &mut **record as *mut CallbackRecord)
         .ok_or_else(|| LuaError::msg("bad callback"))
 }
@@ -549,15 +606,14 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
 /// `l` is live inside `__index` (cdata at 1, key at 2) with one free slot; `ty` is the
 /// cdata's type.
 pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
-    let (base, _) = st.types().unqualified(ty);
-    let is_function_pointer = match &st.ctype(base) {
-        CType::Pointer(target) => {
-            matches!(
-                st.types().get(st.types().unqualified(*target).0),
-                CType::Func(_)
-            )
+    let is_function_pointer = {
+        let types = st.types();
+        match types.get(types.unqualified(ty).0) {
+            CType::Pointer(target) => {
+                matches!(types.get(types.unqualified(*target).0), CType::Func(_))
+            }
+            _ => false,
         }
-        _ => false,
     };
     if !is_function_pointer {
         return false;
@@ -710,7 +766,7 @@ unsafe extern "C" fn typed_handler(slot: &'static CallbackSlot, frame: *mut ArgF
             Ok((cells, record)) => {
                 if let RecordKind::Typed(sig) = (*record).kind {
                     if let Some(args) = &(*sig).direct {
-                        if (*record).function != sys::LUA_NOREF {
+                        if !(*record).freed {
                             if run_direct(cells, record, &*sig, args, frame) {
                                 return 0;
                             }
@@ -825,7 +881,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
     // SAFETY: the state is live (admit); only registry references are read from it
     // before Lua runs, and nothing borrowed from it is held across the call.
     unsafe {
-        if (*invocation.record).function == sys::LUA_NOREF {
+        if (*invocation.record).freed {
             leave_bad_callback(cells);
             return false;
         }
@@ -940,7 +996,7 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
         let RecordKind::Raw { cpu_ptr_ty } = (*record).kind else {
             return false;
         };
-        if (*record).function == sys::LUA_NOREF {
+        if (*record).freed {
             leave_bad_callback(cells);
             return false;
         }
