@@ -60,12 +60,13 @@ const OWNER_CLOSED: usize = 1;
 
 /// A state's callbacks.
 pub struct Callbacks {
-    /// Live callbacks by their C function pointer.
-    live: FxMap<usize, &'static CallbackSlot>,
-    /// Every slot the state has used (live or freed), by the slot's address.
-    records: FxMap<usize, Box<CallbackRecord>>,
-    /// Freed slots, typed then raw ([`free_list`]).
-    free: [Vec<&'static CallbackSlot>; 2],
+    /// Live callbacks' records by their C function pointer.
+    live: FxMap<usize, *mut CallbackRecord>,
+    /// The records of every slot the state has used (live or freed); boxed, so that
+    /// their addresses last as long as the state.
+    records: Vec<Box<CallbackRecord>>,
+    /// The records of freed slots, typed then raw ([`free_list`]).
+    free: [Vec<*mut CallbackRecord>; 2],
     signatures: FxMap<TypeId, Box<CallbackSignature>>,
     refs: Refs,
     /// Pointer cdata made ahead for the arguments of direct callbacks.
@@ -121,7 +122,7 @@ impl Default for Callbacks {
     fn default() -> Callbacks {
         Callbacks {
             live: FxMap::default(),
-            records: FxMap::default(),
+            records: Vec::new(),
             free: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
             refs: Refs {
@@ -149,9 +150,8 @@ impl Drop for Callbacks {
     /// The Lua state is closing: every slot it used is marked, so that a later call
     /// from C is reported instead of run.
     fn drop(&mut self) {
-        for &slot in self.records.keys() {
-            // SAFETY: the keys are addresses of slot records, which are never freed.
-            let slot = unsafe { &*(slot as *const CallbackSlot) };
+        for record in &self.records {
+            let slot = record.slot;
             slot.data.store(0, Ordering::Relaxed);
             slot.owner.store(OWNER_CLOSED, Ordering::Release);
         }
@@ -160,6 +160,7 @@ impl Drop for Callbacks {
 
 /// What a slot of this state runs.
 struct CallbackRecord {
+    slot: &'static CallbackSlot,
     /// Registry reference that holds the Lua function: made at the slot's first claim
     /// and kept for the state's life, so that a freed slot (the reference holds false)
     /// takes its next function without a new reference.
@@ -349,20 +350,13 @@ unsafe fn claim(
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
     let cell = callbacks_cell(st);
-    // A freed slot of the state, with its record (every slot on a free list has one).
+    // A freed slot of the state first.
     // SAFETY: the cell lives as long as the state; each borrow ends before a Lua call.
-    let reused = unsafe {
-        let mut callbacks = (*cell).borrow_mut();
-        let slot = callbacks.free[free_list(raw)].pop();
-        slot.and_then(|slot| {
-            let record = callbacks.records.get_mut(&slot_key(slot))?;
-            Some((slot, &mut **record as *mut CallbackRecord))
-        })
-    };
-    let (slot, record) = match reused {
-        // A freed slot's record keeps its registry slot: storing the function there
-        // (an existing key) allocates nothing and cannot raise.
-        Some((slot, record)) => {
+    let reused = unsafe { (*cell).borrow_mut().free[free_list(raw)].pop() };
+    let record = match reused {
+        // A freed slot's record keeps its registry reference: storing the function
+        // there (an existing key) allocates nothing and cannot raise.
+        Some(record) => {
             // SAFETY: `l` is live with two free slots (caller); the record lives as long
             // as the state and is not borrowed across the call.
             unsafe {
@@ -373,7 +367,7 @@ unsafe fn claim(
                     sys::lua_Integer::from((*record).function),
                 );
             }
-            (slot, record)
+            record
         }
         None => {
             // The reference first: it may raise (out of memory), before a slot is taken.
@@ -398,6 +392,7 @@ unsafe fn claim(
                 }
             };
             let mut record = Box::new(CallbackRecord {
+                slot,
                 function,
                 freed: false,
                 kind,
@@ -406,12 +401,13 @@ unsafe fn claim(
             });
             let pointer: *mut CallbackRecord = &mut *record;
             // SAFETY: as above.
-            unsafe { (*cell).borrow_mut().records.insert(slot_key(slot), record) };
-            (slot, pointer)
+            unsafe { (*cell).borrow_mut().records.push(record) };
+            pointer
         }
     };
     // SAFETY: the record is boxed and lives as long as the state; no Lua call below.
     unsafe {
+        let slot = (*record).slot;
         (*record).freed = false;
         (*record).kind = kind;
         slot.claim(
@@ -420,14 +416,12 @@ unsafe fn claim(
             record as usize,
             refused,
         );
-        (*cell).borrow_mut().live.insert(slot.code() as usize, slot);
+        (*cell)
+            .borrow_mut()
+            .live
+            .insert(slot.code() as usize, record);
+        Ok(slot)
     }
-    Ok(slot)
-}
-
-/// The key of a slot's record in [`Callbacks::records`].
-fn slot_key(slot: &'static CallbackSlot) -> usize {
-    slot as *const CallbackSlot as usize
 }
 
 /// Points the callback at the Lua function at `index` (`cb:set(f)`).
@@ -460,16 +454,28 @@ pub unsafe fn set_function(
 /// # Safety
 /// `l` is live with a free slot; `slot` is a live callback of `st`.
 pub unsafe fn free(l: *mut State, st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
+    // SAFETY: forwarded.
+    unsafe { free_code(l, st, slot.code() as usize) }
+}
+
+/// [`free`] of the callback whose C function pointer is `code` ("bad callback" if no
+/// live callback of `st` has it).
+///
+/// # Safety
+/// `l` is live with a free slot.
+unsafe fn free_code(l: *mut State, st: &FfiState, code: usize) -> LuaResult<()> {
     let record = {
         let mut callbacks = callbacks(st);
-        let record = live_record(&mut callbacks, slot)?;
-        callbacks.live.remove(&(slot.code() as usize));
-        // SAFETY: the record is boxed and lives as long as the state.
+        let record = callbacks
+            .live
+            .remove(&code)
+            .ok_or_else(|| LuaError::msg("bad callback"))?;
+        // SAFETY: records are boxed and live as long as the state.
         let raw = matches!(unsafe { (*record).kind }, RecordKind::Raw { .. });
-        callbacks.free[free_list(raw)].push(slot);
+        callbacks.free[free_list(raw)].push(record);
         record
     };
-    // SAFETY: `l` is live (caller); the record's registry slot exists, so the store
+    // SAFETY: `l` is live (caller); the record's registry reference exists, so the store
     // allocates nothing (false, not nil: the key stays).
     unsafe {
         (*record).freed = true;
@@ -485,27 +491,18 @@ pub unsafe fn free(l: *mut State, st: &FfiState, slot: &'static CallbackSlot) ->
 
 /// The record of a live callback of `st` (boxed: its address lasts as long as the state).
 fn record_of(st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<*mut CallbackRecord> {
-    live_record(&mut callbacks(st), slot)
-}
-
-/// [`record_of`] with the state's callbacks borrowed.
-fn live_record(
-    callbacks: &mut Callbacks,
-    slot: &'static CallbackSlot,
-) -> LuaResult<*mut CallbackRecord> {
-    if !callbacks.live.contains_key(&(slot.code() as usize)) {
-        return Err(LuaError::msg("bad callback"));
-    }
-    callbacks
-        .records
-        .get_mut(&slot_key(slot))
-        .map(|record| &mut **record as *mut CallbackRecord)
+    callbacks(st)
+        .live
+        .get(&(slot.code() as usize))
+        .copied()
         .ok_or_else(|| LuaError::msg("bad callback"))
 }
 
 /// The live callback whose C function pointer is `code`.
 pub fn live_callback(st: &FfiState, code: usize) -> Option<&'static CallbackSlot> {
-    callbacks(st).live.get(&code).copied()
+    let record = callbacks(st).live.get(&code).copied()?;
+    // SAFETY: records are boxed and live as long as the state.
+    Some(unsafe { (*record).slot })
 }
 
 /// The signature of callbacks of function type `func_ty`, made once per state.
@@ -634,15 +631,27 @@ pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
 /// # Safety
 /// `l` is live; `st` is its state.
 unsafe fn callback_arg(l: *mut State, st: &FfiState) -> LuaResult<&'static CallbackSlot> {
+    // SAFETY: forwarded.
+    let code = unsafe { pointer_arg(l, st)? };
+    live_callback(st, code).ok_or_else(|| LuaError::msg("bad callback"))
+}
+
+/// The address a pointer cdata at argument 1 holds ("bad callback" for anything else).
+///
+/// # Safety
+/// `l` is live; `st` is its state.
+unsafe fn pointer_arg(l: *mut State, st: &FfiState) -> LuaResult<usize> {
     // SAFETY: `l` is live; the payload is read only for pointer types.
     unsafe {
         let header = cdata::to_cdata(l, st, 1).ok_or_else(|| LuaError::msg("bad callback"))?;
-        let (base, _) = st.types().unqualified((*header).ty);
-        if !matches!(st.types().get(base), CType::Pointer(_)) {
+        let types = st.types();
+        if !matches!(
+            types.get(types.unqualified((*header).ty).0),
+            CType::Pointer(_)
+        ) {
             return Err(LuaError::msg("bad callback"));
         }
-        let code = cdata::payload(header).cast::<usize>().read();
-        live_callback(st, code).ok_or_else(|| LuaError::msg("bad callback"))
+        Ok(cdata::payload(header).cast::<usize>().read())
     }
 }
 
@@ -652,8 +661,8 @@ unsafe extern "C-unwind" fn method_free(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
-            let slot = callback_arg(l, st)?;
-            free(l, st, slot)?;
+            let code = pointer_arg(l, st)?;
+            free_code(l, st, code)?;
             Ok(0)
         })
     }
