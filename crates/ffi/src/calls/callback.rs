@@ -40,6 +40,7 @@ use crate::cdata;
 use crate::cdata::convert::{self, Conv, LuaNumber};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::CDataHeader;
+use crate::lua::stack::Peeked;
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::scalar::number::ScalarStore;
 use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
@@ -901,11 +902,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
             report_no_stack();
             return false;
         }
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(refs.traceback),
-        );
+        push_message_handler(l, refs.traceback);
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
         push_handed_over(l, (invocation as *mut Invocation).cast());
         let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
@@ -969,7 +966,7 @@ unsafe fn run_direct(
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
         let mut completed = lua::call_deferred(l, args.len() as c_int, results, top + 1).is_ok();
         if completed && results == 1 {
-            let stored = convert::read_lua_number(l, -1)
+            let stored = result_number(l)
                 .is_some_and(|number| store_number_result(sig, &mut *frame, number));
             if !stored {
                 // Not a number: the general conversion, which may raise.
@@ -1045,18 +1042,34 @@ unsafe fn enter_direct(
             report_no_stack();
             return None;
         }
-        let traceback = {
+        let (available, traceback) = {
             let callbacks = record_callbacks(record);
-            (callbacks.boxes.available >= pointers).then_some(callbacks.refs.traceback)
+            (callbacks.boxes.available, callbacks.refs.traceback)
         };
-        let traceback = match traceback {
-            Some(traceback) => traceback,
-            None if refill(l, cells) => record_callbacks(record).refs.traceback,
-            None => return None,
-        };
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(traceback));
+        if available < pointers && !refill(l, cells) {
+            return None;
+        }
+        push_message_handler(l, traceback);
         push_function(l, (*record).function);
         Some((l, top))
+    }
+}
+
+/// Pushes the message handler of callbacks, [`add_traceback`]: a light C function where
+/// Lua has them (pushing one allocates nothing, and costs less than a registry read),
+/// else the closure made at install (registry reference `traceback`).
+///
+/// # Safety
+/// `l` is live with a free slot.
+#[inline(always)]
+unsafe fn push_message_handler(l: *mut State, traceback: c_int) {
+    // SAFETY: as documented.
+    unsafe {
+        if lua::version::LIGHT_C_FUNCTIONS {
+            sys::lua_pushcclosure(l, add_traceback, 0);
+        } else {
+            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(traceback));
+        }
     }
 }
 
@@ -1450,6 +1463,24 @@ unsafe fn result_error(l: *mut State, invocation: &Invocation, error: LuaError) 
         }
         let source = std::ffi::CStr::from_ptr(ar.short_src.as_ptr()).to_string_lossy();
         LuaError::Plain(format!("{source}:{}: {message}", ar.lastlinedefined))
+    }
+}
+
+/// The number on top of `l` (a direct callback's result), `None` if it is not one: read
+/// straight from the stack slot where [`crate::lua::stack`] can.
+///
+/// # Safety
+/// `l` is live with a value on top.
+#[inline(always)]
+unsafe fn result_number(l: *mut State) -> Option<LuaNumber> {
+    // SAFETY: forwarded.
+    unsafe {
+        match crate::lua::stack::number_on_top(l) {
+            Peeked::Int(i) => Some(LuaNumber::Int(i)),
+            Peeked::Float(x) => Some(LuaNumber::Float(x)),
+            Peeked::Unknown if crate::lua::stack::enabled() => None,
+            Peeked::Unknown => convert::read_lua_number(l, -1),
+        }
     }
 }
 
