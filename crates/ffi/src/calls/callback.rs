@@ -1175,7 +1175,7 @@ unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
 
 /// Under `lua_pcall` from [`refill`] (argument 1: the [`StateBox`]): makes boxes until
 /// the reserve is full. Making one may run finalizers, and they callbacks that take
-/// boxes, so the count is read again after each.
+/// boxes or refill the reserve, so the count is read again before the boxes join it.
 unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
     // SAFETY: argument 1 is the live state box (refill). `new_small_cdata` raises only
     // out of memory, through this frame, which owns nothing; the reserve is borrowed
@@ -1196,18 +1196,27 @@ unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int
         let st = (*cells).state;
         let (meta, ty) = ((*st).cdata_meta, (*st).types().builtins().void_ptr);
         let cell = callbacks_cell(&*st);
-        while (*cell).borrow().boxes.available < RESERVE_BOXES {
-            let value = cdata::new_small_cdata(l, meta, ty, 8);
-            let mut callbacks = (*cell).borrow_mut();
-            let boxes = &mut callbacks.boxes;
-            // A finalizer run by the allocation may have refilled the reserve.
-            if boxes.available == RESERVE_BOXES {
-                break;
-            }
-            sys::lua_xmove(l, boxes.thread, 1);
-            boxes.blocks[boxes.available] = value.sub(cdata::HEADER_BYTES).cast();
-            boxes.available += 1;
+        let wanted = RESERVE_BOXES - (*cell).borrow().boxes.available;
+        // The boxes are made on this stack, with one read of the metatable, then moved
+        // to the reserve's thread at once.
+        lua::ensure_stack(l, wanted as c_int + 1)?;
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(meta));
+        let meta_index = sys::lua_gettop(l);
+        let mut made = [std::ptr::null_mut::<CDataHeader>(); RESERVE_BOXES];
+        for block in &mut made[..wanted] {
+            let value = cdata::new_small_cdata_meta_at(l, meta_index, ty, 8);
+            *block = value.sub(cdata::HEADER_BYTES).cast();
         }
+        // A finalizer run by an allocation may have run callbacks that took boxes, or
+        // refilled the reserve: as many as there is room for now join it (the last
+        // made; the others are dropped with this stack).
+        let mut callbacks = (*cell).borrow_mut();
+        let boxes = &mut callbacks.boxes;
+        let moved = wanted.min(RESERVE_BOXES - boxes.available);
+        sys::lua_xmove(l, boxes.thread, moved as c_int);
+        boxes.blocks[boxes.available..boxes.available + moved]
+            .copy_from_slice(&made[wanted - moved..wanted]);
+        boxes.available += moved;
         Ok(0)
     }
 }
