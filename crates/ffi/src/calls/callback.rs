@@ -1522,6 +1522,7 @@ fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: Lu
 }
 
 /// An integer result's register, extended from its width as the plan says.
+#[inline(always)]
 fn extend(bits: u64, ext: Ext) -> u64 {
     match ext {
         Ext::Sign(bytes) => crate::scalar::number::extend(
