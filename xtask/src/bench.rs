@@ -302,6 +302,9 @@ const INSTRUCTION_COLUMNS: &[(&str, &str, &str)] = &[
     ("lua5.1", "tight", "5.1 tight"),
     ("lua5.1", "ffi", "5.1 ffi"),
     ("luajit-joff", "ffi", "-joff"),
+    // The workload programs over plain Lua tables: the interpreter's own share.
+    ("lua5.4", "lua", "5.4 lua"),
+    ("luajit-joff", "lua", "-joff lua"),
 ];
 /// The ratios printed after the counts: (numerator, denominator, heading), indices into
 /// [`INSTRUCTION_COLUMNS`]: ffi.so (lua5.4) over each floor and over `luajit -joff`, and
