@@ -64,7 +64,8 @@ pub struct Callbacks {
     /// Live callbacks' records by their C function pointer.
     live: FxMap<usize, *mut CallbackRecord>,
     /// The records of every slot the state has used (live or freed); boxed, so that
-    /// their addresses last as long as the state.
+    /// their addresses (in the slots, `live` and `free`) last as long as the state.
+    #[allow(clippy::vec_box)]
     records: Vec<Box<CallbackRecord>>,
     /// The records of freed slots, typed then raw ([`free_list`]).
     free: [Vec<*mut CallbackRecord>; 2],
