@@ -211,11 +211,28 @@ struct CallbackSignature {
     plan: CallPlan,
     /// How a Lua number result is stored, for scalar results (the fast path).
     ret_store: Option<(ScalarStore, bool)>,
+    /// Where a number result goes, for a scalar result in one register.
+    ret_register: Option<ResultRegister>,
     /// The arguments, if the handler may run the callback directly ([`run_direct`]):
     /// every one a [`DirectArg`], and a void result or a scalar in one register.
     direct: Option<Box<[DirectArg]>>,
     /// How many of the direct arguments are pointers (boxes from the reserve).
     direct_pointers: usize,
+}
+
+/// A scalar result in one register: how a Lua number is stored, and into which register
+/// ([`ArgFrame::ret_gpr`], extended as the plan says, or [`ArgFrame::ret_vec`]).
+#[derive(Copy, Clone)]
+struct ResultRegister {
+    store: ScalarStore,
+    wide: bool,
+    place: ResultPlace,
+}
+
+#[derive(Copy, Clone)]
+enum ResultPlace {
+    Gpr(u8, Ext),
+    Vec(u8),
 }
 
 /// An argument of a direct callback: how to push it, from which register (an index
@@ -556,6 +573,18 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
         let wide = matches!(store, ScalarStore::Int(int) if int.bytes == 8);
         (store, wide)
     });
+    let ret_register = match (&plan.ret, ret_store) {
+        (RetPlan::Pieces(pieces), Some((store, wide))) => match pieces.as_slice() {
+            [piece] => match (piece.kind, piece.loc) {
+                (PieceKind::Int(ext), Loc::Gpr(n)) => Some(ResultPlace::Gpr(n, ext)),
+                (_, Loc::Vec(n)) => Some(ResultPlace::Vec(n)),
+                _ => None,
+            },
+            _ => None,
+        }
+        .map(|place| ResultRegister { store, wide, place }),
+        _ => None,
+    };
     let direct_result = match &plan.ret {
         RetPlan::Void => true,
         RetPlan::Pieces(pieces) => pieces.len() == 1 && ret_store.is_some(),
@@ -594,6 +623,7 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
         ret: func.ret,
         plan,
         ret_store,
+        ret_register,
         direct,
         direct_pointers,
     });
@@ -1504,10 +1534,7 @@ unsafe fn result_number(l: *mut State) -> Option<LuaNumber> {
 /// false for other results.
 #[inline(always)]
 fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: LuaNumber) -> bool {
-    let (Some((store, wide)), RetPlan::Pieces(pieces)) = (sig.ret_store, &sig.plan.ret) else {
-        return false;
-    };
-    let [piece] = pieces.as_slice() else {
+    let Some(ResultRegister { store, wide, place }) = sig.ret_register else {
         return false;
     };
     let mut word = 0u64;
@@ -1520,10 +1547,11 @@ fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: Lu
             number,
         )
     };
-    match (piece.kind, piece.loc) {
-        (PieceKind::Int(ext), Loc::Gpr(n)) => frame.ret_gpr[usize::from(n)] = extend(word, ext),
-        (_, Loc::Vec(n)) => frame.ret_vec[usize::from(n)][..8].copy_from_slice(&word.to_le_bytes()),
-        _ => return false,
+    match place {
+        ResultPlace::Gpr(n, ext) => frame.ret_gpr[usize::from(n)] = extend(word, ext),
+        ResultPlace::Vec(n) => {
+            frame.ret_vec[usize::from(n)][..8].copy_from_slice(&word.to_le_bytes())
+        }
     }
     true
 }
