@@ -4,14 +4,20 @@
 -- with `p[i]`, each number accumulated digit by digit and each name hashed. The parse is
 -- repeated over the same buffer.
 --
--- Prints `RESULT parse/ffi <seconds per byte>`, `# parse/ffi: <n> operations` and
--- `CHECKSUM parse/ffi <value>`, which is the same under every engine (`cargo xtask bench`
--- checks it; crates/cli/tests/bench_scripts.rs checks its value at scale 0.001).
+-- Two implementations run the same parser: `ffi`, through the `const uint8_t *`, and
+-- `lua`, over a Lua table of the same bytes indexed from 0: what the interpreter alone
+-- costs on each runtime, which tells the FFI's share (`p[i]`) apart.
+--
+-- Prints `RESULT parse/<impl> <seconds per byte>`, `# parse/<impl>: <n> operations` and
+-- `CHECKSUM parse/<impl> <value>`, which is the same under every engine (`cargo xtask
+-- bench` checks it; crates/cli/tests/bench_scripts.rs checks its value at scale 0.001).
+-- A second argument runs only that label (`parse/ffi`).
 local ffi = require "ffi"
 
 local SCALE = tonumber(arg and arg[1]) or 1
 local PASSES = math.max(1, math.floor(150 * SCALE))
 local RECORDS = math.max(1, math.floor(math.min(1, SCALE * 150) * 2000))
+local ONLY = arg and arg[2]
 
 -- The text: RECORDS records from a Park-Miller sequence.
 local parts, x = {}, 42
@@ -72,16 +78,31 @@ local function parse(p, n)
   return records, counts, prices, hash
 end
 
-local p = ffi.cast("const uint8_t *", buffer)
-collectgarbage("collect")
-local start = os.clock()
-local checksum = 0
-for _ = 1, PASSES do
-  local records, counts, prices, hash = parse(p, length)
-  assert(records == RECORDS)
-  checksum = (checksum + counts + prices + hash) % 1000000007
+-- The bytes as a Lua table, for the `lua` implementation.
+local function byte_table()
+  local bytes = {}
+  for i = 0, length - 1 do bytes[i] = text:byte(i + 1) end
+  return bytes
 end
-local elapsed = os.clock() - start
-print(("RESULT parse/ffi %.6e"):format(elapsed / (PASSES * length)))
-print(("# parse/ffi: %d operations"):format(PASSES * length))
-print(("CHECKSUM parse/ffi %d"):format(checksum))
+
+for _, implementation in ipairs {
+  { "ffi", function() return ffi.cast("const uint8_t *", buffer) end },
+  { "lua", byte_table },
+} do
+  local label = "parse/" .. implementation[1]
+  if not ONLY or ONLY == label then
+    local p = implementation[2]()
+    collectgarbage("collect")
+    local start = os.clock()
+    local checksum = 0
+    for _ = 1, PASSES do
+      local records, counts, prices, hash = parse(p, length)
+      assert(records == RECORDS)
+      checksum = (checksum + counts + prices + hash) % 1000000007
+    end
+    local elapsed = os.clock() - start
+    print(("RESULT %s %.6e"):format(label, elapsed / (PASSES * length)))
+    print(("# %s: %d operations"):format(label, PASSES * length))
+    print(("CHECKSUM %s %d"):format(label, checksum))
+  end
+end

@@ -5,13 +5,19 @@
 -- pops the oldest value when the ring is full and pushes the new one, and sums what it
 -- popped.
 --
--- Prints `RESULT ring/ffi <seconds per push-and-pop step>`, `# ring/ffi: <n> operations`
--- and `CHECKSUM ring/ffi <sum>`, which is the same under every engine (`cargo xtask
--- bench` checks it; crates/cli/tests/bench_scripts.rs checks its value at scale 0.001).
+-- Two implementations run the same methods: `ffi`, on the struct above, and `lua`, on a
+-- plain Lua table with the same fields and its metatable, the storage a table: what the
+-- interpreter alone costs on each runtime, which tells the FFI's share apart.
+--
+-- Prints `RESULT ring/<impl> <seconds per push-and-pop step>`, `# ring/<impl>: <n>
+-- operations` and `CHECKSUM ring/<impl> <sum>`, which is the same under every engine
+-- (`cargo xtask bench` checks it; crates/cli/tests/bench_scripts.rs checks its value at
+-- scale 0.001). A second argument runs only that label (`ring/ffi`).
 local ffi = require "ffi"
 
 local SCALE = tonumber(arg and arg[1]) or 1
 local STEPS = math.max(1, math.floor(100000 * SCALE))
+local ONLY = arg and arg[2]
 local WINDOW = 64
 
 ffi.cdef [[
@@ -32,6 +38,13 @@ function Ring.new(capacity)
   local ring = ring_t(data, capacity, 0, 0)
   storage[ring] = data
   return ring
+end
+
+-- The same ring as a Lua table, its storage a table indexed from 0.
+function Ring.new_table(capacity)
+  local data = {}
+  for i = 0, capacity - 1 do data[i] = 0 end
+  return setmetatable({ data = data, capacity = capacity, head = 0, count = 0 }, Ring)
 end
 
 function Ring:full() return self.count == self.capacity end
@@ -55,19 +68,24 @@ function Ring:pop()
   return value
 end
 
-local ring = Ring.new(WINDOW)
-collectgarbage("collect")
-local start = os.clock()
-local x, sum = 42, 0
-for _ = 1, STEPS do
-  x = x * 16807 % 2147483647
-  if ring:full() then
-    sum = (sum + ring:pop()) % 1000000007
+for _, implementation in ipairs { { "ffi", Ring.new }, { "lua", Ring.new_table } } do
+  local label = "ring/" .. implementation[1]
+  if not ONLY or ONLY == label then
+    local ring = implementation[2](WINDOW)
+    collectgarbage("collect")
+    local start = os.clock()
+    local x, sum = 42, 0
+    for _ = 1, STEPS do
+      x = x * 16807 % 2147483647
+      if ring:full() then
+        sum = (sum + ring:pop()) % 1000000007
+      end
+      ring:push(x % 1000000)
+    end
+    local elapsed = os.clock() - start
+    while not ring:empty() do sum = (sum + ring:pop()) % 1000000007 end
+    print(("RESULT %s %.6e"):format(label, elapsed / STEPS))
+    print(("# %s: %d operations"):format(label, STEPS))
+    print(("CHECKSUM %s %d"):format(label, sum))
   end
-  ring:push(x % 1000000)
 end
-local elapsed = os.clock() - start
-while not ring:empty() do sum = (sum + ring:pop()) % 1000000007 end
-print(("RESULT ring/ffi %.6e"):format(elapsed / STEPS))
-print(("# ring/ffi: %d operations"):format(STEPS))
-print(("CHECKSUM ring/ffi %d"):format(sum))

@@ -4,14 +4,20 @@
 -- computes acc = (acc * 31 + i) % 1000003 for i = 0 .. N-1 with five instructions per
 -- round and a conditional jump.
 --
--- Prints `RESULT vm/ffi <seconds per executed instruction>`, `# vm/ffi: <n> operations`
--- and `CHECKSUM vm/ffi <acc>`, which is the same under every engine (`cargo xtask bench`
--- checks it; crates/cli/tests/bench_scripts.rs checks its value at scale 0.001).
--- `lua5.4 bench/workload_vm.lua 0.01` runs a hundredth of the rounds.
+-- Two implementations run the same interpreter function: `ffi`, over the cdata above,
+-- and `lua`, over plain Lua tables (a table per instruction, a table of registers): what
+-- the interpreter alone costs on each runtime, which tells the FFI's share apart.
+--
+-- Prints `RESULT vm/<impl> <seconds per executed instruction>`, `# vm/<impl>: <n>
+-- operations` and `CHECKSUM vm/<impl> <acc>`, which is the same under every engine
+-- (`cargo xtask bench` checks it; crates/cli/tests/bench_scripts.rs checks its value at
+-- scale 0.001). `lua5.4 bench/workload_vm.lua 0.01` runs a hundredth of the rounds; a
+-- second argument runs only that label (`vm/ffi`).
 local ffi = require "ffi"
 
 local SCALE = tonumber(arg and arg[1]) or 1
 local ROUNDS = math.max(1, math.floor(200000 * SCALE))
+local ONLY = arg and arg[2]
 
 ffi.cdef [[
 struct insn { uint8_t op, a, b, c; int32_t k; };
@@ -20,10 +26,12 @@ local insn_t = ffi.typeof("struct insn[?]")
 
 local OP = { LOADK = 0, ADD = 1, MUL = 2, MOD = 3, JLT = 4, HALT = 5 }
 
--- Assembles { {op, a, b, c, k}, ... } into a struct insn array.
-local function assemble(listing)
-  local code = insn_t(#listing)
+-- Assembles { {op, a, b, c, k}, ... } into a struct insn array, or with `new_insn`
+-- into what it makes (indexed from 0 as well).
+local function assemble(listing, new_insn)
+  local code = new_insn and {} or insn_t(#listing)
   for i, line in ipairs(listing) do
+    if new_insn then code[i - 1] = new_insn() end
     local ins = code[i - 1]
     ins.op = OP[line[1]]
     ins.a, ins.b, ins.c = line[2] or 0, line[3] or 0, line[4] or 0
@@ -59,7 +67,7 @@ local function run(code, regs)
   end
 end
 
-local code = assemble {
+local listing = {
   { "LOADK", 0, 0, 0, 0 }, -- i = 0
   { "LOADK", 1, 0, 0, ROUNDS }, -- n
   { "LOADK", 2, 0, 0, 7 }, -- acc
@@ -73,13 +81,33 @@ local code = assemble {
   { "JLT", 0, 1, 0, 6 }, -- if i < n goto 6
   { "HALT" },
 }
-local regs = ffi.new("int32_t[8]")
 
-collectgarbage("collect")
-local start = os.clock()
-local executed = run(code, regs)
-local elapsed = os.clock() - start
-assert(executed == 7 + 5 * ROUNDS, executed)
-print(("RESULT vm/ffi %.6e"):format(elapsed / executed))
-print(("# vm/ffi: %d operations"):format(executed))
-print(("CHECKSUM vm/ffi %d"):format(regs[2]))
+-- Each implementation: its program and its registers (8, indexed from 0).
+local implementations = {
+  {
+    name = "ffi",
+    make = function() return assemble(listing), ffi.new("int32_t[8]") end,
+  },
+  {
+    name = "lua",
+    make = function()
+      local function new_insn() return { op = 0, a = 0, b = 0, c = 0, k = 0 } end
+      return assemble(listing, new_insn), { [0] = 0, 0, 0, 0, 0, 0, 0, 0 }
+    end,
+  },
+}
+
+for _, implementation in ipairs(implementations) do
+  local label = "vm/" .. implementation.name
+  if not ONLY or ONLY == label then
+    local code, regs = implementation.make()
+    collectgarbage("collect")
+    local start = os.clock()
+    local executed = run(code, regs)
+    local elapsed = os.clock() - start
+    assert(executed == 7 + 5 * ROUNDS, executed)
+    print(("RESULT %s %.6e"):format(label, elapsed / executed))
+    print(("# %s: %d operations"):format(label, executed))
+    print(("CHECKSUM %s %d"):format(label, regs[2]))
+  end
+end

@@ -264,6 +264,25 @@ for i = 1, 1000 do reused:set(function(x) return x * i end) end
 eq(lib.cb_sum_calls(reused, 3), 3 * 1000, "after 1,000 sets")
 reused:free()
 
+-- a freed callback, and the function a set replaced, no longer hold their function
+do
+  local held = setmetatable({}, { __mode = "k" })
+  local first, second = function(x) return x end, function(x) return x + 1 end
+  held[first], held[second] = true, true
+  local cb = ffi.cast("cb_unop", first)
+  cb:set(second)
+  eq(lib.cb_sum_calls(cb, 2), 3, "the function set")
+  cb:free()
+  first, second = nil, nil
+  collectgarbage("collect")
+  collectgarbage("collect")
+  eq(next(held), nil, "functions of a freed callback collected")
+  -- the freed slot is taken again, with its new function
+  local again = ffi.cast("cb_unop", function(x) return x * 7 end)
+  eq(lib.cb_sum_calls(again, 2), 7, "a reused slot calls its new function")
+  again:free()
+end
+
 -- A freed callback called from C raises an error instead of crashing
 do
   local freed = ffi.cast("cb_unop", function(x) return x end)

@@ -9,7 +9,8 @@
 //! `BYTES <object>[/<impl>] <bytes>` for memory and `NA <workload>[/<impl>] <reason>`
 //! for what this runtime's ffi cannot do yet (shown as `n/a`, the reason below the
 //! table); `<impl>` is `ffi` when absent, `cbind` or `tight` for a C binding
-//! (bench/native/). A script may also print `CHECKSUM <workload>/<impl> <value>`: the
+//! (bench/native/), `lua` for a workload program run over plain Lua tables (the
+//! interpreter's own share; no ratio is printed to it). A script may also print `CHECKSUM <workload>/<impl> <value>`: the
 //! result of its work, which must be the same under every runtime (else the bench
 //! fails). One
 //! column per (interpreter, impl) pair that reported something; rows in the order the
@@ -302,6 +303,9 @@ const INSTRUCTION_COLUMNS: &[(&str, &str, &str)] = &[
     ("lua5.1", "tight", "5.1 tight"),
     ("lua5.1", "ffi", "5.1 ffi"),
     ("luajit-joff", "ffi", "-joff"),
+    // The workload programs over plain Lua tables: the interpreter's own share.
+    ("lua5.4", "lua", "5.4 lua"),
+    ("luajit-joff", "lua", "-joff lua"),
 ];
 /// The ratios printed after the counts: (numerator, denominator, heading), indices into
 /// [`INSTRUCTION_COLUMNS`]: ffi.so (lua5.4) over each floor and over `luajit -joff`, and
@@ -489,9 +493,11 @@ fn print_table(table: &Table, kind: Kind) {
         .find(|c| (c.0, c.1.as_str()) == OURS)
         .or_else(|| columns.iter().find(|c| (c.0, c.1.as_str()) == OURS_RUNNER))
         .cloned();
+    // The workload programs over Lua tables (impl `lua`) show the interpreter's own
+    // share: no ratio to them.
     let others: Vec<&Column> = columns
         .iter()
-        .filter(|c| Some(*c) != ours.as_ref())
+        .filter(|c| Some(*c) != ours.as_ref() && c.1 != "lua")
         .collect();
 
     let width = name_width(table.rows.iter().map(|(name, _)| name.as_str()));
@@ -602,7 +608,8 @@ fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
     names.map(str::len).max().unwrap_or(0).max(11) + 1
 }
 
-/// The order of the columns: the C floor, ours, the runner, then LuaJIT.
+/// The order of the columns: the C floor, ours, the runner, then LuaJIT (then the same
+/// for the workload programs over Lua tables).
 fn column_rank(column: &Column) -> (usize, String) {
     let rank = match (column.0, column.1.as_str()) {
         ("lua5.4", "cbind") => 0,
@@ -614,7 +621,13 @@ fn column_rank(column: &Column) -> (usize, String) {
         ("lua5.1", "ffi") => 6,
         ("luajit -joff", "ffi") => 7,
         ("luajit", "ffi") => 8,
-        _ => 9,
+        // The workload programs over Lua tables, in the same order.
+        ("lua5.4", "lua") => 9,
+        ("jitffi", "lua") => 10,
+        ("lua5.1", "lua") => 11,
+        ("luajit -joff", "lua") => 12,
+        ("luajit", "lua") => 13,
+        _ => 14,
     };
     (rank, format!("{} {}", column.0, column.1))
 }
@@ -627,6 +640,15 @@ fn heading(column: &Column) -> String {
         ("lua5.4", "ffi") => "ffi.so".into(),
         ("lua5.1", "tight") => "5.1 tight".into(),
         (runtime, "ffi") => runtime.into(),
+        (runtime, "lua") => {
+            let short = match runtime {
+                "lua5.4" => "5.4",
+                "lua5.1" => "5.1",
+                "luajit -joff" => "joff",
+                other => other,
+            };
+            format!("{short} lua")
+        }
         (runtime, implementation) => format!("{runtime} {implementation}"),
     }
 }

@@ -40,6 +40,7 @@ use crate::cdata;
 use crate::cdata::convert::{self, Conv, LuaNumber};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::CDataHeader;
+use crate::lua::stack::Peeked;
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::scalar::number::ScalarStore;
 use jitffi_abi::{ArgPlan, CallPlan, Convention, Ext, Loc, PieceKind, RetPlan};
@@ -60,12 +61,14 @@ const OWNER_CLOSED: usize = 1;
 
 /// A state's callbacks.
 pub struct Callbacks {
-    /// Live callbacks by their C function pointer.
-    live: FxMap<usize, &'static CallbackSlot>,
-    /// Every slot the state has used (live or freed), by the slot's address.
-    records: FxMap<usize, Box<CallbackRecord>>,
-    /// Freed slots, typed then raw ([`free_list`]).
-    free: [Vec<&'static CallbackSlot>; 2],
+    /// Live callbacks' records by their C function pointer.
+    live: FxMap<usize, *mut CallbackRecord>,
+    /// The records of every slot the state has used (live or freed); boxed, so that
+    /// their addresses (in the slots, `live` and `free`) last as long as the state.
+    #[allow(clippy::vec_box)]
+    records: Vec<Box<CallbackRecord>>,
+    /// The records of freed slots, typed then raw ([`free_list`]).
+    free: [Vec<*mut CallbackRecord>; 2],
     signatures: FxMap<TypeId, Box<CallbackSignature>>,
     refs: Refs,
     /// Pointer cdata made ahead for the arguments of direct callbacks.
@@ -73,19 +76,29 @@ pub struct Callbacks {
 }
 
 /// How many pointer cdata a state makes ahead for the arguments of direct callbacks
-/// ([`run_direct`]): a refill (one protected call) every 32 calls of a two-pointer
-/// comparator.
-const RESERVE_BOXES: usize = 64;
+/// ([`run_direct`]): a refill (one protected call) every 10 calls of a two-pointer
+/// comparator. `LUA_MINSTACK`, the room a new thread's stack has without growing: the
+/// reserve's thread never grows its stack, which on Lua 5.1-5.3 could raise out of
+/// memory on a thread with nowhere to catch it.
+const RESERVE_BOXES: usize = sys::LUA_MINSTACK as usize;
+
+// A refill leaves at least `RESERVE_BOXES` minus what it found: callbacks run by
+// finalizers while it allocates may take boxes, but only from those already there. It
+// runs when fewer than a call's pointers (at most one per argument register) are left,
+// so twice that many boxes always leave enough for the call.
+const _: () = assert!(RESERVE_BOXES >= 2 * x86_64::GPR_ARGS as usize);
 
 /// Fresh pointer cdata, made under protection ahead of the callbacks that hand them out,
 /// so that a direct callback allocates nothing before its function runs under
 /// `lua_pcall` (an out-of-memory error there would unwind the C frames). Each box is
-/// handed out once: the handler writes its type and value and pushes it.
+/// handed out once: the handler moves it to the callback's stack (`lua_xmove`, which
+/// allocates nothing) and writes its type and value.
 struct BoxReserve {
-    /// Registry references that hold the boxes; made at install, their values replaced
-    /// at each refill (a box handed out stays referenced until then).
-    refs: [c_int; RESERVE_BOXES],
-    /// The boxes' blocks; the first `available` have not been handed out.
+    /// A Lua thread of the ffi's own whose stack holds the boxes not handed out, the
+    /// last made on top (a registry reference anchors it): moving one off costs less
+    /// than reading a registry reference, and a refill stores no reference.
+    thread: *mut State,
+    /// The boxes' blocks; the first `available` are on the thread's stack, in order.
     blocks: [*mut CDataHeader; RESERVE_BOXES],
     available: usize,
 }
@@ -103,6 +116,8 @@ struct Refs {
     set: c_int,
     /// The thread callbacks run on when no C call is in progress.
     idle_thread: c_int,
+    /// The thread that holds the box reserve ([`BoxReserve::thread`]).
+    reserve_thread: c_int,
     /// The string "bad callback": the error of a freed callback, made in advance so
     /// that raising it needs no allocation outside a protected call.
     bad_callback: c_int,
@@ -115,7 +130,7 @@ impl Default for Callbacks {
     fn default() -> Callbacks {
         Callbacks {
             live: FxMap::default(),
-            records: FxMap::default(),
+            records: Vec::new(),
             free: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
             refs: Refs {
@@ -125,12 +140,13 @@ impl Default for Callbacks {
                 free: sys::LUA_NOREF,
                 set: sys::LUA_NOREF,
                 idle_thread: sys::LUA_NOREF,
+                reserve_thread: sys::LUA_NOREF,
                 bad_callback: sys::LUA_NOREF,
                 refill: sys::LUA_NOREF,
                 result_body: sys::LUA_NOREF,
             },
             boxes: BoxReserve {
-                refs: [sys::LUA_NOREF; RESERVE_BOXES],
+                thread: std::ptr::null_mut(),
                 blocks: [std::ptr::null_mut(); RESERVE_BOXES],
                 available: 0,
             },
@@ -142,9 +158,8 @@ impl Drop for Callbacks {
     /// The Lua state is closing: every slot it used is marked, so that a later call
     /// from C is reported instead of run.
     fn drop(&mut self) {
-        for &slot in self.records.keys() {
-            // SAFETY: the keys are addresses of slot records, which are never freed.
-            let slot = unsafe { &*(slot as *const CallbackSlot) };
+        for record in &self.records {
+            let slot = record.slot;
             slot.data.store(0, Ordering::Relaxed);
             slot.owner.store(OWNER_CLOSED, Ordering::Release);
         }
@@ -153,10 +168,18 @@ impl Drop for Callbacks {
 
 /// What a slot of this state runs.
 struct CallbackRecord {
-    /// Registry reference of the Lua function; `LUA_NOREF` once freed.
+    slot: &'static CallbackSlot,
+    /// Registry reference that holds the Lua function: made at the slot's first claim
+    /// and kept for the state's life, so that a freed slot (the reference holds false)
+    /// takes its next function without a new reference.
     function: c_int,
+    /// Freed by `cb:free()`: a call raises "bad callback".
+    freed: bool,
     kind: RecordKind,
     cells: *mut StateBox,
+    /// The state's [`Callbacks`] (see [`callbacks_cell`]), kept here so that a call from
+    /// C reaches the box reserve and the references without looking them up.
+    callbacks: *const RefCell<Callbacks>,
 }
 
 #[derive(Copy, Clone)]
@@ -188,6 +211,8 @@ struct CallbackSignature {
     plan: CallPlan,
     /// How a Lua number result is stored, for scalar results (the fast path).
     ret_store: Option<(ScalarStore, bool)>,
+    /// Where a number result goes, for a scalar result in one register.
+    ret_register: Option<ResultRegister>,
     /// The arguments, if the handler may run the callback directly ([`run_direct`]):
     /// every one a [`DirectArg`], and a void result or a scalar in one register.
     direct: Option<Box<[DirectArg]>>,
@@ -195,8 +220,23 @@ struct CallbackSignature {
     direct_pointers: usize,
 }
 
-/// An argument of a direct callback: how to push it, from which register (an index
-/// into [`ArgFrame::gpr`] or [`ArgFrame::vec`]).
+/// A scalar result in one register: how a Lua number is stored, and into which register
+/// (a plan location of [`ArgFrame::set_result_word`], integers extended as the plan says).
+#[derive(Copy, Clone)]
+struct ResultRegister {
+    store: ScalarStore,
+    wide: bool,
+    place: ResultPlace,
+}
+
+#[derive(Copy, Clone)]
+enum ResultPlace {
+    Gpr(u8, Ext),
+    Vec(u8),
+}
+
+/// An argument of a direct callback: how to push it, from which register (the number of
+/// a plan location `Loc::Gpr`/`Loc::Vec`, read with [`ArgFrame::register_word`]).
 #[derive(Copy, Clone)]
 enum DirectArg {
     Gpr(QuickArg, u8),
@@ -258,10 +298,9 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
         callbacks(st).refs.refill = registry_ref(l);
         sys::lua_pushcclosure(l, result_body, 0);
         callbacks(st).refs.result_body = registry_ref(l);
-        for slot in 0..RESERVE_BOXES {
-            sys::lua_pushboolean(l, 0);
-            callbacks(st).boxes.refs[slot] = registry_ref(l);
-        }
+        let reserve = sys::lua_newthread(l);
+        callbacks(st).refs.reserve_thread = registry_ref(l);
+        callbacks(st).boxes.thread = reserve;
         let thread = sys::lua_newthread(l);
         callbacks(st).refs.idle_thread = registry_ref(l);
         (*st.cells).cells.caller = thread.cast();
@@ -335,50 +374,79 @@ unsafe fn claim(
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    // The reference first: it may raise (out of memory), before a slot is taken.
-    // SAFETY: `l` is live with two free slots (caller).
-    let function = unsafe {
-        sys::lua_pushvalue(l, index);
-        sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
-    };
-    let reused = callbacks(st).free[free_list(raw)].pop();
-    let slot = match reused {
-        Some(slot) => slot,
-        None => match pool(if raw {
-            EntryKind::Raw
-        } else {
-            EntryKind::Typed
-        })
-        .and_then(|pool| pool.fresh_slot().map_err(|e| LuaError::msg(e.message)))
-        {
-            Ok(slot) => slot,
-            Err(error) => {
-                // SAFETY: `l` is live; unref does not raise.
-                unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function) };
-                return Err(error);
+    let cell = callbacks_cell(st);
+    // A freed slot of the state first.
+    // SAFETY: the cell lives as long as the state; each borrow ends before a Lua call.
+    let reused = unsafe { (*cell).borrow_mut().free[free_list(raw)].pop() };
+    let record = match reused {
+        // A freed slot's record keeps its registry reference: storing the function
+        // there (an existing key) allocates nothing and cannot raise.
+        Some(record) => {
+            // SAFETY: `l` is live with two free slots (caller); the record lives as long
+            // as the state and is not borrowed across the call.
+            unsafe {
+                sys::lua_pushvalue(l, index);
+                sys::lua_rawseti(
+                    l,
+                    sys::LUA_REGISTRYINDEX,
+                    sys::lua_Integer::from((*record).function),
+                );
             }
-        },
-    };
-    let cells = st.cells;
-    let record: *const CallbackRecord = {
-        let mut callbacks = callbacks(st);
-        let record = callbacks
-            .records
-            .entry(slot as *const CallbackSlot as usize)
-            .or_insert_with(|| {
-                Box::new(CallbackRecord {
-                    function: sys::LUA_NOREF,
-                    kind,
-                    cells,
-                })
+            record
+        }
+        None => {
+            // The reference first: it may raise (out of memory), before a slot is taken.
+            // SAFETY: `l` is live with two free slots (caller).
+            let function = unsafe {
+                sys::lua_pushvalue(l, index);
+                sys::luaL_ref(l, sys::LUA_REGISTRYINDEX)
+            };
+            let kind_of_pool = if raw {
+                EntryKind::Raw
+            } else {
+                EntryKind::Typed
+            };
+            let slot = match pool(kind_of_pool)
+                .and_then(|pool| pool.fresh_slot().map_err(|e| LuaError::msg(e.message)))
+            {
+                Ok(slot) => slot,
+                Err(error) => {
+                    // SAFETY: `l` is live; unref does not raise.
+                    unsafe { sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function) };
+                    return Err(error);
+                }
+            };
+            let mut record = Box::new(CallbackRecord {
+                slot,
+                function,
+                freed: false,
+                kind,
+                cells: st.cells,
+                callbacks: cell,
             });
-        record.function = function;
-        record.kind = kind;
-        &**record
+            let pointer: *mut CallbackRecord = &mut *record;
+            // SAFETY: as above.
+            unsafe { (*cell).borrow_mut().records.push(record) };
+            pointer
+        }
     };
-    slot.claim(current_thread(), cells as usize, record as usize, refused);
-    callbacks(st).live.insert(slot.code() as usize, slot);
-    Ok(slot)
+    // SAFETY: the record is boxed and lives as long as the state; no Lua call below.
+    unsafe {
+        let slot = (*record).slot;
+        (*record).freed = false;
+        (*record).kind = kind;
+        slot.claim(
+            current_thread(),
+            st.cells as usize,
+            record as usize,
+            refused,
+        );
+        (*cell)
+            .borrow_mut()
+            .live
+            .insert(slot.code() as usize, record);
+        Ok(slot)
+    }
 }
 
 /// Points the callback at the Lua function at `index` (`cb:set(f)`).
@@ -392,14 +460,15 @@ pub unsafe fn set_function(
     index: c_int,
 ) -> LuaResult<()> {
     let record = record_of(st, slot)?;
-    // SAFETY: `l` is live (caller); the old reference is released after the new one is
-    // made; the record is boxed and lives as long as the state (no reference to it is
-    // held across the Lua calls).
+    // SAFETY: `l` is live (caller); the record's registry slot exists, so the store
+    // allocates nothing; the record is boxed and lives as long as the state.
     unsafe {
         sys::lua_pushvalue(l, index);
-        let function = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
-        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, (*record).function);
-        (*record).function = function;
+        sys::lua_rawseti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from((*record).function),
+        );
     }
     Ok(())
 }
@@ -408,36 +477,57 @@ pub unsafe fn set_function(
 /// state's next one; a later call from C raises "bad callback".
 ///
 /// # Safety
-/// `l` is live; `slot` is a live callback of `st`.
+/// `l` is live with a free slot; `slot` is a live callback of `st`.
 pub unsafe fn free(l: *mut State, st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<()> {
-    let record = record_of(st, slot)?;
-    // SAFETY: `l` is live (caller); the record is boxed and lives as long as the state.
-    let raw = unsafe {
-        let function = std::mem::replace(&mut (*record).function, sys::LUA_NOREF);
-        sys::luaL_unref(l, sys::LUA_REGISTRYINDEX, function);
-        matches!((*record).kind, RecordKind::Raw { .. })
+    // SAFETY: forwarded.
+    unsafe { free_code(l, st, slot.code() as usize) }
+}
+
+/// [`free`] of the callback whose C function pointer is `code` ("bad callback" if no
+/// live callback of `st` has it).
+///
+/// # Safety
+/// `l` is live with a free slot.
+unsafe fn free_code(l: *mut State, st: &FfiState, code: usize) -> LuaResult<()> {
+    let record = {
+        let mut callbacks = callbacks(st);
+        let record = callbacks
+            .live
+            .remove(&code)
+            .ok_or_else(|| LuaError::msg("bad callback"))?;
+        // SAFETY: records are boxed and live as long as the state.
+        let raw = matches!(unsafe { (*record).kind }, RecordKind::Raw { .. });
+        callbacks.free[free_list(raw)].push(record);
+        record
     };
-    callbacks(st).live.remove(&(slot.code() as usize));
-    callbacks(st).free[free_list(raw)].push(slot);
+    // SAFETY: `l` is live (caller); the record's registry reference exists, so the store
+    // allocates nothing (false, not nil: the key stays).
+    unsafe {
+        (*record).freed = true;
+        sys::lua_pushboolean(l, 0);
+        sys::lua_rawseti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from((*record).function),
+        );
+    }
     Ok(())
 }
 
 /// The record of a live callback of `st` (boxed: its address lasts as long as the state).
 fn record_of(st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<*mut CallbackRecord> {
-    let mut callbacks = callbacks(st);
-    if !callbacks.live.contains_key(&(slot.code() as usize)) {
-        return Err(LuaError::msg("bad callback"));
-    }
-    callbacks
-        .records
-        .get_mut(&(slot as *const CallbackSlot as usize))
-        .map(|record| &mut **record as *mut CallbackRecord)
+    callbacks(st)
+        .live
+        .get(&(slot.code() as usize))
+        .copied()
         .ok_or_else(|| LuaError::msg("bad callback"))
 }
 
 /// The live callback whose C function pointer is `code`.
 pub fn live_callback(st: &FfiState, code: usize) -> Option<&'static CallbackSlot> {
-    callbacks(st).live.get(&code).copied()
+    let record = callbacks(st).live.get(&code).copied()?;
+    // SAFETY: records are boxed and live as long as the state.
+    Some(unsafe { (*record).slot })
 }
 
 /// The signature of callbacks of function type `func_ty`, made once per state.
@@ -485,6 +575,18 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
         let wide = matches!(store, ScalarStore::Int(int) if int.bytes == 8);
         (store, wide)
     });
+    let ret_register = match (&plan.ret, ret_store) {
+        (RetPlan::Pieces(pieces), Some((store, wide))) => match pieces.as_slice() {
+            [piece] => match (piece.kind, piece.loc) {
+                (PieceKind::Int(ext), Loc::Gpr(n)) => Some(ResultPlace::Gpr(n, ext)),
+                (_, Loc::Vec(n)) => Some(ResultPlace::Vec(n)),
+                _ => None,
+            },
+            _ => None,
+        }
+        .map(|place| ResultRegister { store, wide, place }),
+        _ => None,
+    };
     let direct_result = match &plan.ret {
         RetPlan::Void => true,
         RetPlan::Pieces(pieces) => pieces.len() == 1 && ret_store.is_some(),
@@ -523,6 +625,7 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
         ret: func.ret,
         plan,
         ret_store,
+        ret_register,
         direct,
         direct_pointers,
     });
@@ -540,15 +643,14 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
 /// `l` is live inside `__index` (cdata at 1, key at 2) with one free slot; `ty` is the
 /// cdata's type.
 pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
-    let (base, _) = st.types().unqualified(ty);
-    let is_function_pointer = match &st.ctype(base) {
-        CType::Pointer(target) => {
-            matches!(
-                st.types().get(st.types().unqualified(*target).0),
-                CType::Func(_)
-            )
+    let is_function_pointer = {
+        let types = st.types();
+        match types.get(types.unqualified(ty).0) {
+            CType::Pointer(target) => {
+                matches!(types.get(types.unqualified(*target).0), CType::Func(_))
+            }
+            _ => false,
         }
-        _ => false,
     };
     if !is_function_pointer {
         return false;
@@ -569,15 +671,27 @@ pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
 /// # Safety
 /// `l` is live; `st` is its state.
 unsafe fn callback_arg(l: *mut State, st: &FfiState) -> LuaResult<&'static CallbackSlot> {
+    // SAFETY: forwarded.
+    let code = unsafe { pointer_arg(l, st)? };
+    live_callback(st, code).ok_or_else(|| LuaError::msg("bad callback"))
+}
+
+/// The address a pointer cdata at argument 1 holds ("bad callback" for anything else).
+///
+/// # Safety
+/// `l` is live; `st` is its state.
+unsafe fn pointer_arg(l: *mut State, st: &FfiState) -> LuaResult<usize> {
     // SAFETY: `l` is live; the payload is read only for pointer types.
     unsafe {
         let header = cdata::to_cdata(l, st, 1).ok_or_else(|| LuaError::msg("bad callback"))?;
-        let (base, _) = st.types().unqualified((*header).ty);
-        if !matches!(st.types().get(base), CType::Pointer(_)) {
+        let types = st.types();
+        if !matches!(
+            types.get(types.unqualified((*header).ty).0),
+            CType::Pointer(_)
+        ) {
             return Err(LuaError::msg("bad callback"));
         }
-        let code = cdata::payload(header).cast::<usize>().read();
-        live_callback(st, code).ok_or_else(|| LuaError::msg("bad callback"))
+        Ok(cdata::payload(header).cast::<usize>().read())
     }
 }
 
@@ -587,8 +701,8 @@ unsafe extern "C-unwind" fn method_free(l: *mut State) -> c_int {
     unsafe {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
-            let slot = callback_arg(l, st)?;
-            free(l, st, slot)?;
+            let code = pointer_arg(l, st)?;
+            free_code(l, st, code)?;
             Ok(0)
         })
     }
@@ -701,7 +815,7 @@ unsafe extern "C" fn typed_handler(slot: &'static CallbackSlot, frame: *mut ArgF
             Ok((cells, record)) => {
                 if let RecordKind::Typed(sig) = (*record).kind {
                     if let Some(args) = &(*sig).direct {
-                        if (*record).function != sys::LUA_NOREF {
+                        if !(*record).freed {
                             if run_direct(cells, record, &*sig, args, frame) {
                                 return 0;
                             }
@@ -809,22 +923,18 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
     // SAFETY: the state is live (admit); only registry references are read from it
     // before Lua runs, and nothing borrowed from it is held across the call.
     unsafe {
-        if (*invocation.record).function == sys::LUA_NOREF {
+        if (*invocation.record).freed {
             leave_bad_callback(cells);
             return false;
         }
         let l = (*cells).cells.caller.cast::<State>();
-        let refs = callbacks(&*(*cells).state).refs;
+        let refs = record_callbacks(invocation.record).refs;
         let top = sys::lua_gettop(l);
         if sys::lua_checkstack(l, 4) == 0 {
             report_no_stack();
             return false;
         }
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(refs.traceback),
-        );
+        push_message_handler(l, refs.traceback);
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
         push_handed_over(l, (invocation as *mut Invocation).cast());
         let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
@@ -853,10 +963,7 @@ unsafe fn run_direct(
 ) -> bool {
     // SAFETY: the state is live (admit) and this is its thread; see `enter_direct`.
     unsafe {
-        let st = (*cells).state;
-        let Some((l, top)) =
-            enter_direct(cells, (*record).function, args.len(), sig.direct_pointers)
-        else {
+        let Some((l, top)) = enter_direct(cells, record, args.len(), sig.direct_pointers) else {
             return false;
         };
         let frame_ref = &*frame;
@@ -870,7 +977,7 @@ unsafe fn run_direct(
                             crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
                         ),
                         QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
-                        QuickArg::Pointer(ty) => push_reserved_pointer(l, st, ty, bits),
+                        QuickArg::Pointer(ty) => push_reserved_pointer(l, record, ty, bits),
                     }
                 }
                 DirectArg::Bool(n) => sys::lua_pushboolean(
@@ -889,7 +996,7 @@ unsafe fn run_direct(
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
         let mut completed = lua::call_deferred(l, args.len() as c_int, results, top + 1).is_ok();
         if completed && results == 1 {
-            let stored = convert::read_lua_number(l, -1)
+            let stored = result_number(l)
                 .is_some_and(|number| store_number_result(sig, &mut *frame, number));
             if !stored {
                 // Not a number: the general conversion, which may raise.
@@ -901,7 +1008,7 @@ unsafe fn run_direct(
                 sys::lua_rawgeti(
                     l,
                     sys::LUA_REGISTRYINDEX,
-                    sys::lua_Integer::from(callbacks(&*st).refs.result_body),
+                    sys::lua_Integer::from(record_callbacks(record).refs.result_body),
                 );
                 push_handed_over(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
@@ -925,14 +1032,14 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
         let RecordKind::Raw { cpu_ptr_ty } = (*record).kind else {
             return false;
         };
-        if (*record).function == sys::LUA_NOREF {
+        if (*record).freed {
             leave_bad_callback(cells);
             return false;
         }
-        let Some((l, top)) = enter_direct(cells, (*record).function, 1, 1) else {
+        let Some((l, top)) = enter_direct(cells, record, 1, 1) else {
             return false;
         };
-        push_reserved_pointer(l, (*cells).state, cpu_ptr_ty, cpu as u64);
+        push_reserved_pointer(l, record, cpu_ptr_ty, cpu as u64);
         let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
         finish_run(l, cells, top, completed)
     }
@@ -940,25 +1047,24 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
 
 /// The start of a direct run: on the thread of the innermost C call, with room for
 /// `args` arguments and a result and at least `pointers` boxes in the reserve, pushes
-/// the message handler and the function (registry reference `function`). Returns the
-/// thread and the top to restore, or `None` if the callback cannot run (its error is
-/// pending, or reported).
+/// the message handler and the function of `record`. Returns the thread and the top to
+/// restore, or `None` if the callback cannot run (its error is pending, or reported).
 ///
 /// # Safety
-/// `cells` is the live box of a state, on its thread. The state is reached through raw
-/// pointers, never a reference held across a Lua call (which may run other
-/// callbacks); the reserve is touched only between calls that run no Lua code.
+/// `cells` is the live box of a state, on its thread; `record` a live record of that
+/// state with a function. The state is reached through raw pointers, never a reference
+/// held across a Lua call (which may run other callbacks); the reserve is touched only
+/// between calls that run no Lua code.
 #[inline(always)]
 unsafe fn enter_direct(
     cells: *mut StateBox,
-    function: c_int,
+    record: *const CallbackRecord,
     args: usize,
     pointers: usize,
 ) -> Option<(*mut State, c_int)> {
     // SAFETY: as documented.
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
-        let st = (*cells).state;
         let top = sys::lua_gettop(l);
         // The message handler, the function and its arguments, then the result (a
         // refill or a conversion of the result needs no more).
@@ -966,33 +1072,58 @@ unsafe fn enter_direct(
             report_no_stack();
             return None;
         }
-        if callbacks(&*st).boxes.available < pointers && !refill(l, cells) {
+        let (available, traceback) = {
+            let callbacks = record_callbacks(record);
+            (callbacks.boxes.available, callbacks.refs.traceback)
+        };
+        if available < pointers && !refill(l, cells) {
             return None;
         }
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(callbacks(&*st).refs.traceback),
-        );
-        push_function(l, function);
+        push_message_handler(l, traceback);
+        push_function(l, (*record).function);
         Some((l, top))
+    }
+}
+
+/// Pushes the message handler of callbacks, [`add_traceback`]: a light C function where
+/// Lua has them (pushing one allocates nothing, and costs less than a registry read),
+/// else the closure made at install (registry reference `traceback`).
+///
+/// # Safety
+/// `l` is live with a free slot.
+#[inline(always)]
+unsafe fn push_message_handler(l: *mut State, traceback: c_int) {
+    // SAFETY: as documented.
+    unsafe {
+        if lua::version::LIGHT_C_FUNCTIONS {
+            sys::lua_pushcclosure(l, add_traceback, 0);
+        } else {
+            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(traceback));
+        }
     }
 }
 
 /// Pushes a pointer cdata of type `ty` holding `bits`, a box from the reserve.
 ///
 /// # Safety
-/// `l` is live with a free slot; `st` is its state, whose reserve is not empty.
+/// `l` is live with a free slot (`lua_checkstack`); `record` a live record of its
+/// state, whose reserve is not empty.
 #[inline]
-unsafe fn push_reserved_pointer(l: *mut State, st: *mut FfiState, ty: TypeId, bits: u64) {
-    // SAFETY: as documented; nothing here runs Lua code.
+unsafe fn push_reserved_pointer(
+    l: *mut State,
+    record: *const CallbackRecord,
+    ty: TypeId,
+    bits: u64,
+) {
+    // SAFETY: as documented; nothing here runs Lua code, and moving a value between
+    // two threads' stacks allocates nothing (`l` has room for it).
     unsafe {
-        let (header, reference) = {
-            let boxes = &mut callbacks(&*st).boxes;
+        let header = {
+            let boxes = &mut record_callbacks(record).boxes;
             boxes.available -= 1;
-            (boxes.blocks[boxes.available], boxes.refs[boxes.available])
+            sys::lua_xmove(boxes.thread, l, 1);
+            boxes.blocks[boxes.available]
         };
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(reference));
         (*header).ty = ty;
         cdata::payload(header).cast::<u64>().write(bits);
     }
@@ -1074,7 +1205,7 @@ unsafe fn refill(l: *mut State, cells: *mut StateBox) -> bool {
 
 /// Under `lua_pcall` from [`refill`] (argument 1: the [`StateBox`]): makes boxes until
 /// the reserve is full. Making one may run finalizers, and they callbacks that take
-/// boxes, so the count is read again after each.
+/// boxes or refill the reserve, so the count is read again before the boxes join it.
 unsafe extern "C-unwind" fn refill_boxes(l: *mut State) -> c_int {
     // SAFETY: argument 1 is the live state box (refill). `new_small_cdata` raises only
     // out of memory, through this frame, which owns nothing; the reserve is borrowed
@@ -1094,21 +1225,28 @@ unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int
     unsafe {
         let st = (*cells).state;
         let (meta, ty) = ((*st).cdata_meta, (*st).types().builtins().void_ptr);
-        while callbacks(&*st).boxes.available < RESERVE_BOXES {
-            let value = cdata::new_small_cdata(l, meta, ty, 8);
-            let (slot, reference) = {
-                let boxes = &callbacks(&*st).boxes;
-                (boxes.available, boxes.refs.get(boxes.available).copied())
-            };
-            // A finalizer run by the allocation may have refilled the reserve.
-            let Some(reference) = reference else {
-                break;
-            };
-            sys::lua_rawseti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(reference));
-            let boxes = &mut callbacks(&*st).boxes;
-            boxes.blocks[slot] = value.sub(cdata::HEADER_BYTES).cast();
-            boxes.available = slot + 1;
+        let cell = callbacks_cell(&*st);
+        let wanted = RESERVE_BOXES - (*cell).borrow().boxes.available;
+        // The boxes are made on this stack, with one read of the metatable, then moved
+        // to the reserve's thread at once.
+        lua::ensure_stack(l, wanted as c_int + 1)?;
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(meta));
+        let meta_index = sys::lua_gettop(l);
+        let mut made = [std::ptr::null_mut::<CDataHeader>(); RESERVE_BOXES];
+        for block in &mut made[..wanted] {
+            let value = cdata::new_small_cdata_meta_at(l, meta_index, ty, 8);
+            *block = value.sub(cdata::HEADER_BYTES).cast();
         }
+        // A finalizer run by an allocation may have run callbacks that took boxes, or
+        // refilled the reserve: as many as there is room for now join it (the last
+        // made; the others are dropped with this stack).
+        let mut callbacks = (*cell).borrow_mut();
+        let boxes = &mut callbacks.boxes;
+        let moved = wanted.min(RESERVE_BOXES - boxes.available);
+        sys::lua_xmove(l, boxes.thread, moved as c_int);
+        boxes.blocks[boxes.available..boxes.available + moved]
+            .copy_from_slice(&made[wanted - moved..wanted]);
+        boxes.available += moved;
         Ok(0)
     }
 }
@@ -1361,14 +1499,29 @@ unsafe fn result_error(l: *mut State, invocation: &Invocation, error: LuaError) 
     }
 }
 
+/// The number on top of `l` (a direct callback's result), `None` if it is not one: read
+/// straight from the stack slot where [`crate::lua::stack`] can.
+///
+/// # Safety
+/// `l` is live with a value on top.
+#[inline(always)]
+unsafe fn result_number(l: *mut State) -> Option<LuaNumber> {
+    // SAFETY: forwarded.
+    unsafe {
+        match crate::lua::stack::number_on_top(l) {
+            Peeked::Int(i) => Some(LuaNumber::Int(i)),
+            Peeked::Float(x) => Some(LuaNumber::Float(x)),
+            Peeked::Unknown if crate::lua::stack::enabled() => None,
+            Peeked::Unknown => convert::read_lua_number(l, -1),
+        }
+    }
+}
+
 /// Stores a number result of a scalar in one register straight into that register;
 /// false for other results.
 #[inline(always)]
 fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: LuaNumber) -> bool {
-    let (Some((store, wide)), RetPlan::Pieces(pieces)) = (sig.ret_store, &sig.plan.ret) else {
-        return false;
-    };
-    let [piece] = pieces.as_slice() else {
+    let Some(ResultRegister { store, wide, place }) = sig.ret_register else {
         return false;
     };
     let mut word = 0u64;
@@ -1381,15 +1534,15 @@ fn store_number_result(sig: &CallbackSignature, frame: &mut ArgFrame, number: Lu
             number,
         )
     };
-    match (piece.kind, piece.loc) {
-        (PieceKind::Int(ext), loc @ Loc::Gpr(_)) => frame.set_result_word(loc, extend(word, ext)),
-        (_, loc @ Loc::Vec(_)) => frame.set_result_word(loc, word),
-        _ => return false,
+    match place {
+        ResultPlace::Gpr(n, ext) => frame.set_result_word(Loc::Gpr(n), extend(word, ext)),
+        ResultPlace::Vec(n) => frame.set_result_word(Loc::Vec(n), word),
     }
     true
 }
 
 /// An integer result's register, extended from its width as the plan says.
+#[inline(always)]
 fn extend(bits: u64, ext: Ext) -> u64 {
     match ext {
         Ext::Sign(bytes) => crate::scalar::number::extend(
@@ -1432,6 +1585,22 @@ unsafe extern "C-unwind" fn add_traceback(l: *mut State) -> c_int {
 /// The state's [`Callbacks`], for one statement or a block that makes no Lua call.
 fn callbacks(st: &FfiState) -> RefMut<'_, Callbacks> {
     st.upper.part::<RefCell<Callbacks>>().borrow_mut()
+}
+
+/// The cell of the state's [`Callbacks`]: boxed among the state's parts, so its address
+/// lasts as long as the state.
+fn callbacks_cell(st: &FfiState) -> *const RefCell<Callbacks> {
+    st.upper.part::<RefCell<Callbacks>>()
+}
+
+/// The [`Callbacks`] of the state that owns `record`, without looking them up, for one
+/// statement or a block that makes no Lua call.
+///
+/// # Safety
+/// `record` is a live record, whose state is open (the handlers' `admit` vouches for it).
+unsafe fn record_callbacks<'a>(record: *const CallbackRecord) -> RefMut<'a, Callbacks> {
+    // SAFETY: as documented: the cell lives as long as the record's state.
+    unsafe { (*(*record).callbacks).borrow_mut() }
 }
 
 /// The registry reference that holds the error a callback left for the enclosing C call

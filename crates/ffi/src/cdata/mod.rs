@@ -225,6 +225,47 @@ pub unsafe fn new_small_cdata(
     ty: TypeId,
     size: usize,
 ) -> *mut u8 {
+    // SAFETY: forwarded; the metatable is the state's cdata metatable.
+    unsafe {
+        let value = new_small_block(l, ty, size);
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(cdata_meta),
+        );
+        sys::lua_setmetatable(l, -2);
+        value
+    }
+}
+
+/// [`new_small_cdata`] with the cdata metatable already on the stack at `meta_index`
+/// (an absolute index): for a batch of cdata, which then read the registry once.
+///
+/// # Safety
+/// As [`new_small_cdata`]; the value at `meta_index` is `FfiState::cdata_meta`'s table.
+#[inline(always)]
+pub unsafe fn new_small_cdata_meta_at(
+    l: *mut State,
+    meta_index: c_int,
+    ty: TypeId,
+    size: usize,
+) -> *mut u8 {
+    // SAFETY: forwarded.
+    unsafe {
+        let value = new_small_block(l, ty, size);
+        sys::lua_pushvalue(l, meta_index);
+        sys::lua_setmetatable(l, -2);
+        value
+    }
+}
+
+/// The userdata of a [`new_small_cdata`], pushed without its metatable; the value's
+/// address.
+///
+/// # Safety
+/// As [`new_small_cdata`].
+#[inline(always)]
+unsafe fn new_small_block(l: *mut State, ty: TypeId, size: usize) -> *mut u8 {
     // SAFETY: `l` is live; the block is `HEADER_BYTES + size` bytes, Lua aligns it to 8,
     // and the value is the `size` bytes after the header.
     unsafe {
@@ -243,12 +284,6 @@ pub unsafe fn new_small_cdata(
         } else {
             std::ptr::write_bytes(value, 0, size);
         }
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(cdata_meta),
-        );
-        sys::lua_setmetatable(l, -2);
         value
     }
 }

@@ -110,17 +110,21 @@ unsafe extern "C-unwind" fn no_calls(l: *mut State) -> c_int {
 /// cache and callbacks), found by their type so that this layer need not name them.
 /// Each part is added once, when the module opens, and keeps what changes in cells of its
 /// own (the state is shared, see [`FfiState`]).
+/// Each part is kept with its type's id, compared inline: asking each boxed part for its
+/// type is a call through its vtable, and callers look parts up per operation.
 #[derive(Default)]
-pub struct UpperParts(Vec<Box<dyn Any>>);
+pub struct UpperParts(Vec<(std::any::TypeId, Box<dyn Any>)>);
 
 impl UpperParts {
     pub fn add<T: Any>(&mut self, part: T) {
         debug_assert!(self.find::<T>().is_none(), "bug: a state part added twice");
-        self.0.push(Box::new(part));
+        self.0.push((std::any::TypeId::of::<T>(), Box::new(part)));
     }
 
     fn find<T: Any>(&self) -> Option<&T> {
-        self.0.iter().find_map(|part| part.downcast_ref::<T>())
+        let id = std::any::TypeId::of::<T>();
+        let (_, part) = self.0.iter().find(|(part_id, _)| *part_id == id)?;
+        part.downcast_ref::<T>()
     }
 
     /// The part of type `T`.

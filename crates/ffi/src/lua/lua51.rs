@@ -16,6 +16,9 @@ pub const NAME: &str = "5.1";
 pub const INTEGERS: bool = false;
 /// Whether to-be-closed variables call a `__close` metamethod.
 pub const TO_BE_CLOSED: bool = false;
+/// Whether a C function without upvalues is a light value: pushing it allocates
+/// nothing (5.2 on; 5.1 makes a closure each time).
+pub const LIGHT_C_FUNCTIONS: bool = false;
 
 /// Lua before 5.3 has no integer subtype: every number is a double.
 ///

@@ -216,6 +216,23 @@ pub unsafe fn number(l: *mut State, index: c_int) -> Peeked {
     unsafe { number_at(slot(l, index)) }
 }
 
+/// The number on top of `l`'s stack, if it is one (a callback's result, which is not an
+/// argument of a running C function).
+///
+/// # Safety
+/// `l` is live with a value on top.
+#[inline]
+pub unsafe fn number_on_top(l: *mut State) -> Peeked {
+    if !enabled() {
+        return Peeked::Unknown;
+    }
+    // SAFETY: enabled means the layout was verified; the top slot holds a value.
+    unsafe {
+        let (_, top) = stack_bounds(l);
+        number_at((top - TVALUE_BYTES) as *const u8)
+    }
+}
+
 /// Whether argument `index` of the running C function may be a number: false only when
 /// direct reads are on and its tag says it is not. A test without calls, for a fast path
 /// that needs a number to tell other arguments away before it sets up anything.
