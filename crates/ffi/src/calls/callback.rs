@@ -86,7 +86,7 @@ const RESERVE_BOXES: usize = sys::LUA_MINSTACK as usize;
 // finalizers while it allocates may take boxes, but only from those already there. It
 // runs when fewer than a call's pointers (at most one per argument register) are left,
 // so twice that many boxes always leave enough for the call.
-const _: () = assert!(RESERVE_BOXES >= 2 * x86_64::GPR_ARGS as usize);
+const _: () = assert!(RESERVE_BOXES >= 2 * Convention::host().registers().gpr_args as usize);
 
 /// Fresh pointer cdata, made under protection ahead of the callbacks that hand them out,
 /// so that a direct callback allocates nothing before its function runs under
