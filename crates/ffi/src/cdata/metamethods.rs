@@ -1,11 +1,13 @@
 //! The metatable shared by every cdata and ctype object, and its metamethods.
 
 use crate::cdata::convert::{
-    cdata_as_i64, holds_const, null_access, push_bitfield, push_c_value, push_scalar,
-    read_lua_number_arg, store_bitfield, store_lua_number, store_sized, Conv, LuaNumber,
+    cdata_as_i64, holds_const, null_access, push_bitfield, push_c_value, push_direct,
+    read_lua_number_arg, store_bitfield, store_lua_number, store_sized, value_shape, Conv,
+    DirectRead, LuaNumber, ValueShape,
 };
 use crate::cdata::ctype_arg::push_ctype_name;
-use crate::cdata::element_cache::ElementAccess;
+use crate::cdata::element_cache::{element_plan, ElementAccess};
+use crate::cdata::field_cache::{FieldAccess, FieldRoute};
 use crate::cdata::metatype::{push_metamethod, push_operand_metamethod};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::{payload, to_cdata, value_size, CDataHeader, CDataKind};
@@ -264,12 +266,28 @@ fn trim_fraction(text: &str) -> &str {
 }
 
 /// Where an indexing expression `cdata[key]` lands: the C value's type and address,
-/// its bitfield placement, and whether it may not be written.
+/// its bitfield placement, whether it may not be written, and how it was reached.
+#[derive(Copy, Clone)]
 struct Place {
     ty: TypeId,
     ptr: *mut u8,
     bits: Option<BitField>,
     is_const: bool,
+    route: Route,
+}
+
+/// How [`locate_place`] reached a place, for the caches of the fast paths: what they
+/// may learn from it.
+#[derive(Copy, Clone)]
+enum Route {
+    /// An element by number of a pointer or array cdata (the element cache learns the
+    /// cdata's type, see [`learn_elements`]).
+    Element,
+    /// A member by name of a record cdata or of the record a pointer or reference cdata
+    /// leads to (see [`learn_field`]).
+    Member(FieldRoute),
+    /// Anything else: nothing to learn.
+    Other,
 }
 
 /// What a key is: an element number, a member name, or something else.
@@ -419,9 +437,12 @@ unsafe fn locate_place(
         }
         let mut ty = (*header).ty;
         let mut ptr = payload(header);
+        // Pointers read on the way from the payload to the place.
+        let mut loads = 0;
         let (mut base, mut quals) = types.unqualified(ty);
         if let CType::Ref(target) = types.get(base) {
             ptr = ptr.cast::<*mut u8>().read();
+            loads += 1;
             if ptr.is_null() {
                 return Err(null_access(types, ty).into());
             }
@@ -434,11 +455,11 @@ unsafe fn locate_place(
                 let elem = *elem;
                 if let CType::Pointer(_) = types.get(base) {
                     ptr = ptr.cast::<*mut u8>().read();
+                    loads += 1;
                 }
                 let (elem_base, elem_quals) = types.unqualified(elem);
                 match key {
                     Key::Number(i) => {
-                        st.elements.borrow_mut().learn(types, (*header).ty);
                         let Some(esize) = types.size_of(elem) else {
                             return Err(Miss::Error(LuaError::msg(format!(
                                 "size of C type '{}' is unknown",
@@ -454,6 +475,7 @@ unsafe fn locate_place(
                             ptr: ptr.wrapping_offset(offset),
                             bits: None,
                             is_const: elem_quals.is_const,
+                            route: Route::Element,
                         })
                     }
                     _ if matches!(types.get(elem_base), CType::Record(_))
@@ -469,12 +491,12 @@ unsafe fn locate_place(
                             return Err(record_constant(types, elem_base, name)
                                 .unwrap_or_else(|| null_access(types, ty).into()));
                         }
-                        member(st, elem_base, ptr, name, elem_quals.is_const)
+                        member(st, elem_base, ptr, name, elem_quals.is_const, loads)
                     }
                     _ => Err(Miss::Type(base, is_const)),
                 }
             }
-            (CType::Record(_), Key::Name(name)) => member(st, base, ptr, name, is_const),
+            (CType::Record(_), Key::Name(name)) => member(st, base, ptr, name, is_const, loads),
             (CType::Vector { elem, .. }, Key::Number(i)) => {
                 // As in LuaJIT, a vector's elements are read, never written.
                 let esize = types.size_of(*elem).unwrap_or(0);
@@ -483,6 +505,7 @@ unsafe fn locate_place(
                     ptr: ptr.wrapping_offset(i.wrapping_mul(esize as i64) as isize),
                     bits: None,
                     is_const: true,
+                    route: Route::Other,
                 })
             }
             (CType::Complex(kind), Key::Name(_) | Key::Number(_)) => {
@@ -504,6 +527,7 @@ unsafe fn locate_place(
                     ptr: ptr.add(part * part_size),
                     bits: None,
                     is_const,
+                    route: Route::Other,
                 })
             }
             _ => Err(Miss::Type(base, is_const)),
@@ -511,23 +535,33 @@ unsafe fn locate_place(
     }
 }
 
-/// Member `name` of the record `record` stored at `ptr`.
+/// Member `name` of the record `record` stored at `ptr`, which the cdata's payload
+/// leads to after `loads` pointer reads.
 fn member(
     st: &FfiState,
     record: TypeId,
     ptr: *mut u8,
     name: &[u8],
     container_const: bool,
+    loads: u32,
 ) -> Result<Place, Miss> {
     let Some(found) = st.members.find(&st.types(), record, name) else {
         return Err(record_constant(&st.types(), record, name)
             .unwrap_or(Miss::Type(record, container_const)));
+    };
+    let route = match (loads, u32::try_from(found.offset)) {
+        (0 | 1, Ok(offset)) => Route::Member(FieldRoute {
+            indirect: loads == 1,
+            offset,
+        }),
+        _ => Route::Other,
     };
     Ok(Place {
         ty: found.ty,
         ptr: ptr.wrapping_add(found.offset as usize),
         bits: found.bits,
         is_const: container_const || found.is_const,
+        route,
     })
 }
 
@@ -538,33 +572,23 @@ fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Mis
     Some(Miss::Constant(constant.ty, constant.value))
 }
 
-// ---- the fast path of `p[i]` ------------------------------------------------------------
+// ---- the fast paths of `p[i]` and `p.name` ----------------------------------------------
 
-/// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
-/// it and its address, when argument 2 is an integer (or an integral float) and argument
-/// 1 a cdata pointer (not NULL) or array whose type the state's element cache knows to
-/// hold scalars it handles (see [`crate::cdata::element_cache`]). The address is the one
-/// [`locate_place`] computes. `None` leaves the access to the general path, which
-/// handles (and raises for) everything else.
+/// The ffi state and the cdata at argument 1 of the running `__index`/`__newindex`, for
+/// the fast paths: `None` unless upvalue 1 is still this module's state box (with a
+/// state not yet freed) and argument 1 is one of our cdata (not a ctype object).
 ///
 /// # Safety
 /// Called from `__index`/`__newindex` of this module (the state as upvalue 1, the
-/// metamethod's arguments on the stack). Runs outside `lua::entry`: nothing here may
-/// raise or panic.
+/// metamethod's arguments on the stack, at least one of them). Runs outside
+/// `lua::entry`: nothing here may raise or panic.
 #[inline(always)]
-unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mut u8)> {
-    // The element cache is only read here; the general path writes it, in calls that
-    // never run Lua code while they do. The address is computed as `locate_place` does,
-    // and read or written only by the caller after the NULL check.
-    // A direct call through `debug.getmetatable` may pass fewer arguments, the upvalue
-    // can be replaced by `debug.setupvalue`, and anything can be passed as argument 1.
-    // SAFETY: arguments are read only once the count is known; the upvalue and argument
-    // 1 only once their tags say StateBox and cdata, inside long-enough blocks.
+unsafe fn fast_self(l: *mut State) -> Option<(*const FfiState, *mut CDataHeader)> {
+    // A direct call through `debug.getmetatable` may pass anything as argument 1, and
+    // the upvalue can be replaced by `debug.setupvalue`.
+    // SAFETY: the upvalue and argument 1 are read only once their tags say StateBox and
+    // cdata, inside long-enough blocks.
     unsafe {
-        if stack::arg_count(l) < args {
-            return None;
-        }
-        let key = integer_key(read_lua_number_arg(l, 2)?)?;
         let holder = stack::userdata_upvalue(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
         if holder.is_null() || !StateBox::has_tag(holder) {
             return None;
@@ -580,6 +604,32 @@ unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mu
         {
             return None;
         }
+        Some((state, header))
+    }
+}
+
+/// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
+/// it, the cdata metatable's reference (for a struct element's new reference) and its
+/// address, when argument 2 is an integer (or an integral float) and argument 1 a cdata
+/// pointer (not NULL) or array whose type the state's element cache knows (see
+/// [`crate::cdata::element_cache`]). The address is the one [`locate_place`] computes.
+/// `None` leaves the access to the general path, which handles (and raises for)
+/// everything else.
+///
+/// # Safety
+/// As [`fast_self`], with `args` the metamethod's argument count (2 or 3).
+#[inline(always)]
+unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, c_int, *mut u8)> {
+    // The element cache is only read here; the general path writes it, in calls that
+    // never run Lua code while they do. The address is computed as `locate_place` does,
+    // and read or written only by the caller after the NULL check.
+    // SAFETY: arguments are read only once the count is known; see `fast_self`.
+    unsafe {
+        if stack::arg_count(l) < args {
+            return None;
+        }
+        let key = integer_key(read_lua_number_arg(l, 2)?)?;
+        let (state, header) = fast_self(l)?;
         let access = (*state).elements.try_borrow().ok()?.get((*header).ty)?;
         let mut elements = payload(header);
         if access.through_pointer {
@@ -589,7 +639,54 @@ unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mu
             }
         }
         let offset = key.wrapping_mul(i64::from(access.size)) as isize;
-        Some((access, elements.wrapping_offset(offset)))
+        Some((
+            access,
+            (*state).cdata_meta,
+            elements.wrapping_offset(offset),
+        ))
+    }
+}
+
+/// Member `name` (the address of argument 2's bytes, a short string) of the cdata at
+/// argument 1, for the fast path of `p.name`: how to access it, the cdata metatable's
+/// reference and its address, when the state's field cache knows the member for the
+/// cdata's type (see [`crate::cdata::field_cache`]) and a pointer or reference on the
+/// way is not NULL. The address is the one [`locate_place`] computes. `None` leaves the
+/// access to the general path.
+///
+/// # Safety
+/// As [`fast_element`]; `name` is what `stack::key_class` found at argument 2.
+#[inline(always)]
+unsafe fn fast_field(
+    l: *mut State,
+    args: c_int,
+    name: *const std::ffi::c_char,
+) -> Option<(FieldAccess, c_int, *mut u8)> {
+    // As in `fast_element`, for the field cache; a name is compared by address only,
+    // and the address is trusted only once the argument count says it is argument 2.
+    // SAFETY: as in `fast_element`.
+    unsafe {
+        if stack::arg_count(l) < args {
+            return None;
+        }
+        let (state, header) = fast_self(l)?;
+        let access = (*state)
+            .fields
+            .try_borrow()
+            .ok()?
+            .get((*header).ty, name as usize)?;
+        let mut record = payload(header);
+        if access.route.indirect {
+            record = record.cast::<*mut u8>().read();
+            if record.is_null() {
+                return None;
+            }
+        }
+        Some((
+            access,
+            (*state).cdata_meta,
+            record.wrapping_add(access.route.offset as usize),
+        ))
     }
 }
 
@@ -606,23 +703,27 @@ fn integer_key(key: LuaNumber) -> Option<i64> {
     }
 }
 
-/// Stores argument 3, a number or a boolean, into the element at `ptr` as
-/// `store_lua_value(.., Conv::ASSIGN)` would; `false` (nothing written) for any other
-/// value.
+/// Stores argument 3, a number or a boolean, into the scalar at `ptr` as
+/// `store_sized(.., Conv::ASSIGN)` would; `false` (nothing written) for a place the
+/// fast path does not write (`read` not a scalar) or any other value.
 ///
 /// # Safety
-/// As [`fast_element`], with `access` and `ptr` from it and the element not const.
+/// As [`fast_element`], with `ptr` the address of a place that `read` reads and that
+/// may be written.
 #[inline(always)]
-unsafe fn store_element(l: *mut State, access: ElementAccess, ptr: *mut u8) -> bool {
-    let wide = matches!(access.scalar, ScalarStore::Int(IntType { bytes: 8, .. }));
-    // SAFETY: `ptr` is the element's address (caller); the stores write its width.
+unsafe fn store_direct(l: *mut State, read: DirectRead, ptr: *mut u8) -> bool {
+    let DirectRead::Scalar(scalar) = read else {
+        return false;
+    };
+    let wide = matches!(scalar, ScalarStore::Int(IntType { bytes: 8, .. }));
+    // SAFETY: `ptr` is the place's address (caller); the stores write its width.
     unsafe {
         match read_lua_number_arg(l, 3) {
-            Some(number) => store_lua_number(ptr, access.scalar, wide, number),
+            Some(number) => store_lua_number(ptr, scalar, wide, number),
             // As `store_sized` converts a boolean to any scalar.
             None if sys::lua_type(l, 3) == sys::LUA_TBOOLEAN => {
                 let b = sys::lua_toboolean(l, 3) != 0;
-                store_scalar(ptr, access.scalar, Num::Int(i64::from(b)));
+                store_scalar(ptr, scalar, Num::Int(i64::from(b)));
             }
             None => return false,
         }
@@ -630,20 +731,128 @@ unsafe fn store_element(l: *mut State, access: ElementAccess, ptr: *mut u8) -> b
     true
 }
 
+/// Teaches the fast paths what the general path found at `place` in a cdata of type
+/// `ty` (argument 1, with the key at argument 2): the cdata type's elements, or the
+/// member named by a short string. Runs in the body of `__index`/`__newindex` once the
+/// access is done; owns nothing while it allocates.
+///
+/// # Safety
+/// `l` is live with three free slots, inside `__index`/`__newindex` with at least two
+/// arguments; `place` was located in the cdata at argument 1.
+unsafe fn learn(l: *mut State, st: &FfiState, ty: TypeId, place: &Place) -> LuaResult<()> {
+    // SAFETY: forwarded.
+    unsafe {
+        match place.route {
+            Route::Element if !st.elements.borrow().knows(ty) => learn_elements(st, ty),
+            Route::Member(route) => learn_field(l, st, ty, place, route),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Records the elements of the pointer or array type `ty` in the element cache.
+#[cold]
+fn learn_elements(st: &FfiState, ty: TypeId) -> LuaResult<()> {
+    let plan = element_plan(&st.types(), ty);
+    let access = match plan {
+        Some(plan) => Some(ElementAccess {
+            read: match plan.shape {
+                ValueShape::Scalar(scalar) => DirectRead::Scalar(scalar),
+                _ => DirectRead::Reference(st.reference_to(plan.elem)?),
+            },
+            size: plan.size,
+            through_pointer: plan.through_pointer,
+            read_only: plan.read_only,
+        }),
+        None => None,
+    };
+    let types_len = st.types().len();
+    st.elements.borrow_mut().record(types_len, ty, access);
+    Ok(())
+}
+
+/// Records member `place` (reached by `route`) of the cdata type `ty` in the field
+/// cache, under the address of the name at argument 2, if that is a short string the
+/// cache does not know yet and the member reads as a scalar, a reference or a pointer.
+///
+/// # Safety
+/// As [`learn`].
+unsafe fn learn_field(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    place: &Place,
+    route: FieldRoute,
+) -> LuaResult<()> {
+    // SAFETY: `l` is live with the key at argument 2 (caller).
+    let stack::KeyClass::ShortString(name) = (unsafe { stack::key_class(l, 2) }) else {
+        return Ok(());
+    };
+    if place.bits.is_some() || st.fields.borrow().get(ty, name as usize).is_some() {
+        return Ok(());
+    }
+    let (shape, read_only) = {
+        let types = st.types();
+        let (base, _) = types.unqualified(place.ty);
+        let read_only = place.is_const || holds_const(&types, place.ty);
+        (value_shape(&types, base), read_only)
+    };
+    let read = match shape {
+        // On 5.1/5.2 every 64-bit integer reads as a cdata box (see `push_c_value`).
+        ValueShape::Scalar(ScalarStore::Int(IntType { bytes: 8, .. }))
+            if !crate::lua::version::INTEGERS =>
+        {
+            return Ok(())
+        }
+        ValueShape::Scalar(scalar) => DirectRead::Scalar(scalar),
+        ValueShape::Aggregate => DirectRead::Reference(st.reference_to(place.ty)?),
+        ValueShape::Pointer => DirectRead::Pointer(st.types().unqualified(place.ty).0),
+        ValueShape::Other => return Ok(()),
+    };
+    let access = FieldAccess {
+        route,
+        read,
+        read_only: read_only || !matches!(read, DirectRead::Scalar(_)),
+    };
+    // The name is anchored before its address is recorded (see `field_cache`).
+    // SAFETY: `l` is live with three free slots (caller); this frame owns nothing
+    // that the allocation's error could skip.
+    unsafe {
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.field_names),
+        );
+        sys::lua_pushvalue(l, 2);
+        sys::lua_pushboolean(l, 1);
+        sys::lua_rawset(l, -3);
+        sys::lua_settop(l, -2);
+    }
+    st.fields.borrow_mut().insert(ty, name as usize, access);
+    Ok(())
+}
+
 // ---- __index and __newindex --------------------------------------------------------------
 
 /// `__index`: reads an element or member (see [`locate`]); what the C type does not
-/// have, its metatype's `__index` may answer (`ffi_index_meta`). A scalar element of a
-/// pointer or array takes the fast path ([`fast_element`]) once the general path has
-/// met its type.
+/// have, its metatype's `__index` may answer (`ffi_index_meta`). A member named by a
+/// short string, and an element by number, take a fast path ([`fast_field`],
+/// [`fast_element`]) once the general path has met the cdata's type.
 unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__index` with one of our userdata as argument 1 and the key;
-    // both branches are tail calls, so a key that is no number (`p.x`) costs a tag test.
+    // each branch ends in a tail call, so telling the key costs a tag test.
     unsafe {
-        if stack::may_be_number(l, 2) {
-            index_element(l)
-        } else {
-            index_general(l)
+        match stack::key_class(l, 2) {
+            stack::KeyClass::ShortString(name) => {
+                if let Some((access, cdata_meta, ptr)) = fast_field(l, 2, name) {
+                    if push_direct(l, cdata_meta, access.read, ptr) {
+                        return 1;
+                    }
+                }
+                index_general(l)
+            }
+            stack::KeyClass::MaybeNumber => index_element(l),
+            stack::KeyClass::Other => index_general(l),
         }
     }
 }
@@ -656,8 +865,8 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
 unsafe fn index_element(l: *mut State) -> c_int {
     // SAFETY: forwarded from `index`.
     unsafe {
-        if let Some((access, ptr)) = fast_element(l, 2) {
-            if push_scalar(l, access.scalar, ptr) {
+        if let Some((access, cdata_meta, ptr)) = fast_element(l, 2) {
+            if push_direct(l, cdata_meta, access.read, ptr) {
                 return 1;
             }
         }
@@ -698,6 +907,7 @@ unsafe fn index_general(l: *mut State) -> c_int {
                 Some(bits) => push_bitfield(l, &st.types(), place.ty, place.ptr, bits),
                 None => push_c_value(l, st, place.ty, place.ptr)?,
             }
+            learn(l, st, (*header).ty, &place)?;
             Ok(Next::Return(1))
         })
     }
@@ -720,15 +930,23 @@ unsafe fn exactly_args(l: *mut State, n: c_int) {
 
 /// `__newindex`: converts argument 3 and stores it into an element or member; what the
 /// C type does not have goes to its metatype's `__newindex`. A number or boolean stored
-/// into a scalar element that is not const takes the fast path ([`fast_element`]).
+/// into a scalar member or element that is not const takes a fast path
+/// ([`fast_field`], [`fast_element`]).
 unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1, the key and
     // the value; as in `index`.
     unsafe {
-        if stack::may_be_number(l, 2) {
-            newindex_element(l)
-        } else {
-            newindex_general(l)
+        match stack::key_class(l, 2) {
+            stack::KeyClass::ShortString(name) => {
+                if let Some((access, _, ptr)) = fast_field(l, 3, name) {
+                    if !access.read_only && store_direct(l, access.read, ptr) {
+                        return 0;
+                    }
+                }
+                newindex_general(l)
+            }
+            stack::KeyClass::MaybeNumber => newindex_element(l),
+            stack::KeyClass::Other => newindex_general(l),
         }
     }
 }
@@ -741,8 +959,8 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
 unsafe fn newindex_element(l: *mut State) -> c_int {
     // SAFETY: forwarded from `newindex`.
     unsafe {
-        if let Some((access, ptr)) = fast_element(l, 3) {
-            if !access.is_const && store_element(l, access, ptr) {
+        if let Some((access, _, ptr)) = fast_element(l, 3) {
+            if !access.read_only && store_direct(l, access.read, ptr) {
                 return 0;
             }
         }
@@ -762,15 +980,19 @@ unsafe fn newindex_general(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let header = self_arg(l, st, "__newindex")?;
             exactly_args(l, 3);
-            let mut place = match locate(l, st, header)? {
+            let located = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
                     return Err(LuaError::msg("attempt to write to constant location"));
                 }
                 Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__newindex"),
             };
-            let (place_base, _) = st.types().unqualified(place.ty);
-            if let CType::Ref(target) = st.ctype(place_base) {
+            let mut place = located;
+            let reference_target = match st.types().get(st.types().unqualified(place.ty).0) {
+                CType::Ref(target) => Some(*target),
+                _ => None,
+            };
+            if let Some(target) = reference_target {
                 // A reference member (`int &r`) is written through (`lj_cdata_set`).
                 let address = place.ptr.cast::<*mut u8>().read_unaligned();
                 if address.is_null() {
@@ -791,6 +1013,7 @@ unsafe fn newindex_general(l: *mut State) -> c_int {
                     store_sized(l, st, place.ty, place.ptr, room, 3, Conv::ASSIGN)?
                 }
             }
+            learn(l, st, (*header).ty, &located)?;
             Ok(Next::Return(0))
         })
     }

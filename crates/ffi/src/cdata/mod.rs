@@ -31,6 +31,7 @@ pub mod construct;
 pub mod convert;
 pub mod ctype_arg;
 pub mod element_cache;
+pub mod field_cache;
 pub mod gc;
 pub mod member_cache;
 pub mod metamethods;

@@ -5,6 +5,7 @@
 //! Several Lua states in one process each get their own.
 
 use crate::cdata::element_cache::ElementCache;
+use crate::cdata::field_cache::FieldCache;
 use crate::cdata::member_cache::MemberCache;
 use crate::cdata::new_plan::NewPlans;
 use crate::lua::tagged::{self, Kind};
@@ -50,6 +51,15 @@ pub struct FfiState {
     /// Per-type facts for the fast path of `p[i]` on scalar elements (read by the
     /// metamethods outside `lua::entry`).
     pub elements: RefCell<ElementCache>,
+    /// Per-type facts for the fast path of `p.name` (read by the metamethods outside
+    /// `lua::entry`).
+    pub fields: RefCell<FieldCache>,
+    /// Registry reference of the table that keeps the member names [`FfiState::fields`]
+    /// knows alive (see [`crate::cdata::field_cache`]).
+    pub field_names: c_int,
+    /// `type id -> the reference type T &` of the types whose reference
+    /// [`FfiState::reference_to`] made ([`NO_TYPE`] where none is known yet).
+    references: RefCell<Vec<TypeId>>,
     /// Registry reference of the metatable of cdata that have a finalizer: the cdata
     /// metatable plus `__gc` (see [`crate::cdata::gc`]).
     pub gc_meta: c_int,
@@ -223,6 +233,9 @@ impl FfiState {
             members: MemberCache::default(),
             new_plans: RefCell::new(NewPlans::default()),
             elements: RefCell::new(ElementCache::default()),
+            fields: RefCell::new(FieldCache::default()),
+            field_names: sys::LUA_NOREF,
+            references: RefCell::new(Vec::new()),
             gc_meta: sys::LUA_NOREF,
             finalizers: sys::LUA_NOREF,
             cdata_meta_ptr: std::ptr::null(),
@@ -298,6 +311,31 @@ impl FfiState {
         self.types().get(ty).clone()
     }
 
+    /// The reference type `ty &`: what reading a struct, union, array or function value
+    /// into Lua makes (a new reference cdata). Interned the first time, then kept per
+    /// type, so that `s.inner` and `a[i]` intern nothing.
+    #[inline]
+    pub fn reference_to(&self, ty: TypeId) -> LuaResult<TypeId> {
+        if let Some(&known) = self.references.borrow().get(ty.index()) {
+            if known != NO_TYPE {
+                return Ok(known);
+            }
+        }
+        self.learn_reference(ty)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn learn_reference(&self, ty: TypeId) -> LuaResult<TypeId> {
+        let reference = self.types_mut()?.intern(CType::Ref(ty));
+        let mut references = self.references.borrow_mut();
+        if references.len() <= ty.index() {
+            references.resize(ty.index() + 1, NO_TYPE);
+        }
+        references[ty.index()] = reference;
+        Ok(reference)
+    }
+
     /// The type table, for a change (a `cdef`, a new pointer or array type). Never held
     /// across a Lua call. An error if an interrupted ffi function still reads the table
     /// (a finalizer run by one of its allocations, or a callback, re-entered the module).
@@ -310,6 +348,10 @@ impl FfiState {
         })
     }
 }
+
+/// No type: an unknown entry of [`FfiState::reference_to`]'s table (no type table
+/// holds 2^32 types).
+const NO_TYPE: TypeId = TypeId(u32::MAX);
 
 /// Pushes a short ASCII string constant.
 ///

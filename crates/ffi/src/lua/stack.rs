@@ -229,6 +229,45 @@ pub unsafe fn may_be_number(l: *mut State, index: c_int) -> bool {
     }
 }
 
+/// What a metamethod's key argument is, as the fast paths of `__index`/`__newindex`
+/// tell keys apart before they set up anything.
+#[derive(Copy, Clone, PartialEq, Debug)]
+pub enum KeyClass {
+    /// A number, or direct reads are off (the API must tell).
+    MaybeNumber,
+    /// A short string (interned by every Lua version: the same bytes are always the same
+    /// string object while it lives): the address of its bytes.
+    ShortString(*const c_char),
+    /// Anything else (a long string, a boolean, a table, a cdata, ...).
+    Other,
+}
+
+/// The [`KeyClass`] of argument `index` of the running C function. Reads only its tag
+/// and value word; the caller checks the argument count before trusting the answer.
+///
+/// # Safety
+/// `l` is live and running a C function (the slot lies inside its frame, which Lua
+/// gives at least `LUA_MINSTACK` slots).
+#[inline(always)]
+pub unsafe fn key_class(l: *mut State, index: c_int) -> KeyClass {
+    // SAFETY: enabled means the layout was verified, the short-string tag included.
+    unsafe {
+        if !enabled() {
+            return KeyClass::MaybeNumber;
+        }
+        let value = slot(l, index);
+        let tag = tag(value);
+        if tag == STRING_TAGS[0] {
+            let string = *value.cast::<*const u8>();
+            KeyClass::ShortString(string.wrapping_add(STRING_CHARS_AT).cast())
+        } else if tag == FLOAT_TAG || Some(tag) == INT_TAG {
+            KeyClass::MaybeNumber
+        } else {
+            KeyClass::Other
+        }
+    }
+}
+
 /// A string argument as the stack holds it.
 #[derive(Copy, Clone, PartialEq, Debug)]
 pub enum PeekedString {
@@ -560,7 +599,15 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
             )))
         };
         let float_ok = number(top + 1) == Some(Peeked::Float(2.5));
-        let strings_ok = string(top + 4) == chars(top + 4)
+        // A short string has the first of the string tags, and the same bytes pushed
+        // again are the same string ([`key_class`] relies on both).
+        lua::push_str(l, "short");
+        let short_ok = checked_slot(l, top + 4).is_some_and(|value| tag(value) == STRING_TAGS[0])
+            && checked_slot(l, top + 6).is_some_and(|value| tag(value) == STRING_TAGS[0])
+            && string(top + 6) == string(top + 4);
+        sys::lua_settop(l, top + 5);
+        let strings_ok = short_ok
+            && string(top + 4) == chars(top + 4)
             && string(top + 5) == chars(top + 5)
             && string(top + 1) == Some(PeekedString::Other)
             && string(top + 3) == Some(PeekedString::Other);
