@@ -25,7 +25,6 @@
 
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, to_cdata, CDataHeader, CDataKind};
-use crate::lua::stack::Peeked;
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::scalar::bitfield::{read_bitfield, write_bitfield};
 use crate::scalar::number::{
@@ -320,36 +319,6 @@ pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaN
     }
 }
 
-/// [`read_lua_number`] for argument `index` of the running C function, read straight
-/// from its stack slot when [`crate::lua::stack`] can (two loads instead of two or three
-/// API calls).
-///
-/// # Safety
-/// `l` is live and running a C function called with at least `index` arguments.
-#[inline(always)]
-pub(crate) unsafe fn read_lua_number_arg(l: *mut State, index: c_int) -> Option<LuaNumber> {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        match crate::lua::stack::number(l, index) {
-            Peeked::Int(i) => Some(LuaNumber::Int(i)),
-            Peeked::Float(x) => Some(LuaNumber::Float(x)),
-            Peeked::Unknown if crate::lua::stack::enabled() => None,
-            Peeked::Unknown => read_lua_number_api(l, index),
-        }
-    }
-}
-
-/// [`read_lua_number`] out of line, for when direct reads are off.
-///
-/// # Safety
-/// `l` is live.
-#[cold]
-#[inline(never)]
-unsafe fn read_lua_number_api(l: *mut State, index: c_int) -> Option<LuaNumber> {
-    // SAFETY: forwarded from the caller.
-    unsafe { read_lua_number(l, index) }
-}
-
 /// Stores a Lua number as `store` says, as `store_scalar(ptr, store, lua_num(..))`
 /// would, with the common case (an integer the C type holds exactly) written directly.
 ///
@@ -381,6 +350,14 @@ pub(crate) unsafe fn store_lua_number(
                 store_scalar(ptr, store, num);
             }
             (LuaNumber::Float(x), ScalarStore::F64) => ptr.cast::<f64>().write(x),
+            // A float in `int32_t`'s range (every number on 5.1/5.2) into an integer of
+            // at most 32 bits: every conversion of `num_to_int_bits` truncates it to
+            // the same bits.
+            (LuaNumber::Float(x), ScalarStore::Int(int))
+                if int.bytes <= 4 && x > -2_147_483_649.0 && x < 2_147_483_648.0 =>
+            {
+                write_int(ptr, int, x as i32 as u64)
+            }
             (LuaNumber::Float(x), _) => store_scalar(ptr, store, Num::Float(x)),
         }
     }

@@ -74,7 +74,7 @@ const EMPTY: Slot = Slot {
 const FIRST_CAPACITY: usize = 64;
 
 /// The per-state table `(cdata type id, name address) -> FieldAccess`: open addressing
-/// with linear probing, at most half full.
+/// with linear probing, at most a quarter full (so that a probe rarely meets another key).
 pub struct FieldCache {
     slots: Box<[Slot]>,
     used: usize,
@@ -112,7 +112,7 @@ impl FieldCache {
     /// once the name is anchored (see the module docs); it may allocate.
     pub fn insert(&mut self, ty: TypeId, name: usize, access: FieldAccess) {
         debug_assert!(name != 0, "bug: a field name at address 0");
-        if 2 * (self.used + 1) > self.slots.len() {
+        if 4 * (self.used + 1) > self.slots.len() {
             self.grow();
         }
         let mask = self.slots.len() - 1;

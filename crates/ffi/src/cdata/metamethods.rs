@@ -2,8 +2,8 @@
 
 use crate::cdata::convert::{
     cdata_as_i64, holds_const, null_access, push_bitfield, push_c_value, push_direct,
-    read_lua_number_arg, store_bitfield, store_lua_number, store_sized, value_shape, Conv,
-    DirectRead, LuaNumber, ValueShape,
+    store_bitfield, store_lua_number, store_sized, value_shape, Conv, DirectRead, LuaNumber,
+    ValueShape,
 };
 use crate::cdata::ctype_arg::push_ctype_name;
 use crate::cdata::element_cache::{element_plan, ElementAccess};
@@ -575,21 +575,29 @@ fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Mis
 // ---- the fast paths of `p[i]` and `p.name` ----------------------------------------------
 
 /// The ffi state and the cdata at argument 1 of the running `__index`/`__newindex`, for
-/// the fast paths: `None` unless upvalue 1 is still this module's state box (with a
-/// state not yet freed) and argument 1 is one of our cdata (not a ctype object).
+/// the fast paths: `None` unless the function got at least `args` arguments, upvalue 1
+/// is still this module's state box (with a state not yet freed) and argument 1 is one
+/// of our cdata (not a ctype object).
 ///
 /// # Safety
-/// Called from `__index`/`__newindex` of this module (the state as upvalue 1, the
-/// metamethod's arguments on the stack, at least one of them). Runs outside
-/// `lua::entry`: nothing here may raise or panic.
+/// Called from `__index`/`__newindex` of this module (the state as upvalue 1), `frame`
+/// its frame. Runs outside `lua::entry`: nothing here may raise or panic.
 #[inline(always)]
-unsafe fn fast_self(l: *mut State) -> Option<(*const FfiState, *mut CDataHeader)> {
-    // A direct call through `debug.getmetatable` may pass anything as argument 1, and
-    // the upvalue can be replaced by `debug.setupvalue`.
-    // SAFETY: the upvalue and argument 1 are read only once their tags say StateBox and
-    // cdata, inside long-enough blocks.
+unsafe fn fast_self(
+    frame: stack::Frame,
+    args: c_int,
+) -> Option<(*const FfiState, *mut CDataHeader)> {
+    // A direct call through `debug.getmetatable` may pass any number of arguments and
+    // anything as argument 1, and the upvalue can be replaced by `debug.setupvalue`.
+    // SAFETY: arguments are read only once the count is known; the upvalue and argument
+    // 1 only once their tags say StateBox and cdata, inside long-enough blocks.
     unsafe {
-        let holder = stack::userdata_upvalue(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
+        if !frame.has_args(args) {
+            return None;
+        }
+        let holder = frame
+            .userdata_upvalue(std::mem::size_of::<StateBox>())
+            .cast::<StateBox>();
         if holder.is_null() || !StateBox::has_tag(holder) {
             return None;
         }
@@ -597,7 +605,9 @@ unsafe fn fast_self(l: *mut State) -> Option<(*const FfiState, *mut CDataHeader)
         if state.is_null() {
             return None;
         }
-        let header = stack::userdata(l, 1, crate::cdata::HEADER_BYTES).cast::<CDataHeader>();
+        let header = frame
+            .userdata(1, crate::cdata::HEADER_BYTES)
+            .cast::<CDataHeader>();
         if header.is_null()
             || (*header).tag != crate::lua::tagged::tag(crate::lua::tagged::Kind::CData)
             || (*header).kind != CDataKind::Value
@@ -619,17 +629,21 @@ unsafe fn fast_self(l: *mut State) -> Option<(*const FfiState, *mut CDataHeader)
 /// # Safety
 /// As [`fast_self`], with `args` the metamethod's argument count (2 or 3).
 #[inline(always)]
-unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, c_int, *mut u8)> {
+unsafe fn fast_element(
+    frame: stack::Frame,
+    args: c_int,
+) -> Option<(ElementAccess, c_int, *mut u8)> {
     // The element cache is only read here; the general path writes it, in calls that
     // never run Lua code while they do. The address is computed as `locate_place` does,
     // and read or written only by the caller after the NULL check.
-    // SAFETY: arguments are read only once the count is known; see `fast_self`.
+    // SAFETY: see `fast_self`, which checks the argument count first.
     unsafe {
-        if stack::arg_count(l) < args {
-            return None;
-        }
-        let key = integer_key(read_lua_number_arg(l, 2)?)?;
-        let (state, header) = fast_self(l)?;
+        let (state, header) = fast_self(frame, args)?;
+        let key = match frame.number(2) {
+            stack::Peeked::Int(i) => i,
+            stack::Peeked::Float(x) => integral(x)?,
+            stack::Peeked::Unknown => return None,
+        };
         let access = (*state).elements.try_borrow().ok()?.get((*header).ty)?;
         let mut elements = payload(header);
         if access.through_pointer {
@@ -655,21 +669,18 @@ unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, c_i
 /// access to the general path.
 ///
 /// # Safety
-/// As [`fast_element`]; `name` is what `stack::key_class` found at argument 2.
+/// As [`fast_element`]; `name` is what `frame.key_class(2)` found.
 #[inline(always)]
 unsafe fn fast_field(
-    l: *mut State,
+    frame: stack::Frame,
     args: c_int,
     name: *const std::ffi::c_char,
 ) -> Option<(FieldAccess, c_int, *mut u8)> {
     // As in `fast_element`, for the field cache; a name is compared by address only,
-    // and the address is trusted only once the argument count says it is argument 2.
+    // and the address is trusted only once `fast_self` has checked the argument count.
     // SAFETY: as in `fast_element`.
     unsafe {
-        if stack::arg_count(l) < args {
-            return None;
-        }
-        let (state, header) = fast_self(l)?;
+        let (state, header) = fast_self(frame, args)?;
         let access = (*state)
             .fields
             .try_borrow()
@@ -690,17 +701,12 @@ unsafe fn fast_field(
     }
 }
 
-/// The element number a numeric key stands for, if the fast path takes it: an integer,
-/// or a float with an integral value (which [`read_key`] converts to the same number).
+/// The integer a float key stands for, if it is integral (which [`read_key`] converts
+/// to the same number).
 #[inline(always)]
-fn integer_key(key: LuaNumber) -> Option<i64> {
-    match key {
-        LuaNumber::Int(i) => Some(i),
-        LuaNumber::Float(x) => {
-            let i = f64_to_i64(x);
-            (i as f64 == x).then_some(i)
-        }
-    }
+fn integral(x: f64) -> Option<i64> {
+    let i = f64_to_i64(x);
+    (i as f64 == x).then_some(i)
 }
 
 /// Stores argument 3, a number or a boolean, into the scalar at `ptr` as
@@ -711,22 +717,25 @@ fn integer_key(key: LuaNumber) -> Option<i64> {
 /// As [`fast_element`], with `ptr` the address of a place that `read` reads and that
 /// may be written.
 #[inline(always)]
-unsafe fn store_direct(l: *mut State, read: DirectRead, ptr: *mut u8) -> bool {
+unsafe fn store_direct(l: *mut State, frame: stack::Frame, read: DirectRead, ptr: *mut u8) -> bool {
     let DirectRead::Scalar(scalar) = read else {
         return false;
     };
     let wide = matches!(scalar, ScalarStore::Int(IntType { bytes: 8, .. }));
     // SAFETY: `ptr` is the place's address (caller); the stores write its width.
     unsafe {
-        match read_lua_number_arg(l, 3) {
-            Some(number) => store_lua_number(ptr, scalar, wide, number),
+        let number = match frame.number(3) {
+            stack::Peeked::Int(i) => LuaNumber::Int(i),
+            stack::Peeked::Float(x) => LuaNumber::Float(x),
             // As `store_sized` converts a boolean to any scalar.
-            None if sys::lua_type(l, 3) == sys::LUA_TBOOLEAN => {
+            stack::Peeked::Unknown if sys::lua_type(l, 3) == sys::LUA_TBOOLEAN => {
                 let b = sys::lua_toboolean(l, 3) != 0;
                 store_scalar(ptr, scalar, Num::Int(i64::from(b)));
+                return true;
             }
-            None => return false,
-        }
+            stack::Peeked::Unknown => return false,
+        };
+        store_lua_number(ptr, scalar, wide, number);
     }
     true
 }
@@ -784,8 +793,12 @@ unsafe fn learn_field(
     place: &Place,
     route: FieldRoute,
 ) -> LuaResult<()> {
-    // SAFETY: `l` is live with the key at argument 2 (caller).
-    let stack::KeyClass::ShortString(name) = (unsafe { stack::key_class(l, 2) }) else {
+    // SAFETY: `l` is live inside a metamethod with at least two arguments (caller).
+    let Some(frame) = (unsafe { stack::Frame::of(l) }) else {
+        return Ok(());
+    };
+    // SAFETY: argument 2 was passed (caller).
+    let stack::KeyClass::ShortString(name) = (unsafe { frame.key_class(2) }) else {
         return Ok(());
     };
     if place.bits.is_some() || st.fields.borrow().get(ty, name as usize).is_some() {
@@ -842,30 +855,33 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__index` with one of our userdata as argument 1 and the key;
     // each branch ends in a tail call, so telling the key costs a tag test.
     unsafe {
-        match stack::key_class(l, 2) {
+        let Some(frame) = stack::Frame::of(l) else {
+            return index_general(l);
+        };
+        match frame.key_class(2) {
             stack::KeyClass::ShortString(name) => {
-                if let Some((access, cdata_meta, ptr)) = fast_field(l, 2, name) {
+                if let Some((access, cdata_meta, ptr)) = fast_field(frame, 2, name) {
                     if push_direct(l, cdata_meta, access.read, ptr) {
                         return 1;
                     }
                 }
                 index_general(l)
             }
-            stack::KeyClass::MaybeNumber => index_element(l),
+            stack::KeyClass::Number => index_element(l, frame),
             stack::KeyClass::Other => index_general(l),
         }
     }
 }
 
-/// [`index`] with a key that may be a number: the fast path, else the general one.
+/// [`index`] with a key that is a number: the fast path, else the general one.
 ///
 /// # Safety
-/// As [`index`].
+/// As [`index`], `frame` its frame.
 #[inline(never)]
-unsafe fn index_element(l: *mut State) -> c_int {
+unsafe fn index_element(l: *mut State, frame: stack::Frame) -> c_int {
     // SAFETY: forwarded from `index`.
     unsafe {
-        if let Some((access, cdata_meta, ptr)) = fast_element(l, 2) {
+        if let Some((access, cdata_meta, ptr)) = fast_element(frame, 2) {
             if push_direct(l, cdata_meta, access.read, ptr) {
                 return 1;
             }
@@ -936,31 +952,34 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1, the key and
     // the value; as in `index`.
     unsafe {
-        match stack::key_class(l, 2) {
+        let Some(frame) = stack::Frame::of(l) else {
+            return newindex_general(l);
+        };
+        match frame.key_class(2) {
             stack::KeyClass::ShortString(name) => {
-                if let Some((access, _, ptr)) = fast_field(l, 3, name) {
-                    if !access.read_only && store_direct(l, access.read, ptr) {
+                if let Some((access, _, ptr)) = fast_field(frame, 3, name) {
+                    if !access.read_only && store_direct(l, frame, access.read, ptr) {
                         return 0;
                     }
                 }
                 newindex_general(l)
             }
-            stack::KeyClass::MaybeNumber => newindex_element(l),
+            stack::KeyClass::Number => newindex_element(l, frame),
             stack::KeyClass::Other => newindex_general(l),
         }
     }
 }
 
-/// [`newindex`] with a key that may be a number: the fast path, else the general one.
+/// [`newindex`] with a key that is a number: the fast path, else the general one.
 ///
 /// # Safety
-/// As [`newindex`].
+/// As [`newindex`], `frame` its frame.
 #[inline(never)]
-unsafe fn newindex_element(l: *mut State) -> c_int {
+unsafe fn newindex_element(l: *mut State, frame: stack::Frame) -> c_int {
     // SAFETY: forwarded from `newindex`.
     unsafe {
-        if let Some((access, _, ptr)) = fast_element(l, 3) {
-            if !access.read_only && store_direct(l, access.read, ptr) {
+        if let Some((access, _, ptr)) = fast_element(frame, 3) {
+            if !access.read_only && store_direct(l, frame, access.read, ptr) {
                 return 0;
             }
         }
