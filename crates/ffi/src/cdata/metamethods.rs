@@ -595,23 +595,9 @@ unsafe fn fast_self(
         if !frame.has_args(args) {
             return None;
         }
-        let holder = frame
-            .userdata_upvalue(std::mem::size_of::<StateBox>())
-            .cast::<StateBox>();
-        if holder.is_null() || !StateBox::has_tag(holder) {
-            return None;
-        }
-        let state = (*holder).state;
-        if state.is_null() {
-            return None;
-        }
-        let header = frame
-            .userdata(1, crate::cdata::HEADER_BYTES)
-            .cast::<CDataHeader>();
-        if header.is_null()
-            || (*header).tag != crate::lua::tagged::tag(crate::lua::tagged::Kind::CData)
-            || (*header).kind != CDataKind::Value
-        {
+        let state = StateBox::state_of_frame(frame)?;
+        let header = crate::cdata::frame_cdata(frame, 1)?;
+        if (*header).kind != CDataKind::Value {
             return None;
         }
         Some((state, header))

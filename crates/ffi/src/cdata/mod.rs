@@ -122,6 +122,23 @@ pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mu
     }
 }
 
+/// The header of argument `index` of the running C function if it is one of ours, read
+/// through `frame` for a fast path: a userdata long enough for a header that carries the
+/// cdata tag. (Its metatable is not compared, as [`to_cdata`] does: a cdata whose
+/// metatable Lua code replaced is still a cdata, and the tag alone tells ours from
+/// foreign bytes.)
+///
+/// # Safety
+/// `frame` is the running C function's frame, with at least `index` arguments.
+#[inline(always)]
+pub unsafe fn frame_cdata(frame: stack::Frame, index: c_int) -> Option<*mut CDataHeader> {
+    // SAFETY: the block is at least HEADER_BYTES long (or null); the tag lies inside it.
+    unsafe {
+        let header = frame.userdata(index, HEADER_BYTES).cast::<CDataHeader>();
+        (!header.is_null() && (*header).tag == tagged::tag(Kind::CData)).then_some(header)
+    }
+}
+
 /// Largest C object the ffi makes or names, in bytes: the type table's bound, LuaJIT's
 /// 2^31 - 1 (`CTMAX_SIZE`). Above it `ffi.new` (fixed sizes and VLA/VLS counts alike)
 /// and `ffi.typeof` raise "size of C type is unknown or too large".

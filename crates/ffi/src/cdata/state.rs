@@ -4,6 +4,7 @@
 //! reaching it costs one `lua_touserdata`. Its `__gc` frees it when the Lua state closes.
 //! Several Lua states in one process each get their own.
 
+use crate::cdata::ctype_arg::TypeStrings;
 use crate::cdata::element_cache::ElementCache;
 use crate::cdata::field_cache::FieldCache;
 use crate::cdata::member_cache::MemberCache;
@@ -40,6 +41,8 @@ pub struct FfiState {
     /// Registry reference of a table `type string -> ctype object` for strings whose
     /// parse made no new type (so that caching cannot change meaning).
     pub typeof_cache: c_int,
+    /// The types of recent type strings, by address (see [`TypeStrings`]).
+    pub type_strings: RefCell<TypeStrings>,
     /// Registry reference of the table `type id + 1 -> metatable` of `ffi.metatype`.
     pub metatypes: c_int,
     /// Whether `ffi.metatype` has been called: until then no metamethod lookup is needed.
@@ -189,6 +192,30 @@ impl StateBox {
         }
     }
 
+    /// The state of the running ffi C function for a fast path, read through `frame`
+    /// (see [`stack::Frame`]): `None` unless its upvalue 1 is still this module's state
+    /// box and the state not yet freed.
+    ///
+    /// # Safety
+    /// Called from a C function of this module, `frame` its frame. The returned state
+    /// must not outlive the call.
+    #[inline(always)]
+    pub unsafe fn state_of_frame(frame: stack::Frame) -> Option<*const FfiState> {
+        // SAFETY: `userdata_upvalue` returns a block of at least `size_of::<StateBox>()`
+        // bytes or null, and the tag is read inside it; `debug.setupvalue` may have put
+        // anything there.
+        unsafe {
+            let holder = frame
+                .userdata_upvalue(std::mem::size_of::<StateBox>())
+                .cast::<StateBox>();
+            if holder.is_null() || !StateBox::has_tag(holder) {
+                return None;
+            }
+            let state = (*holder).state;
+            (!state.is_null()).then_some(state.cast_const())
+        }
+    }
+
     /// The box of the running ffi C function (its upvalue 1), if upvalue 1 is still one
     /// (`debug.setupvalue` may have replaced it); else null. Read straight from the
     /// closure where direct reads are on ([`stack::userdata_upvalue`], which checks the
@@ -228,6 +255,7 @@ impl FfiState {
             cdata_meta: sys::LUA_NOREF,
             ctype_objects: sys::LUA_NOREF,
             typeof_cache: sys::LUA_NOREF,
+            type_strings: RefCell::new(TypeStrings::default()),
             metatypes: sys::LUA_NOREF,
             has_metatypes: Cell::new(false),
             members: MemberCache::default(),
