@@ -62,7 +62,7 @@ unsafe fn new_fast(l: *mut State, frame: stack::Frame) -> Option<()> {
             }
             _ => {
                 let header = crate::cdata::frame_cdata(frame, 1)?;
-                if (*header).kind != CDataKind::CType {
+                if (*header).kind() != CDataKind::CType {
                     return None;
                 }
                 (*header).ty

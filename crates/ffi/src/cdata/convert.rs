@@ -486,7 +486,7 @@ pub unsafe fn store_sized(
             sys::LUA_TUSERDATA => {
                 if let Some(header) = to_cdata(l, st, index) {
                     let header = *header;
-                    if header.kind == CDataKind::Value {
+                    if header.kind() == CDataKind::Value {
                         let src = cdata::payload(sys::lua_touserdata(l, index).cast());
                         return store_cdata(st, ty, ptr, header.ty, src, conv);
                     }
@@ -1377,7 +1377,7 @@ pub fn null_access(types: &TypeTable, ty: TypeId) -> LuaError {
 pub unsafe fn cdata_as_i64(types: &TypeTable, header: *const CDataHeader) -> Option<i64> {
     // SAFETY: forwarded from the caller; a ctype object has no value to read.
     unsafe {
-        if (*header).kind == CDataKind::CType {
+        if (*header).kind() == CDataKind::CType {
             return Some(i64::from(ctype_number(types, (*header).ty)));
         }
         let (base, _) = types.unqualified((*header).ty);

@@ -75,14 +75,7 @@ unsafe fn parse_type_cached(
         sys::lua_rawget(l, -2);
         // The table sits in the registry, where `debug.getregistry` reaches it: only
         // a block with the cdata tag is taken for a ctype object.
-        let cached = crate::lua::tagged::check(
-            l,
-            -1,
-            crate::lua::tagged::Kind::CData,
-            crate::cdata::HEADER_BYTES,
-            0,
-        )
-        .cast::<crate::cdata::CDataHeader>();
+        let cached = crate::cdata::cdata_at(l, -1);
         if !cached.is_null() {
             let ty = (*cached).ty;
             sys::lua_settop(l, -3);

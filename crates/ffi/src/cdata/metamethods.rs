@@ -99,7 +99,7 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let block = self_arg(l, st, "__tostring")?;
             let header: CDataHeader = *block;
-            match header.kind {
+            match header.kind() {
                 CDataKind::CType => push_ctype_name(l, st, header.ty)?,
                 CDataKind::Value => {
                     if st.has_metatypes.get() {
@@ -134,7 +134,7 @@ unsafe extern "C-unwind" fn close(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let header: CDataHeader = *self_arg(l, st, "__close")?;
             sys::lua_settop(l, 2);
-            if header.kind == CDataKind::Value
+            if header.kind() == CDataKind::Value
                 && push_operand_metamethod(l, st, header.ty, "__close")
             {
                 sys::lua_insert(l, 1);
@@ -419,7 +419,7 @@ unsafe fn locate_place(
     // the one C would compute, read only after the NULL checks.
     unsafe {
         let key = read_key(l, st, 2);
-        if (*header).kind == CDataKind::CType {
+        if (*header).kind() == CDataKind::CType {
             // A ctype object (`ffi.typeof("struct s").K`): a record's constants (also
             // through a pointer or reference type), else only its metatype, or that of
             // the record a pointer type points to, can answer.
@@ -596,8 +596,11 @@ unsafe fn fast_self(
             return None;
         }
         let state = StateBox::state_of_frame(frame)?;
-        let header = crate::cdata::frame_cdata(frame, 1)?;
-        if (*header).kind != CDataKind::Value {
+        // The whole tag word at once: our tag, and a value right after the header.
+        let header = frame
+            .userdata(1, crate::cdata::HEADER_BYTES)
+            .cast::<CDataHeader>();
+        if header.is_null() || !(*header).is_plain_value() {
             return None;
         }
         Some((state, header))
@@ -631,7 +634,7 @@ unsafe fn fast_element(
             stack::Peeked::Unknown => return None,
         };
         let access = (*state).elements.try_borrow().ok()?.get((*header).ty)?;
-        let mut elements = payload(header);
+        let mut elements = crate::cdata::plain_payload(header);
         if access.through_pointer {
             elements = elements.cast::<*mut u8>().read();
             if elements.is_null() {
@@ -672,7 +675,7 @@ unsafe fn fast_field(
             .try_borrow()
             .ok()?
             .get((*header).ty, name as usize)?;
-        let mut record = payload(header);
+        let mut record = crate::cdata::plain_payload(header);
         if access.route.indirect {
             record = record.cast::<*mut u8>().read();
             if record.is_null() {
@@ -1147,7 +1150,7 @@ unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let block = self_arg(l, st, "__call")?;
             let header: CDataHeader = *block;
-            let is_ctype = header.kind == CDataKind::CType;
+            let is_ctype = header.kind() == CDataKind::CType;
             let event = if is_ctype { "__new" } else { "__call" };
             let nargs = sys::lua_gettop(l);
             if push_operand_metamethod(l, st, header.ty, event) {
