@@ -216,6 +216,34 @@ try("metatype __newindex for the rest", function()
 end)
 try("metatype missing method", function() return m.absent end)
 
+-- Methods: a name the struct lacks, answered by its metatype's __index table (through
+-- the value, a pointer and a reference), a table that inherits through its own
+-- __index, a name no table has, and an __index function.
+ffi.cdef [[
+struct fd_obj { int n; };
+struct fd_fn { int n; };
+]]
+local base = { describe = function(self) return "obj " .. self.n end }
+local obj_methods = setmetatable({ bump = function(self) self.n = self.n + 1; return self end }, { __index = base })
+ffi.metatype("struct fd_obj", { __index = obj_methods })
+local objs = ffi.new("struct fd_obj[2]", { { 1 }, { 10 } })
+local obj, obj_ptr, obj_ref = objs[0], ffi.cast("struct fd_obj *", objs), objs[1]
+try("methods", function()
+  obj:bump()
+  obj_ptr:bump()
+  obj_ref:bump()
+  return obj.n, obj_ptr.n, obj_ref.n, obj:describe(), obj_ptr:describe(), obj_ref:describe()
+end)
+try("a method the tables lack", function() return obj_ptr:absent() end)
+try("a method added later", function()
+  obj_methods.later = function(self) return self.n * 2 end
+  return obj:later(), obj_ptr:later()
+end)
+local calls = 0
+ffi.metatype("struct fd_fn", { __index = function(self, k) calls = calls + 1; return k .. self.n end })
+local fn_obj = ffi.new("struct fd_fn", 7)
+try("an __index function", function() return fn_obj.anything, fn_obj.n, calls end)
+
 -- Names stay recorded across collections (the field cache keeps its names alive).
 collectgarbage()
 collectgarbage()

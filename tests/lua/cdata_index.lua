@@ -215,3 +215,19 @@ for _ = 1, 2 do
   fails("cdata expected", function() newindex(io.stdout, "x", 1) end)
   fails("'struct ci_fast' has no member named 'y'", function() return index(fast_ptr, "y") end)
 end
+
+-- A method name (answered by the metatype's __index table) on the fast path, then the
+-- same name through a NULL pointer of the same type: the general path's error.
+ffi.cdef "struct ci_m { int n; };"
+ffi.metatype("struct ci_m", { __index = { get = function(self) return self.n end } })
+local m_arr = ffi.new("struct ci_m[1]", { { 4 } })
+local m_ptr = ffi.cast("struct ci_m *", m_arr)
+for _ = 1, 3 do
+  assert(m_ptr:get() == 4 and m_arr[0]:get() == 4, "methods through a pointer and a reference")
+end
+if not require("check").luajit then -- LuaJIT crashes here; jitffi refuses
+  local m_null = ffi.new("struct ci_m *")
+  for _ = 1, 2 do
+    fails("attempt to dereference a NULL pointer of type 'struct ci_m *'", function() return m_null:get() end)
+  end
+end

@@ -38,15 +38,33 @@ pub struct FieldRoute {
     pub offset: u32,
 }
 
-/// How the fast path reads and writes one member of one cdata type.
+/// How the fast path reads and writes one member of one cdata type, or answers a name
+/// that is no member.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct FieldAccess {
+    /// Where the member lies (for a method, only `indirect` counts: a NULL pointer
+    /// or reference still takes the general path, which raises).
     pub route: FieldRoute,
-    /// How its value reads into Lua.
-    pub read: DirectRead,
-    /// Not to be written: the member or the record it is reached through is const, or
-    /// its value is not a scalar. Writes take the general path, which stores or raises.
-    pub read_only: bool,
+    pub kind: FieldKind,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum FieldKind {
+    /// A C member.
+    Member {
+        /// How its value reads into Lua.
+        read: DirectRead,
+        /// Not to be written: the member or the record it is reached through is const,
+        /// or its value is not a scalar. Writes take the general path, which stores or
+        /// raises.
+        read_only: bool,
+    },
+    /// No member of `record`, a record whose metatype the name is looked up in (its
+    /// `__index`, read at every lookup as the general path reads it; a method, as
+    /// `ring:push`): `metatable` is the registry reference of the metatype, whose
+    /// association with the type is permanent. Reads only; the name was found in the
+    /// `__index` table when it was recorded.
+    Method { record: TypeId, metatable: i32 },
 }
 
 #[derive(Copy, Clone)]
@@ -65,10 +83,17 @@ const EMPTY: Slot = Slot {
             indirect: false,
             offset: 0,
         },
-        read: DirectRead::Pointer(TypeId(0)),
-        read_only: true,
+        kind: FieldKind::Member {
+            read: DirectRead::Pointer(TypeId(0)),
+            read_only: true,
+        },
     },
 };
+
+/// Most names recorded as methods ([`FieldKind::Method`]) per state: each keeps its name
+/// alive, and unlike member names, names a metatype's `__index` table answers need not
+/// be few. Beyond it, names that are no member take the general path.
+pub const MAX_METHOD_NAMES: usize = 4096;
 
 /// Slots of a new table (a power of two).
 const FIRST_CAPACITY: usize = 64;
@@ -78,6 +103,8 @@ const FIRST_CAPACITY: usize = 64;
 pub struct FieldCache {
     slots: Box<[Slot]>,
     used: usize,
+    /// Entries of kind [`FieldKind::Method`].
+    methods: usize,
 }
 
 impl Default for FieldCache {
@@ -85,6 +112,7 @@ impl Default for FieldCache {
         FieldCache {
             slots: vec![EMPTY; FIRST_CAPACITY].into_boxed_slice(),
             used: 0,
+            methods: 0,
         }
     }
 }
@@ -108,6 +136,11 @@ impl FieldCache {
         }
     }
 
+    /// Whether another method name may be recorded (see [`MAX_METHOD_NAMES`]).
+    pub fn has_room_for_a_method(&self) -> bool {
+        self.methods < MAX_METHOD_NAMES
+    }
+
     /// Records `access` for member `name` of the cdata type `ty`. For the general path,
     /// once the name is anchored (see the module docs); it may allocate.
     pub fn insert(&mut self, ty: TypeId, name: usize, access: FieldAccess) {
@@ -121,6 +154,9 @@ impl FieldCache {
             let slot = &mut self.slots[index];
             if slot.name == 0 {
                 self.used += 1;
+                if matches!(access.kind, FieldKind::Method { .. }) {
+                    self.methods += 1;
+                }
                 *slot = Slot { name, ty, access };
                 return;
             }
@@ -137,6 +173,7 @@ impl FieldCache {
         let bigger = vec![EMPTY; 2 * self.slots.len()].into_boxed_slice();
         let old = std::mem::replace(&mut self.slots, bigger);
         self.used = 0;
+        self.methods = 0;
         for slot in old.iter().filter(|slot| slot.name != 0) {
             self.insert(slot.ty, slot.name, slot.access);
         }
@@ -162,8 +199,10 @@ mod tests {
                 indirect: false,
                 offset,
             },
-            read: DirectRead::Scalar(ScalarStore::F64),
-            read_only: false,
+            kind: FieldKind::Member {
+                read: DirectRead::Scalar(ScalarStore::F64),
+                read_only: false,
+            },
         }
     }
 

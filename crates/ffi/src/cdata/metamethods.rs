@@ -7,8 +7,8 @@ use crate::cdata::convert::{
 };
 use crate::cdata::ctype_arg::push_ctype_name;
 use crate::cdata::element_cache::{element_plan, ElementAccess};
-use crate::cdata::field_cache::{FieldAccess, FieldRoute};
-use crate::cdata::metatype::{push_metamethod, push_operand_metamethod};
+use crate::cdata::field_cache::{FieldAccess, FieldKind, FieldRoute};
+use crate::cdata::metatype::{push_metamethod, push_metatable, push_operand_metamethod};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::{payload, to_cdata, value_size, CDataHeader, CDataKind};
 use crate::lua::stack;
@@ -364,10 +364,13 @@ enum Lookup {
         value: i64,
     },
     /// `is_const`: the value the key was looked up in is const (a new key cannot be
-    /// assigned through it either).
+    /// assigned through it either). `via_record`: the key is a name that the record `ty`
+    /// lacks, reached through `Some(loads)` pointer reads from the payload (what the
+    /// field cache may learn a method from, see [`learn_method`]).
     Missing {
         ty: TypeId,
         is_const: bool,
+        via_record: Option<u32>,
     },
 }
 
@@ -383,7 +386,20 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
     match unsafe { locate_place(l, st, header) } {
         Ok(place) => Ok(Lookup::Found(place)),
         Err(Miss::Constant(ty, value)) => Ok(Lookup::Constant { ty, value }),
-        Err(Miss::Type(ty, is_const)) => Ok(Lookup::Missing { ty, is_const }),
+        Err(Miss::Type(ty, is_const)) => Ok(Lookup::Missing {
+            ty,
+            is_const,
+            via_record: None,
+        }),
+        Err(Miss::NoMember {
+            record,
+            is_const,
+            loads,
+        }) => Ok(Lookup::Missing {
+            ty: record,
+            is_const,
+            via_record: Some(loads),
+        }),
         Err(Miss::Error(error)) => Err(error),
     }
 }
@@ -394,6 +410,13 @@ enum Miss {
     Constant(TypeId, i64),
     /// The key names nothing in this type (the metatype of the type may answer).
     Type(TypeId, bool),
+    /// The key is a name the record lacks (its metatype may answer), reached after
+    /// `loads` pointer reads.
+    NoMember {
+        record: TypeId,
+        is_const: bool,
+        loads: u32,
+    },
     /// A failure no metatype can answer (NULL, unknown size).
     Error(LuaError),
 }
@@ -546,8 +569,13 @@ fn member(
     loads: u32,
 ) -> Result<Place, Miss> {
     let Some(found) = st.members.find(&st.types(), record, name) else {
-        return Err(record_constant(&st.types(), record, name)
-            .unwrap_or(Miss::Type(record, container_const)));
+        return Err(
+            record_constant(&st.types(), record, name).unwrap_or(Miss::NoMember {
+                record,
+                is_const: container_const,
+                loads,
+            }),
+        );
     };
     let route = match (loads, u32::try_from(found.offset)) {
         (0 | 1, Ok(offset)) => Route::Member(FieldRoute {
@@ -651,11 +679,11 @@ unsafe fn fast_element(
 }
 
 /// Member `name` (the address of argument 2's bytes, a short string) of the cdata at
-/// argument 1, for the fast path of `p.name`: how to access it, the cdata metatable's
-/// reference and its address, when the state's field cache knows the member for the
-/// cdata's type (see [`crate::cdata::field_cache`]) and a pointer or reference on the
-/// way is not NULL. The address is the one [`locate_place`] computes. `None` leaves the
-/// access to the general path.
+/// argument 1, for the fast path of `p.name`: how to access it, the state and its
+/// address, when the state's field cache knows the name for the cdata's type (see
+/// [`crate::cdata::field_cache`]) and a pointer or reference on the way is not NULL. The
+/// address is the one [`locate_place`] computes (for a method, the record's). `None`
+/// leaves the access to the general path.
 ///
 /// # Safety
 /// As [`fast_element`]; `name` is what `frame.key_class(2)` found.
@@ -664,7 +692,7 @@ unsafe fn fast_field(
     frame: stack::Frame,
     args: c_int,
     name: *const std::ffi::c_char,
-) -> Option<(FieldAccess, c_int, *mut u8)> {
+) -> Option<(FieldAccess, *const FfiState, *mut u8)> {
     // As in `fast_element`, for the field cache; a name is compared by address only,
     // and the address is trusted only once `fast_self` has checked the argument count.
     // SAFETY: as in `fast_element`.
@@ -684,7 +712,7 @@ unsafe fn fast_field(
         }
         Some((
             access,
-            (*state).cdata_meta,
+            state,
             record.wrapping_add(access.route.offset as usize),
         ))
     }
@@ -813,12 +841,30 @@ unsafe fn learn_field(
     };
     let access = FieldAccess {
         route,
-        read,
-        read_only: read_only || !matches!(read, DirectRead::Scalar(_)),
+        kind: FieldKind::Member {
+            read,
+            read_only: read_only || !matches!(read, DirectRead::Scalar(_)),
+        },
     };
-    // The name is anchored before its address is recorded (see `field_cache`).
-    // SAFETY: `l` is live with three free slots (caller); this frame owns nothing
-    // that the allocation's error could skip.
+    // SAFETY: forwarded (caller).
+    unsafe { record_field(l, st, ty, name, access) };
+    Ok(())
+}
+
+/// Records `access` for the name at argument 2 (whose bytes are at `name`) of the cdata
+/// type `ty` in the field cache, the name anchored first (see `field_cache`).
+///
+/// # Safety
+/// `l` is live with three free slots, inside `__index`/`__newindex` with the name at
+/// argument 2; the calling frames own nothing that an allocation's error could skip.
+unsafe fn record_field(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    name: *const std::ffi::c_char,
+    access: FieldAccess,
+) {
+    // SAFETY: as documented.
     unsafe {
         sys::lua_rawgeti(
             l,
@@ -831,7 +877,102 @@ unsafe fn learn_field(
         sys::lua_settop(l, -2);
     }
     st.fields.borrow_mut().insert(ty, name as usize, access);
-    Ok(())
+}
+
+/// Records in the field cache that the name at argument 2, which the record `record`
+/// lacks, is looked up in its metatype's `__index` table for a cdata of type `ty`
+/// (reached through `loads` pointer reads): if it is a short string, the metatype's
+/// `__index` is a table that has it, and there is room (see
+/// [`crate::cdata::field_cache::MAX_METHOD_NAMES`]). Runs before `forward_index`, in the
+/// body of `__index`.
+///
+/// # Safety
+/// As [`learn`].
+unsafe fn learn_method(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    record: TypeId,
+    loads: u32,
+) -> LuaResult<()> {
+    // SAFETY: `l` is live inside `__index` with two arguments and three free slots
+    // (caller); only raw lookups, then `luaL_ref` and the anchoring, which allocate
+    // while this frame owns nothing.
+    unsafe {
+        let Some(frame) = stack::Frame::of(l) else {
+            return Ok(());
+        };
+        let stack::KeyClass::ShortString(name) = frame.key_class(2) else {
+            return Ok(());
+        };
+        let known = {
+            let fields = st.fields.borrow();
+            fields.get(ty, name as usize).is_some() || !fields.has_room_for_a_method()
+        };
+        if loads > 1 || known || !push_metatable(l, st, record) {
+            return Ok(());
+        }
+        // Only a name the `__index` table has now (raw), so that names looked up in
+        // vain are not kept alive.
+        let top = sys::lua_gettop(l);
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.index_name),
+        );
+        sys::lua_rawget(l, top);
+        let has_it = sys::lua_type(l, -1) == sys::LUA_TTABLE && {
+            sys::lua_pushvalue(l, 2);
+            sys::lua_rawget(l, -2) != sys::LUA_TNIL
+        };
+        sys::lua_settop(l, top);
+        if !has_it {
+            sys::lua_settop(l, top - 1);
+            return Ok(());
+        }
+        let metatable = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
+        let access = FieldAccess {
+            route: FieldRoute {
+                indirect: loads == 1,
+                offset: 0,
+            },
+            kind: FieldKind::Method { record, metatable },
+        };
+        record_field(l, st, ty, name, access);
+        Ok(())
+    }
+}
+
+/// The fast path of a method name (`ring:push`, see [`FieldKind::Method`]): the
+/// metatype's `__index`, if it is still a table, looked up with the key as the general
+/// path's [`LookUpMember`] does (its error for a name the table lacks included); the
+/// general path otherwise.
+///
+/// # Safety
+/// As [`index`], after [`fast_field`] found a method entry; `st` is the state.
+#[inline(never)]
+unsafe fn index_method(
+    l: *mut State,
+    st: *const FfiState,
+    record: TypeId,
+    metatable: c_int,
+) -> c_int {
+    // SAFETY: raw lookups in registry tables, then the lookup that may run Lua code, in
+    // a frame that owns nothing (as `LookUpMember` runs after a body).
+    unsafe {
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(metatable));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from((*st).index_name),
+        );
+        if sys::lua_rawget(l, -2) != sys::LUA_TTABLE {
+            sys::lua_settop(l, -3);
+            return index_general(l);
+        }
+        sys::lua_pushvalue(l, 2);
+        lua::Continue::run(LookUpMember { ty: record }, l)
+    }
 }
 
 // ---- __index and __newindex --------------------------------------------------------------
@@ -849,9 +990,16 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
         };
         match frame.key_class(2) {
             stack::KeyClass::ShortString(name) => {
-                if let Some((access, cdata_meta, ptr)) = fast_field(frame, 2, name) {
-                    if push_direct(l, cdata_meta, access.read, ptr) {
-                        return 1;
+                if let Some((access, st, ptr)) = fast_field(frame, 2, name) {
+                    match access.kind {
+                        FieldKind::Member { read, .. } => {
+                            if push_direct(l, (*st).cdata_meta, read, ptr) {
+                                return 1;
+                            }
+                        }
+                        FieldKind::Method { record, metatable } => {
+                            return index_method(l, st, record, metatable);
+                        }
                     }
                 }
                 index_general(l)
@@ -901,9 +1049,12 @@ unsafe fn index_general(l: *mut State) -> c_int {
                     push_c_value(l, st, ty, std::ptr::addr_of!(bits).cast::<u8>())?;
                     return Ok(Next::Return(1));
                 }
-                Lookup::Missing { ty, .. } => {
+                Lookup::Missing { ty, via_record, .. } => {
                     if (st.hooks.push_callback_method)(l, st, (*header).ty) {
                         return Ok(Next::Return(1));
+                    }
+                    if let Some(loads) = via_record {
+                        learn_method(l, st, (*header).ty, ty, loads)?;
                     }
                     return forward_index(l, st, ty, "__index");
                 }
@@ -947,8 +1098,14 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
         match frame.key_class(2) {
             stack::KeyClass::ShortString(name) => {
                 if let Some((access, _, ptr)) = fast_field(frame, 3, name) {
-                    if !access.read_only && store_direct(l, frame, access.read, ptr) {
-                        return 0;
+                    if let FieldKind::Member {
+                        read,
+                        read_only: false,
+                    } = access.kind
+                    {
+                        if store_direct(l, frame, read, ptr) {
+                            return 0;
+                        }
                     }
                 }
                 newindex_general(l)

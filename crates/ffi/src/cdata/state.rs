@@ -60,6 +60,9 @@ pub struct FfiState {
     /// Registry reference of the table that keeps the member names [`FfiState::fields`]
     /// knows alive (see [`crate::cdata::field_cache`]).
     pub field_names: c_int,
+    /// Registry reference of the string `"__index"`, for raw lookups of a metatype's
+    /// `__index` on the fast path of method names.
+    pub index_name: c_int,
     /// `type id -> the reference type T &` of the types whose reference
     /// [`FfiState::reference_to`] made ([`NO_TYPE`] where none is known yet).
     references: RefCell<Vec<TypeId>>,
@@ -263,6 +266,7 @@ impl FfiState {
             elements: RefCell::new(ElementCache::default()),
             fields: RefCell::new(FieldCache::default()),
             field_names: sys::LUA_NOREF,
+            index_name: sys::LUA_NOREF,
             references: RefCell::new(Vec::new()),
             gc_meta: sys::LUA_NOREF,
             finalizers: sys::LUA_NOREF,
