@@ -96,7 +96,7 @@ const EMPTY: Slot = Slot {
 pub const MAX_METHOD_NAMES: usize = 4096;
 
 /// Slots of a new table (a power of two).
-const FIRST_CAPACITY: usize = 64;
+const FIRST_CAPACITY: usize = 256;
 
 /// The per-state table `(cdata type id, name address) -> FieldAccess`: open addressing
 /// with linear probing, at most a quarter full (so that a probe rarely meets another key).
