@@ -16,8 +16,9 @@
 # measures it (bench/cdata.lua, bench/calls.lua, ...) is found by asking each. A label
 # the script says to count inside a function (`# qsort/ffi: count inside qsort`) is
 # counted there only (callgrind --toggle-collect), leaving out setup that grows with
-# the scale. Needs `cargo xtask bench` to have built target/modules/lua5.4/ffi.so and
-# target/bench/ (cbind.so, cbind_calls.so, cbind_callbacks.so, libcallee.so) once.
+# the scale. Needs `cargo xtask modules` (or `cargo xtask bench`) to have built
+# target/modules/lua5.X/ffi.so, and for the C bindings' workloads `cargo xtask bench` to
+# have built target/bench/ (cbind.so, cbind_tight.so, cbind_calls.so, ...) once.
 set -eu
 runtime=lua5.4
 if [ "${1:-}" = -r ]; then
@@ -38,6 +39,7 @@ case $runtime in
         ;;
 esac
 out="$root/target/bench/callgrind.$runtime.$(echo "$label" | tr / _).out"
+mkdir -p "$root/target/bench"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 export LUA_CPATH_5_4="$root/target/modules/lua5.4/?.so;$root/target/bench/?.so"

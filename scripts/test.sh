@@ -4,7 +4,8 @@
 # examples on every Lua (tests/examples.sh) and the docs' code blocks (tests/docs.sh), the
 # differential runs against LuaJIT, the generated calls, the API fuzzer (a bounded
 # number of seeds; a longer run is `JITFFI_API_FUZZ_SEED=N JITFFI_API_FUZZ_COUNT=M tests/fuzz.sh`)
-# and the Lua test scripts under valgrind memcheck. A SKIP anywhere fails unless
+# the Lua test scripts under valgrind memcheck, and the instruction counts of the hot
+# cdata operations against their bounds (callgrind). A SKIP anywhere fails unless
 # tests/expected_skips.sh expects it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,3 +21,4 @@ tests/callgen.sh
 tests/host.sh
 tests/fuzz.sh
 tests/valgrind.sh
+tests/instructions.sh

@@ -174,3 +174,60 @@ for _ = 1, 2 do
   fails("attempt to write to constant location", function() ffi.cast("const int *", ia)[1] = true end)
 end
 assert(ia[0] == 3 and ia[1] == 2, "const writes leave the elements")
+
+-- Members by name: after its first access a member of a cdata type takes the fast path
+-- of __index/__newindex (tests/diff/fields.lua compares every kind with luajit); here
+-- what LuaJIT cannot show: a NULL pointer or reference met by a member the fast path
+-- knows, and a key that is a long string or a cdata of another type.
+ffi.cdef [[
+struct ci_fast { int x; struct ci_inner in; };
+]]
+local fast = ffi.new("struct ci_fast[2]")
+local fast_ptr = ffi.cast("struct ci_fast *", fast)
+local fast_ref = fast[1]
+for _ = 1, 3 do
+  fast_ptr.x, fast_ref.x = fast_ptr.x + 1, fast_ref.x + 2
+  fast_ptr["in"].a = fast_ref["in"].a + 1
+end
+assert(fast[0].x == 3 and fast[1].x == 6 and fast[0]["in"].a == 1, "members through a pointer and a reference")
+if not require("check").luajit then -- LuaJIT crashes here; jitffi refuses
+  local null_ptr = ffi.new("struct ci_fast *")
+  local null_ref = ffi.cast("struct ci_fast &", null_ptr)
+  for _ = 1, 2 do
+    fails("attempt to dereference a NULL pointer of type 'struct ci_fast *'", function() return null_ptr.x end)
+    fails("attempt to dereference a NULL pointer of type 'struct ci_fast *'", function() null_ptr.x = 1 end)
+    fails("attempt to dereference a NULL pointer of type 'struct ci_fast *'", function() return null_ptr["in"] end)
+    fails("NULL", function() return null_ref.x end)
+    fails("NULL", function() null_ref.x = 1 end)
+  end
+end
+-- A ctype object is no value: its member names reach only the record's constants.
+for _ = 1, 2 do
+  fails("'struct ci_fast' has no member named 'x'", function() return ffi.typeof("struct ci_fast").x end)
+end
+-- The fast path checks the whole tag word of argument 1 and the kind of key each time.
+local index = debug.getmetatable(fast_ptr).__index
+local newindex = debug.getmetatable(fast_ptr).__newindex
+for _ = 1, 2 do
+  assert(index(fast_ptr, "x") == 3, "a direct call")
+  fails("cdata expected", function() return index(io.stdout, "x") end)
+  fails("cdata expected", function() return index(newproxy and newproxy() or io.stderr, "x") end)
+  fails("cdata expected", function() newindex(io.stdout, "x", 1) end)
+  fails("'struct ci_fast' has no member named 'y'", function() return index(fast_ptr, "y") end)
+end
+
+-- A method name (answered by the metatype's __index table) on the fast path, then the
+-- same name through a NULL pointer of the same type: the general path's error.
+ffi.cdef "struct ci_m { int n; };"
+ffi.metatype("struct ci_m", { __index = { get = function(self) return self.n end } })
+local m_arr = ffi.new("struct ci_m[1]", { { 4 } })
+local m_ptr = ffi.cast("struct ci_m *", m_arr)
+for _ = 1, 3 do
+  assert(m_ptr:get() == 4 and m_arr[0]:get() == 4, "methods through a pointer and a reference")
+end
+if not require("check").luajit then -- LuaJIT crashes here; jitffi refuses
+  local m_null = ffi.new("struct ci_m *")
+  for _ = 1, 2 do
+    fails("attempt to dereference a NULL pointer of type 'struct ci_m *'", function() return m_null:get() end)
+  end
+end

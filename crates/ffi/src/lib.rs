@@ -196,6 +196,9 @@ unsafe fn open_core_body(l: *mut sys::lua_State) {
         let state_index = sys::lua_gettop(l);
         (*st).ctype_objects = new_registry_table(l);
         (*st).typeof_cache = new_registry_table(l);
+        (*st).field_names = new_registry_table(l);
+        lua::push_str(l, "__index");
+        (*st).index_name = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
         (*st).metatypes = new_registry_table(l);
         (*st).cdata_meta = metamethods::new_cdata_metatable(l, state_index);
         gc::install(l, &mut *st);

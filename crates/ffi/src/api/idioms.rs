@@ -103,7 +103,7 @@ unsafe fn iterate(l: *mut State, event: &str) -> c_int {
                 if let Some(header) = to_cdata(l, st, 1) {
                     let header: CDataHeader = *header;
                     sys::lua_settop(l, 1);
-                    if header.kind == CDataKind::CType {
+                    if header.kind() == CDataKind::CType {
                         return Err(LuaError::msg(format!(
                             "'ctype' has no '{event}' metamethod"
                         )));
@@ -312,7 +312,7 @@ pub unsafe fn push_cdata_number(
     // SAFETY: `header` is a live cdata (caller); a reference's address is checked for
     // NULL before it is read through.
     unsafe {
-        if (*header).kind == CDataKind::CType {
+        if (*header).kind() == CDataKind::CType {
             let number = crate::cdata::convert::ctype_number(types, (*header).ty);
             sys::lua_pushinteger(l, sys::lua_Integer::from(number));
             return Ok(());

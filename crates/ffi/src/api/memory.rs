@@ -148,7 +148,7 @@ unsafe fn array_extent(l: *mut State, st: &FfiState, index: c_int) -> Option<usi
     // SAFETY: `l` is live (caller); the header is that of a live cdata.
     unsafe {
         let header = to_cdata(l, st, index)?;
-        if (*header).kind != CDataKind::Value {
+        if (*header).kind() != CDataKind::Value {
             return None;
         }
         let ty = (*header).ty;

@@ -66,7 +66,7 @@ pub unsafe extern "C-unwind" fn sizeof(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, None)?;
             let vla_cdata = match to_cdata(l, st, 1) {
-                Some(header) if (*header).kind == crate::cdata::CDataKind::Value => {
+                Some(header) if (*header).kind() == crate::cdata::CDataKind::Value => {
                     st.types().is_vla(ty)
                 }
                 _ => false,

@@ -776,7 +776,7 @@ unsafe extern "C-unwind" fn arg_memory(
             let ty = sig.params[param];
             if let Some(header) = cdata::to_cdata(l, st, index) {
                 let header = &*header;
-                if header.kind == cdata::CDataKind::Value && header.ty == ty {
+                if header.kind() == cdata::CDataKind::Value && header.ty == ty {
                     if let Some(size) = st.types().size_of(ty) {
                         std::ptr::copy_nonoverlapping(cdata::payload(header), dst, size as usize);
                         return 0;

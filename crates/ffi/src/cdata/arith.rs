@@ -375,7 +375,7 @@ unsafe fn classify_cdata(types: &TypeTable, header: *const CDataHeader) -> Opera
     // address of its target, checked before reading through it).
     unsafe {
         let declared = (*header).ty;
-        if (*header).kind == CDataKind::CType {
+        if (*header).kind() == CDataKind::CType {
             // As in LuaJIT, an `int32_t` holding the type's number, named `int`; no
             // metatype applies.
             return Operand {
@@ -496,7 +496,7 @@ unsafe fn enum_constant(l: *mut State, st: &FfiState, index: c_int, other: c_int
         let Some(header) = to_cdata(l, st, other) else {
             return Operand::lua(Value::Other);
         };
-        if (*header).kind != CDataKind::Value {
+        if (*header).kind() != CDataKind::Value {
             return Operand::lua(Value::Other);
         }
         let types = &st.types();

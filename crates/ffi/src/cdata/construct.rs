@@ -5,9 +5,9 @@ use crate::cdata::convert::{
 };
 use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::new_plan::NewPlan;
-use crate::cdata::state::FfiState;
-use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata};
-use crate::lua::{self, LuaError, LuaResult, State};
+use crate::cdata::state::{FfiState, StateBox};
+use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata, CDataKind};
+use crate::lua::{self, stack, LuaError, LuaResult, State};
 use crate::scalar::number::f64_to_i64;
 use jitffi_ctype::{ArrayLen, CType, TypeId};
 use mlua_sys as sys;
@@ -21,12 +21,64 @@ use std::os::raw::c_int;
 pub unsafe extern "C-unwind" fn new(l: *mut State) -> c_int {
     // SAFETY: called by Lua as a C function of this module.
     unsafe {
+        if let Some(frame) = stack::Frame::of(l) {
+            if new_fast(l, frame).is_some() {
+                return 1;
+            }
+        }
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, None)?;
             new_value(l, st, ty, 2)?;
             Ok(1)
         })
+    }
+}
+
+/// The fast path of `ffi.new(ct)` and `ffi.new("T")` with no other argument: pushes a
+/// zero-filled cdata of a type whose plan the general path made (see
+/// [`crate::cdata::new_plan`]), named by a ctype object or by a type string met before
+/// ([`crate::cdata::ctype_arg::TypeStrings`]), aligned to at most 8 bytes, and with no
+/// metatype finalizer to attach (a record, once any metatype exists, takes the general
+/// path). `None` (nothing pushed) leaves the call to the general path.
+///
+/// # Safety
+/// Called from `ffi.new` (the state as upvalue 1), `frame` its frame. Runs outside
+/// `lua::entry`: nothing here may raise or panic, except the allocation of the new
+/// cdata (out of memory), in a frame that owns nothing.
+#[inline(always)]
+unsafe fn new_fast(l: *mut State, frame: stack::Frame) -> Option<()> {
+    // SAFETY: arguments are read once the count says there is exactly one; the state
+    // and the ctype object only once their tags say so (see `StateBox::state_of_frame`
+    // and `cdata::frame_cdata`). The caches are only read, with no Lua call meanwhile.
+    unsafe {
+        if !frame.has_args(1) || frame.has_args(2) {
+            return None;
+        }
+        let st = StateBox::state_of_frame(frame)?;
+        let ty = match frame.key_class(1) {
+            stack::KeyClass::ShortString(text) => {
+                (*st).type_strings.try_borrow().ok()?.get(text as usize)?
+            }
+            _ => {
+                let header = crate::cdata::frame_cdata(frame, 1)?;
+                if (*header).kind() != CDataKind::CType {
+                    return None;
+                }
+                (*header).ty
+            }
+        };
+        let size = {
+            let plans = (*st).new_plans.try_borrow().ok()?;
+            let plan = plans.known(ty)?;
+            let needs_finalizer = plan.is_record && (*st).has_metatypes.get();
+            if plan.align > 8 || plan.size > crate::cdata::MAX_OBJECT_SIZE || needs_finalizer {
+                return None;
+            }
+            plan.size as usize
+        };
+        new_small_cdata(l, (*st).cdata_meta, ty, size);
+        Some(())
     }
 }
 

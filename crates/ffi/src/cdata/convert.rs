@@ -25,7 +25,6 @@
 
 use crate::cdata::state::FfiState;
 use crate::cdata::{self, to_cdata, CDataHeader, CDataKind};
-use crate::lua::stack::Peeked;
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::scalar::bitfield::{read_bitfield, write_bitfield};
 use crate::scalar::number::{
@@ -76,57 +75,162 @@ pub unsafe fn push_c_value(
     ty: TypeId,
     ptr: *const u8,
 ) -> LuaResult<()> {
-    let (base, _) = st.types().unqualified(ty);
+    let (base, shape) = {
+        let types = st.types();
+        let (base, _) = types.unqualified(ty);
+        (base, value_shape(&types, base))
+    };
     // SAFETY: `ptr` holds a value of `ty` (caller); each arm reads the type's own width.
     unsafe {
-        match &st.ctype(base) {
-            CType::Bool => {
-                push_scalar(l, ScalarStore::Bool, ptr);
-            }
-            // A 64-bit integer beyond what Lua holds as an integer is boxed (below).
-            CType::Int(int) if push_scalar(l, ScalarStore::Int(*int), ptr) => {}
-            // A NULL pointer reaches Lua as nil (crate::api::idioms).
-            CType::Pointer(_) if ptr.cast::<usize>().read() == 0 => sys::lua_pushnil(l),
-            CType::Float(FloatKind::Float) => {
-                push_scalar(l, ScalarStore::F32, ptr);
-            }
-            CType::Float(FloatKind::Double) => {
-                push_scalar(l, ScalarStore::F64, ptr);
-            }
+        let direct = match shape {
+            ValueShape::Scalar(scalar) => DirectRead::Scalar(scalar),
+            ValueShape::Aggregate => DirectRead::Reference(st.reference_to(ty)?),
+            ValueShape::Pointer => DirectRead::Pointer(base),
+            ValueShape::Other => return push_other_value(l, st, ty, base, ptr),
+        };
+        if push_direct(l, st.cdata_meta, direct, ptr) {
+            return Ok(());
+        }
+        // A 64-bit integer beyond what Lua holds as an integer: boxed.
+        push_other_value(l, st, ty, base, ptr)
+    }
+}
+
+/// [`push_c_value`] for the values [`push_direct`] does not read: references read
+/// through, `long double` and `void` refused, and 64-bit integers, enums, complex
+/// numbers and vectors boxed in a new cdata.
+///
+/// # Safety
+/// As [`push_c_value`]; `base` is `ty` unqualified.
+unsafe fn push_other_value(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    base: TypeId,
+    ptr: *const u8,
+) -> LuaResult<()> {
+    enum Other {
+        Ref(TypeId),
+        LongDouble,
+        Void,
+        Boxed(usize, u32),
+    }
+    let other = {
+        let types = st.types();
+        match types.get(base) {
+            CType::Ref(target) => Other::Ref(*target),
             // LuaJIT converts every C number read to a Lua number through a double, and
             // has no conversion from `long double`.
-            CType::Float(FloatKind::LongDouble) => return Err(long_double_error(&st.types(), ty)),
-            CType::Ref(target) => {
+            CType::Float(FloatKind::LongDouble) => Other::LongDouble,
+            CType::Void => Other::Void,
+            _ => Other::Boxed(
+                types.size_of(base).unwrap_or(0) as usize,
+                types.align_of(base),
+            ),
+        }
+    };
+    // SAFETY: as in `push_c_value`.
+    unsafe {
+        match other {
+            Other::Ref(target) => {
                 // A member of reference type: read through it.
-                let target = *target;
                 let address = ptr.cast::<*const u8>().read();
                 if address.is_null() {
                     return Err(null_access(&st.types(), ty));
                 }
-                return push_c_value(l, st, target, address);
+                push_c_value(l, st, target, address)
             }
-            CType::Record(_) | CType::Array { .. } | CType::Func(_) => {
-                let ref_ty = st.types_mut()?.intern(CType::Ref(ty));
-                let payload = cdata::new_cdata(l, st, ref_ty, 8, 8)?;
-                payload.cast::<*const u8>().write(ptr);
-            }
-            CType::Void => {
-                return Err(LuaError::msg(format!(
-                    "cannot convert '{}' to a Lua value",
-                    st.types().type_name(ty)
-                )))
-            }
-            // 64-bit integers, enums, complex, vectors, pointers: a boxed
-            // copy, as LuaJIT does.
-            _ => {
-                let size = st.types().size_of(base).unwrap_or(0) as usize;
-                let align = st.types().align_of(base);
+            Other::LongDouble => Err(long_double_error(&st.types(), ty)),
+            Other::Void => Err(LuaError::msg(format!(
+                "cannot convert '{}' to a Lua value",
+                st.types().type_name(ty)
+            ))),
+            // 64-bit integers, enums, complex, vectors: a boxed copy, as LuaJIT does.
+            Other::Boxed(size, align) => {
                 let payload = cdata::new_cdata(l, st, base, size, align)?;
                 std::ptr::copy_nonoverlapping(ptr, payload, size);
+                Ok(())
             }
         }
     }
-    Ok(())
+}
+
+/// What reading a C value of one (unqualified) type into Lua takes: the decision of
+/// [`push_c_value`], shared with the fast paths of `__index` (the element and field
+/// caches), which keep its answer per type.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum ValueShape {
+    /// A boolean or a number read in place (bool, integers, float, double; not enums).
+    Scalar(ScalarStore),
+    /// A struct, union, array or function: a new reference cdata `T &` to it, so that
+    /// `s.inner.a = 1` writes through.
+    Aggregate,
+    /// A pointer: `nil` for NULL, else a new cdata holding the address.
+    Pointer,
+    /// Anything else ([`push_other_value`]).
+    Other,
+}
+
+/// The [`ValueShape`] of the unqualified type `base`.
+pub fn value_shape(types: &TypeTable, base: TypeId) -> ValueShape {
+    match types.get(base) {
+        CType::Bool => ValueShape::Scalar(ScalarStore::Bool),
+        CType::Int(int) => ValueShape::Scalar(ScalarStore::Int(*int)),
+        CType::Float(FloatKind::Float) => ValueShape::Scalar(ScalarStore::F32),
+        CType::Float(FloatKind::Double) => ValueShape::Scalar(ScalarStore::F64),
+        CType::Record(_) | CType::Array { .. } | CType::Func(_) => ValueShape::Aggregate,
+        CType::Pointer(_) => ValueShape::Pointer,
+        _ => ValueShape::Other,
+    }
+}
+
+/// A [`ValueShape`] made ready to push with no type table at hand: what the element
+/// and field caches keep per type.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum DirectRead {
+    Scalar(ScalarStore),
+    /// The reference type `T &` to make (`T` the value's type, qualifiers kept).
+    Reference(TypeId),
+    /// The (unqualified) pointer type.
+    Pointer(TypeId),
+}
+
+/// Pushes the value at `ptr` as `read` says, as [`push_c_value`] would: `false`, with
+/// nothing pushed, for a 64-bit integer that needs a box (see [`push_scalar`]). A
+/// reference or a non-NULL pointer is a new cdata: this allocates (and may raise out of
+/// memory), which callers outside `lua::entry` may do only while owning nothing.
+///
+/// # Safety
+/// `l` is live with two free slots; `cdata_meta` is `FfiState::cdata_meta` of its
+/// state; `ptr` points to a readable, aligned value of the type `read` was made for.
+#[inline(always)]
+pub(crate) unsafe fn push_direct(
+    l: *mut State,
+    cdata_meta: c_int,
+    read: DirectRead,
+    ptr: *const u8,
+) -> bool {
+    // SAFETY: forwarded from the caller; a reference or pointer cdata holds 8 bytes.
+    unsafe {
+        match read {
+            DirectRead::Scalar(scalar) => return push_scalar(l, scalar, ptr),
+            DirectRead::Reference(ref_ty) => {
+                let payload = cdata::new_small_cdata(l, cdata_meta, ref_ty, 8);
+                payload.cast::<*const u8>().write(ptr);
+            }
+            DirectRead::Pointer(ptr_ty) => {
+                let address = ptr.cast::<*const u8>().read();
+                if address.is_null() {
+                    // A NULL pointer reaches Lua as nil (crate::api::idioms).
+                    sys::lua_pushnil(l);
+                } else {
+                    let payload = cdata::new_small_cdata(l, cdata_meta, ptr_ty, 8);
+                    payload.cast::<*const u8>().write(address);
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Pushes the scalar of kind `scalar` at `ptr` as the Lua boolean or number it reads as
@@ -215,36 +319,6 @@ pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaN
     }
 }
 
-/// [`read_lua_number`] for argument `index` of the running C function, read straight
-/// from its stack slot when [`crate::lua::stack`] can (two loads instead of two or three
-/// API calls).
-///
-/// # Safety
-/// `l` is live and running a C function called with at least `index` arguments.
-#[inline(always)]
-pub(crate) unsafe fn read_lua_number_arg(l: *mut State, index: c_int) -> Option<LuaNumber> {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        match crate::lua::stack::number(l, index) {
-            Peeked::Int(i) => Some(LuaNumber::Int(i)),
-            Peeked::Float(x) => Some(LuaNumber::Float(x)),
-            Peeked::Unknown if crate::lua::stack::enabled() => None,
-            Peeked::Unknown => read_lua_number_api(l, index),
-        }
-    }
-}
-
-/// [`read_lua_number`] out of line, for when direct reads are off.
-///
-/// # Safety
-/// `l` is live.
-#[cold]
-#[inline(never)]
-unsafe fn read_lua_number_api(l: *mut State, index: c_int) -> Option<LuaNumber> {
-    // SAFETY: forwarded from the caller.
-    unsafe { read_lua_number(l, index) }
-}
-
 /// Stores a Lua number as `store` says, as `store_scalar(ptr, store, lua_num(..))`
 /// would, with the common case (an integer the C type holds exactly) written directly.
 ///
@@ -276,6 +350,14 @@ pub(crate) unsafe fn store_lua_number(
                 store_scalar(ptr, store, num);
             }
             (LuaNumber::Float(x), ScalarStore::F64) => ptr.cast::<f64>().write(x),
+            // A float in `int32_t`'s range (every number on 5.1/5.2) into an integer of
+            // at most 32 bits: every conversion of `num_to_int_bits` truncates it to
+            // the same bits.
+            (LuaNumber::Float(x), ScalarStore::Int(int))
+                if int.bytes <= 4 && x > -2_147_483_649.0 && x < 2_147_483_648.0 =>
+            {
+                write_int(ptr, int, x as i32 as u64)
+            }
             (LuaNumber::Float(x), _) => store_scalar(ptr, store, Num::Float(x)),
         }
     }
@@ -404,7 +486,7 @@ pub unsafe fn store_sized(
             sys::LUA_TUSERDATA => {
                 if let Some(header) = to_cdata(l, st, index) {
                     let header = *header;
-                    if header.kind == CDataKind::Value {
+                    if header.kind() == CDataKind::Value {
                         let src = cdata::payload(sys::lua_touserdata(l, index).cast());
                         return store_cdata(st, ty, ptr, header.ty, src, conv);
                     }
@@ -1295,7 +1377,7 @@ pub fn null_access(types: &TypeTable, ty: TypeId) -> LuaError {
 pub unsafe fn cdata_as_i64(types: &TypeTable, header: *const CDataHeader) -> Option<i64> {
     // SAFETY: forwarded from the caller; a ctype object has no value to read.
     unsafe {
-        if (*header).kind == CDataKind::CType {
+        if (*header).kind() == CDataKind::CType {
             return Some(i64::from(ctype_number(types, (*header).ty)));
         }
         let (base, _) = types.unqualified((*header).ty);

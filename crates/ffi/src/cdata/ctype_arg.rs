@@ -3,7 +3,7 @@
 
 use crate::cdata::state::FfiState;
 use crate::cdata::{push_ctype, to_cdata};
-use crate::lua::{self, LuaError, LuaResult, State};
+use crate::lua::{self, stack, LuaError, LuaResult, State};
 use jitffi_ctype::{Param, TypeId};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -75,17 +75,11 @@ unsafe fn parse_type_cached(
         sys::lua_rawget(l, -2);
         // The table sits in the registry, where `debug.getregistry` reaches it: only
         // a block with the cdata tag is taken for a ctype object.
-        let cached = crate::lua::tagged::check(
-            l,
-            -1,
-            crate::lua::tagged::Kind::CData,
-            crate::cdata::HEADER_BYTES,
-            0,
-        )
-        .cast::<crate::cdata::CDataHeader>();
+        let cached = crate::cdata::cdata_at(l, -1);
         if !cached.is_null() {
             let ty = (*cached).ty;
             sys::lua_settop(l, -3);
+            remember_type_string(l, st, index, ty);
             return Ok(ty);
         }
         sys::lua_settop(l, -2);
@@ -109,9 +103,72 @@ unsafe fn parse_type_cached(
             };
             lua::call_protected(l, store_in_cache, std::ptr::addr_of_mut!(store).cast())?;
             sys::lua_settop(l, -2);
+            remember_type_string(l, st, index, ty);
         }
         sys::lua_settop(l, -2);
         Ok(ty)
+    }
+}
+
+/// Records in [`FfiState::type_strings`] that the type string at `index` (a key of the
+/// type-string cache table now) names `ty`, if it is a short string argument of the
+/// running function.
+///
+/// # Safety
+/// `l` is live, running a C function of this module; `index` is absolute.
+unsafe fn remember_type_string(l: *mut State, st: &FfiState, index: c_int, ty: TypeId) {
+    // SAFETY: the key is read only once the frame says it is an argument.
+    unsafe {
+        let Some(frame) = stack::Frame::of(l) else {
+            return;
+        };
+        if let (true, stack::KeyClass::ShortString(text)) =
+            (frame.has_args(index), frame.key_class(index))
+        {
+            st.type_strings.borrow_mut().set(text as usize, ty);
+        }
+    }
+}
+
+/// The types of type strings met before, by the address of the string's bytes: what
+/// the fast path of `ffi.new("T")` reads instead of looking the string up in the
+/// type-string cache table (see `construct::new`). Only short strings (interned: the
+/// same bytes are the same string object) that are keys of that table are recorded;
+/// the table keeps them alive, so a recorded address is never another string's. (Lua
+/// code that empties the table through `debug.getregistry` could make an address
+/// name another string, and that string another type: wrong, never unsafe; the ffi
+/// trusts the registry no further.) Direct-mapped: a string that meets another's slot
+/// replaces it.
+pub struct TypeStrings {
+    slots: [(usize, TypeId); TYPE_STRING_SLOTS],
+}
+
+/// Slots of [`TypeStrings`] (a power of two).
+const TYPE_STRING_SLOTS: usize = 64;
+
+impl Default for TypeStrings {
+    fn default() -> TypeStrings {
+        TypeStrings {
+            slots: [(0, TypeId(0)); TYPE_STRING_SLOTS],
+        }
+    }
+}
+
+impl TypeStrings {
+    /// The type of the recorded type string whose bytes are at `text`.
+    #[inline(always)]
+    pub fn get(&self, text: usize) -> Option<TypeId> {
+        let (address, ty) = self.slots[Self::slot(text)];
+        (address == text && text != 0).then_some(ty)
+    }
+
+    fn set(&mut self, text: usize, ty: TypeId) {
+        self.slots[Self::slot(text)] = (text, ty);
+    }
+
+    #[inline(always)]
+    fn slot(text: usize) -> usize {
+        ((text as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % TYPE_STRING_SLOTS
     }
 }
 

@@ -1,40 +1,47 @@
 //! What `p[i]` needs to know of a pointer or array type, kept per type, so that reading
-//! or writing one scalar element skips the general path of `__index`/`__newindex`.
+//! or writing one scalar element, or reading a struct element, skips the general path
+//! of `__index`/`__newindex`.
 //!
 //! The general path (`metamethods::locate`, then `push_c_value`/`store_lua_value`)
 //! asks the type table the same questions at every access: is the cdata a pointer or an
 //! array, what is the element, its size, its qualifiers, how does it convert. For the
-//! commonest case, a scalar element (`a[0]` in a `qsort` comparator, `a[i] = a[i] + 1`
-//! over a `double[]`), those answers cost more than the access. Here they are answered
+//! commonest cases, a scalar element (`a[0]` in a `qsort` comparator, `a[i] = a[i] + 1`
+//! over a `double[]`) and a struct element (`code[pc].op`, where `code[pc]` is a new
+//! reference), those answers cost more than the access. Here they are answered
 //! once per type and kept in a table indexed by the type id, so that the fast path in
-//! `metamethods` (which runs before `lua::entry` and may neither raise nor allocate) costs
-//! one array load to find them.
+//! `metamethods` (which runs before `lua::entry` and may neither raise nor allocate, except
+//! the one reference cdata a struct element reads as) costs one array load to find them.
 //!
 //! Entries are written only by the general path, inside `lua::entry`, the first time it
 //! finds an element of a cdata of the type by number (`metamethods::locate_place`); the
-//! fast path only reads them and treats an unknown type as one it cannot handle. A type that does not qualify is remembered too, so it
-//! reaches the general path after one load.
+//! fast path only reads them and treats an unknown type as one it cannot handle. A type
+//! that does not qualify is remembered too, so it reaches the general path after one
+//! load.
 //!
 //! Entries need no invalidation: types are interned and never change once complete (the
-//! elements cached here are scalars, complete by nature), and a type id is reused only
+//! elements cached here are scalars, complete by nature, or aggregates of known size),
+//! and a type id is reused only
 //! after a failed `cdef` rolled back types that no cdata, and so no entry, can have seen.
 
-use crate::scalar::number::{scalar_store, ScalarStore};
-use jitffi_ctype::{CType, FloatKind, TypeId, TypeTable};
+use crate::cdata::convert::{value_shape, DirectRead, ValueShape};
+use crate::scalar::number::ScalarStore;
+use jitffi_ctype::{CType, TypeId, TypeTable};
 
 /// How the fast path reaches and converts the elements of one pointer or array type.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct ElementAccess {
-    /// The element's kind: bool, an integer (64-bit ones only where Lua 5.3+ holds
-    /// them as integers), float or double; never an enum.
-    pub scalar: ScalarStore,
+    /// How an element reads into Lua: a scalar (bool, an integer, 64-bit ones only
+    /// where Lua 5.3+ holds them as integers, float or double; never an enum), or a new
+    /// reference to a struct, union or array element.
+    pub read: DirectRead,
     /// The element size in bytes (the stride), as the type table gives it.
-    pub size: u8,
+    pub size: u32,
     /// The cdata holds the address of the elements (a pointer), not the elements
     /// themselves (an array).
     pub through_pointer: bool,
-    /// The element type is const-qualified: writes take the general path, which raises.
-    pub is_const: bool,
+    /// The element is not written by the fast path: its type is const-qualified (the
+    /// general path raises), or it is not a scalar (the general path converts).
+    pub read_only: bool,
 }
 
 /// What is known of one type id.
@@ -43,7 +50,7 @@ enum Entry {
     /// Not looked at yet: the general path fills it in.
     #[default]
     Unknown,
-    /// Not a pointer or array of a scalar the fast path handles.
+    /// Not a pointer or array of elements the fast path handles.
     General,
     Fast(ElementAccess),
 }
@@ -65,37 +72,50 @@ impl ElementCache {
         }
     }
 
-    /// Records what the fast path needs of the cdata type `ty`, unless known already.
-    /// For the general path (it may allocate).
+    /// Whether `ty` was met already (its entry is known, fast or not).
     #[inline]
-    pub fn learn(&mut self, types: &TypeTable, ty: TypeId) {
-        if !matches!(
+    pub fn knows(&self, ty: TypeId) -> bool {
+        matches!(
             self.entries.get(ty.index()),
             Some(Entry::Fast(_) | Entry::General)
-        ) {
-            self.learn_new(types, ty);
-        }
+        )
     }
 
+    /// Records what the fast path needs of the cdata type `ty` (`None`: the type takes
+    /// the general path). For the general path (it may allocate); `types_len` is the
+    /// type table's length, to size the table once for the types there are.
     #[cold]
-    #[inline(never)]
-    fn learn_new(&mut self, types: &TypeTable, ty: TypeId) {
+    pub fn record(&mut self, types_len: usize, ty: TypeId, access: Option<ElementAccess>) {
         let index = ty.index();
         if index >= self.entries.len() {
             self.entries
-                .resize(types.len().max(index + 1), Entry::Unknown);
+                .resize(types_len.max(index + 1), Entry::Unknown);
         }
-        self.entries[index] = match element_access(types, ty) {
+        self.entries[index] = match access {
             Some(access) => Entry::Fast(access),
             None => Entry::General,
         };
     }
 }
 
-/// The [`ElementAccess`] of a cdata of type `ty`: a pointer or an array (not a
-/// reference) whose unqualified element is bool, an integer narrower than 8 bytes (or
-/// of 8 bytes on Lua 5.3+), float or double.
-pub fn element_access(types: &TypeTable, ty: TypeId) -> Option<ElementAccess> {
+/// The elements of a cdata type the fast path handles, before the reference type of an
+/// aggregate element is known.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct ElementPlan {
+    /// The element type, qualifiers kept (what a reference to an element refers to).
+    pub elem: TypeId,
+    /// How an element reads (see [`value_shape`]): a scalar or an aggregate.
+    pub shape: ValueShape,
+    pub size: u32,
+    pub through_pointer: bool,
+    pub read_only: bool,
+}
+
+/// The [`ElementPlan`] of a cdata of type `ty`: a pointer or an array (not a
+/// reference) whose element reads as a scalar the fast path handles (bool, an integer
+/// narrower than 8 bytes or of 8 bytes on Lua 5.3+, float or double) or as a reference
+/// (a struct, union or array of known size).
+pub fn element_plan(types: &TypeTable, ty: TypeId) -> Option<ElementPlan> {
     let (base, _) = types.unqualified(ty);
     let (elem, through_pointer) = match types.get(base) {
         CType::Pointer(elem) => (*elem, true),
@@ -103,25 +123,35 @@ pub fn element_access(types: &TypeTable, ty: TypeId) -> Option<ElementAccess> {
         _ => return None,
     };
     let (elem_base, elem_quals) = types.unqualified(elem);
-    let natural_size = match types.get(elem_base) {
-        CType::Bool => 1,
-        CType::Int(int) if int.bytes < 8 => int.bytes,
-        // On 5.1/5.2 every 64-bit element reads as a cdata box (see `push_c_value`).
-        CType::Int(int) if int.bytes == 8 && crate::lua::version::INTEGERS => 8,
-        CType::Float(FloatKind::Float) => 4,
-        CType::Float(FloatKind::Double) => 8,
+    let size = types.size_of(elem)?;
+    let shape = value_shape(types, elem_base);
+    let read_only = match shape {
+        ValueShape::Scalar(scalar) => {
+            let natural_size = match scalar {
+                ScalarStore::Bool => 1,
+                // On 5.1/5.2 every 64-bit element reads as a cdata box (see `push_c_value`).
+                ScalarStore::Int(int) if int.bytes < 8 || crate::lua::version::INTEGERS => {
+                    int.bytes
+                }
+                ScalarStore::Int(_) => return None,
+                ScalarStore::F32 => 4,
+                ScalarStore::F64 => 8,
+            };
+            if size != u64::from(natural_size) {
+                return None;
+            }
+            elem_quals.is_const
+        }
+        // A function is no element; an array of unknown size has none to step over.
+        ValueShape::Aggregate if !matches!(types.get(elem_base), CType::Func(_)) => true,
         _ => return None,
     };
-    let scalar = scalar_store(types, elem_base)?;
-    let size = types.size_of(elem)?;
-    if size != u64::from(natural_size) {
-        return None;
-    }
-    Some(ElementAccess {
-        scalar,
-        size: natural_size,
+    Some(ElementPlan {
+        elem,
+        shape,
+        size: u32::try_from(size).ok()?,
         through_pointer,
-        is_const: elem_quals.is_const,
+        read_only,
     })
 }
 
@@ -130,59 +160,88 @@ mod tests {
     use super::*;
     use jitffi_ctype::{IntType, Target};
 
-    fn access(types: &mut TypeTable, text: &str) -> Option<ElementAccess> {
+    /// The plan of `text`, its shape and flags (the element type left out).
+    fn plan(types: &mut TypeTable, text: &str) -> Option<(ValueShape, u32, bool, bool)> {
         let ty = types.parse_type(text, &[]).expect(text);
-        element_access(types, ty)
+        element_plan(types, ty).map(|p| (p.shape, p.size, p.through_pointer, p.read_only))
     }
 
     #[test]
-    fn scalar_elements_of_pointers_and_arrays_qualify() {
+    fn scalar_and_aggregate_elements_of_pointers_and_arrays_qualify() {
         let mut types = TypeTable::new(Target::host());
+        types.cdef("struct eg { int a; double b; };", &[]).unwrap();
         let wide = crate::lua::version::INTEGERS;
-        let int = |bytes, signed| Some(ScalarStore::Int(IntType { bytes, signed }));
+        let int = |bytes, signed| {
+            Some(ValueShape::Scalar(ScalarStore::Int(IntType {
+                bytes,
+                signed,
+            })))
+        };
         // 64-bit elements only where Lua holds them as integers.
         let (i64_elem, u64_elem) = if wide {
             (int(8, true), int(8, false))
         } else {
             (None, None)
         };
-        // (type, element kind, size, through a pointer, const element)
-        let cases: &[(&str, Option<ScalarStore>, u8, bool, bool)] = &[
+        let aggregate = Some(ValueShape::Aggregate);
+        // (type, element shape, size, through a pointer, read-only)
+        let cases: &[(&str, Option<ValueShape>, u32, bool, bool)] = &[
             ("int *", int(4, true), 4, true, false),
             ("const int *", int(4, true), 4, true, true),
             ("int *const", int(4, true), 4, true, false),
             ("volatile uint8_t *", int(1, false), 1, true, false),
             ("int16_t[3]", int(2, true), 2, false, false),
             ("const uint32_t[2]", int(4, false), 4, false, true),
-            ("double[?]", Some(ScalarStore::F64), 8, false, false),
-            ("float *", Some(ScalarStore::F32), 4, true, false),
-            ("bool[4]", Some(ScalarStore::Bool), 1, false, false),
+            (
+                "double[?]",
+                Some(ValueShape::Scalar(ScalarStore::F64)),
+                8,
+                false,
+                false,
+            ),
+            (
+                "float *",
+                Some(ValueShape::Scalar(ScalarStore::F32)),
+                4,
+                true,
+                false,
+            ),
+            (
+                "bool[4]",
+                Some(ValueShape::Scalar(ScalarStore::Bool)),
+                1,
+                false,
+                false,
+            ),
             ("char *", int(1, true), 1, true, false),
             ("int64_t *", i64_elem, 8, true, false),
             ("uint64_t[2]", u64_elem, 8, false, false),
+            ("struct eg *", aggregate, 16, true, true),
+            ("struct eg[2]", aggregate, 16, false, true),
+            ("const struct eg *", aggregate, 16, true, true),
+            ("int[2][3]", aggregate, 12, false, true),
         ];
-        for &(text, scalar, size, through_pointer, is_const) in cases {
-            let expected = scalar.map(|scalar| ElementAccess {
-                scalar,
-                size,
-                through_pointer,
-                is_const,
-            });
-            assert_eq!(access(&mut types, text), expected, "{text}");
+        for &(text, shape, size, through_pointer, read_only) in cases {
+            let expected = shape.map(|shape| (shape, size, through_pointer, read_only));
+            assert_eq!(plan(&mut types, text), expected, "{text}");
         }
+        // A reference reads the element type with its qualifiers.
+        let const_point = types.parse_type("const struct eg *", &[]).unwrap();
+        let elem = element_plan(&types, const_point).unwrap().elem;
+        assert!(types.unqualified(elem).1.is_const);
     }
 
     #[test]
     fn everything_else_takes_the_general_path() {
         let mut types = TypeTable::new(Target::host());
         types
-            .cdef("struct ec { int a; }; enum ec_e { EC_A }; typedef int ec_v __attribute__((vector_size(8)));", &[])
+            .cdef("struct ec { int a; }; struct ec_open; enum ec_e { EC_A }; typedef int ec_v __attribute__((vector_size(8)));", &[])
             .unwrap();
         for text in [
             "int",
             "double",
-            "struct ec *",
-            "struct ec[2]",
+            "struct ec",
+            "struct ec_open *",
             "enum ec_e *",
             "int **",
             "int (&)[2]",
@@ -193,7 +252,7 @@ mod tests {
             "void *",
             "int (*)(int)",
         ] {
-            assert_eq!(access(&mut types, text), None, "{text}");
+            assert_eq!(plan(&mut types, text), None, "{text}");
         }
     }
 
@@ -208,11 +267,18 @@ mod tests {
             None,
             "unknown until the general path met it"
         );
-        cache.learn(&types, int_ptr);
-        cache.learn(&types, void_ptr);
-        assert!(cache.get(int_ptr).is_some());
+        assert!(!cache.knows(int_ptr));
+        let access = ElementAccess {
+            read: DirectRead::Scalar(ScalarStore::Int(IntType::I32)),
+            size: 4,
+            through_pointer: true,
+            read_only: false,
+        };
+        cache.record(types.len(), int_ptr, Some(access));
+        cache.record(types.len(), void_ptr, None);
+        assert_eq!(cache.get(int_ptr), Some(access));
         assert_eq!(cache.get(void_ptr), None);
-        assert!(matches!(cache.entries[void_ptr.index()], Entry::General));
+        assert!(cache.knows(int_ptr) && cache.knows(void_ptr));
         assert_eq!(cache.get(TypeId(u32::MAX)), None, "ids beyond the table");
     }
 }

@@ -107,7 +107,7 @@ pub unsafe extern "C-unwind" fn gc(l: *mut State) -> c_int {
                 return Err(LuaError::arg(2, "value expected"));
             }
             let header = *header;
-            if header.kind == CDataKind::CType || !is_finalizable(&st.types(), header.ty) {
+            if header.kind() == CDataKind::CType || !is_finalizable(&st.types(), header.ty) {
                 return Err(LuaError::arg(1, "invalid C type"));
             }
             sys::lua_settop(l, 2);

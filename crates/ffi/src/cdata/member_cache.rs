@@ -5,7 +5,9 @@
 //! Lua interns short strings, so the same name arrives at the same address. The name's
 //! bytes are kept and compared too, so a string collected and another allocated at the
 //! same address can never hit a stale entry. Records never change once complete, and
-//! only members found in complete records are cached, so entries need no invalidation.
+//! only lookups in complete records are cached, so entries need no invalidation. A name
+//! that is no member is cached too (a method name looked up in a metatype's `__index`
+//! through the general path, `ring:push`, would otherwise search the record each time).
 
 use jitffi_ctype::{BitField, TypeId, TypeTable};
 use std::cell::RefCell;
@@ -32,7 +34,8 @@ struct Slot {
     name_addr: usize,
     len: u8,
     name: [u8; MAX_NAME],
-    member: Member,
+    /// `None`: the record has no such member.
+    member: Option<Member>,
 }
 
 pub struct MemberCache {
@@ -61,11 +64,14 @@ impl MemberCache {
                 && slot.name_addr == addr
                 && slot.name[..usize::from(slot.len)] == *name
             {
-                return Some(slot.member);
+                return slot.member;
             }
         }
-        let member = find_uncached(types, record, name)?;
-        if name.len() <= MAX_NAME {
+        let member = find_uncached(types, record, name);
+        // An incomplete record may still be completed: only what it lacks once complete
+        // is known for good.
+        let known = member.is_some() || types.size_of(record).is_some();
+        if name.len() <= MAX_NAME && known {
             let mut bytes = [0u8; MAX_NAME];
             bytes[..name.len()].copy_from_slice(name);
             slots[index] = Some(Slot {
@@ -76,7 +82,7 @@ impl MemberCache {
                 member,
             });
         }
-        Some(member)
+        member
     }
 }
 
@@ -114,5 +120,22 @@ mod tests {
         assert_eq!(cache.find(&types, record, &buffer).unwrap().offset, 8);
         buffer[0] = b'c';
         assert!(cache.find(&types, record, &buffer).is_none());
+        assert!(
+            cache.find(&types, record, &buffer).is_none(),
+            "a cached miss"
+        );
+        buffer[0] = b'a';
+        assert_eq!(cache.find(&types, record, &buffer).unwrap().offset, 0);
+    }
+
+    #[test]
+    fn misses_in_incomplete_records_are_not_kept() {
+        let mut types = TypeTable::new(Target::host());
+        types.cdef("struct mc_late;", &[]).unwrap();
+        let record = types.parse_type("struct mc_late", &[]).unwrap();
+        let cache = MemberCache::default();
+        assert!(cache.find(&types, record, b"x").is_none());
+        types.cdef("struct mc_late { int y, x; };", &[]).unwrap();
+        assert_eq!(cache.find(&types, record, b"x").unwrap().offset, 4);
     }
 }

@@ -1,12 +1,14 @@
 //! The metatable shared by every cdata and ctype object, and its metamethods.
 
 use crate::cdata::convert::{
-    cdata_as_i64, holds_const, null_access, push_bitfield, push_c_value, push_scalar,
-    read_lua_number_arg, store_bitfield, store_lua_number, store_sized, Conv, LuaNumber,
+    cdata_as_i64, holds_const, null_access, push_bitfield, push_c_value, push_direct,
+    store_bitfield, store_lua_number, store_sized, value_shape, Conv, DirectRead, LuaNumber,
+    ValueShape,
 };
 use crate::cdata::ctype_arg::push_ctype_name;
-use crate::cdata::element_cache::ElementAccess;
-use crate::cdata::metatype::{push_metamethod, push_operand_metamethod};
+use crate::cdata::element_cache::{element_plan, ElementAccess};
+use crate::cdata::field_cache::{FieldAccess, FieldKind, FieldRoute};
+use crate::cdata::metatype::{push_metamethod, push_metatable, push_operand_metamethod};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::{payload, to_cdata, value_size, CDataHeader, CDataKind};
 use crate::lua::stack;
@@ -97,7 +99,7 @@ unsafe extern "C-unwind" fn tostring(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let block = self_arg(l, st, "__tostring")?;
             let header: CDataHeader = *block;
-            match header.kind {
+            match header.kind() {
                 CDataKind::CType => push_ctype_name(l, st, header.ty)?,
                 CDataKind::Value => {
                     if st.has_metatypes.get() {
@@ -132,7 +134,7 @@ unsafe extern "C-unwind" fn close(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let header: CDataHeader = *self_arg(l, st, "__close")?;
             sys::lua_settop(l, 2);
-            if header.kind == CDataKind::Value
+            if header.kind() == CDataKind::Value
                 && push_operand_metamethod(l, st, header.ty, "__close")
             {
                 sys::lua_insert(l, 1);
@@ -264,12 +266,28 @@ fn trim_fraction(text: &str) -> &str {
 }
 
 /// Where an indexing expression `cdata[key]` lands: the C value's type and address,
-/// its bitfield placement, and whether it may not be written.
+/// its bitfield placement, whether it may not be written, and how it was reached.
+#[derive(Copy, Clone)]
 struct Place {
     ty: TypeId,
     ptr: *mut u8,
     bits: Option<BitField>,
     is_const: bool,
+    route: Route,
+}
+
+/// How [`locate_place`] reached a place, for the caches of the fast paths: what they
+/// may learn from it.
+#[derive(Copy, Clone)]
+enum Route {
+    /// An element by number of a pointer or array cdata (the element cache learns the
+    /// cdata's type, see [`learn_elements`]).
+    Element,
+    /// A member by name of a record cdata or of the record a pointer or reference cdata
+    /// leads to (see [`learn_field`]).
+    Member(FieldRoute),
+    /// Anything else: nothing to learn.
+    Other,
 }
 
 /// What a key is: an element number, a member name, or something else.
@@ -346,10 +364,13 @@ enum Lookup {
         value: i64,
     },
     /// `is_const`: the value the key was looked up in is const (a new key cannot be
-    /// assigned through it either).
+    /// assigned through it either). `via_record`: the key is a name that the record `ty`
+    /// lacks, reached through `Some(loads)` pointer reads from the payload (what the
+    /// field cache may learn a method from, see [`learn_method`]).
     Missing {
         ty: TypeId,
         is_const: bool,
+        via_record: Option<u32>,
     },
 }
 
@@ -365,7 +386,20 @@ unsafe fn locate(l: *mut State, st: &FfiState, header: *const CDataHeader) -> Lu
     match unsafe { locate_place(l, st, header) } {
         Ok(place) => Ok(Lookup::Found(place)),
         Err(Miss::Constant(ty, value)) => Ok(Lookup::Constant { ty, value }),
-        Err(Miss::Type(ty, is_const)) => Ok(Lookup::Missing { ty, is_const }),
+        Err(Miss::Type(ty, is_const)) => Ok(Lookup::Missing {
+            ty,
+            is_const,
+            via_record: None,
+        }),
+        Err(Miss::NoMember {
+            record,
+            is_const,
+            loads,
+        }) => Ok(Lookup::Missing {
+            ty: record,
+            is_const,
+            via_record: Some(loads),
+        }),
         Err(Miss::Error(error)) => Err(error),
     }
 }
@@ -376,6 +410,13 @@ enum Miss {
     Constant(TypeId, i64),
     /// The key names nothing in this type (the metatype of the type may answer).
     Type(TypeId, bool),
+    /// The key is a name the record lacks (its metatype may answer), reached after
+    /// `loads` pointer reads.
+    NoMember {
+        record: TypeId,
+        is_const: bool,
+        loads: u32,
+    },
     /// A failure no metatype can answer (NULL, unknown size).
     Error(LuaError),
 }
@@ -401,7 +442,7 @@ unsafe fn locate_place(
     // the one C would compute, read only after the NULL checks.
     unsafe {
         let key = read_key(l, st, 2);
-        if (*header).kind == CDataKind::CType {
+        if (*header).kind() == CDataKind::CType {
             // A ctype object (`ffi.typeof("struct s").K`): a record's constants (also
             // through a pointer or reference type), else only its metatype, or that of
             // the record a pointer type points to, can answer.
@@ -419,9 +460,12 @@ unsafe fn locate_place(
         }
         let mut ty = (*header).ty;
         let mut ptr = payload(header);
+        // Pointers read on the way from the payload to the place.
+        let mut loads = 0;
         let (mut base, mut quals) = types.unqualified(ty);
         if let CType::Ref(target) = types.get(base) {
             ptr = ptr.cast::<*mut u8>().read();
+            loads += 1;
             if ptr.is_null() {
                 return Err(null_access(types, ty).into());
             }
@@ -434,11 +478,11 @@ unsafe fn locate_place(
                 let elem = *elem;
                 if let CType::Pointer(_) = types.get(base) {
                     ptr = ptr.cast::<*mut u8>().read();
+                    loads += 1;
                 }
                 let (elem_base, elem_quals) = types.unqualified(elem);
                 match key {
                     Key::Number(i) => {
-                        st.elements.borrow_mut().learn(types, (*header).ty);
                         let Some(esize) = types.size_of(elem) else {
                             return Err(Miss::Error(LuaError::msg(format!(
                                 "size of C type '{}' is unknown",
@@ -454,6 +498,7 @@ unsafe fn locate_place(
                             ptr: ptr.wrapping_offset(offset),
                             bits: None,
                             is_const: elem_quals.is_const,
+                            route: Route::Element,
                         })
                     }
                     _ if matches!(types.get(elem_base), CType::Record(_))
@@ -469,12 +514,12 @@ unsafe fn locate_place(
                             return Err(record_constant(types, elem_base, name)
                                 .unwrap_or_else(|| null_access(types, ty).into()));
                         }
-                        member(st, elem_base, ptr, name, elem_quals.is_const)
+                        member(st, elem_base, ptr, name, elem_quals.is_const, loads)
                     }
                     _ => Err(Miss::Type(base, is_const)),
                 }
             }
-            (CType::Record(_), Key::Name(name)) => member(st, base, ptr, name, is_const),
+            (CType::Record(_), Key::Name(name)) => member(st, base, ptr, name, is_const, loads),
             (CType::Vector { elem, .. }, Key::Number(i)) => {
                 // As in LuaJIT, a vector's elements are read, never written.
                 let esize = types.size_of(*elem).unwrap_or(0);
@@ -483,6 +528,7 @@ unsafe fn locate_place(
                     ptr: ptr.wrapping_offset(i.wrapping_mul(esize as i64) as isize),
                     bits: None,
                     is_const: true,
+                    route: Route::Other,
                 })
             }
             (CType::Complex(kind), Key::Name(_) | Key::Number(_)) => {
@@ -504,6 +550,7 @@ unsafe fn locate_place(
                     ptr: ptr.add(part * part_size),
                     bits: None,
                     is_const,
+                    route: Route::Other,
                 })
             }
             _ => Err(Miss::Type(base, is_const)),
@@ -511,23 +558,38 @@ unsafe fn locate_place(
     }
 }
 
-/// Member `name` of the record `record` stored at `ptr`.
+/// Member `name` of the record `record` stored at `ptr`, which the cdata's payload
+/// leads to after `loads` pointer reads.
 fn member(
     st: &FfiState,
     record: TypeId,
     ptr: *mut u8,
     name: &[u8],
     container_const: bool,
+    loads: u32,
 ) -> Result<Place, Miss> {
     let Some(found) = st.members.find(&st.types(), record, name) else {
-        return Err(record_constant(&st.types(), record, name)
-            .unwrap_or(Miss::Type(record, container_const)));
+        return Err(
+            record_constant(&st.types(), record, name).unwrap_or(Miss::NoMember {
+                record,
+                is_const: container_const,
+                loads,
+            }),
+        );
+    };
+    let route = match (loads, u32::try_from(found.offset)) {
+        (0 | 1, Ok(offset)) => Route::Member(FieldRoute {
+            indirect: loads == 1,
+            offset,
+        }),
+        _ => Route::Other,
     };
     Ok(Place {
         ty: found.ty,
         ptr: ptr.wrapping_add(found.offset as usize),
         bits: found.bits,
         is_const: container_const || found.is_const,
+        route,
     })
 }
 
@@ -538,50 +600,69 @@ fn record_constant(types: &TypeTable, record: TypeId, name: &[u8]) -> Option<Mis
     Some(Miss::Constant(constant.ty, constant.value))
 }
 
-// ---- the fast path of `p[i]` ------------------------------------------------------------
+// ---- the fast paths of `p[i]` and `p.name` ----------------------------------------------
 
-/// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
-/// it and its address, when argument 2 is an integer (or an integral float) and argument
-/// 1 a cdata pointer (not NULL) or array whose type the state's element cache knows to
-/// hold scalars it handles (see [`crate::cdata::element_cache`]). The address is the one
-/// [`locate_place`] computes. `None` leaves the access to the general path, which
-/// handles (and raises for) everything else.
+/// The ffi state and the cdata at argument 1 of the running `__index`/`__newindex`, for
+/// the fast paths: `None` unless the function got at least `args` arguments, upvalue 1
+/// is still this module's state box (with a state not yet freed) and argument 1 is one
+/// of our cdata (not a ctype object).
 ///
 /// # Safety
-/// Called from `__index`/`__newindex` of this module (the state as upvalue 1, the
-/// metamethod's arguments on the stack). Runs outside `lua::entry`: nothing here may
-/// raise or panic.
+/// Called from `__index`/`__newindex` of this module (the state as upvalue 1), `frame`
+/// its frame. Runs outside `lua::entry`: nothing here may raise or panic.
 #[inline(always)]
-unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mut u8)> {
-    // The element cache is only read here; the general path writes it, in calls that
-    // never run Lua code while they do. The address is computed as `locate_place` does,
-    // and read or written only by the caller after the NULL check.
-    // A direct call through `debug.getmetatable` may pass fewer arguments, the upvalue
-    // can be replaced by `debug.setupvalue`, and anything can be passed as argument 1.
+unsafe fn fast_self(
+    frame: stack::Frame,
+    args: c_int,
+) -> Option<(*const FfiState, *mut CDataHeader)> {
+    // A direct call through `debug.getmetatable` may pass any number of arguments and
+    // anything as argument 1, and the upvalue can be replaced by `debug.setupvalue`.
     // SAFETY: arguments are read only once the count is known; the upvalue and argument
     // 1 only once their tags say StateBox and cdata, inside long-enough blocks.
     unsafe {
-        if stack::arg_count(l) < args {
+        if !frame.has_args(args) {
             return None;
         }
-        let key = integer_key(read_lua_number_arg(l, 2)?)?;
-        let holder = stack::userdata_upvalue(l, std::mem::size_of::<StateBox>()).cast::<StateBox>();
-        if holder.is_null() || !StateBox::has_tag(holder) {
+        let state = StateBox::state_of_frame(frame)?;
+        // The whole tag word at once: our tag, and a value right after the header.
+        let header = frame
+            .userdata(1, crate::cdata::HEADER_BYTES)
+            .cast::<CDataHeader>();
+        if header.is_null() || !(*header).is_plain_value() {
             return None;
         }
-        let state = (*holder).state;
-        if state.is_null() {
-            return None;
-        }
-        let header = stack::userdata(l, 1, crate::cdata::HEADER_BYTES).cast::<CDataHeader>();
-        if header.is_null()
-            || (*header).tag != crate::lua::tagged::tag(crate::lua::tagged::Kind::CData)
-            || (*header).kind != CDataKind::Value
-        {
-            return None;
-        }
+        Some((state, header))
+    }
+}
+
+/// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
+/// it, the cdata metatable's reference (for a struct element's new reference) and its
+/// address, when argument 2 is an integer (or an integral float) and argument 1 a cdata
+/// pointer (not NULL) or array whose type the state's element cache knows (see
+/// [`crate::cdata::element_cache`]). The address is the one [`locate_place`] computes.
+/// `None` leaves the access to the general path, which handles (and raises for)
+/// everything else.
+///
+/// # Safety
+/// As [`fast_self`], with `args` the metamethod's argument count (2 or 3).
+#[inline(always)]
+unsafe fn fast_element(
+    frame: stack::Frame,
+    args: c_int,
+) -> Option<(ElementAccess, c_int, *mut u8)> {
+    // The element cache is only read here; the general path writes it, in calls that
+    // never run Lua code while they do. The address is computed as `locate_place` does,
+    // and read or written only by the caller after the NULL check.
+    // SAFETY: see `fast_self`, which checks the argument count first.
+    unsafe {
+        let (state, header) = fast_self(frame, args)?;
+        let key = match frame.number(2) {
+            stack::Peeked::Int(i) => i,
+            stack::Peeked::Float(x) => integral(x)?,
+            stack::Peeked::Unknown => return None,
+        };
         let access = (*state).elements.try_borrow().ok()?.get((*header).ty)?;
-        let mut elements = payload(header);
+        let mut elements = crate::cdata::plain_payload(header);
         if access.through_pointer {
             elements = elements.cast::<*mut u8>().read();
             if elements.is_null() {
@@ -589,75 +670,356 @@ unsafe fn fast_element(l: *mut State, args: c_int) -> Option<(ElementAccess, *mu
             }
         }
         let offset = key.wrapping_mul(i64::from(access.size)) as isize;
-        Some((access, elements.wrapping_offset(offset)))
+        Some((
+            access,
+            (*state).cdata_meta,
+            elements.wrapping_offset(offset),
+        ))
     }
 }
 
-/// The element number a numeric key stands for, if the fast path takes it: an integer,
-/// or a float with an integral value (which [`read_key`] converts to the same number).
-#[inline(always)]
-fn integer_key(key: LuaNumber) -> Option<i64> {
-    match key {
-        LuaNumber::Int(i) => Some(i),
-        LuaNumber::Float(x) => {
-            let i = f64_to_i64(x);
-            (i as f64 == x).then_some(i)
-        }
-    }
-}
-
-/// Stores argument 3, a number or a boolean, into the element at `ptr` as
-/// `store_lua_value(.., Conv::ASSIGN)` would; `false` (nothing written) for any other
-/// value.
+/// Member `name` (the address of argument 2's bytes, a short string) of the cdata at
+/// argument 1, for the fast path of `p.name`: how to access it, the state and its
+/// address, when the state's field cache knows the name for the cdata's type (see
+/// [`crate::cdata::field_cache`]) and a pointer or reference on the way is not NULL. The
+/// address is the one [`locate_place`] computes (for a method, the record's). `None`
+/// leaves the access to the general path.
 ///
 /// # Safety
-/// As [`fast_element`], with `access` and `ptr` from it and the element not const.
+/// As [`fast_element`]; `name` is what `frame.key_class(2)` found.
 #[inline(always)]
-unsafe fn store_element(l: *mut State, access: ElementAccess, ptr: *mut u8) -> bool {
-    let wide = matches!(access.scalar, ScalarStore::Int(IntType { bytes: 8, .. }));
-    // SAFETY: `ptr` is the element's address (caller); the stores write its width.
+unsafe fn fast_field(
+    frame: stack::Frame,
+    args: c_int,
+    name: *const std::ffi::c_char,
+) -> Option<(FieldAccess, *const FfiState, *mut u8)> {
+    // As in `fast_element`, for the field cache; a name is compared by address only,
+    // and the address is trusted only once `fast_self` has checked the argument count.
+    // SAFETY: as in `fast_element`.
     unsafe {
-        match read_lua_number_arg(l, 3) {
-            Some(number) => store_lua_number(ptr, access.scalar, wide, number),
-            // As `store_sized` converts a boolean to any scalar.
-            None if sys::lua_type(l, 3) == sys::LUA_TBOOLEAN => {
-                let b = sys::lua_toboolean(l, 3) != 0;
-                store_scalar(ptr, access.scalar, Num::Int(i64::from(b)));
+        let (state, header) = fast_self(frame, args)?;
+        let access = (*state)
+            .fields
+            .try_borrow()
+            .ok()?
+            .get((*header).ty, name as usize)?;
+        let mut record = crate::cdata::plain_payload(header);
+        if access.route.indirect {
+            record = record.cast::<*mut u8>().read();
+            if record.is_null() {
+                return None;
             }
-            None => return false,
         }
+        Some((
+            access,
+            state,
+            record.wrapping_add(access.route.offset as usize),
+        ))
+    }
+}
+
+/// The integer a float key stands for, if it is integral (which [`read_key`] converts
+/// to the same number).
+#[inline(always)]
+fn integral(x: f64) -> Option<i64> {
+    let i = f64_to_i64(x);
+    (i as f64 == x).then_some(i)
+}
+
+/// Stores argument 3, a number or a boolean, into the scalar at `ptr` as
+/// `store_sized(.., Conv::ASSIGN)` would; `false` (nothing written) for a place the
+/// fast path does not write (`read` not a scalar) or any other value.
+///
+/// # Safety
+/// As [`fast_element`], with `ptr` the address of a place that `read` reads and that
+/// may be written.
+#[inline(always)]
+unsafe fn store_direct(l: *mut State, frame: stack::Frame, read: DirectRead, ptr: *mut u8) -> bool {
+    let DirectRead::Scalar(scalar) = read else {
+        return false;
+    };
+    let wide = matches!(scalar, ScalarStore::Int(IntType { bytes: 8, .. }));
+    // SAFETY: `ptr` is the place's address (caller); the stores write its width.
+    unsafe {
+        let number = match frame.number(3) {
+            stack::Peeked::Int(i) => LuaNumber::Int(i),
+            stack::Peeked::Float(x) => LuaNumber::Float(x),
+            // As `store_sized` converts a boolean to any scalar.
+            stack::Peeked::Unknown if sys::lua_type(l, 3) == sys::LUA_TBOOLEAN => {
+                let b = sys::lua_toboolean(l, 3) != 0;
+                store_scalar(ptr, scalar, Num::Int(i64::from(b)));
+                return true;
+            }
+            stack::Peeked::Unknown => return false,
+        };
+        store_lua_number(ptr, scalar, wide, number);
     }
     true
+}
+
+/// Teaches the fast paths what the general path found at `place` in a cdata of type
+/// `ty` (argument 1, with the key at argument 2): the cdata type's elements, or the
+/// member named by a short string. Runs in the body of `__index`/`__newindex` once the
+/// access is done; owns nothing while it allocates.
+///
+/// # Safety
+/// `l` is live with three free slots, inside `__index`/`__newindex` with at least two
+/// arguments; `place` was located in the cdata at argument 1.
+unsafe fn learn(l: *mut State, st: &FfiState, ty: TypeId, place: &Place) -> LuaResult<()> {
+    // SAFETY: forwarded.
+    unsafe {
+        match place.route {
+            Route::Element if !st.elements.borrow().knows(ty) => learn_elements(st, ty),
+            Route::Member(route) => learn_field(l, st, ty, place, route),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Records the elements of the pointer or array type `ty` in the element cache.
+#[cold]
+fn learn_elements(st: &FfiState, ty: TypeId) -> LuaResult<()> {
+    let plan = element_plan(&st.types(), ty);
+    let access = match plan {
+        Some(plan) => Some(ElementAccess {
+            read: match plan.shape {
+                ValueShape::Scalar(scalar) => DirectRead::Scalar(scalar),
+                _ => DirectRead::Reference(st.reference_to(plan.elem)?),
+            },
+            size: plan.size,
+            through_pointer: plan.through_pointer,
+            read_only: plan.read_only,
+        }),
+        None => None,
+    };
+    let types_len = st.types().len();
+    st.elements.borrow_mut().record(types_len, ty, access);
+    Ok(())
+}
+
+/// Records member `place` (reached by `route`) of the cdata type `ty` in the field
+/// cache, under the address of the name at argument 2, if that is a short string the
+/// cache does not know yet and the member reads as a scalar, a reference or a pointer.
+///
+/// # Safety
+/// As [`learn`].
+unsafe fn learn_field(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    place: &Place,
+    route: FieldRoute,
+) -> LuaResult<()> {
+    // SAFETY: `l` is live inside a metamethod with at least two arguments (caller).
+    let Some(frame) = (unsafe { stack::Frame::of(l) }) else {
+        return Ok(());
+    };
+    // SAFETY: argument 2 was passed (caller).
+    let stack::KeyClass::ShortString(name) = (unsafe { frame.key_class(2) }) else {
+        return Ok(());
+    };
+    if place.bits.is_some() || st.fields.borrow().get(ty, name as usize).is_some() {
+        return Ok(());
+    }
+    let (shape, read_only) = {
+        let types = st.types();
+        let (base, _) = types.unqualified(place.ty);
+        let read_only = place.is_const || holds_const(&types, place.ty);
+        (value_shape(&types, base), read_only)
+    };
+    let read = match shape {
+        // On 5.1/5.2 every 64-bit integer reads as a cdata box (see `push_c_value`).
+        ValueShape::Scalar(ScalarStore::Int(IntType { bytes: 8, .. }))
+            if !crate::lua::version::INTEGERS =>
+        {
+            return Ok(())
+        }
+        ValueShape::Scalar(scalar) => DirectRead::Scalar(scalar),
+        ValueShape::Aggregate => DirectRead::Reference(st.reference_to(place.ty)?),
+        ValueShape::Pointer => DirectRead::Pointer(st.types().unqualified(place.ty).0),
+        ValueShape::Other => return Ok(()),
+    };
+    let access = FieldAccess {
+        route,
+        kind: FieldKind::Member {
+            read,
+            read_only: read_only || !matches!(read, DirectRead::Scalar(_)),
+        },
+    };
+    // SAFETY: forwarded (caller).
+    unsafe { record_field(l, st, ty, name, access) };
+    Ok(())
+}
+
+/// Records `access` for the name at argument 2 (whose bytes are at `name`) of the cdata
+/// type `ty` in the field cache, the name anchored first (see `field_cache`).
+///
+/// # Safety
+/// `l` is live with three free slots, inside `__index`/`__newindex` with the name at
+/// argument 2; the calling frames own nothing that an allocation's error could skip.
+unsafe fn record_field(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    name: *const std::ffi::c_char,
+    access: FieldAccess,
+) {
+    // SAFETY: as documented.
+    unsafe {
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.field_names),
+        );
+        sys::lua_pushvalue(l, 2);
+        sys::lua_pushboolean(l, 1);
+        sys::lua_rawset(l, -3);
+        sys::lua_settop(l, -2);
+    }
+    st.fields.borrow_mut().insert(ty, name as usize, access);
+}
+
+/// Records in the field cache that the name at argument 2, which the record `record`
+/// lacks, is looked up in its metatype's `__index` table for a cdata of type `ty`
+/// (reached through `loads` pointer reads): if it is a short string, the metatype's
+/// `__index` is a table that has it, and there is room (see
+/// [`crate::cdata::field_cache::MAX_METHOD_NAMES`]). Runs before `forward_index`, in the
+/// body of `__index`.
+///
+/// # Safety
+/// As [`learn`].
+unsafe fn learn_method(
+    l: *mut State,
+    st: &FfiState,
+    ty: TypeId,
+    record: TypeId,
+    loads: u32,
+) -> LuaResult<()> {
+    // SAFETY: `l` is live inside `__index` with two arguments and three free slots
+    // (caller); only raw lookups, then `luaL_ref` and the anchoring, which allocate
+    // while this frame owns nothing.
+    unsafe {
+        let Some(frame) = stack::Frame::of(l) else {
+            return Ok(());
+        };
+        let stack::KeyClass::ShortString(name) = frame.key_class(2) else {
+            return Ok(());
+        };
+        let known = {
+            let fields = st.fields.borrow();
+            fields.get(ty, name as usize).is_some() || !fields.has_room_for_a_method()
+        };
+        if loads > 1 || known || !push_metatable(l, st, record) {
+            return Ok(());
+        }
+        // Only a name the `__index` table has now (raw), so that names looked up in
+        // vain are not kept alive.
+        let top = sys::lua_gettop(l);
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.index_name),
+        );
+        sys::lua_rawget(l, top);
+        let has_it = sys::lua_type(l, -1) == sys::LUA_TTABLE && {
+            sys::lua_pushvalue(l, 2);
+            sys::lua_rawget(l, -2) != sys::LUA_TNIL
+        };
+        sys::lua_settop(l, top);
+        if !has_it {
+            sys::lua_settop(l, top - 1);
+            return Ok(());
+        }
+        let metatable = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
+        let access = FieldAccess {
+            route: FieldRoute {
+                indirect: loads == 1,
+                offset: 0,
+            },
+            kind: FieldKind::Method { record, metatable },
+        };
+        record_field(l, st, ty, name, access);
+        Ok(())
+    }
+}
+
+/// The fast path of a method name (`ring:push`, see [`FieldKind::Method`]): the
+/// metatype's `__index`, if it is still a table, looked up with the key as the general
+/// path's [`LookUpMember`] does (its error for a name the table lacks included); the
+/// general path otherwise.
+///
+/// # Safety
+/// As [`index`], after [`fast_field`] found a method entry; `st` is the state.
+#[inline(never)]
+unsafe fn index_method(
+    l: *mut State,
+    st: *const FfiState,
+    record: TypeId,
+    metatable: c_int,
+) -> c_int {
+    // SAFETY: raw lookups in registry tables, then the lookup that may run Lua code, in
+    // a frame that owns nothing (as `LookUpMember` runs after a body).
+    unsafe {
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(metatable));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from((*st).index_name),
+        );
+        if sys::lua_rawget(l, -2) != sys::LUA_TTABLE {
+            sys::lua_settop(l, -3);
+            return index_general(l);
+        }
+        sys::lua_pushvalue(l, 2);
+        lua::Continue::run(LookUpMember { ty: record }, l)
+    }
 }
 
 // ---- __index and __newindex --------------------------------------------------------------
 
 /// `__index`: reads an element or member (see [`locate`]); what the C type does not
-/// have, its metatype's `__index` may answer (`ffi_index_meta`). A scalar element of a
-/// pointer or array takes the fast path ([`fast_element`]) once the general path has
-/// met its type.
+/// have, its metatype's `__index` may answer (`ffi_index_meta`). A member named by a
+/// short string, and an element by number, take a fast path ([`fast_field`],
+/// [`fast_element`]) once the general path has met the cdata's type.
 unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__index` with one of our userdata as argument 1 and the key;
-    // both branches are tail calls, so a key that is no number (`p.x`) costs a tag test.
+    // each branch ends in a tail call, so telling the key costs a tag test.
     unsafe {
-        if stack::may_be_number(l, 2) {
-            index_element(l)
-        } else {
-            index_general(l)
+        let Some(frame) = stack::Frame::of(l) else {
+            return index_general(l);
+        };
+        match frame.key_class(2) {
+            stack::KeyClass::ShortString(name) => {
+                if let Some((access, st, ptr)) = fast_field(frame, 2, name) {
+                    match access.kind {
+                        FieldKind::Member { read, .. } => {
+                            if push_direct(l, (*st).cdata_meta, read, ptr) {
+                                return 1;
+                            }
+                        }
+                        FieldKind::Method { record, metatable } => {
+                            return index_method(l, st, record, metatable);
+                        }
+                    }
+                }
+                index_general(l)
+            }
+            stack::KeyClass::Number => index_element(l, frame),
+            stack::KeyClass::Other => index_general(l),
         }
     }
 }
 
-/// [`index`] with a key that may be a number: the fast path, else the general one.
+/// [`index`] with a key that is a number: the fast path, else the general one.
 ///
 /// # Safety
-/// As [`index`].
+/// As [`index`], `frame` its frame.
 #[inline(never)]
-unsafe fn index_element(l: *mut State) -> c_int {
+unsafe fn index_element(l: *mut State, frame: stack::Frame) -> c_int {
     // SAFETY: forwarded from `index`.
     unsafe {
-        if let Some((access, ptr)) = fast_element(l, 2) {
-            if push_scalar(l, access.scalar, ptr) {
+        if let Some((access, cdata_meta, ptr)) = fast_element(frame, 2) {
+            if push_direct(l, cdata_meta, access.read, ptr) {
                 return 1;
             }
         }
@@ -687,9 +1049,12 @@ unsafe fn index_general(l: *mut State) -> c_int {
                     push_c_value(l, st, ty, std::ptr::addr_of!(bits).cast::<u8>())?;
                     return Ok(Next::Return(1));
                 }
-                Lookup::Missing { ty, .. } => {
+                Lookup::Missing { ty, via_record, .. } => {
                     if (st.hooks.push_callback_method)(l, st, (*header).ty) {
                         return Ok(Next::Return(1));
+                    }
+                    if let Some(loads) = via_record {
+                        learn_method(l, st, (*header).ty, ty, loads)?;
                     }
                     return forward_index(l, st, ty, "__index");
                 }
@@ -698,6 +1063,7 @@ unsafe fn index_general(l: *mut State) -> c_int {
                 Some(bits) => push_bitfield(l, &st.types(), place.ty, place.ptr, bits),
                 None => push_c_value(l, st, place.ty, place.ptr)?,
             }
+            learn(l, st, (*header).ty, &place)?;
             Ok(Next::Return(1))
         })
     }
@@ -720,29 +1086,46 @@ unsafe fn exactly_args(l: *mut State, n: c_int) {
 
 /// `__newindex`: converts argument 3 and stores it into an element or member; what the
 /// C type does not have goes to its metatype's `__newindex`. A number or boolean stored
-/// into a scalar element that is not const takes the fast path ([`fast_element`]).
+/// into a scalar member or element that is not const takes a fast path
+/// ([`fast_field`], [`fast_element`]).
 unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__newindex` with one of our userdata as argument 1, the key and
     // the value; as in `index`.
     unsafe {
-        if stack::may_be_number(l, 2) {
-            newindex_element(l)
-        } else {
-            newindex_general(l)
+        let Some(frame) = stack::Frame::of(l) else {
+            return newindex_general(l);
+        };
+        match frame.key_class(2) {
+            stack::KeyClass::ShortString(name) => {
+                if let Some((access, _, ptr)) = fast_field(frame, 3, name) {
+                    if let FieldKind::Member {
+                        read,
+                        read_only: false,
+                    } = access.kind
+                    {
+                        if store_direct(l, frame, read, ptr) {
+                            return 0;
+                        }
+                    }
+                }
+                newindex_general(l)
+            }
+            stack::KeyClass::Number => newindex_element(l, frame),
+            stack::KeyClass::Other => newindex_general(l),
         }
     }
 }
 
-/// [`newindex`] with a key that may be a number: the fast path, else the general one.
+/// [`newindex`] with a key that is a number: the fast path, else the general one.
 ///
 /// # Safety
-/// As [`newindex`].
+/// As [`newindex`], `frame` its frame.
 #[inline(never)]
-unsafe fn newindex_element(l: *mut State) -> c_int {
+unsafe fn newindex_element(l: *mut State, frame: stack::Frame) -> c_int {
     // SAFETY: forwarded from `newindex`.
     unsafe {
-        if let Some((access, ptr)) = fast_element(l, 3) {
-            if !access.is_const && store_element(l, access, ptr) {
+        if let Some((access, _, ptr)) = fast_element(frame, 3) {
+            if !access.read_only && store_direct(l, frame, access.read, ptr) {
                 return 0;
             }
         }
@@ -762,15 +1145,19 @@ unsafe fn newindex_general(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let header = self_arg(l, st, "__newindex")?;
             exactly_args(l, 3);
-            let mut place = match locate(l, st, header)? {
+            let located = match locate(l, st, header)? {
                 Lookup::Found(place) => place,
                 Lookup::Missing { is_const: true, .. } | Lookup::Constant { .. } => {
                     return Err(LuaError::msg("attempt to write to constant location"));
                 }
                 Lookup::Missing { ty, .. } => return forward_index(l, st, ty, "__newindex"),
             };
-            let (place_base, _) = st.types().unqualified(place.ty);
-            if let CType::Ref(target) = st.ctype(place_base) {
+            let mut place = located;
+            let reference_target = match st.types().get(st.types().unqualified(place.ty).0) {
+                CType::Ref(target) => Some(*target),
+                _ => None,
+            };
+            if let Some(target) = reference_target {
                 // A reference member (`int &r`) is written through (`lj_cdata_set`).
                 let address = place.ptr.cast::<*mut u8>().read_unaligned();
                 if address.is_null() {
@@ -791,6 +1178,7 @@ unsafe fn newindex_general(l: *mut State) -> c_int {
                     store_sized(l, st, place.ty, place.ptr, room, 3, Conv::ASSIGN)?
                 }
             }
+            learn(l, st, (*header).ty, &located)?;
             Ok(Next::Return(0))
         })
     }
@@ -919,7 +1307,7 @@ unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
             let st = FfiState::get(l)?;
             let block = self_arg(l, st, "__call")?;
             let header: CDataHeader = *block;
-            let is_ctype = header.kind == CDataKind::CType;
+            let is_ctype = header.kind() == CDataKind::CType;
             let event = if is_ctype { "__new" } else { "__call" };
             let nargs = sys::lua_gettop(l);
             if push_operand_metamethod(l, st, header.ty, event) {

@@ -73,6 +73,32 @@ fn metatype_key_type(types: &TypeTable, ty: TypeId) -> TypeId {
     }
 }
 
+/// Pushes the metatable associated with `ty` (after removing qualifiers and references)
+/// and returns true; pushes nothing and returns false when there is none.
+///
+/// # Safety
+/// `l` is live with two free slots; `st` is its ffi state.
+pub unsafe fn push_metatable(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
+    if !st.has_metatypes.get() {
+        return false;
+    }
+    let key = key_of(metatype_key_type(&st.types(), ty));
+    // SAFETY: `l` is live (caller); only raw accesses, which cannot raise.
+    unsafe {
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(st.metatypes),
+        );
+        if sys::lua_rawgeti(l, -1, key) != sys::LUA_TTABLE {
+            sys::lua_settop(l, -3);
+            return false;
+        }
+        sys::lua_remove(l, -2);
+        true
+    }
+}
+
 /// Pushes the metamethod `name` of the metatable associated with `ty` (after removing
 /// qualifiers and references) and returns true; pushes nothing and returns false when
 /// there is none (`lj_ctype_meta`). A raw lookup, as LuaJIT's.

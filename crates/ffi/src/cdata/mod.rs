@@ -7,30 +7,31 @@
 //! [`state::CallHooks`] that `luaopen_ffi` installs, and the state keeps the calls
 //! layer's parts as [`state::UpperParts`] without naming them.
 //!
-//! This file owns the cdata objects themselves: full userdata with a 16-byte header,
+//! This file owns the cdata objects themselves: full userdata with an 8-byte header,
 //! then the C value.
 //!
 //! ```text
 //!   userdata block (Lua aligns it to 8)
-//!   +0  tag: u64              crate::lua::tagged's tag of Kind::CData
-//!   +8  ty: TypeId (u32)      the C type of the value, or the type a ctype object names
-//!   +12 kind: u8              CDataKind
-//!   +13 flags: u8
-//!   +14 data_offset: u16      where the value starts, from +0 (16, or more when the
-//!                             type needs alignment above 8)
-//!   +16 value bytes ...
+//!   +0  tag: u32              crate::lua::tagged::cdata_tag(), its low two bits the
+//!                             shape: 1 a value at +8, 2 a ctype object (no value),
+//!                             3 a value aligned above 8 at the offset in +8
+//!   +4  ty: TypeId (u32)      the C type of the value, or the type a ctype object names
+//!   +8  value bytes ...       (shape 3: u32 offset of the value, from +0; the value at
+//!                             the first multiple of its alignment from +16)
 //! ```
 //! A ctype object (what `ffi.typeof` returns) is a header with no value. All of them share
 //! one metatable, whose `__metatable` field hides it from `getmetatable`. But Lua code
 //! can reach it with `debug.getmetatable` and put it on any userdata, so a userdata is
 //! taken for a cdata only if its block is long enough and carries the tag
-//! ([`to_cdata`], [`crate::lua::tagged`]).
+//! ([`to_cdata`], [`frame_cdata`], [`crate::lua::tagged`]): 30 random bits per process,
+//! which foreign bytes match by chance once in a billion.
 
 pub mod arith;
 pub mod construct;
 pub mod convert;
 pub mod ctype_arg;
 pub mod element_cache;
+pub mod field_cache;
 pub mod gc;
 pub mod member_cache;
 pub mod metamethods;
@@ -39,7 +40,7 @@ pub mod new_plan;
 pub mod state;
 
 use crate::cdata::state::FfiState;
-use crate::lua::tagged::{self, Kind};
+use crate::lua::tagged;
 use crate::lua::{self, stack, LuaResult, State};
 use jitffi_ctype::TypeId;
 use mlua_sys as sys;
@@ -47,7 +48,7 @@ use std::ffi::c_void;
 use std::os::raw::c_int;
 
 /// Bytes before the value of a cdata whose alignment Lua's userdata alignment meets.
-pub const HEADER_BYTES: usize = 16;
+pub const HEADER_BYTES: usize = 8;
 
 #[repr(u8)]
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -58,35 +59,66 @@ pub enum CDataKind {
     CType = 1,
 }
 
+/// The shapes of a block, in the low two bits of its tag word (see the module docs).
+const SHAPE_MASK: u32 = 3;
+const SHAPE_VALUE: u32 = 1;
+const SHAPE_CTYPE: u32 = 2;
+const SHAPE_ALIGNED_VALUE: u32 = 3;
+
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct CDataHeader {
-    /// [`tagged::tag`]`(Kind::CData)`: what tells this block from foreign bytes.
-    pub tag: u64,
+    /// [`tagged::cdata_tag`] with the block's shape in its low two bits: what tells this
+    /// block from foreign bytes, and where the value lies.
+    tag: u32,
     pub ty: TypeId,
-    pub kind: CDataKind,
-    pub flags: u8,
-    pub data_offset: u16,
 }
 
 impl CDataHeader {
-    /// The header of a new cdata (`kind` Value) or ctype object.
+    /// The header of a new cdata (`kind` Value, its value at `data_offset`) or ctype
+    /// object.
     fn new(ty: TypeId, kind: CDataKind, data_offset: usize) -> CDataHeader {
-        debug_assert!(
-            data_offset <= usize::from(u16::MAX),
-            "bug: data offset too large"
-        );
+        let shape = match kind {
+            CDataKind::CType => SHAPE_CTYPE,
+            CDataKind::Value if data_offset == HEADER_BYTES => SHAPE_VALUE,
+            CDataKind::Value => SHAPE_ALIGNED_VALUE,
+        };
         CDataHeader {
-            tag: tagged::tag(Kind::CData),
+            tag: tagged::cdata_tag() | shape,
             ty,
-            kind,
-            flags: 0,
-            data_offset: data_offset as u16,
         }
+    }
+
+    /// A cdata or a ctype object.
+    #[inline(always)]
+    pub fn kind(&self) -> CDataKind {
+        if self.tag & SHAPE_MASK == SHAPE_CTYPE {
+            CDataKind::CType
+        } else {
+            CDataKind::Value
+        }
+    }
+
+    /// A cdata whose value follows the header (what the fast paths of the metamethods
+    /// take): one compare of the whole tag word.
+    #[inline(always)]
+    pub fn is_plain_value(&self) -> bool {
+        self.tag == tagged::cdata_tag() | SHAPE_VALUE
     }
 }
 
 const _: () = assert!(std::mem::size_of::<CDataHeader>() == HEADER_BYTES);
+
+/// Whether the block at `block` (at least HEADER_BYTES long) is a cdata or ctype object's.
+///
+/// # Safety
+/// `block` points to at least HEADER_BYTES readable bytes.
+#[inline(always)]
+pub unsafe fn is_cdata_block(block: *const u8) -> bool {
+    // SAFETY: forwarded; read unaligned, as the block may be anything.
+    let tag = unsafe { block.cast::<u32>().read_unaligned() };
+    tag & !SHAPE_MASK == tagged::cdata_tag() && tag & SHAPE_MASK != 0
+}
 
 /// The header of the cdata or ctype object at `index`, if the value is one of ours:
 /// a userdata that carries the cdata tag ([`crate::lua::tagged`]) and whose metatable is
@@ -96,8 +128,8 @@ const _: () = assert!(std::mem::size_of::<CDataHeader>() == HEADER_BYTES);
 /// # Safety
 /// `l` is live with one free slot; `st` is its ffi state.
 pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mut CDataHeader> {
-    // `stack::userdata_and_metatable` checks the length as `tagged::check` does, and
-    // reads slot `index` only when `0 < index <= top`.
+    // `stack::userdata_and_metatable` checks the length as `cdata_at` does, and reads
+    // slot `index` only when `0 < index <= top`.
     // SAFETY: `l` is live; the tag is read only inside a block of at least HEADER_BYTES
     // bytes, and only the metatable's address is compared.
     unsafe {
@@ -106,18 +138,55 @@ pub unsafe fn to_cdata(l: *mut State, st: &FfiState, index: c_int) -> Option<*mu
         };
         if index > 0 && index <= stack::arg_count(l) {
             if let Some((block, meta)) = stack::userdata_and_metatable(l, index, HEADER_BYTES) {
-                let tagged = !block.is_null()
-                    && block.cast::<u64>().read_unaligned() == tagged::tag(Kind::CData);
+                let tagged = !block.is_null() && is_cdata_block(block.cast());
                 return (tagged && ours(meta)).then_some(block.cast::<CDataHeader>());
             }
         }
-        let ptr = tagged::check(l, index, Kind::CData, HEADER_BYTES, 0);
-        if ptr.is_null() || sys::lua_getmetatable(l, index) == 0 {
+        let header = cdata_at(l, index);
+        if header.is_null() || sys::lua_getmetatable(l, index) == 0 {
             return None;
         }
         let meta = sys::lua_topointer(l, -1);
         sys::lua_settop(l, -2);
-        ours(meta).then_some(ptr.cast::<CDataHeader>())
+        ours(meta).then_some(header)
+    }
+}
+
+/// The header of the userdata at `index` if it carries the cdata tag (its metatable
+/// unchecked), through the Lua API; else null.
+///
+/// # Safety
+/// `l` is live; `index` is valid or acceptable.
+pub unsafe fn cdata_at(l: *mut State, index: c_int) -> *mut CDataHeader {
+    // SAFETY: `l` is live (caller); the tag is read only inside a block of at least
+    // HEADER_BYTES bytes (`lua_rawlen` of a full userdata is its block size).
+    unsafe {
+        if sys::lua_type(l, index) != sys::LUA_TUSERDATA || sys::lua_rawlen(l, index) < HEADER_BYTES
+        {
+            return std::ptr::null_mut();
+        }
+        let block = sys::lua_touserdata(l, index).cast::<u8>();
+        if block.is_null() || !is_cdata_block(block) {
+            return std::ptr::null_mut();
+        }
+        block.cast()
+    }
+}
+
+/// The header of argument `index` of the running C function if it is one of ours, read
+/// through `frame` for a fast path: a userdata long enough for a header that carries the
+/// cdata tag. (Its metatable is not compared, as [`to_cdata`] does: a cdata whose
+/// metatable Lua code replaced is still a cdata, and the tag alone tells ours from
+/// foreign bytes.)
+///
+/// # Safety
+/// `frame` is the running C function's frame, with at least `index` arguments.
+#[inline(always)]
+pub unsafe fn frame_cdata(frame: stack::Frame, index: c_int) -> Option<*mut CDataHeader> {
+    // SAFETY: the block is at least HEADER_BYTES long (or null); the tag lies inside it.
+    unsafe {
+        let header = frame.userdata(index, HEADER_BYTES).cast::<CDataHeader>();
+        (!header.is_null() && is_cdata_block(header.cast())).then_some(header)
     }
 }
 
@@ -134,23 +203,28 @@ const LUA_ALIGN: usize = 8;
 pub const MAX_CDATA_ALIGN: usize = 32768;
 
 /// Bytes of a cdata block besides its value, for a value aligned to `align` (a power of
-/// two, at least LUA_ALIGN): the header, plus room to move the value up to the next
-/// multiple of `align` (the block itself is only LUA_ALIGN-aligned).
+/// two, at least LUA_ALIGN): the header, plus for an alignment above LUA_ALIGN the word
+/// holding the value's offset and room to move the value up to the next multiple of
+/// `align` (the block itself is only LUA_ALIGN-aligned).
 fn block_overhead(align: usize) -> usize {
     if align <= LUA_ALIGN {
         HEADER_BYTES
     } else {
-        HEADER_BYTES + align - LUA_ALIGN
+        ALIGNED_VALUE_FROM + align - LUA_ALIGN
     }
 }
+
+/// Where the search for an aligned place of a value aligned above LUA_ALIGN starts,
+/// from the block: after the header and the word holding the value's offset.
+const ALIGNED_VALUE_FROM: usize = HEADER_BYTES + 8;
 
 /// Allocates a zero-filled cdata of type `ty` with `size` value bytes aligned to
 /// `align`, pushes it and returns the address of its value.
 ///
-/// Layout: the header, then the value at `data_offset`: 16 when `align <= 8`, else the
-/// first multiple of `align` after the header. The block is `block_overhead(align) +
-/// size` bytes, so `rawlen - block_overhead(align)` recovers `size` (see
-/// [`value_size`]).
+/// Layout: the header, then the value: at HEADER_BYTES when `align <= 8`, else at the
+/// first multiple of `align` from ALIGNED_VALUE_FROM, its offset in the word after the
+/// header. The block is `block_overhead(align) + size` bytes, so `rawlen -
+/// block_overhead(align)` recovers `size` (see [`value_size`]).
 ///
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
@@ -194,8 +268,14 @@ pub unsafe fn new_cdata_with(
         let data_offset = if align == LUA_ALIGN {
             HEADER_BYTES
         } else {
-            let address = block as usize + HEADER_BYTES;
-            HEADER_BYTES + (address.wrapping_neg() & (align - 1))
+            let address = block as usize + ALIGNED_VALUE_FROM;
+            let data_offset = ALIGNED_VALUE_FROM + (address.wrapping_neg() & (align - 1));
+            // At most `MAX_CDATA_ALIGN + 8`.
+            block
+                .add(HEADER_BYTES)
+                .cast::<u32>()
+                .write(data_offset as u32);
+            data_offset
         };
         block
             .cast::<CDataHeader>()
@@ -212,7 +292,7 @@ pub unsafe fn new_cdata_with(
     }
 }
 
-/// [`new_cdata_with`] for a value aligned to at most 8 bytes (at `data_offset` 8) of a
+/// [`new_cdata_with`] for a value aligned to at most 8 bytes (right after the header) of a
 /// size that cannot overflow: the `ffi.new` fast path, inlined into it.
 ///
 /// # Safety
@@ -294,8 +374,26 @@ unsafe fn new_small_block(l: *mut State, ty: TypeId, size: usize) -> *mut u8 {
 /// `header` is the block of a live cdata or ctype object.
 #[inline]
 pub unsafe fn payload(header: *const CDataHeader) -> *mut u8 {
-    // SAFETY: `data_offset` stays inside the block (see `new_cdata`).
-    unsafe { header.cast::<u8>().add(usize::from((*header).data_offset)) as *mut u8 }
+    // SAFETY: the value's offset stays inside the block (see `new_cdata`).
+    unsafe {
+        let block = header.cast::<u8>() as *mut u8;
+        if (*header).tag & SHAPE_MASK == SHAPE_ALIGNED_VALUE {
+            block.add(block.add(HEADER_BYTES).cast::<u32>().read() as usize)
+        } else {
+            block.add(HEADER_BYTES)
+        }
+    }
+}
+
+/// [`payload`] of a cdata whose header says [`CDataHeader::is_plain_value`]: the value
+/// right after the header, with no look at its shape.
+///
+/// # Safety
+/// `header` is the block of a live cdata with a plain value.
+#[inline(always)]
+pub unsafe fn plain_payload(header: *const CDataHeader) -> *mut u8 {
+    // SAFETY: such a block holds its value right after the header (see `new_cdata`).
+    unsafe { header.cast::<u8>().add(HEADER_BYTES) as *mut u8 }
 }
 
 /// The size of the value of the cdata at `index`, from its block length (the real size

@@ -14,6 +14,8 @@ use jitffi_ctype::{CType, RecordKind, TypeId, TypeTable};
 pub struct NewPlan {
     pub size: u64,
     pub align: u32,
+    /// A struct or union: its metatype, if any, may have a `__gc` to attach.
+    pub is_record: bool,
     /// For a scalar or a struct whose members are all named scalars (no bitfields,
     /// nested aggregates or pointers): each slot in initializer order. Empty otherwise
     /// (the plan then makes only zero-filled values).
@@ -44,6 +46,13 @@ impl NewPlans {
             return self.plans[index].as_deref();
         }
         self.make(types, ty)
+    }
+
+    /// The plan of `ty` if made already (for the fast path of `ffi.new`, which makes
+    /// none).
+    #[inline(always)]
+    pub fn known(&self, ty: TypeId) -> Option<&NewPlan> {
+        self.plans.get(ty.index())?.as_deref()
     }
 
     /// The slow path of [`NewPlans::get`]: makes (or fails to make) the plan of `ty`.
@@ -92,6 +101,7 @@ fn make_plan(types: &TypeTable, ty: TypeId) -> Option<NewPlan> {
     Some(NewPlan {
         size: types.size_of(base)?,
         align: types.align_of(ty),
+        is_record: matches!(types.get(base), CType::Record(_)),
         slots: slots.unwrap_or_default(),
     })
 }

@@ -4,7 +4,9 @@
 //! reaching it costs one `lua_touserdata`. Its `__gc` frees it when the Lua state closes.
 //! Several Lua states in one process each get their own.
 
+use crate::cdata::ctype_arg::TypeStrings;
 use crate::cdata::element_cache::ElementCache;
+use crate::cdata::field_cache::FieldCache;
 use crate::cdata::member_cache::MemberCache;
 use crate::cdata::new_plan::NewPlans;
 use crate::lua::tagged::{self, Kind};
@@ -39,6 +41,8 @@ pub struct FfiState {
     /// Registry reference of a table `type string -> ctype object` for strings whose
     /// parse made no new type (so that caching cannot change meaning).
     pub typeof_cache: c_int,
+    /// The types of recent type strings, by address (see [`TypeStrings`]).
+    pub type_strings: RefCell<TypeStrings>,
     /// Registry reference of the table `type id + 1 -> metatable` of `ffi.metatype`.
     pub metatypes: c_int,
     /// Whether `ffi.metatype` has been called: until then no metamethod lookup is needed.
@@ -50,6 +54,18 @@ pub struct FfiState {
     /// Per-type facts for the fast path of `p[i]` on scalar elements (read by the
     /// metamethods outside `lua::entry`).
     pub elements: RefCell<ElementCache>,
+    /// Per-type facts for the fast path of `p.name` (read by the metamethods outside
+    /// `lua::entry`).
+    pub fields: RefCell<FieldCache>,
+    /// Registry reference of the table that keeps the member names [`FfiState::fields`]
+    /// knows alive (see [`crate::cdata::field_cache`]).
+    pub field_names: c_int,
+    /// Registry reference of the string `"__index"`, for raw lookups of a metatype's
+    /// `__index` on the fast path of method names.
+    pub index_name: c_int,
+    /// `type id -> the reference type T &` of the types whose reference
+    /// [`FfiState::reference_to`] made ([`NO_TYPE`] where none is known yet).
+    references: RefCell<Vec<TypeId>>,
     /// Registry reference of the metatable of cdata that have a finalizer: the cdata
     /// metatable plus `__gc` (see [`crate::cdata::gc`]).
     pub gc_meta: c_int,
@@ -183,6 +199,30 @@ impl StateBox {
         }
     }
 
+    /// The state of the running ffi C function for a fast path, read through `frame`
+    /// (see [`stack::Frame`]): `None` unless its upvalue 1 is still this module's state
+    /// box and the state not yet freed.
+    ///
+    /// # Safety
+    /// Called from a C function of this module, `frame` its frame. The returned state
+    /// must not outlive the call.
+    #[inline(always)]
+    pub unsafe fn state_of_frame(frame: stack::Frame) -> Option<*const FfiState> {
+        // SAFETY: `userdata_upvalue` returns a block of at least `size_of::<StateBox>()`
+        // bytes or null, and the tag is read inside it; `debug.setupvalue` may have put
+        // anything there.
+        unsafe {
+            let holder = frame
+                .userdata_upvalue(std::mem::size_of::<StateBox>())
+                .cast::<StateBox>();
+            if holder.is_null() || !StateBox::has_tag(holder) {
+                return None;
+            }
+            let state = (*holder).state;
+            (!state.is_null()).then_some(state.cast_const())
+        }
+    }
+
     /// The box of the running ffi C function (its upvalue 1), if upvalue 1 is still one
     /// (`debug.setupvalue` may have replaced it); else null. Read straight from the
     /// closure where direct reads are on ([`stack::userdata_upvalue`], which checks the
@@ -222,11 +262,16 @@ impl FfiState {
             cdata_meta: sys::LUA_NOREF,
             ctype_objects: sys::LUA_NOREF,
             typeof_cache: sys::LUA_NOREF,
+            type_strings: RefCell::new(TypeStrings::default()),
             metatypes: sys::LUA_NOREF,
             has_metatypes: Cell::new(false),
             members: MemberCache::default(),
             new_plans: RefCell::new(NewPlans::default()),
             elements: RefCell::new(ElementCache::default()),
+            fields: RefCell::new(FieldCache::default()),
+            field_names: sys::LUA_NOREF,
+            index_name: sys::LUA_NOREF,
+            references: RefCell::new(Vec::new()),
             gc_meta: sys::LUA_NOREF,
             finalizers: sys::LUA_NOREF,
             cdata_meta_ptr: std::ptr::null(),
@@ -302,6 +347,31 @@ impl FfiState {
         self.types().get(ty).clone()
     }
 
+    /// The reference type `ty &`: what reading a struct, union, array or function value
+    /// into Lua makes (a new reference cdata). Interned the first time, then kept per
+    /// type, so that `s.inner` and `a[i]` intern nothing.
+    #[inline]
+    pub fn reference_to(&self, ty: TypeId) -> LuaResult<TypeId> {
+        if let Some(&known) = self.references.borrow().get(ty.index()) {
+            if known != NO_TYPE {
+                return Ok(known);
+            }
+        }
+        self.learn_reference(ty)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn learn_reference(&self, ty: TypeId) -> LuaResult<TypeId> {
+        let reference = self.types_mut()?.intern(CType::Ref(ty));
+        let mut references = self.references.borrow_mut();
+        if references.len() <= ty.index() {
+            references.resize(ty.index() + 1, NO_TYPE);
+        }
+        references[ty.index()] = reference;
+        Ok(reference)
+    }
+
     /// The type table, for a change (a `cdef`, a new pointer or array type). Never held
     /// across a Lua call. An error if an interrupted ffi function still reads the table
     /// (a finalizer run by one of its allocations, or a callback, re-entered the module).
@@ -314,6 +384,10 @@ impl FfiState {
         })
     }
 }
+
+/// No type: an unknown entry of [`FfiState::reference_to`]'s table (no type table
+/// holds 2^32 types).
+const NO_TYPE: TypeId = TypeId(u32::MAX);
 
 /// Pushes a short ASCII string constant.
 ///

@@ -84,6 +84,7 @@ pub mod layout {
     pub const INT_TAG: Option<u32> = None;
     pub const FLOAT_TAG: u32 = 3;
     pub const TAG_BYTES: usize = 4;
+    /// Strings (all of them interned, so both entries are the one tag).
     pub const STRING_TAGS: [u32; 2] = [4, 4];
     pub const STRING_CHARS_AT: usize = 24;
     /// Long strings keep their bytes inline too.

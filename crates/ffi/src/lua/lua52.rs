@@ -72,7 +72,7 @@ pub mod layout {
     pub const INT_TAG: Option<u32> = None;
     pub const FLOAT_TAG: u32 = 3;
     pub const TAG_BYTES: usize = 4;
-    /// Short and long strings, with the collectable bit (1 << 6).
+    /// Short (interned) and long strings, with the collectable bit (1 << 6).
     pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
     pub const STRING_CHARS_AT: usize = 24;
     /// Long strings keep their bytes inline too.

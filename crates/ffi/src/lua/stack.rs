@@ -88,9 +88,13 @@ pub fn enabled() -> bool {
 /// Whether direct reads of full userdata are in use too (verified on their own).
 static USERDATA: AtomicBool = AtomicBool::new(false);
 
+/// Whether every kind of direct read is in use (verified, and not turned off): one
+/// flag, so that a fast path ([`Frame::of`]) tests one load.
+static ALL: AtomicBool = AtomicBool::new(false);
+
 /// Whether every kind of direct read is in use (verified, and not turned off).
 pub fn all_enabled() -> bool {
-    enabled() && USERDATA.load(Ordering::Acquire)
+    ALL.load(Ordering::Acquire)
 }
 
 /// A number argument as the stack holds it.
@@ -248,6 +252,120 @@ pub unsafe fn may_be_number(l: *mut State, index: c_int) -> bool {
         }
         let tag = tag(slot(l, index));
         tag == FLOAT_TAG || Some(tag) == INT_TAG
+    }
+}
+
+/// What a metamethod's key argument is, as the fast paths of `__index`/`__newindex`
+/// tell keys apart before they set up anything ([`Frame::key_class`]).
+#[derive(Copy, Clone, PartialEq, Debug)]
+pub enum KeyClass {
+    /// A number.
+    Number,
+    /// A short string (interned by every Lua version: the same bytes are always the same
+    /// string object while it lives): the address of its bytes.
+    ShortString(*const c_char),
+    /// Anything else (a long string, a boolean, a table, a cdata, ...).
+    Other,
+}
+
+/// The running C function's frame as direct reads see it, read once for a fast path that
+/// looks at several arguments and its upvalue: the address of its function slot (its
+/// arguments follow) and the stack top.
+#[derive(Copy, Clone)]
+pub struct Frame {
+    func: *const u8,
+    top: *const u8,
+}
+
+impl Frame {
+    /// The running C function's frame, if every kind of direct read is on (see
+    /// [`all_enabled`]); else `None`, and the API must be asked.
+    ///
+    /// # Safety
+    /// `l` is live and running a C function.
+    #[inline(always)]
+    pub unsafe fn of(l: *mut State) -> Option<Frame> {
+        if !ALL.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: ALL means the layout was verified, `L->top` and `ci->func` included.
+        unsafe {
+            Some(Frame {
+                func: slot(l, 0),
+                top: *(l.cast::<u8>().add(TOP_AT).cast::<*const u8>()),
+            })
+        }
+    }
+
+    /// Whether the function was called with at least `n` arguments.
+    #[inline(always)]
+    pub fn has_args(self, n: c_int) -> bool {
+        self.func.wrapping_add(TVALUE_BYTES * (n as usize + 1)) <= self.top
+    }
+
+    /// The TValue of argument `index` (inside the frame, which Lua gives at least
+    /// `LUA_MINSTACK` slots; its value is meaningful only if [`Frame::has_args`] says the
+    /// argument was passed).
+    #[inline(always)]
+    fn arg(self, index: c_int) -> *const u8 {
+        self.func.wrapping_add(TVALUE_BYTES * index as usize)
+    }
+
+    /// The [`KeyClass`] of argument `index`.
+    ///
+    /// # Safety
+    /// `index` is at least 1 and at most `LUA_MINSTACK`.
+    #[inline(always)]
+    pub unsafe fn key_class(self, index: c_int) -> KeyClass {
+        // SAFETY: the slot lies inside the frame (caller); the layout was verified, the
+        // short-string tag included.
+        unsafe {
+            let value = self.arg(index);
+            let tag = tag(value);
+            if tag == STRING_TAGS[0] {
+                let string = *value.cast::<*const u8>();
+                KeyClass::ShortString(string.wrapping_add(STRING_CHARS_AT).cast())
+            } else if tag == FLOAT_TAG || Some(tag) == INT_TAG {
+                KeyClass::Number
+            } else {
+                KeyClass::Other
+            }
+        }
+    }
+
+    /// The number argument `index` holds, if it is one.
+    ///
+    /// # Safety
+    /// Argument `index` was passed ([`Frame::has_args`]).
+    #[inline(always)]
+    pub unsafe fn number(self, index: c_int) -> Peeked {
+        // SAFETY: a passed argument is a TValue of the frame.
+        unsafe { number_at(self.arg(index)) }
+    }
+
+    /// The payload of argument `index` if it is a full userdata of at least `min_len`
+    /// bytes whose payload direct reads find (on 5.4: without user values); else null.
+    ///
+    /// # Safety
+    /// Argument `index` was passed ([`Frame::has_args`]).
+    #[inline(always)]
+    pub unsafe fn userdata(self, index: c_int, min_len: usize) -> *mut std::ffi::c_void {
+        // SAFETY: a passed argument is a TValue of the frame; the layout was verified.
+        unsafe { userdata_payload(self.arg(index), min_len).unwrap_or(std::ptr::null_mut()) }
+    }
+
+    /// The payload of the function's upvalue 1 if it is a full userdata of at least
+    /// `min_len` bytes whose payload direct reads find; else null.
+    ///
+    /// # Safety
+    /// The running function is a C closure with at least one upvalue.
+    #[inline(always)]
+    pub unsafe fn userdata_upvalue(self, min_len: usize) -> *mut std::ffi::c_void {
+        // SAFETY: the function slot holds the running closure; the layout was verified.
+        unsafe {
+            let closure = *self.func.cast::<*const u8>();
+            userdata_payload(closure.add(UPVALUE_AT), min_len).unwrap_or(std::ptr::null_mut())
+        }
     }
 }
 
@@ -529,6 +647,7 @@ pub unsafe fn verify(l: *mut State) {
         let userdata_ok = ok && verify_userdata(l);
         USERDATA.store(userdata_ok, Ordering::Release);
         STATE.store(if ok { ON } else { OFF }, Ordering::Release);
+        ALL.store(ok && userdata_ok, Ordering::Release);
     }
 }
 
@@ -593,7 +712,15 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
             )))
         };
         let float_ok = number(top + 1) == Some(Peeked::Float(2.5));
-        let strings_ok = string(top + 4) == chars(top + 4)
+        // A short string has the first of the string tags, and the same bytes pushed
+        // again are the same string ([`Frame::key_class`] relies on both).
+        lua::push_str(l, "short");
+        let short_ok = checked_slot(l, top + 4).is_some_and(|value| tag(value) == STRING_TAGS[0])
+            && checked_slot(l, top + 6).is_some_and(|value| tag(value) == STRING_TAGS[0])
+            && string(top + 6) == string(top + 4);
+        sys::lua_settop(l, top + 5);
+        let strings_ok = short_ok
+            && string(top + 4) == chars(top + 4)
             && string(top + 5) == chars(top + 5)
             && string(top + 1) == Some(PeekedString::Other)
             && string(top + 3) == Some(PeekedString::Other)

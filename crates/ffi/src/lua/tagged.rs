@@ -8,7 +8,8 @@
 //! with the kind. A userdata is taken for one of ours only if it is long enough to hold
 //! the tag and the tag matches. Lua code cannot read or forge the secret short of
 //! reading raw memory through the ffi itself (which can do anything anyway); C code of
-//! another library would have to guess 64 random bits.
+//! another library would have to guess 64 random bits, or for a cdata, whose 8-byte
+//! header also holds its type, 30 ([`cdata_tag`]).
 
 use crate::lua::State;
 use mlua_sys as sys;
@@ -19,8 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 #[repr(u64)]
 pub enum Kind {
-    /// A cdata or ctype object ([`crate::cdata::CDataHeader`]).
-    CData = 1,
     /// The per-state box ([`crate::cdata::state::StateBox`]).
     State = 2,
     /// A C function binding ([`crate::calls::call::Binding`]).
@@ -39,7 +38,8 @@ pub fn init() {
         use std::hash::BuildHasher;
         // RandomState is seeded from the OS's random source once per process.
         let random = std::collections::hash_map::RandomState::new().hash_one(0x6a69_7466_6669_u64);
-        SECRET.store(random | 0x100, Ordering::Relaxed);
+        // Neither half is ever zero (a zero-filled block never carries a tag).
+        SECRET.store(random | 0x100 | (0x100 << 32), Ordering::Relaxed);
     });
 }
 
@@ -47,6 +47,14 @@ pub fn init() {
 #[inline(always)]
 pub fn tag(kind: Kind) -> u64 {
     SECRET.load(Ordering::Relaxed) ^ kind as u64
+}
+
+/// The tag of a cdata or ctype object ([`crate::cdata::CDataHeader`]), a 32-bit word:
+/// the secret's high half, with its low two bits clear (the header keeps the block's
+/// shape there). Never zero.
+#[inline(always)]
+pub fn cdata_tag() -> u32 {
+    (SECRET.load(Ordering::Relaxed) >> 32) as u32 & !3
 }
 
 /// The block of the userdata at `index` if it is one of ours of `kind`: a full userdata

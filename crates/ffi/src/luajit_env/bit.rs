@@ -108,7 +108,7 @@ unsafe fn check_arg(
             }
             sys::LUA_TUSERDATA => {
                 if let Some(header) = to_cdata(l, st, index) {
-                    if (*header).kind == CDataKind::Value {
+                    if (*header).kind() == CDataKind::Value {
                         let types = st.types();
                         let ty = (*header).ty;
                         let mut ptr: *const u8 = payload(header);
