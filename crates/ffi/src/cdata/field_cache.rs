@@ -65,6 +65,10 @@ pub enum FieldKind {
     /// association with the type is permanent. Reads only; the name was found in the
     /// `__index` table when it was recorded.
     Method { record: TypeId, metatable: i32 },
+    /// No member: a name that reads as the same value for every cdata of the type, the
+    /// one kept in the registry under `value` (a callback method of a function
+    /// pointer, `cb:free()`). Reads only.
+    Fixed { value: i32 },
 }
 
 #[derive(Copy, Clone)]
