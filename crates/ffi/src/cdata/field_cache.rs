@@ -22,7 +22,8 @@
 //! fast path only reads them. Entries need no invalidation: complete records never
 //! change, a metatype's `__index`/`__newindex` only answers keys the C type lacks, and a
 //! type id is reused only after a failed `cdef` rolled back types that no cdata, and so
-//! no entry, can have seen.
+//! no entry, can have seen. A callback method's registry reference ([`FieldKind::Fixed`])
+//! is made at install and kept for the state's life.
 
 use crate::cdata::convert::DirectRead;
 use jitffi_ctype::TypeId;

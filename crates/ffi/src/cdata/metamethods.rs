@@ -1097,11 +1097,7 @@ unsafe fn index_general(l: *mut State) -> c_int {
                         _ => (st.hooks.callback_method)(l, st, (*header).ty),
                     };
                     if let Some(method) = method {
-                        sys::lua_rawgeti(
-                            l,
-                            sys::LUA_REGISTRYINDEX,
-                            sys::lua_Integer::from(method),
-                        );
+                        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(method));
                         learn_fixed(l, st, (*header).ty, method);
                         return Ok(Next::Return(1));
                     }
