@@ -16,6 +16,9 @@ pub const NAME: &str = "5.5";
 pub const INTEGERS: bool = true;
 /// Whether to-be-closed variables call a `__close` metamethod.
 pub const TO_BE_CLOSED: bool = true;
+/// Whether a C function without upvalues is a light value: pushing it allocates
+/// nothing (5.2 on; 5.1 makes a closure each time).
+pub const LIGHT_C_FUNCTIONS: bool = true;
 
 /// The integer the number at `index` holds, if it is an integer (a subtype of number
 /// since 5.3).
