@@ -30,15 +30,15 @@
 //! The record's alignment is the largest of 1, its own `aligned(n)`, every ordinary
 //! member's field alignment and, for each *named* bitfield, its field alignment and its
 //! type's alignment (capped by `#pragma pack`, or at 1 byte when packed). Unnamed
-//! bitfields, zero-width ones included, add nothing to it on x86-64 (psABI 3.1.2: "unnamed
-//! bit-fields' types do not affect the alignment of a structure or union"). On AArch64
-//! they count as named ones do (AAPCS64 §10.1.8, "without exception for zero-sized or
-//! anonymous bit-fields"), a zero-width one with its type's alignment uncapped even by
-//! `packed` and `#pragma pack` (gcc: `struct __attribute__((packed)) { char a; int : 0;
-//! int b; }` is 8 bytes aligned to 4). The size is
-//! the end of the last member, rounded up to whole bytes, then to the alignment. A union
-//! places every member at 0; its size is that of its largest member (a bitfield counts
-//! its width in whole bytes).
+//! bitfields, zero-width ones included, add nothing to it on x86-64 (psABI 3.1.2:
+//! "unnamed bit-fields' types do not affect the alignment of a structure or union"). On
+//! AArch64 they count as named ones do (AAPCS64 §10.1.8, "without exception for
+//! zero-sized or anonymous bit-fields"), a zero-width one with its type's alignment
+//! uncapped even by `packed` and `#pragma pack` (gcc: `struct __attribute__((packed)) {
+//! char a; int : 0; int b; }` is 8 bytes aligned to 4). The size is the end of the last
+//! member, rounded up to whole bytes, then to the alignment. A union places every member
+//! at 0; its size is that of its largest member (a bitfield counts its width in whole
+//! bytes).
 //!
 //! One more gcc detail: a bitfield exactly 8, 16, 32 or 64 bits wide that starts at a
 //! multiple of its width (in a union: always) is given that integer mode, whose
@@ -185,8 +185,8 @@ pub fn layout_record(
 /// Whether a member makes its record's alignment a user alignment (gcc's
 /// `TYPE_USER_ALIGN`, which `_Alignof` does not cap): the member's `DECL_USER_ALIGN` as
 /// `layout_decl` sets it, or, for a named bitfield (on AArch64 any bitfield, see
-/// [`crate::Target::unnamed_bitfields_align_record`]), or an unpacked one of a struct outside
-/// `#pragma pack` (`update_alignment_for_field`, `place_field`), its type's flag.
+/// [`crate::Target::unnamed_bitfields_align_record`]), or an unpacked one of a struct
+/// outside `#pragma pack` (`update_alignment_for_field`, `place_field`), its type's flag.
 fn member_user_aligned(
     table: &TypeTable,
     kind: RecordKind,
