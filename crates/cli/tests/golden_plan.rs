@@ -12,9 +12,9 @@
 //! (`BLESS=1 cargo test -p jitffi --test golden_plan disasm` for the listings only).
 
 mod common;
+mod target_program;
 
 use std::path::Path;
-use std::process::Command;
 
 /// The reports of every prototype `header` names, with `extra` arguments after each.
 fn report(header: &Path, extra: &[&str]) -> String {
@@ -29,7 +29,7 @@ fn report(header: &Path, extra: &[&str]) -> String {
         let Some(prototype) = line.strip_prefix("// plan: ") else {
             continue;
         };
-        let mut command = Command::new(env!("CARGO_BIN_EXE_jitffi"));
+        let mut command = target_program::command(env!("CARGO_BIN_EXE_jitffi"));
         command
             .arg("--plan")
             .arg(prototype.trim())
@@ -90,7 +90,7 @@ fn aarch64_disasm_listings_match_golden_files() {
 #[test]
 fn plan_errors_name_the_problem() {
     let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_jitffi"))
+        let output = target_program::command(env!("CARGO_BIN_EXE_jitffi"))
             .args(args)
             .output()
             .expect("run jitffi --plan");
@@ -122,7 +122,7 @@ fn plan_errors_name_the_problem() {
 #[test]
 #[cfg_attr(not(target_arch = "x86_64"), ignore = "call stubs are x86-64 only")]
 fn plan_with_disasm_lists_the_stub_after_the_plan() {
-    let output = Command::new(env!("CARGO_BIN_EXE_jitffi"))
+    let output = target_program::command(env!("CARGO_BIN_EXE_jitffi"))
         .args(["--plan", "int add(int, int)", "--disasm"])
         .output()
         .expect("run jitffi --plan --disasm");
