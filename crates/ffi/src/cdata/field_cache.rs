@@ -24,7 +24,7 @@
 //! type id is reused only after a failed `cdef` rolled back types that no cdata, and so
 //! no entry, can have seen.
 
-use crate::cdata::convert::DirectRead;
+use crate::cdata::value_shape::DirectRead;
 use jitffi_ctype::TypeId;
 
 /// How a member lies in a cdata: what [`crate::cdata::metamethods`] learns when it finds
