@@ -1,6 +1,6 @@
 //! AArch64 (AAPCS64, Linux): everything of jitffi's machine code that knows this
 //! architecture. It provides the same items as `x86_64.rs` lists, with the same
-//! meanings; callbacks are not generated yet (see [`callback`]).
+//! meanings.
 
 pub mod call_stub;
 pub mod callback;
