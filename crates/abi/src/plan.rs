@@ -5,12 +5,17 @@ use std::fmt;
 /// A machine location of one piece of a value.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Loc {
-    /// General-purpose argument/result register number `n` of the ABI's sequence
-    /// (x86-64: rdi, rsi, rdx, rcx, r8, r9 for arguments; rax, rdx for results).
+    /// General-purpose argument/result register number `n` of the convention's sequence
+    /// (x86-64 System V: rdi, rsi, rdx, rcx, r8, r9 for arguments, rax, rdx for results;
+    /// AAPCS64: `xn`, x0-x7 for arguments and results, and `Gpr(8)` = x8, the indirect
+    /// result register, which is never an argument; Win64: rcx, rdx, r8, r9 for
+    /// arguments, rax for results).
     Gpr(u8),
-    /// Vector register number `n` (x86-64: xmm0..xmm7).
+    /// Vector register number `n` (x86-64: xmm0..xmm7; AAPCS64: v0..v7).
     Vec(u8),
-    /// Byte offset in the outgoing argument area (from the stack pointer at the call).
+    /// Byte offset in the outgoing argument area (from the stack pointer at the call;
+    /// Win64's start at 32, after the shadow space). A piece there takes `size` bytes;
+    /// its slot may be larger (8 bytes, except Apple arm64's named arguments).
     Stack(u32),
 }
 
@@ -21,13 +26,17 @@ pub enum PieceKind {
     Int(Ext),
     /// A `float` in the low 32 bits of a vector register.
     F32,
-    /// A `double` (or two packed floats) in the low 64 bits of a vector register.
+    /// A `double` (or two packed floats, or a 64-bit vector) in the low 64 bits of a
+    /// vector register.
     F64,
-    /// 16 bytes filling a whole vector register (a 128-bit vector type).
+    /// 16 bytes filling a whole vector register (a 128-bit vector type; AAPCS64's quad
+    /// `long double` in `qn`).
     V128,
 }
 
-/// How an integer narrower than its register is widened by the caller.
+/// How an integer narrower than its register is widened by the caller. A callee must
+/// not count on it under AAPCS64, whose callers leave the upper bits unspecified (gcc
+/// passes a `signed char` loaded with `ldrb`): it reads the low bytes and narrows.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Ext {
     /// Already register-sized (8 bytes), or bytes of an aggregate.
@@ -54,6 +63,11 @@ pub enum ArgPlan {
     Pieces(Vec<Piece>),
     /// A copy of the whole value (`size` bytes) in the stack area at `offset`.
     Stack { offset: u32, size: u32 },
+    /// By reference: the caller copies the value (`size` bytes aligned to `align`) to
+    /// memory of its own and passes the copy's address in `pointer`, a register or a
+    /// stack slot (AAPCS64 rule B.4 for composites over 16 bytes; Win64 for aggregates
+    /// not of 1, 2, 4 or 8 bytes). The callee may write the copy.
+    Indirect { pointer: Loc, size: u32, align: u32 },
     /// Occupies nothing (an empty struct).
     Nothing,
 }
@@ -64,8 +78,11 @@ pub enum RetPlan {
     Void,
     /// In result registers.
     Pieces(Vec<Piece>),
-    /// The caller passes the address of a buffer of `size` bytes as a hidden first
-    /// argument in `pointer` (x86-64: rdi); the callee returns that address (in rax).
+    /// The caller passes the address of a buffer of `size` bytes in `pointer`: as a
+    /// hidden first argument on x86-64 (rdi, `Gpr(0)`; Win64 rcx), and the callee
+    /// returns that address in rax; in AAPCS64's x8 (`Gpr(8)`, not an argument
+    /// register), and the callee need not return it (see
+    /// [`crate::Convention::returns_result_address`]).
     Memory {
         size: u32,
         pointer: Loc,
@@ -87,8 +104,9 @@ pub struct CallPlan {
     /// stack argument's type beyond that (gcc places such an argument at an address of
     /// its alignment, and its `va_arg` rounds the address up to it).
     pub stack_align: u32,
-    /// Vector registers used by arguments: what x86-64 passes in %al to a variadic
-    /// function.
+    /// Vector registers used by arguments: what x86-64 System V passes in %al to a
+    /// variadic function (see [`crate::Variadic::vector_count`]); other conventions
+    /// count them too, and pass nothing.
     pub vec_regs: u8,
     pub variadic: bool,
 }
@@ -117,11 +135,16 @@ impl fmt::Display for Piece {
             PieceKind::F64 => "f64".into(),
             PieceKind::V128 => "v128".into(),
         };
-        write!(f, "{kind}@{}", self.offset)?;
-        match self.loc {
-            Loc::Gpr(n) => write!(f, " gpr{n}"),
-            Loc::Vec(n) => write!(f, " vec{n}"),
-            Loc::Stack(o) => write!(f, " stack+{o}"),
+        write!(f, "{kind}@{} {}", self.offset, self.loc)
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Loc::Gpr(n) => write!(f, "gpr{n}"),
+            Loc::Vec(n) => write!(f, "vec{n}"),
+            Loc::Stack(o) => write!(f, "stack+{o}"),
         }
     }
 }
@@ -141,6 +164,14 @@ impl fmt::Display for ArgPlan {
         match self {
             ArgPlan::Pieces(pieces) => write_pieces(f, pieces),
             ArgPlan::Stack { offset, size } => write!(f, "memory {size} bytes stack+{offset}"),
+            ArgPlan::Indirect {
+                pointer,
+                size,
+                align,
+            } => write!(
+                f,
+                "copy of {size} bytes (align {align}), address in {pointer}"
+            ),
             ArgPlan::Nothing => f.write_str("nothing"),
         }
     }
@@ -152,12 +183,7 @@ impl fmt::Display for RetPlan {
             RetPlan::Void => f.write_str("void"),
             RetPlan::Pieces(pieces) => write_pieces(f, pieces),
             RetPlan::Memory { size, pointer } => {
-                let reg = match pointer {
-                    Loc::Gpr(n) => format!("gpr{n}"),
-                    Loc::Vec(n) => format!("vec{n}"),
-                    Loc::Stack(o) => format!("stack+{o}"),
-                };
-                write!(f, "memory {size} bytes, address in {reg}")
+                write!(f, "memory {size} bytes, address in {pointer}")
             }
             RetPlan::X87 { parts } => {
                 write!(f, "x87 st0{}", if *parts == 2 { ", st1" } else { "" })
@@ -166,20 +192,47 @@ impl fmt::Display for RetPlan {
     }
 }
 
+impl CallPlan {
+    /// The plan as text for a plan of `convention`: what `Display` prints, except that
+    /// the vector register count of a variadic call appears only where the convention
+    /// passes it (x86-64 System V's %al).
+    pub fn display(&self, convention: crate::Convention) -> PlanText<'_> {
+        PlanText {
+            plan: self,
+            vector_count: convention.variadic().vector_count,
+        }
+    }
+}
+
+/// [`CallPlan::display`]'s text.
+pub struct PlanText<'a> {
+    plan: &'a CallPlan,
+    vector_count: bool,
+}
+
 /// One line per argument, then the result, the stack size (with its alignment when over
-/// 16) and (for variadic calls) the vector register count: the text `jitffi --plan` prints and golden tests compare.
+/// 16) and (for variadic calls) the vector register count: the text `jitffi --plan`
+/// prints and golden tests compare. This is the x86-64 System V text; other conventions
+/// print through [`CallPlan::display`].
 impl fmt::Display for CallPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, arg) in self.args.iter().enumerate() {
+        self.display(crate::Convention::SysV64).fmt(f)
+    }
+}
+
+impl fmt::Display for PlanText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plan = self.plan;
+        for (i, arg) in plan.args.iter().enumerate() {
             writeln!(f, "arg {}: {arg}", i + 1)?;
         }
-        writeln!(f, "result: {}", self.ret)?;
-        write!(f, "stack: {} bytes", self.stack_bytes)?;
-        if self.stack_align > 16 {
-            write!(f, " aligned to {}", self.stack_align)?;
+        writeln!(f, "result: {}", plan.ret)?;
+        write!(f, "stack: {} bytes", plan.stack_bytes)?;
+        if plan.stack_align > 16 {
+            write!(f, " aligned to {}", plan.stack_align)?;
         }
-        if self.variadic {
-            write!(f, ", vector registers: {}", self.vec_regs)?;
+        if plan.variadic && self.vector_count {
+            write!(f, ", vector registers: {}", plan.vec_regs)?;
         }
         Ok(())
     }

@@ -84,7 +84,7 @@ struct Cursor {
 
 /// The plan of a call of `func` whose variadic part (if any) holds values of the types
 /// `varargs`, already promoted by C's default argument promotions.
-pub fn classify(
+pub(crate) fn classify(
     types: &TypeTable,
     func: &FuncType,
     varargs: &[TypeId],

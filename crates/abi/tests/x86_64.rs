@@ -2,7 +2,7 @@
 //! out; each case names the rule it checks. The expected text is `CallPlan`'s Display:
 //! one line per argument, then the result and the stack size.
 
-use jitffi_abi::x86_64::classify;
+use jitffi_abi::Convention;
 use jitffi_ctype::{CType, Target, TypeTable};
 
 const DECLS: &str = r#"
@@ -44,7 +44,7 @@ fn plan(proto: &str, varargs: &[&str]) -> String {
     let CType::Func(func) = types.get(ty).clone() else {
         panic!("{proto} is not a function type");
     };
-    match classify(&types, &func, &extra) {
+    match Convention::SysV64.classify(&types, &func, &extra) {
         Ok(plan) => plan.to_string(),
         Err(err) => format!("error: {err}"),
     }

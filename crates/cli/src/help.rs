@@ -10,7 +10,8 @@ pub fn text(progname: &str) -> String {
     format!(
         "usage: {progname} [options] [script [args]]
        {progname} --layout 'TYPE' [--cdef FILE]...
-       {progname} --plan 'PROTOTYPE' [--cdef FILE]... [--varargs 'TYPE, ...'] [--disasm]
+       {progname} --plan 'PROTOTYPE' [--cdef FILE]... [--varargs 'TYPE, ...'] [--target NAME]
+                      [--disasm]
        {progname} --help | -h
 
 Lua 5.4 with LuaJIT's ffi library preloaded (local ffi = require \"ffi\").
@@ -37,6 +38,8 @@ no Lua (the example files are in the source tree, under tests/golden/):
       {progname} --layout 'struct bits' --cdef tests/golden/layout/bitfields.h
   --varargs 'TYPE, ...'  with --plan: the types of a variadic call's extra arguments
       {progname} --plan 'int printf(const char *, ...)' --varargs 'float, char'
+  --target NAME          with --plan: plan for x86_64, aarch64, apple-arm64 or win64
+      {progname} --plan 'long double f(int8_t, ...)' --varargs 'float' --target aarch64
   --disasm               with --plan: also the listing of the generated call stub
       {progname} --plan 'int add(int, int)' --disasm
 "

@@ -1,7 +1,7 @@
-//! `jitffi --plan 'PROTOTYPE' [--cdef FILE]... [--varargs 'TYPE, ...']`: where each
-//! argument and the result of a call travel, as the ABI crate's classifier plans it
-//! (`jitffi_abi::x86_64::classify`, printed by `CallPlan`'s `Display`): one line per
-//! argument, then the result and the outgoing stack size.
+//! `jitffi --plan 'PROTOTYPE' [--cdef FILE]... [--varargs 'TYPE, ...'] [--target T]`:
+//! where each argument and the result of a call travel, as the ABI crate's classifier
+//! plans it (`jitffi_abi::Convention::classify`, printed by `CallPlan::display`): one
+//! line per argument, then the result and the outgoing stack size.
 //!
 //! ```text
 //! $ jitffi --plan 'double f(int8_t, struct double_int)' --cdef tests/golden/plan/structs.h
@@ -18,6 +18,12 @@
 //! `gprN` is the N-th integer argument register (rdi, rsi, rdx, rcx, r8, r9; results
 //! rax, rdx), `vecN` xmmN, `stack+N` the outgoing argument area.
 //!
+//! `--target` plans for another convention than the host's, with that target's type
+//! sizes: `x86_64` (System V), `aarch64` (AAPCS64 on Linux: `gprN` is xN, `gpr8` the
+//! indirect result register x8, `vecN` vN), `apple-arm64`, `win64` (`gprN` rcx, rdx,
+//! r8, r9). The classifiers are pure, so any of them runs on any host; `--disasm` lists
+//! the host's stubs only.
+//!
 //! The prototype is a declaration (`int f(double)`), an abstract function type
 //! (`int (double)`, `int (*)(double)`), or the name of a function or function typedef
 //! declared by a `--cdef` file. The variadic part of a call is given with `--varargs`
@@ -30,13 +36,13 @@
 //! its concrete type, the fixed parameters followed by the promoted `--varargs` types
 //! (without `--varargs`, a call with no extra arguments).
 
-use jitffi_abi::CallPlan;
+use jitffi_abi::{CallPlan, Convention};
 use jitffi_ctype::{CType, FloatKind, FuncType, Symbol, Target, TypeId, TypeTable};
 use std::ffi::CString;
 use std::fmt::Write as _;
 
-const USAGE: &str =
-    "usage: jitffi --plan 'PROTOTYPE' [--cdef FILE]... [--varargs 'TYPE, ...'] [--disasm]";
+const USAGE: &str = "usage: jitffi --plan 'PROTOTYPE' [--cdef FILE]... [--varargs 'TYPE, ...'] \
+     [--target x86_64|aarch64|apple-arm64|win64] [--disasm]";
 
 /// The command line of a prototype inspection (`--plan [--disasm]`).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -49,6 +55,24 @@ pub struct PrototypeArgs {
     pub varargs: Option<String>,
     /// `--disasm`: also the call stub's machine code.
     pub disasm: bool,
+    /// `--target NAME`: the convention to plan for; the host's when absent.
+    pub target: Option<Convention>,
+}
+
+/// The convention a `--target` name stands for.
+fn target_named(name: &str) -> Result<Convention, String> {
+    let target = match name {
+        "x86_64" | "x64" => Target::X86_64SysV,
+        "aarch64" | "arm64" => Target::Aarch64,
+        "apple-arm64" => Target::AppleArm64,
+        "win64" => Target::Win64,
+        _ => {
+            return Err(format!(
+                "--target '{name}': expected x86_64, aarch64, apple-arm64 or win64"
+            ))
+        }
+    };
+    Ok(Convention::for_target(target))
 }
 
 /// Parses the arguments after the switch.
@@ -68,6 +92,12 @@ pub fn parse_args(args: &[String]) -> Result<PrototypeArgs, String> {
                 }
             }
             "--disasm" => parsed.disasm = true,
+            "--target" => {
+                let name = rest.next().ok_or("--target needs a name")?;
+                if parsed.target.replace(target_named(name)?).is_some() {
+                    return Err("--target given twice".into());
+                }
+            }
             _ if prototype.is_none() && !arg.starts_with("--") => prototype = Some(arg.clone()),
             _ => return Err(format!("unexpected argument '{arg}'\n{USAGE}")),
         }
@@ -96,7 +126,11 @@ pub fn run(args: &[CString]) -> i32 {
 
 /// The report for one command line.
 pub fn report(args: &PrototypeArgs) -> Result<String, String> {
-    let mut table = TypeTable::new(Target::host());
+    let convention = args.target.unwrap_or(Convention::host());
+    if args.disasm && convention != Convention::host() {
+        return Err("--disasm lists the host's call stubs only: drop --target".into());
+    }
+    let mut table = TypeTable::new(convention.target());
     for path in &args.cdef_files {
         let source = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
         table
@@ -123,8 +157,10 @@ pub fn report(args: &PrototypeArgs) -> Result<String, String> {
         }
     }
     let promoted: Vec<TypeId> = varargs.iter().map(|&(_, p)| p).collect();
-    let plan = classify(&table, &func, &promoted)?;
-    let mut text = describe(&table, name.as_deref(), &func, &varargs, &plan);
+    let plan = convention
+        .classify(&table, &func, &promoted)
+        .map_err(|e| e.to_string())?;
+    let mut text = describe(&table, name.as_deref(), &func, &varargs, &plan, convention);
     if args.disasm {
         let stub_ty = if promoted.is_empty() {
             func_ty
@@ -147,16 +183,6 @@ pub fn report(args: &PrototypeArgs) -> Result<String, String> {
     Ok(text)
 }
 
-/// The calling convention of the host: the plan of a call.
-fn classify(table: &TypeTable, func: &FuncType, varargs: &[TypeId]) -> Result<CallPlan, String> {
-    match table.target() {
-        Target::X86_64SysV => {
-            jitffi_abi::x86_64::classify(table, func, varargs).map_err(|e| e.to_string())
-        }
-        other => Err(format!("no calling convention for {other:?} yet")),
-    }
-}
-
 /// The report: the prototype as C text, the variadic arguments' types, the plan.
 fn describe(
     table: &TypeTable,
@@ -164,6 +190,7 @@ fn describe(
     func: &FuncType,
     varargs: &[(TypeId, TypeId)],
     plan: &CallPlan,
+    convention: Convention,
 ) -> String {
     let mut params: Vec<String> = func.params.iter().map(|&p| table.type_name(p)).collect();
     if func.variadic {
@@ -194,7 +221,7 @@ fn describe(
             .collect();
         let _ = writeln!(out, "varargs: {}", types.join(", "));
     }
-    let _ = writeln!(out, "{plan}");
+    let _ = writeln!(out, "{}", plan.display(convention));
     out
 }
 
@@ -321,7 +348,14 @@ mod tests {
                 cdef_files: vec!["a.h".into(), "b.h".into()],
                 varargs: Some("double, int".into()),
                 disasm: false,
+                target: None,
             }
+        );
+        assert_eq!(
+            parse_args(&args(&["int f(void)", "--target", "aarch64"]))
+                .unwrap()
+                .target,
+            Some(Convention::Aapcs64)
         );
         assert!(
             parse_args(&args(&["int f(void)", "--disasm"]))
@@ -336,6 +370,12 @@ mod tests {
         assert!(parse_args(&args(&["int f(void)", "int g(void)"])).is_err());
         assert!(parse_args(&args(&["int f(void)", "--cdef"])).is_err());
         assert!(parse_args(&args(&["int f(void)", "--bogus"])).is_err());
+        assert!(parse_args(&args(&["int f(void)", "--target"])).is_err());
+        assert!(parse_args(&args(&["int f(void)", "--target", "mips"]))
+            .unwrap_err()
+            .contains("--target 'mips'"));
+        let twice = ["int f(void)", "--target", "x86_64", "--target", "aarch64"];
+        assert!(parse_args(&args(&twice)).is_err());
     }
 
     #[test]

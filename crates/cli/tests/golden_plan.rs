@@ -1,9 +1,11 @@
 //! Golden tests of `jitffi --plan`: each `tests/golden/plan/NAME.h` names prototypes in
 //! `// plan: PROTOTYPE` lines (a `// varargs: TYPES` line just before one gives the
 //! types of its variadic arguments) and declares what they use; the reports, separated
-//! by blank lines, must equal `NAME.expected`. The files cover the psABI cases of
-//! x86-64 System V, so they run only there. `tests/golden/disasm/` has the same form for
-//! `jitffi --plan ... --disasm`: the plan and the listing of the generated call stub.
+//! by blank lines, must equal `NAME.expected`. One folder per convention, planned with
+//! `--target` on any host since the classifiers are pure: `tests/golden/plan/` covers
+//! the psABI cases of x86-64 System V, `tests/golden/plan-aarch64/` those of AAPCS64.
+//! `tests/golden/disasm/` has the same form for `jitffi --plan ... --disasm`: the plan
+//! and the listing of the generated call stub (x86-64 hosts only).
 //! Run with `BLESS=1` to rewrite the expected files after a deliberate change
 //! (`BLESS=1 cargo test -p jitffi --test golden_plan disasm` for the listings only).
 
@@ -52,12 +54,17 @@ fn report(header: &Path, extra: &[&str]) -> String {
 }
 
 #[test]
-#[cfg_attr(
-    not(target_arch = "x86_64"),
-    ignore = "the golden plans are x86-64 System V"
-)]
 fn plan_reports_match_golden_files() {
-    common::check_golden_files(&common::golden_dir("plan"), |header| report(header, &[]));
+    common::check_golden_files(&common::golden_dir("plan"), |header| {
+        report(header, &["--target", "x86_64"])
+    });
+}
+
+#[test]
+fn aarch64_plan_reports_match_golden_files() {
+    common::check_golden_files(&common::golden_dir("plan-aarch64"), |header| {
+        report(header, &["--target", "aarch64"])
+    });
 }
 
 #[test]
@@ -92,6 +99,9 @@ fn plan_errors_name_the_problem() {
     let (status, stderr) = run(&["--plan"]);
     assert_eq!(status, Some(1));
     assert!(stderr.contains("usage: jitffi --plan"), "{stderr}");
+    let (status, stderr) = run(&["--plan", "int f(int)", "--target", "sparc"]);
+    assert_eq!(status, Some(1));
+    assert!(stderr.contains("--target 'sparc': expected x86_64, aarch64"), "{stderr}");
 }
 
 #[test]

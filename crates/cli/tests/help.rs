@@ -69,7 +69,14 @@ fn help_and_h_print_usage_with_an_example_of_each_switch() {
         .filter(|line| !line.starts_with("usage:") && !line.contains("[--"))
         .filter(|line| !line.contains("--help"))
         .collect();
-    for switch in ["--layout", "--plan", "--disasm", "--cdef", "--varargs"] {
+    for switch in [
+        "--layout",
+        "--plan",
+        "--disasm",
+        "--cdef",
+        "--varargs",
+        "--target",
+    ] {
         assert!(
             text.lines()
                 .any(|line| line.trim_start().starts_with(switch)),

@@ -75,7 +75,7 @@ impl TypeTable {
         match self.get(id) {
             CType::Void => "void".into(),
             CType::Bool => "bool".into(),
-            CType::Int(int) => int_name(*int).into(),
+            CType::Int(int) => int_name(*int, self.target().char_type()).into(),
             CType::WideInt { bytes, signed } => {
                 format!(
                     "{}int{}_t",
@@ -119,10 +119,13 @@ impl TypeTable {
     }
 }
 
-/// LuaJIT names integers by width: `long` and `long long` are both `int64_t`.
-fn int_name(int: IntType) -> &'static str {
+/// LuaJIT names integers by width: `long` and `long long` are both `int64_t`. The byte
+/// that is the target's plain `char` is `char` (where `char` is unsigned, AArch64 Linux,
+/// the other one is `signed char`).
+fn int_name(int: IntType, plain_char: IntType) -> &'static str {
     match (int.bytes, int.signed) {
-        (1, true) => "char",
+        (1, _) if int == plain_char => "char",
+        (1, true) => "signed char",
         (1, false) => "unsigned char",
         (2, true) => "short",
         (2, false) => "unsigned short",
@@ -231,5 +234,19 @@ mod tests {
         let tagged = t.new_record(RecordKind::Union, Some("u"));
         let pt = t.pointer_to(tagged);
         assert_eq!(t.type_name(pt), "union u *");
+    }
+
+    #[test]
+    fn plain_char_is_char_on_each_target() {
+        // AArch64 Linux: `char` is unsigned (AAPCS64 Table 3), so the signed byte is the
+        // one that needs `signed`.
+        let t = TypeTable::new(Target::Aarch64);
+        let b = t.builtins();
+        assert_eq!(t.type_name(b.char_), "char");
+        assert_eq!(t.type_name(b.u8), "char");
+        assert_eq!(t.type_name(b.i8), "signed char");
+        assert_eq!(t.type_name(b.const_char_ptr), "const char *");
+        let t = TypeTable::new(Target::AppleArm64);
+        assert_eq!(t.type_name(t.builtins().u8), "unsigned char");
     }
 }

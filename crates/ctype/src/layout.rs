@@ -128,8 +128,8 @@ pub fn layout_record(
         let is_last = index + 1 == members.len();
         let shape = member_shape(table, kind, member, is_last)?;
         let packed = attrs.packed || member.packed;
-        let bit = placer.place(member, &shape, packed)?;
-        placed.push((bit, shape));
+        let (bit, align_bits) = placer.place(member, &shape, packed)?;
+        placed.push((bit, align_bits, shape));
     }
 
     let align_bits = placer.record_align_bits;
@@ -143,20 +143,25 @@ pub fn layout_record(
     let fields = members
         .iter()
         .zip(placed)
-        .map(|(member, (bit, shape))| match member.bit_width {
-            None => Field {
-                name: member.name.clone(),
-                ty: member.ty,
-                offset: bit / BITS_PER_BYTE,
-                bits: None,
-            },
-            Some(width) => {
-                let (offset, bits) = storage_unit(bit, width, shape.size_bytes, size);
-                Field {
+        .map(|(member, (bit, align_bits, shape))| {
+            let align = field_align_bytes(align_bits);
+            match member.bit_width {
+                None => Field {
                     name: member.name.clone(),
                     ty: member.ty,
-                    offset,
-                    bits: Some(bits),
+                    offset: bit / BITS_PER_BYTE,
+                    bits: None,
+                    align,
+                },
+                Some(width) => {
+                    let (offset, bits) = storage_unit(bit, width, shape.size_bytes, size);
+                    Field {
+                        name: member.name.clone(),
+                        ty: member.ty,
+                        offset,
+                        bits: Some(bits),
+                        align,
+                    }
                 }
             }
         })
@@ -173,6 +178,11 @@ pub fn layout_record(
         align,
         user_aligned,
     })
+}
+
+/// A field alignment in whole bytes (a bitfield's may be a single bit: 1 byte).
+fn field_align_bytes(bits: u64) -> u32 {
+    u32::try_from(bits.div_ceil(BITS_PER_BYTE)).expect("alignment below 2^32")
 }
 
 /// Whether a member makes its record's alignment a user alignment (gcc's
@@ -334,13 +344,13 @@ struct Placer {
 const BIGGEST_ALIGNMENT_BITS: u64 = 128;
 
 impl Placer {
-    /// Places one member; returns its bit position.
+    /// Places one member; returns its bit position and its field alignment in bits.
     fn place(
         &mut self,
         member: &MemberDecl,
         shape: &MemberShape,
         packed: bool,
-    ) -> Result<u64, CdefError> {
+    ) -> Result<(u64, u64), CdefError> {
         let user_align_bits = member.align.map(|n| u64::from(n) * BITS_PER_BYTE);
         // gcc's `known_align`: what the position is already aligned to; 0 at offset 0
         // (aligned to anything), and always 0 in a union.
@@ -411,7 +421,7 @@ impl Placer {
             // gcc sizes a union in whole bytes: a bitfield counts as ceil(width / 8).
             let size = size_bits.div_ceil(BITS_PER_BYTE) * BITS_PER_BYTE;
             self.union_size_bits = self.union_size_bits.max(size);
-            return self.checked(0);
+            return Ok((self.checked(0)?, field_align));
         }
 
         // gcc's `place_field`.
@@ -444,7 +454,7 @@ impl Placer {
         let bit = self.offset_bits + self.bitpos;
         self.bitpos += size_bits;
         self.normalize();
-        self.checked(bit)
+        Ok((self.checked(bit)?, field_align))
     }
 
     /// gcc's `normalize_rli`: moves whole `offset_align` units from `bitpos` to `offset`.

@@ -14,10 +14,6 @@ use crate::types::*;
 /// is done in u64 with checked operations, so it never wraps silently.
 pub const MAX_TYPE_SIZE: u64 = 0x7fff_ffff;
 
-/// gcc's `__BIGGEST_ALIGNMENT__` on x86-64 without AVX (and on AArch64): the cap of
-/// `_Alignof` for types without an `aligned` attribute.
-const BIGGEST_ALIGNMENT: u32 = 16;
-
 /// Alignment of `int128_t` (gcc's `__int128`) and of LuaJIT's `int256_t`.
 const WIDE_INT_ALIGNMENT: u32 = 16;
 
@@ -601,15 +597,16 @@ impl TypeTable {
     }
 
     /// Alignment in bytes, as C11's `_Alignof` and `ffi.alignof` give it (gcc's
-    /// `min_align_of_type`): [`TypeTable::layout_align_of`], capped at 16 bytes
-    /// (`__BIGGEST_ALIGNMENT__` of x86-64 without AVX) unless an `aligned` attribute
-    /// asked for more. Only vectors of 32 bytes and more, and what contains them, are
+    /// `min_align_of_type`): [`TypeTable::layout_align_of`], capped at
+    /// [`Target::max_align`] (16 bytes, `__BIGGEST_ALIGNMENT__`) unless an `aligned`
+    /// attribute asked for more. Only vectors of 32 bytes and more, and what contains them, are
     /// capped: `int __attribute__((vector_size(32)))` has `_Alignof` 16, as in gcc and
     /// LuaJIT. Incomplete types and `void` answer 1, like LuaJIT.
     pub fn align_of(&self, id: TypeId) -> u32 {
         let align = self.layout_align_of(id);
-        if align > BIGGEST_ALIGNMENT && !self.is_user_aligned(id) {
-            BIGGEST_ALIGNMENT
+        let biggest = self.target.max_align();
+        if align > biggest && !self.is_user_aligned(id) {
+            biggest
         } else {
             align
         }

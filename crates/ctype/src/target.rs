@@ -1,23 +1,47 @@
-//! The target ABI facts that type layout needs (sizes of the builtin types, signedness of
-//! `char`, the bitfield rules to follow). Calling conventions are not here: they belong to
-//! the ABI crate.
+//! The target ABI facts that type layout needs — the data model: sizes of the builtin
+//! types, signedness of `char`, `wchar_t`, `long double`, the largest alignment.
+//! Calling conventions are not here: they belong to the ABI crate, which also refuses to
+//! build for a target it has no convention for.
 
 use crate::types::IntType;
 
 /// A platform ABI whose data layout jitffi knows.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+///
+/// | target        | `long` | `char`   | `wchar_t` | `long double`        |
+/// |---------------|--------|----------|-----------|----------------------|
+/// | `X86_64SysV`  | 8      | signed   | `int32`   | x87, 16 bytes/16     |
+/// | `Aarch64`     | 8      | unsigned | `uint32`  | IEEE quad, 16/16     |
+/// | `AppleArm64`  | 8      | signed   | `int32`   | = `double`, 8/8      |
+/// | `Win64`       | 4      | signed   | `uint16`  | = `double`, 8/8      |
+///
+/// Only the first two have code generation; the Apple and Windows models exist for
+/// their (pure) classifiers in the ABI crate.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Target {
-    /// x86-64 System V (Linux, BSDs, macOS): LP64, x87 `long double`.
+    /// x86-64 System V (Linux, BSDs): LP64, x87 `long double`.
     X86_64SysV,
-    /// AArch64 AAPCS64 (Linux): LP64, quad `long double`, unsigned `char`.
+    /// AArch64 AAPCS64 as Linux has it: LP64, quad `long double`, unsigned `char`
+    /// (AAPCS64 §10.1 "Arm C and C++ language mappings", Table 3).
     Aarch64,
+    /// Apple arm64 (macOS, iOS): LP64 with signed `char` and `long double` = `double`
+    /// (Apple's "Writing ARM64 code for Apple platforms").
+    AppleArm64,
+    /// Windows x64: LLP64 (`long` is 4 bytes), `long double` = `double`, `wchar_t` an
+    /// unsigned 16-bit integer (the MSVC data model).
+    Win64,
 }
 
 impl Target {
-    /// The target this library was compiled for.
-    pub fn host() -> Target {
-        if cfg!(target_arch = "aarch64") {
+    /// The target this library is compiled for. `jitffi-abi` stops the build with a
+    /// `compile_error!` for a target it has no calling convention for, so the fallback
+    /// to x86-64 System V below is never a wrong answer in a build that completes.
+    pub const fn host() -> Target {
+        if cfg!(all(target_arch = "aarch64", target_vendor = "apple")) {
+            Target::AppleArm64
+        } else if cfg!(target_arch = "aarch64") {
             Target::Aarch64
+        } else if cfg!(all(target_arch = "x86_64", windows)) {
+            Target::Win64
         } else {
             Target::X86_64SysV
         }
@@ -27,29 +51,49 @@ impl Target {
         8
     }
 
-    /// `long` and `unsigned long` are 64-bit on both LP64 targets.
+    /// `long` and `unsigned long`: 64-bit on the LP64 targets, 32-bit on Win64 (LLP64).
     pub fn long_type(self, signed: bool) -> IntType {
-        IntType { bytes: 8, signed }
+        let bytes = if self == Target::Win64 { 4 } else { 8 };
+        IntType { bytes, signed }
     }
 
-    /// Plain `char`: signed on x86-64, unsigned on AArch64 (AAPCS64 10.1.3).
+    /// Plain `char`: unsigned on AArch64 Linux (AAPCS64 §10.1.1, Table 3), signed on the
+    /// others (Apple deviates from AAPCS64 here).
     pub fn char_type(self) -> IntType {
         match self {
-            Target::X86_64SysV => IntType::I8,
             Target::Aarch64 => IntType::U8,
+            Target::X86_64SysV | Target::AppleArm64 | Target::Win64 => IntType::I8,
         }
     }
 
-    /// `wchar_t`: a signed 32-bit int on x86-64 SysV, unsigned on AArch64 Linux.
+    /// `wchar_t`: a signed 32-bit int on x86-64 System V and Apple arm64, unsigned on
+    /// AArch64 Linux, an unsigned 16-bit int on Win64.
     pub fn wchar_type(self) -> IntType {
         match self {
-            Target::X86_64SysV => IntType::I32,
+            Target::X86_64SysV | Target::AppleArm64 => IntType::I32,
             Target::Aarch64 => IntType::U32,
+            Target::Win64 => IntType::U16,
         }
     }
 
-    /// Size and alignment of `long double`: 16/16 on both (x87 padded, or IEEE quad).
+    /// Size and alignment of `long double`: 16/16 for x86-64's padded x87 format and
+    /// AArch64's IEEE quad; 8/8 where it is `double` (Apple arm64, Win64).
     pub fn long_double_layout(self) -> (u64, u32) {
-        (16, 16)
+        match self {
+            Target::X86_64SysV | Target::Aarch64 => (16, 16),
+            Target::AppleArm64 | Target::Win64 => (8, 8),
+        }
+    }
+
+    /// True when `long double` is an 8-byte IEEE double, passed and stored as `double`.
+    pub fn long_double_is_double(self) -> bool {
+        self.long_double_layout().0 == 8
+    }
+
+    /// The largest alignment any type has without an `aligned` attribute (the
+    /// compiler's `__BIGGEST_ALIGNMENT__`: 16 on all four; a bare `aligned` asks for
+    /// it, and `_Alignof` is capped at it).
+    pub fn max_align(self) -> u32 {
+        16
     }
 }

@@ -272,6 +272,11 @@ pub struct Field {
     /// Byte offset of the member; for a bitfield, of its storage unit.
     pub offset: u64,
     pub bits: Option<BitField>,
+    /// The member's alignment as placed, in bytes (gcc's `DECL_ALIGN`): its type's,
+    /// raised by its own `aligned(n)`/`_Alignas`, lowered by `packed` or `#pragma pack`;
+    /// for a bitfield, what layout placed its bits at. AAPCS64 reads it: a composite's
+    /// "natural alignment" is the largest of its members' (AAPCS64 §5.9 Composite Types).
+    pub align: u32,
 }
 
 /// Where a bitfield's bits lie within its storage unit: the unit is `unit_bytes` wide at

@@ -279,6 +279,9 @@ pub(crate) fn frame_of(spec: &StubSpec, result_area_bytes: u32) -> Result<Frame,
                 _ => take(&mut next, size)?,
             },
             ArgPlan::Nothing => take(&mut next, size)?,
+            ArgPlan::Indirect { .. } => {
+                return Err(error("bug: x86-64 passes nothing by reference"))
+            }
         };
         images.push(image);
     }

@@ -40,10 +40,6 @@ pub(crate) struct DeclAttrs {
     pub asm_name: Option<Box<str>>,
 }
 
-/// The alignment a bare `aligned` attribute asks for: the largest alignment any type
-/// has on the target (`__BIGGEST_ALIGNMENT__`, 16 on x86-64 and AArch64).
-const BIGGEST_ALIGNMENT: u32 = 16;
-
 /// Most alignment an attribute may ask for (gcc's limit on ELF targets is 2^28).
 const MAX_ALIGNMENT: u64 = 1 << 28;
 
@@ -103,7 +99,9 @@ impl Parser<'_> {
                         self.expect(Punct::RParen, ")")?;
                         self.alignment_value(value.value)?
                     } else {
-                        Some(BIGGEST_ALIGNMENT)
+                        // The largest alignment any type has on the target
+                        // (`__BIGGEST_ALIGNMENT__`).
+                        Some(self.table.target().max_align())
                     };
                     attrs.align = attrs.align.max(align);
                 }

@@ -35,7 +35,7 @@ use crate::lua::stack::{self, Peeked, PeekedString};
 use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, LuaError, LuaResult, Next, State};
 use crate::scalar::number::Num;
-use jitffi_abi::{x86_64, Loc, PieceKind, RetPlan};
+use jitffi_abi::{Convention, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
 use jitffi_jit::{
@@ -318,7 +318,9 @@ fn stub_spec(types: &mut TypeTable, func: &FuncType) -> Result<(Box<[TypeId]>, S
         .iter()
         .map(|&p| convert::decay(types, p))
         .collect();
-    let plan = x86_64::classify(types, func, &[]).map_err(|e| e.message)?;
+    let plan = Convention::host()
+        .classify(types, func, &[])
+        .map_err(|e| e.message)?;
     let args = params.iter().map(|&p| fetch_for(types, p)).collect();
     let spec = StubSpec {
         plan,

@@ -42,7 +42,7 @@ use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::CDataHeader;
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::scalar::number::ScalarStore;
-use jitffi_abi::{x86_64, ArgPlan, CallPlan, Ext, Loc, PieceKind, RetPlan};
+use jitffi_abi::{ArgPlan, CallPlan, Convention, Ext, Loc, PieceKind, RetPlan};
 use jitffi_ctype::table::FxMap;
 use jitffi_ctype::{CType, FloatKind, IntType, TypeId};
 use jitffi_jit::{
@@ -455,7 +455,9 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
             )));
         }
     };
-    let plan = x86_64::classify(&st.types(), &func, &[]).map_err(|e| LuaError::msg(e.message))?;
+    let plan = Convention::host()
+        .classify(&st.types(), &func, &[])
+        .map_err(|e| LuaError::msg(e.message))?;
     let params: Box<[TypeId]> = {
         let mut types = st.types_mut()?;
         func.params
@@ -1251,6 +1253,7 @@ unsafe fn push_argument(
         // A memory-class argument is a copy in the caller's stack area.
         ArgPlan::Stack { offset, .. } => frame.arg_ptr(Loc::Stack(*offset)),
         ArgPlan::Nothing => image.0.as_ptr(),
+        ArgPlan::Indirect { .. } => return Err(LuaError::msg("bug: an argument by reference")),
     };
     // SAFETY: `value` holds a value of `param`.
     unsafe { convert::push_value_copy(l, st, param, value) }

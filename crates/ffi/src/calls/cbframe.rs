@@ -12,7 +12,7 @@
 //! Most of the module is Lua ([`CHUNK`], `cbframe.lua`): the `struct jitffi_cpu` view of
 //! [`jitffi_jit::CpuState`], its methods and `cbframe.dump`. This file holds what Lua
 //! cannot do: claiming, retargeting and freeing slots of the raw callback pool
-//! ([`crate::calls::callback`]), and the System V plans ([`jitffi_abi::x86_64::classify`])
+//! ([`crate::calls::callback`]), and the System V plans ([`jitffi_abi::Convention::classify`])
 //! that the typed readers (`cpu:args`, `cpu:ret`, ...) follow, with every register
 //! location already turned into its byte offset in the `CpuState`.
 //!
@@ -33,7 +33,7 @@ use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::push_ctype;
 use crate::cdata::state::{FfiState, STATE_UPVALUE};
 use crate::lua::{self, LuaError, LuaResult, State};
-use jitffi_abi::{x86_64, ArgPlan, CallPlan, Loc, Piece, PieceKind, RetPlan};
+use jitffi_abi::{ArgPlan, CallPlan, Convention, Loc, Piece, PieceKind, RetPlan};
 use jitffi_ctype::{CType, FloatKind, FuncType, TypeId, TypeTable};
 use jitffi_jit::CpuState;
 use mlua_sys as sys;
@@ -354,7 +354,8 @@ unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
                     .map(|&p| crate::cdata::convert::decay(&mut types, p))
                     .collect()
             };
-            let plan = x86_64::classify(&st.types(), &func, &varargs)
+            let plan = Convention::host()
+                .classify(&st.types(), &func, &varargs)
                 .map_err(|e| LuaError::plain(e.message))?;
             let types: Vec<TypeId> = func.params.iter().chain(&varargs).copied().collect();
             // The tables are built under protection: the plan and the type lists own
@@ -412,7 +413,7 @@ unsafe extern "C-unwind" fn plan_tables(l: *mut State) -> c_int {
                         set_number(l, "stack", u64::from(*offset));
                         sys::lua_rawseti(l, -2, 1);
                     }
-                    ArgPlan::Nothing => {}
+                    ArgPlan::Nothing | ArgPlan::Indirect { .. } => {}
                 }
                 sys::lua_rawseti(l, -2, i as sys::lua_Integer + 1);
             }
