@@ -33,20 +33,23 @@
 #       target/callgen/libcallgen.so cg_f12 cg_f40
 #
 # Needs cc, luajit, lua5.1 ... lua5.4, a release build and the modules (scripts/test.sh
-# builds both first). Exits non-zero if anything failed.
+# builds both first). Exits non-zero if anything failed. JITFFI_TARGET, JITFFI_RUNNER and
+# JITFFI_CC run it for another architecture, with that architecture's gcc as the oracle
+# and its luajit as the generator's check (tests/target.sh; scripts/aarch64.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=tests/expected_skips.sh
 source tests/expected_skips.sh
+# shellcheck source=tests/target.sh
+source tests/target.sh
 seed=${JITFFI_CALLGEN_SEED:-1}
 count=${JITFFI_CALLGEN_COUNT:-300}
-out=$root/target/callgen
-jitffi=$root/target/release/jitffi
+out=$target_build_dir/callgen
 limit=${JITFFI_TEST_TIMEOUT:-300}
 
-for tool in cc luajit lua5.1 lua5.2 lua5.3 lua5.4; do
+for tool in "$test_cc" luajit lua5.1 lua5.2 lua5.3 lua5.4; do
     if ! command -v "$tool" >/dev/null; then
         echo "callgen.sh: $tool is not installed" >&2
         exit 1
@@ -57,11 +60,11 @@ if [ "$count" -lt 1 ]; then
     exit 1
 fi
 
-cargo xtask callgen --seed "$seed" --count "$count" --out "$out" | tail -n 1
+cargo xtask callgen --seed "$seed" --count "$count" --out "$out" ${test_target:+--target "$test_target"} | tail -n 1
 # -Wno-psabi: gcc's note that the ABI of structs with complex float members changed in
 # gcc 4.4, which is the ABI we test.
 # shellcheck disable=SC2086
-cc -shared -fPIC -O1 -Wno-psabi ${JITFFI_CALLGEN_CFLAGS:-} -o "$out/libcallgen.so" "$out/callgen.c"
+"$test_cc" -shared -fPIC -O1 -Wno-psabi ${JITFFI_CALLGEN_CFLAGS:-} -o "$out/libcallgen.so" "$out/callgen.c"
 
 failures=()
 skips=()
@@ -71,7 +74,7 @@ for runner in luajit jitffi 5.1 5.2 5.3 5.4; do
     case $runner in
         luajit) name=luajit; command=(luajit) ;;
         jitffi) name=jitffi; command=("$jitffi") ;;
-        *) name=lua$runner; command=(env LUA_CPATH="$root/target/modules/lua$runner/?.so;;" "lua$runner") ;;
+        *) name=lua$runner; command=(env LUA_CPATH="$modules_dir/lua$runner/?.so;;" "lua$runner") ;;
     esac
     status=0
     CALLGEN_DRY=1 timeout "$limit" "${command[@]}" "$out/callgen.lua" >"$out/dry.$name" 2>&1 || status=$?

@@ -9,29 +9,32 @@
 #
 # Needs luajit, lua5.1 ... lua5.4 and cc on PATH, a release build and the modules
 # (`cargo build --release && cargo xtask modules`; scripts/test.sh runs both first).
+# JITFFI_TARGET, JITFFI_RUNNER and JITFFI_CC run it for another architecture, against
+# that architecture's luajit (tests/target.sh; scripts/aarch64.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-jitffi=$root/target/release/jitffi
+# shellcheck source=tests/target.sh
+source tests/target.sh
 limit=${JITFFI_TEST_TIMEOUT:-300}
 # Helpers shared by the scripts (tests/diff/lib), for every interpreter below.
 export LUA_PATH="$root/tests/diff/lib/?.lua;;"
 # The C libraries of the tests (tests/c), for ffi.load by path and by bare name.
-export JITFFI_TESTLIB_DIR=$root/target/testlib
+export JITFFI_TESTLIB_DIR=$testlib_dir
 export LD_LIBRARY_PATH="$JITFFI_TESTLIB_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 # shellcheck source=tests/expected_skips.sh
 source tests/expected_skips.sh
 
-for tool in luajit lua5.1 lua5.2 lua5.3 lua5.4 cc; do
+for tool in luajit lua5.1 lua5.2 lua5.3 lua5.4 "$test_cc"; do
     if ! command -v "$tool" >/dev/null; then
         echo "diff.sh: $tool is not installed" >&2
         exit 1
     fi
 done
 
-tests/c/build.sh "$JITFFI_TESTLIB_DIR"
+CC=$test_cc tests/c/build.sh "$JITFFI_TESTLIB_DIR"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -56,7 +59,7 @@ for script in tests/diff/*.lua; do
         if [ "$runner" = jitffi ]; then
             command=("$jitffi" "$script")
         else
-            command=(env LUA_CPATH="$root/target/modules/lua$runner/?.so;;" "lua$runner" "$script")
+            command=(env LUA_CPATH="$modules_dir/lua$runner/?.so;;" "lua$runner" "$script")
             runner=lua$runner
         fi
         status=0

@@ -19,6 +19,8 @@
 #
 # Needs lua5.1 ... lua5.4 and cc on PATH (fails if one is missing) and a release build
 # of the runner (`cargo build --release`). Exits non-zero if anything failed.
+# JITFFI_TARGET, JITFFI_RUNNER and JITFFI_CC run it for another architecture
+# (tests/target.sh; scripts/aarch64.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,9 +28,10 @@ cd "$root"
 
 # shellcheck source=tests/expected_skips.sh
 source tests/expected_skips.sh
+# shellcheck source=tests/target.sh
+source tests/target.sh
 
 versions=(5.1 5.2 5.3 5.4)
-jitffi=$root/target/release/jitffi
 # Per-script limit, so that a hanging test cannot hang CI.
 limit=${JITFFI_TEST_TIMEOUT:-300}
 
@@ -39,13 +42,13 @@ for v in "${versions[@]}"; do
     fi
 done
 if [ ! -x "$jitffi" ]; then
-    echo "modules.sh: $jitffi is missing; run 'cargo build --release' first" >&2
+    echo "modules.sh: $jitffi is missing; run 'cargo build --release${test_target:+ --target $test_target}' first" >&2
     exit 1
 fi
 
 cargo xtask modules
-testlib=$root/target/testlib
-tests/c/build.sh "$testlib"
+testlib=$testlib_dir
+CC=$test_cc tests/c/build.sh "$testlib"
 
 # Runs "$@" with the module path of Lua $1 and nothing else from the environment
 # that could change what `require` finds or what runs first.
@@ -55,7 +58,7 @@ with_lua_env() {
     env -u LUA_INIT -u LUA_INIT_5_1 -u LUA_INIT_5_2 -u LUA_INIT_5_3 -u LUA_INIT_5_4 \
         -u LUA_PATH_5_2 -u LUA_PATH_5_3 -u LUA_PATH_5_4 \
         -u LUA_CPATH_5_2 -u LUA_CPATH_5_3 -u LUA_CPATH_5_4 \
-        LUA_CPATH="$root/target/modules/lua$v/?.so;;" \
+        LUA_CPATH="$modules_dir/lua$v/?.so;;" \
         LUA_PATH="$root/tests/lua/lib/?.lua;;" \
         JITFFI_TESTLIB_DIR="$testlib" \
         LD_LIBRARY_PATH="$testlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \

@@ -48,14 +48,18 @@ end
 -- A cdata of type `ct` (varargs: LuaJIT passes a cdata as its own type).
 function rt.box(ct, v) return ffi.new(ct, v) end
 function rt.C(ct, re, im) return ffi.new(ct, re, im) end
--- A long double cdata from its mantissa halves and sign+exponent. No number converts to
--- a long double and none can be read (as in LuaJIT), but one can be copied from a
--- reference to bytes written as integers.
+-- The long double is AArch64's IEEE quad, not x86-64's x87 extended: the driver sets
+-- this (`callgen --target`). Sign and exponent are then the top 16 bits of the second
+-- 64-bit word, not its low 16.
+rt.quad_long_double = false
+-- A long double cdata from its mantissa halves (quad: its low 64 bits) and
+-- sign+exponent. No number converts to a long double and none can be read (as in
+-- LuaJIT), but one can be copied from a reference to bytes written as integers.
 function rt.LD(hi, lo, sign_exponent)
   local bytes = ffi.new("long double[1]")
   local words = ffi.cast("uint64_t *", bytes)
   words[0] = rt.U64(hi, lo)
-  words[1] = sign_exponent
+  words[1] = rt.quad_long_double and rt.U64(sign_exponent * 65536, 0) or sign_exponent
   return ffi.new("long double", ffi.cast("long double &", bytes))
 end
 -- A NULL pointer where nil cannot stand (inside a Lua table).
@@ -75,6 +79,7 @@ local function mix(h, v)
 end
 
 local TWO63 = rt.U64(2147483648, 0)
+local TWO48 = rt.U64(65536, 0)
 
 local function same(a, b) return uint64_t(a) == uint64_t(b) end
 
@@ -140,8 +145,8 @@ local function bits(kind, v)
     u.v = v
     for i = 0, kind.nparts - 1 do parts[i + 1] = u.u[i] end
   end
-  -- Bytes 10 to 15 of a long double are padding.
-  if kind.make == "ld" then parts[2] = parts[2] % 65536 end
+  -- Bytes 10 to 15 of an x87 long double are padding.
+  if kind.make == "ld" and not rt.quad_long_double then parts[2] = parts[2] % 65536 end
   return parts
 end
 
@@ -169,6 +174,8 @@ local function make_parts(kind, h)
       parts[i] = bits(kind, kind.values[tonumber(h % #kind.values) + 1])[1]
     elseif make == "f32" then
       parts[i] = bits(f32_kind, (tonumber(h / 1099511627776) - 8388608) / 64)[1]
+    elseif make == "ld" and rt.quad_long_double then
+      parts[i] = i == 1 and h % TWO63 + TWO63 or (h % 64 + 16351) * TWO48
     elseif make == "ld" then
       parts[i] = i == 1 and h % TWO63 + TWO63 or h % 64 + 16351
     elseif make == "f64" then

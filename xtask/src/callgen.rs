@@ -19,7 +19,9 @@
 //! fold(h, a) = mix over the bit patterns ("parts") of each scalar inside a, in
 //!              declaration order: integers, bool, enum, float, double, pointer are one
 //!              part of their own width (zero-extended); complex numbers two (re, im);
-//!              a long double two (mantissa; sign and exponent, 16 bits); structs fold their members (arrays element by element), unions only
+//!              a long double two (x86-64's x87: the mantissa, then sign and exponent,
+//!              16 bits; AArch64's IEEE quad: its low and high 64 bits, the high ones
+//!              sign, exponent and the top 48 mantissa bits); structs fold their members (arrays element by element), unions only
 //!              their active member, so padding never counts; a `const char *` folds
 //!              its bytes, then its length.
 //! step(h)    = mix(h, 0x2545F491): a derived value takes one step per part, from the
@@ -74,6 +76,17 @@
 //!
 //! The model is data (`Ty`, `Record`, `Signature`, `CallbackType`, `Value`), one emitter
 //! per output (`c_source`, `lua_driver`).
+//!
+//! `--target` (a Rust triple: x86_64-... or aarch64-..., default the host's) chooses the
+//! data model the program is written for: plain `char` is unsigned on AArch64, `long
+//! double` is x87 extended on x86-64 and IEEE quad on AArch64, and what LuaJIT is known
+//! to get wrong differs (the packed-aggregate rule is x86-64's). No value there needs a
+//! number converted to an integer type it does not fit, where LuaJIT's answer depends on
+//! the machine (a C cast of an out-of-range double: x86-64 gives INT_MIN, arm64
+//! saturates): so `-2147483648` as an enum constant, which LuaJIT's 32-bit constant
+//! expressions read as unsigned (making the enum `uint32_t` for it), is written
+//! `(-2147483647 - 1)` there.
+//! tests/callgen.sh passes it when it runs for another architecture (tests/target.sh).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -87,9 +100,40 @@ pub struct Options {
     pub count: usize,
     /// Directory for callgen.c and callgen.lua.
     pub out: PathBuf,
+    pub target: Target,
 }
 
-const USAGE: &str = "usage: cargo xtask callgen [--seed N] [--count N] [--out DIR]";
+/// The data model a program is written for (its C compiler's).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Target {
+    /// x86-64 System V: signed `char` and `wchar_t`, x87 `long double`.
+    X86_64,
+    /// AArch64 Linux (AAPCS64): unsigned `char` and `wchar_t`, IEEE quad `long double`.
+    Aarch64,
+}
+
+impl Target {
+    /// The machine xtask itself was built for.
+    fn host() -> Target {
+        if cfg!(target_arch = "aarch64") {
+            Target::Aarch64
+        } else {
+            Target::X86_64
+        }
+    }
+
+    /// From a Rust target triple (its architecture part).
+    fn from_triple(triple: &str) -> Option<Target> {
+        match triple.split('-').next()? {
+            "x86_64" => Some(Target::X86_64),
+            "aarch64" => Some(Target::Aarch64),
+            _ => None,
+        }
+    }
+}
+
+const USAGE: &str =
+    "usage: cargo xtask callgen [--seed N] [--count N] [--out DIR] [--target TRIPLE]";
 
 /// Calls (sets of argument values) per generated function.
 const CALLS_PER_FUNCTION: usize = 2;
@@ -111,6 +155,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
         seed: 1,
         count: 300,
         out: root.join("target/callgen"),
+        target: Target::host(),
     };
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
@@ -122,6 +167,7 @@ pub fn main(root: &Path, args: &[String]) -> Result<(), String> {
             "--seed" => options.seed = parse_u64(value).ok_or_else(bad)?,
             "--count" => options.count = value.parse().map_err(|_| bad())?,
             "--out" => options.out = PathBuf::from(value),
+            "--target" => options.target = Target::from_triple(value).ok_or_else(bad)?,
             _ => return Err(USAGE.to_owned()),
         }
     }
@@ -138,7 +184,7 @@ fn parse_u64(text: &str) -> Option<u64> {
 
 /// Generates the program for `options` and writes callgen.c and callgen.lua.
 pub fn run(root: &Path, options: &Options) -> Result<(), String> {
-    let program = Program::generate(options.seed, options.count);
+    let program = Program::generate(options.seed, options.count, options.target);
     fs::create_dir_all(&options.out)
         .map_err(|err| format!("cannot create {}: {err}", options.out.display()))?;
     let runtime_dir = root.join("tests/callgen");
@@ -227,7 +273,8 @@ const fn int(key: &'static str, c: &'static str, size: u64, signed: bool) -> Int
     }
 }
 
-/// Every integer type tested, all x86-64 Linux sizes (`char` is signed there).
+/// Every integer type tested, all x86-64 and AArch64 Linux sizes, with x86-64's
+/// signedness (`char` is unsigned on AArch64: [`Program::int_signed`]).
 const INTS: &[IntKind] = &[
     int("i8", "int8_t", 1, true),
     int("u8", "uint8_t", 1, false),
@@ -267,7 +314,8 @@ enum Scalar {
     Double,
     ComplexFloat,
     ComplexDouble,
-    /// x87 80-bit extended in 16 bytes; only its first 10 bytes are a value.
+    /// x87 80-bit extended in 16 bytes, only its first 10 bytes a value (x86-64), or
+    /// IEEE quad (AArch64).
     LongDouble,
     Pointer(Pointee),
 }
@@ -311,8 +359,9 @@ enum PartMake {
     F64,
     /// The whole step as an address.
     Pointer,
-    /// Long double: the step with bit 63 set (the mantissa), then `16351 + step % 64`
-    /// (a positive exponent near 1.0); only 16 bits of the second part count.
+    /// Long double: the step with bit 63 set (the mantissa, or its low half), then
+    /// `16351 + step % 64` (a positive exponent near 1.0): x87's second part, of which
+    /// only 16 bits count, or quad's top 16 bits (the 48 mantissa bits below are 0).
     LongDouble,
 }
 
@@ -476,7 +525,8 @@ enum Value {
     /// A float or double (a float's is exact in `float`).
     Real(f64),
     Complex(f64, f64),
-    /// The mantissa (explicit integer bit set) and the sign and exponent of a long double.
+    /// The mantissa (explicit integer bit set; quad: its low 64 bits) and the sign and
+    /// exponent of a long double.
     LongDouble(u64, u16),
     Pointer(PointerValue),
     Str(Vec<u8>),
@@ -508,6 +558,7 @@ enum Place {
 
 struct Program {
     seed: u64,
+    target: Target,
     enums: Vec<EnumDecl>,
     records: Vec<Record>,
     callbacks: Vec<CallbackType>,
@@ -519,10 +570,11 @@ struct Program {
 // Generation.
 
 impl Program {
-    fn generate(seed: u64, count: usize) -> Program {
+    fn generate(seed: u64, count: usize, target: Target) -> Program {
         let mut rng = Rng::new(seed);
         let mut program = Program {
             seed,
+            target,
             enums: Vec::new(),
             records: Vec::new(),
             callbacks: Vec::new(),
@@ -804,6 +856,101 @@ impl Program {
         }
     }
 
+    /// Whether `ty` is an aggregate whose scalars are all floating-point (an HFA
+    /// candidate, AAPCS64 5.9.5) with an array member at any depth: Debian's LuaJIT
+    /// 2.1.0-beta3 for arm64 passes `struct { float f[2]; }` as 0 and crashes on some
+    /// (`struct { struct { float a, b; } x; float c; }` and `int f[4]` work).
+    fn floating_with_array(&self, ty: Ty) -> bool {
+        fn floating_only(program: &Program, ty: Ty) -> bool {
+            match ty {
+                Ty::Scalar(
+                    Scalar::Float | Scalar::Double | Scalar::ComplexFloat | Scalar::ComplexDouble,
+                ) => true,
+                Ty::Record(index) => program.records[index]
+                    .members
+                    .iter()
+                    .all(|member| floating_only(program, member.ty)),
+                _ => false,
+            }
+        }
+        fn has_array(program: &Program, ty: Ty) -> bool {
+            match ty {
+                Ty::Record(index) => program.records[index]
+                    .members
+                    .iter()
+                    .any(|member| member.count.is_some() || has_array(program, member.ty)),
+                _ => false,
+            }
+        }
+        matches!(ty, Ty::Record(_)) && floating_only(self, ty) && has_array(self, ty)
+    }
+
+    /// The HFA `ty` is (AAPCS64 5.9.5.1), as (whether its members are `float`, their
+    /// number), counting a complex member as two; unions as their largest member.
+    fn hfa(&self, ty: Ty) -> Option<(bool, u64)> {
+        let record = match ty {
+            Ty::Record(index) => &self.records[index],
+            _ => return None,
+        };
+        let mut kind = None;
+        let mut count = 0;
+        for member in &record.members {
+            let (is_float, n) = match member.ty {
+                Ty::Scalar(Scalar::Float) => (true, 1),
+                Ty::Scalar(Scalar::Double) => (false, 1),
+                Ty::Scalar(Scalar::ComplexFloat) => (true, 2),
+                Ty::Scalar(Scalar::ComplexDouble) => (false, 2),
+                Ty::Record(_) => self.hfa(member.ty)?,
+                _ => return None,
+            };
+            if member.bits.is_some() || kind.is_some_and(|kind| kind != is_float) {
+                return None;
+            }
+            kind = Some(is_float);
+            let n = n * member.count.unwrap_or(1);
+            count = if record.union {
+                count.max(n)
+            } else {
+                count + n
+            };
+        }
+        let is_float = kind?;
+        let element = if is_float { 4 } else { 8 };
+        // Padding (an aligned or packed member) makes it no HFA.
+        (count <= 4 && record.size == count * element).then_some((is_float, count))
+    }
+
+    /// Whether an argument is an HFA of one or three `float`s whose last register is v7
+    /// (AAPCS64 5.4.2, C.2-C.3: v-registers in order, an HFA whole or not at all):
+    /// Debian's LuaJIT 2.1.0-beta3 for arm64 then overwrites the first integer argument
+    /// register (`int f(char c, double, double, double, double, double, struct { float
+    /// a, b, c; } s)` receives `c` as 0).
+    fn odd_float_hfa_ends_at_v7(&self, signature: &Signature) -> bool {
+        let mut next = 0; // The next free v-register (NSRN).
+        for &ty in signature
+            .params
+            .iter()
+            .chain(signature.varargs.iter().flatten())
+        {
+            let registers = match ty {
+                Ty::Scalar(Scalar::Float | Scalar::Double | Scalar::LongDouble) => 1,
+                Ty::Scalar(Scalar::ComplexFloat | Scalar::ComplexDouble) => 2,
+                Ty::Record(_) => match self.hfa(ty) {
+                    Some((true, count)) if count % 2 == 1 && next + count == 8 => return true,
+                    Some((_, count)) => count,
+                    None => 0,
+                },
+                _ => 0,
+            };
+            next = if next + registers <= 8 {
+                next + registers
+            } else {
+                8
+            };
+        }
+        false
+    }
+
     /// Whether `ty` is or holds a long double (in any member).
     fn has_long_double(&self, ty: Ty) -> bool {
         match ty {
@@ -882,8 +1029,13 @@ impl Program {
             Ret::Echo(index) => Some(signature.params[index]),
             Ret::Checksum | Ret::Void => None,
         };
+        // AAPCS64 passes a composite by its size alone, packed or not (5.4.2): no such
+        // disagreement there.
         let in_registers_by_luajit = |ty: Ty| {
-            matches!(ty, Ty::Record(_)) && self.size_align(ty).0 <= 16 && self.misaligned(ty, 0)
+            self.target == Target::X86_64
+                && matches!(ty, Ty::Record(_))
+                && self.size_align(ty).0 <= 16
+                && self.misaligned(ty, 0)
         };
         if signature
             .params
@@ -892,6 +1044,20 @@ impl Program {
             .any(|&ty| in_registers_by_luajit(ty))
         {
             return Some("a packed aggregate with unaligned members by value (LuaJIT uses registers, gcc memory)");
+        }
+        if self.target == Target::Aarch64
+            && signature
+                .params
+                .iter()
+                .chain(&ret)
+                .any(|&ty| self.floating_with_array(ty))
+        {
+            return Some("a floating-point aggregate with an array member by value (LuaJIT arm64 passes and returns it wrong)");
+        }
+        if self.target == Target::Aarch64 && self.odd_float_hfa_ends_at_v7(signature) {
+            return Some(
+                "a 1- or 3-float HFA in v-registers up to v7 (LuaJIT arm64 overwrites x0)",
+            );
         }
         signature.params.iter().find_map(|&ty| match ty {
             Ty::Callback(index) => self.callback_luajit_skip(&self.callbacks[index]),
@@ -930,6 +1096,17 @@ impl Program {
             .params
             .iter()
             .any(|ty| matches!(ty, Ty::Callback(_)))
+    }
+
+    /// Whether the integer type `INTS[index]` is signed on the target, as the ffi sees
+    /// it: LuaJIT's `wchar_t` is a signed 32-bit int on every Linux, gcc's unsigned on
+    /// AArch64 (values are written as LuaJIT reads them back; the bits are the same).
+    fn int_signed(&self, index: usize) -> bool {
+        let kind = &INTS[index];
+        match (self.target, kind.key) {
+            (Target::Aarch64, "char") => false,
+            _ => kind.signed,
+        }
     }
 
     fn size_align(&self, ty: Ty) -> (u64, u64) {
@@ -992,6 +1169,17 @@ impl Program {
                             Some(rng.between(1, 8 * INTS[int].size as usize) as u64)
                         }
                         _ => None,
+                    };
+                    // A `wchar_t` bitfield is unsigned for gcc on AArch64 and signed
+                    // for LuaJIT: their values differ (drawn all the same, so that the
+                    // rest of the program stays the one of the seed).
+                    let bits = match ty {
+                        Ty::Scalar(Scalar::Int(int))
+                            if self.target == Target::Aarch64 && INTS[int].key == "wchar" =>
+                        {
+                            None
+                        }
+                        _ => bits,
                     };
                     Member {
                         ty,
@@ -1697,8 +1885,12 @@ impl Program {
                 .constants
                 .iter()
                 .enumerate()
-                .map(|(constant, value)| {
-                    format!("{} = {value}", Self::enum_constant(index, constant))
+                .map(|(constant, &value)| {
+                    let name = Self::enum_constant(index, constant);
+                    match (self.target, value == i64::from(i32::MIN)) {
+                        (Target::Aarch64, true) => format!("{name} = (-2147483647 - 1)"),
+                        _ => format!("{name} = {value}"),
+                    }
                 })
                 .collect();
             writeln!(
@@ -1821,8 +2013,8 @@ impl Program {
         writeln!(c, "    {part} u[{count}];\n    memcpy(u, &v, sizeof u);").unwrap();
         for index in 0..count {
             match make {
-                // Bytes 10 to 15 of a long double are padding.
-                PartMake::LongDouble if index == 1 => {
+                // Bytes 10 to 15 of an x87 long double are padding.
+                PartMake::LongDouble if index == 1 && self.target == Target::X86_64 => {
                     c.push_str("    h = cg_mix(h, u[1] & 0xffff);\n")
                 }
                 _ => writeln!(c, "    h = cg_mix(h, u[{index}]);").unwrap(),
@@ -1845,6 +2037,11 @@ impl Program {
             )
             .unwrap(),
             (_, PartMake::Bool) => c.push_str("    return (cg_step(h) & 1) != 0;\n"),
+            (_, PartMake::LongDouble) if self.target == Target::Aarch64 => c.push_str(
+                "    uint64_t u[2];\n    u[0] = cg_step(h) | 1ULL << 63;\n    \
+                 u[1] = (16351 + cg_step(h) % 64) << 48;\n    long double r;\n    \
+                 memcpy(&r, u, 16);\n    return r;\n",
+            ),
             (_, PartMake::LongDouble) => c.push_str(
                 "    uint64_t u[2];\n    u[0] = cg_step(h) | 1ULL << 63;\n    \
                  u[1] = 16351 + cg_step(h) % 64;\n    long double r = 0;\n    \
@@ -2088,6 +2285,9 @@ impl Program {
              local I64, U64, P, A, C, LD, S, box, NULL =\n  \
              rt.I64, rt.U64, rt.P, rt.A, rt.C, rt.LD, rt.S, rt.box, rt.NULL\n",
         );
+        if self.target == Target::Aarch64 {
+            lua.push_str("rt.quad_long_double = true\n");
+        }
         lua.push_str("ffi.cdef [==[\n");
         lua.push_str(&self.declarations());
         lua.push_str("uint64_t cg_probe(uint64_t x);\n");
@@ -2268,15 +2468,16 @@ impl Program {
                 },
             ) => {
                 let kind = &INTS[index];
+                let signed = self.int_signed(index);
                 let width = kind.size * 8;
-                let number: i128 = match kind.signed && bits >> (width - 1) & 1 == 1 {
+                let number: i128 = match signed && bits >> (width - 1) & 1 == 1 {
                     true => bits as i128 - (1i128 << width),
                     false => bits as i128,
                 };
                 let text = if number.abs() <= 1 << 53 && !as_cdata {
                     number.to_string()
                 } else {
-                    let constructor = if kind.signed { "I64" } else { "U64" };
+                    let constructor = if signed { "I64" } else { "U64" };
                     format!("{constructor}({}, {})", bits >> 32, bits & 0xffff_ffff)
                 };
                 boxed(text)

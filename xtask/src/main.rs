@@ -3,7 +3,9 @@
 //! - `modules`: build `ffi.so` for each stock Lua (5.1 to 5.4) into
 //!   `target/modules/lua5.X/ffi.so`, loadable with
 //!   `LUA_CPATH='target/modules/lua5.X/?.so' lua5.X -e 'require "ffi"'`, and a copy of it
-//!   named `cbframe.so` (the same library exports `luaopen_cbframe`).
+//!   named `cbframe.so` (the same library exports `luaopen_cbframe`). With
+//!   `JITFFI_TARGET=<triple>` in the environment (tests/target.sh), for that Rust target
+//!   instead, into `target/<triple>/modules/lua5.X/`.
 //! - `bench [RUNS] [--instructions]`: run `bench/*.lua` under stock lua5.4 (ffi.so and
 //!   the hand-written C bindings of bench/native/), jitffi, stock lua5.1 (its ffi.so),
 //!   luajit -joff and luajit, and print the medians and ratios; with `--instructions`,
@@ -100,9 +102,10 @@ fn workspace_root() -> PathBuf {
 /// Builds `jitffi-lua` as a module for every Lua version and lists what it wrote.
 fn build_modules() -> Result<(), String> {
     let root = workspace_root();
+    let target = env::var("JITFFI_TARGET").ok().filter(|t| !t.is_empty());
     let mut written = Vec::new();
     for &(feature, lua) in LUA_VERSIONS {
-        let ffi = build_module(&root, feature, lua)?;
+        let ffi = build_module_for(&root, target.as_deref(), feature, lua)?;
         // `require "cbframe"` finds `luaopen_cbframe` in a copy of the same library (a
         // copy, not a link: Lua loads it as another file; see crates/ffi/src/calls/cbframe.rs
         // for why that is harmless).
@@ -125,12 +128,21 @@ fn build_modules() -> Result<(), String> {
 
 /// Builds `jitffi-lua` as a module for one Lua version in its own target directory (the
 /// `lua5X` features of mlua-sys exclude each other, so one directory would rebuild
-/// everything at every switch), copies the cdylib to `target/modules/<lua>/ffi.so` and
-/// returns that path.
-fn build_module(root: &Path, feature: &str, lua: &str) -> Result<PathBuf, String> {
+/// everything at every switch), copies the cdylib to `target/modules/<lua>/ffi.so` (for
+/// a cross `target`, `target/<triple>/modules/<lua>/ffi.so`) and returns that path.
+fn build_module_for(
+    root: &Path,
+    target: Option<&str>,
+    feature: &str,
+    lua: &str,
+) -> Result<PathBuf, String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target_dir = root.join("target/modules-build").join(feature);
-    eprintln!("xtask: building ffi.so for {lua}");
+    let target_args: Vec<&str> = target.map_or(Vec::new(), |t| vec!["--target", t]);
+    eprintln!(
+        "xtask: building ffi.so for {lua}{}",
+        target.map_or(String::new(), |t| format!(" ({t})"))
+    );
     let status = Command::new(&cargo)
         .current_dir(root)
         .args([
@@ -141,6 +153,7 @@ fn build_module(root: &Path, feature: &str, lua: &str) -> Result<PathBuf, String
             "--no-default-features",
         ])
         .args(["--features", &format!("{feature},module")])
+        .args(&target_args)
         .arg("--target-dir")
         .arg(&target_dir)
         .status()
@@ -149,12 +162,19 @@ fn build_module(root: &Path, feature: &str, lua: &str) -> Result<PathBuf, String
         return Err(format!(
             "building the {lua} module failed ({status}); \
              command: cargo build --release -p jitffi-lua --no-default-features \
-             --features {feature},module --target-dir {}",
+             --features {feature},module {}--target-dir {}",
+            target_args
+                .iter()
+                .map(|a| format!("{a} "))
+                .collect::<String>(),
             target_dir.display()
         ));
     }
-    let built = target_dir.join("release").join(cdylib_name());
-    let destination_dir = root.join("target/modules").join(lua);
+    // cargo puts a cross build one level deeper, under the triple.
+    let output_root = target.map_or(target_dir.clone(), |t| target_dir.join(t));
+    let built = output_root.join("release").join(cdylib_name());
+    let target_output = target.map_or(root.join("target"), |t| root.join("target").join(t));
+    let destination_dir = target_output.join("modules").join(lua);
     let destination = destination_dir.join("ffi.so");
     fs::create_dir_all(&destination_dir)
         .map_err(|err| format!("cannot create {}: {err}", destination_dir.display()))?;
@@ -166,6 +186,11 @@ fn build_module(root: &Path, feature: &str, lua: &str) -> Result<PathBuf, String
         )
     })?;
     Ok(destination)
+}
+
+/// [`build_module_for`] the host.
+fn build_module(root: &Path, feature: &str, lua: &str) -> Result<PathBuf, String> {
+    build_module_for(root, None, feature, lua)
 }
 
 /// The file name cargo gives the `jitffi_lua` cdylib on this platform. Lua's

@@ -13,6 +13,12 @@
 //!
 //! `JITFFI_LAYOUT_SEED` (default below) and `JITFFI_LAYOUT_COUNT` (default 1500) choose
 //! the declarations; a failure prints the seed so that it can be rerun.
+//!
+//! The target is x86-64 System V and the compiler the host's `cc`, unless
+//! `JITFFI_LAYOUT_TARGET=aarch64`: then the layout is `Target::Aarch64`'s, the compiler
+//! `JITFFI_LAYOUT_CC` (default `aarch64-linux-gnu-gcc`) and its program runs under the
+//! command prefix `JITFFI_LAYOUT_RUN` (default `qemu-aarch64 -L /usr/aarch64-linux-gnu`).
+//! scripts/aarch64.sh runs it so, on the host: the layout engine is pure.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -855,15 +861,48 @@ fn c_program(cases: &[Case]) -> String {
     out
 }
 
+/// The layout target under test and the C compiler that is its oracle.
+struct Oracle {
+    target: Target,
+    cc: String,
+    /// A command prefix that runs the compiled program (an emulator), or nothing.
+    run: Vec<String>,
+}
+
+impl Oracle {
+    /// From `JITFFI_LAYOUT_TARGET`, `JITFFI_LAYOUT_CC` and `JITFFI_LAYOUT_RUN`.
+    fn from_env() -> Oracle {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let (target, cc, run) = match var("JITFFI_LAYOUT_TARGET").as_deref() {
+            None | Some("x86_64") => (Target::X86_64SysV, "cc", ""),
+            Some("aarch64") => (
+                Target::Aarch64,
+                "aarch64-linux-gnu-gcc",
+                "qemu-aarch64 -L /usr/aarch64-linux-gnu",
+            ),
+            Some(other) => panic!("JITFFI_LAYOUT_TARGET={other}: x86_64 or aarch64"),
+        };
+        Oracle {
+            target,
+            cc: var("JITFFI_LAYOUT_CC").unwrap_or_else(|| cc.to_owned()),
+            run: var("JITFFI_LAYOUT_RUN")
+                .unwrap_or_else(|| run.to_owned())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
 /// Compiles and runs the program; its answers keyed by "kind case name".
-fn run_cc(program: &str, seed: u64) -> HashMap<String, Vec<u64>> {
+fn run_cc(oracle: &Oracle, program: &str, seed: u64) -> HashMap<String, Vec<u64>> {
     let dir: PathBuf =
         std::env::temp_dir().join(format!("jitffi-layout-{}-{seed:x}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("create temp dir");
     let source = dir.join("layout.c");
     let binary = dir.join("layout");
     std::fs::write(&source, program).expect("write C program");
-    let compiled = Command::new("cc")
+    let compiled = Command::new(&oracle.cc)
         .args(["-std=gnu11", "-w", "-O0", "-o"])
         .arg(&binary)
         .arg(&source)
@@ -871,13 +910,16 @@ fn run_cc(program: &str, seed: u64) -> HashMap<String, Vec<u64>> {
     let compiled = match compiled {
         Ok(out) => out,
         Err(e) => panic!(
-            "the layout differential test needs a C compiler: running `cc` failed ({e}). \
-             Install gcc (for example `apt-get install gcc`)."
+            "the layout differential test needs a C compiler: running `{}` failed ({e}). \
+             Install gcc (for example `apt-get install gcc`; for AArch64 \
+             gcc-aarch64-linux-gnu, or scripts/aarch64.sh).",
+            oracle.cc
         ),
     };
     if !compiled.status.success() {
         panic!(
-            "cc rejected the generated declarations (seed {seed:#x}); source kept at {}:\n{}",
+            "{} rejected the generated declarations (seed {seed:#x}); source kept at {}:\n{}",
+            oracle.cc,
             source.display(),
             String::from_utf8_lossy(&compiled.stderr)
                 .lines()
@@ -886,12 +928,21 @@ fn run_cc(program: &str, seed: u64) -> HashMap<String, Vec<u64>> {
                 .join("\n")
         );
     }
-    let run = Command::new(&binary)
-        .output()
-        .expect("run the compiled layout program");
+    let run = match oracle.run.split_first() {
+        Some((program, args)) => Command::new(program).args(args).arg(&binary).output(),
+        None => Command::new(&binary).output(),
+    }
+    .unwrap_or_else(|e| {
+        panic!(
+            "run the compiled layout program {oracle_run:?} {}: {e}",
+            binary.display(),
+            oracle_run = oracle.run
+        )
+    });
     assert!(
         run.status.success(),
-        "the compiled layout program failed (seed {seed:#x})"
+        "the compiled layout program failed (seed {seed:#x}): {}",
+        String::from_utf8_lossy(&run.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8(run.stdout).expect("ASCII output");
@@ -1015,7 +1066,8 @@ fn env_number(name: &str) -> Option<u64> {
 fn layout_matches_cc() {
     let seed = env_number("JITFFI_LAYOUT_SEED").unwrap_or(DEFAULT_SEED);
     let count = env_number("JITFFI_LAYOUT_COUNT").map_or(DEFAULT_COUNT, |n| n as usize);
-    let mut table = TypeTable::new(Target::X86_64SysV);
+    let oracle = Oracle::from_env();
+    let mut table = TypeTable::new(oracle.target);
     let mut generator = Generator {
         rng: Rng::new(seed),
         table: &mut table,
@@ -1034,7 +1086,7 @@ fn layout_matches_cc() {
         }
         cases.push(case);
     }
-    let answers = run_cc(&c_program(&cases), seed);
+    let answers = run_cc(&oracle, &c_program(&cases), seed);
 
     let direct_ids: Vec<Option<Vec<TypeId>>> = cases
         .iter()
@@ -1049,7 +1101,7 @@ fn layout_matches_cc() {
     );
 
     // The same text through the parser: `cdef` each case, then look its records up.
-    let mut parsed = TypeTable::new(Target::X86_64SysV);
+    let mut parsed = TypeTable::new(oracle.target);
     let mut parsed_ids = Vec::with_capacity(cases.len());
     for (i, case) in cases.iter().enumerate() {
         if PARSER_KNOWN_DIFFERENCES
@@ -1086,10 +1138,17 @@ fn layout_matches_cc() {
 
     if !failures.is_empty() {
         panic!(
-            "{} of {count} declarations laid out differently from cc (rerun with JITFFI_LAYOUT_SEED={seed:#x} \
-             JITFFI_LAYOUT_COUNT={count}):\n{}",
+            "{} of {count} declarations laid out for {:?} differently from {} (rerun with \
+             JITFFI_LAYOUT_SEED={seed:#x} JITFFI_LAYOUT_COUNT={count}):\n{}",
             failures.len(),
-            failures.iter().take(8).cloned().collect::<Vec<_>>().join("\n\n")
+            oracle.target,
+            oracle.cc,
+            failures
+                .iter()
+                .take(8)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n\n")
         );
     }
 }
