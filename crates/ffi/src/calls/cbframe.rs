@@ -204,24 +204,23 @@ unsafe extern "C-unwind" fn loader(l: *mut State) -> c_int {
 /// `l` is live with 4 free slots.
 unsafe fn push_arch_table(l: *mut State) {
     let registers = Convention::host().registers();
-    let offsets = |locs: &mut dyn Iterator<Item = Loc>| -> Vec<usize> {
-        locs.map(|loc| {
-            CpuState::arg_offset(loc).expect("bug: an argument register outside the state")
-        })
-        .collect()
-    };
-    let gpr_args = offsets(&mut (0..registers.gpr_args).map(Loc::Gpr));
-    let vec_args = offsets(&mut (0..registers.vec_args).map(Loc::Vec));
-    // SAFETY: `l` is live (caller); raw sets on fresh tables run no Lua code.
+    let argument_registers: [(&str, u8, fn(u8) -> Loc); 2] = [
+        ("gpr_args", registers.gpr_args, Loc::Gpr),
+        ("vec_args", registers.vec_args, Loc::Vec),
+    ];
+    // SAFETY: `l` is live (caller); raw sets on fresh tables run no Lua code. Nothing
+    // here owns memory, so an allocation failure (a longjmp) skips no destructor.
     unsafe {
         sys::lua_createtable(l, 0, 10);
         lua::push_str(l, CpuState::C_VIEW);
         lua::set_field_raw(l, -2, "cdef");
-        for (name, list) in [("gpr_args", &gpr_args), ("vec_args", &vec_args)] {
-            sys::lua_createtable(l, list.len() as c_int, 0);
-            for (i, &at) in list.iter().enumerate() {
+        for (name, count, location) in argument_registers {
+            sys::lua_createtable(l, c_int::from(count), 0);
+            for n in 0..count {
+                let at = CpuState::arg_offset(location(n))
+                    .expect("bug: an argument register outside the state");
                 sys::lua_pushinteger(l, at as sys::lua_Integer);
-                sys::lua_rawseti(l, -2, i as sys::lua_Integer + 1);
+                sys::lua_rawseti(l, -2, sys::lua_Integer::from(n) + 1);
             }
             lua::set_field_raw(l, -2, name);
         }
@@ -382,7 +381,8 @@ fn cpu_state_type_matches(types: &TypeTable, cpu_ptr_ty: TypeId) -> bool {
 /// passed by reference (AAPCS64 B.4) is one `indirect` piece; an empty struct has no
 /// pieces. A `memory` result has `pointer`, the state offset of the register that
 /// brings the buffer's address, and `address`, that of the register the callee returns
-/// it in when the convention says so (x86-64). Array and function parameters are pointers. When
+/// it in when the convention says so (x86-64). Array and function parameters are
+/// pointers. When
 /// `proto` is no function type: `nil, message`; other errors (more types than a
 /// non-variadic `proto` takes, a type the ABI cannot pass) are raised without position.
 unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
