@@ -17,3 +17,8 @@ print(("ffi on %s, %s/%s"):format(_VERSION, ffi.os, ffi.arch))
 print(ffi.typeof("point_t *"), "sizeof", ffi.sizeof("struct shape"), "alignof", ffi.alignof("struct shape"))
 print("offsetof(corners)", ffi.offsetof("struct shape", "corners"))
 print("visible bitfield (offset, bit, width):", ffi.offsetof("struct shape", "visible"))
+
+assert(ffi.sizeof("struct shape") == 80 and ffi.alignof("struct shape") == 8)
+assert(ffi.offsetof("struct shape", "corners") == 8)
+local offset, bit, width = ffi.offsetof("struct shape", "visible")
+assert(offset == 0 and bit == 4 and width == 1)

@@ -16,7 +16,7 @@
 # failing check (a failed assert does not stop the file).
 #
 # Every check that fails on a jitffi engine but passes under luajit must be listed in
-# tests/luajit-suite/expected.txt as a documented deviation (named in README.md) or a
+# tests/luajit-suite/expected.txt as a documented deviation (named in docs/porting.md) or a
 # bug; a check failing under luajit too is LuaJIT's own failure and needs no entry. The
 # exit status is non-zero on an unexpected failure or an unexpected pass (an entry whose
 # check passed in a file that ran to its end). Not in CI, which cannot fetch the suite.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: release build, every crate's tests, then the
 # module built for each stock Lua and the Lua test scripts (tests/modules.sh), the
+# examples on every Lua (tests/examples.sh) and the docs' code blocks (tests/docs.sh), the
 # differential runs against LuaJIT, the generated calls, the API fuzzer (a bounded
 # number of seeds; a longer run is `JITFFI_API_FUZZ_SEED=N JITFFI_API_FUZZ_COUNT=M tests/fuzz.sh`)
 # and the Lua test scripts under valgrind memcheck. A SKIP anywhere fails unless
@@ -12,6 +13,8 @@ cargo build --release
 cargo test --release --workspace
 tests/modules.sh
 tests/luarocks.sh
+tests/examples.sh
+tests/docs.sh
 tests/diff.sh
 tests/callgen.sh
 tests/host.sh

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # sourced: $root comes from, and the variables go to, the script
 # Sourced by tests/modules.sh, diff.sh and callgen.sh (after `cd "$root"`): where the
 # binaries under test are and which compiler builds the tests' C, for the host by
 # default or, by environment, for another architecture. scripts/aarch64.sh sets these

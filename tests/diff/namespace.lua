@@ -2,7 +2,7 @@
 -- errors, library names) printed the same way under luajit and jitffi. The library is
 -- tests/c/nstest.c, built by tests/diff.sh into $JITFFI_TESTLIB_DIR (also on
 -- LD_LIBRARY_PATH). Left out: type(ffi.C) ("table" in jitffi), NULL pointers and 64-bit
--- integers read from variables (see README), how function ctypes print, and calls
+-- integers read from variables (see docs/porting.md), how function ctypes print, and calls
 -- (not implemented yet: add them here when they land).
 local ffi = require "ffi"
 local d = require "diffshow"

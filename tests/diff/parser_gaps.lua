@@ -4,7 +4,7 @@
 -- errors for a missing final ';', static variables and a record that redefines itself.
 -- Printed the same way under luajit and jitffi (tests/diff.sh compares the outputs).
 -- Left out: what jitffi refuses on purpose (__ptr32, gcc-invalid modes, records of
--- 512 MiB to 2 GiB; README "Differences from LuaJIT").
+-- 512 MiB to 2 GiB; docs/porting.md "Differences from LuaJIT").
 local ffi = require "ffi"
 
 -- An error's text without its position, without the function an argument error names

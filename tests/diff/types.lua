@@ -1,6 +1,6 @@
 -- Differential test: C type names, sizes, alignments, offsets and errors, printed the
 -- same way under luajit and jitffi (tests/diff.sh compares the outputs).
--- Known, documented differences (README "Differences from LuaJIT") are left out.
+-- Known, documented differences (docs/porting.md "Differences from LuaJIT") are left out.
 local ffi = require "ffi"
 
 local show = require("diffshow").show

@@ -28,7 +28,7 @@ typedef int ns_myint;
 struct ns_s { int a; };
 ]]
 
--- functions: a Lua C function (a cdata in LuaJIT: see README, compatibility), stored
+-- functions: a Lua C function (a cdata in LuaJIT: see docs/porting.md, compatibility), stored
 -- in the namespace after the first lookup
 local function address(f) return tonumber(ffi.cast("intptr_t", f)) end
 local abs = ffi.C.abs

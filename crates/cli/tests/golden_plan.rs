@@ -5,7 +5,9 @@
 //! `--target` on any host since the classifiers are pure: `tests/golden/plan/` covers
 //! the psABI cases of x86-64 System V, `tests/golden/plan-aarch64/` those of AAPCS64.
 //! `tests/golden/disasm/` has the same form for `jitffi --plan ... --disasm`: the plan
-//! and the listing of the generated call stub (x86-64 hosts only).
+//! and the listing of the generated call stub (x86-64 hosts only);
+//! `tests/golden/disasm-aarch64/` the same for AAPCS64 with `--target aarch64` on any
+//! host (the AArch64 emitter is pure).
 //! Run with `BLESS=1` to rewrite the expected files after a deliberate change
 //! (`BLESS=1 cargo test -p jitffi --test golden_plan disasm` for the listings only).
 
@@ -68,10 +70,20 @@ fn aarch64_plan_reports_match_golden_files() {
 }
 
 #[test]
-#[cfg_attr(not(target_arch = "x86_64"), ignore = "call stubs are x86-64 only")]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "x86-64 stubs are listed on x86-64 only"
+)]
 fn disasm_listings_match_golden_files() {
     common::check_golden_files(&common::golden_dir("disasm"), |header| {
         report(header, &["--disasm"])
+    });
+}
+
+#[test]
+fn aarch64_disasm_listings_match_golden_files() {
+    common::check_golden_files(&common::golden_dir("disasm-aarch64"), |header| {
+        report(header, &["--target", "aarch64", "--disasm"])
     });
 }
 
@@ -101,7 +113,10 @@ fn plan_errors_name_the_problem() {
     assert!(stderr.contains("usage: jitffi --plan"), "{stderr}");
     let (status, stderr) = run(&["--plan", "int f(int)", "--target", "sparc"]);
     assert_eq!(status, Some(1));
-    assert!(stderr.contains("--target 'sparc': expected x86_64, aarch64"), "{stderr}");
+    assert!(
+        stderr.contains("--target 'sparc': expected x86_64, aarch64"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -25,7 +25,8 @@
 //!   are "attempt to write to constant location".
 //! - A cached function is a plain field: assigning to its name afterwards replaces it
 //!   (LuaJIT raises); before its first use the assignment is refused as above. This is
-//!   the price of a table hit per `ffi.C.f(...)`, and is in README's compatibility list.
+//!   the price of a table hit per `ffi.C.f(...)`, and is in docs/porting.md's
+//!   compatibility list.
 //! - The library stays loaded while the namespace or a function from it is reachable:
 //!   the table holds its metatable, whose closures hold the library userdata, and each
 //!   function holds it too; its `__gc` closes it.

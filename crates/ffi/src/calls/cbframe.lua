@@ -9,7 +9,7 @@
 -- crates/jit/src/<arch>/callback.rs); whatever f leaves in them is what the caller gets
 -- back, except the stack pointer. The pointer is valid only until f returns. Changing a
 -- callee-saved register breaks an ordinary C caller, which expects them intact.
--- README.md ("cbframe: raw callbacks") documents the API.
+-- docs/cbframe.md documents the API.
 local ffi, native, store, arch = ...
 if store.module then
   return store.module

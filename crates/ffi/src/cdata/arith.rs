@@ -695,8 +695,8 @@ pub fn shift_left(x: u64, n: i64) -> u64 {
 /// cdata. Such a comparison is a porting hazard: a NULL pointer read from C is `nil`
 /// here and PUC Lua never calls `__eq` between a cdata and `nil`, so `p[i] ~= NULL`
 /// stays true at the terminating NULL and `while p[i] ~= NULL do` runs off the end of
-/// the array (README, "NULL is nil when it comes from C"). This is the only moment the
-/// ffi sees the constant: the comparison with the non-NULL elements before it.
+/// the array (docs/porting.md, "NULL is nil when it comes from C"). This is the only
+/// moment the ffi sees the constant: the comparison with the non-NULL elements before it.
 ///
 /// # Safety
 /// `l` is live, in a metamethod called from Lua. Nothing here allocates in Lua or
