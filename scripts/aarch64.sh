@@ -40,10 +40,13 @@ debs=$env_dir/debs
 bin=$env_dir/bin
 cross_packages=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 # The interpreters and what they load (libc6 and libgcc-s1 too: the tree is complete
-# without the cross packages' copies), and libc6-dev for the linker scripts libc.so and
-# libm.so that `ffi.load("c")` and `ffi.load("m")` open, as on the host.
+# without the cross packages' copies), libc6-dev for the linker scripts libc.so and
+# libm.so that `ffi.load("c")` and `ffi.load("m")` open, as on the host, and
+# lua-filesystem, the distribution's C module that crates/cli/tests/package_paths.rs
+# loads.
 arm64_packages=(lua5.1 lua5.2 lua5.3 lua5.4 luajit liblua5.1-0 liblua5.2-0 liblua5.3-0
-    liblua5.4-0 libluajit-5.1-2 libreadline8 libtinfo6 libstdc++6 libgcc-s1 libc6 libc6-dev)
+    liblua5.4-0 libluajit-5.1-2 libreadline8 libtinfo6 libstdc++6 libgcc-s1 libc6 libc6-dev
+    lua-filesystem)
 stages="setup ${JITFFI_AARCH64_STAGES:-crates layout build workspace modules diff callgen}"
 
 if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
@@ -122,7 +125,9 @@ setup_sysroot() {
 # bin/NAME runs NAME of the tree (or the runner) under qemu. `-0 "$0"` makes the
 # program's argv[0] the wrapper, so a script that starts its own interpreter again
 # (arg[-1], as tests/lua/gc.lua does) starts it under qemu too: this machine has no
-# binfmt_misc entry that would run an arm64 executable directly.
+# binfmt_misc entry that would run an arm64 executable directly. A caller that wants
+# another argv[0] (the runner's tests run lua5.4 as "jitffi") sets JITFFI_ARGV0, which
+# the wrapper takes for this one start and does not pass on.
 write_wrappers() {
     mkdir -p "$bin"
     local name program
@@ -139,7 +144,9 @@ if [ ! -f "$program" ]; then
     echo "\$0: $program is missing (scripts/aarch64.sh builds it)" >&2
     exit 127
 fi
-exec qemu-aarch64 -L "$sysroot" -0 "\$0" "$program" "\$@"
+argv0=\${JITFFI_ARGV0:-\$0}
+unset JITFFI_ARGV0
+exec qemu-aarch64 -L "$sysroot" -0 "\$argv0" "$program" "\$@"
 EOF
         chmod +x "$bin/$name.tmp"
         mv "$bin/$name.tmp" "$bin/$name"
@@ -219,8 +226,11 @@ layout_test() {
         cargo test --release -p jitffi-ctype --test layout_vs_cc
 }
 build() { cargo build --release --target "$triple"; }
+# The cli tests start the runner they built (an arm64 executable, which a test under
+# qemu cannot exec itself) through JITFFI_RUN_PREFIX (crates/cli/tests/target_program).
 workspace_tests() {
-    cargo test --release --target "$triple" --workspace --exclude xtask \
+    JITFFI_RUN_PREFIX="qemu-aarch64 -L $sysroot" \
+        cargo test --release --target "$triple" --workspace --exclude xtask \
         --exclude jitffi-ctype --exclude jitffi-abi --exclude luajit-literals
 }
 

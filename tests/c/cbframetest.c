@@ -58,12 +58,15 @@ int cf_recurse(void *f, int n) { return ((int (*)(int))f)(n); }
 /* Calls f twice, for :set between calls from Lua. */
 int cf_call_int(void *f, int x) { return ((int (*)(int))f)(x); }
 
-/* Calls f() with rbx = 0x1111..., r12 = 0x1212..., r10 = 0x1010... and stores what rbx,
- * r12, r10 and the carry flag hold right after it returns into out[0..3]: the state a
- * cbframe callback leaves is the one its caller sees. rbx and r12 are callee-saved, so
- * the function saves and restores them itself (in assembly, so that the compiler makes
- * no assumption about them across the call). */
+/* Calls f() with callee-saved registers and a caller-saved one set to known values and
+ * the carry flag clear, and stores what they and the carry flag hold right after it
+ * returns into out[0..3]: the state a cbframe callback leaves is the one its caller
+ * sees. The callee-saved ones are saved and restored here (in assembly, so that the
+ * compiler makes no assumption about them across the call).
+ * x86-64: rbx = 0x1111..., r12 = 0x1212..., r10 = 0x1010...
+ * AArch64: x19 = 0x1111..., x20 = 0x1212..., x9 = 0x1010... */
 void cf_registers(void *f, uint64_t *out);
+#if defined(__x86_64__)
 __asm__(
     ".text\n"
     ".globl cf_registers\n"
@@ -90,3 +93,40 @@ __asm__(
     "    pop %rbx\n"
     "    ret\n"
     ".size cf_registers, .-cf_registers\n");
+#elif defined(__aarch64__)
+__asm__(
+    ".text\n"
+    ".globl cf_registers\n"
+    ".type cf_registers, %function\n"
+    "cf_registers:\n"
+    "    stp x29, x30, [sp, #-48]!\n"
+    "    mov x29, sp\n"
+    "    stp x19, x20, [sp, #16]\n"
+    "    str x21, [sp, #32]\n"
+    "    mov x21, x1\n"
+    "    mov x11, x0\n"
+    "    mov x19, #0x1111\n"
+    "    movk x19, #0x1111, lsl #16\n"
+    "    movk x19, #0x1111, lsl #32\n"
+    "    movk x19, #0x1111, lsl #48\n"
+    "    mov x20, #0x1212\n"
+    "    movk x20, #0x1212, lsl #16\n"
+    "    movk x20, #0x1212, lsl #32\n"
+    "    movk x20, #0x1212, lsl #48\n"
+    "    mov x9, #0x1010\n"
+    "    movk x9, #0x1010, lsl #16\n"
+    "    movk x9, #0x1010, lsl #32\n"
+    "    movk x9, #0x1010, lsl #48\n"
+    "    msr nzcv, xzr\n"
+    "    blr x11\n"
+    "    cset x10, cs\n"
+    "    stp x19, x20, [x21]\n"
+    "    stp x9, x10, [x21, #16]\n"
+    "    ldr x21, [sp, #32]\n"
+    "    ldp x19, x20, [sp, #16]\n"
+    "    ldp x29, x30, [sp], #48\n"
+    "    ret\n"
+    ".size cf_registers, .-cf_registers\n");
+#else
+#error "cbframetest.c: no cf_registers for this architecture"
+#endif

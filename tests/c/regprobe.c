@@ -5,13 +5,14 @@
  * callee would re-derive from the low bits (gcc's callees re-extend narrow arguments
  * themselves, so a C fixture cannot tell). Lua declares it under many prototypes with
  * asm labels. regprobe_gcc_* are the same calls made by gcc, to compare with.
- * x86-64 System V only. */
+ * x86-64 System V and AArch64 (x0-x7: regprobe_reg(0..7) are the eight registers). */
 #include <stdbool.h>
 #include <stdint.h>
 
 /* Hidden, so that the assembly can address it relative to rip from a shared object. */
 __attribute__((visibility("hidden"))) uint64_t regprobe_saved[8];
 
+#if defined(__x86_64__)
 __asm__(".text\n"
         ".globl regprobe_args\n"
         ".type regprobe_args, @function\n"
@@ -42,8 +43,45 @@ __asm__(".text\n"
         "    addq $8, %rsp\n"
         "    ret\n"
         ".size regprobe_result, .-regprobe_result\n");
+#elif defined(__aarch64__)
+/* AArch64: the eight argument registers x0-x7 (all eight probe arguments travel in
+ * registers here, so no stack slot is read). */
+__asm__(".text\n"
+        ".globl regprobe_args\n"
+        ".type regprobe_args, %function\n"
+        "regprobe_args:\n"
+        "    adrp x9, regprobe_saved\n"
+        "    add x9, x9, :lo12:regprobe_saved\n"
+        "    stp x0, x1, [x9]\n"
+        "    stp x2, x3, [x9, #16]\n"
+        "    stp x4, x5, [x9, #32]\n"
+        "    stp x6, x7, [x9, #48]\n"
+        "    mov w0, #0\n"
+        "    ret\n"
+        ".size regprobe_args, .-regprobe_args\n");
 
-/* Register i (0 rdi ... 5 r9, 6 and 7 the stack slots) of the last regprobe_args call. */
+/* regprobe_result(f): calls f() and returns x0 as f left it, all 64 bits. */
+__asm__(".text\n"
+        ".globl regprobe_result\n"
+        ".type regprobe_result, %function\n"
+        "regprobe_result:\n"
+        "    stp x29, x30, [sp, #-16]!\n"
+        "    mov x29, sp\n"
+        "    mov x9, x0\n"
+        "    mov x0, #0x5a5a\n"
+        "    movk x0, #0x5a5a, lsl #16\n"
+        "    movk x0, #0x5a5a, lsl #32\n"
+        "    movk x0, #0x5a5a, lsl #48\n"
+        "    blr x9\n"
+        "    ldp x29, x30, [sp], #16\n"
+        "    ret\n"
+        ".size regprobe_result, .-regprobe_result\n");
+#else
+#error "regprobe.c: no probe for this architecture"
+#endif
+
+/* Register i (x86-64: 0 rdi ... 5 r9, 6 and 7 the stack slots; AArch64: x0-x7) of the
+ * last regprobe_args call. */
 uint64_t regprobe_reg(int i) { return regprobe_saved[i]; }
 
 /* Fills every slot with a pattern, so that a slot the caller did not write is seen. */

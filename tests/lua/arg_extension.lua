@@ -40,6 +40,11 @@ end
 local function extended64(c) return hex(ffi.cast(uint64_t, ffi.cast(int64_t, c))) end
 local function extended32(c) return string.format("%08x", c % 4294967296) end
 
+-- Plain char is signed on x86-64 and unsigned on arm64 (as gcc has it there).
+local arm64 = ffi.arch == "arm64"
+local char_values = arm64 and { { -1, 255 }, { 200, 200 }, { 65, 65 } }
+  or { { -1, -1 }, { 200, -56 }, { 65, 65 } }
+
 -- Each type, the prototype's name, and (Lua value passed, C value it converts to).
 local cases = {
   { "int8_t", { { -1, -1 }, { -128, -128 }, { 127, 127 }, { 255, -1 }, { 128, -128 }, { 0, 0 },
@@ -49,7 +54,7 @@ local cases = {
                  { ffi.new("int16_t", -300), -300 } } },
   { "uint16_t", { { 65535, 65535 }, { -1, 65535 }, { 32768, 32768 }, { ffi.new("uint16_t", 40000), 40000 } } },
   { "bool", { { true, 1 }, { false, 0 }, { 1, 1 }, { 0, 0 } } },
-  { "char", { { -1, -1 }, { 200, -56 }, { 65, 65 } } },
+  { "char", char_values },
   { "signed char", { { -100, -100 }, { 156, -100 } } },
   { "unsigned char", { { 200, 200 }, { -56, 200 } } },
   { "short", { { -2, -2 }, { 65534, -2 } } },
@@ -79,7 +84,8 @@ for n, case in ipairs(cases) do
     probe(args[1], args[2], args[3], args[4], args[5], args[6], args[7], args[8])
     for k = 1, 8 do
       local where = string.format("%s argument %d (%s) = %s", ctype, k,
-        k <= 6 and ({ "rdi", "rsi", "rdx", "rcx", "r8", "r9" })[k] or "stack slot " .. (k - 6),
+        arm64 and "x" .. (k - 1)
+          or k <= 6 and ({ "rdi", "rsi", "rdx", "rcx", "r8", "r9" })[k] or "stack slot " .. (k - 6),
         tostring(args[k]))
       local got = hex(lib.regprobe_reg(k - 1))
       eq(got:sub(9), extended32(want[k]), where .. ": low 32 bits (the C convention)")
@@ -105,7 +111,7 @@ end
 local results = {
   { "int8_t", -1, -1 }, { "int8_t", 200, -56 }, { "uint8_t", -1, 255 }, { "int16_t", -2, -2 },
   { "uint16_t", -2, 65534 }, { "bool", true, 1 }, { "int32_t", -1, -1 }, { "uint32_t", -1, 4294967295 },
-  { "char", -3, -3 }, { "enum rp_enum", "RP_MINUS", -2 },
+  { "char", -3, arm64 and 253 or -3 }, { "enum rp_enum", "RP_MINUS", -2 },
 }
 for _, r in ipairs(results) do
   local ctype, value, want = r[1], r[2], r[3]

@@ -26,7 +26,10 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
     if interpreter.exists() && fs::read_to_string(&stamp_path).ok().as_deref() == Some(&stamp) {
         return Ok(interpreter);
     }
-    eprintln!("xtask: building the Lua 5.5 interpreter {}", interpreter.display());
+    eprintln!(
+        "xtask: building the Lua 5.5 interpreter {}",
+        interpreter.display()
+    );
     fs::create_dir_all(&work).map_err(|err| format!("cannot create {}: {err}", work.display()))?;
     // Invalidated first, so that a failed build is never taken for a current one.
     let _ = fs::remove_file(&stamp_path);
@@ -40,7 +43,8 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
         .try_build(lua_src::Lua55)
         .map_err(|err| format!("building the Lua 5.5 core (lua-src) failed: {err}"))?;
     let driver = work.join("lua_standalone.c");
-    fs::write(&driver, DRIVER).map_err(|err| format!("cannot write {}: {err}", driver.display()))?;
+    fs::write(&driver, DRIVER)
+        .map_err(|err| format!("cannot write {}: {err}", driver.display()))?;
     let library = artifacts.lib_dir().join("liblua5.5.a");
     let cc = env::var_os("CC").unwrap_or_else(|| "cc".into());
     let mut command = Command::new(&cc);
@@ -59,7 +63,9 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
         .status()
         .map_err(|err| format!("cannot run {}: {err}", cc.to_string_lossy()))?;
     if !status.success() {
-        return Err(format!("linking the Lua 5.5 interpreter failed ({status}): {command:?}"));
+        return Err(format!(
+            "linking the Lua 5.5 interpreter failed ({status}): {command:?}"
+        ));
     }
     fs::write(&stamp_path, stamp)
         .map_err(|err| format!("cannot write {}: {err}", stamp_path.display()))?;

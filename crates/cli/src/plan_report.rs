@@ -21,8 +21,8 @@
 //! `--target` plans for another convention than the host's, with that target's type
 //! sizes: `x86_64` (System V), `aarch64` (AAPCS64 on Linux: `gprN` is xN, `gpr8` the
 //! indirect result register x8, `vecN` vN), `apple-arm64`, `win64` (`gprN` rcx, rdx,
-//! r8, r9). The classifiers are pure, so any of them runs on any host; `--disasm` lists
-//! the host's stubs only.
+//! r8, r9). The classifiers are pure, so any of them runs on any host; so is AArch64's
+//! stub emitter, so `--disasm` lists the host's stubs and AArch64's everywhere.
 //!
 //! The prototype is a declaration (`int f(double)`), an abstract function type
 //! (`int (double)`, `int (*)(double)`), or the name of a function or function typedef
@@ -127,9 +127,6 @@ pub fn run(args: &[CString]) -> i32 {
 /// The report for one command line.
 pub fn report(args: &PrototypeArgs) -> Result<String, String> {
     let convention = args.target.unwrap_or(Convention::host());
-    if args.disasm && convention != Convention::host() {
-        return Err("--disasm lists the host's call stubs only: drop --target".into());
-    }
     let mut table = TypeTable::new(convention.target());
     for path in &args.cdef_files {
         let source = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -172,7 +169,7 @@ pub fn report(args: &PrototypeArgs) -> Result<String, String> {
                 ..func.clone()
             }))
         };
-        let listing = jitffi_lua::calls::call::stub_listing(&mut table, stub_ty)
+        let listing = jitffi_lua::calls::call::stub_listing(&mut table, stub_ty, convention)
             .map_err(|e| format!("--disasm: {e}"))?;
         text.push_str("stub:\n");
         text.push_str(&listing);

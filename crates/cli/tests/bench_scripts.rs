@@ -8,6 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod target_program;
+
 const JITFFI: &str = env!("CARGO_BIN_EXE_jitffi");
 const LUA_INCLUDE: &str = env!("JITFFI_LUA_INCLUDE");
 
@@ -18,7 +20,7 @@ fn root() -> PathBuf {
 /// Compiles `bench/native/<source>` into `<dir>/<output>` with `extra` arguments.
 fn compile(dir: &Path, source: &str, output: &str, extra: &[&str]) {
     let native = root().join("bench/native");
-    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let cc = target_program::c_compiler();
     let result = Command::new(cc)
         .args(["-std=c99", "-O1", "-fPIC", "-shared", "-Wall", "-Werror"])
         .arg("-I")
@@ -67,7 +69,7 @@ fn run_script(dir: &Path, script: &str, scale: &str, with_bindings: bool) -> Str
     } else {
         dir.join("nothing-here/?.so")
     };
-    let output = Command::new(JITFFI)
+    let output = target_program::command(JITFFI)
         .arg(root().join("bench").join(script))
         .arg(scale)
         .env("LUA_CPATH", cpath)

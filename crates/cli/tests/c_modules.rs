@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod target_program;
+
 const JITFFI: &str = env!("CARGO_BIN_EXE_jitffi");
 /// The vendored Lua's header directory, from mlua-sys through build.rs.
 const LUA_INCLUDE: &str = env!("JITFFI_LUA_INCLUDE");
@@ -101,7 +103,7 @@ fn build_module(functions: &[String]) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     let source = dir.join("apicheck.c");
     std::fs::write(&source, module_source(functions)).unwrap();
-    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let cc = target_program::c_compiler();
     let mut command = Command::new(cc);
     command
         .args(["-std=c99", "-shared", "-fPIC", "-O1", "-Wall", "-Werror"])
@@ -140,7 +142,7 @@ fn c_module_finds_the_whole_lua_api_in_the_runner() {
     let script = "local m = require 'apicheck' \
                   print(m.api_count(), m.sum(1, 2, 39), m.box(7).anything, \
                         select(2, pcall(m.sum, 1, 'x')))";
-    let output = Command::new(JITFFI)
+    let output = target_program::command(JITFFI)
         .args(["-e", script])
         .env("LUA_CPATH", dir.join("?.so"))
         .env_remove("LUA_CPATH_5_4")

@@ -3,9 +3,9 @@
 //! Run with `BLESS=1` to rewrite the expected files after a deliberate change.
 
 mod common;
+mod target_program;
 
 use std::path::Path;
-use std::process::Command;
 
 fn report(header: &Path) -> String {
     let source = std::fs::read_to_string(header).expect("read golden header");
@@ -14,7 +14,7 @@ fn report(header: &Path) -> String {
         let Some(ty) = line.strip_prefix("// layout: ") else {
             continue;
         };
-        let result = Command::new(env!("CARGO_BIN_EXE_jitffi"))
+        let result = target_program::command(env!("CARGO_BIN_EXE_jitffi"))
             .arg("--layout")
             .arg(ty.trim())
             .arg("--cdef")

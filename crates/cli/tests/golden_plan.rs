@@ -5,14 +5,16 @@
 //! `--target` on any host since the classifiers are pure: `tests/golden/plan/` covers
 //! the psABI cases of x86-64 System V, `tests/golden/plan-aarch64/` those of AAPCS64.
 //! `tests/golden/disasm/` has the same form for `jitffi --plan ... --disasm`: the plan
-//! and the listing of the generated call stub (x86-64 hosts only).
+//! and the listing of the generated call stub (x86-64 hosts only);
+//! `tests/golden/disasm-aarch64/` the same for AAPCS64 with `--target aarch64` on any
+//! host (the AArch64 emitter is pure).
 //! Run with `BLESS=1` to rewrite the expected files after a deliberate change
 //! (`BLESS=1 cargo test -p jitffi --test golden_plan disasm` for the listings only).
 
 mod common;
+mod target_program;
 
 use std::path::Path;
-use std::process::Command;
 
 /// The reports of every prototype `header` names, with `extra` arguments after each.
 fn report(header: &Path, extra: &[&str]) -> String {
@@ -27,7 +29,7 @@ fn report(header: &Path, extra: &[&str]) -> String {
         let Some(prototype) = line.strip_prefix("// plan: ") else {
             continue;
         };
-        let mut command = Command::new(env!("CARGO_BIN_EXE_jitffi"));
+        let mut command = target_program::command(env!("CARGO_BIN_EXE_jitffi"));
         command
             .arg("--plan")
             .arg(prototype.trim())
@@ -68,7 +70,10 @@ fn aarch64_plan_reports_match_golden_files() {
 }
 
 #[test]
-#[cfg_attr(not(target_arch = "x86_64"), ignore = "call stubs are x86-64 only")]
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    ignore = "x86-64 stubs are listed on x86-64 only"
+)]
 fn disasm_listings_match_golden_files() {
     common::check_golden_files(&common::golden_dir("disasm"), |header| {
         report(header, &["--disasm"])
@@ -76,9 +81,16 @@ fn disasm_listings_match_golden_files() {
 }
 
 #[test]
+fn aarch64_disasm_listings_match_golden_files() {
+    common::check_golden_files(&common::golden_dir("disasm-aarch64"), |header| {
+        report(header, &["--target", "aarch64", "--disasm"])
+    });
+}
+
+#[test]
 fn plan_errors_name_the_problem() {
     let run = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_jitffi"))
+        let output = target_program::command(env!("CARGO_BIN_EXE_jitffi"))
             .args(args)
             .output()
             .expect("run jitffi --plan");
@@ -101,13 +113,16 @@ fn plan_errors_name_the_problem() {
     assert!(stderr.contains("usage: jitffi --plan"), "{stderr}");
     let (status, stderr) = run(&["--plan", "int f(int)", "--target", "sparc"]);
     assert_eq!(status, Some(1));
-    assert!(stderr.contains("--target 'sparc': expected x86_64, aarch64"), "{stderr}");
+    assert!(
+        stderr.contains("--target 'sparc': expected x86_64, aarch64"),
+        "{stderr}"
+    );
 }
 
 #[test]
 #[cfg_attr(not(target_arch = "x86_64"), ignore = "call stubs are x86-64 only")]
 fn plan_with_disasm_lists_the_stub_after_the_plan() {
-    let output = Command::new(env!("CARGO_BIN_EXE_jitffi"))
+    let output = target_program::command(env!("CARGO_BIN_EXE_jitffi"))
         .args(["--plan", "int add(int, int)", "--disasm"])
         .output()
         .expect("run jitffi --plan --disasm");

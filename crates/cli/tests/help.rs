@@ -3,7 +3,8 @@
 //! needs a file the repository does not ship.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod target_program;
 
 const JITFFI: &str = env!("CARGO_BIN_EXE_jitffi");
 
@@ -35,7 +36,7 @@ fn words(line: &str) -> Vec<String> {
 /// must succeed and print something.
 fn run_example(line: &str) {
     let words = words(line);
-    let output = Command::new(JITFFI)
+    let output = target_program::command(JITFFI)
         .args(&words[1..])
         .current_dir(repository_root())
         .output()
@@ -48,7 +49,7 @@ fn run_example(line: &str) {
 }
 
 fn help(switch: &str) -> String {
-    let output = Command::new(JITFFI)
+    let output = target_program::command(JITFFI)
         .arg(switch)
         .output()
         .expect("run jitffi");
@@ -95,7 +96,7 @@ fn help_and_h_print_usage_with_an_example_of_each_switch() {
 #[test]
 fn help_only_as_the_first_argument() {
     // After an option, `-h` is lua5.4's unrecognized option.
-    let output = Command::new(JITFFI)
+    let output = target_program::command(JITFFI)
         .args(["-e", "", "-h"])
         .output()
         .expect("run jitffi");

@@ -6,8 +6,10 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::OnceLock;
+
+mod target_program;
 
 const JITFFI: &str = env!("CARGO_BIN_EXE_jitffi");
 
@@ -34,7 +36,7 @@ fn scratch() -> &'static Path {
 
 /// Runs the runner in the scratch directory with `args`, `stdin` and extra `env`.
 fn run(args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
-    let mut child = Command::new(JITFFI)
+    let mut child = target_program::command(JITFFI)
         .args(args)
         .current_dir(scratch())
         .env_remove("LUA_INIT")

@@ -9,6 +9,8 @@
 use std::path::Path;
 use std::process::Command;
 
+mod target_program;
+
 const JITFFI: &str = env!("CARGO_BIN_EXE_jitffi");
 
 const PRINT_PATHS: &str = "io.write(package.path, '\\n', package.cpath, '\\n')";
@@ -16,7 +18,13 @@ const PRINT_PATHS: &str = "io.write(package.path, '\\n', package.cpath, '\\n')";
 /// `program -e PRINT_PATHS` with `args` before it, in an environment without any of
 /// Lua's variables except `env`: its stdout.
 fn paths(program: &str, args: &[&str], env: &[(&str, &str)]) -> String {
-    let mut command = Command::new(program);
+    // The runner is the executable under test; any other program is an interpreter on
+    // PATH.
+    let mut command = if program == JITFFI {
+        target_program::command(program)
+    } else {
+        Command::new(program)
+    };
     for variable in [
         "LUA_INIT",
         "LUA_INIT_5_4",
@@ -93,7 +101,8 @@ fn minus_e_ignores_the_variables() {
 }
 
 /// lfs.so of Debian's lua-filesystem (built for Lua 5.4, not linked to any liblua) finds
-/// the Lua API in the runner.
+/// the Lua API in the runner. Only the runner looks for it: for another architecture it
+/// is in the tree of JITFFI_RUN_PREFIX's emulator, which this test does not see.
 #[test]
 fn a_module_of_the_distribution_loads() {
     let lfs = Path::new("/usr/lib")
@@ -103,11 +112,6 @@ fn a_module_of_the_distribution_loads() {
             "x86_64-linux-gnu"
         })
         .join("lua/5.4/lfs.so");
-    assert!(
-        lfs.exists(),
-        "{} is missing: apt-get install lua-filesystem (the test needs a module of the distribution)",
-        lfs.display()
-    );
     let script = format!(
         "local lfs = require 'lfs'
          assert(package.searchpath('lfs', package.cpath) == '{}')
@@ -115,7 +119,7 @@ fn a_module_of_the_distribution_loads() {
          io.write(lfs._VERSION)",
         lfs.display()
     );
-    let output = Command::new(JITFFI)
+    let output = target_program::command(JITFFI)
         .env_remove("LUA_CPATH")
         .env_remove("LUA_CPATH_5_4")
         .args(["-e", &script])
@@ -123,7 +127,8 @@ fn a_module_of_the_distribution_loads() {
         .expect("run jitffi");
     assert!(
         output.status.success(),
-        "require 'lfs' failed: {}",
+        "require 'lfs' failed (the test needs {}: apt-get install lua-filesystem): {}",
+        lfs.display(),
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("LuaFileSystem"));

@@ -8,10 +8,11 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+
+mod target_program;
 
 const JITFFI: &str = env!("CARGO_BIN_EXE_jitffi");
 
@@ -55,9 +56,14 @@ fn run_program<S: AsRef<OsStr>>(
     stdin: &str,
     env: &[(&str, &str)],
 ) -> Run {
-    let mut command = Command::new(program);
+    // The runner is the executable under test; any other program is an interpreter on
+    // PATH.
+    let mut command = if program == JITFFI {
+        target_program::command_as(program, "jitffi")
+    } else {
+        target_program::path_command_as(program, "jitffi")
+    };
     command
-        .arg0("jitffi")
         .args(args)
         .current_dir(scratch())
         .env_remove("LUA_INIT")

@@ -1,10 +1,12 @@
 //! Data layout of records and enums for the target ABI: member offsets, bitfield
-//! placement, size and alignment, exactly as the C compiler does it (gcc on x86-64 Linux
-//! is the oracle; see tests/layout_vs_cc.rs, which compares thousands of random
-//! declarations with `cc`, and tests/layout_table.rs for hand-checked cases).
+//! placement, size and alignment, exactly as the C compiler does it (gcc on x86-64 Linux,
+//! and aarch64-linux-gnu-gcc for [`crate::Target::Aarch64`], are the oracles; see
+//! tests/layout_vs_cc.rs, which compares thousands of random declarations with them, and
+//! tests/layout_table.rs for hand-checked cases).
 //!
-//! # The rules (x86-64 psABI 3.1.2 "Aggregates and Unions" / "Bit-Fields", as gcc's
-//! `stor-layout.c` implements them with `PCC_BITFIELD_TYPE_MATTERS`)
+//! # The rules (x86-64 psABI 3.1.2 "Aggregates and Unions" / "Bit-Fields", AAPCS64
+//! §10.1.7-10.1.8, as gcc's `stor-layout.c` implements them with
+//! `PCC_BITFIELD_TYPE_MATTERS`; the targets differ only where said)
 //!
 //! Positions are counted in bits. Each member gets a *field alignment*:
 //! - an ordinary member: the larger of its type's alignment and its own
@@ -28,11 +30,15 @@
 //! The record's alignment is the largest of 1, its own `aligned(n)`, every ordinary
 //! member's field alignment and, for each *named* bitfield, its field alignment and its
 //! type's alignment (capped by `#pragma pack`, or at 1 byte when packed). Unnamed
-//! bitfields, zero-width ones included, add nothing to it (psABI 3.1.2: "unnamed
-//! bit-fields' types do not affect the alignment of a structure or union"). The size is
-//! the end of the last member, rounded up to whole bytes, then to the alignment. A union
-//! places every member at 0; its size is that of its largest member (a bitfield counts
-//! its width in whole bytes).
+//! bitfields, zero-width ones included, add nothing to it on x86-64 (psABI 3.1.2:
+//! "unnamed bit-fields' types do not affect the alignment of a structure or union"). On
+//! AArch64 they count as named ones do (AAPCS64 §10.1.8, "without exception for
+//! zero-sized or anonymous bit-fields"), a zero-width one with its type's alignment
+//! uncapped even by `packed` and `#pragma pack` (gcc: `struct __attribute__((packed)) {
+//! char a; int : 0; int b; }` is 8 bytes aligned to 4). The size is the end of the last
+//! member, rounded up to whole bytes, then to the alignment. A union places every member
+//! at 0; its size is that of its largest member (a bitfield counts its width in whole
+//! bytes).
 //!
 //! One more gcc detail: a bitfield exactly 8, 16, 32 or 64 bits wide that starts at a
 //! multiple of its width (in a union: always) is given that integer mode, whose
@@ -113,6 +119,7 @@ pub fn layout_record(
         .transpose()?;
     let mut placer = Placer {
         kind,
+        unnamed_bitfields_align: table.target().unnamed_bitfields_align_record(),
         pack_bits: pack_bits.map(|n| u64::from(n) * BITS_PER_BYTE),
         // gcc starts from the record's own `aligned(n)`, which `#pragma pack` does not cap.
         record_align_bits: BITS_PER_BYTE
@@ -187,7 +194,8 @@ fn field_align_bytes(bits: u64) -> u32 {
 
 /// Whether a member makes its record's alignment a user alignment (gcc's
 /// `TYPE_USER_ALIGN`, which `_Alignof` does not cap): the member's `DECL_USER_ALIGN` as
-/// `layout_decl` sets it, or, for a named bitfield, or an unpacked one of a struct
+/// `layout_decl` sets it, or, for a named bitfield (on AArch64 any bitfield, see
+/// [`crate::Target::unnamed_bitfields_align_record`]), or an unpacked one of a struct
 /// outside `#pragma pack` (`update_alignment_for_field`, `place_field`), its type's flag.
 fn member_user_aligned(
     table: &TypeTable,
@@ -212,8 +220,10 @@ fn member_user_aligned(
         Some(_) => member.align.is_some(),
     };
     let bitfield = member.bit_width.is_some_and(|w| w != 0);
+    let aligns_record = member.bit_width.is_some()
+        && (member.name.is_some() || table.target().unnamed_bitfields_align_record());
     decl_user
-        || (bitfield && member.name.is_some() && type_flag)
+        || (aligns_record && type_flag)
         || (bitfield
             && kind == RecordKind::Struct
             && (!packed || type_align <= 1)
@@ -324,6 +334,8 @@ fn check_alignment(n: u32, what: &str) -> Result<u32, CdefError> {
 /// The running state of gcc's `record_layout_info`.
 struct Placer {
     kind: RecordKind,
+    /// [`crate::Target::unnamed_bitfields_align_record`].
+    unnamed_bitfields_align: bool,
     /// `#pragma pack(n)` in bits (gcc's `maximum_field_alignment`).
     pack_bits: Option<u64>,
     record_align_bits: u64,
@@ -398,12 +410,16 @@ impl Placer {
         // gcc's `update_alignment_for_field`.
         match member.bit_width {
             None => self.record_align_bits = self.record_align_bits.max(field_align),
-            Some(width) if member.name.is_some() => {
+            Some(width) if member.name.is_some() || self.unnamed_bitfields_align => {
                 debug_assert!(
-                    width != 0,
+                    width != 0 || member.name.is_none(),
                     "named zero-width bitfields are rejected earlier"
                 );
+                // A zero-width bitfield's type alignment is not capped (as its field
+                // alignment is not): `#pragma pack(1) struct { char c; long : 0; }` is
+                // 8 bytes aligned to 8 on AArch64.
                 let type_align = match self.pack_bits {
+                    _ if width == 0 => shape.align_bits,
                     Some(pack) => shape.align_bits.min(pack),
                     None if packed => shape.align_bits.min(BITS_PER_BYTE),
                     None => shape.align_bits,

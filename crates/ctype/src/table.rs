@@ -613,8 +613,9 @@ impl TypeTable {
     }
 
     /// The alignment gcc places a member of this type at (its `TYPE_ALIGN`): a vector is
-    /// aligned to its size, so `struct { char c; int v __attribute__((vector_size(32))); }`
-    /// puts `v` at 32 even though `_Alignof` of either type is 16.
+    /// aligned as [`Target::vector_align`] says, on x86-64 to its size, so
+    /// `struct { char c; int v __attribute__((vector_size(32))); }` puts `v` at 32 even
+    /// though `_Alignof` of either type is 16 (on AArch64 at 16).
     pub fn layout_align_of(&self, mut id: TypeId) -> u32 {
         // A loop for the same reason as `size_of`.
         loop {
@@ -627,7 +628,7 @@ impl TypeTable {
                 CType::Float(FloatKind::LongDouble) | CType::Complex(FloatKind::LongDouble) => {
                     self.target.long_double_layout().1
                 }
-                CType::Vector { bytes, .. } => *bytes,
+                CType::Vector { bytes, .. } => self.target.vector_align(*bytes),
                 CType::Pointer(_) | CType::Ref(_) => self.target.pointer_bytes(),
                 CType::Array { elem: base, .. } | CType::Qualified { base, .. } => {
                     id = *base;

@@ -96,4 +96,29 @@ impl Target {
     pub fn max_align(self) -> u32 {
         16
     }
+
+    /// Alignment of a `vector_size(bytes)` type. x86-64: its size (the psABI aligns
+    /// `__m256` to 32 and `__m512` to 64; gcc does so for every size). AArch64: its size,
+    /// but at most 16 bytes, gcc's `aarch64_vector_alignment` (AAPCS64 §5.1.4 "Short
+    /// Vectors" defines only 8- and 16-byte ones, aligned to their size): `double
+    /// __attribute__((vector_size(64)))` is 64 bytes aligned to 16.
+    pub fn vector_align(self, bytes: u32) -> u32 {
+        if self == Target::Aarch64 {
+            bytes.min(16)
+        } else {
+            bytes
+        }
+    }
+
+    /// Whether an unnamed bitfield (zero-width or not) gives its record its type's
+    /// alignment, as a named one does. AArch64: yes, AAPCS64 §10.1.8 "Bit-fields": "The
+    /// container type contributes to the alignment of the containing aggregate in the
+    /// same way a plain (not bit-field) member of that type would, without exception for
+    /// zero-sized or anonymous bit-fields" (gcc's `TARGET_ALIGN_ANON_BITFIELD`;
+    /// `struct { char c; int : 0; }` is 4 bytes aligned to 4). x86-64: no, psABI 3.1.2:
+    /// "unnamed bit-fields' types do not affect the alignment of a structure or union"
+    /// (the same struct is 4 bytes aligned to 1).
+    pub fn unnamed_bitfields_align_record(self) -> bool {
+        self == Target::Aarch64
+    }
 }

@@ -1,6 +1,6 @@
 //! AArch64 (AAPCS64, Linux): everything of jitffi's machine code that knows this
 //! architecture. It provides the same items as `x86_64.rs` lists, with the same
-//! meanings; callbacks are not generated yet (see [`callback`]).
+//! meanings.
 
 pub mod call_stub;
 pub mod callback;
@@ -14,6 +14,12 @@ pub use frames::{ArgFrame, CpuState, ResultArea, ARG_FRAME_BYTES, CPU_STATE_BYTE
 /// target identification; a no-op where BTI is not enforced, since it is in the hint
 /// space).
 pub const LANDING_PAD: [u8; 4] = 0xd503_245f_u32.to_le_bytes();
+
+/// Protection flags added to read+execute for published code: `PROT_BTI` (Linux
+/// arm64's value), which makes the CPU fault on an indirect branch into the page that
+/// does not land on a `bti` (where the CPU has BTI; the arena falls back to plain
+/// read+execute when the kernel refuses the flag).
+pub const EXEC_GUARD: i32 = 0x10;
 
 /// The byte unused code memory is filled with: four zero bytes are `udf #0`, a trap.
 pub const CODE_FILL: u8 = 0;

@@ -28,7 +28,7 @@
 
 use crate::arch;
 use crate::code::{publish, PublishedCode};
-use jitffi_abi::{ArgPlan, CallPlan, Loc, Piece, RetPlan};
+use jitffi_abi::{ArgPlan, CallPlan, Convention, Loc, Piece, RetPlan};
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void};
 use std::fmt;
@@ -153,6 +153,8 @@ pub(crate) fn error(message: impl Into<String>) -> JitError {
 /// Frames larger than this are refused: a by-value argument this big is a mistake, and
 /// the stack it would take is not probed beyond it.
 pub const MAX_FRAME_BYTES: u32 = 1 << 20;
+/// The largest alignment of a by-reference copy in a stub's frame.
+const MAX_COPY_ALIGN: u32 = 4096;
 /// Stack pages are touched one by one (from the top) when a frame is larger than this,
 /// so that the guard page of a thread's stack is never jumped over.
 pub(crate) const PAGE_BYTES: u32 = 4096;
@@ -232,6 +234,20 @@ pub fn listing_for(spec: &StubSpec) -> Result<String, JitError> {
     arch::emit_stub(spec).map(|emitted| emitted.listing)
 }
 
+/// The listing of the code `spec` makes for `convention`, whose plan it holds: the
+/// AArch64 emitter is pure and lists on every host; x86-64 System V lists where it
+/// runs.
+pub fn listing_for_convention(convention: Convention, spec: &StubSpec) -> Result<String, JitError> {
+    match convention {
+        Convention::Aapcs64 => crate::aarch64::emit_stub(spec).map(|emitted| emitted.listing),
+        #[cfg(target_arch = "x86_64")]
+        Convention::SysV64 => crate::x86_64::emit_stub(spec).map(|emitted| emitted.listing),
+        other => Err(error(format!(
+            "no code generation for {other:?} on this host"
+        ))),
+    }
+}
+
 /// Where each argument's converted value lives in a stub's frame, from the stack
 /// pointer in the body: the outgoing stack arguments at 0 (stack-passed values are
 /// converted straight into their slots), then one 16-aligned image per register-passed
@@ -253,6 +269,8 @@ pub(crate) fn frame_of(spec: &StubSpec, result_area_bytes: u32) -> Result<Frame,
     }
     let mut next = plan.stack_bytes.next_multiple_of(16);
     let mut images = Vec::with_capacity(plan.args.len());
+    // The largest alignment of a by-reference copy: the frame is aligned to it.
+    let mut copy_align = 16;
     for (arg, fetch) in plan.args.iter().zip(&spec.args) {
         let size = match fetch {
             ArgFetch::Scalar(_) => 8,
@@ -279,8 +297,22 @@ pub(crate) fn frame_of(spec: &StubSpec, result_area_bytes: u32) -> Result<Frame,
                 _ => take(&mut next, size)?,
             },
             ArgPlan::Nothing => take(&mut next, size)?,
-            ArgPlan::Indirect { .. } => {
-                return Err(error("bug: x86-64 passes nothing by reference"))
+            // The caller's copy of a value passed by reference: the helper converts
+            // into it, and its address goes where the plan says.
+            ArgPlan::Indirect {
+                size: copy, align, ..
+            } => {
+                if *copy != size {
+                    return Err(error(
+                        "bug: by-reference argument size differs from its fetch",
+                    ));
+                }
+                if !align.is_power_of_two() || *align > MAX_COPY_ALIGN {
+                    return Err(error("bug: by-reference argument alignment"));
+                }
+                copy_align = copy_align.max(*align);
+                next = next.next_multiple_of(*align);
+                take(&mut next, size)?
             }
         };
         images.push(image);
@@ -290,7 +322,7 @@ pub(crate) fn frame_of(spec: &StubSpec, result_area_bytes: u32) -> Result<Frame,
         _ => 0,
     };
     let results = take(&mut next, result_area_bytes + memory)?;
-    let align = plan.stack_align.max(16);
+    let align = plan.stack_align.max(copy_align);
     if !align.is_power_of_two() || next.saturating_add(align) > MAX_FRAME_BYTES {
         return Err(error("arguments too large for a C call"));
     }

@@ -223,8 +223,17 @@ fn replace_pages(at: usize, image: &[u8], page: usize) -> io::Result<()> {
     }
     // SAFETY: `fresh` is `len` writable bytes nobody else knows of.
     unsafe { std::ptr::copy_nonoverlapping(image.as_ptr(), fresh.cast::<u8>(), len) };
-    // SAFETY: flips our own fresh mapping from read+write to read+execute.
-    let flipped = unsafe { libc::mprotect(fresh, len, libc::PROT_READ | libc::PROT_EXEC) };
+    let executable = libc::PROT_READ | libc::PROT_EXEC;
+    // SAFETY: flips our own fresh mapping from read+write to read+execute, with the
+    // architecture's guard where it has one (AArch64: PROT_BTI, so that indirect branches
+    // may land only on the entries' landing pads).
+    let mut flipped = unsafe { libc::mprotect(fresh, len, executable | arch::EXEC_GUARD) };
+    if flipped != 0 && arch::EXEC_GUARD != 0 {
+        // A kernel or CPU without the guard refuses the flag (EINVAL): plain
+        // read+execute, the pads being no-ops there.
+        // SAFETY: as above.
+        flipped = unsafe { libc::mprotect(fresh, len, executable) };
+    }
     if flipped != 0 {
         let error = last_os_error("cannot make code executable");
         // SAFETY: unmaps our own fresh mapping, which nobody uses.
@@ -280,9 +289,11 @@ mod tests {
     #[test]
     fn published_code_runs() {
         let word = |w: u32| w.to_le_bytes();
-        // mov w0, #42; ret, then mov w0, #43; ret
-        let a: Vec<u8> = [word(0x5280_0540), word(0xd65f_03c0)].concat();
-        let b: Vec<u8> = [word(0x5280_0560), word(0xd65f_03c0)].concat();
+        // bti c; mov w0, #42; ret, then the same with 43 (the landing pad: the pages are
+        // PROT_BTI, and the calls below are indirect)
+        let pad = arch::LANDING_PAD;
+        let a: Vec<u8> = [pad, word(0x5280_0540), word(0xd65f_03c0)].concat();
+        let b: Vec<u8> = [pad, word(0x5280_0560), word(0xd65f_03c0)].concat();
         let (a, b) = (publish(&a).unwrap(), publish(&b).unwrap());
         // SAFETY: the bytes are complete functions of that type.
         let (fa, fb) = unsafe {

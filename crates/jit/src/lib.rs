@@ -49,8 +49,8 @@ pub mod code;
 
 pub use arch::{ArgFrame, CpuState, ResultArea};
 pub use call_stub::{
-    listing_for, stub_for, ArgFetch, CallCells, CallContext, CallStub, CallerEntry, DirectEntry,
-    Helper, Helpers, JitError, ResultPush, StubSpec,
+    listing_for, listing_for_convention, stub_for, ArgFetch, CallCells, CallContext, CallStub,
+    CallerEntry, DirectEntry, Helper, Helpers, JitError, ResultPush, StubSpec,
 };
 pub use callback::{
     current_thread, CallbackSlot, EntryKind, RawHandler, RefusedResult, SlotPool, TypedHandler,

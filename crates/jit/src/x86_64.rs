@@ -10,7 +10,8 @@
 //!   landing pad) and its listing;
 //! - `callback`: [`typed_entry`], [`raw_entry`], [`write_slot`] and [`SLOT_BYTES`], the
 //!   code of a slot pool;
-//! - here: [`current_thread`], [`flush_icache`], [`LANDING_PAD`] and [`CODE_FILL`].
+//! - here: [`current_thread`], [`flush_icache`], [`LANDING_PAD`], [`EXEC_GUARD`] and
+//!   [`CODE_FILL`].
 
 pub mod call_stub;
 pub mod callback;
@@ -23,6 +24,10 @@ pub use frames::{ArgFrame, CpuState, ResultArea, ARG_FRAME_BYTES, CPU_STATE_BYTE
 /// The landing pad every entry that C calls indirectly begins with: ENDBR64 (CET
 /// indirect branch tracking; a no-op on CPUs without it).
 pub const LANDING_PAD: [u8; 4] = [0xf3, 0x0f, 0x1e, 0xfa];
+
+/// Protection flags added to read+execute for published code: none (CET's indirect
+/// branch tracking needs no page flag).
+pub const EXEC_GUARD: i32 = 0;
 
 /// The byte unused code memory is filled with: int3, a trap.
 pub const CODE_FILL: u8 = 0xcc;

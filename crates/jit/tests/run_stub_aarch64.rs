@@ -570,3 +570,92 @@ fn entries_begin_with_bti_c() {
         assert_eq!(word, 0xd503_245f);
     }
 }
+
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq)]
+struct Wide {
+    a: i64,
+    b: f64,
+    c: i32,
+}
+
+/// Composites over 16 bytes go by reference to a caller's copy (rule B.4): the first
+/// in x0, the second on the stack once x0-x7 are taken; the callee may write its copy.
+#[allow(clippy::too_many_arguments)]
+extern "C" fn by_reference(
+    mut w: Wide,
+    x1: i64,
+    x2: i64,
+    x3: i64,
+    x4: i64,
+    x5: i64,
+    x6: i64,
+    x7: i64,
+    v: Wide,
+) -> i64 {
+    assert_eq!(
+        w,
+        Wide {
+            a: 1,
+            b: 2.5,
+            c: -3
+        }
+    );
+    assert_eq!(
+        v,
+        Wide {
+            a: 4,
+            b: 5.5,
+            c: -6
+        }
+    );
+    w.a = 99;
+    w.a + x1 + x2 + x3 + x4 + x5 + x6 + x7 + v.a
+}
+
+#[test]
+fn composites_over_16_bytes_pass_by_reference() {
+    let wide = |a: i64, b: f64, c: i32| -> Vec<u8> {
+        let mut bytes = Vec::new();
+        bytes.extend(a.to_ne_bytes());
+        bytes.extend(b.to_ne_bytes());
+        bytes.extend(c.to_ne_bytes());
+        bytes.extend([0; 4]);
+        bytes
+    };
+    let mut args = vec![ArgPlan::Indirect {
+        pointer: Loc::Gpr(0),
+        size: 24,
+        align: 8,
+    }];
+    for n in 1..8 {
+        args.push(int(Ext::None, 8, Loc::Gpr(n)));
+    }
+    args.push(ArgPlan::Indirect {
+        pointer: Loc::Stack(0),
+        size: 24,
+        align: 8,
+    });
+    let mut fetches = vec![memory_fetch(24)];
+    fetches.extend(std::iter::repeat_n(scalar_fetch(), 7));
+    fetches.push(memory_fetch(24));
+    let spec = StubSpec {
+        plan: plan(
+            args,
+            RetPlan::Pieces(vec![piece(0, 8, PieceKind::Int(Ext::None), Loc::Gpr(0))]),
+            16,
+        ),
+        args: fetches,
+        result: ResultPush::Integer(integer_push()),
+        helpers: helpers(),
+    };
+    let mut values = vec![0; 9];
+    for (n, v) in values.iter_mut().enumerate().take(8).skip(1) {
+        *v = n as u64 * 10;
+    }
+    let mut caller = Caller::new(by_reference as *const c_void, values);
+    caller.blobs[0] = wide(1, 2.5, -3);
+    caller.blobs[8] = wide(4, 5.5, -6);
+    assert_eq!(caller.run(&spec), 1);
+    assert_eq!(caller.pushed, Some(99 + 280 + 4));
+}

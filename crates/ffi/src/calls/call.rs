@@ -313,12 +313,21 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const Signature> {
 /// The parameter types as passed and the stub spec of a (non-variadic or concrete)
 /// function type.
 fn stub_spec(types: &mut TypeTable, func: &FuncType) -> Result<(Box<[TypeId]>, StubSpec), String> {
+    stub_spec_for(types, func, Convention::host())
+}
+
+/// [`stub_spec`] for `convention`, whose target `types` is laid out for.
+fn stub_spec_for(
+    types: &mut TypeTable,
+    func: &FuncType,
+    convention: Convention,
+) -> Result<(Box<[TypeId]>, StubSpec), String> {
     let params: Box<[TypeId]> = func
         .params
         .iter()
         .map(|&p| convert::decay(types, p))
         .collect();
-    let plan = Convention::host()
+    let plan = convention
         .classify(types, func, &[])
         .map_err(|e| e.message)?;
     let args = params.iter().map(|&p| fetch_for(types, p)).collect();
@@ -334,10 +343,16 @@ fn stub_spec(types: &mut TypeTable, func: &FuncType) -> Result<(Box<[TypeId]>, S
 /// The listing of the stub a call of `func_ty` uses (the runner's `--disasm`); for a
 /// variadic type, that of a call with no extra arguments (a call with extras uses the
 /// stub of the concrete type: the fixed parameters, then the extra arguments' types).
-pub fn stub_listing(types: &mut TypeTable, func_ty: TypeId) -> Result<String, String> {
+/// `types` is laid out for `convention`'s target; listing another architecture's stub
+/// needs no executable memory, so AArch64's lists on every host.
+pub fn stub_listing(
+    types: &mut TypeTable,
+    func_ty: TypeId,
+    convention: Convention,
+) -> Result<String, String> {
     let func = function_type(types, func_ty).map_err(|e| e.text().to_owned())?;
-    let (_, spec) = stub_spec(types, &func)?;
-    jitffi_jit::listing_for(&spec).map_err(|e| e.message)
+    let (_, spec) = stub_spec_for(types, &func, convention)?;
+    jitffi_jit::listing_for_convention(convention, &spec).map_err(|e| e.message)
 }
 
 fn helper(address: *const (), name: &'static str) -> Helper {

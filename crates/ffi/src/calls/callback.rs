@@ -1389,7 +1389,11 @@ unsafe fn push_argument(
         // A memory-class argument is a copy in the caller's stack area.
         ArgPlan::Stack { offset, .. } => frame.arg_ptr(Loc::Stack(*offset)),
         ArgPlan::Nothing => image.0.as_ptr(),
-        ArgPlan::Indirect { .. } => return Err(LuaError::msg("bug: an argument by reference")),
+        // A copy the caller made (AAPCS64 B.4), its address in a register or a stack slot.
+        // SAFETY: the location holds the 8-byte address, read while the frame lives.
+        ArgPlan::Indirect { pointer, .. } => unsafe {
+            frame.arg_ptr(*pointer).cast::<*const u8>().read_unaligned()
+        },
     };
     // SAFETY: `value` holds a value of `param`.
     unsafe { convert::push_value_copy(l, st, param, value) }

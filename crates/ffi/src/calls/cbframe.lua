@@ -1,14 +1,16 @@
--- The Lua half of the module `cbframe` (see crates/ffi/src/cbframe.rs, which runs this
--- chunk once per Lua state with the ffi module, the native helpers and a table to keep
--- the module in). x86-64 System V only, like the callback entry.
+-- The Lua half of the module `cbframe` (see crates/ffi/src/calls/cbframe.rs, which runs
+-- this chunk once per Lua state with the ffi module, the native helpers, a table to keep
+-- the module in, and the architecture's facts: the C view of the saved state, register
+-- names and offsets, from crates/jit's architecture folder; this file names no
+-- register).
 --
 -- A callback made by cbframe.new(f) calls f(cpu) with `cpu` a `struct jitffi_cpu *`
 -- pointing at the registers the C caller left (saved by the raw entry of
--- crates/jit/src/callback.rs); whatever f leaves in them is what the caller gets back,
--- except RSP. The pointer is valid only until f returns. Changing a callee-saved
--- register (rbx, rbp, r12-r15) breaks an ordinary C caller, which expects them intact.
+-- crates/jit/src/<arch>/callback.rs); whatever f leaves in them is what the caller gets
+-- back, except the stack pointer. The pointer is valid only until f returns. Changing a
+-- callee-saved register breaks an ordinary C caller, which expects them intact.
 -- docs/cbframe.md documents the API.
-local ffi, native, store = ...
+local ffi, native, store, arch = ...
 if store.module then
   return store.module
 end
@@ -18,9 +20,10 @@ local error, pcall, select, setmetatable, tostring, type =
 local floor, format, concat = math.floor, string.format, table.concat
 local unpack = table.unpack or unpack
 
--- The layout of jitffi_jit::CpuState, field for field: xmm0-15, the general registers
--- in encoding order, rflags, padding (a Rust test compares every offset).
-ffi.cdef [[
+-- The views of one register, then the architecture's vector and flags unions and
+-- struct jitffi_cpu: the layout of jitffi_jit::CpuState, field for field (a Rust test
+-- compares every offset).
+ffi.cdef([[
 typedef union jitffi_cpu_dword {
   int32_t i; uint32_t u; float f; uint8_t b[4];
 } jitffi_cpu_dword;
@@ -29,41 +32,7 @@ typedef union jitffi_cpu_qword {
   struct { jitffi_cpu_dword lo, hi; };
   uint8_t b[8];
 } jitffi_cpu_qword;
-typedef union jitffi_cpu_xmm {
-  float f[4]; double d[2];
-  int8_t i8[16]; uint8_t u8[16]; int16_t i16[8]; uint16_t u16[8];
-  int32_t i32[4]; uint32_t u32[4]; int64_t i64[2]; uint64_t u64[2];
-  struct { jitffi_cpu_qword lo, hi; };
-} jitffi_cpu_xmm;
-typedef union jitffi_cpu_rflags {
-  uint64_t u;
-  struct {
-    uint32_t CF: 1; uint32_t : 1; uint32_t PF: 1; uint32_t : 1;
-    uint32_t AF: 1; uint32_t : 1; uint32_t ZF: 1; uint32_t SF: 1;
-    uint32_t TF: 1; uint32_t IF: 1; uint32_t DF: 1; uint32_t OF: 1;
-    uint32_t IOPL: 2; uint32_t NT: 1; uint32_t : 1; uint32_t RF: 1;
-    uint32_t VM: 1; uint32_t AC: 1; uint32_t VIF: 1; uint32_t VIP: 1; uint32_t ID: 1;
-  };
-} jitffi_cpu_rflags;
-struct jitffi_cpu {
-  union {
-    jitffi_cpu_xmm XMM[16];
-    struct {
-      jitffi_cpu_xmm XMM0, XMM1, XMM2, XMM3, XMM4, XMM5, XMM6, XMM7,
-        XMM8, XMM9, XMM10, XMM11, XMM12, XMM13, XMM14, XMM15;
-    };
-  };
-  union {
-    jitffi_cpu_qword GPR[16];
-    struct {
-      jitffi_cpu_qword RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
-        R8, R9, R10, R11, R12, R13, R14, R15;
-    };
-  };
-  union { jitffi_cpu_rflags RFLAGS; jitffi_cpu_rflags EFLAGS; };
-  uint64_t _pad;
-};
-]]
+]] .. arch.cdef)
 
 local CPU = ffi.typeof("struct jitffi_cpu")
 local CPU_PTR = ffi.typeof("struct jitffi_cpu *")
@@ -73,21 +42,24 @@ local BUFFER = ffi.typeof("uint8_t[?]")
 local CODE = ffi.typeof("void (*)()")
 local INT64_PTR = ffi.typeof("int64_t *")
 local UINT64_PTR = ffi.typeof("uint64_t *")
+local POINTER_PTR = ffi.typeof("uint8_t **")
 local SIGNED_PTR = {
   [1] = ffi.typeof("int8_t *"), [2] = ffi.typeof("int16_t *"), [4] = ffi.typeof("int32_t *"),
 }
 -- The prototype of a cursor with no fixed arguments.
 local ANY_ARGS = ffi.typeof("void (*)(...)")
 
--- psABI §3.2.3: rdi, rsi, rdx, rcx, r8, r9, then xmm0-7, then the stack.
-local GPR_ARGS = { "RDI", "RSI", "RDX", "RCX", "R8", "R9" }
-local VEC_ARGS = 8
-local GPR_ARG_OFFSET = {}
-for n, name in ipairs(GPR_ARGS) do
-  GPR_ARG_OFFSET[n] = ffi.offsetof(CPU, name)
-end
+-- The state offsets of the argument registers, integer and vector, in the convention's
+-- order (x86-64: rdi, rsi, rdx, rcx, r8, r9 and xmm0-7; arm64: x0-x7 and v0-v7).
+local GPR_ARG_OFFSET, VEC_ARG_OFFSET = arch.gpr_args, arch.vec_args
 -- Offsets in the state below this one are vector registers.
 local GPR_OFFSET = ffi.offsetof(CPU, "GPR")
+local SP, VEC, FLAGS = arch.sp, arch.vec, arch.flags
+-- Bytes from the saved stack pointer to the first stack argument (x86-64: 8, the
+-- return address; arm64: 0), and the lowest stack slot cpu:stack reads (slot 0 is the
+-- return address where the stack holds it).
+local STACK_ARGS = arch.stack_args
+local FIRST_SLOT = STACK_ARGS >= 8 and 0 or 1
 
 -- ---- arguments --------------------------------------------------------------------
 
@@ -179,22 +151,30 @@ local takes_one = derived("void (*)($)")
 local returns = derived("$ (*)()")
 local array_of_one = derived("$[1]")
 
--- The address of the caller's stack slot i (0: the return address). A state made with
--- ffi.new has no stack until its RSP is set: an error, not a read at address 8.
+-- The address of the caller's stack slot i (1: the first stack argument; 0: the return
+-- address on x86-64). A state made with ffi.new has no stack until its stack pointer
+-- is set: an error, not a read near address 0.
 local function stack_slot(cpu, i)
-  local rsp = cpu.RSP.p
-  if rsp == nil then
-    error("cbframe: RSP is NULL: this state has no stack to read", 0)
+  local sp = cpu[SP].p
+  if sp == nil then
+    error(format("cbframe: %s is NULL: this state has no stack to read", SP), 0)
   end
-  return ffi.cast(BYTES, rsp) + 8 * i
+  return ffi.cast(BYTES, sp) + STACK_ARGS + 8 * (i - 1)
 end
 
--- The address of one piece of a plan.
+-- The address of one piece of a plan (of the caller's copy, for an argument passed by
+-- reference).
 local function address(cpu, piece)
+  local at
   if piece.cpu then
-    return ffi.cast(BYTES, cpu) + piece.cpu
+    at = ffi.cast(BYTES, cpu) + piece.cpu
+  else
+    at = stack_slot(cpu, 1) + piece.stack
   end
-  return stack_slot(cpu, 1) + piece.stack
+  if piece.indirect then
+    return ffi.cast(POINTER_PTR, at)[0]
+  end
+  return at
 end
 
 -- The value of one argument of a plan: a Lua value for scalars, a new cdata (a copy)
@@ -237,11 +217,11 @@ end
 local methods = {}
 
 -- cpu:arg(n, ctype): the n-th argument of type ctype among the arguments of its own
--- register class, the psABI counting integer-class and vector-class arguments
--- separately: cpu:arg(2, "int") is esi whatever doubles came before, cpu:arg(2,
--- "double") is xmm1. Past the registers (n > 6, or n > 8 for float and double), the
--- argument is read from stack slot n - 6 (n - 8), which is right when no argument of
--- the other class went on the stack before it. Any type passed in one register
+-- register class, the conventions counting integer and vector arguments separately:
+-- cpu:arg(2, "int") is esi (arm64: w1) whatever doubles came before, cpu:arg(2,
+-- "double") is xmm1 (v1). Past the registers (n > 6 on x86-64, 8 on arm64, or n > 8 for
+-- float and double), the argument is read from stack slot n - 6 (n - 8), which is right
+-- when no argument of the other class went on the stack before it. Any type passed in one register
 -- works (scalars, and structs of up to 8 bytes of one class); for others use cpu:args.
 function methods.arg(cpu, n, t)
   check_index(n, 1, 1, "arg")
@@ -255,19 +235,11 @@ function methods.arg(cpu, n, t)
     arg_error(2, "arg", format("'%s' is not passed in one register: use cpu:args",
       type_name(ct)), 2)
   end
-  local slot
-  if arg[1].cpu < GPR_OFFSET then
-    if n <= VEC_ARGS then
-      return native.load(ct, ffi.cast(BYTES, cpu.XMM[n - 1]))
-    end
-    slot = n - VEC_ARGS
-  else
-    if n <= #GPR_ARGS then
-      return native.load(ct, ffi.cast(BYTES, cpu) + GPR_ARG_OFFSET[n])
-    end
-    slot = n - #GPR_ARGS
+  local offsets = arg[1].cpu < GPR_OFFSET and VEC_ARG_OFFSET or GPR_ARG_OFFSET
+  if n <= #offsets then
+    return native.load(ct, ffi.cast(BYTES, cpu) + offsets[n])
   end
-  return native.load(ct, stack_slot(cpu, slot))
+  return native.load(ct, stack_slot(cpu, n - #offsets))
 end
 
 -- cpu:args(proto, ...): every argument of a call of proto (a function type or a
@@ -311,12 +283,12 @@ function cursor_methods.arg(cursor, t)
   return read(cursor.cpu, plan.args[cursor.fixed + count])
 end
 
--- cpu:stack(i [, ctype]): stack slot i (8 bytes each) of the caller: slot 0 is the
--- return address, slot 1 the first stack argument. With a ctype, the value of that
--- type stored there; without, a `jitffi_cpu_qword *` to read or write the slot with
--- the register views (.i, .u, .p, .d, .lo, .hi).
+-- cpu:stack(i [, ctype]): stack slot i (8 bytes each) of the caller: slot 1 is the
+-- first stack argument, slot 0 the return address (x86-64 only: arm64 has it in X30).
+-- With a ctype, the value of that type stored there; without, a `jitffi_cpu_qword *` to
+-- read or write the slot with the register views (.i, .u, .p, .d, .lo, .hi).
 function methods.stack(cpu, i, t)
-  check_index(i, 0, 1, "stack")
+  check_index(i, FIRST_SLOT, 1, "stack")
   local at = stack_slot(cpu, i)
   if t == nil then
     return ffi.cast(QWORD_PTR, at)
@@ -324,11 +296,13 @@ function methods.stack(cpu, i, t)
   return native.load(ctype(t, 2, "stack"), at)
 end
 
--- cpu:ret(value, ctype): makes the callback return value as a ctype: rax (integers
--- and pointers, extended to 64 bits), xmm0 (float, double), rax/rdx/xmm0/xmm1 for
--- structs of up to 16 bytes as the psABI classifies them, or a copy into the caller's
--- buffer (whose address came in rdi; it is returned in rax) for larger ones. long
--- double (the x87 stack) is refused.
+-- cpu:ret(value, ctype): makes the callback return value as a ctype, where the host
+-- convention's plan puts it. x86-64: rax (integers and pointers, extended to 64 bits),
+-- xmm0 (float, double), rax/rdx/xmm0/xmm1 for structs of up to 16 bytes as the psABI
+-- classifies them, or a copy into the caller's buffer (whose address came in rdi; it is
+-- returned in rax) for larger ones; long double (the x87 stack) is refused. arm64: x0
+-- (extended to 64 bits), v0, x0/x1 or v0-v3 (HFAs), long double in q0, or a copy into
+-- the buffer whose address came in x8.
 function methods.ret(cpu, value, t)
   local ct = ctype(t, 2, "ret")
   local ok, plan = pcall(plan_for, returns(ct))
@@ -347,13 +321,15 @@ function methods.ret(cpu, value, t)
     arg_error(1, "ret", bare(box), 2)
   end
   local bytes = ffi.cast(BYTES, box)
+  local base = ffi.cast(BYTES, cpu)
   if result.kind == "memory" then
-    local buffer = cpu.RDI.p
+    local buffer = ffi.cast(POINTER_PTR, base + result.pointer)[0]
     ffi.copy(buffer, bytes, result.size)
-    cpu.RAX.p = buffer
+    if result.address then
+      ffi.cast(POINTER_PTR, base + result.address)[0] = buffer
+    end
     return
   end
-  local base = ffi.cast(BYTES, cpu)
   for i = 1, #result do
     local piece = result[i]
     local register = base + piece.cpu
@@ -373,11 +349,8 @@ end
 
 -- ---- dump ---------------------------------------------------------------------------
 
-local GPR_ORDER = {
-  "RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RBP", "RSP",
-  "R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
-}
-local FLAG_NAMES = { "CF", "PF", "AF", "ZF", "SF", "TF", "IF", "DF", "OF" }
+local GPR_ORDER = arch.dump_gprs
+local FLAG_NAMES = arch.flag_bits
 -- Stack slots shown: the return address and this many stack arguments.
 local DUMP_STACK_SLOTS = 6
 
@@ -407,26 +380,29 @@ local function format_cpu(cpu)
     local reg = cpu[name]
     lines[#lines + 1] = format("%-6s 0x%s  %s", name, hex64(reg), integer_text(reg.i))
   end
-  local flags = cpu.RFLAGS
+  local flags = cpu[FLAGS]
   local set = {}
   for _, name in ipairs(FLAG_NAMES) do
     if flags[name] ~= 0 then
       set[#set + 1] = name
     end
   end
-  lines[#lines + 1] = format("RFLAGS 0x%s  %s", hex64(ffi.cast(QWORD_PTR, flags)), concat(set, " "))
-  for i = 0, 15 do
-    local x = cpu.XMM[i]
-    lines[#lines + 1] = format("XMM%-3d 0x%s%s  d: %s %s  f: %s %s %s %s", i,
+  lines[#lines + 1] = format("%-6s 0x%s  %s", FLAGS, hex64(ffi.cast(QWORD_PTR, flags)),
+    concat(set, " "))
+  local vectors = cpu[VEC]
+  for i = 0, ffi.sizeof(vectors) / ffi.sizeof(vectors[0]) - 1 do
+    local x = vectors[i]
+    lines[#lines + 1] = format("%-6s 0x%s%s  d: %s %s  f: %s %s %s %s", VEC .. i,
       hex64(x.hi), hex64(x.lo), double_text(x.d[0]), double_text(x.d[1]),
       float_text(x.f[0]), float_text(x.f[1]), float_text(x.f[2]), float_text(x.f[3]))
   end
-  if ffi.istype(CPU_PTR, cpu) and cpu.RSP.p ~= nil then
-    -- The caller's stack (not saved with the state: read through RSP while it lives).
-    for i = 0, DUMP_STACK_SLOTS do
+  if ffi.istype(CPU_PTR, cpu) and cpu[SP].p ~= nil then
+    -- The caller's stack (not saved with the state: read through the stack pointer
+    -- while it lives).
+    for i = FIRST_SLOT, DUMP_STACK_SLOTS do
       local slot = methods.stack(cpu, i)
-      lines[#lines + 1] = format("RSP+%-2d 0x%s  %s", 8 * i, hex64(slot),
-        i == 0 and "return address" or "stack argument " .. i)
+      lines[#lines + 1] = format("%-6s 0x%s  %s", SP .. "+" .. (STACK_ARGS + 8 * (i - 1)),
+        hex64(slot), i == 0 and "return address" or "stack argument " .. i)
     end
   end
   return concat(lines, "\n") .. "\n"

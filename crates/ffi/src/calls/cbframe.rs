@@ -1,20 +1,24 @@
 //! The Lua module `cbframe`: raw callbacks that hand a Lua function the whole CPU state
-//! of a C call (x86-64 System V), after the API of luapower's cbframe for LuaJIT.
+//! of a C call, after the API of luapower's cbframe for LuaJIT.
 //!
 //! ```lua
 //! local cbframe = require "cbframe"
 //! local cb = cbframe.new(function(cpu)      -- cpu: struct jitffi_cpu *
-//!   cpu.RAX.i = cpu.RDI.lo.i * 2            -- int f(int): argument in edi, result in eax
+//!   cpu.RAX.i = cpu.RDI.lo.i * 2            -- x86-64: int f(int), argument in edi
+//!   -- cpu.X0.i = cpu.X0.lo.i * 2           -- arm64: argument and result in w0
 //! end)
 //! local f = ffi.cast("int (*)(int)", cb.p)  -- cb.p: the C function pointer
 //! ```
 //!
-//! Most of the module is Lua ([`CHUNK`], `cbframe.lua`): the `struct jitffi_cpu` view of
-//! [`jitffi_jit::CpuState`], its methods and `cbframe.dump`. This file holds what Lua
-//! cannot do: claiming, retargeting and freeing slots of the raw callback pool
-//! ([`crate::calls::callback`]), and the System V plans ([`jitffi_abi::Convention::classify`])
-//! that the typed readers (`cpu:args`, `cpu:ret`, ...) follow, with every register
-//! location already turned into its byte offset in the `CpuState`.
+//! Most of the module is Lua ([`CHUNK`], `cbframe.lua`): the methods of the `struct
+//! jitffi_cpu` view of [`jitffi_jit::CpuState`] and `cbframe.dump`. This file holds what
+//! Lua cannot do: claiming, retargeting and freeing slots of the raw callback pool
+//! ([`crate::calls::callback`]), the host convention's plans
+//! ([`jitffi_abi::Convention::classify`]) that the typed readers (`cpu:args`, `cpu:ret`,
+//! ...) follow, with every register location already turned into its byte offset in the
+//! `CpuState`, and the architecture's facts ([`push_arch_table`]: the C declaration of
+//! the view, register names and offsets), all from the architecture folder of
+//! `jitffi_jit`, so that neither file names a register.
 //!
 //! How `require "cbframe"` finds this code, with one copy of the machine code and the
 //! slot pools per process whatever file Lua loaded:
@@ -151,7 +155,7 @@ unsafe fn raw_table_field(l: *mut State, table: c_int, name: &std::ffi::CStr) ->
 }
 
 /// `package.preload.cbframe` (upvalues: the state userdata, the ffi table): runs the
-/// chunk with `(ffi, native, store)` and returns the module it returns.
+/// chunk with `(ffi, native, store, arch)` and returns the module it returns.
 unsafe extern "C-unwind" fn loader(l: *mut State) -> c_int {
     // SAFETY: Lua calls this with the upvalues `install` gave it; the body leaves the
     // chunk and its three arguments on top for `Next::Call`.
@@ -178,8 +182,67 @@ unsafe extern "C-unwind" fn loader(l: *mut State) -> c_int {
                 sys::lua_pushvalue(l, -1);
                 sys::lua_setfield(l, sys::LUA_REGISTRYINDEX, STORE_KEY.as_ptr());
             }
-            Ok(lua::Next::Call { args: 3 })
+            push_arch_table(l);
+            Ok(lua::Next::Call { args: 4 })
         })
+    }
+}
+
+/// Pushes the table the chunk calls `arch`: what it must know of the host's registers,
+/// from [`CpuState`] and the host [`Convention`]:
+///
+/// ```text
+/// { cdef = <C declaration of the vector and flags unions and struct jitffi_cpu>,
+///   gpr_args = { <CpuState offset of each integer argument register, in order> },
+///   vec_args = { <the same for the vector argument registers> },
+///   sp = <name of the stack pointer>, stack_args = <bytes from it to the first stack
+///   argument>, vec = <vector register array name>, flags = <flags field name>,
+///   flag_bits = { <flag names dump lists> }, dump_gprs = { <names, in dump order> } }
+/// ```
+///
+/// # Safety
+/// `l` is live with 4 free slots.
+unsafe fn push_arch_table(l: *mut State) {
+    let registers = Convention::host().registers();
+    let argument_registers: [(&str, u8, fn(u8) -> Loc); 2] = [
+        ("gpr_args", registers.gpr_args, Loc::Gpr),
+        ("vec_args", registers.vec_args, Loc::Vec),
+    ];
+    // SAFETY: `l` is live (caller); raw sets on fresh tables run no Lua code. Nothing
+    // here owns memory, so an allocation failure (a longjmp) skips no destructor.
+    unsafe {
+        sys::lua_createtable(l, 0, 10);
+        lua::push_str(l, CpuState::C_VIEW);
+        lua::set_field_raw(l, -2, "cdef");
+        for (name, count, location) in argument_registers {
+            sys::lua_createtable(l, c_int::from(count), 0);
+            for n in 0..count {
+                let at = CpuState::arg_offset(location(n))
+                    .expect("bug: an argument register outside the state");
+                sys::lua_pushinteger(l, at as sys::lua_Integer);
+                sys::lua_rawseti(l, -2, sys::lua_Integer::from(n) + 1);
+            }
+            lua::set_field_raw(l, -2, name);
+        }
+        lua::push_str(l, CpuState::GPR_NAMES[CpuState::STACK_POINTER]);
+        lua::set_field_raw(l, -2, "sp");
+        set_number(l, "stack_args", CpuState::STACK_ARGS_FROM_SP as u64);
+        lua::push_str(l, CpuState::VEC_PREFIX);
+        lua::set_field_raw(l, -2, "vec");
+        lua::push_str(l, CpuState::FLAGS_NAMES[0]);
+        lua::set_field_raw(l, -2, "flags");
+        sys::lua_createtable(l, CpuState::FLAG_BITS.len() as c_int, 0);
+        for (i, name) in CpuState::FLAG_BITS.iter().enumerate() {
+            lua::push_str(l, name);
+            sys::lua_rawseti(l, -2, i as sys::lua_Integer + 1);
+        }
+        lua::set_field_raw(l, -2, "flag_bits");
+        sys::lua_createtable(l, CpuState::DUMP_ORDER.len() as c_int, 0);
+        for (i, &index) in CpuState::DUMP_ORDER.iter().enumerate() {
+            lua::push_str(l, CpuState::GPR_NAMES[index]);
+            sys::lua_rawseti(l, -2, i as sys::lua_Integer + 1);
+        }
+        lua::set_field_raw(l, -2, "dump_gprs");
     }
 }
 
@@ -309,12 +372,17 @@ fn cpu_state_type_matches(types: &TypeTable, cpu_ptr_ty: TypeId) -> bool {
 ///           <piece>, ... } }
 /// piece = { at = <byte offset in the value>, size = <bytes>,
 ///           cpu = <byte offset in struct jitffi_cpu> | stack = <byte offset from the
-///           first stack argument, the caller's rsp + 8>,
-///           ext = <result integers: n sign-extend from n bytes, -n zero-extend, 0 as is> }
+///           first stack argument>,
+///           ext = <result integers: n sign-extend from n bytes, -n zero-extend, 0 as is>,
+///           indirect = true <the location holds the address of the caller's copy> }
 /// ```
 ///
-/// An argument passed in memory is one piece on the stack holding the whole value; an
-/// empty struct has no pieces. Array and function parameters are pointers. When
+/// An argument passed in memory is one piece on the stack holding the whole value; one
+/// passed by reference (AAPCS64 B.4) is one `indirect` piece; an empty struct has no
+/// pieces. A `memory` result has `pointer`, the state offset of the register that
+/// brings the buffer's address, and `address`, that of the register the callee returns
+/// it in when the convention says so (x86-64). Array and function parameters are
+/// pointers. When
 /// `proto` is no function type: `nil, message`; other errors (more types than a
 /// non-variadic `proto` takes, a type the ABI cannot pass) are raised without position.
 unsafe extern "C-unwind" fn native_plan(l: *mut State) -> c_int {
@@ -413,7 +481,16 @@ unsafe extern "C-unwind" fn plan_tables(l: *mut State) -> c_int {
                         set_number(l, "stack", u64::from(*offset));
                         sys::lua_rawseti(l, -2, 1);
                     }
-                    ArgPlan::Nothing | ArgPlan::Indirect { .. } => {}
+                    ArgPlan::Indirect { pointer, size, .. } => {
+                        sys::lua_createtable(l, 0, 4);
+                        set_number(l, "at", 0);
+                        set_number(l, "size", u64::from(*size));
+                        set_location(l, *pointer, CpuState::arg_offset(*pointer));
+                        sys::lua_pushboolean(l, 1);
+                        lua::set_field_raw(l, -2, "indirect");
+                        sys::lua_rawseti(l, -2, 1);
+                    }
+                    ArgPlan::Nothing => {}
                 }
                 sys::lua_rawseti(l, -2, i as sys::lua_Integer + 1);
             }
@@ -433,7 +510,17 @@ unsafe extern "C-unwind" fn plan_tables(l: *mut State) -> c_int {
                     }
                     "regs"
                 }
-                RetPlan::Memory { .. } => "memory",
+                RetPlan::Memory { pointer, .. } => {
+                    let at = CpuState::arg_offset(*pointer)
+                        .expect("bug: a result address outside the state");
+                    set_number(l, "pointer", at as u64);
+                    if Convention::host().returns_result_address() {
+                        let at = CpuState::result_offset(Loc::Gpr(0))
+                            .expect("bug: no integer result register");
+                        set_number(l, "address", at as u64);
+                    }
+                    "memory"
+                }
                 RetPlan::X87 { .. } => "x87",
             };
             lua::push_str(l, kind);
@@ -472,11 +559,7 @@ unsafe fn push_piece(l: *mut State, piece: &Piece, result: bool) {
         } else {
             CpuState::arg_offset(piece.loc)
         };
-        match (piece.loc, cpu) {
-            (Loc::Stack(offset), _) => set_number(l, "stack", u64::from(offset)),
-            (_, Some(at)) => set_number(l, "cpu", at as u64),
-            (_, None) => unreachable!("bug: a plan location outside the CPU state"),
-        }
+        set_location(l, piece.loc, cpu);
         let ext: i64 = match piece.kind {
             PieceKind::Int(jitffi_abi::Ext::Sign(n)) => i64::from(n),
             PieceKind::Int(jitffi_abi::Ext::Zero(n)) => -i64::from(n),
@@ -485,6 +568,22 @@ unsafe fn push_piece(l: *mut State, piece: &Piece, result: bool) {
         if matches!(piece.kind, PieceKind::Int(_)) {
             sys::lua_pushinteger(l, ext as sys::lua_Integer);
             lua::set_field_raw(l, -2, "ext");
+        }
+    }
+}
+
+/// Sets field `stack` (for a stack location) or `cpu` (`cpu`: its offset in the state) of
+/// the table on top.
+///
+/// # Safety
+/// `l` is live with two free slots and a table on top.
+unsafe fn set_location(l: *mut State, loc: Loc, cpu: Option<usize>) {
+    // SAFETY: `l` is live (caller).
+    unsafe {
+        match (loc, cpu) {
+            (Loc::Stack(offset), _) => set_number(l, "stack", u64::from(offset)),
+            (_, Some(at)) => set_number(l, "cpu", at as u64),
+            (_, None) => unreachable!("bug: a plan location outside the CPU state"),
         }
     }
 }

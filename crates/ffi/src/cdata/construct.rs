@@ -38,7 +38,7 @@ pub unsafe extern "C-unwind" fn new(l: *mut State) -> c_int {
 /// The fast path of `ffi.new(ct)` and `ffi.new("T")` with no other argument: pushes a
 /// zero-filled cdata of a type whose plan the general path made (see
 /// [`crate::cdata::new_plan`]), named by a ctype object or by a type string met before
-/// ([`crate::cdata::ctype_arg::TypeStrings`]), aligned to at most 8 bytes, and with no
+/// ([`crate::cdata::type_strings::TypeStrings`]), aligned to at most 8 bytes, and with no
 /// metatype finalizer to attach (a record, once any metatype exists, takes the general
 /// path). `None` (nothing pushed) leaves the call to the general path.
 ///

@@ -24,6 +24,7 @@
 //! None of this allocates on the success path except the cdata userdata it pushes.
 
 use crate::cdata::state::FfiState;
+use crate::cdata::value_shape::{value_shape, DirectRead, ValueShape};
 use crate::cdata::{self, to_cdata, CDataHeader, CDataKind};
 use crate::lua::{self, LuaError, LuaResult, State};
 use crate::scalar::bitfield::{read_bitfield, write_bitfield};
@@ -153,46 +154,6 @@ unsafe fn push_other_value(
             }
         }
     }
-}
-
-/// What reading a C value of one (unqualified) type into Lua takes: the decision of
-/// [`push_c_value`], shared with the fast paths of `__index` (the element and field
-/// caches), which keep its answer per type.
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub enum ValueShape {
-    /// A boolean or a number read in place (bool, integers, float, double; not enums).
-    Scalar(ScalarStore),
-    /// A struct, union, array or function: a new reference cdata `T &` to it, so that
-    /// `s.inner.a = 1` writes through.
-    Aggregate,
-    /// A pointer: `nil` for NULL, else a new cdata holding the address.
-    Pointer,
-    /// Anything else ([`push_other_value`]).
-    Other,
-}
-
-/// The [`ValueShape`] of the unqualified type `base`.
-pub fn value_shape(types: &TypeTable, base: TypeId) -> ValueShape {
-    match types.get(base) {
-        CType::Bool => ValueShape::Scalar(ScalarStore::Bool),
-        CType::Int(int) => ValueShape::Scalar(ScalarStore::Int(*int)),
-        CType::Float(FloatKind::Float) => ValueShape::Scalar(ScalarStore::F32),
-        CType::Float(FloatKind::Double) => ValueShape::Scalar(ScalarStore::F64),
-        CType::Record(_) | CType::Array { .. } | CType::Func(_) => ValueShape::Aggregate,
-        CType::Pointer(_) => ValueShape::Pointer,
-        _ => ValueShape::Other,
-    }
-}
-
-/// A [`ValueShape`] made ready to push with no type table at hand: what the element
-/// and field caches keep per type.
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub enum DirectRead {
-    Scalar(ScalarStore),
-    /// The reference type `T &` to make (`T` the value's type, qualifiers kept).
-    Reference(TypeId),
-    /// The (unqualified) pointer type.
-    Pointer(TypeId),
 }
 
 /// Pushes the value at `ptr` as `read` says, as [`push_c_value`] would: `false`, with

@@ -23,7 +23,7 @@
 //! and a type id is reused only
 //! after a failed `cdef` rolled back types that no cdata, and so no entry, can have seen.
 
-use crate::cdata::convert::{value_shape, DirectRead, ValueShape};
+use crate::cdata::value_shape::{value_shape, DirectRead, ValueShape};
 use crate::scalar::number::ScalarStore;
 use jitffi_ctype::{CType, TypeId, TypeTable};
 

@@ -25,7 +25,7 @@
 //! no entry, can have seen. A callback method's registry reference ([`FieldKind::Fixed`])
 //! is made at install and kept for the state's life.
 
-use crate::cdata::convert::DirectRead;
+use crate::cdata::value_shape::DirectRead;
 use jitffi_ctype::TypeId;
 
 /// How a member lies in a cdata: what [`crate::cdata::metamethods`] learns when it finds

@@ -2,14 +2,14 @@
 
 use crate::cdata::convert::{
     cdata_as_i64, holds_const, null_access, push_bitfield, push_c_value, push_direct,
-    store_bitfield, store_lua_number, store_sized, value_shape, Conv, DirectRead, LuaNumber,
-    ValueShape,
+    store_bitfield, store_lua_number, store_sized, Conv, LuaNumber,
 };
 use crate::cdata::ctype_arg::push_ctype_name;
 use crate::cdata::element_cache::{element_plan, ElementAccess};
 use crate::cdata::field_cache::{FieldAccess, FieldKind, FieldRoute};
 use crate::cdata::metatype::{push_metamethod, push_metatable, push_operand_metamethod};
 use crate::cdata::state::{FfiState, StateBox};
+use crate::cdata::value_shape::{value_shape, DirectRead, ValueShape};
 use crate::cdata::{payload, to_cdata, value_size, CDataHeader, CDataKind};
 use crate::lua::stack;
 use crate::lua::{self, LuaError, LuaResult, Next, State};

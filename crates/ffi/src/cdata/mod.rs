@@ -38,6 +38,8 @@ pub mod metamethods;
 pub mod metatype;
 pub mod new_plan;
 pub mod state;
+pub mod type_strings;
+pub mod value_shape;
 
 use crate::cdata::state::FfiState;
 use crate::lua::tagged;

@@ -4,11 +4,11 @@
 //! reaching it costs one `lua_touserdata`. Its `__gc` frees it when the Lua state closes.
 //! Several Lua states in one process each get their own.
 
-use crate::cdata::ctype_arg::TypeStrings;
 use crate::cdata::element_cache::ElementCache;
 use crate::cdata::field_cache::FieldCache;
 use crate::cdata::member_cache::MemberCache;
 use crate::cdata::new_plan::NewPlans;
+use crate::cdata::type_strings::TypeStrings;
 use crate::lua::tagged::{self, Kind};
 use crate::lua::{self, stack, LuaError, LuaResult, State};
 use jitffi_ctype::{CType, Quals, Target, TypeId, TypeTable};

@@ -715,10 +715,11 @@ unsafe fn verify_numbers(l: *mut State) -> bool {
         // A short string has the first of the string tags, and the same bytes pushed
         // again are the same string ([`Frame::key_class`] relies on both).
         lua::push_str(l, "short");
+        let again = top + pushed + 1;
         let short_ok = checked_slot(l, top + 4).is_some_and(|value| tag(value) == STRING_TAGS[0])
-            && checked_slot(l, top + 6).is_some_and(|value| tag(value) == STRING_TAGS[0])
-            && string(top + 6) == string(top + 4);
-        sys::lua_settop(l, top + 5);
+            && checked_slot(l, again).is_some_and(|value| tag(value) == STRING_TAGS[0])
+            && string(again) == string(top + 4);
+        sys::lua_settop(l, top + pushed);
         let strings_ok = short_ok
             && string(top + 4) == chars(top + 4)
             && string(top + 5) == chars(top + 5)

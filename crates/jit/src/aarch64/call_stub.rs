@@ -7,7 +7,8 @@
 //!   sp+0         outgoing stack arguments (CallPlan::stack_bytes); stack-passed values
 //!                are converted straight into their slots
 //!   sp+images    one image per register-passed argument: the helper's 8-byte result,
-//!                or the aggregate the helper wrote (16-aligned, padded to 16)
+//!                or the aggregate the helper wrote (16-aligned, padded to 16); for an
+//!                argument by reference, the caller's copy, whose address is passed
 //!   sp+results   ResultArea: x0, x1, q0-q3, the outer caller, then the buffer of a
 //!                result returned in memory (its address goes in x8)
 //!   x29+0        saved x29, x30 (the frame record), x19, x20, x21 (48 bytes)
@@ -353,6 +354,19 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
                 if let Loc::Gpr(_) = piece.loc {
                     e.load_gpr(gpr_of(piece.loc)?, image + piece.offset);
                 }
+            }
+        }
+    }
+    // Arguments by reference (rule B.4): the copy's address, in a register or a stack
+    // slot.
+    for (arg, &image) in plan.args.iter().zip(&frame.images) {
+        if let ArgPlan::Indirect { pointer, .. } = *arg {
+            match pointer {
+                Loc::Stack(offset) => {
+                    e.sp_address(9, image);
+                    e.store_gpr(9, offset);
+                }
+                _ => e.sp_address(gpr_of(pointer)?, image),
             }
         }
     }

@@ -204,6 +204,59 @@ impl CpuState {
     pub const VEC_COUNT: usize = 32;
     /// cbframe's names of the flags register.
     pub const FLAGS_NAMES: &'static [&'static str] = &["NZCV"];
+    /// The flags cbframe's dump lists when set (bit fields of the flags view).
+    pub const FLAG_BITS: &'static [&'static str] = &["N", "Z", "C", "V"];
+    /// The general registers in the order cbframe's dump lists them.
+    pub const DUMP_ORDER: [usize; 32] = {
+        let mut order = [0; 32];
+        let mut i = 0;
+        while i < 32 {
+            order[i] = i;
+            i += 1;
+        }
+        order
+    };
+    /// Index in [`CpuState::GPR_NAMES`] of the stack pointer.
+    pub const STACK_POINTER: usize = 31;
+    /// Bytes from the saved stack pointer to the first stack argument: none, the
+    /// return address is in x30 (AAPCS64 §6.8.2: the NSAA starts at the caller's sp).
+    pub const STACK_ARGS_FROM_SP: usize = 0;
+    /// The C declaration of cbframe's view of the state, `struct jitffi_cpu`, field for
+    /// field this layout (the vector and flags unions and the struct; the caller
+    /// declares `jitffi_cpu_qword` first). FP and LR alias X29 and X30.
+    pub const C_VIEW: &'static str = "
+typedef union jitffi_cpu_v {
+  float f[4]; double d[2];
+  int8_t i8[16]; uint8_t u8[16]; int16_t i16[8]; uint16_t u16[8];
+  int32_t i32[4]; uint32_t u32[4]; int64_t i64[2]; uint64_t u64[2];
+  struct { jitffi_cpu_qword lo, hi; };
+} jitffi_cpu_v;
+typedef union jitffi_cpu_nzcv {
+  uint64_t u;
+  struct { uint32_t : 28; uint32_t V: 1; uint32_t C: 1; uint32_t Z: 1; uint32_t N: 1; };
+} jitffi_cpu_nzcv;
+struct jitffi_cpu {
+  union {
+    jitffi_cpu_v V[32];
+    struct {
+      jitffi_cpu_v V0, V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15,
+        V16, V17, V18, V19, V20, V21, V22, V23, V24, V25, V26, V27, V28, V29, V30, V31;
+    };
+  };
+  union {
+    jitffi_cpu_qword GPR[32];
+    struct {
+      jitffi_cpu_qword X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14,
+        X15, X16, X17, X18, X19, X20, X21, X22, X23, X24, X25, X26, X27, X28;
+      union { jitffi_cpu_qword X29, FP; };
+      union { jitffi_cpu_qword X30, LR; };
+      jitffi_cpu_qword SP;
+    };
+  };
+  jitffi_cpu_nzcv NZCV;
+  uint64_t _pad;
+};
+";
 
     /// Byte offset of general register `index` (in [`CpuState::GPR_NAMES`] order).
     pub const fn gpr_offset(index: usize) -> usize {

@@ -168,6 +168,13 @@ impl Emitter {
 pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
     let frame = frame_of(spec, ResultArea::BYTES)?;
     let plan = &spec.plan;
+    if plan
+        .args
+        .iter()
+        .any(|a| matches!(a, ArgPlan::Indirect { .. }))
+    {
+        return Err(error("bug: x86-64 System V passes nothing by reference"));
+    }
     let mut e = Emitter {
         ops: VecAssembler::new(0),
         lines: Vec::new(),

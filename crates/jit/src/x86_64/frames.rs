@@ -221,6 +221,55 @@ impl CpuState {
     pub const VEC_COUNT: usize = 16;
     /// cbframe's names of the flags register (aliases).
     pub const FLAGS_NAMES: &'static [&'static str] = &["RFLAGS", "EFLAGS"];
+    /// The flags cbframe's dump lists when set (bit fields of the flags view).
+    pub const FLAG_BITS: &'static [&'static str] =
+        &["CF", "PF", "AF", "ZF", "SF", "TF", "IF", "DF", "OF"];
+    /// The general registers in the order cbframe's dump lists them.
+    pub const DUMP_ORDER: [usize; 16] = [0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15];
+    /// Index in [`CpuState::GPR_NAMES`] of the stack pointer.
+    pub const STACK_POINTER: usize = 4;
+    /// Bytes from the saved stack pointer to the first stack argument: the return
+    /// address is in between (8 bytes, the slot `call` pushed).
+    pub const STACK_ARGS_FROM_SP: usize = 8;
+    /// The C declaration of cbframe's view of the state, `struct jitffi_cpu`, field for
+    /// field this layout (the vector and flags unions and the struct; the caller
+    /// declares `jitffi_cpu_qword` first).
+    pub const C_VIEW: &'static str = "
+typedef union jitffi_cpu_xmm {
+  float f[4]; double d[2];
+  int8_t i8[16]; uint8_t u8[16]; int16_t i16[8]; uint16_t u16[8];
+  int32_t i32[4]; uint32_t u32[4]; int64_t i64[2]; uint64_t u64[2];
+  struct { jitffi_cpu_qword lo, hi; };
+} jitffi_cpu_xmm;
+typedef union jitffi_cpu_rflags {
+  uint64_t u;
+  struct {
+    uint32_t CF: 1; uint32_t : 1; uint32_t PF: 1; uint32_t : 1;
+    uint32_t AF: 1; uint32_t : 1; uint32_t ZF: 1; uint32_t SF: 1;
+    uint32_t TF: 1; uint32_t IF: 1; uint32_t DF: 1; uint32_t OF: 1;
+    uint32_t IOPL: 2; uint32_t NT: 1; uint32_t : 1; uint32_t RF: 1;
+    uint32_t VM: 1; uint32_t AC: 1; uint32_t VIF: 1; uint32_t VIP: 1; uint32_t ID: 1;
+  };
+} jitffi_cpu_rflags;
+struct jitffi_cpu {
+  union {
+    jitffi_cpu_xmm XMM[16];
+    struct {
+      jitffi_cpu_xmm XMM0, XMM1, XMM2, XMM3, XMM4, XMM5, XMM6, XMM7,
+        XMM8, XMM9, XMM10, XMM11, XMM12, XMM13, XMM14, XMM15;
+    };
+  };
+  union {
+    jitffi_cpu_qword GPR[16];
+    struct {
+      jitffi_cpu_qword RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
+        R8, R9, R10, R11, R12, R13, R14, R15;
+    };
+  };
+  union { jitffi_cpu_rflags RFLAGS; jitffi_cpu_rflags EFLAGS; };
+  uint64_t _pad;
+};
+";
 
     /// Byte offset of general register `index` (in [`CpuState::GPR_NAMES`] order).
     pub const fn gpr_offset(index: usize) -> usize {
