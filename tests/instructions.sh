@@ -38,10 +38,12 @@ lua5.4 new_empty/ffi 990
 lua5.4 new_empty_string/ffi 1040
 lua5.4 vm/ffi 4500
 lua5.4 ring/ffi 15500
+lua5.4 callback_new/ffi 3200
 lua5.1 field_int/ffi 1050
 lua5.1 aos/ffi 3270
 lua5.1 new_empty/ffi 1090
 lua5.1 new_empty_string/ffi 1220
+lua5.1 callback_new/ffi 3400
 "
 
 failures=0

@@ -183,6 +183,18 @@ try("free of NULL", function() return ffi.cast("cb_unop", nil):free() end)
 try("free of an int", function() return ffi.new("int"):free() end)
 try("set of a pointer", function() return ffi.cast("int *", nil):set(print) end)
 try("other member of a callback", function() return add.foo end)
+-- the methods again and again (read from a cache once met), the same for every callback
+-- of the type and for none of the ctype's, and still not written
+for i = 1, 3 do
+  local temp = ffi.cast("cb_unop", function(x) return x + i end)
+  print("methods, round " .. i, type(temp.free), temp.free == add.free, temp.set == add.set,
+    temp.free == temp.set)
+  try("other member, round " .. i, function() return temp.foo end)
+  try("free, round " .. i, temp.free, temp)
+end
+try("free of the ctype", function() return ffi.typeof("cb_unop").free end)
+try("set of the ctype", function() return ffi.typeof("int (*)(int, int)").set end)
+try("write free", function() add.free = print end)
 do
   local self_setting
   self_setting = ffi.cast("cb_unop", function(x)

@@ -76,6 +76,10 @@ assert(string.find(tostring(ffi.new("int *", io.stdout)), "0x"), "userdata to po
 fails("invalid C type", ffi.cast, "struct cn_foo", 1)
 fails("invalid C type", ffi.cast, "int[2]", 5)
 fails("value expected", ffi.cast, "int")
+-- as LuaJIT: a missing value is reported first, even for a type no cast makes
+fails("value expected", ffi.cast, "struct cn_foo")
+fails("value expected", ffi.cast, "int[2]")
+fails("value expected", ffi.cast, "int &")
 fails("cannot convert 'table' to 'int'", ffi.cast, "int", {})
 assert(string.find(tostring(ffi.cast("int64_t", ffi.new("int[2]"))), "^%d+LL$"), "pointer to int64")
 

@@ -276,7 +276,7 @@ fn free_list(raw: bool) -> usize {
 pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
     st.upper.add(RefCell::new(Callbacks::default()));
     st.hooks.new_callback = new_typed;
-    st.hooks.push_callback_method = push_method;
+    st.hooks.callback_method = callback_method;
     // SAFETY: `l` is live (caller); each value is pushed, then moved into the registry.
     unsafe {
         let registry_ref = |l: *mut State| sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
@@ -637,12 +637,13 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
 // ---- methods -------------------------------------------------------------------------------
 
 /// `cb.free` and `cb.set` of a function-pointer cdata (`__index` asks when the type has
-/// no such member): pushes the method and returns true.
+/// no such member): the registry reference of the method the key at argument 2 names,
+/// if `ty` is a function pointer and the key is `free` or `set`. The answer depends on
+/// the type and the key's bytes only, so `__index` may keep it in its field cache.
 ///
 /// # Safety
-/// `l` is live inside `__index` (cdata at 1, key at 2) with one free slot; `ty` is the
-/// cdata's type.
-pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
+/// `l` is live inside `__index` (cdata at 1, key at 2); `ty` is the cdata's type.
+pub unsafe fn callback_method(l: *mut State, st: &FfiState, ty: TypeId) -> Option<c_int> {
     let is_function_pointer = {
         let types = st.types();
         match types.get(types.unqualified(ty).0) {
@@ -653,17 +654,14 @@ pub unsafe fn push_method(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
         }
     };
     if !is_function_pointer {
-        return false;
+        return None;
     }
     // SAFETY: `l` is live with the key at 2 (caller).
-    let method = match unsafe { lua::to_string_only(l, 2) } {
-        Some(b"free") => callbacks(st).refs.free,
-        Some(b"set") => callbacks(st).refs.set,
-        _ => return false,
-    };
-    // SAFETY: as above; the reference was made at install.
-    unsafe { sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(method)) };
-    true
+    match unsafe { lua::to_string_only(l, 2) } {
+        Some(b"free") => Some(callbacks(st).refs.free),
+        Some(b"set") => Some(callbacks(st).refs.set),
+        _ => None,
+    }
 }
 
 /// The live callback a function-pointer cdata at argument 1 points to.

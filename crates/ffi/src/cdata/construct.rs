@@ -293,31 +293,53 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
         lua::entry(l, || {
             let st = FfiState::get(l)?;
             let ty = check_ctype(l, st, 1, None)?;
-            let (base, _) = st.types().unqualified(ty);
-            // As LuaJIT, no cast makes a complex number or a vector.
-            let scalar = matches!(
-                st.types().get(base),
-                CType::Bool | CType::Int(_) | CType::Float(_) | CType::Enum(_) | CType::Pointer(_)
-            );
-            if let CType::Ref(_) = st.ctype(base) {
-                if sys::lua_type(l, 2) == sys::LUA_TNONE {
-                    return Err(LuaError::arg(2, "value expected"));
+            // One borrow of the table for every question about the type (no copy of it).
+            let target = {
+                let types = st.types();
+                let (base, _) = types.unqualified(ty);
+                match types.get(base) {
+                    CType::Ref(_) => CastTarget::Reference,
+                    // As LuaJIT, no cast makes a complex number or a vector.
+                    CType::Bool
+                    | CType::Int(_)
+                    | CType::Float(_)
+                    | CType::Enum(_)
+                    | CType::Pointer(_) => match types.size_of(base) {
+                        Some(size) => CastTarget::Scalar {
+                            size,
+                            align: types.align_of(ty),
+                        },
+                        None => CastTarget::Invalid,
+                    },
+                    _ => CastTarget::Invalid,
                 }
-                let value = new_cdata(l, st, ty, 8, 8)?;
-                store_reference(l, st, ty, value, 2, Conv::CAST)?;
-                return Ok(1);
-            }
-            let size = st.types().size_of(base).filter(|_| scalar);
-            let Some(size) = size else {
-                return Err(LuaError::arg(1, "invalid C type"));
             };
+            // As LuaJIT, a missing value is reported before a type no cast makes.
             if sys::lua_type(l, 2) == sys::LUA_TNONE {
                 return Err(LuaError::arg(2, "value expected"));
             }
-            let align = st.types().align_of(ty);
+            let (size, align) = match target {
+                CastTarget::Reference => {
+                    let value = new_cdata(l, st, ty, 8, 8)?;
+                    store_reference(l, st, ty, value, 2, Conv::CAST)?;
+                    return Ok(1);
+                }
+                CastTarget::Scalar { size, align } => (size, align),
+                CastTarget::Invalid => return Err(LuaError::arg(1, "invalid C type")),
+            };
             let value = new_cdata(l, st, ty, size as usize, align)?;
             store_lua_value(l, st, ty, value, 2, Conv::CAST)?;
             Ok(1)
         })
     }
+}
+
+/// What `ffi.cast` makes of a type.
+enum CastTarget {
+    /// A reference, bound to the value's address.
+    Reference,
+    /// A scalar (a number, an enum or a pointer) of this size and alignment.
+    Scalar { size: u64, align: u32 },
+    /// Nothing: the type is an aggregate, a complex number, a vector or of unknown size.
+    Invalid,
 }

@@ -415,11 +415,12 @@ pub unsafe fn store_sized(
                         }
                         return Ok(());
                     }
-                } else if let CType::Pointer(target) = &st.ctype(base) {
+                } else {
                     // Any other Lua function to a pointer to a function becomes a
-                    // callback (crate::calls::callback).
-                    let (target, _) = st.types().unqualified(*target);
-                    if matches!(st.types().get(target), CType::Func(_)) {
+                    // callback (crate::calls::callback), which may add types: the table
+                    // is no longer borrowed then.
+                    let target = function_pointer_target(&st.types(), base);
+                    if let Some(target) = target {
                         let code = (st.hooks.new_callback)(l, st, target, index)?;
                         ptr.cast::<usize>().write(code as usize);
                         return Ok(());
@@ -487,6 +488,15 @@ pub unsafe fn store_sized(
             st.types().type_name(ty)
         )))
     }
+}
+
+/// The function type `ty` (unqualified) points to, if it is a pointer to a function.
+fn function_pointer_target(types: &TypeTable, ty: TypeId) -> Option<TypeId> {
+    let CType::Pointer(target) = types.get(ty) else {
+        return None;
+    };
+    let (target, _) = types.unqualified(*target);
+    matches!(types.get(target), CType::Func(_)).then_some(target)
 }
 
 /// Stores `address` (a light userdata's, a file's `FILE *`) into a pointer, or under a

@@ -22,7 +22,8 @@
 //! fast path only reads them. Entries need no invalidation: complete records never
 //! change, a metatype's `__index`/`__newindex` only answers keys the C type lacks, and a
 //! type id is reused only after a failed `cdef` rolled back types that no cdata, and so
-//! no entry, can have seen.
+//! no entry, can have seen. A callback method's registry reference ([`FieldKind::Fixed`])
+//! is made at install and kept for the state's life.
 
 use crate::cdata::value_shape::DirectRead;
 use jitffi_ctype::TypeId;
@@ -65,6 +66,10 @@ pub enum FieldKind {
     /// association with the type is permanent. Reads only; the name was found in the
     /// `__index` table when it was recorded.
     Method { record: TypeId, metatable: i32 },
+    /// No member: a name that reads as the same value for every cdata of the type, the
+    /// one kept in the registry under `value` (a callback method of a function
+    /// pointer, `cb:free()`). Reads only.
+    Fixed { value: i32 },
 }
 
 #[derive(Copy, Clone)]

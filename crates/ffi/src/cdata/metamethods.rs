@@ -879,6 +879,37 @@ unsafe fn record_field(
     st.fields.borrow_mut().insert(ty, name as usize, access);
 }
 
+/// Records in the field cache that the name at argument 2, if a short string, reads as
+/// the registry value `value` for every cdata of type `ty` (see [`FieldKind::Fixed`]).
+/// Runs in the body of `__index`, once the value is pushed.
+///
+/// # Safety
+/// `l` is live with three free slots, inside `__index` with the name at argument 2;
+/// the calling frames own nothing that an allocation's error could skip.
+unsafe fn learn_fixed(l: *mut State, st: &FfiState, ty: TypeId, value: c_int) {
+    // SAFETY: as documented.
+    unsafe {
+        let Some(frame) = stack::Frame::of(l) else {
+            return;
+        };
+        let stack::KeyClass::ShortString(name) = frame.key_class(2) else {
+            return;
+        };
+        if st.fields.borrow().get(ty, name as usize).is_some() {
+            return;
+        }
+        let access = FieldAccess {
+            // Nothing is read from the cdata.
+            route: FieldRoute {
+                indirect: false,
+                offset: 0,
+            },
+            kind: FieldKind::Fixed { value },
+        };
+        record_field(l, st, ty, name, access);
+    }
+}
+
 /// Records in the field cache that the name at argument 2, which the record `record`
 /// lacks, is looked up in its metatype's `__index` table for a cdata of type `ty`
 /// (reached through `loads` pointer reads): if it is a short string, the metatype's
@@ -1000,6 +1031,15 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
                         FieldKind::Method { record, metatable } => {
                             return index_method(l, st, record, metatable);
                         }
+                        FieldKind::Fixed { value } => {
+                            // SAFETY: the reference was made when the entry was.
+                            sys::lua_rawgeti(
+                                l,
+                                sys::LUA_REGISTRYINDEX,
+                                sys::lua_Integer::from(value),
+                            );
+                            return 1;
+                        }
                     }
                 }
                 index_general(l)
@@ -1050,7 +1090,15 @@ unsafe fn index_general(l: *mut State) -> c_int {
                     return Ok(Next::Return(1));
                 }
                 Lookup::Missing { ty, via_record, .. } => {
-                    if (st.hooks.push_callback_method)(l, st, (*header).ty) {
+                    // A callback's methods, not a ctype object's (LuaJIT raises for
+                    // `ffi.typeof("int (*)(int)").free`).
+                    let method = match (*header).kind() {
+                        CDataKind::CType => None,
+                        _ => (st.hooks.callback_method)(l, st, (*header).ty),
+                    };
+                    if let Some(method) = method {
+                        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(method));
+                        learn_fixed(l, st, (*header).ty, method);
                         return Ok(Next::Return(1));
                     }
                     if let Some(loads) = via_record {

@@ -95,9 +95,10 @@ pub struct CallHooks {
     /// A new callback of function type `func_ty` that calls the Lua function at `index`
     /// (`l` has two free slots); its C function pointer.
     pub new_callback: unsafe fn(*mut State, &FfiState, TypeId, c_int) -> LuaResult<*const u8>,
-    /// For `cb.name` on a cdata of type `ty`: pushes the callback method named by the
-    /// key at index 2 and returns `true`, if `ty` is a function pointer and it is one.
-    pub push_callback_method: unsafe fn(*mut State, &FfiState, TypeId) -> bool,
+    /// For `cb.name` on a cdata of type `ty`: the registry reference of the callback
+    /// method named by the key at index 2, if `ty` is a function pointer and it is one.
+    /// Depends on `ty` and the key's bytes only (the field cache keeps it).
+    pub callback_method: unsafe fn(*mut State, &FfiState, TypeId) -> Option<c_int>,
     /// `__call` of a cdata of function or function-pointer type at index 1, with the
     /// arguments from index 2 (a C function that the metamethod delegates to).
     pub call_cdata: sys::lua_CFunction,
@@ -110,7 +111,7 @@ impl CallHooks {
         CallHooks {
             function_value: |_, _, _| None,
             new_callback: |_, _, _, _| Err(LuaError::msg("callbacks are not available")),
-            push_callback_method: |_, _, _| false,
+            callback_method: |_, _, _| None,
             call_cdata: no_calls,
         }
     }
