@@ -16,7 +16,10 @@ local unpack = table.unpack or unpack
 
 local rt = {}
 
+-- jitffi defines LuaJIT's `jit` table too (with its version string), and marks itself by
+-- `package.loaded["ffi.core"]`, which LuaJIT never sets.
 local on_luajit = type(jit) == "table" and type(jit.version) == "string"
+  and package.loaded["ffi.core"] == nil
 
 -- Known bugs of this ffi (not LuaJIT), by the flag a function has in the driver: such a
 -- function's failures are printed as XFAIL and do not fail the run; when all its calls
