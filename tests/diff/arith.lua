@@ -26,8 +26,14 @@ local operands = {
   { "int(-3)", ffi.new("int", -3) }, { "uint8(200)", ffi.new("uint8_t", 200) },
   { "double(7.5)", ffi.new("double", 7.5) }, { "bool(true)", ffi.new("bool", true) },
   { "0", 0 }, { "2", 2 }, { "3.5", 3.5 }, { "-1.5", -1.5 }, { "-2.5", -2.5 },
-  { "2^53", 2^53 }, { "2^63", 2^63 }, { "nan", 0/0 },
+  { "2^53", 2^53 },
 }
+-- Numbers no 64-bit integer holds, which LuaJIT converts with a C cast (undefined):
+-- x86-64's wraps, as jitffi does everywhere, arm64's saturates. Compared on x86-64 only.
+if ffi.arch ~= "arm64" then
+  operands[#operands + 1] = { "2^63", 2^63 }
+  operands[#operands + 1] = { "nan", 0/0 }
+end
 
 local binary = {
   { "+", function(a, b) return a + b end }, { "-", function(a, b) return a - b end },
@@ -40,10 +46,19 @@ local comparisons = {
 }
 
 print("-- 64-bit arithmetic")
+-- A negative fractional number meeting a uint64_t is converted to it with a C cast
+-- (undefined: x86-64 wraps, as jitffi does everywhere; arm64 saturates to 0). Compared
+-- on x86-64 only.
+local function undefined_pair(x, y)
+  local function negative_fraction(v) return type(v) == "number" and v < 0 and v % 1 ~= 0 end
+  local function unsigned(v) return ffi.istype("uint64_t", v) end
+  return ffi.arch == "arm64"
+    and (negative_fraction(x) and unsigned(y) or unsigned(x) and negative_fraction(y))
+end
 for _, x in ipairs(operands) do
   for _, y in ipairs(operands) do
     local xc, yc = type(x[2]) ~= "number", type(y[2]) ~= "number"
-    if xc or yc then
+    if (xc or yc) and not undefined_pair(x[2], y[2]) then
       local out = {}
       for _, op in ipairs(binary) do
         out[#out + 1] = op[1] .. " " .. show(pcall(op[2], x[2], y[2]))

@@ -64,14 +64,29 @@ ct_binop ct_pick(int); int ct_apply(ct_binop, int, int);
 ]]
 
 -- scalars: truncation, wraparound and extension both ways
+-- A number whose integer part is outside the parameter's type converts with a C cast,
+-- which LuaJIT leaves undefined: x86-64's wraps, as jitffi does everywhere, arm64's
+-- saturates. Compared on x86-64 only.
+local ranges = { -- [low, high)
+  i8 = { -2^7, 2^7 }, u8 = { 0, 2^8 }, i16 = { -2^15, 2^15 }, u16 = { 0, 2^16 },
+  i32 = { -2^31, 2^31 }, u32 = { 0, 2^32 },
+}
+local function defined(x, ...)
+  if ffi.arch ~= "arm64" then return true end
+  local integer = x < 0 and math.ceil(x) or math.floor(x)
+  for i = 1, select("#", ...) do
+    local range = ranges[select(i, ...)]
+    if integer < range[1] or integer >= range[2] then return false end
+  end
+  return true
+end
 for _, x in ipairs({ 0, 1, -1, 127, 128, -128, 255, 256, 32767, 65535, -2.5, 3.99, 2^31, -2^31, 2^32 + 5 }) do
-  try("i8 " .. v(x), lib.ct_i8, x)
-  try("u8 " .. v(x), lib.ct_u8, x)
-  try("i16 " .. v(x), lib.ct_i16, x)
-  try("u16 " .. v(x), lib.ct_u16, x)
-  try("i32 " .. v(x), lib.ct_i32, x)
-  try("u32 " .. v(x), lib.ct_u32, x)
-  try("widen " .. v(x), function() return lib.ct_widen_i8(x), lib.ct_widen_u16(x), lib.ct_widen_i32(x) end)
+  for _, t in ipairs({ "i8", "u8", "i16", "u16", "i32", "u32" }) do
+    if defined(x, t) then try(t .. " " .. v(x), lib["ct_" .. t], x) end
+  end
+  if defined(x, "i8", "u16", "i32") then
+    try("widen " .. v(x), function() return lib.ct_widen_i8(x), lib.ct_widen_u16(x), lib.ct_widen_i32(x) end)
+  end
 end
 try("i64", lib.ct_i64, ffi.new("int64_t", -2^53) - 1)
 try("i64 number", lib.ct_i64, 2^40)

@@ -107,10 +107,26 @@ local stores = {
   { "double", { 0.1, 1 / 3, -2 } },
   { "bool", { 2, 0.5, 0, 1e-300 } },
 }
+-- A number whose integer part is outside an integer type's range converts with a C cast,
+-- which LuaJIT leaves undefined: x86-64's wraps, as jitffi does everywhere, arm64's
+-- saturates. Compared on x86-64 only.
+local int_ranges = { -- [low, high)
+  uint8_t = { 0, 2 ^ 8 }, int8_t = { -2 ^ 7, 2 ^ 7 }, uint16_t = { 0, 2 ^ 16 },
+  int16_t = { -2 ^ 15, 2 ^ 15 }, uint32_t = { 0, 2 ^ 32 }, int32_t = { -2 ^ 31, 2 ^ 31 },
+  uint64_t = { 0, 2 ^ 64 }, int64_t = { -2 ^ 63, 2 ^ 63 },
+}
+local function undefined_store(ctype, v)
+  local range = int_ranges[ctype]
+  if ffi.arch ~= "arm64" or not range then return false end
+  local integer = v < 0 and math.ceil(v) or math.floor(v)
+  return integer < range[1] or integer >= range[2]
+end
 for _, case in ipairs(stores) do
   local ctype = case[1]
   for _, v in ipairs(case[2]) do
-    try(("store %s %s"):format(ctype, label(v)), store, ctype, v)
+    if not undefined_store(ctype, v) then
+      try(("store %s %s"):format(ctype, label(v)), store, ctype, v)
+    end
   end
 end
 for _, ctype in ipairs { "bool", "int32_t", "uint8_t", "int64_t", "float", "double" } do

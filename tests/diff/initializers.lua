@@ -41,9 +41,16 @@ local nz = -1 / math.huge
 try("negative zero", edge, nz, nz, nz, nz, nz, nz)
 try("zero", edge, 0, 0.0, 0, 0.0, 0, 0)
 try("integral floats", function() local e = Edge(2.0, 3.0, 4.0, 5.0, 6.0, 1.0); return g(e.d), g(e.f), e.i, e.u, e.s, e.b end)
-try("just outside", function() local e = Edge(1, 1, 2^31, 2^32, 32768, 2); return e.i, e.u, e.s, e.b end)
+-- Values outside a 32-bit type convert with a C cast, which LuaJIT leaves undefined:
+-- x86-64's wraps, as jitffi does everywhere, arm64's saturates. The two lines where they
+-- differ are compared on x86-64 only.
+if ffi.arch ~= "arm64" then
+  try("just outside", function() local e = Edge(1, 1, 2^31, 2^32, 32768, 2); return e.i, e.u, e.s, e.b end)
+end
 try("negative outside", function() local e = Edge(1, 1, -2^31 - 1, -1, -32769); return e.i, e.u, e.s end)
-try("large exact in double", function() local e = Edge(2^53, 2^24 + 1, 2^40, 2^40 + 7, 2^20 + 3); return g(e.d), g(e.f), e.i, e.u, e.s end)
+if ffi.arch ~= "arm64" then
+  try("large exact in double", function() local e = Edge(2^53, 2^24 + 1, 2^40, 2^40 + 7, 2^20 + 3); return g(e.d), g(e.f), e.i, e.u, e.s end)
+end
 try("fractions", function() local e = Edge(0.5, -1.5, -2.5, 7.9, -3.9, 0.1); return g(e.d), g(e.f), e.i, e.u, e.s, e.b end)
 try("64-bit fields", function()
   local s = ffi.new("struct { int64_t a; uint64_t b; }", -2^53, 2^63)

@@ -29,8 +29,15 @@ local function each(...)
 end
 
 -- bit on numbers
-local numbers = { 0, 1, -1, 5, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 2^32 + 5, 1.5, 2.5,
-  -0.5, 2^53 + 3, 2^60, -2^63, 1e300, 0/0, 1/0, "10", "0x10" }
+local numbers = { 0, 1, -1, 5, 0xff, 0x7fffffff, 0x80000000, 0xffffffff, 2^32 + 5, "10", "0x10" }
+-- Fractional numbers and those beyond +-2^51, whose conversion BitOp leaves undefined:
+-- x86-64 LuaJIT rounds and wraps, as jitffi does everywhere; arm64's truncates and
+-- saturates. Compared on x86-64 only.
+if ffi.arch ~= "arm64" then
+  for i, x in ipairs({ 1.5, 2.5, -0.5, 2^53 + 3, 2^60, -2^63, 1e300, 0/0, 1/0 }) do
+    table.insert(numbers, 9 + i, x)
+  end
+end
 for _, x in ipairs(numbers) do
   local label = x ~= x and "nan" or show(x)
   try("tobit " .. label, function() return each(bit.tobit(x), bit.bnot(x), bit.bswap(x)) end)
@@ -51,10 +58,16 @@ try("tohex widths", function() return each(bit.tohex(1, 0), bit.tohex(0, 255), b
 local i64, u64 = ffi.typeof("int64_t"), ffi.typeof("uint64_t")
 local cdata = { i64(1), u64(1), i64(-1), u64(0) - 1, i64(0x1234), ffi.new("int", 5),
   ffi.new("uint8_t", 1), ffi.new("double", 2^40 + 1), ffi.new("bool", true) }
+-- A number meeting a 64-bit cdata in band/bor/bxor: x86-64 LuaJIT (and jitffi
+-- everywhere) converts it to the cdata's 64-bit type, Debian's arm64 LuaJIT normalizes it
+-- to a signed 32-bit number first (bit.tobit); so only numbers both read alike are
+-- compared on arm64 (2^40 and -1 meeting a uint64_t, x86-64 only).
+local wide_number = ffi.arch ~= "arm64" and 2^40 or 2^30
+local function minus_one(x) return ffi.arch == "arm64" and ffi.istype(u64, x) and 0x7fffffff or -1 end
 for i, x in ipairs(cdata) do
   try("cdata unary " .. i, function() return each(bit.tobit(x), bit.bnot(x), bit.bswap(x), bit.tohex(x), bit.tohex(x, -4)) end)
   try("cdata nary " .. i, function()
-    return each(bit.band(x, 3), bit.bor(x, 2^40), bit.bxor(x, -1), bit.band(x, u64(3)), bit.band(3, x))
+    return each(bit.band(x, 3), bit.bor(x, wide_number), bit.bxor(x, minus_one(x)), bit.band(x, u64(3)), bit.band(3, x))
   end)
   try("cdata shifts " .. i, function()
     return each(bit.lshift(x, 33), bit.rshift(x, 1), bit.arshift(x, 1), bit.rol(x, 63), bit.ror(x, 1), bit.lshift(x, 64))

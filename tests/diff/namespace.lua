@@ -12,7 +12,10 @@ local path = dir .. "/libjitffi_nstest.so"
 
 -- d.show, with the parts of dlerror's texts that name this machine made neutral:
 -- the test library's directory, and the program that ffi.C's errors name.
-local program = _G.arg[-1]
+-- The interpreter: the lowest index of `arg` (after it come its options, if any).
+local program_index = -1
+while _G.arg[program_index - 1] do program_index = program_index - 1 end
+local program = _G.arg[program_index]
 local function try(label, f, ...)
   local text = d.show(pcall(f, ...))
   text = text:gsub(dir:gsub("%p", "%%%0"), "<dir>")
@@ -105,7 +108,11 @@ try("counter=9", function() lib.nstest_counter = 9 return lib.nstest_counter end
 try("alias", function() return lib.nstest_counter_alias end)
 try("alias=10", function() lib.nstest_counter_alias = 10 return lib.nstest_counter end)
 try("counter=int64", function() lib.nstest_counter = ffi.new("int64_t", 4) return lib.nstest_counter end)
-try("counter=2^40", function() lib.nstest_counter = 2^40 return lib.nstest_counter end)
+-- 2^40 into an int: a C cast LuaJIT leaves undefined (x86-64 wraps, as jitffi does
+-- everywhere; arm64 saturates). Compared on x86-64 only.
+if ffi.arch ~= "arm64" then
+  try("counter=2^40", function() lib.nstest_counter = 2^40 return lib.nstest_counter end)
+end
 try("counter=string", function() lib.nstest_counter = "x" end)
 try("counter=nil", function() lib.nstest_counter = nil end)
 try("counter=table", function() lib.nstest_counter = {} end)

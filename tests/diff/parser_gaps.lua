@@ -109,7 +109,9 @@ ffi.cdef "typedef int pg_ti __attribute__((mode(TI))); struct pg_s128 { char c; 
 size("struct int128", "struct pg_s128")
 try("offsetof int128", ffi.offsetof, "struct pg_s128", "x")
 try("new int128", function() return ffi.new("pg_ti") ~= nil end)
-try("number to int128", ffi.new, "pg_ti", 5)
+-- Debian's arm64 LuaJIT converts a number to a 16-byte integer (x86-64's refuses, as
+-- jitffi does everywhere): compared on x86-64 only.
+if ffi.arch ~= "arm64" then try("number to int128", ffi.new, "pg_ti", 5) end
 
 -- Line splices, anywhere.
 try("splice", ffi.cdef, "typedef unsigned \\\nint pg_bsnl_t;")

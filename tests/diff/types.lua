@@ -25,6 +25,13 @@ local names = {
   "int x", "struct", "int [", "int (*)(int)[1]", "foo_t_undeclared", "struct nope",
   "int [-1]", "",
 }
+-- wchar_t is gcc's on each platform (unsigned on AArch64, as plain char), while LuaJIT
+-- makes it a signed int everywhere: compared on x86-64 only.
+if ffi.arch == "arm64" then
+  for i, name in ipairs(names) do
+    if name == "wchar_t" then table.remove(names, i) break end
+  end
+end
 for _, name in ipairs(names) do
   local ok, ct = pcall(ffi.typeof, name)
   if ok then

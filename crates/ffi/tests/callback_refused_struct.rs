@@ -115,10 +115,32 @@ fn make_callbacks() -> (*mut sys::lua_State, BigRaw, PairFn, DoublesFn) {
 }
 
 /// Calls `big` with a buffer full of a pattern; the buffer and the returned pointer.
+#[cfg(target_arch = "x86_64")]
 fn call_big(big: BigRaw, x: c_int) -> (Big, bool) {
     let mut buffer = PATTERN;
     let returned = big(&mut buffer, x);
     (buffer, std::ptr::eq(returned, &buffer))
+}
+
+/// Calls `big` with a buffer full of a pattern, its address in x8 (AAPCS64's indirect
+/// result register: no prototype of Rust's passes it there); the buffer, and `true`, as
+/// AAPCS64 does not return the address.
+#[cfg(target_arch = "aarch64")]
+fn call_big(big: BigRaw, x: c_int) -> (Big, bool) {
+    let mut buffer = PATTERN;
+    let result: *mut Big = &mut buffer;
+    // SAFETY: `big` is a callback slot of `struct big (*)(int)`: it takes `x` in w0 and
+    // writes its 40-byte result to the buffer x8 points to; the C ABI's clobbers apply.
+    unsafe {
+        std::arch::asm!(
+            "blr {f}",
+            f = in(reg) big as usize,
+            in("x8") result,
+            inout("x0") x as usize => _,
+            clobber_abi("C"),
+        );
+    }
+    (buffer, true)
 }
 
 #[test]

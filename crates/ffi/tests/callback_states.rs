@@ -122,8 +122,23 @@ fn errors_of_callbacks_called_outside_a_c_call_wait_for_the_next_call() {
 /// The scenarios run in a child process, chosen by this variable.
 const SCENARIO: &str = "JITFFI_CALLBACK_SCENARIO";
 
+/// Runs this test binary again, through `JITFFI_RUN_PREFIX` when it is set: the
+/// qemu-user command (whitespace-separated) that runs a binary built for another
+/// architecture, which a test under qemu without binfmt_misc cannot exec itself
+/// (scripts/aarch64.sh sets it, as crates/cli/tests/target_program does).
 fn run_scenario(name: &str) -> (i32, String, String) {
-    let output = Command::new(std::env::current_exe().unwrap())
+    let prefix = std::env::var("JITFFI_RUN_PREFIX").unwrap_or_default();
+    let mut words = prefix.split_whitespace();
+    let exe = std::env::current_exe().unwrap();
+    let mut command = match words.next() {
+        Some(emulator) => {
+            let mut command = Command::new(emulator);
+            command.args(words).arg(exe);
+            command
+        }
+        None => Command::new(exe),
+    };
+    let output = command
         .args([
             "--exact",
             "scenario_child",

@@ -1367,6 +1367,7 @@ pub unsafe fn cdata_as_i64(types: &TypeTable, header: *const CDataHeader) -> Opt
 /// struct prints with (`ctype<struct 97>`). Numbers of distinct types may coincide
 /// (ours are not LuaJIT's), so ctype objects compare by type, not by number.
 pub fn ctype_number(types: &TypeTable, ty: TypeId) -> i32 {
+    let plain_char = types.target().char_type();
     let luajit_id = match types.get(ty) {
         CType::Void => 1,
         CType::Bool => 3,
@@ -1384,9 +1385,10 @@ pub fn ctype_number(types: &TypeTable, ty: TypeId) -> i32 {
         CType::Float(FloatKind::Double) => 14,
         CType::Complex(FloatKind::Float) => 15,
         CType::Complex(FloatKind::Double) => 16,
+        // `const char` and `const char *`: plain char, signed or not as the target says.
         CType::Qualified { base, quals } if *quals == Quals::CONST => match types.get(*base) {
             CType::Void => 2,
-            CType::Int(IntType::I8) => 4,
+            CType::Int(int) if *int == plain_char => 4,
             _ => 0,
         },
         CType::Pointer(target) => match types.get(*target) {
@@ -1394,7 +1396,7 @@ pub fn ctype_number(types: &TypeTable, ty: TypeId) -> i32 {
             CType::Int(IntType::U8) => 20,
             CType::Qualified { base, quals } if *quals == Quals::CONST => match types.get(*base) {
                 CType::Void => 18,
-                CType::Int(IntType::I8) => 19,
+                CType::Int(int) if *int == plain_char => 19,
                 _ => 0,
             },
             _ => 0,

@@ -213,7 +213,16 @@ mod tests {
                 false,
                 false,
             ),
-            ("char *", int(1, true), 1, true, false),
+            // Plain char's signedness is the target's (unsigned on AArch64).
+            (
+                "char *",
+                Some(ValueShape::Scalar(ScalarStore::Int(
+                    Target::host().char_type(),
+                ))),
+                1,
+                true,
+                false,
+            ),
             ("int64_t *", i64_elem, 8, true, false),
             ("uint64_t[2]", u64_elem, 8, false, false),
             ("struct eg *", aggregate, 16, true, true),
