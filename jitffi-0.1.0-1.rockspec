@@ -18,7 +18,7 @@ jitffi is LuaJIT's `ffi` library for the standard Lua interpreters (PUC Lua 5.1,
 5.3, 5.4 and 5.5), written in Rust: ffi.cdef with a full C declaration parser, cdata,
 calls to C functions through generated machine code, callbacks, metatypes. Code
 written for LuaJIT's FFI runs unchanged after `local ffi = require "ffi"`.
-x86-64 Linux only. Building needs a Rust toolchain (cargo, Rust 1.87 or newer).
+x86-64 and AArch64 Linux. Building needs a Rust toolchain (cargo, Rust 1.87 or newer).
 ]],
    homepage = "https://github.com/jitffi/jitffi",
    license = "MIT",
