@@ -203,8 +203,10 @@ unsafe extern "C-unwind" fn loader(l: *mut State) -> c_int {
 /// # Safety
 /// `l` is live with 4 free slots.
 unsafe fn push_arch_table(l: *mut State) {
+    /// A family of argument registers: its key in the table, its count, its location.
+    type Family = (&'static str, u8, fn(u8) -> Loc);
     let registers = Convention::host().registers();
-    let argument_registers: [(&str, u8, fn(u8) -> Loc); 2] = [
+    let argument_registers: [Family; 2] = [
         ("gpr_args", registers.gpr_args, Loc::Gpr),
         ("vec_args", registers.vec_args, Loc::Vec),
     ];

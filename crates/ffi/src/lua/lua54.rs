@@ -62,7 +62,7 @@ pub unsafe fn new_userdata(l: *mut State, size: usize) -> *mut c_void {
 }
 
 /// `LUAL_NUMSIZES`: what `luaL_checkversion` compares with the core's numeric types.
-const NUMERIC_SIZES: usize =
+pub(super) const NUMERIC_SIZES: usize =
     std::mem::size_of::<sys::lua_Integer>() * 16 + std::mem::size_of::<sys::lua_Number>();
 
 /// Raises a Lua error when the running Lua is not the one this module was built for:

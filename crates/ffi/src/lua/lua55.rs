@@ -1,69 +1,23 @@
-//! The facts of Lua 5.5 that the module depends on: what its C API offers and how
-//! its structures are laid out (`lstate.h`, `lobject.h`; see [`super::stack`]). One
-//! such file per Lua version; `lua/mod.rs` picks it by feature, and nothing else in
-//! the crate asks which Lua it runs on.
+//! The facts of Lua 5.5 that the module depends on. Its C API and structures are 5.4's
+//! (`lstate.h`, `lobject.h` of 5.5.1) except where this file says otherwise: the
+//! version number, long strings (whose bytes sit behind a pointer) and external
+//! strings. So it takes lua54.rs's facts and replaces those; `lua/mod.rs` picks this
+//! file by feature, and nothing else in the crate asks which Lua it runs on.
 
 use mlua_sys as sys;
-use std::ffi::c_void;
-use std::os::raw::c_int;
+
+// The 5.4 items this file replaces (NAME, check_build, ...) go unused here.
+#[allow(dead_code)]
+#[path = "lua54.rs"]
+mod lua54;
+
+// Everything not defined below is 5.4's (items defined here shadow the glob).
+pub use lua54::*;
 
 type State = sys::lua_State;
 
 /// Lua 5.5.
 pub const NAME: &str = "5.5";
-/// Whether numbers have an integer subtype (`math.type`), and the integer operators
-/// `//`, `&`, `|`, `~`, `<<`, `>>` have metamethods.
-pub const INTEGERS: bool = true;
-/// Whether to-be-closed variables call a `__close` metamethod.
-pub const TO_BE_CLOSED: bool = true;
-/// Whether a C function without upvalues is a light value: pushing it allocates
-/// nothing (5.2 on; 5.1 makes a closure each time).
-pub const LIGHT_C_FUNCTIONS: bool = true;
-
-/// The integer the number at `index` holds, if it is an integer (a subtype of number
-/// since 5.3).
-///
-/// # Safety
-/// `l` is live; `index` is valid.
-#[inline]
-pub unsafe fn integer(l: *mut State, index: c_int) -> Option<i64> {
-    // SAFETY: `l` is live (caller).
-    unsafe {
-        if sys::lua_isinteger(l, index) != 0 {
-            Some(sys::lua_tointegerx(l, index, std::ptr::null_mut()))
-        } else {
-            None
-        }
-    }
-}
-
-/// `tonumber(s)` for the string at `index`: pushes its number, or nil.
-///
-/// # Safety
-/// `l` is live with one free slot; `index` holds a string.
-pub unsafe fn push_string_number(l: *mut State, index: c_int) {
-    // SAFETY: `l` is live (caller); the string stays at `index` while read.
-    unsafe {
-        let mut len = 0usize;
-        let s = sys::lua_tolstring(l, index, &mut len);
-        if sys::lua_stringtonumber(l, s) != len + 1 {
-            sys::lua_pushnil(l);
-        }
-    }
-}
-
-/// A full userdata of `size` bytes with no user values (each would add 16 bytes).
-///
-/// # Safety
-/// `l` is live with one free stack slot.
-pub unsafe fn new_userdata(l: *mut State, size: usize) -> *mut c_void {
-    // SAFETY: `l` is live (caller).
-    unsafe { sys::lua_newuserdatauv(l, size, 0) }
-}
-
-/// `LUAL_NUMSIZES`: what `luaL_checkversion` compares with the core's numeric types.
-const NUMERIC_SIZES: usize =
-    std::mem::size_of::<sys::lua_Integer>() * 16 + std::mem::size_of::<sys::lua_Number>();
 
 /// Raises a Lua error when the running Lua is not the one this module was built for:
 /// another version, other numeric types (`LUA_32BITS`), or a second copy of the core.
@@ -73,51 +27,17 @@ const NUMERIC_SIZES: usize =
 /// exists in the calling C function (this may raise).
 pub unsafe fn check_build(l: *mut State) {
     // SAFETY: `l` is live (caller); luaL_checkversion only reads and raises.
-    unsafe { sys::luaL_checkversion_(l, 505.0, NUMERIC_SIZES) }
+    unsafe { sys::luaL_checkversion_(l, 505.0, lua54::NUMERIC_SIZES) }
 }
 
-/// Where the interpreter keeps what [`super::stack`] reads directly: the same places as
-/// 5.4 (`lstate.h`, `lobject.h` of 5.5.1), except long strings.
+/// Where the interpreter keeps what [`super::stack`] reads directly: 5.4's places,
+/// except long strings.
 pub mod layout {
-    pub const CI_AT: usize = 32;
-    pub const FUNC_AT: usize = 0;
-    pub const UPVALUE_AT: usize = 32;
-    /// `LUA_VNUMINT` = 3; `LUA_VNUMFLT` = 3 | (1 << 4).
-    pub const INT_TAG: Option<u32> = Some(0x03);
-    pub const FLOAT_TAG: u32 = 0x13;
-    pub const TAG_BYTES: usize = 1;
-    /// `LUA_VSHRSTR`, `LUA_VLNGSTR` with the collectable bit.
-    pub const STRING_TAGS: [u32; 2] = [0x44, 0x54];
-    /// `offsetof(TString, contents)`: a short string's bytes start there.
-    pub const STRING_CHARS_AT: usize = 24;
+    pub use super::lua54::layout::*;
     /// A long string's `contents` is a pointer to its bytes: right after the header for
     /// a regular one, the caller's buffer for an external one (`lua_pushexternalstring`,
     /// NUL-terminated as that function requires).
     pub const LONG_STRING_CHARS_BEHIND_POINTER: bool = true;
-    /// `LUA_VUSERDATA` with the collectable bit.
-    pub const USERDATA_TAG: u32 = 0x47;
-    /// `offsetof(Udata0, bindata)`, for a userdata whose `nuvalue` (at +10) is 0.
-    pub const USERDATA_AT: usize = 32;
-    pub const USER_VALUES_AT: Option<usize> = Some(10);
-    /// Where the Udata header keeps the payload's size (`len`).
-    pub const USERDATA_LEN_AT: usize = 16;
-    /// Where the Udata header keeps its metatable (`struct Table *`, null for none).
-    pub const USERDATA_METATABLE_AT: usize = 24;
-    /// `lua_State`: `top` at +16, `stack_last` at +40, `stack` at +48 (`StkIdRel`, a
-    /// pointer while the stack is not being reallocated).
-    pub const TOP_AT: usize = 16;
-    pub const STACK_LAST_AT: usize = 40;
-    pub const STACK_AT: usize = 48;
-}
-
-/// A full userdata of `size` bytes with two user values (what direct reads must leave
-/// to the API).
-///
-/// # Safety
-/// `l` is live with one free stack slot.
-pub unsafe fn new_userdata_with_user_values(l: *mut State, size: usize) -> Option<*mut c_void> {
-    // SAFETY: `l` is live (caller).
-    Some(unsafe { sys::lua_newuserdatauv(l, size, 2) })
 }
 
 /// Pushes the static `s` as an external string (`lua_pushexternalstring`: Lua keeps a
@@ -132,24 +52,4 @@ pub unsafe fn push_external_string(l: *mut State, s: &'static std::ffi::CStr) ->
         sys::lua_pushexternalstring(l, s.as_ptr(), s.count_bytes(), None, std::ptr::null_mut());
     }
     true
-}
-
-/// Calls `function` under protection with `data` as its one argument (a light
-/// userdata), leaving on top its one result (`true`) or the error it raised (`false`).
-/// Nothing is allocated outside the protected call: a C function without upvalues is a
-/// light value.
-///
-/// # Safety
-/// `l` is live with three free slots; `function` returns one value.
-pub unsafe fn call_protected(
-    l: *mut State,
-    function: sys::lua_CFunction,
-    data: *mut c_void,
-) -> bool {
-    // SAFETY: `l` is live (caller).
-    unsafe {
-        sys::lua_pushcfunction(l, function);
-        sys::lua_pushlightuserdata(l, data);
-        sys::lua_pcall(l, 1, 1, 0) == sys::LUA_OK
-    }
 }
