@@ -151,6 +151,15 @@ pub(crate) fn error(message: impl Into<String>) -> JitError {
     }
 }
 
+/// The bytes an assembler finalized into, or the bug that it could not (`what`: "a call
+/// stub", "a callback entry").
+pub(crate) fn assembled_code(
+    what: &str,
+    assembled: Result<Vec<u8>, impl fmt::Display>,
+) -> Result<Vec<u8>, JitError> {
+    assembled.map_err(|err| error(format!("bug: assembling {what} failed: {err}")))
+}
+
 /// Frames larger than this are refused: a by-value argument this big is a mistake, and
 /// the stack it would take is not probed beyond it.
 pub const MAX_FRAME_BYTES: u32 = 1 << 20;
@@ -178,8 +187,7 @@ impl EmittedStub {
         listing: &Listing,
         address: std::ops::Range<usize>,
     ) -> Result<Self, JitError> {
-        let bytes =
-            assembled.map_err(|err| error(format!("bug: assembling a call stub failed: {err}")))?;
+        let bytes = assembled_code("a call stub", assembled)?;
         let listing = listing.render(&bytes, address);
         Ok(EmittedStub {
             bytes,
