@@ -1,9 +1,11 @@
 //! Call stubs, the architecture-neutral part: what a stub is made from ([`StubSpec`]:
 //! the signature's [`CallPlan`], the conversion helpers, how the result is pushed), what
 //! it reads and keeps up to date ([`CallContext`], [`CallCells`]), the layout of its
-//! frame ([`Frame`]), and the process-wide cache of published stubs ([`stub_for`]).
-//! The code itself is emitted by the architecture's `call_stub` module
-//! (`crate::arch::emit_stub`), which follows the plan exactly.
+//! frame ([`Frame`]: offsets, stack probes, the order registers are loaded in), what
+//! every emitter checks of a plan before it pushes a result, and the process-wide cache
+//! of published stubs ([`stub_for`]). The code itself is emitted by the architecture's
+//! `call_stub` module (`crate::arch::emit_stub`, an [`EmittedStub`] with its listing),
+//! which follows the plan exactly.
 //!
 //! A stub fetches each argument through a conversion helper, moves the values into
 //! registers and stack slots as the plan says, calls the target, saves `errno`, and hands
