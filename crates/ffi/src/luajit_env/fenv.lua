@@ -14,7 +14,6 @@ if type(debug) ~= "table" or type(debug.upvaluejoin) ~= "function" then return e
 local globals = _ENV
 local getupvalue, upvaluejoin, getinfo = debug.getupvalue, debug.upvaluejoin, debug.getinfo
 local type, error, select = type, error, select
-local floor = math.floor
 
 -- The index of `f`'s upvalue `_ENV`, or nil.
 local function env_index(f)
@@ -41,9 +40,9 @@ local function target(fname, f)
   if kind ~= "number" then
     arg_error(fname, "number expected, got " .. kind)
   end
-  local level = floor(f)
+  local level = f - f % 1   -- floor, without the math library
   if level == 0 then return 0 end
-  local info = level > 0 and getinfo(level + 2, "f")
+  local info = level > 0 and level < 1e9 and getinfo(level + 2, "f")
   if not info then arg_error(fname, "invalid level") end
   return info.func
 end
