@@ -1,7 +1,7 @@
 -- LuaJIT's environment around the ffi (crates/ffi/src/luajit_env): bit, jit, table.new,
--- table.clear, unpack/loadstring, tonumber(n, base), ffi.core, and LuaJIT's number
--- literals through the documented loader `require "ffi.literals"` (stock Lua cannot
--- parse them itself; the runner can, see crates/cli/tests/runner.rs).
+-- table.clear, unpack/loadstring/setfenv/getfenv, tonumber(n, base), ffi.core, and
+-- LuaJIT's number literals through the documented loader `require "ffi.literals"`
+-- (stock Lua cannot parse them itself; the runner can, see crates/cli/tests/runner.rs).
 local in_runner = rawget(_G, "bit") ~= nil   -- the runner defines it from the start
 
 -- Nothing that exists is replaced: a global `bit` of the program's own stays.
@@ -97,9 +97,17 @@ eq(next(t), nil, "table.clear empties")
 eq(t, same, "table.clear keeps the table")
 fails("table expected", clear, 1)
 
--- unpack and loadstring on every version
+-- unpack, loadstring, setfenv and getfenv on every version (tests/diff/setfenv.lua
+-- compares the last two with LuaJIT's)
 eq(select(2, unpack({ 1, 2, 3 })), 2, "unpack")
 eq(loadstring("return 7")(), 7, "loadstring")
+local env = {}
+local chunk = setfenv(loadstring("x = 8; return x"), env)
+eq(chunk(), 8, "setfenv")
+eq(env.x, 8, "the chunk's globals are the table")
+eq(rawget(_G, "x"), nil, "not the globals")
+eq(getfenv(chunk), env, "getfenv")
+fails("cannot change environment", setfenv, print, {})
 
 -- tonumber(n, base) with a number n, as LuaJIT reads it
 eq(tonumber(10, 16), 16, "tonumber(10, 16)")

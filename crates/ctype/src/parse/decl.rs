@@ -929,13 +929,21 @@ impl<'a> Parser<'a> {
         let mut attrs = DeclAttrs::default();
         self.attributes(&mut attrs)?;
         let tag = self.tag_name()?;
-        self.attributes(&mut attrs)?;
+        let mut after_tag = DeclAttrs::default();
+        self.attributes(&mut after_tag)?;
         if !self.is(Punct::LBrace) {
             let Some(tag) = tag else {
                 return Err(self.error_near(&text::expected(text::IDENT_NAME)));
             };
+            // gcc: an alignment after the tag of a reference (`typedef struct s
+            // __attribute__((aligned(16))) s16;`, glibc's and Linux's headers) is the
+            // declaration's; the other attributes there (and any before the tag) are
+            // ignored.
+            spec_attrs.align = spec_attrs.align.max(after_tag.align);
             return self.tag_reference(tag, Some(kind));
         }
+        attrs.packed |= after_tag.packed;
+        attrs.align = attrs.align.max(after_tag.align);
         let (ty, redefinition) = match tag {
             Some(tag) => match self.table.tag(tag) {
                 Some(existing) => {

@@ -4,7 +4,8 @@
 //! - globals `bit` ([`bit`]) and `jit` ([`jit`]), also `require "bit"` and
 //!   `require "jit"` (`package.loaded`);
 //! - `require "table.new"` and `require "table.clear"` ([`table`]);
-//! - on 5.2+, the globals `unpack` (`table.unpack`) and `loadstring` (`load`);
+//! - on 5.2+, the globals `unpack` (`table.unpack`) and `loadstring` (`load`), and
+//!   `setfenv` and `getfenv` over the `debug` library ([`fenv`]);
 //! - the string method that LuaJIT number literals rewritten by the crate
 //!   `luajit-literals` call ([`literals`]), and the module `ffi.literals`, loaders that
 //!   read such literals.
@@ -18,6 +19,7 @@
 //! (`tonumber` with a base), never the reverse.
 
 pub mod bit;
+pub mod fenv;
 pub mod jit;
 pub mod literals;
 pub mod table;
@@ -68,7 +70,8 @@ pub unsafe fn install(l: *mut State, state_index: c_int) {
         }
         sys::lua_settop(l, -2);
 
-        // 5.1 has both; later versions dropped them (5.2 moved unpack into table).
+        // 5.1 has these; later versions dropped them (5.2 moved unpack into table, and a
+        // function's environment became its `_ENV` upvalue).
         if lua::version::NAME != "5.1" {
             set_global_if_missing(l, c"unpack", |l| {
                 sys::lua_getglobal(l, c"table".as_ptr());
@@ -80,6 +83,7 @@ pub unsafe fn install(l: *mut State, state_index: c_int) {
             set_global_if_missing(l, c"loadstring", |l| {
                 sys::lua_getglobal(l, c"load".as_ptr());
             });
+            fenv::install(l);
         }
         literals::install_method(l, state_index);
     }
