@@ -319,11 +319,10 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
                 return Err(LuaError::arg(2, "value expected"));
             }
             let (size, align) = match target {
-                CastTarget::Reference => {
-                    let value = new_cdata(l, st, ty, 8, 8)?;
-                    store_reference(l, st, ty, value, 2, Conv::CAST)?;
-                    return Ok(1);
-                }
+                // As LuaJIT, whatever casts to a pointer casts to a reference: a number
+                // or nil gives its address (0 and nil a NULL reference, whose use is an
+                // error: crate::cdata::convert), a string its bytes.
+                CastTarget::Reference => (8, 8),
                 CastTarget::Scalar { size, align } => (size, align),
                 CastTarget::Invalid => return Err(LuaError::arg(1, "invalid C type")),
             };
@@ -336,7 +335,7 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
 
 /// What `ffi.cast` makes of a type.
 enum CastTarget {
-    /// A reference, bound to the value's address.
+    /// A reference: stored as a pointer would be.
     Reference,
     /// A scalar (a number, an enum or a pointer) of this size and alignment.
     Scalar { size: u64, align: u32 },

@@ -369,7 +369,8 @@ pub unsafe fn store_sized(
                     return Ok(());
                 }
                 if conv.cast {
-                    if let CType::Pointer(_) = &st.ctype(base) {
+                    // A reference casts as a pointer does: `ffi.cast("int &", 0)` is NULL.
+                    if let CType::Pointer(_) | CType::Ref(_) = &st.ctype(base) {
                         let bits = num_to_int_bits(num, IntType::I64);
                         ptr.cast::<u64>().write(bits);
                         return Ok(());
@@ -621,6 +622,10 @@ unsafe fn store_string(
                     ptr.cast::<*const u8>().write(bytes.as_ptr());
                 }
                 Ok(fits)
+            }
+            CType::Ref(_) if conv.cast => {
+                ptr.cast::<*const u8>().write(bytes.as_ptr());
+                Ok(true)
             }
             CType::Int(int) if conv.cast => {
                 write_int(ptr, *int, bytes.as_ptr() as u64);
