@@ -653,3 +653,51 @@ fn unnamed_members_luajit_refuses() {
         assert_eq!(cdef_error(&mut t, src), message, "{src}");
     }
 }
+
+/// An attribute after the tag of a struct, union or enum that starts no definition
+/// belongs to the declaration, as gcc reads it (it was dropped): a typedef takes its
+/// alignment, even a smaller one, a member its larger one. Before the tag of such a
+/// reference gcc ignores it (LuaJIT does not: there the layout follows gcc). The sizes
+/// and alignments are gcc's (x86-64), and LuaJIT's but for the last.
+#[test]
+fn attributes_after_a_tag_reference_belong_to_the_declaration() {
+    let mut t = table();
+    t.cdef(
+        "struct sa { int x; };
+         union ua { int x; };
+         enum ef { EF };
+         typedef struct sa __attribute__((aligned(16))) sa16;
+         typedef struct sa __attribute__((aligned(2))) sa2;
+         typedef const struct sa __attribute__((aligned(16))) csa16;
+         typedef struct sa __attribute__((aligned(16))) *psa16;
+         typedef union ua __attribute__((aligned(16))) ua16;
+         typedef enum ef __attribute__((aligned(8))) ef8;
+         struct sg { char c; struct sa __attribute__((aligned(16))) m; };
+         struct sh { char c; struct sa __attribute__((aligned(2))) m; };
+         struct sz;
+         typedef struct sz __attribute__((aligned(16))) sz16;
+         struct sz { int x; };
+         typedef struct __attribute__((aligned(16))) sa before_tag;",
+        &[],
+    )
+    .unwrap();
+    for (name, size, align) in [
+        ("sa16", 4, 16),
+        ("sa2", 4, 2),
+        ("csa16", 4, 16),
+        ("psa16", 8, 16),
+        ("ua16", 4, 16),
+        ("ef8", 4, 8),
+        ("struct sa", 4, 4),
+        ("union ua", 4, 4),
+        ("enum ef", 4, 4),
+        ("struct sg", 32, 16),
+        ("struct sh", 8, 4),
+        ("sz16", 4, 16),
+        ("before_tag", 4, 4),
+    ] {
+        assert_eq!(size_align(&mut t, name), (Some(size), align), "{name}");
+    }
+    let sg = t.tag("sg").unwrap();
+    assert_eq!(t.find_member(sg, "m").map(|(offset, _)| offset), Some(16));
+}

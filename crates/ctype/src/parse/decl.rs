@@ -466,7 +466,7 @@ impl<'a> Parser<'a> {
                                 &mut anonymous_record,
                                 &mut attrs,
                             )?,
-                            _ => self.enum_spec()?,
+                            _ => self.enum_spec(&mut attrs)?,
                         });
                         continue;
                     }
@@ -929,13 +929,19 @@ impl<'a> Parser<'a> {
         let mut attrs = DeclAttrs::default();
         self.attributes(&mut attrs)?;
         let tag = self.tag_name()?;
-        self.attributes(&mut attrs)?;
+        let mut after_tag = DeclAttrs::default();
+        self.attributes(&mut after_tag)?;
         if !self.is(Punct::LBrace) {
             let Some(tag) = tag else {
                 return Err(self.error_near(&text::expected(text::IDENT_NAME)));
             };
+            // `struct s __attribute__((aligned(16))) x;`: after a tag that starts no
+            // definition, attributes are the declaration's, as gcc reads them (before
+            // the tag, gcc ignores them on a reference).
+            spec_attrs.absorb(after_tag);
             return self.tag_reference(tag, Some(kind));
         }
+        attrs.absorb(after_tag);
         let (ty, redefinition) = match tag {
             Some(tag) => match self.table.tag(tag) {
                 Some(existing) => {
@@ -971,9 +977,6 @@ impl<'a> Parser<'a> {
         self.leave();
         // Attributes right after `}` belong to the record (gcc manual, "Type Attributes").
         self.attributes(&mut attrs)?;
-        // An alignment written before the struct keyword is the declaration's; keep
-        // other attributes for the declarators.
-        let _ = spec_attrs;
         let record_attrs = RecordAttrs {
             packed: attrs.packed,
             align: attrs.align,
@@ -1201,12 +1204,14 @@ impl<'a> Parser<'a> {
     // ---- enums --------------------------------------------------------------------------
 
     /// `enum` specifier (C11 6.7.2.2), with C23's fixed underlying type `enum e : T`.
-    fn enum_spec(&mut self) -> Result<TypeId, CdefError> {
+    /// Attributes after the tag of a reference go to `spec_attrs`, as in [`Self::record_spec`].
+    fn enum_spec(&mut self, spec_attrs: &mut DeclAttrs) -> Result<TypeId, CdefError> {
         self.advance()?;
         let mut attrs = DeclAttrs::default();
         self.attributes(&mut attrs)?;
         let tag = self.tag_name()?;
-        self.attributes(&mut attrs)?;
+        let mut after_tag = DeclAttrs::default();
+        self.attributes(&mut after_tag)?;
         let mut fixed = None;
         if self.is(Punct::Colon) && self.peek_starts_type() {
             self.advance()?;
@@ -1220,8 +1225,10 @@ impl<'a> Parser<'a> {
             let Some(tag) = tag else {
                 return Err(self.error_near(&text::expected(text::IDENT_NAME)));
             };
+            spec_attrs.absorb(after_tag);
             return self.tag_reference(tag, None);
         }
+        attrs.absorb(after_tag);
         self.advance()?;
         let scope_start = self.enum_scope.len();
         let mut next: i128 = 0;
