@@ -251,6 +251,7 @@ fn shape(types: &TypeTable, ty: TypeId, is_result: bool) -> Result<Shape, AbiErr
         CType::Void if is_result => Ok(Shape::Empty),
         CType::Void => Err(cant("a value of type")),
         CType::Bool => scalar(PieceKind::Int(Ext::Zero(1)), 1),
+        CType::BoolInt => scalar(int_kind(IntType::U32), 4),
         CType::Int(int) => scalar(int_kind(*int), int.bytes),
         CType::Enum(eid) => match types.enum_def(*eid).int_type {
             Some(int) => scalar(int_kind(int), int.bytes),
@@ -379,7 +380,12 @@ fn classify_at(types: &TypeTable, ty: TypeId, offset: u64, classes: &mut [Class]
         return false;
     }
     match types.get(base) {
-        CType::Bool | CType::Int(_) | CType::Enum(_) | CType::Pointer(_) | CType::Ref(_) => {
+        CType::Bool
+        | CType::BoolInt
+        | CType::Int(_)
+        | CType::Enum(_)
+        | CType::Pointer(_)
+        | CType::Ref(_) => {
             put_in(classes, offset, Class::Integer);
         }
         CType::Float(FloatKind::LongDouble) => {

@@ -701,3 +701,32 @@ fn attributes_after_a_tag_reference_belong_to_the_declaration() {
     let sg = t.tag("sg").unwrap();
     assert_eq!(t.find_member(sg, "m").map(|(offset, _)| offset), Some(16));
 }
+
+/// LuaJIT's `_Bool int` is a boolean of four bytes (gcc refuses it); `_Bool` with a sign
+/// stays the one-byte `bool`; `_Bool` with any other type specifier is refused. Values
+/// read from `luajit`.
+#[test]
+fn bool_int_is_a_four_byte_boolean() {
+    let mut t = table();
+    let bool_int = t.parse_type("_Bool int", &[]).unwrap();
+    assert_eq!(t.get(bool_int), &CType::BoolInt);
+    assert_eq!((t.size_of(bool_int), t.align_of(bool_int)), (Some(4), 4));
+    assert_eq!(t.type_name(bool_int), "bool");
+    assert_eq!(t.parse_type("int _Bool", &[]).unwrap(), bool_int);
+    for src in ["unsigned _Bool", "signed _Bool", "_Bool _Bool", "bool"] {
+        assert_eq!(t.parse_type(src, &[]).unwrap(), t.builtins().bool_, "{src}");
+    }
+    for src in ["_Bool long", "_Bool char", "_Bool short", "_Bool double", "long _Bool", "_Bool int int"] {
+        assert_eq!(typeof_error(&mut t, src), "invalid C type", "{src}");
+    }
+    // A member takes four bytes aligned to four; a bitfield of it one bit of an `int`
+    // unit, as LuaJIT lays it out.
+    t.cdef(
+        "struct bs { char c; _Bool int b; char d; }; struct bbf { _Bool int f : 1; int g : 3; };",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(size_align(&mut t, "struct bs"), (Some(12), 4));
+    assert_eq!(size_align(&mut t, "struct bbf"), (Some(4), 4));
+    assert!(t.cdef("struct bbf2 { _Bool int f : 2; };", &[]).is_err());
+}

@@ -226,9 +226,9 @@ impl<'a> Parser<'a> {
     /// static object is `invalid C type`, as in LuaJIT.
     fn static_constant(&mut self, ty: TypeId) -> Result<i64, CdefError> {
         let (plain, quals) = self.table.unqualified(ty);
-        let is_bool = matches!(self.table.get(plain), CType::Bool);
+        let is_bool = matches!(self.table.get(plain), CType::Bool | CType::BoolInt);
         let int_type = if is_bool {
-            Some(IntType::U8)
+            self.integer_type_of(plain)
         } else {
             self.integer_type_of(ty)
         };
@@ -508,7 +508,8 @@ impl<'a> Parser<'a> {
     }
 
     /// The type the builtin specifiers name (C11 6.7.2p2), with LuaJIT's extras:
-    /// `long long long` is `long long`.
+    /// `long long long` is `long long`; `_Bool` takes `signed` or `unsigned` (and stays
+    /// `bool`) and `int`, which makes LuaJIT's four-byte `_Bool int`.
     fn builtin_type(&mut self, spec: &BuiltinSpecifiers) -> Result<TypeId, CdefError> {
         let b = *self.table.builtins();
         let invalid = || Err(self.error_plain(text::INVALID_TYPE));
@@ -539,12 +540,12 @@ impl<'a> Parser<'a> {
             };
         }
         if spec.bool_ > 0 {
-            return if others(spec.bool_) == 0
-                && !sign_given
-                && spec.complex == 0
-                && spec.fixed_width.is_none()
-            {
+            return if spec.complex > 0 || spec.fixed_width.is_some() {
+                invalid()
+            } else if others(spec.bool_) == 0 {
                 Ok(b.bool_)
+            } else if others(spec.bool_ + spec.int) == 0 && spec.int == 1 {
+                Ok(self.table.intern(CType::BoolInt))
             } else {
                 invalid()
             };
@@ -1136,7 +1137,7 @@ impl<'a> Parser<'a> {
         let value = self.static_constant(ty)?;
         let (plain, _) = self.table.unqualified(ty);
         let ty = match self.table.get(plain) {
-            CType::Bool | CType::Int(_) => plain,
+            CType::Bool | CType::BoolInt | CType::Int(_) => plain,
             _ => {
                 let int = self.integer_type_of(plain).unwrap_or(IntType::I32);
                 self.table.intern(CType::Int(int))
@@ -1177,7 +1178,7 @@ impl<'a> Parser<'a> {
             Some(width) => {
                 let (plain, _) = self.table.unqualified(ty);
                 let bits = match self.table.get(plain) {
-                    CType::Bool => 1,
+                    CType::Bool | CType::BoolInt => 1,
                     _ => match self.integer_type_of(ty) {
                         Some(int) => int.bits(),
                         None => return Err(bad_width()),

@@ -301,6 +301,7 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
                     CType::Ref(_) => CastTarget::Reference,
                     // As LuaJIT, no cast makes a complex number or a vector.
                     CType::Bool
+                    | CType::BoolInt
                     | CType::Int(_)
                     | CType::Float(_)
                     | CType::Enum(_)
