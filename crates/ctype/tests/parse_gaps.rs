@@ -716,7 +716,14 @@ fn bool_int_is_a_four_byte_boolean() {
     for src in ["unsigned _Bool", "signed _Bool", "_Bool _Bool", "bool"] {
         assert_eq!(t.parse_type(src, &[]).unwrap(), t.builtins().bool_, "{src}");
     }
-    for src in ["_Bool long", "_Bool char", "_Bool short", "_Bool double", "long _Bool", "_Bool int int"] {
+    for src in [
+        "_Bool long",
+        "_Bool char",
+        "_Bool short",
+        "_Bool double",
+        "long _Bool",
+        "_Bool int int",
+    ] {
         assert_eq!(typeof_error(&mut t, src), "invalid C type", "{src}");
     }
     // A member takes four bytes aligned to four; a bitfield of it one bit of an `int`
