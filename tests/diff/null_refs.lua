@@ -50,3 +50,28 @@ try("cast a boolean to a reference", ffi.cast, "int &", true)
 try("cast a double cdata to a reference", ffi.cast, "int &", ffi.new("double", 0))
 try("cast a table to a reference", ffi.cast, "int &", {})
 try("new from a number is refused", ffi.new, "int &", 0)
+try("cast a C function to a reference", function()
+  ffi.cdef "int abs(int);"
+  local r = ffi.cast("const char &", ffi.C.abs)
+  local address = tostring(ffi.cast("void *", ffi.C.abs)):match("0x%x+$")
+  return tostring(r):match("0x%x+$") == address, tostring(ffi.typeof(r))
+end)
+
+-- ffi.cast to the type a cdata already has returns that cdata (LuaJIT's rule): a
+-- reference stays bound to its target, a NULL one included, instead of converting the
+-- value it refers to.
+try("cast a reference to its own type", function()
+  local arr = ffi.new("int[2]", 3, 4)
+  local r = ffi.new("int &", arr)
+  local z = ffi.cast("int &", r)
+  return rawequal(z, r), tonumber(z)
+end)
+try("cast a NULL reference to its own type", function()
+  local r = ffi.new("int &")
+  return rawequal(ffi.cast("int &", r), r), tostring(ffi.cast("int &", r))
+end)
+try("cast a value to its own type", function()
+  local a, p = ffi.new("int", 5), ffi.new("int *")
+  return rawequal(ffi.cast("int", a), a), rawequal(ffi.cast("int *", p), p),
+    rawequal(ffi.cast("const int", a), a), rawequal(ffi.cast("long", a), a)
+end)

@@ -79,4 +79,8 @@ check.fails(NULL_STRUCT, function() zs.x = 1 end)
 local cell2 = ffi.new("int[1]", 41)
 local at = ffi.cast("int &", ffi.cast("uintptr_t", cell2))
 assert(tonumber(at) == 41 and tonumber(at + 1) == 42)
+-- A cast to the reference's own type returns it unconverted (as LuaJIT): no NULL
+-- dereference, and a good reference keeps its target.
+assert(rawequal(ffi.cast("int &", r), r))
+assert(rawequal(ffi.cast("int &", at), at) and tonumber(ffi.cast("int &", at)) == 41)
 print("null_refs: ok")

@@ -327,6 +327,14 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
                 CastTarget::Scalar { size, align } => (size, align),
                 CastTarget::Invalid => return Err(LuaError::arg(1, "invalid C type")),
             };
+            // As LuaJIT, a cdata of exactly this type is the result itself: a reference
+            // stays bound where it is (converting it would read the value it refers to).
+            if let Some(header) = to_cdata(l, st, 2) {
+                if (*header).kind() == CDataKind::Value && (*header).ty == ty {
+                    sys::lua_settop(l, 2);
+                    return Ok(1);
+                }
+            }
             let value = new_cdata(l, st, ty, size as usize, align)?;
             store_lua_value(l, st, ty, value, 2, Conv::CAST)?;
             Ok(1)

@@ -399,8 +399,8 @@ pub unsafe fn store_sized(
                 return Ok(());
             }
             // A C function from a namespace (crate::calls::call) converts like LuaJIT's function
-            // cdata: to a pointer to a function or to void, or by a cast to any pointer
-            // or integer.
+            // cdata: to a pointer to a function or to void, or by a cast to any pointer,
+            // reference or integer.
             sys::LUA_TFUNCTION => {
                 if let Some((_, address)) = (st.hooks.function_value)(l, st, index) {
                     let fits = match &st.ctype(base) {
@@ -409,7 +409,7 @@ pub unsafe fn store_sized(
                             conv.cast
                                 || matches!(st.types().get(target), CType::Func(_) | CType::Void)
                         }
-                        CType::Int(_) => conv.cast,
+                        CType::Int(_) | CType::Ref(_) => conv.cast,
                         _ => false,
                     };
                     if fits {
