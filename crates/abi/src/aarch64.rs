@@ -362,11 +362,9 @@ fn copy_at(offset: u32, size: u32) -> ArgPlan {
 /// Stage B: the shape of a value of type `ty`.
 fn shape(types: &TypeTable, ty: TypeId) -> Result<Shape, AbiError> {
     let (base, _) = types.unqualified(ty);
-    let cant = |what: &str| AbiError {
-        message: format!("cannot pass {what} '{}'", types.type_name(ty)),
-    };
+    let cant = |what: &str| AbiError::cannot_pass(types, ty, what);
     let int = |int: IntType| Shape::Int {
-        kind: int_kind(int),
+        kind: PieceKind::of_int(int),
         size: int.bytes,
     };
     Ok(match types.get(base) {
@@ -393,14 +391,6 @@ fn shape(types: &TypeTable, ty: TypeId) -> Result<Shape, AbiError> {
         CType::Vector { bytes: 8, .. } => Shape::Fp(Base::V64),
         CType::Vector { bytes: 16, .. } => Shape::Fp(Base::V128),
         _ => composite_shape(types, ty).ok_or_else(|| cant("incomplete"))?,
-    })
-}
-
-fn int_kind(int: IntType) -> PieceKind {
-    PieceKind::Int(match (int.bytes, int.signed) {
-        (8, _) => Ext::None,
-        (n, true) => Ext::Sign(n),
-        (n, false) => Ext::Zero(n),
     })
 }
 

@@ -1,5 +1,6 @@
 //! The data a classifier returns: where each piece of each value travels.
 
+use jitffi_ctype::{IntType, TypeId, TypeTable};
 use std::fmt;
 
 /// A machine location of one piece of a value.
@@ -32,6 +33,19 @@ pub enum PieceKind {
     /// 16 bytes filling a whole vector register (a 128-bit vector type; AAPCS64's quad
     /// `long double` in `qn`).
     V128,
+}
+
+impl PieceKind {
+    /// The piece of a C integer of type `int`: extended as its signedness says when
+    /// narrower than 8 bytes (every convention's caller widens the same way, where it
+    /// widens at all).
+    pub(crate) fn of_int(int: IntType) -> PieceKind {
+        PieceKind::Int(match (int.bytes, int.signed) {
+            (8, _) => Ext::None,
+            (n, true) => Ext::Sign(n),
+            (n, false) => Ext::Zero(n),
+        })
+    }
 }
 
 /// How an integer narrower than its register is widened by the caller. A callee must
@@ -115,6 +129,16 @@ pub struct CallPlan {
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct AbiError {
     pub message: String,
+}
+
+impl AbiError {
+    /// "cannot pass {what} '{type}'": what every classifier says of a value it has no
+    /// rule for (`what`: "a value of type", "incomplete", ...).
+    pub(crate) fn cannot_pass(types: &TypeTable, ty: TypeId, what: &str) -> AbiError {
+        AbiError {
+            message: format!("cannot pass {what} '{}'", types.type_name(ty)),
+        }
+    }
 }
 
 impl fmt::Display for AbiError {

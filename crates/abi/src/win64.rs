@@ -128,15 +128,9 @@ fn one_piece(kind: PieceKind, size: u8, loc: Loc) -> RetPlan {
 /// The shape of a value of type `ty`.
 fn shape(types: &TypeTable, ty: TypeId) -> Result<Shape, AbiError> {
     let (base, _) = types.unqualified(ty);
-    let cant = |what: &str| AbiError {
-        message: format!("cannot pass {what} '{}'", types.type_name(ty)),
-    };
+    let cant = |what: &str| AbiError::cannot_pass(types, ty, what);
     let int = |int: IntType| Shape::Int {
-        kind: PieceKind::Int(match (int.bytes, int.signed) {
-            (8, _) => Ext::None,
-            (n, true) => Ext::Sign(n),
-            (n, false) => Ext::Zero(n),
-        }),
+        kind: PieceKind::of_int(int),
         size: int.bytes,
     };
     Ok(match types.get(base) {

@@ -237,9 +237,7 @@ fn stack_copy(at: &mut Cursor, size: u32, align: u32) -> ArgPlan {
 /// The shape of a value of type `ty` as an argument or (`is_result`) a result.
 fn shape(types: &TypeTable, ty: TypeId, is_result: bool) -> Result<Shape, AbiError> {
     let (base, _) = types.unqualified(ty);
-    let cant = |what: &str| AbiError {
-        message: format!("cannot pass {what} '{}'", types.type_name(ty)),
-    };
+    let cant = |what: &str| AbiError::cannot_pass(types, ty, what);
     let scalar = |kind: PieceKind, size: u8| {
         Ok(Shape::Regs {
             eightbytes: vec![(class_of(kind), kind, size)],
@@ -251,10 +249,10 @@ fn shape(types: &TypeTable, ty: TypeId, is_result: bool) -> Result<Shape, AbiErr
         CType::Void if is_result => Ok(Shape::Empty),
         CType::Void => Err(cant("a value of type")),
         CType::Bool => scalar(PieceKind::Int(Ext::Zero(1)), 1),
-        CType::BoolInt => scalar(int_kind(IntType::U32), 4),
-        CType::Int(int) => scalar(int_kind(*int), int.bytes),
+        CType::BoolInt => scalar(PieceKind::of_int(IntType::U32), 4),
+        CType::Int(int) => scalar(PieceKind::of_int(*int), int.bytes),
         CType::Enum(eid) => match types.enum_def(*eid).int_type {
-            Some(int) => scalar(int_kind(int), int.bytes),
+            Some(int) => scalar(PieceKind::of_int(int), int.bytes),
             None => Err(cant("incomplete")),
         },
         CType::Pointer(_) | CType::Ref(_) => scalar(PieceKind::Int(Ext::None), 8),
@@ -277,14 +275,6 @@ fn shape(types: &TypeTable, ty: TypeId, is_result: bool) -> Result<Shape, AbiErr
         }
         _ => aggregate_shape(types, ty).ok_or_else(|| cant("incomplete")),
     }
-}
-
-fn int_kind(int: IntType) -> PieceKind {
-    PieceKind::Int(match (int.bytes, int.signed) {
-        (8, _) => Ext::None,
-        (n, true) => Ext::Sign(n),
-        (n, false) => Ext::Zero(n),
-    })
 }
 
 fn class_of(kind: PieceKind) -> Class {

@@ -4,6 +4,9 @@
 //! `aarch64-linux-gnu-gcc -O2 -S` (gcc 12) makes of a C caller of the prototype.
 //! `gprN` is xN (`gpr8` the indirect result register x8), `vecN` vN.
 
+mod common;
+
+use common::Abi;
 use jitffi_abi::Convention;
 use jitffi_ctype::{CType, Target, TypeTable};
 
@@ -42,51 +45,15 @@ struct empty { };
 struct undefined_s;
 "#;
 
-fn plan(proto: &str, varargs: &[&str]) -> String {
-    let mut types = TypeTable::new(Target::Aarch64);
-    types.cdef(DECLS, &[]).expect("declarations");
-    let ty = types.parse_type(proto, &[]).expect("prototype");
-    let extra: Vec<_> = varargs
-        .iter()
-        .map(|t| types.parse_type(t, &[]).expect("vararg type"))
-        .collect();
-    let CType::Func(func) = types.get(ty).clone() else {
-        panic!("{proto} is not a function type");
-    };
-    let convention = Convention::Aapcs64;
-    match convention.classify(&types, &func, &extra) {
-        Ok(plan) => plan.display(convention).to_string(),
-        Err(err) => format!("error: {err}"),
-    }
-}
-
-/// Rows of (rule, prototype, expected plan): the plan's text without the last line
-/// when `expected` has no `stack:` line.
-#[track_caller]
-fn check_rows(rows: &[(&str, &str, &str)]) {
-    let mut failures = Vec::new();
-    for &(rule, proto, expected) in rows {
-        let actual = plan(proto, &[]);
-        let expected = expected.trim();
-        let actual = if expected.contains("stack:") {
-            actual.as_str()
-        } else {
-            actual
-                .rsplit_once('\n')
-                .map_or(actual.as_str(), |(head, _)| head)
-        };
-        if actual != expected {
-            failures.push(format!(
-                "{rule}: {proto}\n--- expected\n{expected}\n--- actual\n{actual}"
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-}
+const ABI: Abi = Abi {
+    target: Target::Aarch64,
+    convention: Convention::Aapcs64,
+    decls: DECLS,
+};
 
 #[test]
 fn scalars() {
-    check_rows(&[
+    ABI.check_rows(&[
         (
             "C.9: integers and pointers in the next x register; the caller's extension",
             "int (char, signed char, unsigned short, int, long, bool, void *)",
@@ -114,7 +81,7 @@ fn scalars() {
 
 #[test]
 fn int128_takes_an_even_register_pair() {
-    check_rows(&[
+    ABI.check_rows(&[
         (
             "C.10, C.11: __int128 rounds NGRN up to even, then x2:x3",
             "void (int, i128, int)",
@@ -143,7 +110,7 @@ fn int128_takes_an_even_register_pair() {
 
 #[test]
 fn homogeneous_aggregates_take_one_v_register_per_member() {
-    check_rows(&[
+    ABI.check_rows(&[
         (
             "C.2: an HFA of 2, 3, 4 floats",
             "void (struct f2, struct f3)",
@@ -203,7 +170,7 @@ fn homogeneous_aggregates_take_one_v_register_per_member() {
 
 #[test]
 fn an_hfa_that_does_not_fit_closes_the_v_registers() {
-    check_rows(&[(
+    ABI.check_rows(&[(
         "C.3: NSRN = 8, the HFA goes to the stack and so do later floats (C.4-C.6, \
          8-byte slots for float and double)",
         "void (double, double, double, double, double, double, struct h3d, double, float)",
@@ -211,7 +178,7 @@ fn an_hfa_that_does_not_fit_closes_the_v_registers() {
          arg 5: f64@0 vec4\narg 6: f64@0 vec5\narg 7: memory 24 bytes stack+0\n\
          arg 8: f64@0 stack+24\narg 9: f32@0 stack+32\nresult: void\nstack: 40 bytes",
     )]);
-    check_rows(&[(
+    ABI.check_rows(&[(
         "C.3, C.4: an HFA of quads goes to a multiple of 16",
         "void (long double, long double, long double, long double, long double, \
          long double, long double, struct ld2, double)",
@@ -224,7 +191,7 @@ fn an_hfa_that_does_not_fit_closes_the_v_registers() {
 
 #[test]
 fn other_composites_up_to_16_bytes_take_x_registers() {
-    check_rows(&[
+    ABI.check_rows(&[
         (
             "C.12: one or two x registers, the last one holding what remains",
             "void (struct i2, struct l2, struct c3, struct df)",
@@ -262,7 +229,7 @@ fn other_composites_up_to_16_bytes_take_x_registers() {
 
 #[test]
 fn composites_are_never_split_between_registers_and_stack() {
-    check_rows(&[(
+    ABI.check_rows(&[(
         "C.13: NGRN = 8 once a composite does not fit, so a later long goes on the stack",
         "void (long, long, long, long, long, long, long, struct ma, long)",
         "arg 1: i64@0 gpr0\narg 2: i64@0 gpr1\narg 3: i64@0 gpr2\narg 4: i64@0 gpr3\n\
@@ -270,7 +237,7 @@ fn composites_are_never_split_between_registers_and_stack() {
          arg 8: memory 16 bytes stack+0\narg 9: i64@0 stack+16\nresult: void\n\
          stack: 24 bytes",
     )]);
-    check_rows(&[(
+    ABI.check_rows(&[(
         "C.14-C.16: stack composites in multiples of 8, scalars in 8-byte slots",
         "void (long, long, long, long, long, long, long, long, struct c3, struct df, char)",
         "arg 1: i64@0 gpr0\narg 2: i64@0 gpr1\narg 3: i64@0 gpr2\narg 4: i64@0 gpr3\n\
@@ -282,7 +249,7 @@ fn composites_are_never_split_between_registers_and_stack() {
 
 #[test]
 fn larger_composites_go_by_reference() {
-    check_rows(&[
+    ABI.check_rows(&[
         (
             "B.4: a pointer to a caller copy, in x registers, then in stack slots",
             "void (long, long, long, long, long, long, long, struct big, struct big)",
@@ -307,7 +274,7 @@ fn larger_composites_go_by_reference() {
 
 #[test]
 fn stack_scalars_take_8_byte_slots_and_16_byte_alignment() {
-    check_rows(&[(
+    ABI.check_rows(&[(
         "C.4: quad on the stack at a multiple of 16; C.5, C.16: float and char in 8 bytes",
         "void (double, double, double, double, double, double, double, double, \
          int, long double, float, char)",
@@ -322,7 +289,7 @@ fn stack_scalars_take_8_byte_slots_and_16_byte_alignment() {
 fn empty_structs_pass_nothing() {
     // gcc passes no bytes for an empty struct in C (a GNU extension AAPCS64 does not
     // cover: its composites have at least one member).
-    check_rows(&[(
+    ABI.check_rows(&[(
         "gcc: nothing",
         "struct empty (struct empty, int)",
         "arg 1: nothing\narg 2: s32@0 gpr0\nresult: void",
@@ -334,7 +301,7 @@ fn variadic_arguments_pass_like_named_ones_on_linux() {
     // §6.8.2: named and anonymous arguments follow the same rules; gcc on Linux puts a
     // variadic double in v0, an HFA in v registers, a quad in q4. No %al count.
     assert_eq!(
-        plan(
+        ABI.plan(
             "int (const char *, ...)",
             &["double", "struct h3d", "long double", "int"]
         ),
@@ -346,11 +313,11 @@ fn variadic_arguments_pass_like_named_ones_on_linux() {
 #[test]
 fn unpassable_types_are_errors_naming_the_type() {
     assert_eq!(
-        plan("void (struct undefined_s)", &[]),
+        ABI.plan("void (struct undefined_s)", &[]),
         "error: cannot pass incomplete 'struct undefined_s'"
     );
     assert_eq!(
-        plan("struct undefined_s (void)", &[]),
+        ABI.plan("struct undefined_s (void)", &[]),
         "error: cannot pass incomplete 'struct undefined_s'"
     );
 }

@@ -4,8 +4,11 @@
 //! LLVM's Darwin lowering where the document is silent (HFAs on the stack at their
 //! member alignment, `__int128` in any register pair).
 
+mod common;
+
+use common::Abi;
 use jitffi_abi::Convention;
-use jitffi_ctype::{CType, Target, TypeTable};
+use jitffi_ctype::Target;
 
 const DECLS: &str = r#"
 typedef int i128 __attribute__((mode(TI)));
@@ -14,32 +17,15 @@ struct big { long a, b, c; };
 struct sa { long a, b; } __attribute__((aligned(16)));
 "#;
 
-fn plan(proto: &str, varargs: &[&str]) -> String {
-    let mut types = TypeTable::new(Target::AppleArm64);
-    types.cdef(DECLS, &[]).expect("declarations");
-    let ty = types.parse_type(proto, &[]).expect("prototype");
-    let extra: Vec<_> = varargs
-        .iter()
-        .map(|t| types.parse_type(t, &[]).expect("vararg type"))
-        .collect();
-    let CType::Func(func) = types.get(ty).clone() else {
-        panic!("{proto} is not a function type");
-    };
-    let convention = Convention::AppleArm64;
-    match convention.classify(&types, &func, &extra) {
-        Ok(plan) => plan.display(convention).to_string(),
-        Err(err) => format!("error: {err}"),
-    }
-}
-
-#[track_caller]
-fn check(rule: &str, proto: &str, varargs: &[&str], expected: &str) {
-    assert_eq!(plan(proto, varargs), expected, "{rule}: {proto}");
-}
+const ABI: Abi = Abi {
+    target: Target::AppleArm64,
+    convention: Convention::AppleArm64,
+    decls: DECLS,
+};
 
 #[test]
 fn variadic_arguments_all_go_on_the_stack_in_8_byte_slots() {
-    check(
+    ABI.check(
         "\"each variadic argument is assigned to the appropriate number of 8-byte stack \
          slots\", registers free or not; a composite over 16 bytes is still a pointer (B.4)",
         "int (const char *, ...)",
@@ -55,7 +41,7 @@ fn variadic_arguments_all_go_on_the_stack_in_8_byte_slots() {
 
 #[test]
 fn named_stack_arguments_are_packed_by_natural_alignment() {
-    check(
+    ABI.check(
         "\"Function arguments may consume slots on the stack that are not multiples of 8 \
          bytes\"; the total is padded to 8",
         "void (long, long, long, long, long, long, long, long, double, double, double, \
@@ -69,7 +55,7 @@ fn named_stack_arguments_are_packed_by_natural_alignment() {
          arg 20: s32@0 stack+8\narg 21: s8@0 stack+12\narg 22: f64@0 stack+16\n\
          result: void\nstack: 24 bytes",
     );
-    check(
+    ABI.check(
         "LLVM (CC_AArch64_Custom_Block): an HFA on the stack at its member alignment, \
          not rounded to 8",
         "void (double, double, double, double, double, double, double, double, \
@@ -84,7 +70,7 @@ fn named_stack_arguments_are_packed_by_natural_alignment() {
 
 #[test]
 fn long_double_is_double_and_char_is_signed() {
-    check(
+    ABI.check(
         "\"long double\" is a double-precision IEEE 754 binary floating-point type; \
          \"char\" is signed",
         "long double (long double, char)",
@@ -95,7 +81,7 @@ fn long_double_is_double_and_char_is_signed() {
 
 #[test]
 fn no_even_register_pairs() {
-    check(
+    ABI.check(
         "LLVM's Darwin convention does not round NGRN to even for 16-byte values",
         "void (int, i128, int, struct sa)",
         &[],
@@ -106,7 +92,7 @@ fn no_even_register_pairs() {
 
 #[test]
 fn results_as_aapcs64() {
-    check(
+    ABI.check(
         "§6.9: memory through x8, which the callee need not return",
         "struct big (int)",
         &[],

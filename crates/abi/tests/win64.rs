@@ -4,8 +4,11 @@
 //! `gpr0..3` are rcx, rdx, r8, r9; `vec0..3` xmm0-xmm3; the stack starts at 32, above
 //! the shadow space.
 
+mod common;
+
+use common::Abi;
 use jitffi_abi::Convention;
-use jitffi_ctype::{CType, Target, TypeTable};
+use jitffi_ctype::Target;
 
 const DECLS: &str = r#"
 typedef int i128 __attribute__((mode(TI)));
@@ -20,32 +23,15 @@ struct d2 { double a, b; };
 struct empty { };
 "#;
 
-fn plan(proto: &str, varargs: &[&str]) -> String {
-    let mut types = TypeTable::new(Target::Win64);
-    types.cdef(DECLS, &[]).expect("declarations");
-    let ty = types.parse_type(proto, &[]).expect("prototype");
-    let extra: Vec<_> = varargs
-        .iter()
-        .map(|t| types.parse_type(t, &[]).expect("vararg type"))
-        .collect();
-    let CType::Func(func) = types.get(ty).clone() else {
-        panic!("{proto} is not a function type");
-    };
-    let convention = Convention::Win64;
-    match convention.classify(&types, &func, &extra) {
-        Ok(plan) => plan.display(convention).to_string(),
-        Err(err) => format!("error: {err}"),
-    }
-}
-
-#[track_caller]
-fn check(rule: &str, proto: &str, varargs: &[&str], expected: &str) {
-    assert_eq!(plan(proto, varargs), expected, "{rule}: {proto}");
-}
+const ABI: Abi = Abi {
+    target: Target::Win64,
+    convention: Convention::Win64,
+    decls: DECLS,
+};
 
 #[test]
 fn four_slots_shared_by_position() {
-    check(
+    ABI.check(
         "Parameter passing: func1(int a, int b, int c, int d, int e) — a in RCX, b in \
          RDX, c in R8, d in R9, e pushed on stack",
         "void (int, int, int, int, int)",
@@ -53,7 +39,7 @@ fn four_slots_shared_by_position() {
         "arg 1: s32@0 gpr0\narg 2: s32@0 gpr1\narg 3: s32@0 gpr2\narg 4: s32@0 gpr3\n\
          arg 5: s32@0 stack+32\nresult: void\nstack: 40 bytes",
     );
-    check(
+    ABI.check(
         "func2(float a, double b, float c, double d, float e) — a in XMM0, b in XMM1, c \
          in XMM2, d in XMM3, e pushed on stack",
         "void (float, double, float, double, float)",
@@ -61,7 +47,7 @@ fn four_slots_shared_by_position() {
         "arg 1: f32@0 vec0\narg 2: f64@0 vec1\narg 3: f32@0 vec2\narg 4: f64@0 vec3\n\
          arg 5: f32@0 stack+32\nresult: void\nstack: 40 bytes",
     );
-    check(
+    ABI.check(
         "func3(int a, double b, int c, float d, int e, float f) — a in RCX, b in XMM1, c \
          in R8, d in XMM3, e and f pushed on stack",
         "void (int, double, int, float, int, float)",
@@ -69,7 +55,7 @@ fn four_slots_shared_by_position() {
         "arg 1: s32@0 gpr0\narg 2: f64@0 vec1\narg 3: s32@0 gpr2\narg 4: f32@0 vec3\n\
          arg 5: s32@0 stack+32\narg 6: f32@0 stack+40\nresult: void\nstack: 48 bytes",
     );
-    check(
+    ABI.check(
         "the shadow space is reserved even with no argument",
         "int (void)",
         &[],
@@ -79,7 +65,7 @@ fn four_slots_shared_by_position() {
 
 #[test]
 fn aggregates_not_of_1_2_4_8_bytes_go_by_reference() {
-    check(
+    ABI.check(
         "Structs and unions of size 8, 16, 32, or 64 bits are passed as if they were \
          integers of the same size (a float struct too)",
         "void (struct s1, struct s2, struct s4, struct s8)",
@@ -87,7 +73,7 @@ fn aggregates_not_of_1_2_4_8_bytes_go_by_reference() {
         "arg 1: i8@0 gpr0\narg 2: i16@0 gpr1\narg 3: i32@0 gpr2\narg 4: i64@0 gpr3\n\
          result: void\nstack: 32 bytes",
     );
-    check(
+    ABI.check(
         "Structs or unions of other sizes are passed as a pointer to memory allocated by \
          the caller; __m128 is never passed by immediate value",
         "void (struct s3, struct s12, v4f, struct d2, struct d2)",
@@ -99,7 +85,7 @@ fn aggregates_not_of_1_2_4_8_bytes_go_by_reference() {
          arg 5: copy of 16 bytes (align 8), address in stack+32\n\
          result: void\nstack: 40 bytes",
     );
-    check(
+    ABI.check(
         "long double is double; long is 4 bytes (LLP64)",
         "long (long double, long, unsigned long)",
         &[],
@@ -110,19 +96,19 @@ fn aggregates_not_of_1_2_4_8_bytes_go_by_reference() {
 
 #[test]
 fn results() {
-    check(
+    ABI.check(
         "Return values: a struct of 1, 2, 4 or 8 bytes in RAX",
         "struct s8 (void)",
         &[],
         "result: i64@0 gpr0\nstack: 32 bytes",
     );
-    check(
+    ABI.check(
         "Return values: floats and __m128 in XMM0",
         "v4f (double)",
         &[],
         "arg 1: f64@0 vec0\nresult: v128@0 vec0\nstack: 32 bytes",
     );
-    check(
+    ABI.check(
         "Return values: otherwise the caller passes a buffer's address in RCX and the \
          other arguments shift one slot",
         "struct s12 (int, double, int, int)",
@@ -135,7 +121,7 @@ fn results() {
 
 #[test]
 fn variadic_floats_are_mirrored_in_integer_registers() {
-    check(
+    ABI.check(
         "Varargs: for floating-point values only, both the integer register and the \
          floating-point register must contain the value",
         "int (const char *, ...)",
@@ -151,11 +137,11 @@ fn variadic_floats_are_mirrored_in_integer_registers() {
 #[test]
 fn types_without_a_rule_are_errors() {
     assert_eq!(
-        plan("void (i128)", &[]),
+        ABI.plan("void (i128)", &[]),
         "error: cannot pass a value of type 'int128_t'"
     );
     assert_eq!(
-        plan("void (struct empty)", &[]),
+        ABI.plan("void (struct empty)", &[]),
         "error: cannot pass an empty aggregate 'struct empty'"
     );
 }

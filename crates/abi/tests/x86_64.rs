@@ -2,8 +2,11 @@
 //! out; each case names the rule it checks. The expected text is `CallPlan`'s Display:
 //! one line per argument, then the result and the stack size.
 
+mod common;
+
+use common::Abi;
 use jitffi_abi::Convention;
-use jitffi_ctype::{CType, Target, TypeTable};
+use jitffi_ctype::Target;
 
 const DECLS: &str = r#"
 struct i2 { int a, b; };
@@ -33,26 +36,15 @@ struct a32 { _Alignas(32) int x; int y; };
 struct a64 { _Alignas(64) char c; };
 "#;
 
-fn plan(proto: &str, varargs: &[&str]) -> String {
-    let mut types = TypeTable::new(Target::X86_64SysV);
-    types.cdef(DECLS, &[]).expect("declarations");
-    let ty = types.parse_type(proto, &[]).expect("prototype");
-    let extra: Vec<_> = varargs
-        .iter()
-        .map(|t| types.parse_type(t, &[]).expect("vararg type"))
-        .collect();
-    let CType::Func(func) = types.get(ty).clone() else {
-        panic!("{proto} is not a function type");
-    };
-    match Convention::SysV64.classify(&types, &func, &extra) {
-        Ok(plan) => plan.to_string(),
-        Err(err) => format!("error: {err}"),
-    }
-}
+const ABI: Abi = Abi {
+    target: Target::X86_64SysV,
+    convention: Convention::SysV64,
+    decls: DECLS,
+};
 
 #[track_caller]
 fn check(proto: &str, expected: &str) {
-    assert_eq!(plan(proto, &[]), expected.trim(), "{proto}");
+    ABI.check("psABI §3.2.3", proto, &[], expected);
 }
 
 #[test]
@@ -81,7 +73,7 @@ fn arguments_beyond_registers_go_to_8_byte_stack_slots() {
          arg 5: s32@0 gpr4\narg 6: s32@0 gpr5\narg 7: s32@0 stack+0\narg 8: f64@0 vec0\n\
          arg 9: s8@0 stack+8\narg 10: s32@0 stack+16\nresult: void\nstack: 24 bytes",
     );
-    let nine_doubles = plan(
+    let nine_doubles = ABI.plan(
         "void (double, double, double, double, double, double, double, double, double, float)",
         &[],
     );
@@ -250,7 +242,7 @@ fn results() {
 fn variadic_calls_count_vector_registers() {
     // §3.2.3: for a variadic call %al holds an upper bound of the vector registers used.
     assert_eq!(
-        plan("int (const char *, ...)", &["double", "int", "double"]),
+        ABI.plan("int (const char *, ...)", &["double", "int", "double"]),
         "arg 1: i64@0 gpr0\narg 2: f64@0 vec0\narg 3: s32@0 gpr1\narg 4: f64@0 vec1\n\
          result: s32@0 gpr0\nstack: 0 bytes, vector registers: 2"
     );
@@ -263,7 +255,7 @@ fn unpassable_types_are_errors_naming_the_type() {
         "arg 1: i64@0 gpr0\nresult: void\nstack: 0 bytes",
     );
     assert_eq!(
-        plan("void (struct undefined_s)", &[]),
+        ABI.plan("void (struct undefined_s)", &[]),
         "error: cannot pass incomplete 'struct undefined_s'"
     );
 }
@@ -283,7 +275,7 @@ fn over_aligned_values_on_the_stack_start_at_an_aligned_offset() {
     // aligns the stack pointer at the call to it too (its va_arg aligns the address).
     let after_odd = |arg: &str, rest: &str| {
         assert_eq!(
-            plan(&format!("void ({ODD}, {arg}, int)"), &[]),
+            ABI.plan(&format!("void ({ODD}, {arg}, int)"), &[]),
             format!("{ODD_PLAN}{rest}"),
             "{arg}"
         );
@@ -340,7 +332,7 @@ fn structs_in_the_variadic_part_pass_as_if_prototyped() {
     // exactly where §3.2.3 puts a prototyped argument; %al counts the vector registers
     // the structs use.
     assert_eq!(
-        plan(
+        ABI.plan(
             "int (const char *, ...)",
             &[
                 "struct i2",
@@ -360,7 +352,7 @@ fn structs_in_the_variadic_part_pass_as_if_prototyped() {
     let mut extra: Vec<&str> = doubles.to_vec();
     extra.extend(["struct d2", "double", "struct big", "struct a16"]);
     assert_eq!(
-        plan("int (const char *, ...)", &extra),
+        ABI.plan("int (const char *, ...)", &extra),
         "arg 1: i64@0 gpr0\narg 2: f64@0 vec0\narg 3: f64@0 vec1\narg 4: f64@0 vec2\n\
          arg 5: f64@0 vec3\narg 6: f64@0 vec4\narg 7: f64@0 vec5\narg 8: f64@0 vec6\n\
          arg 9: memory 16 bytes stack+0\narg 10: f64@0 vec7\narg 11: memory 24 bytes stack+16\n\

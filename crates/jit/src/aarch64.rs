@@ -6,7 +6,7 @@ pub mod call_stub;
 pub mod callback;
 pub mod frames;
 
-pub use call_stub::{emit_stub, EmittedStub};
+pub use call_stub::emit_stub;
 pub use callback::{raw_entry, typed_entry, write_slot, SLOT_BYTES};
 pub use frames::{ArgFrame, CpuState, ResultArea, ARG_FRAME_BYTES, CPU_STATE_BYTES};
 

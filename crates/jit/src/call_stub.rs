@@ -1,9 +1,11 @@
 //! Call stubs, the architecture-neutral part: what a stub is made from ([`StubSpec`]:
 //! the signature's [`CallPlan`], the conversion helpers, how the result is pushed), what
 //! it reads and keeps up to date ([`CallContext`], [`CallCells`]), the layout of its
-//! frame ([`Frame`]), and the process-wide cache of published stubs ([`stub_for`]).
-//! The code itself is emitted by the architecture's `call_stub` module
-//! (`crate::arch::emit_stub`), which follows the plan exactly.
+//! frame ([`Frame`]: offsets, stack probes, the order registers are loaded in), what
+//! every emitter checks of a plan before it pushes a result, and the process-wide cache
+//! of published stubs ([`stub_for`]). The code itself is emitted by the architecture's
+//! `call_stub` module (`crate::arch::emit_stub`, an [`EmittedStub`] with its listing),
+//! which follows the plan exactly.
 //!
 //! A stub fetches each argument through a conversion helper, moves the values into
 //! registers and stack slots as the plan says, calls the target, saves `errno`, and hands
@@ -28,7 +30,8 @@
 
 use crate::arch;
 use crate::code::{publish, PublishedCode};
-use jitffi_abi::{ArgPlan, CallPlan, Convention, Loc, Piece, RetPlan};
+use crate::listing::Listing;
+use jitffi_abi::{ArgPlan, CallPlan, Convention, Ext, Loc, Piece, PieceKind, RetPlan};
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void};
 use std::fmt;
@@ -150,6 +153,15 @@ pub(crate) fn error(message: impl Into<String>) -> JitError {
     }
 }
 
+/// The bytes an assembler finalized into, or the bug that it could not (`what`: "a call
+/// stub", "a callback entry").
+pub(crate) fn assembled_code(
+    what: &str,
+    assembled: Result<Vec<u8>, impl fmt::Display>,
+) -> Result<Vec<u8>, JitError> {
+    assembled.map_err(|err| error(format!("bug: assembling {what} failed: {err}")))
+}
+
 /// Frames larger than this are refused: a by-value argument this big is a mistake, and
 /// the stack it would take is not probed beyond it.
 pub const MAX_FRAME_BYTES: u32 = 1 << 20;
@@ -157,7 +169,35 @@ pub const MAX_FRAME_BYTES: u32 = 1 << 20;
 const MAX_COPY_ALIGN: u32 = 4096;
 /// Stack pages are touched one by one (from the top) when a frame is larger than this,
 /// so that the guard page of a thread's stack is never jumped over.
-pub(crate) const PAGE_BYTES: u32 = 4096;
+const PAGE_BYTES: u32 = 4096;
+
+/// A stub's code before publication, as an architecture's `emit_stub` returns it.
+pub struct EmittedStub {
+    pub bytes: Vec<u8>,
+    /// Where the direct entry starts (the caller entry starts at 0).
+    pub direct_offset: usize,
+    /// The instructions with their offsets and bytes, one per line (`--disasm`).
+    pub listing: String,
+}
+
+impl EmittedStub {
+    /// The stub from its assembler's result, the direct entry's offset and the listing
+    /// written beside it (`address`: where a helper's address sits in a call's bytes).
+    pub(crate) fn new(
+        assembled: Result<Vec<u8>, impl fmt::Display>,
+        direct_offset: usize,
+        listing: &Listing,
+        address: std::ops::Range<usize>,
+    ) -> Result<Self, JitError> {
+        let bytes = assembled_code("a call stub", assembled)?;
+        let listing = listing.render(&bytes, address);
+        Ok(EmittedStub {
+            bytes,
+            direct_offset,
+            listing,
+        })
+    }
+}
 
 /// Machine code for one spec, published and never freed.
 #[derive(Debug)]
@@ -214,7 +254,7 @@ pub fn stub_for(spec: &StubSpec) -> Result<&'static CallStub, JitError> {
     if let Some(stub) = stubs.get(spec) {
         return Ok(stub);
     }
-    let arch::EmittedStub {
+    let EmittedStub {
         bytes,
         direct_offset,
         listing,
@@ -332,6 +372,88 @@ pub(crate) fn frame_of(spec: &StubSpec, result_area_bytes: u32) -> Result<Frame,
         size: next,
         align,
     })
+}
+
+impl Frame {
+    /// The offsets below the stack pointer an entry's prologue touches, from the top,
+    /// before it reserves the frame: one a page while the reservation is larger (rounding
+    /// down to an alignment over 16 takes up to `align - 16` bytes more).
+    pub fn probes(&self) -> impl Iterator<Item = u32> {
+        let reserved = self.size + (self.align - 16);
+        (1..)
+            .map(|page| page * PAGE_BYTES)
+            .take_while(move |&probe| probe < reserved)
+    }
+}
+
+/// The argument pieces a stub loads into registers, each with its byte offset in the
+/// frame, in the order it loads them: vector registers, then integer registers (stack
+/// pieces were converted in place and are not listed).
+pub(crate) fn register_loads<'a>(
+    plan: &'a CallPlan,
+    images: &'a [u32],
+) -> impl Iterator<Item = (&'a Piece, u32)> {
+    let pieces = move |vec: bool| {
+        plan.args
+            .iter()
+            .zip(images)
+            .filter_map(|(arg, &image)| match arg {
+                ArgPlan::Pieces(pieces) => Some((pieces, image)),
+                _ => None,
+            })
+            .flat_map(|(pieces, image)| pieces.iter().map(move |p| (p, image + p.offset)))
+            .filter(move |(p, _)| match p.loc {
+                Loc::Vec(_) => vec,
+                Loc::Gpr(_) => !vec,
+                Loc::Stack(_) => false,
+            })
+    };
+    pieces(true).chain(pieces(false))
+}
+
+/// The extension of an integer result pushed by `ResultPush::Integer`: the plan must
+/// return one integer piece in the first integer register.
+pub(crate) fn integer_push_ext(ret: &RetPlan) -> Result<Ext, JitError> {
+    match ret {
+        RetPlan::Pieces(pieces) => match pieces.as_slice() {
+            [Piece {
+                kind: PieceKind::Int(ext),
+                loc: Loc::Gpr(0),
+                ..
+            }] => Ok(*ext),
+            _ => Err(error("bug: integer push of a non-integer result")),
+        },
+        _ => Err(error("bug: integer push of a non-register result")),
+    }
+}
+
+/// The kind (`F32` or `F64`) of a result pushed by `ResultPush::Number`: the plan must
+/// return one floating-point piece in the first vector register.
+pub(crate) fn number_push_kind(ret: &RetPlan) -> Result<PieceKind, JitError> {
+    match ret {
+        RetPlan::Pieces(pieces) => match pieces.as_slice() {
+            [Piece {
+                kind: kind @ (PieceKind::F32 | PieceKind::F64),
+                loc: Loc::Vec(0),
+                ..
+            }] => Ok(*kind),
+            _ => Err(error("bug: number push of a non-float result")),
+        },
+        _ => Err(error("bug: number push of a non-register result")),
+    }
+}
+
+/// The helpers of the emitters' unit tests, all at `address`.
+#[cfg(test)]
+pub(crate) fn test_helpers(address: usize) -> Helpers {
+    let helper = |name| Helper { address, name };
+    Helpers {
+        context: helper("context"),
+        arg_count: helper("arg_count"),
+        count_error: helper("count_error"),
+        errno_location: helper("errno_location"),
+        pending_error: helper("pending_error"),
+    }
 }
 
 /// Reserves a 16-aligned, 16-padded block of `size` bytes at `*next`.

@@ -8,8 +8,10 @@
 //!
 //! Layout: a neutral part ([`call_stub`]: specs, helpers, cells, frame layout and the
 //! stub cache; [`callback`]: slot records and pools; [`code`]: the one executable
-//! arena) and one folder per architecture, chosen here and nowhere else, that emits the
-//! code and owns the register blocks ([`ResultArea`], [`ArgFrame`], [`CpuState`]). Code
+//! arena; [`frames`]: the register blocks' shared shape and accessors) and one folder
+//! per architecture, chosen here and nowhere else, that emits the code and owns the
+//! register blocks ([`ResultArea`], [`ArgFrame`], [`CpuState`]: their sizes, offsets
+//! and what only it has). Code
 //! outside an architecture folder names no register: it reads and writes those blocks
 //! through plan locations (`jitffi_abi::Loc`). `x86_64.rs` lists what an
 //! architecture folder provides.
@@ -46,6 +48,8 @@ compile_error!(
 pub mod call_stub;
 pub mod callback;
 pub mod code;
+pub mod frames;
+mod listing;
 
 pub use arch::{ArgFrame, CpuState, ResultArea};
 pub use call_stub::{

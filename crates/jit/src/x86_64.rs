@@ -5,7 +5,8 @@
 //!
 //! - `frames`: [`ResultArea`], [`ArgFrame`] and [`CpuState`], the register blocks that
 //!   stubs and callback entries save and load, read and written by everybody else only
-//!   through plan locations (`jitffi_abi::Loc`);
+//!   through plan locations (`jitffi_abi::Loc`); the first two are `crate::frames`'
+//!   shapes sized for this architecture, with what only it has and its offsets pinned;
 //! - `call_stub`: [`emit_stub`], the code of one `StubSpec` (both entries begin with the
 //!   landing pad) and its listing;
 //! - `callback`: [`typed_entry`], [`raw_entry`], [`write_slot`] and [`SLOT_BYTES`], the
@@ -17,7 +18,7 @@ pub mod call_stub;
 pub mod callback;
 pub mod frames;
 
-pub use call_stub::{emit_stub, EmittedStub};
+pub use call_stub::emit_stub;
 pub use callback::{raw_entry, typed_entry, write_slot, SLOT_BYTES};
 pub use frames::{ArgFrame, CpuState, ResultArea, ARG_FRAME_BYTES, CPU_STATE_BYTES};
 

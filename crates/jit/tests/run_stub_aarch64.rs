@@ -6,208 +6,15 @@
 //! against the compilers' own idea of AAPCS64.
 #![cfg(target_arch = "aarch64")]
 
-use jitffi_abi::{ArgPlan, CallPlan, Ext, Loc, Piece, PieceKind, RetPlan};
-use jitffi_jit::{
-    stub_for, ArgFetch, CallCells, CallContext, Helper, Helpers, ResultArea, ResultPush, StubSpec,
+mod common;
+
+use common::{
+    float, generic_push, helpers, int, integer_push, memory_fetch, number_push, piece, plan,
+    scalar_fetch, set_errno, Caller,
 };
+use jitffi_abi::{ArgPlan, Ext, Loc, PieceKind, RetPlan};
+use jitffi_jit::{stub_for, ResultArea, ResultPush, StubSpec};
 use std::ffi::{c_int, c_long, c_void};
-
-/// What the test's `caller` points to.
-struct Caller {
-    ctx: CallContext,
-    values: Vec<u64>,
-    blobs: Vec<Vec<u8>>,
-    /// The result area and `memory_bytes` after it, as the generic push saw them.
-    results: Vec<u8>,
-    memory_bytes: usize,
-    pushed: Option<i64>,
-    pushed_number: Option<f64>,
-}
-
-impl Caller {
-    fn new(target: *const c_void, values: Vec<u64>) -> Caller {
-        let blobs = vec![Vec::new(); values.len()];
-        Caller {
-            ctx: CallContext {
-                target,
-                cells: Box::leak(Box::new(CallCells {
-                    errno: 0,
-                    pending_error: 0,
-                    caller: std::ptr::null_mut(),
-                })),
-                owner: std::ptr::null(),
-                name: std::ptr::null(),
-            },
-            values,
-            blobs,
-            results: Vec::new(),
-            memory_bytes: 64,
-            pushed: None,
-            pushed_number: None,
-        }
-    }
-
-    /// Makes the stub for `spec` and calls it through the caller entry.
-    fn run(&mut self, spec: &StubSpec) -> c_int {
-        let stub = stub_for(spec).unwrap();
-        // SAFETY: every spec of these tests matches its target's C signature, and the
-        // helpers read this Caller.
-        unsafe { stub.caller_entry()((self as *mut Caller).cast()) }
-    }
-
-    /// The 8 bytes at `at` of what the generic push saw.
-    fn result_word(&self, at: usize) -> u64 {
-        u64::from_ne_bytes(self.results[at..at + 8].try_into().unwrap())
-    }
-
-    fn errno(&self) -> c_int {
-        // SAFETY: the cells are the leaked box of `new`, written by the stub.
-        unsafe { (*self.ctx.cells).errno }
-    }
-}
-
-unsafe extern "C-unwind" fn context(caller: *mut c_void) -> *const CallContext {
-    // SAFETY: the tests pass a Caller.
-    unsafe { &(*caller.cast::<Caller>()).ctx }
-}
-
-unsafe extern "C-unwind" fn arg_count(caller: *mut c_void) -> c_int {
-    // SAFETY: as above.
-    unsafe { (*caller.cast::<Caller>()).values.len() as c_int }
-}
-
-unsafe extern "C-unwind" fn count_error(_: *mut c_void, _: *const CallContext, _: c_int) {
-    std::process::abort();
-}
-
-static mut ERRNO: c_int = 0;
-
-extern "C" fn errno_location() -> *mut c_int {
-    std::ptr::addr_of_mut!(ERRNO)
-}
-
-unsafe extern "C-unwind" fn scalar(
-    caller: *mut c_void,
-    index: c_int,
-    _: *const CallContext,
-    param: usize,
-    _: *mut u8,
-) -> u64 {
-    assert_eq!(index as usize, param + 1, "stack index = base + param");
-    // SAFETY: as above.
-    unsafe { (&(*caller.cast::<Caller>()).values)[param] }
-}
-
-unsafe extern "C-unwind" fn memory(
-    caller: *mut c_void,
-    _: c_int,
-    _: *const CallContext,
-    param: usize,
-    dst: *mut u8,
-) -> u64 {
-    // SAFETY: the stub gives room for the blob.
-    unsafe {
-        let blob = &(&(*caller.cast::<Caller>()).blobs)[param];
-        std::ptr::copy_nonoverlapping(blob.as_ptr(), dst, blob.len());
-    }
-    0
-}
-
-unsafe extern "C-unwind" fn generic(
-    caller: *mut c_void,
-    _: *const CallContext,
-    results: *const ResultArea,
-) -> c_int {
-    // SAFETY: the stub passes its result area and the memory buffer behind it, which
-    // is at least `memory_bytes` long in these tests.
-    unsafe {
-        let caller = &mut *caller.cast::<Caller>();
-        let bytes = std::slice::from_raw_parts(
-            results.cast::<u8>(),
-            std::mem::size_of::<ResultArea>() + caller.memory_bytes,
-        );
-        caller.results = bytes.to_vec();
-    }
-    7
-}
-
-unsafe extern "C-unwind" fn push_integer(caller: *mut c_void, value: i64) {
-    // SAFETY: as above.
-    unsafe { (*caller.cast::<Caller>()).pushed = Some(value) };
-}
-
-unsafe extern "C-unwind" fn push_number(caller: *mut c_void, value: f64) {
-    // SAFETY: as above.
-    unsafe { (*caller.cast::<Caller>()).pushed_number = Some(value) };
-}
-
-fn helper(f: *const (), name: &'static str) -> Helper {
-    Helper {
-        address: f as usize,
-        name,
-    }
-}
-
-fn helpers() -> Helpers {
-    Helpers {
-        context: helper(context as *const (), "context"),
-        arg_count: helper(arg_count as *const (), "arg_count"),
-        count_error: helper(count_error as *const (), "count_error"),
-        errno_location: helper(errno_location as *const (), "errno_location"),
-        pending_error: helper(count_error as *const (), "pending_error"),
-    }
-}
-
-fn scalar_fetch() -> ArgFetch {
-    ArgFetch::Scalar(helper(scalar as *const (), "scalar"))
-}
-
-fn memory_fetch(size: u32) -> ArgFetch {
-    ArgFetch::Memory {
-        helper: helper(memory as *const (), "memory"),
-        size,
-    }
-}
-
-fn generic_push() -> Helper {
-    helper(generic as *const (), "generic")
-}
-
-fn integer_push() -> Helper {
-    helper(push_integer as *const (), "push_integer")
-}
-
-fn number_push() -> Helper {
-    helper(push_number as *const (), "push_number")
-}
-
-fn piece(offset: u32, size: u8, kind: PieceKind, loc: Loc) -> Piece {
-    Piece {
-        offset,
-        size,
-        kind,
-        loc,
-    }
-}
-
-fn plan(args: Vec<ArgPlan>, ret: RetPlan, stack_bytes: u32) -> CallPlan {
-    CallPlan {
-        args,
-        ret,
-        stack_bytes,
-        stack_align: 16,
-        vec_regs: 0,
-        variadic: false,
-    }
-}
-
-fn int(ext: Ext, size: u8, loc: Loc) -> ArgPlan {
-    ArgPlan::Pieces(vec![piece(0, size, PieceKind::Int(ext), loc)])
-}
-
-fn float(kind: PieceKind, size: u8, loc: Loc) -> ArgPlan {
-    ArgPlan::Pieces(vec![piece(0, size, kind, loc)])
-}
 
 extern "C" {
     fn ldexp(x: f64, e: c_int) -> f64;
@@ -408,8 +215,7 @@ extern "C" fn many(
         [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5]
     );
     assert_eq!((f7, d8, i, j), (7.5, 8.5, -9, -10));
-    // SAFETY: test-only static, single-threaded use.
-    unsafe { ERRNO = 11 };
+    set_errno(11);
     Big {
         x: [1, 2, 3, 4, i64::from(i) + i64::from(j)],
     }

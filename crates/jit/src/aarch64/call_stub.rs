@@ -22,22 +22,14 @@
 use super::frames::{ResultArea, OUTER_CALLER, RESULT_GPR, RESULT_VEC};
 use super::LANDING_PAD;
 use crate::call_stub::{
-    error, frame_of, ArgFetch, Frame, Helper, JitError, ResultPush, StubSpec, CELLS_CALLER,
-    CELLS_ERRNO, CELLS_PENDING, CONTEXT_CELLS, CONTEXT_TARGET, PAGE_BYTES,
+    error, frame_of, integer_push_ext, number_push_kind, register_loads, ArgFetch, EmittedStub,
+    Frame, Helper, JitError, ResultPush, StubSpec, CELLS_CALLER, CELLS_ERRNO, CELLS_PENDING,
+    CONTEXT_CELLS, CONTEXT_TARGET,
 };
+use crate::listing::Listing;
 use dynasmrt::aarch64::Aarch64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
-use jitffi_abi::{ArgPlan, Ext, Loc, Piece, PieceKind, RetPlan};
-use std::fmt::Write as _;
-
-/// A stub's code before publication.
-pub struct EmittedStub {
-    pub bytes: Vec<u8>,
-    /// Where the direct entry starts (the caller entry starts at 0).
-    pub direct_offset: usize,
-    /// The instructions with their offsets and bytes, one per line (`--disasm`).
-    pub listing: String,
-}
+use jitffi_abi::{ArgPlan, Ext, Loc, PieceKind, RetPlan};
 
 /// Register numbers (x`n`; 31 is sp where an instruction takes sp).
 const SP: u8 = 31;
@@ -63,29 +55,19 @@ fn reg_name(reg: u8) -> String {
     }
 }
 
+/// Where a helper's address sits in the bytes of [`Emitter::call`]: the first four
+/// instructions (movz, movk, movk, movk x16).
+const CALL_ADDRESS: std::ops::Range<usize> = 0..16;
+
 /// An assembler that also writes a listing line per instruction.
 struct Emitter {
     ops: VecAssembler<Aarch64Relocation>,
-    lines: Vec<Line>,
-}
-
-/// One listing line: where its bytes start, its text, and whether its bytes begin with
-/// the four instructions that load a helper's absolute address (shown as `<address>`
-/// so that listings are the same in every process).
-struct Line {
-    offset: usize,
-    text: String,
-    address: bool,
+    listing: Listing,
 }
 
 impl Emitter {
     fn at(&mut self, text: impl Into<String>) {
-        let offset = self.ops.offset().0;
-        self.lines.push(Line {
-            offset,
-            text: text.into(),
-            address: false,
-        });
+        self.listing.line(self.ops.offset().0, text);
     }
 
     /// Loads `value` into x`reg` (movz, then movk for every other nonzero half-word).
@@ -109,9 +91,7 @@ impl Emitter {
     /// listings can hide it.
     fn call(&mut self, helper: Helper) {
         self.at(format!("call {}", helper.name));
-        if let Some(line) = self.lines.last_mut() {
-            line.address = true;
-        }
+        self.listing.mark_address();
         let address = helper.address as u64;
         for (i, shift) in [0u32, 16, 32, 48].into_iter().enumerate() {
             let half = ((address >> shift) & 0xffff) as u32;
@@ -256,7 +236,7 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
     }
     let mut e = Emitter {
         ops: VecAssembler::new(0),
-        lines: Vec::new(),
+        listing: Listing::default(),
     };
     let body = e.ops.new_dynamic_label();
     let bad_count = e.ops.new_dynamic_label();
@@ -336,25 +316,12 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
 
     // Load the registers: vector registers, then integer registers, then what goes by
     // reference.
-    for (arg, &image) in plan.args.iter().zip(&frame.images) {
-        if let ArgPlan::Pieces(pieces) = arg {
-            for piece in pieces {
-                if let Loc::Vec(n) = piece.loc {
-                    if n > MAX_VEC_LOC {
-                        return Err(error("bug: no such vector register"));
-                    }
-                    e.load_vec(n, piece.kind, image + piece.offset);
-                }
-            }
-        }
-    }
-    for (arg, &image) in plan.args.iter().zip(&frame.images) {
-        if let ArgPlan::Pieces(pieces) = arg {
-            for piece in pieces {
-                if let Loc::Gpr(_) = piece.loc {
-                    e.load_gpr(gpr_of(piece.loc)?, image + piece.offset);
-                }
-            }
+    for (piece, disp) in register_loads(plan, &frame.images) {
+        match piece.loc {
+            Loc::Vec(n) if n > MAX_VEC_LOC => return Err(error("bug: no such vector register")),
+            Loc::Vec(n) => e.load_vec(n, piece.kind, disp),
+            Loc::Gpr(_) => e.load_gpr(gpr_of(piece.loc)?, disp),
+            Loc::Stack(_) => {}
         }
     }
     // Arguments by reference (rule B.4): the copy's address, in a register or a stack
@@ -418,34 +385,14 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
     match spec.result {
         ResultPush::Nothing => e.mov_imm(0, 0),
         ResultPush::Integer(helper) => {
-            let ext = match &plan.ret {
-                RetPlan::Pieces(pieces) => match pieces.as_slice() {
-                    [Piece {
-                        kind: PieceKind::Int(ext),
-                        loc: Loc::Gpr(0),
-                        ..
-                    }] => *ext,
-                    _ => return Err(error("bug: integer push of a non-integer result")),
-                },
-                _ => return Err(error("bug: integer push of a non-register result")),
-            };
+            let ext = integer_push_ext(&plan.ret)?;
             e.mov_reg(0, CALLER);
             e.load_result_int(ext, frame.results + RESULT_GPR);
             e.call(helper);
             e.mov_imm(0, 1);
         }
         ResultPush::Number(helper) => {
-            let kind = match &plan.ret {
-                RetPlan::Pieces(pieces) => match pieces.as_slice() {
-                    [Piece {
-                        kind: kind @ (PieceKind::F32 | PieceKind::F64),
-                        loc: Loc::Vec(0),
-                        ..
-                    }] => *kind,
-                    _ => return Err(error("bug: number push of a non-float result")),
-                },
-                _ => return Err(error("bug: number push of a non-register result")),
-            };
+            let kind = number_push_kind(&plan.ret)?;
             e.mov_reg(0, CALLER);
             e.load_vec(0, kind, frame.results + RESULT_VEC);
             if kind == PieceKind::F32 {
@@ -482,17 +429,7 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
     e.at("brk #0");
     dynasm!(e.ops ; .arch aarch64 ; brk 0);
 
-    let lines = std::mem::take(&mut e.lines);
-    let bytes = e
-        .ops
-        .finalize()
-        .map_err(|err| error(format!("bug: assembling a call stub failed: {err}")))?;
-    let listing = render_listing(&bytes, &lines);
-    Ok(EmittedStub {
-        bytes: bytes.to_vec(),
-        direct_offset,
-        listing,
-    })
+    EmittedStub::new(e.ops.finalize(), direct_offset, &e.listing, CALL_ADDRESS)
 }
 
 /// Begins an entry: the landing pad (C calls both entries indirectly), the frame record
@@ -510,10 +447,7 @@ fn prologue(e: &mut Emitter, frame: &Frame) {
         ; stp X(CALLER), X(CTX), [sp, 16]
         ; str X(BASE), [sp, 32]
     );
-    // Rounding down takes up to `align - 16` bytes more.
-    let reserved = frame.size + (frame.align - 16);
-    let mut probe = PAGE_BYTES;
-    while probe < reserved {
+    for probe in frame.probes() {
         e.mov_imm(SCRATCH, u64::from(probe));
         e.at("sub x16, sp, x16; str xzr, [x16]");
         dynasm!(e.ops
@@ -521,7 +455,6 @@ fn prologue(e: &mut Emitter, frame: &Frame) {
             ; sub XSP(SCRATCH), sp, X(SCRATCH)
             ; str xzr, [X(SCRATCH)]
         );
-        probe += PAGE_BYTES;
     }
     if frame.size <= IMM12 {
         e.at(format!("sub sp, sp, #{}", frame.size));
@@ -558,49 +491,16 @@ fn epilogue(e: &mut Emitter) {
     );
 }
 
-/// One line per listed instruction group: offset, bytes, text.
-fn render_listing(bytes: &[u8], lines: &[Line]) -> String {
-    let mut out = String::new();
-    for (i, line) in lines.iter().enumerate() {
-        let start = line.offset;
-        let end = lines
-            .iter()
-            .skip(i + 1)
-            .map(|l| l.offset)
-            .find(|&o| o >= start)
-            .unwrap_or(bytes.len());
-        let mut hex: Vec<String> = bytes[start..end]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if line.address && hex.len() >= 16 {
-            // movz, movk, movk, movk x16: the address.
-            hex.splice(0..16, ["<address>".to_owned()]);
-        }
-        let _ = writeln!(out, "{start:5x}  {:<30} {}", hex.join(" "), line.text);
-    }
-    out
-}
-
 /// Byte-level tests of the emitted code, in a plain Vec (they run on every host; the
 /// stubs are run under qemu by `tests/run_stub_aarch64.rs`).
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call_stub::Helpers;
+    use crate::call_stub::{test_helpers, Helpers};
+    use jitffi_abi::Piece;
 
     fn helpers() -> Helpers {
-        let helper = |name| Helper {
-            address: 0x1122_3344_5566_7788,
-            name,
-        };
-        Helpers {
-            context: helper("context"),
-            arg_count: helper("arg_count"),
-            count_error: helper("count_error"),
-            errno_location: helper("errno_location"),
-            pending_error: helper("pending_error"),
-        }
+        test_helpers(0x1122_3344_5566_7788)
     }
 
     fn words(bytes: &[u8]) -> Vec<u32> {

@@ -41,7 +41,7 @@
 
 use super::frames::{CpuState, ARG_FRAME_BYTES, CPU_STATE_BYTES};
 use super::LANDING_PAD;
-use crate::call_stub::JitError;
+use crate::call_stub::{assembled_code, JitError};
 use dynasmrt::aarch64::Aarch64Relocation;
 use dynasmrt::{dynasm, DynasmApi, VecAssembler};
 
@@ -87,19 +87,13 @@ fn mov_x9(ops: &mut VecAssembler<Aarch64Relocation>, value: u64) {
     }
 }
 
-fn finish(ops: VecAssembler<Aarch64Relocation>) -> Result<Vec<u8>, JitError> {
-    ops.finalize().map_err(|err| JitError {
-        message: format!("bug: assembling a callback entry failed: {err}"),
-    })
-}
-
 /// The typed entry: see the module docs.
 pub fn typed_entry(handler: usize) -> Result<Vec<u8>, JitError> {
     let mut ops = VecAssembler::<Aarch64Relocation>::new(0);
     // Reached by the slots' `br x16`.
     ops.extend(LANDING_PAD);
     let frame = ARG_FRAME_BYTES as u32;
-    // Offsets pinned by frames.rs's tests: x0-x8 at 0, the stack pointer at 72, q0-q7
+    // Offsets pinned by frames.rs's asserts: x0-x8 at 0, the stack pointer at 72, q0-q7
     // at 80, the results x0, x1 at 208 and q0-q3 at 224.
     dynasm!(ops
         ; .arch aarch64
@@ -130,7 +124,7 @@ pub fn typed_entry(handler: usize) -> Result<Vec<u8>, JitError> {
         ; ldp x29, x30, [sp], 16
         ; ret
     );
-    finish(ops)
+    assembled_code("a callback entry", ops.finalize())
 }
 
 /// The raw entry: see the module docs.
@@ -184,7 +178,7 @@ pub fn raw_entry(handler: usize) -> Result<Vec<u8>, JitError> {
         ; add sp, sp, size
         ; ret
     );
-    finish(ops)
+    assembled_code("a callback entry", ops.finalize())
 }
 
 #[cfg(test)]

@@ -6,54 +6,21 @@
 //! ([`Loc`]): `Gpr(n)` is x`n` (x0-x7 for arguments, x0-x1 for results, `Gpr(8)` = x8
 //! the indirect result register), `Vec(n)` is v`n` (v0-v7 for arguments, v0-v3 for
 //! results), `Stack(offset)` a byte of the caller's stack arguments (AAPCS64 §6.8.2,
-//! §6.9). The emitters in this folder rely on the field offsets, which the tests pin.
+//! §6.9). The shared shape and its accessors are `crate::frames`'; the emitters in
+//! this folder rely on the field offsets, which the asserts below pin.
 
 use jitffi_abi::Loc;
 
-/// What the stub saves of the call's result, for a `ResultPush::Generic` helper.
-#[repr(C)]
-pub struct ResultArea {
-    /// x0, x1.
-    gpr: [[u8; 8]; 2],
-    /// q0-q3 (an HFA has up to four members).
-    vec: [[u8; 16]; 4],
-    /// The cells' `caller` before the call, restored after it.
-    pub(crate) outer_caller: u64,
-    _pad: u64,
-    /// The buffer a result returned in memory (address in x8) was written to follows
-    /// here.
-    pub memory: [u8; 0],
-}
+/// What the stub saves of the call's result, for a `ResultPush::Generic` helper: x0,
+/// x1; q0-q3 (an HFA has up to four members). The buffer a result returned in memory
+/// (address in x8) was written to follows.
+pub type ResultArea = crate::frames::ResultArea<4, ()>;
 
 pub(crate) const RESULT_GPR: u32 = std::mem::offset_of!(ResultArea, gpr) as u32;
 pub(crate) const RESULT_VEC: u32 = std::mem::offset_of!(ResultArea, vec) as u32;
 pub(crate) const OUTER_CALLER: u32 = std::mem::offset_of!(ResultArea, outer_caller) as u32;
 
 impl ResultArea {
-    /// Bytes of the area (the memory buffer follows at this offset).
-    pub const BYTES: u32 = std::mem::size_of::<ResultArea>() as u32;
-
-    /// The saved bytes of result location `loc` (8 for an integer register, 16 for a
-    /// vector register); `None` for a location no result uses.
-    #[inline]
-    pub fn bytes(&self, loc: Loc) -> Option<&[u8]> {
-        match loc {
-            Loc::Gpr(n) => self.gpr.get(usize::from(n)).map(|r| &r[..]),
-            Loc::Vec(n) => self.vec.get(usize::from(n)).map(|r| &r[..]),
-            Loc::Stack(_) => None,
-        }
-    }
-
-    /// The low 8 bytes of result location `loc` as an integer.
-    ///
-    /// # Panics
-    /// When no result uses `loc` (a bug of the caller).
-    #[inline]
-    pub fn word(&self, loc: Loc) -> u64 {
-        let bytes = self.bytes(loc).expect("bug: not a result location");
-        u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"))
-    }
-
     /// AArch64 has no x87 results: no plan asks for them.
     ///
     /// # Panics
@@ -63,97 +30,32 @@ impl ResultArea {
     }
 }
 
-/// Registers a typed callback entry saves and the results it loads.
-#[repr(C)]
-#[derive(Debug)]
-pub struct ArgFrame {
-    /// x0-x7, and x8 (the address of a result returned in memory), as the caller left
-    /// them.
-    gpr: [u64; 9],
-    /// The first stack argument (the caller's sp at the call).
-    stack: *mut u8,
-    /// q0-q7.
-    vec: [[u8; 16]; 8],
-    /// Loaded into x0, x1 on return.
-    ret_gpr: [u64; 2],
-    /// Loaded into q0-q3 on return.
-    ret_vec: [[u8; 16]; 4],
-}
+/// Registers a typed callback entry saves and the results it loads: x0-x7, and x8 (the
+/// address of a result returned in memory), as the caller left them; the first stack
+/// argument (the caller's sp at the call); q0-q7. Loaded on return: x0, x1; q0-q3.
+pub type ArgFrame = crate::frames::ArgFrame<9, 4, ()>;
 
 /// Bytes of an [`ArgFrame`].
 pub const ARG_FRAME_BYTES: usize = std::mem::size_of::<ArgFrame>();
-const _: () = assert!(ARG_FRAME_BYTES.is_multiple_of(16));
+// The offsets the typed entry and the stubs' code use.
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(ArgFrame, stack) == 72);
+    assert!(offset_of!(ArgFrame, vec) == 80);
+    assert!(offset_of!(ArgFrame, ret_gpr) == 208);
+    assert!(offset_of!(ArgFrame, ret_vec) == 224);
+    assert!(ARG_FRAME_BYTES == 288);
+    assert!(RESULT_GPR == 0 && RESULT_VEC == 16 && OUTER_CALLER == 80);
+    assert!(ResultArea::BYTES == 96);
+};
 
 impl ArgFrame {
-    /// The integer in argument register `loc` (`Gpr`), or the low 8 bytes of a vector
-    /// argument register (`Vec`).
-    ///
-    /// # Panics
-    /// For a stack location or a register no argument uses (a bug of the caller).
-    #[inline(always)]
-    pub fn register_word(&self, loc: Loc) -> u64 {
-        match loc {
-            Loc::Gpr(n) => self.gpr[usize::from(n)],
-            Loc::Vec(n) => {
-                u64::from_le_bytes(self.vec[usize::from(n)][..8].try_into().expect("8 bytes"))
-            }
-            Loc::Stack(_) => panic!("bug: a stack location read as a register"),
-        }
-    }
-
-    /// The address of the bytes of argument location `loc`: the saved register, or the
-    /// caller's stack slot. Reading it is valid while the entry's frame is (during the
-    /// handler), for the location's size.
-    #[inline(always)]
-    pub fn arg_ptr(&self, loc: Loc) -> *const u8 {
-        match loc {
-            Loc::Gpr(n) => std::ptr::addr_of!(self.gpr[usize::from(n)]).cast(),
-            Loc::Vec(n) => self.vec[usize::from(n)].as_ptr(),
-            Loc::Stack(offset) => self.stack.wrapping_add(offset as usize),
-        }
-    }
-
-    /// The caller's stack arguments (`Loc::Stack(0)`).
-    #[inline]
-    pub fn stack_args(&self) -> *mut u8 {
-        self.stack
-    }
-
-    /// Sets result location `loc` to `word` (an integer register whole, or the low 8
-    /// bytes of a vector register).
-    ///
-    /// # Panics
-    /// For a location no result uses (a bug of the caller).
-    #[inline(always)]
-    pub fn set_result_word(&mut self, loc: Loc, word: u64) {
-        match loc {
-            Loc::Gpr(n) => self.ret_gpr[usize::from(n)] = word,
-            Loc::Vec(n) => self.ret_vec[usize::from(n)][..8].copy_from_slice(&word.to_le_bytes()),
-            Loc::Stack(_) => panic!("bug: a result on the stack"),
-        }
-    }
-
-    /// Sets the first `bytes.len()` bytes (at most 16) of vector result location `loc`.
-    #[inline]
-    pub fn set_result_vec(&mut self, loc: Loc, bytes: &[u8]) {
-        let Loc::Vec(n) = loc else {
-            panic!("bug: not a vector result location")
-        };
-        self.ret_vec[usize::from(n)][..bytes.len()].copy_from_slice(bytes);
-    }
-
     /// AArch64 has no x87 results: no plan asks for them.
     ///
     /// # Panics
     /// Always (a bug of the caller).
     pub fn set_x87_results(&mut self, _image: &[u8; 32]) {
         panic!("bug: x87 results on AArch64")
-    }
-
-    /// Zeroes every result location: what a call that did not complete returns.
-    pub fn clear_results(&mut self) {
-        self.ret_gpr = [0; 2];
-        self.ret_vec = [[0; 16]; 4];
     }
 
     /// For a result returned in memory (`RetPlan::Memory { pointer, .. }`): the caller's
@@ -189,7 +91,13 @@ pub struct CpuState {
 
 /// Bytes of a [`CpuState`].
 pub const CPU_STATE_BYTES: usize = std::mem::size_of::<CpuState>();
-const _: () = assert!(CPU_STATE_BYTES.is_multiple_of(16));
+// The offsets the raw entry's code uses.
+const _: () = assert!(
+    CpuState::vec_offset(0) == 0
+        && CpuState::gpr_offset(31) == 512 + 248
+        && CpuState::flags_offset() == 768
+        && CPU_STATE_BYTES == 784
+);
 
 impl CpuState {
     /// cbframe's names of the general registers, in [`CpuState::gpr`] order.
@@ -307,18 +215,6 @@ struct jitffi_cpu {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::mem::offset_of;
-
-    #[test]
-    fn offsets_are_the_documented_ones() {
-        assert_eq!(offset_of!(ArgFrame, stack), 72);
-        assert_eq!(offset_of!(ArgFrame, vec), 80);
-        assert_eq!(offset_of!(ArgFrame, ret_gpr), 208);
-        assert_eq!(offset_of!(ArgFrame, ret_vec), 224);
-        assert_eq!((RESULT_GPR, RESULT_VEC, OUTER_CALLER), (0, 16, 80));
-        assert_eq!(CpuState::gpr_offset(31), 512 + 248);
-        assert_eq!(CpuState::flags_offset(), 768);
-    }
 
     #[test]
     fn locations_name_the_aapcs64_registers() {

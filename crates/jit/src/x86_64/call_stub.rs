@@ -18,22 +18,14 @@
 use super::frames::{ResultArea, OUTER_CALLER, RESULT_GPR, RESULT_VEC, RESULT_X87};
 use super::LANDING_PAD;
 use crate::call_stub::{
-    error, frame_of, ArgFetch, Frame, Helper, JitError, ResultPush, StubSpec, CELLS_CALLER,
-    CELLS_ERRNO, CELLS_PENDING, CONTEXT_CELLS, CONTEXT_TARGET, PAGE_BYTES,
+    error, frame_of, integer_push_ext, number_push_kind, register_loads, ArgFetch, EmittedStub,
+    Frame, Helper, JitError, ResultPush, StubSpec, CELLS_CALLER, CELLS_ERRNO, CELLS_PENDING,
+    CONTEXT_CELLS, CONTEXT_TARGET,
 };
+use crate::listing::Listing;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
-use jitffi_abi::{ArgPlan, Ext, Loc, Piece, PieceKind, RetPlan};
-use std::fmt::Write as _;
-
-/// A stub's code before publication.
-pub struct EmittedStub {
-    pub bytes: Vec<u8>,
-    /// Where the direct entry starts (the caller entry starts at 0).
-    pub direct_offset: usize,
-    /// The instructions with their offsets and bytes, one per line (`--disasm`).
-    pub listing: String,
-}
+use jitffi_abi::{ArgPlan, Ext, Loc, PieceKind, RetPlan};
 
 /// x86-64 register numbers.
 const RAX: u8 = 0;
@@ -53,36 +45,24 @@ fn gpr_name(reg: u8) -> &'static str {
     ][usize::from(reg)]
 }
 
+/// Where a helper's address sits in the bytes of [`Emitter::call`]: `mov rax, imm64`
+/// has two opcode bytes, then the address.
+const CALL_ADDRESS: std::ops::Range<usize> = 2..10;
+
 /// An assembler that also writes a listing line per instruction.
 struct Emitter {
     ops: VecAssembler<X64Relocation>,
-    lines: Vec<Line>,
-}
-
-/// One listing line: where its bytes start, its text, and whether its bytes hold a
-/// helper's absolute address (shown as `<address>` so that listings are the same in
-/// every process).
-struct Line {
-    offset: usize,
-    text: String,
-    address: bool,
+    listing: Listing,
 }
 
 impl Emitter {
     fn at(&mut self, text: impl Into<String>) {
-        let offset = self.ops.offset().0;
-        self.lines.push(Line {
-            offset,
-            text: text.into(),
-            address: false,
-        });
+        self.listing.line(self.ops.offset().0, text);
     }
 
     fn call(&mut self, helper: Helper) {
         self.at(format!("call {}", helper.name));
-        if let Some(line) = self.lines.last_mut() {
-            line.address = true;
-        }
+        self.listing.mark_address();
         let address = helper.address as i64;
         dynasm!(self.ops
             ; .arch x64
@@ -177,7 +157,7 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
     }
     let mut e = Emitter {
         ops: VecAssembler::new(0),
-        lines: Vec::new(),
+        listing: Listing::default(),
     };
     let body = e.ops.new_dynamic_label();
     let bad_count = e.ops.new_dynamic_label();
@@ -256,25 +236,16 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
         ; mov QWORD [rcx + CELLS_CALLER], rbx
     );
     // Load the registers: vector registers, then integer registers.
-    for (arg, &image) in plan.args.iter().zip(&frame.images) {
-        if let ArgPlan::Pieces(pieces) = arg {
-            for piece in pieces {
-                if let Loc::Vec(n) = piece.loc {
-                    e.load_vec(n, piece.kind, image + piece.offset);
-                }
+    for (piece, disp) in register_loads(plan, &frame.images) {
+        match piece.loc {
+            Loc::Vec(n) => e.load_vec(n, piece.kind, disp),
+            Loc::Gpr(n) => {
+                let reg = *ARG_GPRS
+                    .get(usize::from(n))
+                    .ok_or_else(|| error("bug: no such argument register"))?;
+                e.load_gpr(reg, disp);
             }
-        }
-    }
-    for (arg, &image) in plan.args.iter().zip(&frame.images) {
-        if let ArgPlan::Pieces(pieces) = arg {
-            for piece in pieces {
-                if let Loc::Gpr(n) = piece.loc {
-                    let reg = *ARG_GPRS
-                        .get(usize::from(n))
-                        .ok_or_else(|| error("bug: no such argument register"))?;
-                    e.load_gpr(reg, image + piece.offset);
-                }
-            }
+            Loc::Stack(_) => {}
         }
     }
     if let RetPlan::Memory { pointer, .. } = plan.ret {
@@ -344,17 +315,7 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
             dynasm!(e.ops ; .arch x64 ; xor eax, eax);
         }
         ResultPush::Integer(helper) => {
-            let ext = match &plan.ret {
-                RetPlan::Pieces(pieces) => match pieces.as_slice() {
-                    [Piece {
-                        kind: PieceKind::Int(ext),
-                        loc: Loc::Gpr(0),
-                        ..
-                    }] => *ext,
-                    _ => return Err(error("bug: integer push of a non-integer result")),
-                },
-                _ => return Err(error("bug: integer push of a non-register result")),
-            };
+            let ext = integer_push_ext(&plan.ret)?;
             e.mov_reg(RDI, 3);
             e.load_result_int(ext, frame.results + RESULT_GPR as u32);
             e.call(helper);
@@ -362,17 +323,7 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
             dynasm!(e.ops ; .arch x64 ; mov eax, 1);
         }
         ResultPush::Number(helper) => {
-            let kind = match &plan.ret {
-                RetPlan::Pieces(pieces) => match pieces.as_slice() {
-                    [Piece {
-                        kind: kind @ (PieceKind::F32 | PieceKind::F64),
-                        loc: Loc::Vec(0),
-                        ..
-                    }] => *kind,
-                    _ => return Err(error("bug: number push of a non-float result")),
-                },
-                _ => return Err(error("bug: number push of a non-register result")),
-            };
+            let kind = number_push_kind(&plan.ret)?;
             e.mov_reg(RDI, 3);
             let d = r + RESULT_VEC;
             if kind == PieceKind::F32 {
@@ -413,17 +364,7 @@ pub fn emit_stub(spec: &StubSpec) -> Result<EmittedStub, JitError> {
     e.at("ud2");
     dynasm!(e.ops ; .arch x64 ; ud2);
 
-    let lines = std::mem::take(&mut e.lines);
-    let bytes = e
-        .ops
-        .finalize()
-        .map_err(|err| error(format!("bug: assembling a call stub failed: {err}")))?;
-    let listing = render_listing(&bytes, &lines);
-    Ok(EmittedStub {
-        bytes: bytes.to_vec(),
-        direct_offset,
-        listing,
-    })
+    EmittedStub::new(e.ops.finalize(), direct_offset, &e.listing, CALL_ADDRESS)
 }
 
 /// Begins an entry: the landing pad (C calls both entries indirectly), then saves the
@@ -443,14 +384,10 @@ fn prologue(e: &mut Emitter, frame: &Frame) {
         ; push r13
         ; push r14
     );
-    // Rounding down takes up to `align - 16` bytes more.
-    let reserved = frame.size + (frame.align - 16);
-    let mut probe = PAGE_BYTES;
-    while probe < reserved {
+    for probe in frame.probes() {
         let d = -(probe as i32);
         e.at(format!("or qword [rsp-{probe}], 0"));
         dynasm!(e.ops ; .arch x64 ; or QWORD [rsp + d], 0);
-        probe += PAGE_BYTES;
     }
     let f = frame.size as i32;
     e.at(format!("sub rsp, {}", frame.size));
@@ -486,34 +423,10 @@ fn epilogue(e: &mut Emitter, frame: &Frame) {
     );
 }
 
-/// One line per listed instruction group: offset, bytes, text.
-fn render_listing(bytes: &[u8], lines: &[Line]) -> String {
-    let mut out = String::new();
-    for (i, line) in lines.iter().enumerate() {
-        let start = line.offset;
-        let end = lines
-            .iter()
-            .skip(i + 1)
-            .map(|l| l.offset)
-            .find(|&o| o >= start)
-            .unwrap_or(bytes.len());
-        let mut hex: Vec<String> = bytes[start..end]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if line.address && hex.len() >= 10 {
-            // mov rax, imm64: two opcode bytes, then the address.
-            hex.splice(2..10, ["<address>".to_owned()]);
-        }
-        let _ = writeln!(out, "{start:5x}  {:<30} {}", hex.join(" "), line.text);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::call_stub::{listing_for, Helpers, MAX_FRAME_BYTES};
+    use crate::call_stub::{listing_for, test_helpers, Helpers, MAX_FRAME_BYTES};
     use jitffi_abi::{ArgPlan, CallPlan, Ext, Loc, Piece, PieceKind, RetPlan};
 
     fn helper(name: &'static str) -> Helper {
@@ -524,13 +437,7 @@ mod tests {
     }
 
     fn helpers() -> Helpers {
-        Helpers {
-            context: helper("context"),
-            arg_count: helper("arg_count"),
-            count_error: helper("count_error"),
-            errno_location: helper("errno_location"),
-            pending_error: helper("pending_error"),
-        }
+        test_helpers(0x1000)
     }
 
     fn int_piece(loc: Loc) -> Piece {

@@ -37,7 +37,7 @@
 
 use super::frames::{ARG_FRAME_BYTES, CPU_GPR, CPU_RFLAGS, CPU_STATE_BYTES};
 use super::LANDING_PAD;
-use crate::call_stub::JitError;
+use crate::call_stub::{assembled_code, JitError};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
@@ -57,12 +57,6 @@ pub fn write_slot(cell: &mut [u8], at: usize, record: usize) {
     cell[15] = 0x25;
     let disp = -((at + 20) as i32);
     cell[16..20].copy_from_slice(&disp.to_le_bytes());
-}
-
-fn finish(ops: VecAssembler<X64Relocation>) -> Result<Vec<u8>, JitError> {
-    ops.finalize().map_err(|err| JitError {
-        message: format!("bug: assembling a callback entry failed: {err}"),
-    })
 }
 
 /// The typed entry: see the module docs.
@@ -115,7 +109,7 @@ pub fn typed_entry(handler: usize) -> Result<Vec<u8>, JitError> {
         ; leave
         ; ret
     );
-    finish(ops)
+    assembled_code("a callback entry", ops.finalize())
 }
 
 /// The raw entry: see the module docs.
@@ -171,7 +165,7 @@ pub fn raw_entry(handler: usize) -> Result<Vec<u8>, JitError> {
         ; popfq
         ; ret
     );
-    finish(ops)
+    assembled_code("a callback entry", ops.finalize())
 }
 
 #[cfg(test)]

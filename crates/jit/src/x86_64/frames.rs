@@ -5,159 +5,61 @@
 //! Code outside this folder reads and writes them only through plan locations
 //! ([`Loc`]): `Gpr(n)` is the n-th integer register of the psABI's sequence (rdi, rsi,
 //! rdx, rcx, r8, r9 for arguments; rax, rdx for results, §3.2.3), `Vec(n)` is xmm`n`,
-//! `Stack(offset)` a byte of the caller's stack arguments. The emitters in this folder
-//! rely on the field offsets, which the tests pin.
+//! `Stack(offset)` a byte of the caller's stack arguments. The shared shape and its
+//! accessors are `crate::frames`'; the emitters in this folder rely on the field
+//! offsets, which the asserts below pin.
 
 use jitffi_abi::Loc;
 
-/// What the stub saves of the call's result, for a `ResultPush::Generic` helper.
-#[repr(C)]
-pub struct ResultArea {
-    /// rax, rdx.
-    gpr: [[u8; 8]; 2],
-    /// xmm0, xmm1.
-    vec: [[u8; 16]; 2],
-    /// `long double` results, as 80-bit values in 16-byte slots: st0, st1.
-    x87: [[u8; 16]; 2],
-    /// The cells' `caller` before the call, restored after it.
-    pub(crate) outer_caller: u64,
-    _pad: u64,
-    /// The buffer a result returned in memory was written to follows here.
-    pub memory: [u8; 0],
-}
+/// The x87 values of a `long double` result (`RetPlan::X87`), 80 bits in each 16-byte
+/// slot: st0, st1.
+pub type X87Results = [[u8; 16]; 2];
+
+/// What the stub saves of the call's result, for a `ResultPush::Generic` helper: rax,
+/// rdx; xmm0, xmm1; st0, st1.
+pub type ResultArea = crate::frames::ResultArea<2, X87Results>;
 
 pub(crate) const RESULT_GPR: i32 = std::mem::offset_of!(ResultArea, gpr) as i32;
 pub(crate) const RESULT_VEC: i32 = std::mem::offset_of!(ResultArea, vec) as i32;
-pub(crate) const RESULT_X87: i32 = std::mem::offset_of!(ResultArea, x87) as i32;
+pub(crate) const RESULT_X87: i32 = std::mem::offset_of!(ResultArea, extra) as i32;
 pub(crate) const OUTER_CALLER: i32 = std::mem::offset_of!(ResultArea, outer_caller) as i32;
 
 impl ResultArea {
-    /// Bytes of the area (the memory buffer follows at this offset).
-    pub const BYTES: u32 = std::mem::size_of::<ResultArea>() as u32;
-
-    /// The saved bytes of result location `loc` (8 for an integer register, 16 for a
-    /// vector register); `None` for a location no result uses.
-    #[inline]
-    pub fn bytes(&self, loc: Loc) -> Option<&[u8]> {
-        match loc {
-            Loc::Gpr(n) => self.gpr.get(usize::from(n)).map(|r| &r[..]),
-            Loc::Vec(n) => self.vec.get(usize::from(n)).map(|r| &r[..]),
-            Loc::Stack(_) => None,
-        }
-    }
-
-    /// The low 8 bytes of result location `loc` as an integer.
-    ///
-    /// # Panics
-    /// When no result uses `loc` (a bug of the caller).
-    #[inline]
-    pub fn word(&self, loc: Loc) -> u64 {
-        let bytes = self.bytes(loc).expect("bug: not a result location");
-        u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"))
-    }
-
     /// Part `part` (0 or 1) of a result on the x87 stack (`RetPlan::X87`): 10 bytes of
     /// an 80-bit value in a 16-byte slot.
     #[inline]
     pub fn x87(&self, part: usize) -> &[u8; 16] {
-        &self.x87[part]
+        &self.extra[part]
     }
 }
 
-/// Registers a typed callback entry saves and the results it loads.
-#[repr(C)]
-#[derive(Debug)]
-pub struct ArgFrame {
-    /// rdi, rsi, rdx, rcx, r8, r9 as the caller left them.
-    gpr: [u64; 6],
-    /// The first stack argument (the caller's rsp + 8 at the call).
-    stack: *mut u8,
-    _pad: u64,
-    /// xmm0-xmm7.
-    vec: [[u8; 16]; 8],
-    /// Loaded into rax, rdx on return.
-    ret_gpr: [u64; 2],
-    /// Loaded into xmm0, xmm1 on return.
-    ret_vec: [[u8; 16]; 2],
-    /// 80-bit values loaded onto the x87 stack on return (`ret_x87[0]` ends in st0), as
-    /// many as the handler's result says.
-    ret_x87: [[u8; 16]; 2],
-}
+/// Registers a typed callback entry saves and the results it loads: rdi, rsi, rdx, rcx,
+/// r8, r9 as the caller left them; the first stack argument (the caller's rsp + 8 at
+/// the call); xmm0-xmm7. Loaded on return: rax, rdx; xmm0, xmm1; and onto the x87 stack
+/// as many 80-bit values as the handler's result says (`ret_extra[0]` ends in st0).
+pub type ArgFrame = crate::frames::ArgFrame<6, 2, X87Results>;
 
 /// Bytes of an [`ArgFrame`].
 pub const ARG_FRAME_BYTES: usize = std::mem::size_of::<ArgFrame>();
-const _: () = assert!(ARG_FRAME_BYTES.is_multiple_of(16));
+// The offsets the typed entry and the stubs' code use.
+const _: () = {
+    use std::mem::offset_of;
+    assert!(offset_of!(ArgFrame, stack) == 48);
+    assert!(offset_of!(ArgFrame, vec) == 64);
+    assert!(offset_of!(ArgFrame, ret_gpr) == 192);
+    assert!(offset_of!(ArgFrame, ret_vec) == 208);
+    assert!(offset_of!(ArgFrame, ret_extra) == 240);
+    assert!(ARG_FRAME_BYTES == 272);
+    assert!(RESULT_GPR == 0 && RESULT_VEC == 16 && RESULT_X87 == 48 && OUTER_CALLER == 80);
+    assert!(ResultArea::BYTES == 96);
+};
 
 impl ArgFrame {
-    /// The integer in argument register `loc` (`Gpr`), or the low 8 bytes of a vector
-    /// argument register (`Vec`).
-    ///
-    /// # Panics
-    /// For a stack location or a register no argument uses (a bug of the caller).
-    #[inline(always)]
-    pub fn register_word(&self, loc: Loc) -> u64 {
-        match loc {
-            Loc::Gpr(n) => self.gpr[usize::from(n)],
-            Loc::Vec(n) => {
-                u64::from_le_bytes(self.vec[usize::from(n)][..8].try_into().expect("8 bytes"))
-            }
-            Loc::Stack(_) => panic!("bug: a stack location read as a register"),
-        }
-    }
-
-    /// The address of the bytes of argument location `loc`: the saved register, or the
-    /// caller's stack slot. Reading it is valid while the entry's frame is (during the
-    /// handler), for the location's size.
-    #[inline(always)]
-    pub fn arg_ptr(&self, loc: Loc) -> *const u8 {
-        match loc {
-            Loc::Gpr(n) => std::ptr::addr_of!(self.gpr[usize::from(n)]).cast(),
-            Loc::Vec(n) => self.vec[usize::from(n)].as_ptr(),
-            Loc::Stack(offset) => self.stack.wrapping_add(offset as usize),
-        }
-    }
-
-    /// The caller's stack arguments (`Loc::Stack(0)`).
-    #[inline]
-    pub fn stack_args(&self) -> *mut u8 {
-        self.stack
-    }
-
-    /// Sets result location `loc` to `word` (an integer register whole, or the low 8
-    /// bytes of a vector register).
-    ///
-    /// # Panics
-    /// For a location no result uses (a bug of the caller).
-    #[inline(always)]
-    pub fn set_result_word(&mut self, loc: Loc, word: u64) {
-        match loc {
-            Loc::Gpr(n) => self.ret_gpr[usize::from(n)] = word,
-            Loc::Vec(n) => self.ret_vec[usize::from(n)][..8].copy_from_slice(&word.to_le_bytes()),
-            Loc::Stack(_) => panic!("bug: a result on the stack"),
-        }
-    }
-
-    /// Sets the first `bytes.len()` bytes (at most 16) of vector result location `loc`.
-    #[inline]
-    pub fn set_result_vec(&mut self, loc: Loc, bytes: &[u8]) {
-        let Loc::Vec(n) = loc else {
-            panic!("bug: not a vector result location")
-        };
-        self.ret_vec[usize::from(n)][..bytes.len()].copy_from_slice(bytes);
-    }
-
     /// Sets the x87 results (`RetPlan::X87`) from a `long double` or `complex long
     /// double` image: 80-bit values at bytes 0 and 16.
     pub fn set_x87_results(&mut self, image: &[u8; 32]) {
-        self.ret_x87[0][..10].copy_from_slice(&image[..10]);
-        self.ret_x87[1][..10].copy_from_slice(&image[16..26]);
-    }
-
-    /// Zeroes every result location: what a call that did not complete returns.
-    pub fn clear_results(&mut self) {
-        self.ret_gpr = [0; 2];
-        self.ret_vec = [[0; 16]; 2];
-        self.ret_x87 = [[0; 16]; 2];
+        self.ret_extra[0][..10].copy_from_slice(&image[..10]);
+        self.ret_extra[1][..10].copy_from_slice(&image[16..26]);
     }
 
     /// For a result returned in memory (`RetPlan::Memory { pointer, .. }`): the caller's
@@ -198,10 +100,10 @@ pub struct CpuState {
 
 /// Bytes of a [`CpuState`].
 pub const CPU_STATE_BYTES: usize = std::mem::size_of::<CpuState>();
-const _: () = assert!(CPU_STATE_BYTES.is_multiple_of(16));
-
 pub(crate) const CPU_GPR: i32 = std::mem::offset_of!(CpuState, gpr) as i32;
 pub(crate) const CPU_RFLAGS: i32 = std::mem::offset_of!(CpuState, rflags) as i32;
+// The offsets the raw entry's code uses.
+const _: () = assert!(CPU_GPR == 256 && CPU_RFLAGS == 384 && CPU_STATE_BYTES == 400);
 
 /// Integer argument registers in psABI order (§3.2.3), by encoding: rdi, rsi, rdx, rcx,
 /// r8, r9.
@@ -322,19 +224,6 @@ struct jitffi_cpu {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::mem::offset_of;
-
-    #[test]
-    fn offsets_match_the_entry_and_stub_code() {
-        assert_eq!(offset_of!(ArgFrame, stack), 48);
-        assert_eq!(offset_of!(ArgFrame, vec), 64);
-        assert_eq!(offset_of!(ArgFrame, ret_gpr), 192);
-        assert_eq!(offset_of!(ArgFrame, ret_vec), 208);
-        assert_eq!(offset_of!(ArgFrame, ret_x87), 240);
-        assert_eq!(CPU_GPR, 256);
-        assert_eq!(CPU_RFLAGS, 384);
-        assert_eq!((RESULT_GPR, RESULT_VEC, RESULT_X87), (0, 16, 48));
-    }
 
     #[test]
     fn locations_name_the_psabi_registers() {
