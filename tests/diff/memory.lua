@@ -1,8 +1,11 @@
 -- Differential test: ffi.string, ffi.copy, ffi.fill and ffi.errno, printed the same way
 -- under luajit and jitffi (tests/diff.sh compares the outputs). Left out: what LuaJIT
 -- does by crashing (NULL pointers, negative lengths) or by reading past an array, the
--- errno a program starts with, and values whose form differs by Lua version.
+-- errno of the C library before the ffi is loaded, and values whose form differs by Lua
+-- version.
 local ffi = require "ffi"
+-- No C call yet: 0 (LuaJIT's live errno, which nothing has set; the ffi's saved one).
+print("errno at start", ffi.errno())
 
 -- A string with its unprintable bytes as \ddd (%q differs between Lua versions).
 local function quote(s)

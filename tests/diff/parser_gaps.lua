@@ -177,3 +177,23 @@ try("offsetof ref", ffi.offsetof, "struct pg_ofs &", "x")
 try("offsetof const ref bitfield", ffi.offsetof, "const struct pg_ofs &", "b")
 try("offsetof pointer", ffi.offsetof, "struct pg_ofs *", "x")
 try("offsetof constant", ffi.offsetof, "struct pg_ofs &", "K")
+
+-- An attribute after the tag of a struct, union or enum that starts no definition is
+-- the declaration's (gcc's reading): a typedef's alignment, smaller or larger, a
+-- member's larger one.
+ffi.cdef [[
+struct pg_sa { int x; };
+union pg_ua { int x; };
+enum pg_ef { PG_EF };
+typedef struct pg_sa __attribute__((aligned(16))) pg_sa16;
+typedef struct pg_sa __attribute__((aligned(2))) pg_sa2;
+typedef struct pg_sa __attribute__((aligned(16))) *pg_psa16;
+typedef union pg_ua __attribute__((aligned(16))) pg_ua16;
+typedef enum pg_ef __attribute__((aligned(8))) pg_ef8;
+struct pg_sg { char c; struct pg_sa __attribute__((aligned(16))) m; };
+]]
+for _, ct in ipairs { "pg_sa16", "pg_sa2", "pg_psa16", "pg_ua16", "pg_ef8", "struct pg_sa",
+  "union pg_ua", "enum pg_ef", "struct pg_sg" } do
+  size("attribute after a tag: " .. ct, ct)
+end
+try("offset of an aligned member", ffi.offsetof, "struct pg_sg", "m")

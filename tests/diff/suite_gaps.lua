@@ -2,7 +2,7 @@
 -- unnamed members of named record types (embedded, as gcc -fms-extensions lays them
 -- out), a complex indexed with any number (LuaJIT masks the index to 0 or 1), and a
 -- unary minus folded into an imaginary literal (`-2.5i` is a constant in LuaJIT; a
--- complex cdata has no arithmetic at run time).
+-- complex cdata has no arithmetic at run time), and LuaJIT's four-byte `_Bool int`.
 local ffi = require "ffi"
 local d = require "diffshow"
 local try = d.try
@@ -145,3 +145,63 @@ try("negated variable", function()
   local f = load_literal("local c = 2.5i return -c", "=literal")
   return show(f())
 end)
+
+-- LuaJIT's `_Bool int` (ffi_parse_basic.lua): a four-byte boolean, printed as bool.
+ffi.cdef [[
+typedef _Bool int sg_bi;
+struct sg_bs { char c; _Bool int b; char d; };
+int abs(int);
+]]
+try("_Bool int layout", function()
+  return ffi.sizeof("sg_bi"), ffi.alignof("sg_bi"), tostring(ffi.typeof("sg_bi")),
+    ffi.sizeof("struct sg_bs"), ffi.offsetof("struct sg_bs", "d")
+end)
+try("_Bool int specifiers", function()
+  return ffi.sizeof("int _Bool"), ffi.sizeof("unsigned _Bool"), ffi.sizeof("signed _Bool"),
+    ffi.sizeof("_Bool _Bool")
+end)
+for _, bad in ipairs { "_Bool long", "_Bool char", "_Bool short", "_Bool double", "long _Bool" } do
+  try(bad, ffi.typeof, bad)
+end
+try("_Bool int values", function()
+  local x = ffi.new("sg_bi", 5)
+  return tonumber(x), tonumber(ffi.new("int", x)), tonumber(ffi.cast("int", ffi.new("sg_bi", -1))),
+    ffi.new("sg_bi", 0) == ffi.new("sg_bi", false), ffi.istype("bool", x)
+end)
+try("_Bool int member", function()
+  local s = ffi.new("struct sg_bs")
+  local raw = ffi.cast("int *", ffi.cast("char *", s) + 4)
+  local out = { s.b }
+  s.b = 7
+  out[2], out[3] = s.b, raw[0]
+  raw[0] = 0x1000000
+  out[4] = s.b
+  s.b = false
+  out[5], out[6] = s.b, raw[0]
+  return out[1], out[2], out[3], out[4], out[5], out[6]
+end)
+try("_Bool int array", function()
+  local a = ffi.new("sg_bi[3]", { true, false, 3 })
+  return a[0], a[1], a[2], ffi.cast("int *", a)[2]
+end)
+try("_Bool int argument", function() return ffi.C.abs(ffi.new("sg_bi", 1)) end)
+try("_Bool int callback", function()
+  local seen = {}
+  local cb = ffi.cast("_Bool int (*)(_Bool int, int)", function(b, n)
+    seen[#seen + 1] = tostring(b)
+    return n
+  end)
+  local r = { cb(true, 0), cb(false, 5), cb(1, 256), cb(0, -1) }
+  cb:free()
+  return table.concat(seen, " "), r[1], r[2], r[3], r[4]
+end)
+try("_Bool int bitfield", function()
+  ffi.cdef "struct sg_bbf { _Bool int f : 1; int g : 3; };"
+  local v = ffi.new("struct sg_bbf")
+  v.f, v.g = 5, 2
+  return ffi.sizeof(v), v.f, v.g
+end)
+try("_Bool int bitfield of 2 bits", ffi.cdef, "struct sg_bbf2 { _Bool int f : 2; };")
+try("bool to a pointer", ffi.cast, "void *", ffi.new("sg_bi", 1))
+try("bool to a pointer", ffi.cast, "int *", ffi.new("bool", 0))
+try("bool to an integer", function() return tostring(ffi.cast("intptr_t", ffi.new("bool", 1))) end)

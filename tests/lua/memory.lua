@@ -1,6 +1,11 @@
 -- ffi.string, ffi.copy, ffi.fill, ffi.errno: conversions, results, errors (checked
 -- against luajit 2.1 on x86-64), and the errors raised where LuaJIT would crash.
+-- Before any C call ffi.errno() is 0, as in LuaJIT, whatever the interpreter's start or
+-- `require` left in the thread's errno (here ENOENT, from the failed open).
+assert(io.open("/nonexistent/jitffi/file") == nil)
 local ffi = require "ffi"
+local errno_at_start = ffi.errno()
+assert(errno_at_start == 0, "ffi.errno() before any C call: " .. tostring(errno_at_start))
 local check = require "check"
 local fails, eq = check.fails, check.eq
 

@@ -60,4 +60,27 @@ local good = ffi.new("int &", cell)
 assert(ffi.C.abs(good) == 7)
 assert(tonumber(good + 1) == -6 and good < ffi.new("int", 0) and tonumber(ffi.new("int", good)) == -7)
 assert(good == ffi.new("int", -7))
+
+-- A NULL reference made by ffi.cast (from 0, nil or a NULL pointer) raises the same.
+for _, from in ipairs({ 0, ffi.new("int *") }) do
+  local z = ffi.cast("int &", from)
+  check.fails(NULL_INT, function() return z + 1 end)
+  check.fails(NULL_INT, tonumber, z)
+  check.fails(NULL_INT, function() return z[0] end)
+  check.fails(NULL_INT, function() z[0] = 1 end)
+end
+check.fails(NULL_INT, function() return ffi.cast("int &", nil) < ffi.new("int", 1) end)
+local NULL_STRUCT = "attempt to dereference a NULL pointer of type 'struct nr_point &'"
+ffi.cdef "struct nr_point { int x; };"
+local zs = ffi.cast("struct nr_point &", 0)
+check.fails(NULL_STRUCT, function() return zs.x end)
+check.fails(NULL_STRUCT, function() zs.x = 1 end)
+-- A cast from an address that is not NULL refers to it.
+local cell2 = ffi.new("int[1]", 41)
+local at = ffi.cast("int &", ffi.cast("uintptr_t", cell2))
+assert(tonumber(at) == 41 and tonumber(at + 1) == 42)
+-- A cast to the reference's own type returns it unconverted (as LuaJIT): no NULL
+-- dereference, and a good reference keeps its target.
+assert(rawequal(ffi.cast("int &", r), r))
+assert(rawequal(ffi.cast("int &", at), at) and tonumber(ffi.cast("int &", at)) == 41)
 print("null_refs: ok")

@@ -76,4 +76,25 @@ for i = 1, 200 do
   pcall(ffi.cdef, src:sub(1, i % #src))
 end
 
+-- LuaJIT's `_Bool int`: a four-byte boolean (gcc refuses it). Stores write 0 or 1 into
+-- all four bytes; a read is true when any of them is set.
+ffi.cdef "typedef _Bool int ty_bi; struct ty_bs { char c; _Bool int b; char d; };"
+assert(ffi.sizeof("ty_bi") == 4 and ffi.alignof("ty_bi") == 4)
+assert(tostring(ffi.typeof("ty_bi")) == "ctype<bool>" and ffi.typeof("ty_bi") ~= ffi.typeof("bool"))
+assert(ffi.sizeof("int _Bool") == 4 and ffi.sizeof("unsigned _Bool") == 1)
+local bs = ffi.new("struct ty_bs")
+assert(ffi.sizeof(bs) == 12 and ffi.offsetof("struct ty_bs", "d") == 8)
+local bs_int = ffi.cast("int *", ffi.cast("char *", bs) + 4)
+bs.b = 7
+assert(bs.b == true and bs_int[0] == 1)
+bs_int[0] = 0x1000000
+assert(bs.b == true)
+bs.b = false
+assert(bs.b == false and bs_int[0] == 0)
+assert(tonumber(ffi.new("ty_bi", 256)) == 1 and tonumber(ffi.cast("int", ffi.new("ty_bi", -1))) == 1)
+for _, bad in ipairs { "_Bool long", "_Bool char", "_Bool short", "_Bool double", "long _Bool" } do
+  fails("invalid C type", ffi.typeof, bad)
+end
+fails("cannot convert 'bool' to 'void %*'", ffi.cast, "void *", ffi.new("ty_bi", 1))
+
 print("types.lua: ok")

@@ -139,6 +139,7 @@ fn shape(types: &TypeTable, ty: TypeId) -> Result<Shape, AbiError> {
             kind: PieceKind::Int(Ext::Zero(1)),
             size: 1,
         },
+        CType::BoolInt => int(IntType::U32),
         CType::Int(i) => int(*i),
         CType::Enum(eid) => match types.enum_def(*eid).int_type {
             Some(i) => int(i),

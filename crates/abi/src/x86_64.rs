@@ -13,7 +13,7 @@
 //! ```
 
 use crate::plan::{AbiError, ArgPlan, CallPlan, Ext, Loc, Piece, PieceKind, RetPlan};
-use jitffi_ctype::{ArrayLen, CType, FloatKind, FuncType, TypeId, TypeTable};
+use jitffi_ctype::{ArrayLen, CType, FloatKind, FuncType, IntType, TypeId, TypeTable};
 
 /// Integer argument registers: rdi, rsi, rdx, rcx, r8, r9 (§3.2.3, "Parameter Passing").
 pub const GPR_ARGS: u8 = 6;
@@ -249,6 +249,7 @@ fn shape(types: &TypeTable, ty: TypeId, is_result: bool) -> Result<Shape, AbiErr
         CType::Void if is_result => Ok(Shape::Empty),
         CType::Void => Err(cant("a value of type")),
         CType::Bool => scalar(PieceKind::Int(Ext::Zero(1)), 1),
+        CType::BoolInt => scalar(PieceKind::of_int(IntType::U32), 4),
         CType::Int(int) => scalar(PieceKind::of_int(*int), int.bytes),
         CType::Enum(eid) => match types.enum_def(*eid).int_type {
             Some(int) => scalar(PieceKind::of_int(int), int.bytes),
@@ -369,7 +370,12 @@ fn classify_at(types: &TypeTable, ty: TypeId, offset: u64, classes: &mut [Class]
         return false;
     }
     match types.get(base) {
-        CType::Bool | CType::Int(_) | CType::Enum(_) | CType::Pointer(_) | CType::Ref(_) => {
+        CType::Bool
+        | CType::BoolInt
+        | CType::Int(_)
+        | CType::Enum(_)
+        | CType::Pointer(_)
+        | CType::Ref(_) => {
             put_in(classes, offset, Class::Integer);
         }
         CType::Float(FloatKind::LongDouble) => {

@@ -74,7 +74,7 @@ impl TypeTable {
     fn base_name(&self, id: TypeId) -> String {
         match self.get(id) {
             CType::Void => "void".into(),
-            CType::Bool => "bool".into(),
+            CType::Bool | CType::BoolInt => "bool".into(),
             CType::Int(int) => int_name(*int, self.target().char_type()).into(),
             CType::WideInt { bytes, signed } => {
                 format!(

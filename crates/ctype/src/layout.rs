@@ -282,7 +282,7 @@ fn member_shape(
         // C11 6.7.2.1p5: a bitfield has an integer type (gcc also takes enums);
         // p4: its width is at most the width of that type; `_Bool` is 1 bit wide.
         let type_bits = match table.get(base) {
-            CType::Bool => 1,
+            CType::Bool | CType::BoolInt => 1,
             CType::Int(_) | CType::Enum(_) => size_bytes * BITS_PER_BYTE,
             _ => {
                 return Err(CdefError::new(format!(

@@ -486,6 +486,7 @@ impl TypeTable {
             match self.get(id) {
                 CType::Void | CType::Func(_) => return None,
                 CType::Bool => break 1,
+                CType::BoolInt => break 4,
                 CType::Int(i) => break u64::from(i.bytes),
                 CType::WideInt { bytes, .. } => break u64::from(*bytes),
                 CType::Float(kind) | CType::Complex(kind) => {
@@ -621,6 +622,7 @@ impl TypeTable {
         loop {
             return match self.get(id) {
                 CType::Void | CType::Func(_) | CType::Bool => 1,
+                CType::BoolInt => 4,
                 CType::Int(i) => u32::from(i.bytes),
                 CType::WideInt { .. } => WIDE_INT_ALIGNMENT,
                 CType::Float(FloatKind::Float) | CType::Complex(FloatKind::Float) => 4,

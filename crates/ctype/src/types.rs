@@ -165,6 +165,9 @@ pub enum CType {
     Void,
     /// `_Bool` / `bool`: one byte.
     Bool,
+    /// `_Bool int` (LuaJIT's, not C's): a boolean in the four bytes of an `unsigned
+    /// int`, read as true when they are not all zero, written as 0 or 1.
+    BoolInt,
     Int(IntType),
     /// An integer wider than 64 bits: gcc's `mode(TI)` (16 bytes) and LuaJIT's
     /// `mode(OI)` (32 bytes), printed `int128_t` / `uint256_t` as LuaJIT prints them.

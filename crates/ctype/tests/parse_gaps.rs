@@ -653,3 +653,87 @@ fn unnamed_members_luajit_refuses() {
         assert_eq!(cdef_error(&mut t, src), message, "{src}");
     }
 }
+
+/// An attribute after the tag of a struct, union or enum that starts no definition
+/// belongs to the declaration, as gcc reads it (it was dropped): a typedef takes its
+/// alignment, even a smaller one, a member its larger one. Before the tag of such a
+/// reference gcc ignores it (LuaJIT does not: there the layout follows gcc). The sizes
+/// and alignments are gcc's (x86-64), and LuaJIT's but for the last.
+#[test]
+fn attributes_after_a_tag_reference_belong_to_the_declaration() {
+    let mut t = table();
+    t.cdef(
+        "struct sa { int x; };
+         union ua { int x; };
+         enum ef { EF };
+         typedef struct sa __attribute__((aligned(16))) sa16;
+         typedef struct sa __attribute__((aligned(2))) sa2;
+         typedef const struct sa __attribute__((aligned(16))) csa16;
+         typedef struct sa __attribute__((aligned(16))) *psa16;
+         typedef union ua __attribute__((aligned(16))) ua16;
+         typedef enum ef __attribute__((aligned(8))) ef8;
+         struct sg { char c; struct sa __attribute__((aligned(16))) m; };
+         struct sh { char c; struct sa __attribute__((aligned(2))) m; };
+         struct sz;
+         typedef struct sz __attribute__((aligned(16))) sz16;
+         struct sz { int x; };
+         typedef struct __attribute__((aligned(16))) sa before_tag;",
+        &[],
+    )
+    .unwrap();
+    for (name, size, align) in [
+        ("sa16", 4, 16),
+        ("sa2", 4, 2),
+        ("csa16", 4, 16),
+        ("psa16", 8, 16),
+        ("ua16", 4, 16),
+        ("ef8", 4, 8),
+        ("struct sa", 4, 4),
+        ("union ua", 4, 4),
+        ("enum ef", 4, 4),
+        ("struct sg", 32, 16),
+        ("struct sh", 8, 4),
+        ("sz16", 4, 16),
+        ("before_tag", 4, 4),
+    ] {
+        assert_eq!(size_align(&mut t, name), (Some(size), align), "{name}");
+    }
+    let sg = t.tag("sg").unwrap();
+    assert_eq!(t.find_member(sg, "m").map(|(offset, _)| offset), Some(16));
+}
+
+/// LuaJIT's `_Bool int` is a boolean of four bytes (gcc refuses it); `_Bool` with a sign
+/// stays the one-byte `bool`; `_Bool` with any other type specifier is refused. Values
+/// read from `luajit`.
+#[test]
+fn bool_int_is_a_four_byte_boolean() {
+    let mut t = table();
+    let bool_int = t.parse_type("_Bool int", &[]).unwrap();
+    assert_eq!(t.get(bool_int), &CType::BoolInt);
+    assert_eq!((t.size_of(bool_int), t.align_of(bool_int)), (Some(4), 4));
+    assert_eq!(t.type_name(bool_int), "bool");
+    assert_eq!(t.parse_type("int _Bool", &[]).unwrap(), bool_int);
+    for src in ["unsigned _Bool", "signed _Bool", "_Bool _Bool", "bool"] {
+        assert_eq!(t.parse_type(src, &[]).unwrap(), t.builtins().bool_, "{src}");
+    }
+    for src in [
+        "_Bool long",
+        "_Bool char",
+        "_Bool short",
+        "_Bool double",
+        "long _Bool",
+        "_Bool int int",
+    ] {
+        assert_eq!(typeof_error(&mut t, src), "invalid C type", "{src}");
+    }
+    // A member takes four bytes aligned to four; a bitfield of it one bit of an `int`
+    // unit, as LuaJIT lays it out.
+    t.cdef(
+        "struct bs { char c; _Bool int b; char d; }; struct bbf { _Bool int f : 1; int g : 3; };",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(size_align(&mut t, "struct bs"), (Some(12), 4));
+    assert_eq!(size_align(&mut t, "struct bbf"), (Some(4), 4));
+    assert!(t.cdef("struct bbf2 { _Bool int f : 2; };", &[]).is_err());
+}

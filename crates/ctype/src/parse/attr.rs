@@ -40,6 +40,19 @@ pub(crate) struct DeclAttrs {
     pub asm_name: Option<Box<str>>,
 }
 
+impl DeclAttrs {
+    /// Adds the attributes of `later`, written after these: the larger alignment, and
+    /// `later`'s where each says one.
+    pub(crate) fn absorb(&mut self, later: DeclAttrs) {
+        self.align = self.align.max(later.align);
+        self.packed |= later.packed;
+        self.mode = later.mode.or(self.mode);
+        self.vector_size = later.vector_size.or(self.vector_size);
+        self.conv = later.conv.or(self.conv);
+        self.asm_name = later.asm_name.or(self.asm_name.take());
+    }
+}
+
 /// Most alignment an attribute may ask for (gcc's limit on ELF targets is 2^28).
 const MAX_ALIGNMENT: u64 = 1 << 28;
 

@@ -226,9 +226,9 @@ impl<'a> Parser<'a> {
     /// static object is `invalid C type`, as in LuaJIT.
     fn static_constant(&mut self, ty: TypeId) -> Result<i64, CdefError> {
         let (plain, quals) = self.table.unqualified(ty);
-        let is_bool = matches!(self.table.get(plain), CType::Bool);
+        let is_bool = matches!(self.table.get(plain), CType::Bool | CType::BoolInt);
         let int_type = if is_bool {
-            Some(IntType::U8)
+            self.integer_type_of(plain)
         } else {
             self.integer_type_of(ty)
         };
@@ -466,7 +466,7 @@ impl<'a> Parser<'a> {
                                 &mut anonymous_record,
                                 &mut attrs,
                             )?,
-                            _ => self.enum_spec()?,
+                            _ => self.enum_spec(&mut attrs)?,
                         });
                         continue;
                     }
@@ -508,7 +508,8 @@ impl<'a> Parser<'a> {
     }
 
     /// The type the builtin specifiers name (C11 6.7.2p2), with LuaJIT's extras:
-    /// `long long long` is `long long`.
+    /// `long long long` is `long long`; `_Bool` takes `signed` or `unsigned` (and stays
+    /// `bool`) and `int`, which makes LuaJIT's four-byte `_Bool int`.
     fn builtin_type(&mut self, spec: &BuiltinSpecifiers) -> Result<TypeId, CdefError> {
         let b = *self.table.builtins();
         let invalid = || Err(self.error_plain(text::INVALID_TYPE));
@@ -539,12 +540,12 @@ impl<'a> Parser<'a> {
             };
         }
         if spec.bool_ > 0 {
-            return if others(spec.bool_) == 0
-                && !sign_given
-                && spec.complex == 0
-                && spec.fixed_width.is_none()
-            {
+            return if spec.complex > 0 || spec.fixed_width.is_some() {
+                invalid()
+            } else if others(spec.bool_) == 0 {
                 Ok(b.bool_)
+            } else if others(spec.bool_ + spec.int) == 0 && spec.int == 1 {
+                Ok(self.table.intern(CType::BoolInt))
             } else {
                 invalid()
             };
@@ -935,15 +936,13 @@ impl<'a> Parser<'a> {
             let Some(tag) = tag else {
                 return Err(self.error_near(&text::expected(text::IDENT_NAME)));
             };
-            // gcc: an alignment after the tag of a reference (`typedef struct s
-            // __attribute__((aligned(16))) s16;`, glibc's and Linux's headers) is the
-            // declaration's; the other attributes there (and any before the tag) are
-            // ignored.
-            spec_attrs.align = spec_attrs.align.max(after_tag.align);
+            // `struct s __attribute__((aligned(16))) x;`: after a tag that starts no
+            // definition, attributes are the declaration's, as gcc reads them (before
+            // the tag, gcc ignores them on a reference).
+            spec_attrs.absorb(after_tag);
             return self.tag_reference(tag, Some(kind));
         }
-        attrs.packed |= after_tag.packed;
-        attrs.align = attrs.align.max(after_tag.align);
+        attrs.absorb(after_tag);
         let (ty, redefinition) = match tag {
             Some(tag) => match self.table.tag(tag) {
                 Some(existing) => {
@@ -979,9 +978,6 @@ impl<'a> Parser<'a> {
         self.leave();
         // Attributes right after `}` belong to the record (gcc manual, "Type Attributes").
         self.attributes(&mut attrs)?;
-        // An alignment written before the struct keyword is the declaration's; keep
-        // other attributes for the declarators.
-        let _ = spec_attrs;
         let record_attrs = RecordAttrs {
             packed: attrs.packed,
             align: attrs.align,
@@ -1141,7 +1137,7 @@ impl<'a> Parser<'a> {
         let value = self.static_constant(ty)?;
         let (plain, _) = self.table.unqualified(ty);
         let ty = match self.table.get(plain) {
-            CType::Bool | CType::Int(_) => plain,
+            CType::Bool | CType::BoolInt | CType::Int(_) => plain,
             _ => {
                 let int = self.integer_type_of(plain).unwrap_or(IntType::I32);
                 self.table.intern(CType::Int(int))
@@ -1182,7 +1178,7 @@ impl<'a> Parser<'a> {
             Some(width) => {
                 let (plain, _) = self.table.unqualified(ty);
                 let bits = match self.table.get(plain) {
-                    CType::Bool => 1,
+                    CType::Bool | CType::BoolInt => 1,
                     _ => match self.integer_type_of(ty) {
                         Some(int) => int.bits(),
                         None => return Err(bad_width()),
@@ -1209,12 +1205,14 @@ impl<'a> Parser<'a> {
     // ---- enums --------------------------------------------------------------------------
 
     /// `enum` specifier (C11 6.7.2.2), with C23's fixed underlying type `enum e : T`.
-    fn enum_spec(&mut self) -> Result<TypeId, CdefError> {
+    /// Attributes after the tag of a reference go to `spec_attrs`, as in [`Self::record_spec`].
+    fn enum_spec(&mut self, spec_attrs: &mut DeclAttrs) -> Result<TypeId, CdefError> {
         self.advance()?;
         let mut attrs = DeclAttrs::default();
         self.attributes(&mut attrs)?;
         let tag = self.tag_name()?;
-        self.attributes(&mut attrs)?;
+        let mut after_tag = DeclAttrs::default();
+        self.attributes(&mut after_tag)?;
         let mut fixed = None;
         if self.is(Punct::Colon) && self.peek_starts_type() {
             self.advance()?;
@@ -1228,8 +1226,10 @@ impl<'a> Parser<'a> {
             let Some(tag) = tag else {
                 return Err(self.error_near(&text::expected(text::IDENT_NAME)));
             };
+            spec_attrs.absorb(after_tag);
             return self.tag_reference(tag, None);
         }
+        attrs.absorb(after_tag);
         self.advance()?;
         let scope_start = self.enum_scope.len();
         let mut next: i128 = 0;

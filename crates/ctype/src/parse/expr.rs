@@ -482,12 +482,14 @@ impl Parser<'_> {
         }
     }
 
-    /// The integer type of `ty` for arithmetic: ints, `_Bool` (as unsigned char), enums.
+    /// The integer type of `ty` for arithmetic: ints, `_Bool` (as unsigned char, `_Bool
+    /// int` as unsigned int), enums.
     pub(crate) fn integer_type_of(&self, ty: TypeId) -> Option<IntType> {
         let (ty, _) = self.table.unqualified(ty);
         match self.table.get(ty) {
             CType::Int(int) => Some(*int),
             CType::Bool => Some(IntType::U8),
+            CType::BoolInt => Some(IntType::U32),
             CType::Enum(eid) => Some(self.table.enum_def(*eid).int_type.unwrap_or(IntType::I32)),
             _ => None,
         }
@@ -502,10 +504,10 @@ impl Parser<'_> {
             return Ok(Operand::Object(ty));
         }
         let operand = self.value_of(operand)?;
-        if matches!(self.table.get(base), CType::Bool) {
+        if matches!(self.table.get(base), CType::Bool | CType::BoolInt) {
             return Ok(Operand::Value(Value::of(
                 i128::from(operand.value != 0),
-                IntType::U8,
+                self.integer_type_of(base).unwrap_or(IntType::U8),
             )));
         }
         match self.integer_type_of(ty) {

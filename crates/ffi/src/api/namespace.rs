@@ -343,6 +343,7 @@ unsafe fn push_constant(l: *mut State, st: &FfiState, ty: TypeId, value: i64) ->
         CType::Int(int) => *int,
         CType::Enum(eid) => st.types().enum_def(*eid).int_type.unwrap_or(IntType::I32),
         CType::Bool => IntType::U8,
+        CType::BoolInt => IntType::U32,
         _ => IntType::I64,
     };
     // SAFETY: `l` is live (caller); the 8 bytes of `value` are a readable int64/uint64.

@@ -234,6 +234,7 @@ fn compatible_targets(types: &TypeTable, d: TypeId, s: TypeId, same_quals: bool)
     match (types.get(d), types.get(s)) {
         (CType::Int(_), CType::Int(_))
         | (CType::Bool, CType::Bool)
+        | (CType::BoolInt, CType::BoolInt)
         | (CType::Enum(_), CType::Enum(_))
         | (CType::Func(_), CType::Func(_)) => true,
         (CType::Float(a), CType::Float(b)) | (CType::Complex(a), CType::Complex(b)) => a == b,

@@ -402,7 +402,7 @@ fn fetch_for(types: &TypeTable, ty: TypeId) -> ArgFetch {
         CType::Pointer(target) if is_const_char(types, *target) => {
             ArgFetch::Scalar(helper(arg_cstring as *const (), "arg_cstring"))
         }
-        CType::Bool | CType::Enum(_) | CType::Pointer(_) | CType::Ref(_) => {
+        CType::Bool | CType::BoolInt | CType::Enum(_) | CType::Pointer(_) | CType::Ref(_) => {
             ArgFetch::Scalar(helper(arg_scalar as *const (), "arg_scalar"))
         }
         _ => ArgFetch::Memory {
@@ -424,7 +424,8 @@ fn push_for(types: &TypeTable, ret: TypeId) -> ResultPush {
     let (base, _) = types.unqualified(ret);
     match types.get(base) {
         CType::Void => ResultPush::Nothing,
-        CType::Bool => {
+        // The plan zero-extends the register from the bool's width.
+        CType::Bool | CType::BoolInt => {
             ResultPush::Integer(helper(sys::lua_pushboolean as *const (), "lua_pushboolean"))
         }
         CType::Int(int) if int.bytes < 8 || (int.signed && lua::version::INTEGERS) => {
@@ -770,6 +771,7 @@ fn scalar_register(types: &TypeTable, ty: TypeId, bits: u64) -> u64 {
             None => bits,
         },
         CType::Bool => bits & 0xff,
+        CType::BoolInt => bits & 0xffff_ffff,
         _ => bits,
     }
 }

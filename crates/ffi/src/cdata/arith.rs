@@ -413,6 +413,7 @@ unsafe fn classify_cdata(types: &TypeTable, header: *const CDataHeader) -> Opera
                 types.get(base),
                 CType::Int(_)
                     | CType::Bool
+                    | CType::BoolInt
                     | CType::Float(_)
                     | CType::Enum(_)
                     | CType::Pointer(_)
@@ -430,7 +431,7 @@ unsafe fn classify_cdata(types: &TypeTable, header: *const CDataHeader) -> Opera
                     is_u64: *int == IntType::U64,
                 });
             }
-            CType::Bool | CType::Float(_) => {
+            CType::Bool | CType::BoolInt | CType::Float(_) => {
                 if let Some(num @ (Num::UInt(_) | Num::Float(_))) = read_num(types, base, ptr) {
                     operand.value = Value::Num(Wide { num, is_u64: false });
                 }

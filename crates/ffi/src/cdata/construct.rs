@@ -301,6 +301,7 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
                     CType::Ref(_) => CastTarget::Reference,
                     // As LuaJIT, no cast makes a complex number or a vector.
                     CType::Bool
+                    | CType::BoolInt
                     | CType::Int(_)
                     | CType::Float(_)
                     | CType::Enum(_)
@@ -319,14 +320,21 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
                 return Err(LuaError::arg(2, "value expected"));
             }
             let (size, align) = match target {
-                CastTarget::Reference => {
-                    let value = new_cdata(l, st, ty, 8, 8)?;
-                    store_reference(l, st, ty, value, 2, Conv::CAST)?;
-                    return Ok(1);
-                }
+                // As LuaJIT, whatever casts to a pointer casts to a reference: a number
+                // or nil gives its address (0 and nil a NULL reference, whose use is an
+                // error: crate::cdata::convert), a string its bytes.
+                CastTarget::Reference => (8, 8),
                 CastTarget::Scalar { size, align } => (size, align),
                 CastTarget::Invalid => return Err(LuaError::arg(1, "invalid C type")),
             };
+            // As LuaJIT, a cdata of exactly this type is the result itself: a reference
+            // stays bound where it is (converting it would read the value it refers to).
+            if let Some(header) = to_cdata(l, st, 2) {
+                if (*header).kind() == CDataKind::Value && (*header).ty == ty {
+                    sys::lua_settop(l, 2);
+                    return Ok(1);
+                }
+            }
             let value = new_cdata(l, st, ty, size as usize, align)?;
             store_lua_value(l, st, ty, value, 2, Conv::CAST)?;
             Ok(1)
@@ -336,7 +344,7 @@ pub unsafe extern "C-unwind" fn cast(l: *mut State) -> c_int {
 
 /// What `ffi.cast` makes of a type.
 enum CastTarget {
-    /// A reference, bound to the value's address.
+    /// A reference: stored as a pointer would be.
     Reference,
     /// A scalar (a number, an enum or a pointer) of this size and alignment.
     Scalar { size: u64, align: u32 },

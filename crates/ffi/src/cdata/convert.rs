@@ -209,6 +209,9 @@ pub(crate) unsafe fn push_scalar(l: *mut State, scalar: ScalarStore, ptr: *const
     unsafe {
         match scalar {
             ScalarStore::Bool => sys::lua_pushboolean(l, c_int::from(ptr.read() != 0)),
+            ScalarStore::BoolInt => {
+                sys::lua_pushboolean(l, c_int::from(ptr.cast::<u32>().read() != 0))
+            }
             ScalarStore::Int(int) if int.bytes < 8 => {
                 sys::lua_pushinteger(l, read_int(ptr, int) as sys::lua_Integer)
             }
@@ -369,7 +372,8 @@ pub unsafe fn store_sized(
                     return Ok(());
                 }
                 if conv.cast {
-                    if let CType::Pointer(_) = &st.ctype(base) {
+                    // A reference casts as a pointer does: `ffi.cast("int &", 0)` is NULL.
+                    if let CType::Pointer(_) | CType::Ref(_) = &st.ctype(base) {
                         let bits = num_to_int_bits(num, IntType::I64);
                         ptr.cast::<u64>().write(bits);
                         return Ok(());
@@ -395,8 +399,8 @@ pub unsafe fn store_sized(
                 return Ok(());
             }
             // A C function from a namespace (crate::calls::call) converts like LuaJIT's function
-            // cdata: to a pointer to a function or to void, or by a cast to any pointer
-            // or integer.
+            // cdata: to a pointer to a function or to void, or by a cast to any pointer,
+            // reference or integer.
             sys::LUA_TFUNCTION => {
                 if let Some((_, address)) = (st.hooks.function_value)(l, st, index) {
                     let fits = match &st.ctype(base) {
@@ -405,7 +409,7 @@ pub unsafe fn store_sized(
                             conv.cast
                                 || matches!(st.types().get(target), CType::Func(_) | CType::Void)
                         }
-                        CType::Int(_) => conv.cast,
+                        CType::Int(_) | CType::Ref(_) => conv.cast,
                         _ => false,
                     };
                     if fits {
@@ -622,6 +626,10 @@ unsafe fn store_string(
                 }
                 Ok(fits)
             }
+            CType::Ref(_) if conv.cast => {
+                ptr.cast::<*const u8>().write(bytes.as_ptr());
+                Ok(true)
+            }
             CType::Int(int) if conv.cast => {
                 write_int(ptr, *int, bytes.as_ptr() as u64);
                 Ok(true)
@@ -686,7 +694,8 @@ unsafe fn store_cdata(
                     CType::Pointer(_) => Some(src.cast::<usize>().read()),
                     CType::Array { .. } | CType::Record(_) | CType::Func(_) => Some(src as usize),
                     CType::Int(int) if conv.cast => Some(read_int(src, *int) as usize),
-                    CType::Enum(_) | CType::Bool if conv.cast => read_num(types, src_base, src)
+                    // As LuaJIT, no cast makes a pointer of a boolean.
+                    CType::Enum(_) if conv.cast => read_num(types, src_base, src)
                         .map(|n| num_to_int_bits(n, IntType::U64) as usize),
                     _ => None,
                 };
@@ -715,7 +724,7 @@ unsafe fn store_cdata(
                     std::ptr::copy(src, ptr, *bytes as usize);
                     return Ok(());
                 }
-                CType::Bool | CType::Vector { .. } => {}
+                CType::Bool | CType::BoolInt | CType::Vector { .. } => {}
                 _ => {
                     if let Some(num) = read_num(types, src_base, src) {
                         if store_num(types, base, ptr, num) {
@@ -734,7 +743,7 @@ unsafe fn store_cdata(
                 return Ok(());
             }
             _ => {
-                let from_bool = matches!(types.get(src_base), CType::Bool);
+                let from_bool = matches!(types.get(src_base), CType::Bool | CType::BoolInt);
                 if let Some(num) = read_num(types, src_base, src)
                     .filter(|_| !(from_bool && is_complex_or_vector(types, base)))
                 {
@@ -1277,7 +1286,7 @@ pub unsafe fn push_bitfield(
     unsafe {
         let raw = read_bitfield(unit, bits);
         let signed = match types.get(base) {
-            CType::Bool => {
+            CType::Bool | CType::BoolInt => {
                 sys::lua_pushboolean(l, c_int::from(raw != 0));
                 return;
             }

@@ -129,6 +129,7 @@ pub fn element_plan(types: &TypeTable, ty: TypeId) -> Option<ElementPlan> {
         ValueShape::Scalar(scalar) => {
             let natural_size = match scalar {
                 ScalarStore::Bool => 1,
+                ScalarStore::BoolInt => 4,
                 // On 5.1/5.2 every 64-bit element reads as a cdata box (see `push_c_value`).
                 ScalarStore::Int(int) if int.bytes < 8 || crate::lua::version::INTEGERS => {
                     int.bytes

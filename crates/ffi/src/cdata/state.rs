@@ -289,7 +289,9 @@ impl FfiState {
             holder.write(StateBox {
                 state,
                 cells: CallCells {
-                    errno: crate::platform::errno::get_errno(),
+                    // No C call yet: 0, what LuaJIT's `ffi.errno()` gives then (not
+                    // whatever the interpreter's start or `require` left in errno).
+                    errno: 0,
                     pending_error: 0,
                     caller: std::ptr::null_mut(),
                 },

@@ -26,6 +26,7 @@ pub enum ValueShape {
 pub fn value_shape(types: &TypeTable, base: TypeId) -> ValueShape {
     match types.get(base) {
         CType::Bool => ValueShape::Scalar(ScalarStore::Bool),
+        CType::BoolInt => ValueShape::Scalar(ScalarStore::BoolInt),
         CType::Int(int) => ValueShape::Scalar(ScalarStore::Int(*int)),
         CType::Float(FloatKind::Float) => ValueShape::Scalar(ScalarStore::F32),
         CType::Float(FloatKind::Double) => ValueShape::Scalar(ScalarStore::F64),

@@ -42,6 +42,7 @@ pub unsafe fn read_num(types: &TypeTable, base: TypeId, ptr: *const u8) -> Optio
     unsafe {
         Some(match types.get(base) {
             CType::Bool => Num::UInt(u64::from(ptr.read() != 0)),
+            CType::BoolInt => Num::UInt(u64::from(ptr.cast::<u32>().read() != 0)),
             CType::Int(int) => int_num(read_int(ptr, *int), *int),
             CType::Enum(eid) => {
                 let int = types.enum_def(*eid).int_type?;
@@ -161,6 +162,8 @@ pub unsafe fn write_int(ptr: *mut u8, int: IntType, bits: u64) {
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum ScalarStore {
     Bool,
+    /// LuaJIT's `_Bool int`: 0 or 1 in four bytes.
+    BoolInt,
     Int(IntType),
     F32,
     F64,
@@ -171,6 +174,7 @@ pub enum ScalarStore {
 pub fn scalar_store(types: &TypeTable, base: TypeId) -> Option<ScalarStore> {
     Some(match types.get(base) {
         CType::Bool => ScalarStore::Bool,
+        CType::BoolInt => ScalarStore::BoolInt,
         CType::Int(int) => ScalarStore::Int(*int),
         CType::Enum(eid) => ScalarStore::Int(types.enum_def(*eid).int_type?),
         CType::Float(FloatKind::Float) => ScalarStore::F32,
@@ -189,6 +193,7 @@ pub unsafe fn store_scalar(ptr: *mut u8, kind: ScalarStore, num: Num) {
     unsafe {
         match kind {
             ScalarStore::Bool => ptr.write(u8::from(num_is_nonzero(num))),
+            ScalarStore::BoolInt => ptr.cast::<u32>().write(u32::from(num_is_nonzero(num))),
             ScalarStore::Int(int) => write_int(ptr, int, num_to_int_bits(num, int)),
             ScalarStore::F32 => ptr.cast::<f32>().write(num_to_f64(num) as f32),
             ScalarStore::F64 => ptr.cast::<f64>().write(num_to_f64(num)),
