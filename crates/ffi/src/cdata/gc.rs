@@ -30,7 +30,11 @@
 //!
 //! At `lua_close` every pending finalizer runs; cdata finalizers run before the ffi
 //! state is freed (finalizers run newest first and the state is older than every
-//! cdata), so a finalizer may still use the ffi.
+//! cdata), so a finalizer may still use the ffi. A finalizer that collects at close
+//! (`collectgarbage()`, which 5.4 and 5.5 ignore inside a finalizer) runs every pending
+//! finalizer at once, the state's too: the cdata finalizers run after it find the ffi
+//! gone ("ffi used after its Lua state began closing"). On Lua 5.3 such a collection
+//! could spin for ever; [`unstick_collector`] prevents that.
 
 use crate::cdata::state::FfiState;
 use crate::cdata::{to_cdata, CDataKind};
