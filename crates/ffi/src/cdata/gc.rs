@@ -11,8 +11,9 @@
 //! when `ffi.gc(cdata, nil)` removes it, so only cdata that have a finalizer are ever
 //! finalized by Lua. [`crate::cdata::to_cdata`] accepts both metatables.
 //!
-//! The `__gc` closure holds the finalizer table as its upvalue and needs nothing else:
-//! when the Lua state closes, the ffi state may have been freed before it runs. It
+//! The `__gc` closure holds the finalizer table as its upvalue (on Lua 5.3 also the
+//! weak table of [`unstick_collector`]) and needs nothing else: when the Lua state
+//! closes, the ffi state may have been freed before it runs. It
 //! takes the finalizer out of the table (a finalizer runs once, as in LuaJIT) and calls
 //! it with the cdata. The entry is still there while `__gc` runs, on every version:
 //! - Lua 5.1 keeps a weak key whose userdata is being finalized (`iscleared` clears
@@ -244,7 +245,8 @@ unsafe extern "C-unwind" fn run_finalizer(l: *mut State) -> c_int {
 /// a collection step may run. When the state closes while the collector is still in
 /// its last phase, `GCScallfin`, right after a step ran the last pending finalizer
 /// (which set `gcfinnum` to 0; pure Lua gets there too), a finalizer that calls
-/// `collectgarbage()` or `collectgarbage("step", n)` with `n > 0` spins for ever:
+/// `collectgarbage()` or `collectgarbage("step", n)` with `n > 0` spins for ever
+/// while other finalizers are pending (that of the ffi state always is):
 /// `singlestep` asks `runafewfinalizers` to run 0 finalizers, which leaves the list
 /// and the phase as they are. Only an emergency collection (a failed allocation)
 /// leaves `GCScallfin` with finalizers pending; its `atomic` phase then sets
