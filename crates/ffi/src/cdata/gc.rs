@@ -304,7 +304,11 @@ unsafe extern "C-unwind" fn collect_as_emergency(l: *mut State) -> c_int {
         lua::entry(l, || {
             let mut data = std::ptr::null_mut();
             let allocator = sys::lua_getallocf(l, &mut data);
-            let swap = AllocatorSwap { state: l, allocator, data };
+            let swap = AllocatorSwap {
+                state: l,
+                allocator,
+                data,
+            };
             sys::lua_setallocf(l, refuse_once, std::ptr::addr_of!(swap).cast_mut().cast());
             lua::new_userdata(l, 1);
             // `new_userdata` allocated through `refuse_once`, which put the allocator
