@@ -252,7 +252,7 @@ unsafe extern "C-unwind" fn run_finalizer(l: *mut State) -> c_int {
 /// leaves `GCScallfin` with finalizers pending; its `atomic` phase then sets
 /// `gcfinnum` again. Lua 5.1 and 5.2 have no such phase; 5.4 and 5.5 stop
 /// collections while they close.
-const UNSTICK_COLLECTOR_AT_CLOSE: bool = cfg!(feature = "lua53");
+const UNSTICK_COLLECTOR_AT_CLOSE: bool = lua::version::COLLECTOR_STUCK_AT_CLOSE;
 
 /// Lua 5.3 (see [`UNSTICK_COLLECTOR_AT_CLOSE`]): when no Lua function runs below this
 /// finalizer (so it may be `lua_close` that runs it, or a collection a host started

@@ -19,6 +19,10 @@ pub const TO_BE_CLOSED: bool = false;
 /// Whether a C function without upvalues is a light value: pushing it allocates
 /// nothing (5.2 on; 5.1 makes a closure each time).
 pub const LIGHT_C_FUNCTIONS: bool = false;
+/// Whether a collection asked for by a finalizer at `lua_close` can spin for ever (5.3's
+/// `luaC_freeallobjects` leaves `gcfinnum` as a finished cycle set it; see
+/// `cdata::gc::unstick_collector`).
+pub const COLLECTOR_STUCK_AT_CLOSE: bool = false;
 
 /// Lua before 5.3 has no integer subtype: every number is a double.
 ///

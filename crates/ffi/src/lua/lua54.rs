@@ -19,6 +19,10 @@ pub const TO_BE_CLOSED: bool = true;
 /// Whether a C function without upvalues is a light value: pushing it allocates
 /// nothing (5.2 on; 5.1 makes a closure each time).
 pub const LIGHT_C_FUNCTIONS: bool = true;
+/// Whether a collection asked for by a finalizer at `lua_close` can spin for ever (5.3's
+/// `luaC_freeallobjects` leaves `gcfinnum` as a finished cycle set it; see
+/// `cdata::gc::unstick_collector`).
+pub const COLLECTOR_STUCK_AT_CLOSE: bool = false;
 
 /// The integer the number at `index` holds, if it is an integer (a subtype of number
 /// since 5.3).
