@@ -124,6 +124,9 @@ struct Refs {
     /// [`refill_boxes`] and [`result_body`], run under `lua_pcall` by direct callbacks.
     refill: c_int,
     result_body: c_int,
+    /// [`grow_stack`], run under `lua_pcall` where `lua_checkstack` is not protected
+    /// (5.1), by [`ensure_room`].
+    grow: c_int,
 }
 
 impl Default for Callbacks {
@@ -144,6 +147,7 @@ impl Default for Callbacks {
                 bad_callback: sys::LUA_NOREF,
                 refill: sys::LUA_NOREF,
                 result_body: sys::LUA_NOREF,
+                grow: sys::LUA_NOREF,
             },
             boxes: BoxReserve {
                 thread: std::ptr::null_mut(),
@@ -218,6 +222,23 @@ struct CallbackSignature {
     direct: Option<Box<[DirectArg]>>,
     /// How many of the direct arguments are pointers (boxes from the reserve).
     direct_pointers: usize,
+    /// Whether every direct argument is a pointer (a comparator's): their boxes leave
+    /// the reserve in one move, already in order.
+    direct_boxes_only: bool,
+    /// For an integer result in one integer register: how a number result is stored
+    /// there without the general conversion.
+    int_result: Option<IntResult>,
+}
+
+/// An integer result in integer register `gpr`: a number that converts exactly as
+/// [`convert::store_lua_number`] would (an integer of the type's range or, for types of
+/// at most 4 bytes, a float in `int32_t`'s range, truncated) is cut to the type's width
+/// and extended as the register wants it, `int` saying how (the type's width, signed if
+/// the plan sign-extends; the plan's other extensions leave the bits zero-extended).
+#[derive(Copy, Clone)]
+struct IntResult {
+    int: IntType,
+    gpr: u8,
 }
 
 /// A scalar result in one register: how a Lua number is stored, and into which register
@@ -298,6 +319,8 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
         callbacks(st).refs.refill = registry_ref(l);
         sys::lua_pushcclosure(l, result_body, 0);
         callbacks(st).refs.result_body = registry_ref(l);
+        sys::lua_pushcclosure(l, grow_stack, 0);
+        callbacks(st).refs.grow = registry_ref(l);
         let reserve = sys::lua_newthread(l);
         callbacks(st).refs.reserve_thread = registry_ref(l);
         callbacks(st).boxes.thread = reserve;
@@ -619,6 +642,29 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
             .filter(|arg| matches!(arg, DirectArg::Gpr(QuickArg::Pointer(_), _)))
             .count()
     });
+    let direct_boxes_only = direct
+        .as_deref()
+        .is_some_and(|args| !args.is_empty() && direct_pointers == args.len());
+    let int_result = match ret_register {
+        Some(ResultRegister {
+            store: ScalarStore::Int(int),
+            place: ResultPlace::Gpr(gpr, ext),
+            ..
+        }) => match ext {
+            Ext::None => Some(false),
+            Ext::Sign(bytes) if bytes == int.bytes => Some(true),
+            Ext::Zero(bytes) if bytes == int.bytes => Some(false),
+            _ => None,
+        }
+        .map(|signed| IntResult {
+            int: IntType {
+                bytes: int.bytes,
+                signed,
+            },
+            gpr,
+        }),
+        _ => None,
+    };
     let sig = Box::new(CallbackSignature {
         params,
         quick,
@@ -628,6 +674,8 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
         ret_register,
         direct,
         direct_pointers,
+        direct_boxes_only,
+        int_result,
     });
     let ptr: *const CallbackSignature = &*sig;
     callbacks(st).signatures.insert(func_ty, sig);
@@ -927,11 +975,10 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
         }
         let l = (*cells).cells.caller.cast::<State>();
         let refs = record_callbacks(invocation.record).refs;
-        let top = sys::lua_gettop(l);
-        if sys::lua_checkstack(l, 4) == 0 {
-            report_no_stack();
+        if !ensure_room(l, cells, 4) {
             return false;
         }
+        let top = sys::lua_gettop(l);
         push_message_handler(l, refs.traceback);
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
         push_handed_over(l, (invocation as *mut Invocation).cast());
@@ -952,6 +999,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
 /// # Safety
 /// As [`run`]; `record` is a live typed callback with a function, `sig` its signature,
 /// `args` its direct arguments, `frame` the entry's frame.
+#[inline(always)]
 unsafe fn run_direct(
     cells: *mut StateBox,
     record: *const CallbackRecord,
@@ -965,36 +1013,19 @@ unsafe fn run_direct(
             return false;
         };
         let frame_ref = &*frame;
-        for &arg in args {
-            match arg {
-                DirectArg::Gpr(quick, n) => {
-                    let bits = frame_ref.register_word(Loc::Gpr(n));
-                    match quick {
-                        QuickArg::Int(int) => sys::lua_pushinteger(
-                            l,
-                            crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
-                        ),
-                        QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
-                        QuickArg::Pointer(ty) => push_reserved_pointer(l, record, ty, bits),
-                    }
-                }
-                DirectArg::Bool(n) => sys::lua_pushboolean(
-                    l,
-                    c_int::from(frame_ref.register_word(Loc::Gpr(n)) as u8 != 0),
-                ),
-                DirectArg::F32(n) => {
-                    let x = f32::from_bits(frame_ref.register_word(Loc::Vec(n)) as u32);
-                    sys::lua_pushnumber(l, f64::from(x));
-                }
-                DirectArg::F64(n) => {
-                    sys::lua_pushnumber(l, f64::from_bits(frame_ref.register_word(Loc::Vec(n))));
-                }
+        if sig.direct_boxes_only {
+            push_reserved_pointers(l, record, args, frame_ref);
+        } else {
+            for &arg in args {
+                push_direct_argument(l, record, arg, frame_ref);
             }
         }
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
         let mut completed = lua::call_deferred(l, args.len() as c_int, results, top + 1).is_ok();
         if completed && results == 1 {
-            let stored = result_number(l)
+            let stored = sig.int_result.is_some_and(|result| {
+                store_int_result(result, &mut *frame, crate::lua::stack::number_on_top(l))
+            }) || result_number(l)
                 .is_some_and(|number| store_number_result(sig, &mut *frame, number));
             if !stored {
                 // Not a number: the general conversion, which may raise.
@@ -1016,6 +1047,64 @@ unsafe fn run_direct(
         }
         finish_run(l, cells, top, completed)
     }
+}
+
+/// Pushes one direct argument from its register.
+///
+/// # Safety
+/// As [`push_reserved_pointer`], for a pointer argument.
+#[inline(always)]
+unsafe fn push_direct_argument(
+    l: *mut State,
+    record: *const CallbackRecord,
+    arg: DirectArg,
+    frame: &ArgFrame,
+) {
+    // SAFETY: as documented.
+    unsafe {
+        match arg {
+            DirectArg::Gpr(quick, n) => {
+                let bits = frame.register_word(Loc::Gpr(n));
+                match quick {
+                    QuickArg::Int(int) => sys::lua_pushinteger(
+                        l,
+                        crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
+                    ),
+                    QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
+                    QuickArg::Pointer(ty) => push_reserved_pointer(l, record, ty, bits),
+                }
+            }
+            DirectArg::Bool(n) => sys::lua_pushboolean(
+                l,
+                c_int::from(frame.register_word(Loc::Gpr(n)) as u8 != 0),
+            ),
+            DirectArg::F32(n) => {
+                let x = f32::from_bits(frame.register_word(Loc::Vec(n)) as u32);
+                sys::lua_pushnumber(l, f64::from(x));
+            }
+            DirectArg::F64(n) => {
+                sys::lua_pushnumber(l, f64::from_bits(frame.register_word(Loc::Vec(n))));
+            }
+        }
+    }
+}
+
+/// Stores a number result (as the stack holds it) of an [`IntResult`] signature into
+/// its register; false if it is not a number that converts this simply.
+#[inline(always)]
+fn store_int_result(result: IntResult, frame: &mut ArgFrame, number: Peeked) -> bool {
+    let bits = match number {
+        Peeked::Int(i) if result.int.bytes == 8 || i32::try_from(i).is_ok() => i as u64,
+        Peeked::Float(x) if result.int.bytes <= 4 && x > -2_147_483_649.0 && x < 2_147_483_648.0 => {
+            x as i32 as u64
+        }
+        _ => return false,
+    };
+    frame.set_result_word(
+        Loc::Gpr(result.gpr),
+        crate::scalar::number::extend(bits, result.int),
+    );
+    true
 }
 
 /// Runs a cbframe callback: its function gets one argument, a pointer (of the record's
@@ -1063,13 +1152,12 @@ unsafe fn enter_direct(
     // SAFETY: as documented.
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
-        let top = sys::lua_gettop(l);
         // The message handler, the function and its arguments, then the result (a
         // refill or a conversion of the result needs no more).
-        if sys::lua_checkstack(l, args as c_int + 3) == 0 {
-            report_no_stack();
+        if !ensure_room(l, cells, args + 3) {
             return None;
         }
+        let top = sys::lua_gettop(l);
         let (available, traceback) = {
             let callbacks = record_callbacks(record);
             (callbacks.boxes.available, callbacks.refs.traceback)
@@ -1082,6 +1170,77 @@ unsafe fn enter_direct(
         Some((l, top))
     }
 }
+
+/// Makes sure `l` has room for `n` more values, as `lua_checkstack` does, without
+/// raising: a handler runs between C frames that an error must not unwind. The room is
+/// usually there already (the C function the callback comes through was given
+/// `LUA_MINSTACK` slots), which direct reads tell without a call; else the stack grows
+/// under protection: `lua_checkstack` itself where it is protected (5.2 on), else
+/// [`grow_stack`] under `lua_pcall`, after which `lua_checkstack` finds the room and
+/// allocates nothing. Returns false if the stack cannot grow: reported on stderr, or
+/// (5.1) the error that stopped it pending.
+///
+/// # Safety
+/// `l` is the live thread a callback of `cells`' state runs on (the thread of the
+/// innermost C call, whose top lies within its current function's room, so that the
+/// two values pushed for [`grow_stack`] fit: Lua keeps `EXTRA_STACK` slots beyond
+/// `stack_last` besides).
+#[inline(always)]
+unsafe fn ensure_room(l: *mut State, cells: *mut StateBox, n: usize) -> bool {
+    // SAFETY: forwarded.
+    unsafe { crate::lua::stack::has_room(l, n) || grow_room(l, cells, n) }
+}
+
+/// The slow path of [`ensure_room`].
+///
+/// # Safety
+/// As [`ensure_room`].
+#[cold]
+#[inline(never)]
+unsafe fn grow_room(l: *mut State, cells: *mut StateBox, n: usize) -> bool {
+    // SAFETY: as documented; the grow function was made at install, so pushing it
+    // allocates nothing, and on 5.1 the stack has room for it and its argument.
+    unsafe {
+        let Ok(slots) = c_int::try_from(n) else {
+            report_no_stack();
+            return false;
+        };
+        if !lua::version::CHECKSTACK_PROTECTED {
+            let grow = callbacks(&*(*cells).state).refs.grow;
+            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(grow));
+            sys::lua_pushinteger(l, sys::lua_Integer::from(slots));
+            if sys::lua_pcall(l, 1, 0, 0) != sys::LUA_OK {
+                // Out of memory, or Lua's limit of nested C calls: the enclosing call
+                // raises it, as it would an error of the callback.
+                leave_pending(l, cells);
+                return false;
+            }
+        }
+        if sys::lua_checkstack(l, slots) == 0 {
+            report_no_stack();
+            return false;
+        }
+        true
+    }
+}
+
+/// Under `lua_pcall` from [`grow_room`] (5.1): grows the caller's stack so that it has
+/// room for the number of values at argument 1 above the caller's top (this function's
+/// frame sits at that top: its own slot and argument count too).
+unsafe extern "C-unwind" fn grow_stack(l: *mut State) -> c_int {
+    // SAFETY: called by Lua with an argument; `lua_checkstack` raises only out of
+    // memory, through this frame, which owns nothing.
+    unsafe {
+        let wanted = sys::lua_tointeger(l, 1);
+        let slots = c_int::try_from(wanted).unwrap_or(0).clamp(0, MAX_GROW_SLOTS);
+        sys::lua_checkstack(l, slots);
+        0
+    }
+}
+
+/// The most [`grow_stack`] grows by: more than any handler asks for (its arguments, at
+/// most one per argument register, and three), far below Lua's stack limit.
+const MAX_GROW_SLOTS: c_int = 64;
 
 /// Pushes the message handler of callbacks, [`add_traceback`]: a light C function where
 /// Lua has them (pushing one allocates nothing, and costs less than a registry read),
@@ -1122,8 +1281,60 @@ unsafe fn push_reserved_pointer(
             sys::lua_xmove(boxes.thread, l, 1);
             boxes.blocks[boxes.available]
         };
+        fill_box(header, ty, bits);
+    }
+}
+
+/// Pushes the arguments of a direct callback whose arguments are all pointers
+/// ([`CallbackSignature::direct_boxes_only`]): their boxes leave the reserve in one
+/// move, in order, and take their types and values; a null pointer is nil instead (its
+/// box is dropped).
+///
+/// # Safety
+/// `l` is live with room for `args.len()` values; `record` a live record of its state,
+/// whose reserve holds at least that many boxes; `frame` the entry's frame.
+#[inline(always)]
+unsafe fn push_reserved_pointers(
+    l: *mut State,
+    record: *const CallbackRecord,
+    args: &[DirectArg],
+    frame: &ArgFrame,
+) {
+    // SAFETY: as documented; nothing here runs Lua code (moving values between two
+    // threads' stacks, pushing nil and replacing a slot allocate nothing).
+    unsafe {
+        let count = args.len();
+        let mut callbacks = record_callbacks(record);
+        let boxes = &mut callbacks.boxes;
+        boxes.available -= count;
+        sys::lua_xmove(boxes.thread, l, count as c_int);
+        let moved = &boxes.blocks[boxes.available..boxes.available + count];
+        for (i, (&arg, &header)) in args.iter().zip(moved).enumerate() {
+            let DirectArg::Gpr(QuickArg::Pointer(ty), n) = arg else {
+                unreachable!("only pointer arguments take this path")
+            };
+            let bits = frame.register_word(Loc::Gpr(n));
+            if bits == 0 {
+                sys::lua_pushnil(l);
+                sys::lua_replace(l, -1 - (count - i) as c_int);
+            } else {
+                fill_box(header, ty, bits);
+            }
+        }
+    }
+}
+
+/// Gives a box of the reserve its pointer type and value.
+///
+/// # Safety
+/// `header` is the block of a box of the reserve (a plain pointer-sized value).
+#[inline(always)]
+unsafe fn fill_box(header: *mut CDataHeader, ty: TypeId, bits: u64) {
+    // SAFETY: as documented.
+    unsafe {
+        debug_assert!((*header).is_plain_value(), "a reserve box is a plain value");
         (*header).ty = ty;
-        cdata::payload(header).cast::<u64>().write(bits);
+        cdata::plain_payload(header).cast::<u64>().write(bits);
     }
 }
 

@@ -19,6 +19,9 @@ pub const TO_BE_CLOSED: bool = true;
 /// Whether a C function without upvalues is a light value: pushing it allocates
 /// nothing (5.2 on; 5.1 makes a closure each time).
 pub const LIGHT_C_FUNCTIONS: bool = true;
+/// Whether `lua_checkstack` grows the stack under protection, returning 0 when it
+/// cannot (5.2 on); 5.1's raises out of memory through whatever C frames are below.
+pub const CHECKSTACK_PROTECTED: bool = true;
 
 /// The integer the number at `index` holds, if it is an integer (a subtype of number
 /// since 5.3).
@@ -104,6 +107,9 @@ pub mod layout {
     pub const TOP_AT: usize = 16;
     pub const STACK_LAST_AT: usize = 40;
     pub const STACK_AT: usize = 48;
+    /// `CallInfo`: `func`, then `top` at +8 (`StkIdRel`; the end of the running
+    /// function's guaranteed room).
+    pub const CI_TOP_AT: usize = 8;
 }
 
 /// A full userdata of `size` bytes with two user values (what direct reads must leave
