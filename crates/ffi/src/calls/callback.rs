@@ -61,8 +61,10 @@ const OWNER_CLOSED: usize = 1;
 
 /// A state's callbacks.
 pub struct Callbacks {
-    /// Live callbacks' records by their C function pointer.
-    live: FxMap<usize, *mut CallbackRecord>,
+    /// The records of every slot the state has used, live or freed, by the slot's C
+    /// function pointer (a slot stays the state's: creating and freeing a callback
+    /// changes no entry).
+    by_code: FxMap<usize, *mut CallbackRecord>,
     /// The records of every slot the state has used (live or freed); boxed, so that
     /// their addresses (in the slots, `live` and `free`) last as long as the state.
     #[allow(clippy::vec_box)]
@@ -70,6 +72,9 @@ pub struct Callbacks {
     /// The records of freed slots, typed then raw ([`free_list`]).
     free: [Vec<*mut CallbackRecord>; 2],
     signatures: FxMap<TypeId, Box<CallbackSignature>>,
+    /// The signature asked for last (boxed in `signatures`): a loop making callbacks of
+    /// one type finds it without hashing.
+    last_signature: Option<(TypeId, *const CallbackSignature)>,
     refs: Refs,
     /// Pointer cdata made ahead for the arguments of direct callbacks.
     boxes: BoxReserve,
@@ -132,10 +137,11 @@ struct Refs {
 impl Default for Callbacks {
     fn default() -> Callbacks {
         Callbacks {
-            live: FxMap::default(),
+            by_code: FxMap::default(),
             records: Vec::new(),
             free: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
+            last_signature: None,
             refs: Refs {
                 pending: sys::LUA_NOREF,
                 body: sys::LUA_NOREF,
@@ -213,6 +219,8 @@ struct CallbackSignature {
     quick: Box<[Option<QuickArg>]>,
     ret: TypeId,
     plan: CallPlan,
+    /// What C gets back from a call the handler refuses (the slot keeps it).
+    refused: RefusedResult,
     /// How a Lua number result is stored, for scalar results (the fast path).
     ret_store: Option<(ScalarStore, bool)>,
     /// Where a number result goes, for a scalar result in one register.
@@ -341,22 +349,11 @@ pub unsafe fn new_typed(
     func_ty: TypeId,
     index: c_int,
 ) -> LuaResult<*const u8> {
-    let sig = signature(st, func_ty)?;
-    // SAFETY: signatures live as long as the state.
-    let refused = unsafe {
-        RefusedResult {
-            memory: match (*sig).plan.ret {
-                RetPlan::Memory { size, .. } => size,
-                _ => 0,
-            },
-            x87: match (*sig).plan.ret {
-                RetPlan::X87 { parts } => u32::from(parts),
-                _ => 0,
-            },
-        }
-    };
-    // SAFETY: forwarded.
-    let slot = unsafe { claim(l, st, RecordKind::Typed(sig), index, refused)? };
+    let cell = callbacks_cell(st);
+    // SAFETY: the cell lives as long as the state.
+    let sig = signature(st, unsafe { &*cell }, func_ty)?;
+    // SAFETY: signatures live as long as the state; the rest is forwarded.
+    let slot = unsafe { claim(l, st, cell, RecordKind::Typed(sig), index, (*sig).refused)? };
     Ok(slot.code())
 }
 
@@ -377,6 +374,7 @@ pub unsafe fn new_raw(
         claim(
             l,
             st,
+            callbacks_cell(st),
             RecordKind::Raw { cpu_ptr_ty },
             index,
             RefusedResult::default(),
@@ -388,16 +386,16 @@ pub unsafe fn new_raw(
 /// `index`.
 ///
 /// # Safety
-/// As [`new_typed`].
+/// As [`new_typed`]; `cell` is [`callbacks_cell`] of `st`.
 unsafe fn claim(
     l: *mut State,
     st: &FfiState,
+    cell: *const RefCell<Callbacks>,
     kind: RecordKind,
     index: c_int,
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    let cell = callbacks_cell(st);
     // A freed slot of the state first.
     // SAFETY: the cell lives as long as the state; each borrow ends before a Lua call.
     let reused = unsafe { (*cell).borrow_mut().free[free_list(raw)].pop() };
@@ -449,7 +447,11 @@ unsafe fn claim(
             });
             let pointer: *mut CallbackRecord = &mut *record;
             // SAFETY: as above.
-            unsafe { (*cell).borrow_mut().records.push(record) };
+            unsafe {
+                let mut callbacks = (*cell).borrow_mut();
+                callbacks.by_code.insert(slot.code() as usize, pointer);
+                callbacks.records.push(record);
+            }
             pointer
         }
     };
@@ -464,10 +466,6 @@ unsafe fn claim(
             record as usize,
             refused,
         );
-        (*cell)
-            .borrow_mut()
-            .live
-            .insert(slot.code() as usize, record);
         Ok(slot)
     }
 }
@@ -514,10 +512,7 @@ pub unsafe fn free(l: *mut State, st: &FfiState, slot: &'static CallbackSlot) ->
 unsafe fn free_code(l: *mut State, st: &FfiState, code: usize) -> LuaResult<()> {
     let record = {
         let mut callbacks = callbacks(st);
-        let record = callbacks
-            .live
-            .remove(&code)
-            .ok_or_else(|| LuaError::msg("bad callback"))?;
+        let record = live_record(&callbacks, code).ok_or_else(|| LuaError::msg("bad callback"))?;
         // SAFETY: records are boxed and live as long as the state.
         let raw = matches!(unsafe { (*record).kind }, RecordKind::Raw { .. });
         callbacks.free[free_list(raw)].push(record);
@@ -537,26 +532,44 @@ unsafe fn free_code(l: *mut State, st: &FfiState, code: usize) -> LuaResult<()> 
     Ok(())
 }
 
+/// The record of the live (not freed) callback whose C function pointer is `code`.
+fn live_record(callbacks: &Callbacks, code: usize) -> Option<*mut CallbackRecord> {
+    let record = callbacks.by_code.get(&code).copied()?;
+    // SAFETY: records are boxed and live as long as the state.
+    (!unsafe { (*record).freed }).then_some(record)
+}
+
 /// The record of a live callback of `st` (boxed: its address lasts as long as the state).
 fn record_of(st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<*mut CallbackRecord> {
-    callbacks(st)
-        .live
-        .get(&(slot.code() as usize))
-        .copied()
-        .ok_or_else(|| LuaError::msg("bad callback"))
+    live_record(&callbacks(st), slot.code() as usize).ok_or_else(|| LuaError::msg("bad callback"))
 }
 
 /// The live callback whose C function pointer is `code`.
 pub fn live_callback(st: &FfiState, code: usize) -> Option<&'static CallbackSlot> {
-    let record = callbacks(st).live.get(&code).copied()?;
+    let record = live_record(&callbacks(st), code)?;
     // SAFETY: records are boxed and live as long as the state.
     Some(unsafe { (*record).slot })
 }
 
-/// The signature of callbacks of function type `func_ty`, made once per state.
-fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignature> {
-    if let Some(sig) = callbacks(st).signatures.get(&func_ty) {
-        return Ok(&**sig);
+/// The signature of callbacks of function type `func_ty`, made once per state (`cell`
+/// is the state's [`Callbacks`]); the last one asked for is kept at hand.
+fn signature(
+    st: &FfiState,
+    cell: &RefCell<Callbacks>,
+    func_ty: TypeId,
+) -> LuaResult<*const CallbackSignature> {
+    {
+        let mut callbacks = cell.borrow_mut();
+        if let Some((ty, sig)) = callbacks.last_signature {
+            if ty == func_ty {
+                return Ok(sig);
+            }
+        }
+        if let Some(sig) = callbacks.signatures.get(&func_ty) {
+            let sig: *const CallbackSignature = &**sig;
+            callbacks.last_signature = Some((func_ty, sig));
+            return Ok(sig);
+        }
     }
     let func = match &st.ctype(func_ty) {
         CType::Func(func) if !func.variadic => func.clone(),
@@ -665,11 +678,22 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
         }),
         _ => None,
     };
+    let refused = RefusedResult {
+        memory: match plan.ret {
+            RetPlan::Memory { size, .. } => size,
+            _ => 0,
+        },
+        x87: match plan.ret {
+            RetPlan::X87 { parts } => u32::from(parts),
+            _ => 0,
+        },
+    };
     let sig = Box::new(CallbackSignature {
         params,
         quick,
         ret: func.ret,
         plan,
+        refused,
         ret_store,
         ret_register,
         direct,
@@ -678,7 +702,9 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
         int_result,
     });
     let ptr: *const CallbackSignature = &*sig;
-    callbacks(st).signatures.insert(func_ty, sig);
+    let mut callbacks = cell.borrow_mut();
+    callbacks.signatures.insert(func_ty, sig);
+    callbacks.last_signature = Some((func_ty, ptr));
     Ok(ptr)
 }
 
