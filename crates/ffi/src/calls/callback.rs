@@ -65,6 +65,9 @@ pub struct Callbacks {
     /// function pointer (a slot stays the state's: creating and freeing a callback
     /// changes no entry).
     by_code: FxMap<usize, *mut CallbackRecord>,
+    /// The code pointer and record of the callback made last, the one most often freed
+    /// next: found without hashing.
+    newest: Option<(usize, *mut CallbackRecord)>,
     /// The records of every slot the state has used (live or freed); boxed, so that
     /// their addresses (in the slots, `live` and `free`) last as long as the state.
     #[allow(clippy::vec_box)]
@@ -138,6 +141,7 @@ impl Default for Callbacks {
     fn default() -> Callbacks {
         Callbacks {
             by_code: FxMap::default(),
+            newest: None,
             records: Vec::new(),
             free: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
@@ -466,6 +470,7 @@ unsafe fn claim(
             record as usize,
             refused,
         );
+        (*cell).borrow_mut().newest = Some((slot.code() as usize, record));
         Ok(slot)
     }
 }
@@ -534,7 +539,10 @@ unsafe fn free_code(l: *mut State, st: &FfiState, code: usize) -> LuaResult<()> 
 
 /// The record of the live (not freed) callback whose C function pointer is `code`.
 fn live_record(callbacks: &Callbacks, code: usize) -> Option<*mut CallbackRecord> {
-    let record = callbacks.by_code.get(&code).copied()?;
+    let record = match callbacks.newest {
+        Some((newest, record)) if newest == code => record,
+        _ => callbacks.by_code.get(&code).copied()?,
+    };
     // SAFETY: records are boxed and live as long as the state.
     (!unsafe { (*record).freed }).then_some(record)
 }
