@@ -84,11 +84,12 @@ pub struct Callbacks {
 }
 
 /// How many pointer cdata a state makes ahead for the arguments of direct callbacks
-/// ([`run_direct`]): a refill (one protected call) every 10 calls of a two-pointer
-/// comparator. `LUA_MINSTACK`, the room a new thread's stack has without growing: the
-/// reserve's thread never grows its stack, which on Lua 5.1-5.3 could raise out of
-/// memory on a thread with nowhere to catch it.
-const RESERVE_BOXES: usize = sys::LUA_MINSTACK as usize;
+/// ([`run_direct`]): a refill (one protected call) every 30 calls of a two-pointer
+/// comparator. More would cost the collector more than the refills they save (every
+/// box waiting in the reserve is marked at each cycle): 64 measured best, against 20
+/// (the room a new thread has without growing), 40, 80, 128 and 256. The reserve's
+/// thread grows its stack under protection ([`grow_reserve`]).
+const RESERVE_BOXES: usize = 64;
 
 // A refill leaves at least `RESERVE_BOXES` minus what it found: callbacks run by
 // finalizers while it allocates may take boxes, but only from those already there. It
@@ -1273,8 +1274,42 @@ unsafe extern "C-unwind" fn grow_stack(l: *mut State) -> c_int {
 }
 
 /// The most [`grow_stack`] grows by: more than any handler asks for (its arguments, at
-/// most one per argument register, and three), far below Lua's stack limit.
-const MAX_GROW_SLOTS: c_int = 64;
+/// most one per argument register, and three) or the box reserve holds, far below
+/// Lua's stack limit.
+const MAX_GROW_SLOTS: c_int = 2 * RESERVE_BOXES as c_int;
+
+/// Makes room for `n` more values on the reserve's `thread` (inside [`refill_boxes`],
+/// on `l`, which has a free slot), so that moving boxes there allocates nothing.
+/// `lua_checkstack` on that thread is protected on 5.2 on; on 5.1 it would raise on a
+/// thread with no handler of its own (Lua would abort), so [`grow_stack`] (registry
+/// reference `grow`) runs under `lua_pcall` on that thread, after which
+/// `lua_checkstack` finds the room. Returns false if the stack cannot grow.
+///
+/// # Safety
+/// `l` and `thread` are live threads of one state; `thread` holds only boxes and has
+/// room for two values beyond them (it holds few when a refill runs, and its stack has
+/// at least `LUA_MINSTACK` slots).
+unsafe fn grow_reserve(l: *mut State, thread: *mut State, grow: c_int, n: c_int) -> bool {
+    // SAFETY: as documented: moving a value between two threads and pushing an
+    // integer allocate nothing; the pushed function was made at install.
+    unsafe {
+        // After the first refill the room is usually there (`lua_checkstack` raised the
+        // thread's `ci->top`, and the boxes handed out since lowered its top).
+        if crate::lua::stack::has_room(thread, n as usize) {
+            return true;
+        }
+        if !lua::version::CHECKSTACK_PROTECTED {
+            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(grow));
+            sys::lua_xmove(l, thread, 1);
+            sys::lua_pushinteger(thread, sys::lua_Integer::from(n));
+            if sys::lua_pcall(thread, 1, 0, 0) != sys::LUA_OK {
+                sys::lua_settop(thread, -2);
+                return false;
+            }
+        }
+        sys::lua_checkstack(thread, n) != 0
+    }
+}
 
 /// Pushes the message handler of callbacks, [`add_traceback`]: a light C function where
 /// Lua has them (pushing one allocates nothing, and costs less than a registry read),
@@ -1471,8 +1506,8 @@ unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int
         let cell = callbacks_cell(&*st);
         let wanted = RESERVE_BOXES - (*cell).borrow().boxes.available;
         // The boxes are made on this stack, with one read of the metatable, then moved
-        // to the reserve's thread at once.
-        lua::ensure_stack(l, wanted as c_int + 1)?;
+        // to the reserve's thread at once (the slot above is for `grow_reserve`).
+        lua::ensure_stack(l, wanted as c_int + 2)?;
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(meta));
         let meta_index = sys::lua_gettop(l);
         let mut made = [std::ptr::null_mut::<CDataHeader>(); RESERVE_BOXES];
@@ -1483,6 +1518,13 @@ unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int
         // A finalizer run by an allocation may have run callbacks that took boxes, or
         // refilled the reserve: as many as there is room for now join it (the last
         // made; the others are dropped with this stack).
+        let (thread, grow) = {
+            let callbacks = (*cell).borrow();
+            (callbacks.boxes.thread, callbacks.refs.grow)
+        };
+        if !grow_reserve(l, thread, grow, wanted as c_int) {
+            return Err(LuaError::msg("not enough memory"));
+        }
         let mut callbacks = (*cell).borrow_mut();
         let boxes = &mut callbacks.boxes;
         let moved = wanted.min(RESERVE_BOXES - boxes.available);
