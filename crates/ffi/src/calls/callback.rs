@@ -1044,7 +1044,7 @@ unsafe fn run_direct(
 ) -> bool {
     // SAFETY: the state is live (admit) and this is its thread; see `enter_direct`.
     unsafe {
-        let Some((l, top)) = enter_direct(cells, record, args.len(), sig.direct_pointers) else {
+        let Some(l) = enter_direct(cells, record, args.len(), sig.direct_pointers) else {
             return false;
         };
         let frame_ref = &*frame;
@@ -1056,11 +1056,18 @@ unsafe fn run_direct(
             }
         }
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
-        let mut completed = lua::call_deferred(l, args.len() as c_int, results, top + 1).is_ok();
+        // The message handler lies below the function and its arguments.
+        let nargs = args.len() as c_int;
+        let mut completed = lua::call_deferred(l, nargs, results, -nargs - 2).is_ok();
+        // What stays above the top the run found: the message handler and the result.
+        let kept = if completed { 1 + results } else { 1 };
         if completed && results == 1 {
-            let stored = sig.int_result.is_some_and(|result| {
-                store_int_result(result, &mut *frame, crate::lua::stack::number_on_top(l))
-            }) || result_number(l)
+            let stored = match sig.int_result {
+                Some(result) => {
+                    store_int_result(result, &mut *frame, crate::lua::stack::number_on_top(l))
+                }
+                None => false,
+            } || result_number(l)
                 .is_some_and(|number| store_number_result(sig, &mut *frame, number));
             if !stored {
                 // Not a number: the general conversion, which may raise.
@@ -1076,11 +1083,12 @@ unsafe fn run_direct(
                 );
                 push_handed_over(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
-                completed = lua::call_deferred(l, 2, 0, top + 1).is_ok();
+                // handler, result, body, invocation, result
+                completed = lua::call_deferred(l, 2, 0, -5).is_ok();
                 HANDED_OVER.set(std::ptr::null_mut());
             }
         }
-        finish_run(l, cells, top, completed)
+        finish_direct(l, cells, kept, completed)
     }
 }
 
@@ -1131,7 +1139,8 @@ fn store_int_result(result: IntResult, frame: &mut ArgFrame, number: Peeked) -> 
     let bits = match number {
         Peeked::Int(i) if result.int.bytes == 8 || i32::try_from(i).is_ok() => i as u64,
         Peeked::Float(x) if result.int.bytes <= 4 && x > -2_147_483_649.0 && x < 2_147_483_648.0 => {
-            x as i32 as u64
+            // SAFETY: `x` is a number whose truncation lies in `i32`'s range.
+            unsafe { x.to_int_unchecked::<i32>() as u64 }
         }
         _ => return false,
     };
@@ -1158,19 +1167,19 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
             leave_bad_callback(cells);
             return false;
         }
-        let Some((l, top)) = enter_direct(cells, record, 1, 1) else {
+        let Some(l) = enter_direct(cells, record, 1, 1) else {
             return false;
         };
         push_reserved_pointer(l, record, cpu_ptr_ty, cpu as u64);
-        let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
-        finish_run(l, cells, top, completed)
+        let completed = lua::call_deferred(l, 1, 0, -3).is_ok();
+        finish_direct(l, cells, 1, completed)
     }
 }
 
 /// The start of a direct run: on the thread of the innermost C call, with room for
 /// `args` arguments and a result and at least `pointers` boxes in the reserve, pushes
-/// the message handler and the function of `record`. Returns the thread and the top to
-/// restore, or `None` if the callback cannot run (its error is pending, or reported).
+/// the message handler and the function of `record`. Returns the thread, or `None` if
+/// the callback cannot run (its error is pending, or reported).
 ///
 /// # Safety
 /// `cells` is the live box of a state, on its thread; `record` a live record of that
@@ -1183,7 +1192,7 @@ unsafe fn enter_direct(
     record: *const CallbackRecord,
     args: usize,
     pointers: usize,
-) -> Option<(*mut State, c_int)> {
+) -> Option<*mut State> {
     // SAFETY: as documented.
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
@@ -1192,7 +1201,6 @@ unsafe fn enter_direct(
         if !ensure_room(l, cells, args + 3) {
             return None;
         }
-        let top = sys::lua_gettop(l);
         let (available, traceback) = {
             let callbacks = record_callbacks(record);
             (callbacks.boxes.available, callbacks.refs.traceback)
@@ -1202,7 +1210,7 @@ unsafe fn enter_direct(
         }
         push_message_handler(l, traceback);
         push_function(l, (*record).function);
-        Some((l, top))
+        Some(l)
     }
 }
 
@@ -1408,10 +1416,28 @@ unsafe fn fill_box(header: *mut CDataHeader, ty: TypeId, bits: u64) {
 }
 
 /// The end of a direct run: an error (on top) becomes pending unless the run
-/// `completed`; the stack goes back to `top`. Returns `completed`.
+/// `completed`; then the `kept` values below (the message handler, the result) are
+/// popped, leaving the stack as [`enter_direct`] found it. Returns `completed`.
 ///
 /// # Safety
-/// As [`enter_direct`], which returned `l` and `top`.
+/// As [`enter_direct`], which returned `l`.
+#[inline(always)]
+unsafe fn finish_direct(l: *mut State, cells: *mut StateBox, kept: c_int, completed: bool) -> bool {
+    // SAFETY: as documented.
+    unsafe {
+        if !completed {
+            leave_pending(l, cells);
+        }
+        sys::lua_settop(l, -kept - 1);
+    }
+    completed
+}
+
+/// The end of [`run`]: an error (on top) becomes pending unless the run `completed`;
+/// the stack goes back to `top`. Returns `completed`.
+///
+/// # Safety
+/// `cells` is the live box of `l`'s state, on its thread; `top` at most `l`'s top.
 unsafe fn finish_run(l: *mut State, cells: *mut StateBox, top: c_int, completed: bool) -> bool {
     // SAFETY: as documented.
     unsafe {
