@@ -235,9 +235,9 @@ struct CallbackSignature {
     direct: Option<Box<[DirectArg]>>,
     /// How many of the direct arguments are pointers (boxes from the reserve).
     direct_pointers: usize,
-    /// Whether every direct argument is a pointer (a comparator's): their boxes leave
-    /// the reserve in one move, already in order.
-    direct_boxes_only: bool,
+    /// If every direct argument is a pointer (a comparator's): each one's type and
+    /// register, for boxes that leave the reserve in one move, already in order.
+    direct_boxes: Option<Box<[(TypeId, u8)]>>,
     /// For an integer result in one integer register: how a number result is stored
     /// there without the general conversion.
     int_result: Option<IntResult>,
@@ -664,9 +664,15 @@ fn signature(
             .filter(|arg| matches!(arg, DirectArg::Gpr(QuickArg::Pointer(_), _)))
             .count()
     });
-    let direct_boxes_only = direct
-        .as_deref()
-        .is_some_and(|args| !args.is_empty() && direct_pointers == args.len());
+    let direct_boxes = direct.as_deref().and_then(|args| {
+        args.iter()
+            .map(|&arg| match arg {
+                DirectArg::Gpr(QuickArg::Pointer(ty), n) => Some((ty, n)),
+                _ => None,
+            })
+            .collect::<Option<Box<[_]>>>()
+            .filter(|boxes| !boxes.is_empty())
+    });
     let int_result = match ret_register {
         Some(ResultRegister {
             store: ScalarStore::Int(int),
@@ -707,7 +713,7 @@ fn signature(
         ret_register,
         direct,
         direct_pointers,
-        direct_boxes_only,
+        direct_boxes,
         int_result,
     });
     let ptr: *const CallbackSignature = &*sig;
@@ -1048,8 +1054,8 @@ unsafe fn run_direct(
             return false;
         };
         let frame_ref = &*frame;
-        if sig.direct_boxes_only {
-            push_reserved_pointers(l, record, args, frame_ref);
+        if let Some(boxes) = &sig.direct_boxes {
+            push_reserved_pointers(l, record, boxes, frame_ref);
         } else {
             for &arg in args {
                 push_direct_argument(l, record, arg, frame_ref);
@@ -1363,9 +1369,9 @@ unsafe fn push_reserved_pointer(
 }
 
 /// Pushes the arguments of a direct callback whose arguments are all pointers
-/// ([`CallbackSignature::direct_boxes_only`]): their boxes leave the reserve in one
-/// move, in order, and take their types and values; a null pointer is nil instead (its
-/// box is dropped).
+/// ([`CallbackSignature::direct_boxes`]: each one's type and register): their boxes
+/// leave the reserve in one move, in order, and take their types and values; a null
+/// pointer is nil instead (its box is dropped).
 ///
 /// # Safety
 /// `l` is live with room for `args.len()` values; `record` a live record of its state,
@@ -1374,7 +1380,7 @@ unsafe fn push_reserved_pointer(
 unsafe fn push_reserved_pointers(
     l: *mut State,
     record: *const CallbackRecord,
-    args: &[DirectArg],
+    args: &[(TypeId, u8)],
     frame: &ArgFrame,
 ) {
     // SAFETY: as documented; nothing here runs Lua code (moving values between two
@@ -1386,10 +1392,7 @@ unsafe fn push_reserved_pointers(
         boxes.available -= count;
         sys::lua_xmove(boxes.thread, l, count as c_int);
         let moved = &boxes.blocks[boxes.available..boxes.available + count];
-        for (i, (&arg, &header)) in args.iter().zip(moved).enumerate() {
-            let DirectArg::Gpr(QuickArg::Pointer(ty), n) = arg else {
-                unreachable!("only pointer arguments take this path")
-            };
+        for (i, (&(ty, n), &header)) in args.iter().zip(moved).enumerate() {
             let bits = frame.register_word(Loc::Gpr(n));
             if bits == 0 {
                 sys::lua_pushnil(l);
