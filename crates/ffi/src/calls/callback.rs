@@ -69,7 +69,7 @@ pub struct Callbacks {
     /// next: found without hashing.
     newest: Option<(usize, *mut CallbackRecord)>,
     /// The records of every slot the state has used (live or freed); boxed, so that
-    /// their addresses (in the slots, `live` and `free`) last as long as the state.
+    /// their addresses (in the slots, `by_code`, `newest` and `free`) last as long as the state.
     #[allow(clippy::vec_box)]
     records: Vec<Box<CallbackRecord>>,
     /// The records of freed slots, typed then raw ([`free_list`]).
@@ -1123,10 +1123,9 @@ unsafe fn push_direct_argument(
                     QuickArg::Pointer(ty) => push_reserved_pointer(l, record, ty, bits),
                 }
             }
-            DirectArg::Bool(n) => sys::lua_pushboolean(
-                l,
-                c_int::from(frame.register_word(Loc::Gpr(n)) as u8 != 0),
-            ),
+            DirectArg::Bool(n) => {
+                sys::lua_pushboolean(l, c_int::from(frame.register_word(Loc::Gpr(n)) as u8 != 0))
+            }
             DirectArg::F32(n) => {
                 let x = f32::from_bits(frame.register_word(Loc::Vec(n)) as u32);
                 sys::lua_pushnumber(l, f64::from(x));
@@ -1144,7 +1143,9 @@ unsafe fn push_direct_argument(
 fn store_int_result(result: IntResult, frame: &mut ArgFrame, number: Peeked) -> bool {
     let bits = match number {
         Peeked::Int(i) if result.int.bytes == 8 || i32::try_from(i).is_ok() => i as u64,
-        Peeked::Float(x) if result.int.bytes <= 4 && x > -2_147_483_649.0 && x < 2_147_483_648.0 => {
+        Peeked::Float(x)
+            if result.int.bytes <= 4 && x > -2_147_483_649.0 && x < 2_147_483_648.0 =>
+        {
             // SAFETY: `x` is a number whose truncation lies in `i32`'s range.
             unsafe { x.to_int_unchecked::<i32>() as u64 }
         }
@@ -1281,7 +1282,9 @@ unsafe extern "C-unwind" fn grow_stack(l: *mut State) -> c_int {
     // memory, through this frame, which owns nothing.
     unsafe {
         let wanted = sys::lua_tointeger(l, 1);
-        let slots = c_int::try_from(wanted).unwrap_or(0).clamp(0, MAX_GROW_SLOTS);
+        let slots = c_int::try_from(wanted)
+            .unwrap_or(0)
+            .clamp(0, MAX_GROW_SLOTS);
         sys::lua_checkstack(l, slots);
         0
     }

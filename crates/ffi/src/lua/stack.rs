@@ -721,16 +721,14 @@ unsafe fn verify_room(l: *mut State) -> bool {
         let ci_top = |l: *mut State| -> Option<usize> {
             let ci = *(l.cast::<u8>().add(CI_AT).cast::<*const u8>());
             let at = ci.wrapping_add(CI_TOP_AT);
-            ((ci as usize).is_multiple_of(8) && is_readable(at, 8))
-                .then(|| *at.cast::<usize>())
+            ((ci as usize).is_multiple_of(8) && is_readable(at, 8)).then(|| *at.cast::<usize>())
         };
         let last = |l: *mut State| *(l.cast::<u8>().add(STACK_LAST_AT).cast::<usize>());
         let (_, top) = stack_bounds(l);
         let Some(room_end) = ci_top(l) else {
             return false;
         };
-        if room_end < top || room_end > last(l) || !(room_end - top).is_multiple_of(TVALUE_BYTES)
-        {
+        if room_end < top || room_end > last(l) || !(room_end - top).is_multiple_of(TVALUE_BYTES) {
             return false;
         }
         let room = (room_end - top) / TVALUE_BYTES;
