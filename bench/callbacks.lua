@@ -1,6 +1,6 @@
 -- Benchmark: callbacks, Lua functions that C calls through a C function pointer, made
 -- with the ffi (`ffi.cast("int (*)(int, int)", f)`) and, where the C module
--- `cbind_callbacks` loads (stock lua5.4, see bench/native/cbind_callbacks.c), by
+-- `cbind_callbacks` loads (stock lua5.4 and lua5.1, see bench/native/cbind_callbacks.c), by
 -- hand-written C that calls the Lua function through the Lua C API: the floor on PUC Lua.
 --
 --   qsort          libc's qsort of 200,000 ints with a Lua comparator; per comparator call

@@ -10,8 +10,8 @@
 #   bench/callgrind.sh qsort/cbind          # a callback workload, counted inside qsort
 #   callgrind_annotate --inclusive=yes target/bench/callgrind.lua5.4.field_ffi.out | less
 #
-# Options: -r RUNTIME (lua5.4, the default; lua5.1, with its ffi.so and the 5.1 build of
-# cbind_tight.so; jitffi, the release runner; luajit-joff).
+# Options: -r RUNTIME (lua5.4, the default; lua5.1, with its ffi.so and the 5.1 builds of
+# cbind_tight.so and cbind_callbacks.so; jitffi, the release runner; luajit-joff).
 # The label is `<workload>/<impl>` exactly as the scripts print it; the script that
 # measures it (bench/cdata.lua, bench/calls.lua, ...) is found by asking each. A label
 # the script says to count inside a function (`# qsort/ffi: count inside qsort`) is

@@ -172,10 +172,11 @@ for v in "${versions[@]}"; do
     fi
 done
 
-# The scripts whose fast paths read arguments straight from the stack (calls, and the
-# elements of cdata_index), again with those reads off.
-echo "== calls and elements through the Lua API (JITFFI_NO_STACK_PEEK=1: no direct stack reads)"
-for script in tests/lua/calls.lua tests/lua/cdata_index.lua; do
+# The scripts whose fast paths read arguments straight from the stack (calls, the
+# elements of cdata_index, and callbacks, whose handler reads the stack's room), again
+# with those reads off (callbacks then make their room under protection every time).
+echo "== calls, elements and callbacks through the Lua API (JITFFI_NO_STACK_PEEK=1: no direct stack reads)"
+for script in tests/lua/calls.lua tests/lua/cdata_index.lua tests/lua/callbacks.lua; do
     for v in "${versions[@]}"; do
         if output=$(with_lua_env "$v" env JITFFI_NO_STACK_PEEK=1 timeout "$limit" "lua$v" "$script" 2>&1); then
             echo "ok    lua$v   $script"

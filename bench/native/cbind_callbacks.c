@@ -34,7 +34,9 @@
  * longjmps through qsort (leaking glibc's merge buffer): a benchmark, not a library.
  *
  * Built by xtask against the Lua 5.4 headers and linked to target/bench/libcallee.so:
- * cc -shared -fPIC -O2 ... -lcallee, plus $CBIND_CFLAGS.
+ * cc -shared -fPIC -O2 ... -lcallee, plus $CBIND_CFLAGS; and, through the few lines
+ * under LUA_VERSION_NUM, against the Lua 5.1 headers into target/bench/lua5.1/, so that
+ * lua5.1's ffi.so has its floor in the same interpreter.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +44,17 @@
 #include "callee.h"
 #include "lauxlib.h"
 #include "lua.h"
+
+#if LUA_VERSION_NUM < 502
+#define lua_newuserdatauv(L, size, nuv) lua_newuserdata(L, size)
+#define luaL_setmetatable(L, name) (luaL_getmetatable(L, name), lua_setmetatable(L, -2))
+#define luaL_newlib(L, functions) (lua_newtable(L), luaL_register(L, NULL, functions))
+/* A number (5.1 has no integer subtype; the comparators' results are whole). */
+static lua_Integer lua_tointegerx(lua_State *L, int index, int *is_number) {
+    *is_number = lua_type(L, index) == LUA_TNUMBER;
+    return lua_tointeger(L, index);
+}
+#endif
 
 #define INTS_META "cbind_callbacks.ints"
 #define HANDLE_META "cbind_callbacks.handle"

@@ -1,8 +1,8 @@
 //! `cargo xtask bench [RUNS] [--instructions]`: runs every workload in `bench/*.lua`
 //! under stock `lua5.4` (with `ffi.so` and the hand-written C modules `cbind.so`,
 //! `cbind_tight.so`, `cbind_calls.so` and `cbind_callbacks.so` on its `LUA_CPATH`), the
-//! release `jitffi`, stock `lua5.1` (with its `ffi.so` and the 5.1 build of
-//! `cbind_tight.so`), `luajit -joff` and `luajit`, all in the same run, and prints, per
+//! release `jitffi`, stock `lua5.1` (with its `ffi.so` and the 5.1 builds of
+//! `cbind_tight.so` and `cbind_callbacks.so`), `luajit -joff` and `luajit`, all in the same run, and prints, per
 //! script, the median of each and the ratios.
 //!
 //! A script prints `RESULT <workload>[/<impl>] <seconds>` for times,
@@ -18,7 +18,7 @@
 //! are interleaved (run 1 of every runtime, then run 2, ...) so that the machine's load
 //! drifts over all of them alike. The C bindings run in stock lua5.4, next to ffi.so:
 //! one floor, in the same interpreter as the ffi it is compared with; the tight binding
-//! also in lua5.1.
+//! and the callbacks' binding also in lua5.1.
 //!
 //! For bench/calls.lua, a second table divides `ffi.C.name(...)` per call (workloads
 //! `C.<name>`) by the cached local (`<name>`).
@@ -306,16 +306,19 @@ const INSTRUCTION_COLUMNS: &[(&str, &str, &str)] = &[
     // The workload programs over plain Lua tables: the interpreter's own share.
     ("lua5.4", "lua", "5.4 lua"),
     ("luajit-joff", "lua", "-joff lua"),
+    // The callbacks' floor in lua5.1 (bench/native/cbind_callbacks.c built for 5.1).
+    ("lua5.1", "cbind_ptr", "5.1 cbptr"),
 ];
 /// The ratios printed after the counts: (numerator, denominator, heading), indices into
 /// [`INSTRUCTION_COLUMNS`]: ffi.so (lua5.4) over each floor and over `luajit -joff`, and
-/// lua5.1's ffi.so over its tight binding and over `luajit -joff`.
+/// lua5.1's ffi.so over its tight binding, its `cbind ptr` and `luajit -joff`.
 const INSTRUCTION_RATIOS: &[(usize, usize, &str)] = &[
     (3, 0, "/cbind"),
     (3, 1, "/cbptr"),
     (3, 2, "/tight"),
     (3, 6, "/joff"),
     (5, 4, "5.1/tgt"),
+    (5, 9, "5.1/cbp"),
     (5, 6, "5.1/joff"),
 ];
 
@@ -617,7 +620,7 @@ fn column_rank(column: &Column) -> (usize, String) {
         ("lua5.4", "tight") => 2,
         ("lua5.4", "ffi") => 3,
         ("jitffi", "ffi") => 4,
-        ("lua5.1", "tight") => 5,
+        ("lua5.1", "tight" | "cbind" | "cbind_ptr") => 5,
         ("lua5.1", "ffi") => 6,
         ("luajit -joff", "ffi") => 7,
         ("luajit", "ffi") => 8,
@@ -639,6 +642,8 @@ fn heading(column: &Column) -> String {
         ("lua5.4", "tight") => "tight".into(),
         ("lua5.4", "ffi") => "ffi.so".into(),
         ("lua5.1", "tight") => "5.1 tight".into(),
+        ("lua5.1", "cbind") => "5.1 cbind".into(),
+        ("lua5.1", "cbind_ptr") => "5.1 cbptr".into(),
         (runtime, "ffi") => runtime.into(),
         (runtime, "lua") => {
             let short = match runtime {

@@ -12,8 +12,9 @@
 //!   the lower floor of field access, built twice: for Lua 5.4 into `target/bench/` and
 //!   for Lua 5.1 (against the lua-src crate's 5.1 headers) into `target/bench/lua5.1/`.
 //! - `cbind_callbacks.so`: the floor of the callback benchmarks
-//!   (bench/native/cbind_callbacks.c), a Lua 5.4 module that calls Lua functions from C
-//!   through the C API, linked to `libcallee.so` (its `call_repeatedly`) the same way.
+//!   (bench/native/cbind_callbacks.c), a module that calls Lua functions from C through
+//!   the C API, linked to `libcallee.so` (its `call_repeatedly`) the same way; built for
+//!   Lua 5.4 into `target/bench/` and for Lua 5.1 into `target/bench/lua5.1/`.
 //!
 //! The modules are compiled against the Lua 5.4 headers of the `lua-src` crate (the Lua
 //! the `jitffi` runner embeds) and link to no liblua: the interpreter that loads them,
@@ -96,6 +97,22 @@ pub fn build(root: &Path) -> Result<NativeBuilds, String> {
             },
         )?;
     }
+    // The callbacks' floor in lua5.1 too; libcallee.so is one directory up.
+    compile(
+        &native.join("cbind_callbacks.c"),
+        &lua51_dir.join("cbind_callbacks.so"),
+        |command| {
+            command
+                .arg("-I")
+                .arg(&include51)
+                .arg("-I")
+                .arg(&native)
+                .args(module_flags())
+                .arg("-L")
+                .arg(&dir)
+                .args(["-lcallee", "-Wl,-rpath,$ORIGIN/.."]);
+        },
+    )?;
     Ok(NativeBuilds { dir, callee })
 }
 

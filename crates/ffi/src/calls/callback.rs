@@ -61,26 +61,35 @@ const OWNER_CLOSED: usize = 1;
 
 /// A state's callbacks.
 pub struct Callbacks {
-    /// Live callbacks' records by their C function pointer.
-    live: FxMap<usize, *mut CallbackRecord>,
+    /// The records of every slot the state has used, live or freed, by the slot's C
+    /// function pointer (a slot stays the state's: creating and freeing a callback
+    /// changes no entry).
+    by_code: FxMap<usize, *mut CallbackRecord>,
+    /// The code pointer and record of the callback made last, the one most often freed
+    /// next: found without hashing.
+    newest: Option<(usize, *mut CallbackRecord)>,
     /// The records of every slot the state has used (live or freed); boxed, so that
-    /// their addresses (in the slots, `live` and `free`) last as long as the state.
+    /// their addresses (in the slots, `by_code`, `newest` and `free`) last as long as the state.
     #[allow(clippy::vec_box)]
     records: Vec<Box<CallbackRecord>>,
     /// The records of freed slots, typed then raw ([`free_list`]).
     free: [Vec<*mut CallbackRecord>; 2],
     signatures: FxMap<TypeId, Box<CallbackSignature>>,
+    /// The signature asked for last (boxed in `signatures`): a loop making callbacks of
+    /// one type finds it without hashing.
+    last_signature: Option<(TypeId, *const CallbackSignature)>,
     refs: Refs,
     /// Pointer cdata made ahead for the arguments of direct callbacks.
     boxes: BoxReserve,
 }
 
 /// How many pointer cdata a state makes ahead for the arguments of direct callbacks
-/// ([`run_direct`]): a refill (one protected call) every 10 calls of a two-pointer
-/// comparator. `LUA_MINSTACK`, the room a new thread's stack has without growing: the
-/// reserve's thread never grows its stack, which on Lua 5.1-5.3 could raise out of
-/// memory on a thread with nowhere to catch it.
-const RESERVE_BOXES: usize = sys::LUA_MINSTACK as usize;
+/// ([`run_direct`]): a refill (one protected call) every 30 calls of a two-pointer
+/// comparator. More would cost the collector more than the refills they save (every
+/// box waiting in the reserve is marked at each cycle): 64 measured best, against 20
+/// (the room a new thread has without growing), 40, 80, 128 and 256. The reserve's
+/// thread grows its stack under protection ([`grow_reserve`]).
+const RESERVE_BOXES: usize = 64;
 
 // A refill leaves at least `RESERVE_BOXES` minus what it found: callbacks run by
 // finalizers while it allocates may take boxes, but only from those already there. It
@@ -124,15 +133,20 @@ struct Refs {
     /// [`refill_boxes`] and [`result_body`], run under `lua_pcall` by direct callbacks.
     refill: c_int,
     result_body: c_int,
+    /// [`grow_stack`], run under `lua_pcall` where `lua_checkstack` is not protected
+    /// (5.1), by [`ensure_room`].
+    grow: c_int,
 }
 
 impl Default for Callbacks {
     fn default() -> Callbacks {
         Callbacks {
-            live: FxMap::default(),
+            by_code: FxMap::default(),
+            newest: None,
             records: Vec::new(),
             free: [Vec::new(), Vec::new()],
             signatures: FxMap::default(),
+            last_signature: None,
             refs: Refs {
                 pending: sys::LUA_NOREF,
                 body: sys::LUA_NOREF,
@@ -144,6 +158,7 @@ impl Default for Callbacks {
                 bad_callback: sys::LUA_NOREF,
                 refill: sys::LUA_NOREF,
                 result_body: sys::LUA_NOREF,
+                grow: sys::LUA_NOREF,
             },
             boxes: BoxReserve {
                 thread: std::ptr::null_mut(),
@@ -209,6 +224,8 @@ struct CallbackSignature {
     quick: Box<[Option<QuickArg>]>,
     ret: TypeId,
     plan: CallPlan,
+    /// What C gets back from a call the handler refuses (the slot keeps it).
+    refused: RefusedResult,
     /// How a Lua number result is stored, for scalar results (the fast path).
     ret_store: Option<(ScalarStore, bool)>,
     /// Where a number result goes, for a scalar result in one register.
@@ -218,6 +235,23 @@ struct CallbackSignature {
     direct: Option<Box<[DirectArg]>>,
     /// How many of the direct arguments are pointers (boxes from the reserve).
     direct_pointers: usize,
+    /// If every direct argument is a pointer (a comparator's): each one's type and
+    /// register, for boxes that leave the reserve in one move, already in order.
+    direct_boxes: Option<Box<[(TypeId, u8)]>>,
+    /// For an integer result in one integer register: how a number result is stored
+    /// there without the general conversion.
+    int_result: Option<IntResult>,
+}
+
+/// An integer result in integer register `gpr`: a number that converts exactly as
+/// [`convert::store_lua_number`] would (an integer of the type's range or, for types of
+/// at most 4 bytes, a float in `int32_t`'s range, truncated) is cut to the type's width
+/// and extended as the register wants it, `int` saying how (the type's width, signed if
+/// the plan sign-extends; the plan's other extensions leave the bits zero-extended).
+#[derive(Copy, Clone)]
+struct IntResult {
+    int: IntType,
+    gpr: u8,
 }
 
 /// A scalar result in one register: how a Lua number is stored, and into which register
@@ -298,6 +332,8 @@ pub unsafe fn install(l: *mut State, st: &mut FfiState, state_index: c_int) {
         callbacks(st).refs.refill = registry_ref(l);
         sys::lua_pushcclosure(l, result_body, 0);
         callbacks(st).refs.result_body = registry_ref(l);
+        sys::lua_pushcclosure(l, grow_stack, 0);
+        callbacks(st).refs.grow = registry_ref(l);
         let reserve = sys::lua_newthread(l);
         callbacks(st).refs.reserve_thread = registry_ref(l);
         callbacks(st).boxes.thread = reserve;
@@ -318,22 +354,11 @@ pub unsafe fn new_typed(
     func_ty: TypeId,
     index: c_int,
 ) -> LuaResult<*const u8> {
-    let sig = signature(st, func_ty)?;
-    // SAFETY: signatures live as long as the state.
-    let refused = unsafe {
-        RefusedResult {
-            memory: match (*sig).plan.ret {
-                RetPlan::Memory { size, .. } => size,
-                _ => 0,
-            },
-            x87: match (*sig).plan.ret {
-                RetPlan::X87 { parts } => u32::from(parts),
-                _ => 0,
-            },
-        }
-    };
-    // SAFETY: forwarded.
-    let slot = unsafe { claim(l, st, RecordKind::Typed(sig), index, refused)? };
+    let cell = callbacks_cell(st);
+    // SAFETY: the cell lives as long as the state.
+    let sig = signature(st, unsafe { &*cell }, func_ty)?;
+    // SAFETY: signatures live as long as the state; the rest is forwarded.
+    let slot = unsafe { claim(l, st, cell, RecordKind::Typed(sig), index, (*sig).refused)? };
     Ok(slot.code())
 }
 
@@ -354,6 +379,7 @@ pub unsafe fn new_raw(
         claim(
             l,
             st,
+            callbacks_cell(st),
             RecordKind::Raw { cpu_ptr_ty },
             index,
             RefusedResult::default(),
@@ -365,16 +391,16 @@ pub unsafe fn new_raw(
 /// `index`.
 ///
 /// # Safety
-/// As [`new_typed`].
+/// As [`new_typed`]; `cell` is [`callbacks_cell`] of `st`.
 unsafe fn claim(
     l: *mut State,
     st: &FfiState,
+    cell: *const RefCell<Callbacks>,
     kind: RecordKind,
     index: c_int,
     refused: RefusedResult,
 ) -> LuaResult<&'static CallbackSlot> {
     let raw = matches!(kind, RecordKind::Raw { .. });
-    let cell = callbacks_cell(st);
     // A freed slot of the state first.
     // SAFETY: the cell lives as long as the state; each borrow ends before a Lua call.
     let reused = unsafe { (*cell).borrow_mut().free[free_list(raw)].pop() };
@@ -426,7 +452,11 @@ unsafe fn claim(
             });
             let pointer: *mut CallbackRecord = &mut *record;
             // SAFETY: as above.
-            unsafe { (*cell).borrow_mut().records.push(record) };
+            unsafe {
+                let mut callbacks = (*cell).borrow_mut();
+                callbacks.by_code.insert(slot.code() as usize, pointer);
+                callbacks.records.push(record);
+            }
             pointer
         }
     };
@@ -441,10 +471,7 @@ unsafe fn claim(
             record as usize,
             refused,
         );
-        (*cell)
-            .borrow_mut()
-            .live
-            .insert(slot.code() as usize, record);
+        (*cell).borrow_mut().newest = Some((slot.code() as usize, record));
         Ok(slot)
     }
 }
@@ -491,10 +518,7 @@ pub unsafe fn free(l: *mut State, st: &FfiState, slot: &'static CallbackSlot) ->
 unsafe fn free_code(l: *mut State, st: &FfiState, code: usize) -> LuaResult<()> {
     let record = {
         let mut callbacks = callbacks(st);
-        let record = callbacks
-            .live
-            .remove(&code)
-            .ok_or_else(|| LuaError::msg("bad callback"))?;
+        let record = live_record(&callbacks, code).ok_or_else(|| LuaError::msg("bad callback"))?;
         // SAFETY: records are boxed and live as long as the state.
         let raw = matches!(unsafe { (*record).kind }, RecordKind::Raw { .. });
         callbacks.free[free_list(raw)].push(record);
@@ -514,26 +538,47 @@ unsafe fn free_code(l: *mut State, st: &FfiState, code: usize) -> LuaResult<()> 
     Ok(())
 }
 
+/// The record of the live (not freed) callback whose C function pointer is `code`.
+fn live_record(callbacks: &Callbacks, code: usize) -> Option<*mut CallbackRecord> {
+    let record = match callbacks.newest {
+        Some((newest, record)) if newest == code => record,
+        _ => callbacks.by_code.get(&code).copied()?,
+    };
+    // SAFETY: records are boxed and live as long as the state.
+    (!unsafe { (*record).freed }).then_some(record)
+}
+
 /// The record of a live callback of `st` (boxed: its address lasts as long as the state).
 fn record_of(st: &FfiState, slot: &'static CallbackSlot) -> LuaResult<*mut CallbackRecord> {
-    callbacks(st)
-        .live
-        .get(&(slot.code() as usize))
-        .copied()
-        .ok_or_else(|| LuaError::msg("bad callback"))
+    live_record(&callbacks(st), slot.code() as usize).ok_or_else(|| LuaError::msg("bad callback"))
 }
 
 /// The live callback whose C function pointer is `code`.
 pub fn live_callback(st: &FfiState, code: usize) -> Option<&'static CallbackSlot> {
-    let record = callbacks(st).live.get(&code).copied()?;
+    let record = live_record(&callbacks(st), code)?;
     // SAFETY: records are boxed and live as long as the state.
     Some(unsafe { (*record).slot })
 }
 
-/// The signature of callbacks of function type `func_ty`, made once per state.
-fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignature> {
-    if let Some(sig) = callbacks(st).signatures.get(&func_ty) {
-        return Ok(&**sig);
+/// The signature of callbacks of function type `func_ty`, made once per state (`cell`
+/// is the state's [`Callbacks`]); the last one asked for is kept at hand.
+fn signature(
+    st: &FfiState,
+    cell: &RefCell<Callbacks>,
+    func_ty: TypeId,
+) -> LuaResult<*const CallbackSignature> {
+    {
+        let mut callbacks = cell.borrow_mut();
+        if let Some((ty, sig)) = callbacks.last_signature {
+            if ty == func_ty {
+                return Ok(sig);
+            }
+        }
+        if let Some(sig) = callbacks.signatures.get(&func_ty) {
+            let sig: *const CallbackSignature = &**sig;
+            callbacks.last_signature = Some((func_ty, sig));
+            return Ok(sig);
+        }
     }
     let func = match &st.ctype(func_ty) {
         CType::Func(func) if !func.variadic => func.clone(),
@@ -619,18 +664,62 @@ fn signature(st: &FfiState, func_ty: TypeId) -> LuaResult<*const CallbackSignatu
             .filter(|arg| matches!(arg, DirectArg::Gpr(QuickArg::Pointer(_), _)))
             .count()
     });
+    let direct_boxes = direct.as_deref().and_then(|args| {
+        args.iter()
+            .map(|&arg| match arg {
+                DirectArg::Gpr(QuickArg::Pointer(ty), n) => Some((ty, n)),
+                _ => None,
+            })
+            .collect::<Option<Box<[_]>>>()
+            .filter(|boxes| !boxes.is_empty())
+    });
+    let int_result = match ret_register {
+        Some(ResultRegister {
+            store: ScalarStore::Int(int),
+            place: ResultPlace::Gpr(gpr, ext),
+            ..
+        }) => match ext {
+            Ext::None => Some(false),
+            Ext::Sign(bytes) if bytes == int.bytes => Some(true),
+            Ext::Zero(bytes) if bytes == int.bytes => Some(false),
+            _ => None,
+        }
+        .map(|signed| IntResult {
+            int: IntType {
+                bytes: int.bytes,
+                signed,
+            },
+            gpr,
+        }),
+        _ => None,
+    };
+    let refused = RefusedResult {
+        memory: match plan.ret {
+            RetPlan::Memory { size, .. } => size,
+            _ => 0,
+        },
+        x87: match plan.ret {
+            RetPlan::X87 { parts } => u32::from(parts),
+            _ => 0,
+        },
+    };
     let sig = Box::new(CallbackSignature {
         params,
         quick,
         ret: func.ret,
         plan,
+        refused,
         ret_store,
         ret_register,
         direct,
         direct_pointers,
+        direct_boxes,
+        int_result,
     });
     let ptr: *const CallbackSignature = &*sig;
-    callbacks(st).signatures.insert(func_ty, sig);
+    let mut callbacks = cell.borrow_mut();
+    callbacks.signatures.insert(func_ty, sig);
+    callbacks.last_signature = Some((func_ty, ptr));
     Ok(ptr)
 }
 
@@ -927,11 +1016,10 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
         }
         let l = (*cells).cells.caller.cast::<State>();
         let refs = record_callbacks(invocation.record).refs;
-        let top = sys::lua_gettop(l);
-        if sys::lua_checkstack(l, 4) == 0 {
-            report_no_stack();
+        if !ensure_room(l, cells, 4) {
             return false;
         }
+        let top = sys::lua_gettop(l);
         push_message_handler(l, refs.traceback);
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(refs.body));
         push_handed_over(l, (invocation as *mut Invocation).cast());
@@ -952,6 +1040,7 @@ unsafe fn run(cells: *mut StateBox, invocation: &mut Invocation) -> bool {
 /// # Safety
 /// As [`run`]; `record` is a live typed callback with a function, `sig` its signature,
 /// `args` its direct arguments, `frame` the entry's frame.
+#[inline(always)]
 unsafe fn run_direct(
     cells: *mut StateBox,
     record: *const CallbackRecord,
@@ -961,40 +1050,30 @@ unsafe fn run_direct(
 ) -> bool {
     // SAFETY: the state is live (admit) and this is its thread; see `enter_direct`.
     unsafe {
-        let Some((l, top)) = enter_direct(cells, record, args.len(), sig.direct_pointers) else {
+        let Some(l) = enter_direct(cells, record, args.len(), sig.direct_pointers) else {
             return false;
         };
         let frame_ref = &*frame;
-        for &arg in args {
-            match arg {
-                DirectArg::Gpr(quick, n) => {
-                    let bits = frame_ref.register_word(Loc::Gpr(n));
-                    match quick {
-                        QuickArg::Int(int) => sys::lua_pushinteger(
-                            l,
-                            crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
-                        ),
-                        QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
-                        QuickArg::Pointer(ty) => push_reserved_pointer(l, record, ty, bits),
-                    }
-                }
-                DirectArg::Bool(n) => sys::lua_pushboolean(
-                    l,
-                    c_int::from(frame_ref.register_word(Loc::Gpr(n)) as u8 != 0),
-                ),
-                DirectArg::F32(n) => {
-                    let x = f32::from_bits(frame_ref.register_word(Loc::Vec(n)) as u32);
-                    sys::lua_pushnumber(l, f64::from(x));
-                }
-                DirectArg::F64(n) => {
-                    sys::lua_pushnumber(l, f64::from_bits(frame_ref.register_word(Loc::Vec(n))));
-                }
+        if let Some(boxes) = &sig.direct_boxes {
+            push_reserved_pointers(l, record, boxes, frame_ref);
+        } else {
+            for &arg in args {
+                push_direct_argument(l, record, arg, frame_ref);
             }
         }
         let results = c_int::from(!matches!(sig.plan.ret, RetPlan::Void));
-        let mut completed = lua::call_deferred(l, args.len() as c_int, results, top + 1).is_ok();
+        // The message handler lies below the function and its arguments.
+        let nargs = args.len() as c_int;
+        let mut completed = lua::call_deferred(l, nargs, results, -nargs - 2).is_ok();
+        // What stays above the top the run found: the message handler and the result.
+        let kept = if completed { 1 + results } else { 1 };
         if completed && results == 1 {
-            let stored = result_number(l)
+            let stored = match sig.int_result {
+                Some(result) => {
+                    store_int_result(result, &mut *frame, crate::lua::stack::number_on_top(l))
+                }
+                None => false,
+            } || result_number(l)
                 .is_some_and(|number| store_number_result(sig, &mut *frame, number));
             if !stored {
                 // Not a number: the general conversion, which may raise.
@@ -1010,12 +1089,73 @@ unsafe fn run_direct(
                 );
                 push_handed_over(l, (&mut invocation as *mut Invocation).cast());
                 sys::lua_pushvalue(l, -3);
-                completed = lua::call_deferred(l, 2, 0, top + 1).is_ok();
+                // handler, result, body, invocation, result
+                completed = lua::call_deferred(l, 2, 0, -5).is_ok();
                 HANDED_OVER.set(std::ptr::null_mut());
             }
         }
-        finish_run(l, cells, top, completed)
+        finish_direct(l, cells, kept, completed)
     }
+}
+
+/// Pushes one direct argument from its register.
+///
+/// # Safety
+/// As [`push_reserved_pointer`], for a pointer argument.
+#[inline(always)]
+unsafe fn push_direct_argument(
+    l: *mut State,
+    record: *const CallbackRecord,
+    arg: DirectArg,
+    frame: &ArgFrame,
+) {
+    // SAFETY: as documented.
+    unsafe {
+        match arg {
+            DirectArg::Gpr(quick, n) => {
+                let bits = frame.register_word(Loc::Gpr(n));
+                match quick {
+                    QuickArg::Int(int) => sys::lua_pushinteger(
+                        l,
+                        crate::scalar::number::extend(bits, int) as i64 as sys::lua_Integer,
+                    ),
+                    QuickArg::Pointer(_) if bits == 0 => sys::lua_pushnil(l),
+                    QuickArg::Pointer(ty) => push_reserved_pointer(l, record, ty, bits),
+                }
+            }
+            DirectArg::Bool(n) => {
+                sys::lua_pushboolean(l, c_int::from(frame.register_word(Loc::Gpr(n)) as u8 != 0))
+            }
+            DirectArg::F32(n) => {
+                let x = f32::from_bits(frame.register_word(Loc::Vec(n)) as u32);
+                sys::lua_pushnumber(l, f64::from(x));
+            }
+            DirectArg::F64(n) => {
+                sys::lua_pushnumber(l, f64::from_bits(frame.register_word(Loc::Vec(n))));
+            }
+        }
+    }
+}
+
+/// Stores a number result (as the stack holds it) of an [`IntResult`] signature into
+/// its register; false if it is not a number that converts this simply.
+#[inline(always)]
+fn store_int_result(result: IntResult, frame: &mut ArgFrame, number: Peeked) -> bool {
+    let bits = match number {
+        Peeked::Int(i) if result.int.bytes == 8 || i32::try_from(i).is_ok() => i as u64,
+        Peeked::Float(x)
+            if result.int.bytes <= 4 && x > -2_147_483_649.0 && x < 2_147_483_648.0 =>
+        {
+            // SAFETY: `x` is a number whose truncation lies in `i32`'s range.
+            unsafe { x.to_int_unchecked::<i32>() as u64 }
+        }
+        _ => return false,
+    };
+    frame.set_result_word(
+        Loc::Gpr(result.gpr),
+        crate::scalar::number::extend(bits, result.int),
+    );
+    true
 }
 
 /// Runs a cbframe callback: its function gets one argument, a pointer (of the record's
@@ -1034,19 +1174,19 @@ unsafe fn run_raw(cells: *mut StateBox, record: *const CallbackRecord, cpu: *mut
             leave_bad_callback(cells);
             return false;
         }
-        let Some((l, top)) = enter_direct(cells, record, 1, 1) else {
+        let Some(l) = enter_direct(cells, record, 1, 1) else {
             return false;
         };
         push_reserved_pointer(l, record, cpu_ptr_ty, cpu as u64);
-        let completed = lua::call_deferred(l, 1, 0, top + 1).is_ok();
-        finish_run(l, cells, top, completed)
+        let completed = lua::call_deferred(l, 1, 0, -3).is_ok();
+        finish_direct(l, cells, 1, completed)
     }
 }
 
 /// The start of a direct run: on the thread of the innermost C call, with room for
 /// `args` arguments and a result and at least `pointers` boxes in the reserve, pushes
-/// the message handler and the function of `record`. Returns the thread and the top to
-/// restore, or `None` if the callback cannot run (its error is pending, or reported).
+/// the message handler and the function of `record`. Returns the thread, or `None` if
+/// the callback cannot run (its error is pending, or reported).
 ///
 /// # Safety
 /// `cells` is the live box of a state, on its thread; `record` a live record of that
@@ -1059,15 +1199,13 @@ unsafe fn enter_direct(
     record: *const CallbackRecord,
     args: usize,
     pointers: usize,
-) -> Option<(*mut State, c_int)> {
+) -> Option<*mut State> {
     // SAFETY: as documented.
     unsafe {
         let l = (*cells).cells.caller.cast::<State>();
-        let top = sys::lua_gettop(l);
         // The message handler, the function and its arguments, then the result (a
         // refill or a conversion of the result needs no more).
-        if sys::lua_checkstack(l, args as c_int + 3) == 0 {
-            report_no_stack();
+        if !ensure_room(l, cells, args + 3) {
             return None;
         }
         let (available, traceback) = {
@@ -1079,7 +1217,114 @@ unsafe fn enter_direct(
         }
         push_message_handler(l, traceback);
         push_function(l, (*record).function);
-        Some((l, top))
+        Some(l)
+    }
+}
+
+/// Makes sure `l` has room for `n` more values, as `lua_checkstack` does, without
+/// raising: a handler runs between C frames that an error must not unwind. The room is
+/// usually there already (the C function the callback comes through was given
+/// `LUA_MINSTACK` slots), which direct reads tell without a call; else the stack grows
+/// under protection: `lua_checkstack` itself where it is protected (5.2 on), else
+/// [`grow_stack`] under `lua_pcall`, after which `lua_checkstack` finds the room and
+/// allocates nothing. Returns false if the stack cannot grow: reported on stderr, or
+/// (5.1) the error that stopped it pending.
+///
+/// # Safety
+/// `l` is the live thread a callback of `cells`' state runs on (the thread of the
+/// innermost C call, whose top lies within its current function's room, so that the
+/// two values pushed for [`grow_stack`] fit: Lua keeps `EXTRA_STACK` slots beyond
+/// `stack_last` besides).
+#[inline(always)]
+unsafe fn ensure_room(l: *mut State, cells: *mut StateBox, n: usize) -> bool {
+    // SAFETY: forwarded.
+    unsafe { crate::lua::stack::has_room(l, n) || grow_room(l, cells, n) }
+}
+
+/// The slow path of [`ensure_room`].
+///
+/// # Safety
+/// As [`ensure_room`].
+#[cold]
+#[inline(never)]
+unsafe fn grow_room(l: *mut State, cells: *mut StateBox, n: usize) -> bool {
+    // SAFETY: as documented; the grow function was made at install, so pushing it
+    // allocates nothing, and on 5.1 the stack has room for it and its argument.
+    unsafe {
+        let Ok(slots) = c_int::try_from(n) else {
+            report_no_stack();
+            return false;
+        };
+        if !lua::version::CHECKSTACK_PROTECTED {
+            let grow = callbacks(&*(*cells).state).refs.grow;
+            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(grow));
+            sys::lua_pushinteger(l, sys::lua_Integer::from(slots));
+            if sys::lua_pcall(l, 1, 0, 0) != sys::LUA_OK {
+                // Out of memory, or Lua's limit of nested C calls: the enclosing call
+                // raises it, as it would an error of the callback.
+                leave_pending(l, cells);
+                return false;
+            }
+        }
+        if sys::lua_checkstack(l, slots) == 0 {
+            report_no_stack();
+            return false;
+        }
+        true
+    }
+}
+
+/// Under `lua_pcall` from [`grow_room`] (5.1): grows the caller's stack so that it has
+/// room for the number of values at argument 1 above the caller's top (this function's
+/// frame sits at that top: its own slot and argument count too).
+unsafe extern "C-unwind" fn grow_stack(l: *mut State) -> c_int {
+    // SAFETY: called by Lua with an argument; `lua_checkstack` raises only out of
+    // memory, through this frame, which owns nothing.
+    unsafe {
+        let wanted = sys::lua_tointeger(l, 1);
+        let slots = c_int::try_from(wanted)
+            .unwrap_or(0)
+            .clamp(0, MAX_GROW_SLOTS);
+        sys::lua_checkstack(l, slots);
+        0
+    }
+}
+
+/// The most [`grow_stack`] grows by: more than any handler asks for (its arguments, at
+/// most one per argument register, and three) or the box reserve holds, far below
+/// Lua's stack limit.
+const MAX_GROW_SLOTS: c_int = 2 * RESERVE_BOXES as c_int;
+
+/// Makes room for `n` more values on the reserve's `thread` (inside [`refill_boxes`],
+/// on `l`, which has a free slot), so that moving boxes there allocates nothing.
+/// `lua_checkstack` on that thread is protected on 5.2 on; on 5.1 it would raise on a
+/// thread with no handler of its own (Lua would abort), so [`grow_stack`] (registry
+/// reference `grow`) runs under `lua_pcall` on that thread, after which
+/// `lua_checkstack` finds the room. Returns false if the stack cannot grow.
+///
+/// # Safety
+/// `l` and `thread` are live threads of one state; `thread` holds only boxes and has
+/// room for two values beyond them (it holds few when a refill runs, and its stack has
+/// at least `LUA_MINSTACK` slots).
+unsafe fn grow_reserve(l: *mut State, thread: *mut State, grow: c_int, n: c_int) -> bool {
+    // SAFETY: as documented: moving a value between two threads and pushing an
+    // integer allocate nothing; the pushed function was made at install.
+    unsafe {
+        // After the first refill the room is usually there (`lua_checkstack` raised the
+        // thread's `ci->top`, and the boxes handed out since lowered its top).
+        if crate::lua::stack::has_room(thread, n as usize) {
+            return true;
+        }
+        if !lua::version::CHECKSTACK_PROTECTED {
+            sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(grow));
+            sys::lua_xmove(l, thread, 1);
+            sys::lua_pushinteger(thread, sys::lua_Integer::from(n));
+            if sys::lua_pcall(thread, 1, 0, 0) != sys::LUA_OK {
+                sys::lua_settop(thread, -2);
+                return false;
+            }
+        }
+        sys::lua_checkstack(thread, n) != 0
     }
 }
 
@@ -1122,16 +1367,83 @@ unsafe fn push_reserved_pointer(
             sys::lua_xmove(boxes.thread, l, 1);
             boxes.blocks[boxes.available]
         };
+        fill_box(header, ty, bits);
+    }
+}
+
+/// Pushes the arguments of a direct callback whose arguments are all pointers
+/// ([`CallbackSignature::direct_boxes`]: each one's type and register): their boxes
+/// leave the reserve in one move, in order, and take their types and values; a null
+/// pointer is nil instead (its box is dropped).
+///
+/// # Safety
+/// `l` is live with room for `args.len()` values; `record` a live record of its state,
+/// whose reserve holds at least that many boxes; `frame` the entry's frame.
+#[inline(always)]
+unsafe fn push_reserved_pointers(
+    l: *mut State,
+    record: *const CallbackRecord,
+    args: &[(TypeId, u8)],
+    frame: &ArgFrame,
+) {
+    // SAFETY: as documented; nothing here runs Lua code (moving values between two
+    // threads' stacks, pushing nil and replacing a slot allocate nothing).
+    unsafe {
+        let count = args.len();
+        let mut callbacks = record_callbacks(record);
+        let boxes = &mut callbacks.boxes;
+        boxes.available -= count;
+        sys::lua_xmove(boxes.thread, l, count as c_int);
+        let moved = &boxes.blocks[boxes.available..boxes.available + count];
+        for (i, (&(ty, n), &header)) in args.iter().zip(moved).enumerate() {
+            let bits = frame.register_word(Loc::Gpr(n));
+            if bits == 0 {
+                sys::lua_pushnil(l);
+                sys::lua_replace(l, -1 - (count - i) as c_int);
+            } else {
+                fill_box(header, ty, bits);
+            }
+        }
+    }
+}
+
+/// Gives a box of the reserve its pointer type and value.
+///
+/// # Safety
+/// `header` is the block of a box of the reserve (a plain pointer-sized value).
+#[inline(always)]
+unsafe fn fill_box(header: *mut CDataHeader, ty: TypeId, bits: u64) {
+    // SAFETY: as documented.
+    unsafe {
+        debug_assert!((*header).is_plain_value(), "a reserve box is a plain value");
         (*header).ty = ty;
-        cdata::payload(header).cast::<u64>().write(bits);
+        cdata::plain_payload(header).cast::<u64>().write(bits);
     }
 }
 
 /// The end of a direct run: an error (on top) becomes pending unless the run
-/// `completed`; the stack goes back to `top`. Returns `completed`.
+/// `completed`; then the `kept` values below (the message handler, the result) are
+/// popped, leaving the stack as [`enter_direct`] found it. Returns `completed`.
 ///
 /// # Safety
-/// As [`enter_direct`], which returned `l` and `top`.
+/// As [`enter_direct`], which returned `l`.
+#[inline(always)]
+unsafe fn finish_direct(l: *mut State, cells: *mut StateBox, kept: c_int, completed: bool) -> bool {
+    // SAFETY: as documented.
+    unsafe {
+        if !completed {
+            leave_pending(l, cells);
+        }
+        sys::lua_settop(l, -kept - 1);
+    }
+    completed
+}
+
+/// The end of [`run`]: an error (on top) becomes pending unless the run `completed`;
+/// the stack goes back to `top`. Returns `completed`.
+///
+/// # Safety
+/// `cells` is the live box of `l`'s state, on its thread; `top` at most `l`'s top.
 unsafe fn finish_run(l: *mut State, cells: *mut StateBox, top: c_int, completed: bool) -> bool {
     // SAFETY: as documented.
     unsafe {
@@ -1226,8 +1538,8 @@ unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int
         let cell = callbacks_cell(&*st);
         let wanted = RESERVE_BOXES - (*cell).borrow().boxes.available;
         // The boxes are made on this stack, with one read of the metatable, then moved
-        // to the reserve's thread at once.
-        lua::ensure_stack(l, wanted as c_int + 1)?;
+        // to the reserve's thread at once (the slot above is for `grow_reserve`).
+        lua::ensure_stack(l, wanted as c_int + 2)?;
         sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(meta));
         let meta_index = sys::lua_gettop(l);
         let mut made = [std::ptr::null_mut::<CDataHeader>(); RESERVE_BOXES];
@@ -1238,6 +1550,13 @@ unsafe fn refill_reserve(l: *mut State, cells: *mut StateBox) -> LuaResult<c_int
         // A finalizer run by an allocation may have run callbacks that took boxes, or
         // refilled the reserve: as many as there is room for now join it (the last
         // made; the others are dropped with this stack).
+        let (thread, grow) = {
+            let callbacks = (*cell).borrow();
+            (callbacks.boxes.thread, callbacks.refs.grow)
+        };
+        if !grow_reserve(l, thread, grow, wanted as c_int) {
+            return Err(LuaError::msg("not enough memory"));
+        }
         let mut callbacks = (*cell).borrow_mut();
         let boxes = &mut callbacks.boxes;
         let moved = wanted.min(RESERVE_BOXES - boxes.available);

@@ -23,6 +23,9 @@ pub const LIGHT_C_FUNCTIONS: bool = false;
 /// `luaC_freeallobjects` leaves `gcfinnum` as a finished cycle set it; see
 /// `cdata::gc::unstick_collector`).
 pub const COLLECTOR_STUCK_AT_CLOSE: bool = false;
+/// Whether `lua_checkstack` grows the stack under protection, returning 0 when it
+/// cannot (5.2 on); 5.1's raises out of memory through whatever C frames are below.
+pub const CHECKSTACK_PROTECTED: bool = false;
 
 /// Lua before 5.3 has no integer subtype: every number is a double.
 ///
@@ -104,6 +107,9 @@ pub mod layout {
     pub const TOP_AT: usize = 16;
     pub const STACK_LAST_AT: usize = 56;
     pub const STACK_AT: usize = 64;
+    /// `CallInfo`: `base`, `func`, then `StkId top` at +16 (the end of the running
+    /// function's guaranteed room).
+    pub const CI_TOP_AT: usize = 16;
 }
 
 /// A full userdata with user values, where the version has them (5.4 only).

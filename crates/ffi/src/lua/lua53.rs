@@ -23,6 +23,9 @@ pub const LIGHT_C_FUNCTIONS: bool = true;
 /// `luaC_freeallobjects` leaves `gcfinnum` as a finished cycle set it; see
 /// `cdata::gc::unstick_collector`).
 pub const COLLECTOR_STUCK_AT_CLOSE: bool = true;
+/// Whether `lua_checkstack` grows the stack under protection, returning 0 when it
+/// cannot (5.2 on); 5.1's raises out of memory through whatever C frames are below.
+pub const CHECKSTACK_PROTECTED: bool = true;
 
 /// The integer the number at `index` holds, if it is an integer (a subtype of number
 /// since 5.3).
@@ -105,6 +108,9 @@ pub mod layout {
     pub const TOP_AT: usize = 16;
     pub const STACK_LAST_AT: usize = 48;
     pub const STACK_AT: usize = 56;
+    /// `CallInfo`: `func`, then `StkId top` at +8 (the end of the running function's
+    /// guaranteed room).
+    pub const CI_TOP_AT: usize = 8;
 }
 
 /// A full userdata with user values, where the version has them (5.4 only).

@@ -9,8 +9,12 @@
 //!
 //! ```text
 //!   lua_State  +CI_AT           CallInfo *ci     (5.1: +40, then ci->func at +8)
+//!              +TOP_AT, +STACK_LAST_AT, +STACK_AT  StkId top, stack_last, stack
 //!   CallInfo   +FUNC_AT         StkId func       the called closure; argument i is the
 //!                                                16-byte TValue at func + 16*i
+//!              +CI_TOP_AT       StkId top        the end of the room the running
+//!                                                function was given (`lua_checkstack`
+//!                                                raises it)
 //!   TValue     +0 value, +8 tag (a byte on 5.4 and 5.5, an int before)
 //!   CClosure   +UPVALUE_AT      TValue upvalue[0] (a light or full userdata)
 //!   TString    +STRING_CHARS_AT char contents[]  (a string TValue's value points here;
@@ -508,6 +512,31 @@ unsafe fn sized_userdata(value: *const u8, min_len: usize) -> UserdataRead {
     }
 }
 
+/// Whether `l` has room for `n` more values without `lua_checkstack`: true only when
+/// direct reads are on and `lua_checkstack(l, n)` would change nothing (the stack has
+/// more than `n` free slots before `stack_last`, and the running function's room,
+/// `ci->top`, reaches `n` slots above the top). A callback's handler asks this first:
+/// on 5.1 `lua_checkstack` may raise (out of memory) where nothing may, and on every
+/// version the call costs more than the three loads.
+///
+/// # Safety
+/// `l` is live.
+#[inline(always)]
+pub unsafe fn has_room(l: *mut State, n: usize) -> bool {
+    if !enabled() {
+        return false;
+    }
+    // SAFETY: enabled means the layout was verified, `ci->top` and `stack_last`
+    // included; only words of the state and of its current `CallInfo` are read.
+    unsafe {
+        let word = |at: *const u8, offset: usize| *(at.add(offset).cast::<usize>());
+        let state = l.cast::<u8>().cast_const();
+        let wanted_top = word(state, TOP_AT) + n * TVALUE_BYTES;
+        let ci = word(state, CI_AT) as *const u8;
+        wanted_top < word(state, STACK_LAST_AT) && wanted_top <= word(ci, CI_TOP_AT)
+    }
+}
+
 /// `lua_gettop(l)` for the running C function: the distance from its slot to the top,
 /// read straight from the state, else the API's answer.
 ///
@@ -675,6 +704,47 @@ unsafe fn verify_bounds(l: *mut State) -> bool {
             && stack_after == stack
             && top_after == top + 2 * TVALUE_BYTES
             && top_back == top
+            && verify_room(l)
+    }
+}
+
+/// The running function's room (`ci->top`, read by [`has_room`]): it lies between the
+/// top and `stack_last`, and `lua_checkstack` asked for more raises it to exactly that
+/// many slots above the top, within `stack_last`.
+///
+/// # Safety
+/// As [`verify`], with the stack bounds verified.
+unsafe fn verify_room(l: *mut State) -> bool {
+    // SAFETY: `l` is live; the `CallInfo` word is read only after the kernel says it is
+    // readable, and only words inside the state are read otherwise.
+    unsafe {
+        let ci_top = |l: *mut State| -> Option<usize> {
+            let ci = *(l.cast::<u8>().add(CI_AT).cast::<*const u8>());
+            let at = ci.wrapping_add(CI_TOP_AT);
+            ((ci as usize).is_multiple_of(8) && is_readable(at, 8)).then(|| *at.cast::<usize>())
+        };
+        let last = |l: *mut State| *(l.cast::<u8>().add(STACK_LAST_AT).cast::<usize>());
+        let (_, top) = stack_bounds(l);
+        let Some(room_end) = ci_top(l) else {
+            return false;
+        };
+        if room_end < top || room_end > last(l) || !(room_end - top).is_multiple_of(TVALUE_BYTES) {
+            return false;
+        }
+        let room = (room_end - top) / TVALUE_BYTES;
+        // More than the function has: lua_checkstack raises `ci->top` to exactly this.
+        let wanted = room + 3;
+        let Ok(wanted_c) = c_int::try_from(wanted) else {
+            return false;
+        };
+        if sys::lua_checkstack(l, wanted_c) == 0 {
+            return false;
+        }
+        // What lua_checkstack promises, as `has_room` reads it (a stack grown to the
+        // slot may end right there).
+        let (_, top) = stack_bounds(l);
+        let wanted_top = top + wanted * TVALUE_BYTES;
+        ci_top(l) == Some(wanted_top) && wanted_top <= last(l)
     }
 }
 
