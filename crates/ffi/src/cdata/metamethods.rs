@@ -1350,8 +1350,7 @@ impl lua::Continue for LookUpMember {
         // SAFETY: `l` is live with the stack as described; this frame owns nothing
         // with a destructor.
         unsafe {
-            sys::lua_gettable(l, -2);
-            if sys::lua_type(l, -1) != sys::LUA_TNIL {
+            if sys::lua_gettable(l, -2) != sys::LUA_TNIL {
                 return 1;
             }
             let ty = self.ty;
