@@ -56,6 +56,11 @@
 //! and nothing is turned on before it is checked. `JITFFI_NO_STACK_PEEK=1` in the
 //! environment turns direct reads off (the tests run the call suite and the element
 //! accesses of `tests/lua/cdata_index.lua` both ways).
+//!
+//! One write goes the same way: [`set_new_metatable`] gives a userdata that was just made
+//! its metatable with one store into the header (where `lua_setmetatable` takes two API
+//! calls with the table pushed first), at the place the verified reads found the
+//! metatable; [`verify`] checks it with `lua_getmetatable` before turning it on.
 
 use crate::lua::{self, version, State};
 use crate::platform::memory::is_readable;
