@@ -636,8 +636,9 @@ unsafe fn fast_self(
 }
 
 /// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
-/// it, the state (for a struct element's new reference) and its address, when argument 2 is an integer (or an integral float) and argument 1 a cdata
-/// pointer (not NULL) or array whose type the state's element cache knows (see
+/// it, the state (for a struct element's new reference) and its address, when argument
+/// 2 is an integer (or an integral float) and argument 1 a cdata pointer (not NULL) or
+/// array whose type the state's element cache knows (see
 /// [`crate::cdata::element_cache`]). The address is the one [`locate_place`] computes.
 /// `None` leaves the access to the general path, which handles (and raises for)
 /// everything else.
@@ -660,8 +661,8 @@ unsafe fn fast_element(
             stack::Peeked::Float(x) => integral(x)?,
             stack::Peeked::Unknown => return None,
         };
-        // Unguarded: nothing below can reach the general path, the cache's only writer,
-        // while the entry is read (a copy).
+        // Unguarded (no borrow count kept): the cache's only writer is the general
+        // path, which cannot run while the entry is copied out.
         let access = (*state)
             .elements
             .try_borrow_unguarded()

@@ -325,6 +325,10 @@ unsafe fn new_block(
 /// by `lua::new_userdata` with no metatable yet; `st` is the state of `l`.
 #[inline(always)]
 unsafe fn set_cdata_metatable(l: *mut State, st: &FfiState, block: *mut u8) {
+    debug_assert!(
+        !st.cdata_meta_ptr.is_null(),
+        "bug: a cdata made before gc::install recorded the cdata metatable's address"
+    );
     // SAFETY: the cdata metatable has no `__gc` (finalized cdata get its twin through
     // the API, see `gc`) and stays in the registry for the state's life.
     unsafe {
