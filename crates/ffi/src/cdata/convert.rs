@@ -312,47 +312,26 @@ pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaN
 /// `ptr` points to writable storage of the scalar, aligned for it.
 #[inline(always)]
 pub(crate) unsafe fn store_number(ptr: *mut u8, scalar: Scalar, number: LuaNumber) {
-    let narrow = matches!(
-        scalar,
-        Scalar::I8 | Scalar::U8 | Scalar::I16 | Scalar::U16 | Scalar::I32 | Scalar::U32
-    );
+    // For the integers of at most 32 bits, an integer in `int32_t`'s range stores its low
+    // bits (those of the double it converts to), and so does a float in that range
+    // (every number on 5.1/5.2): every conversion of `num_to_int_bits` truncates it to
+    // the same bits.
+    let narrow = match number {
+        LuaNumber::Int(i) => i32::try_from(i).ok(),
+        LuaNumber::Float(x) => (x > -2_147_483_649.0 && x < 2_147_483_648.0).then_some(x as i32),
+    };
     // SAFETY: forwarded from the caller; each arm writes the scalar's own width.
     unsafe {
-        match (number, scalar) {
-            (LuaNumber::Int(i), Scalar::F64) => ptr.cast::<f64>().write(i as f64),
-            (LuaNumber::Float(x), Scalar::F64) => ptr.cast::<f64>().write(x),
+        match (number, scalar, narrow) {
+            (LuaNumber::Int(i), Scalar::F64, _) => ptr.cast::<f64>().write(i as f64),
+            (LuaNumber::Float(x), Scalar::F64, _) => ptr.cast::<f64>().write(x),
             // Exact for 64-bit integers (5.3+).
-            (LuaNumber::Int(i), Scalar::I64 | Scalar::U64) => ptr.cast::<i64>().write(i),
-            // For the narrower integers, the value the double `i` converts to: for one in
-            // `int32_t`'s range, its low bits.
-            (LuaNumber::Int(i), _) if narrow && i32::try_from(i).is_ok() => {
-                write_low_bits(ptr, scalar, i as i32)
-            }
-            // A float in `int32_t`'s range (every number on 5.1/5.2) into an integer of
-            // at most 32 bits: every conversion of `num_to_int_bits` truncates it to
-            // the same bits.
-            (LuaNumber::Float(x), _) if narrow && x > -2_147_483_649.0 && x < 2_147_483_648.0 => {
-                write_low_bits(ptr, scalar, x as i32)
-            }
-            (LuaNumber::Int(i), _) => store_scalar(ptr, scalar.store(), Num::Float(i as f64)),
-            (LuaNumber::Float(x), _) => store_scalar(ptr, scalar.store(), Num::Float(x)),
-        }
-    }
-}
-
-/// Writes the low bits of `bits` into an integer of the kind `scalar`, at most 32 bits
-/// wide.
-///
-/// # Safety
-/// `ptr` points to writable storage of the integer, aligned for it.
-#[inline(always)]
-unsafe fn write_low_bits(ptr: *mut u8, scalar: Scalar, bits: i32) {
-    // SAFETY: forwarded; each arm writes the integer's own width.
-    unsafe {
-        match scalar.size() {
-            1 => ptr.write(bits as u8),
-            2 => ptr.cast::<u16>().write(bits as u16),
-            _ => ptr.cast::<u32>().write(bits as u32),
+            (LuaNumber::Int(i), Scalar::I64 | Scalar::U64, _) => ptr.cast::<i64>().write(i),
+            (_, Scalar::I32 | Scalar::U32, Some(bits)) => ptr.cast::<u32>().write(bits as u32),
+            (_, Scalar::I16 | Scalar::U16, Some(bits)) => ptr.cast::<u16>().write(bits as u16),
+            (_, Scalar::I8 | Scalar::U8, Some(bits)) => ptr.write(bits as u8),
+            (LuaNumber::Int(i), ..) => store_scalar(ptr, scalar.store(), Num::Float(i as f64)),
+            (LuaNumber::Float(x), ..) => store_scalar(ptr, scalar.store(), Num::Float(x)),
         }
     }
 }
