@@ -312,14 +312,7 @@ pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaN
 /// `ptr` points to writable storage of the scalar, aligned for it.
 #[inline(always)]
 pub(crate) unsafe fn store_number(ptr: *mut u8, scalar: Scalar, number: LuaNumber) {
-    // For the integers of at most 32 bits, an integer in `int32_t`'s range stores its low
-    // bits (those of the double it converts to), and so does a float in that range
-    // (every number on 5.1/5.2): every conversion of `num_to_int_bits` truncates it to
-    // the same bits.
-    let narrow = match number {
-        LuaNumber::Int(i) => i32::try_from(i).ok(),
-        LuaNumber::Float(x) => (x > -2_147_483_649.0 && x < 2_147_483_648.0).then_some(x as i32),
-    };
+    let narrow = narrow_bits(number);
     // SAFETY: forwarded from the caller; each arm writes the scalar's own width.
     unsafe {
         match (number, scalar, narrow) {
@@ -336,7 +329,21 @@ pub(crate) unsafe fn store_number(ptr: *mut u8, scalar: Scalar, number: LuaNumbe
     }
 }
 
-/// [`store_number`] for callers that keep a [`ScalarStore`] (`wide`: a 64-bit integer).
+/// The bits `number` stores into an integer of at most 32 bits, if it is in `int32_t`'s
+/// range: an integer's low bits (those of the double it converts to), and a float's
+/// (every number on 5.1/5.2) truncated: every conversion of `num_to_int_bits` gives
+/// the same bits.
+#[inline(always)]
+fn narrow_bits(number: LuaNumber) -> Option<i32> {
+    match number {
+        LuaNumber::Int(i) => i32::try_from(i).ok(),
+        LuaNumber::Float(x) => (x > -2_147_483_649.0 && x < 2_147_483_648.0).then_some(x as i32),
+    }
+}
+
+/// [`store_number`] for callers that keep a [`ScalarStore`] (`wide`: a 64-bit integer):
+/// a narrow integer is stored from the `ScalarStore` itself (a callback's `int`
+/// result, at every call), the rest through the flat kind.
 ///
 /// # Safety
 /// As [`store_number`].
@@ -347,6 +354,11 @@ pub(crate) unsafe fn store_lua_number(
     wide: bool,
     number: LuaNumber,
 ) {
+    if let (ScalarStore::Int(int), false, Some(bits)) = (store, wide, narrow_bits(number)) {
+        // SAFETY: forwarded; `write_int` writes the integer's own width.
+        unsafe { write_int(ptr, int, bits as u64) };
+        return;
+    }
     let scalar = Scalar::of(store);
     debug_assert_eq!(
         wide,
