@@ -304,6 +304,39 @@ local workloads = {
       assert(tostring(acc) == ("%dULL"):format(n), tostring(acc))
     end,
   },
+  -- The two accesses on which `ring` (workload_ring.lua) pays more than LuaJIT's
+  -- interpreter. Last: once a metatype exists, `ffi.new` of a record takes its general
+  -- path (it may have to attach a finalizer), which would slow the constructors above.
+  {
+    name = "method", -- `f = s.get`: a name the struct lacks, from its metatype's __index
+    count = iterations(1000000),
+    only = "ffi",
+    run = function(_, n)
+      ffi.cdef "struct bench_methods { int n; };"
+      local methods = { get = function(self) return self.n end }
+      local s = ffi.metatype("struct bench_methods", { __index = methods })()
+      local f
+      for _ = 1, n do
+        f = s.get
+      end
+      assert(f == methods.get)
+    end,
+  },
+  {
+    name = "ptr_read", -- `q = h.data`: a pointer member, read as a new pointer cdata
+    count = iterations(1000000),
+    only = "ffi",
+    run = function(_, n)
+      local h = ffi.new("struct { int32_t *data; }")
+      local storage = ffi.new("int32_t[1]")
+      h.data = storage
+      local q
+      for _ = 1, n do
+        q = h.data
+      end
+      assert(q == storage)
+    end,
+  },
 }
 
 local function selected(label)

@@ -231,3 +231,21 @@ if not require("check").luajit then -- LuaJIT crashes here; jitffi refuses
     fails("attempt to dereference a NULL pointer of type 'struct ci_m *'", function() return m_null:get() end)
   end
 end
+
+-- The cdata the fast paths make (a pointer member, a struct element, `ffi.new(ct)`) get
+-- the cdata metatable by a store into the userdata header where that is verified: each
+-- is a cdata in every way, and stays one through a full collection.
+ffi.cdef "struct ci_store { int32_t *p; int n; };"
+local store_t = ffi.typeof("struct ci_store")
+local backing = ffi.new("int32_t[2]", 5, 6)
+local holders = ffi.new("struct ci_store[1]")
+holders[0].p = backing
+for _ = 1, 3 do
+  local q, element, fresh = holders[0].p, holders[0], ffi.new(store_t)
+  collectgarbage()
+  assert(getmetatable(q) == "ffi" and ffi.istype("int32_t *", q) and q[1] == 6, "a pointer member")
+  assert(tostring(ffi.typeof(element)) == "ctype<struct ci_store &>" and element.p == q, "an element")
+  assert(getmetatable(fresh) == "ffi" and ffi.istype(store_t, fresh) and fresh.n == 0, "ffi.new(ct)")
+  q[0], element.n, fresh.n = q[0] + 1, 7, 8
+end
+assert(backing[0] == 8 and holders[0].n == 7, "writes through the new cdata")

@@ -6,7 +6,9 @@ use crate::cdata::convert::{
 use crate::cdata::ctype_arg::check_ctype;
 use crate::cdata::new_plan::NewPlan;
 use crate::cdata::state::{FfiState, StateBox};
-use crate::cdata::{new_cdata, new_cdata_with, new_small_cdata, to_cdata, CDataKind};
+use crate::cdata::{
+    new_cdata, new_cdata_with, new_small_cdata, new_small_cdata_in, to_cdata, CDataKind,
+};
 use crate::lua::{self, stack, LuaError, LuaResult, State};
 use crate::scalar::number::f64_to_i64;
 use jitffi_ctype::{ArrayLen, CType, TypeId};
@@ -77,7 +79,7 @@ unsafe fn new_fast(l: *mut State, frame: stack::Frame) -> Option<()> {
             }
             plan.size as usize
         };
-        new_small_cdata(l, (*st).cdata_meta, ty, size);
+        new_small_cdata_in(l, &*st, ty, size);
         Some(())
     }
 }

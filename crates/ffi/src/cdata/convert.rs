@@ -30,7 +30,7 @@ use crate::lua::{self, LuaError, LuaResult, State};
 use crate::scalar::bitfield::{read_bitfield, write_bitfield};
 use crate::scalar::number::{
     f64_to_i64, num_to_int_bits, read_int, read_num, store_num, store_scalar, write_int, Num,
-    ScalarStore,
+    Scalar, ScalarStore,
 };
 use jitffi_ctype::{CType, FloatKind, IntType, Quals, RecordKind, TypeId, TypeTable};
 use mlua_sys as sys;
@@ -89,7 +89,7 @@ pub unsafe fn push_c_value(
             ValueShape::Pointer => DirectRead::Pointer(base),
             ValueShape::Other => return push_other_value(l, st, ty, base, ptr),
         };
-        if push_direct(l, st.cdata_meta, direct, ptr) {
+        if push_direct(l, st, direct, ptr) {
             return Ok(());
         }
         // A 64-bit integer beyond what Lua holds as an integer: boxed.
@@ -162,12 +162,12 @@ unsafe fn push_other_value(
 /// memory), which callers outside `lua::entry` may do only while owning nothing.
 ///
 /// # Safety
-/// `l` is live with two free slots; `cdata_meta` is `FfiState::cdata_meta` of its
-/// state; `ptr` points to a readable, aligned value of the type `read` was made for.
+/// `l` is live with two free slots; `st` is its state; `ptr` points to a readable,
+/// aligned value of the type `read` was made for.
 #[inline(always)]
 pub(crate) unsafe fn push_direct(
     l: *mut State,
-    cdata_meta: c_int,
+    st: &FfiState,
     read: DirectRead,
     ptr: *const u8,
 ) -> bool {
@@ -175,23 +175,34 @@ pub(crate) unsafe fn push_direct(
     unsafe {
         match read {
             DirectRead::Scalar(scalar) => return push_scalar(l, scalar, ptr),
-            DirectRead::Reference(ref_ty) => {
-                let payload = cdata::new_small_cdata(l, cdata_meta, ref_ty, 8);
-                payload.cast::<*const u8>().write(ptr);
-            }
+            DirectRead::Reference(ref_ty) => push_address(l, st, ref_ty, ptr),
             DirectRead::Pointer(ptr_ty) => {
                 let address = ptr.cast::<*const u8>().read();
                 if address.is_null() {
                     // A NULL pointer reaches Lua as nil (crate::api::idioms).
                     sys::lua_pushnil(l);
                 } else {
-                    let payload = cdata::new_small_cdata(l, cdata_meta, ptr_ty, 8);
-                    payload.cast::<*const u8>().write(address);
+                    push_address(l, st, ptr_ty, address);
                 }
             }
         }
     }
     true
+}
+
+/// Pushes a new cdata of the pointer or reference type `ty` holding `address`. Out of
+/// line, so that the fast paths that inline [`push_direct`] keep no values across their
+/// calls (and need no frame of their own) for the scalars.
+///
+/// # Safety
+/// As [`push_direct`].
+#[inline(never)]
+unsafe fn push_address(l: *mut State, st: &FfiState, ty: TypeId, address: *const u8) {
+    // SAFETY: forwarded; a pointer or reference cdata holds 8 bytes.
+    unsafe {
+        let payload = cdata::new_small_cdata_in(l, st, ty, 8);
+        payload.cast::<*const u8>().write(address);
+    }
 }
 
 /// Pushes the scalar of kind `scalar` at `ptr` as the Lua boolean or number it reads as
@@ -204,27 +215,40 @@ pub(crate) unsafe fn push_direct(
 /// `l` is live with one free slot; `ptr` points to a readable, aligned value of the
 /// scalar.
 #[inline(always)]
-pub(crate) unsafe fn push_scalar(l: *mut State, scalar: ScalarStore, ptr: *const u8) -> bool {
+pub(crate) unsafe fn push_scalar(l: *mut State, scalar: Scalar, ptr: *const u8) -> bool {
     // SAFETY: forwarded from the caller; each arm reads the scalar's own width.
     unsafe {
-        match scalar {
-            ScalarStore::Bool => sys::lua_pushboolean(l, c_int::from(ptr.read() != 0)),
-            ScalarStore::BoolInt => {
-                sys::lua_pushboolean(l, c_int::from(ptr.cast::<u32>().read() != 0))
+        let int = match scalar {
+            Scalar::Bool => {
+                sys::lua_pushboolean(l, c_int::from(ptr.read() != 0));
+                return true;
             }
-            ScalarStore::Int(int) if int.bytes < 8 => {
-                sys::lua_pushinteger(l, read_int(ptr, int) as sys::lua_Integer)
+            Scalar::BoolInt => {
+                sys::lua_pushboolean(l, c_int::from(ptr.cast::<u32>().read() != 0));
+                return true;
             }
+            Scalar::F32 => {
+                sys::lua_pushnumber(l, f64::from(ptr.cast::<f32>().read()));
+                return true;
+            }
+            Scalar::F64 => {
+                sys::lua_pushnumber(l, ptr.cast::<f64>().read());
+                return true;
+            }
+            Scalar::I8 => i64::from(ptr.cast::<i8>().read()),
+            Scalar::U8 => i64::from(ptr.read()),
+            Scalar::I16 => i64::from(ptr.cast::<i16>().read()),
+            Scalar::U16 => i64::from(ptr.cast::<u16>().read()),
+            Scalar::I32 => i64::from(ptr.cast::<i32>().read()),
+            Scalar::U32 => i64::from(ptr.cast::<u32>().read()),
             // 64-bit integers become Lua integers on 5.3+ when they fit (crate::api::idioms).
-            ScalarStore::Int(int)
-                if lua::version::INTEGERS && (int.signed || ptr.cast::<i64>().read() >= 0) =>
-            {
-                sys::lua_pushinteger(l, ptr.cast::<i64>().read())
+            Scalar::I64 if lua::version::INTEGERS => ptr.cast::<i64>().read(),
+            Scalar::U64 if lua::version::INTEGERS && ptr.cast::<i64>().read() >= 0 => {
+                ptr.cast::<i64>().read()
             }
-            ScalarStore::Int(_) => return false,
-            ScalarStore::F32 => sys::lua_pushnumber(l, f64::from(ptr.cast::<f32>().read())),
-            ScalarStore::F64 => sys::lua_pushnumber(l, ptr.cast::<f64>().read()),
-        }
+            Scalar::I64 | Scalar::U64 => return false,
+        };
+        sys::lua_pushinteger(l, int as sys::lua_Integer);
     }
     true
 }
@@ -283,12 +307,50 @@ pub(crate) unsafe fn read_lua_number(l: *mut State, index: c_int) -> Option<LuaN
     }
 }
 
-/// Stores a Lua number as `store` says, as `store_scalar(ptr, store, lua_num(..))`
-/// would, with the common case (an integer the C type holds exactly) written directly.
+/// Stores a Lua number into a scalar of kind `scalar`, as
+/// `store_scalar(ptr, scalar.store(), lua_num(..))` would, with the common cases (an
+/// integer the C type holds exactly, a double, a float in `int32_t`'s range into a
+/// narrow integer) written directly.
 ///
 /// # Safety
-/// `ptr` points to writable storage of the scalar, aligned for it; `wide` is true
-/// exactly for 64-bit integer stores.
+/// `ptr` points to writable storage of the scalar, aligned for it.
+#[inline(always)]
+pub(crate) unsafe fn store_number(ptr: *mut u8, scalar: Scalar, number: LuaNumber) {
+    let narrow = narrow_bits(number);
+    // SAFETY: forwarded from the caller; each arm writes the scalar's own width.
+    unsafe {
+        match (number, scalar, narrow) {
+            (LuaNumber::Int(i), Scalar::F64, _) => ptr.cast::<f64>().write(i as f64),
+            (LuaNumber::Float(x), Scalar::F64, _) => ptr.cast::<f64>().write(x),
+            // Exact for 64-bit integers (5.3+).
+            (LuaNumber::Int(i), Scalar::I64 | Scalar::U64, _) => ptr.cast::<i64>().write(i),
+            (_, Scalar::I32 | Scalar::U32, Some(bits)) => ptr.cast::<u32>().write(bits as u32),
+            (_, Scalar::I16 | Scalar::U16, Some(bits)) => ptr.cast::<u16>().write(bits as u16),
+            (_, Scalar::I8 | Scalar::U8, Some(bits)) => ptr.write(bits as u8),
+            (LuaNumber::Int(i), ..) => store_scalar(ptr, scalar.store(), Num::Float(i as f64)),
+            (LuaNumber::Float(x), ..) => store_scalar(ptr, scalar.store(), Num::Float(x)),
+        }
+    }
+}
+
+/// The bits `number` stores into an integer of at most 32 bits, if it is in `int32_t`'s
+/// range: an integer's low bits (those of the double it converts to), and a float's
+/// (every number on 5.1/5.2) truncated: every conversion of `num_to_int_bits` gives
+/// the same bits.
+#[inline(always)]
+fn narrow_bits(number: LuaNumber) -> Option<i32> {
+    match number {
+        LuaNumber::Int(i) => i32::try_from(i).ok(),
+        LuaNumber::Float(x) => (x > -2_147_483_649.0 && x < 2_147_483_648.0).then_some(x as i32),
+    }
+}
+
+/// [`store_number`] for callers that keep a [`ScalarStore`] (`wide`: a 64-bit integer):
+/// a narrow integer is stored from the `ScalarStore` itself (a callback's `int`
+/// result, at every call), the rest through the flat kind.
+///
+/// # Safety
+/// As [`store_number`].
 #[inline(always)]
 pub(crate) unsafe fn store_lua_number(
     ptr: *mut u8,
@@ -296,35 +358,19 @@ pub(crate) unsafe fn store_lua_number(
     wide: bool,
     number: LuaNumber,
 ) {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        match (number, store) {
-            (LuaNumber::Int(i), ScalarStore::F64) => ptr.cast::<f64>().write(i as f64),
-            // Exact for 64-bit integers (5.3+); for the narrower ones, the value the
-            // double `i` converts to.
-            (LuaNumber::Int(i), ScalarStore::Int(int)) if wide || i32::try_from(i).is_ok() => {
-                write_int(ptr, int, i as u64)
-            }
-            (LuaNumber::Int(i), _) => {
-                let num = if wide {
-                    Num::Int(i)
-                } else {
-                    Num::Float(i as f64)
-                };
-                store_scalar(ptr, store, num);
-            }
-            (LuaNumber::Float(x), ScalarStore::F64) => ptr.cast::<f64>().write(x),
-            // A float in `int32_t`'s range (every number on 5.1/5.2) into an integer of
-            // at most 32 bits: every conversion of `num_to_int_bits` truncates it to
-            // the same bits.
-            (LuaNumber::Float(x), ScalarStore::Int(int))
-                if int.bytes <= 4 && x > -2_147_483_649.0 && x < 2_147_483_648.0 =>
-            {
-                write_int(ptr, int, x as i32 as u64)
-            }
-            (LuaNumber::Float(x), _) => store_scalar(ptr, store, Num::Float(x)),
-        }
+    if let (ScalarStore::Int(int), false, Some(bits)) = (store, wide, narrow_bits(number)) {
+        // SAFETY: forwarded; `write_int` writes the integer's own width.
+        unsafe { write_int(ptr, int, bits as u64) };
+        return;
     }
+    let scalar = Scalar::of(store);
+    debug_assert_eq!(
+        wide,
+        scalar.is_wide_int(),
+        "bug: `wide` disagrees with {store:?}"
+    );
+    // SAFETY: forwarded.
+    unsafe { store_number(ptr, scalar, number) }
 }
 
 // ---- Lua to C -----------------------------------------------------------------------------

@@ -24,7 +24,6 @@
 //! after a failed `cdef` rolled back types that no cdata, and so no entry, can have seen.
 
 use crate::cdata::value_shape::{value_shape, DirectRead, ValueShape};
-use crate::scalar::number::ScalarStore;
 use jitffi_ctype::{CType, TypeId, TypeTable};
 
 /// How the fast path reaches and converts the elements of one pointer or array type.
@@ -127,18 +126,11 @@ pub fn element_plan(types: &TypeTable, ty: TypeId) -> Option<ElementPlan> {
     let shape = value_shape(types, elem_base);
     let read_only = match shape {
         ValueShape::Scalar(scalar) => {
-            let natural_size = match scalar {
-                ScalarStore::Bool => 1,
-                ScalarStore::BoolInt => 4,
-                // On 5.1/5.2 every 64-bit element reads as a cdata box (see `push_c_value`).
-                ScalarStore::Int(int) if int.bytes < 8 || crate::lua::version::INTEGERS => {
-                    int.bytes
-                }
-                ScalarStore::Int(_) => return None,
-                ScalarStore::F32 => 4,
-                ScalarStore::F64 => 8,
-            };
-            if size != u64::from(natural_size) {
+            // On 5.1/5.2 every 64-bit element reads as a cdata box (see `push_c_value`).
+            if scalar.is_wide_int() && !crate::lua::version::INTEGERS {
+                return None;
+            }
+            if size != u64::from(scalar.size()) {
                 return None;
             }
             elem_quals.is_const
@@ -159,6 +151,7 @@ pub fn element_plan(types: &TypeTable, ty: TypeId) -> Option<ElementPlan> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scalar::number::{Scalar, ScalarStore};
     use jitffi_ctype::{IntType, Target};
 
     /// The plan of `text`, its shape and flags (the element type left out).
@@ -173,10 +166,10 @@ mod tests {
         types.cdef("struct eg { int a; double b; };", &[]).unwrap();
         let wide = crate::lua::version::INTEGERS;
         let int = |bytes, signed| {
-            Some(ValueShape::Scalar(ScalarStore::Int(IntType {
+            Some(ValueShape::Scalar(Scalar::of(ScalarStore::Int(IntType {
                 bytes,
                 signed,
-            })))
+            }))))
         };
         // 64-bit elements only where Lua holds them as integers.
         let (i64_elem, u64_elem) = if wide {
@@ -195,21 +188,21 @@ mod tests {
             ("const uint32_t[2]", int(4, false), 4, false, true),
             (
                 "double[?]",
-                Some(ValueShape::Scalar(ScalarStore::F64)),
+                Some(ValueShape::Scalar(Scalar::F64)),
                 8,
                 false,
                 false,
             ),
             (
                 "float *",
-                Some(ValueShape::Scalar(ScalarStore::F32)),
+                Some(ValueShape::Scalar(Scalar::F32)),
                 4,
                 true,
                 false,
             ),
             (
                 "bool[4]",
-                Some(ValueShape::Scalar(ScalarStore::Bool)),
+                Some(ValueShape::Scalar(Scalar::Bool)),
                 1,
                 false,
                 false,
@@ -217,9 +210,9 @@ mod tests {
             // Plain char's signedness is the target's (unsigned on AArch64).
             (
                 "char *",
-                Some(ValueShape::Scalar(ScalarStore::Int(
+                Some(ValueShape::Scalar(Scalar::of(ScalarStore::Int(
                     Target::host().char_type(),
-                ))),
+                )))),
                 1,
                 true,
                 false,
@@ -279,7 +272,7 @@ mod tests {
         );
         assert!(!cache.knows(int_ptr));
         let access = ElementAccess {
-            read: DirectRead::Scalar(ScalarStore::Int(IntType::I32)),
+            read: DirectRead::Scalar(Scalar::I32),
             size: 4,
             through_pointer: true,
             read_only: false,

@@ -196,7 +196,7 @@ fn slot_index(ty: TypeId, name: usize, mask: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scalar::number::ScalarStore;
+    use crate::scalar::number::Scalar;
 
     fn access(offset: u32) -> FieldAccess {
         FieldAccess {
@@ -205,7 +205,7 @@ mod tests {
                 offset,
             },
             kind: FieldKind::Member {
-                read: DirectRead::Scalar(ScalarStore::F64),
+                read: DirectRead::Scalar(Scalar::F64),
                 read_only: false,
             },
         }

@@ -2,7 +2,7 @@
 
 use crate::cdata::convert::{
     cdata_as_i64, holds_const, null_access, push_bitfield, push_c_value, push_direct,
-    store_bitfield, store_lua_number, store_sized, Conv, LuaNumber,
+    store_bitfield, store_number, store_sized, Conv, LuaNumber,
 };
 use crate::cdata::ctype_arg::push_ctype_name;
 use crate::cdata::element_cache::{element_plan, ElementAccess};
@@ -13,7 +13,7 @@ use crate::cdata::value_shape::{value_shape, DirectRead, ValueShape};
 use crate::cdata::{payload, to_cdata, value_size, CDataHeader, CDataKind};
 use crate::lua::stack;
 use crate::lua::{self, LuaError, LuaResult, Next, State};
-use crate::scalar::number::{f64_to_i64, store_scalar, Num, ScalarStore};
+use crate::scalar::number::{f64_to_i64, store_scalar, Num};
 use jitffi_ctype::{ArrayLen, BitField, CType, FloatKind, IntType, TypeId, TypeTable};
 use mlua_sys as sys;
 use std::os::raw::c_int;
@@ -636,9 +636,9 @@ unsafe fn fast_self(
 }
 
 /// Element `key` of the cdata at argument 1, for the fast path of `p[i]`: how to access
-/// it, the cdata metatable's reference (for a struct element's new reference) and its
-/// address, when argument 2 is an integer (or an integral float) and argument 1 a cdata
-/// pointer (not NULL) or array whose type the state's element cache knows (see
+/// it, the state (for a struct element's new reference) and its address, when argument
+/// 2 is an integer (or an integral float) and argument 1 a cdata pointer (not NULL) or
+/// array whose type the state's element cache knows (see
 /// [`crate::cdata::element_cache`]). The address is the one [`locate_place`] computes.
 /// `None` leaves the access to the general path, which handles (and raises for)
 /// everything else.
@@ -649,7 +649,7 @@ unsafe fn fast_self(
 unsafe fn fast_element(
     frame: stack::Frame,
     args: c_int,
-) -> Option<(ElementAccess, c_int, *mut u8)> {
+) -> Option<(ElementAccess, *const FfiState, *mut u8)> {
     // The element cache is only read here; the general path writes it, in calls that
     // never run Lua code while they do. The address is computed as `locate_place` does,
     // and read or written only by the caller after the NULL check.
@@ -661,7 +661,13 @@ unsafe fn fast_element(
             stack::Peeked::Float(x) => integral(x)?,
             stack::Peeked::Unknown => return None,
         };
-        let access = (*state).elements.try_borrow().ok()?.get((*header).ty)?;
+        // Unguarded (no borrow count kept): the cache's only writer is the general
+        // path, which cannot run while the entry is copied out.
+        let access = (*state)
+            .elements
+            .try_borrow_unguarded()
+            .ok()?
+            .get((*header).ty)?;
         let mut elements = crate::cdata::plain_payload(header);
         if access.through_pointer {
             elements = elements.cast::<*mut u8>().read();
@@ -670,11 +676,7 @@ unsafe fn fast_element(
             }
         }
         let offset = key.wrapping_mul(i64::from(access.size)) as isize;
-        Some((
-            access,
-            (*state).cdata_meta,
-            elements.wrapping_offset(offset),
-        ))
+        Some((access, state, elements.wrapping_offset(offset)))
     }
 }
 
@@ -698,9 +700,10 @@ unsafe fn fast_field(
     // SAFETY: as in `fast_element`.
     unsafe {
         let (state, header) = fast_self(frame, args)?;
+        // Unguarded, as in `fast_element`.
         let access = (*state)
             .fields
-            .try_borrow()
+            .try_borrow_unguarded()
             .ok()?
             .get((*header).ty, name as usize)?;
         let mut record = crate::cdata::plain_payload(header);
@@ -738,7 +741,6 @@ unsafe fn store_direct(l: *mut State, frame: stack::Frame, read: DirectRead, ptr
     let DirectRead::Scalar(scalar) = read else {
         return false;
     };
-    let wide = matches!(scalar, ScalarStore::Int(IntType { bytes: 8, .. }));
     // SAFETY: `ptr` is the place's address (caller); the stores write its width.
     unsafe {
         let number = match frame.number(3) {
@@ -747,12 +749,12 @@ unsafe fn store_direct(l: *mut State, frame: stack::Frame, read: DirectRead, ptr
             // As `store_sized` converts a boolean to any scalar.
             stack::Peeked::Unknown if sys::lua_type(l, 3) == sys::LUA_TBOOLEAN => {
                 let b = sys::lua_toboolean(l, 3) != 0;
-                store_scalar(ptr, scalar, Num::Int(i64::from(b)));
+                store_scalar(ptr, scalar.store(), Num::Int(i64::from(b)));
                 return true;
             }
             stack::Peeked::Unknown => return false,
         };
-        store_lua_number(ptr, scalar, wide, number);
+        store_number(ptr, scalar, number);
     }
     true
 }
@@ -829,9 +831,7 @@ unsafe fn learn_field(
     };
     let read = match shape {
         // On 5.1/5.2 every 64-bit integer reads as a cdata box (see `push_c_value`).
-        ValueShape::Scalar(ScalarStore::Int(IntType { bytes: 8, .. }))
-            if !crate::lua::version::INTEGERS =>
-        {
+        ValueShape::Scalar(scalar) if scalar.is_wide_int() && !crate::lua::version::INTEGERS => {
             return Ok(())
         }
         ValueShape::Scalar(scalar) => DirectRead::Scalar(scalar),
@@ -1014,39 +1014,45 @@ unsafe fn index_method(
 /// [`fast_element`]) once the general path has met the cdata's type.
 unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__index` with one of our userdata as argument 1 and the key;
-    // each branch ends in a tail call, so telling the key costs a tag test.
+    // each branch is a tail call, so telling the key costs a tag test and no frame.
     unsafe {
         let Some(frame) = stack::Frame::of(l) else {
             return index_general(l);
         };
         match frame.key_class(2) {
-            stack::KeyClass::ShortString(name) => {
-                if let Some((access, st, ptr)) = fast_field(frame, 2, name) {
-                    match access.kind {
-                        FieldKind::Member { read, .. } => {
-                            if push_direct(l, (*st).cdata_meta, read, ptr) {
-                                return 1;
-                            }
-                        }
-                        FieldKind::Method { record, metatable } => {
-                            return index_method(l, st, record, metatable);
-                        }
-                        FieldKind::Fixed { value } => {
-                            // SAFETY: the reference was made when the entry was.
-                            sys::lua_rawgeti(
-                                l,
-                                sys::LUA_REGISTRYINDEX,
-                                sys::lua_Integer::from(value),
-                            );
-                            return 1;
-                        }
-                    }
-                }
-                index_general(l)
-            }
+            stack::KeyClass::ShortString(name) => index_field(l, frame, name),
             stack::KeyClass::Number => index_element(l, frame),
             stack::KeyClass::Other => index_general(l),
         }
+    }
+}
+
+/// [`index`] with a key that is a short string: the fast path, else the general one.
+///
+/// # Safety
+/// As [`index`], `frame` its frame and `name` what `frame.key_class(2)` found.
+#[inline(never)]
+unsafe fn index_field(l: *mut State, frame: stack::Frame, name: *const std::ffi::c_char) -> c_int {
+    // SAFETY: forwarded from `index`.
+    unsafe {
+        if let Some((access, st, ptr)) = fast_field(frame, 2, name) {
+            match access.kind {
+                FieldKind::Member { read, .. } => {
+                    if push_direct(l, &*st, read, ptr) {
+                        return 1;
+                    }
+                }
+                FieldKind::Method { record, metatable } => {
+                    return index_method(l, st, record, metatable);
+                }
+                FieldKind::Fixed { value } => {
+                    // SAFETY: the reference was made when the entry was.
+                    sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(value));
+                    return 1;
+                }
+            }
+        }
+        index_general(l)
     }
 }
 
@@ -1058,8 +1064,8 @@ unsafe extern "C-unwind" fn index(l: *mut State) -> c_int {
 unsafe fn index_element(l: *mut State, frame: stack::Frame) -> c_int {
     // SAFETY: forwarded from `index`.
     unsafe {
-        if let Some((access, cdata_meta, ptr)) = fast_element(frame, 2) {
-            if push_direct(l, cdata_meta, access.read, ptr) {
+        if let Some((access, st, ptr)) = fast_element(frame, 2) {
+            if push_direct(l, &*st, access.read, ptr) {
                 return 1;
             }
         }
@@ -1144,23 +1150,37 @@ unsafe extern "C-unwind" fn newindex(l: *mut State) -> c_int {
             return newindex_general(l);
         };
         match frame.key_class(2) {
-            stack::KeyClass::ShortString(name) => {
-                if let Some((access, _, ptr)) = fast_field(frame, 3, name) {
-                    if let FieldKind::Member {
-                        read,
-                        read_only: false,
-                    } = access.kind
-                    {
-                        if store_direct(l, frame, read, ptr) {
-                            return 0;
-                        }
-                    }
-                }
-                newindex_general(l)
-            }
+            stack::KeyClass::ShortString(name) => newindex_field(l, frame, name),
             stack::KeyClass::Number => newindex_element(l, frame),
             stack::KeyClass::Other => newindex_general(l),
         }
+    }
+}
+
+/// [`newindex`] with a key that is a short string: the fast path, else the general one.
+///
+/// # Safety
+/// As [`newindex`], `frame` its frame and `name` what `frame.key_class(2)` found.
+#[inline(never)]
+unsafe fn newindex_field(
+    l: *mut State,
+    frame: stack::Frame,
+    name: *const std::ffi::c_char,
+) -> c_int {
+    // SAFETY: forwarded from `newindex`.
+    unsafe {
+        if let Some((access, _, ptr)) = fast_field(frame, 3, name) {
+            if let FieldKind::Member {
+                read,
+                read_only: false,
+            } = access.kind
+            {
+                if store_direct(l, frame, read, ptr) {
+                    return 0;
+                }
+            }
+        }
+        newindex_general(l)
     }
 }
 
@@ -1331,8 +1351,7 @@ impl lua::Continue for LookUpMember {
         // SAFETY: `l` is live with the stack as described; this frame owns nothing
         // with a destructor.
         unsafe {
-            sys::lua_gettable(l, -2);
-            if sys::lua_type(l, -1) != sys::LUA_TNIL {
+            if sys::lua_gettable(l, -2) != sys::LUA_TNIL {
                 return 1;
             }
             let ty = self.ty;

@@ -238,8 +238,12 @@ pub unsafe fn new_cdata(
     size: usize,
     align: u32,
 ) -> LuaResult<*mut u8> {
-    // SAFETY: forwarded from the caller; `cdata_meta` is the cdata metatable's reference.
-    unsafe { new_cdata_with(l, st.cdata_meta, ty, size, align) }
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        let (block, value) = new_block(l, ty, size, align)?;
+        set_cdata_metatable(l, st, block);
+        Ok(value)
+    }
 }
 
 /// [`new_cdata`] given the registry reference of the cdata metatable (for callers that
@@ -254,6 +258,30 @@ pub unsafe fn new_cdata_with(
     size: usize,
     align: u32,
 ) -> LuaResult<*mut u8> {
+    // SAFETY: forwarded from the caller; `cdata_meta` is the cdata metatable's reference.
+    unsafe {
+        let (_, value) = new_block(l, ty, size, align)?;
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(cdata_meta),
+        );
+        sys::lua_setmetatable(l, -2);
+        Ok(value)
+    }
+}
+
+/// The userdata of a [`new_cdata`], pushed without its metatable: its block (the
+/// userdata's payload) and the value's address.
+///
+/// # Safety
+/// `l` is live with two free slots.
+unsafe fn new_block(
+    l: *mut State,
+    ty: TypeId,
+    size: usize,
+    align: u32,
+) -> LuaResult<(*mut u8, *mut u8)> {
     let align = (align as usize).max(LUA_ALIGN);
     if align > MAX_CDATA_ALIGN || !align.is_power_of_two() {
         return Err(crate::lua::LuaError::msg(
@@ -284,13 +312,50 @@ pub unsafe fn new_cdata_with(
             .write(CDataHeader::new(ty, CDataKind::Value, data_offset));
         let value = block.add(data_offset);
         std::ptr::write_bytes(value, 0, size);
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(cdata_meta),
-        );
-        sys::lua_setmetatable(l, -2);
-        Ok(value)
+        Ok((block, value))
+    }
+}
+
+/// Gives the userdata just made for a cdata (on top of the stack, `block` its payload)
+/// the cdata metatable of `st`: a store into its header where that is verified
+/// ([`stack::set_new_metatable`]), else `lua_setmetatable`.
+///
+/// # Safety
+/// `l` is live with one free slot; `block` is the payload of the userdata on top, made
+/// by `lua::new_userdata` with no metatable yet; `st` is the state of `l`.
+#[inline(always)]
+unsafe fn set_cdata_metatable(l: *mut State, st: &FfiState, block: *mut u8) {
+    debug_assert!(
+        !st.cdata_meta_ptr.is_null(),
+        "bug: a cdata made before gc::install recorded the cdata metatable's address"
+    );
+    // SAFETY: the cdata metatable has no `__gc` (finalized cdata get its twin through
+    // the API, see `gc`) and stays in the registry for the state's life.
+    unsafe {
+        if !stack::set_new_metatable(block.cast(), st.cdata_meta_ptr) {
+            sys::lua_rawgeti(
+                l,
+                sys::LUA_REGISTRYINDEX,
+                sys::lua_Integer::from(st.cdata_meta),
+            );
+            sys::lua_setmetatable(l, -2);
+        }
+    }
+}
+
+/// [`new_small_cdata`] for a caller that has the state: the cdata metatable is stored
+/// directly where that is verified (see [`set_cdata_metatable`]), which saves the two
+/// API calls of `lua_setmetatable` on every cdata a fast path makes.
+///
+/// # Safety
+/// As [`new_small_cdata`], with `st` the state of `l`.
+#[inline(always)]
+pub unsafe fn new_small_cdata_in(l: *mut State, st: &FfiState, ty: TypeId, size: usize) -> *mut u8 {
+    // SAFETY: forwarded.
+    unsafe {
+        let value = new_small_block(l, ty, size);
+        set_cdata_metatable(l, st, value.sub(HEADER_BYTES));
+        value
     }
 }
 

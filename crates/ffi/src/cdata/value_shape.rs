@@ -3,7 +3,7 @@
 //! (element_cache, field_cache), which keep it without depending on the conversions.
 //! A leaf of `cdata`: it uses only `scalar` and the type table.
 
-use crate::scalar::number::ScalarStore;
+use crate::scalar::number::{Scalar, ScalarStore};
 use jitffi_ctype::{CType, FloatKind, TypeId, TypeTable};
 
 /// What reading a C value of one (unqualified) type into Lua takes: the decision of
@@ -12,7 +12,7 @@ use jitffi_ctype::{CType, FloatKind, TypeId, TypeTable};
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum ValueShape {
     /// A boolean or a number read in place (bool, integers, float, double; not enums).
-    Scalar(ScalarStore),
+    Scalar(Scalar),
     /// A struct, union, array or function: a new reference cdata `T &` to it, so that
     /// `s.inner.a = 1` writes through.
     Aggregate,
@@ -25,11 +25,11 @@ pub enum ValueShape {
 /// The [`ValueShape`] of the unqualified type `base`.
 pub fn value_shape(types: &TypeTable, base: TypeId) -> ValueShape {
     match types.get(base) {
-        CType::Bool => ValueShape::Scalar(ScalarStore::Bool),
-        CType::BoolInt => ValueShape::Scalar(ScalarStore::BoolInt),
-        CType::Int(int) => ValueShape::Scalar(ScalarStore::Int(*int)),
-        CType::Float(FloatKind::Float) => ValueShape::Scalar(ScalarStore::F32),
-        CType::Float(FloatKind::Double) => ValueShape::Scalar(ScalarStore::F64),
+        CType::Bool => ValueShape::Scalar(Scalar::Bool),
+        CType::BoolInt => ValueShape::Scalar(Scalar::BoolInt),
+        CType::Int(int) => ValueShape::Scalar(Scalar::of(ScalarStore::Int(*int))),
+        CType::Float(FloatKind::Float) => ValueShape::Scalar(Scalar::F32),
+        CType::Float(FloatKind::Double) => ValueShape::Scalar(Scalar::F64),
         CType::Record(_) | CType::Array { .. } | CType::Func(_) => ValueShape::Aggregate,
         CType::Pointer(_) => ValueShape::Pointer,
         _ => ValueShape::Other,
@@ -40,7 +40,7 @@ pub fn value_shape(types: &TypeTable, base: TypeId) -> ValueShape {
 /// and field caches keep per type.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub enum DirectRead {
-    Scalar(ScalarStore),
+    Scalar(Scalar),
     /// The reference type `T &` to make (`T` the value's type, qualifiers kept).
     Reference(TypeId),
     /// The (unqualified) pointer type.

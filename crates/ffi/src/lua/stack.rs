@@ -60,6 +60,11 @@
 //! and nothing is turned on before it is checked. `JITFFI_NO_STACK_PEEK=1` in the
 //! environment turns direct reads off (the tests run the call suite and the element
 //! accesses of `tests/lua/cdata_index.lua` both ways).
+//!
+//! One write goes the same way: [`set_new_metatable`] gives a userdata that was just made
+//! its metatable with one store into the header (where `lua_setmetatable` takes two API
+//! calls with the table pushed first), at the place the verified reads found the
+//! metatable; [`verify`] checks it with `lua_getmetatable` before turning it on.
 
 use crate::lua::{self, version, State};
 use crate::platform::memory::is_readable;
@@ -95,6 +100,10 @@ static USERDATA: AtomicBool = AtomicBool::new(false);
 /// Whether every kind of direct read is in use (verified, and not turned off): one
 /// flag, so that a fast path ([`Frame::of`]) tests one load.
 static ALL: AtomicBool = AtomicBool::new(false);
+
+/// Whether [`set_new_metatable`] stores into the userdata header (verified after the
+/// userdata reads, on its own).
+static METATABLE_STORES: AtomicBool = AtomicBool::new(false);
 
 /// Whether every kind of direct read is in use (verified, and not turned off).
 pub fn all_enabled() -> bool {
@@ -633,6 +642,41 @@ pub unsafe fn userdata_upvalue(l: *mut State, min_len: usize) -> *mut std::ffi::
     }
 }
 
+/// Gives the full userdata whose payload [`lua::new_userdata`] just returned the
+/// metatable `table` (the table's `lua_topointer`) with one store into the userdata's
+/// header, where that store is verified; `false`, with nothing done, where it is not,
+/// and the caller uses `lua_setmetatable`.
+///
+/// What `lua_setmetatable` does besides the store is not needed here: its write barrier
+/// keeps the collector from missing a table that only a black object points to, and
+/// `table` is kept alive by the registry whatever points to it; its finalizer check
+/// registers a userdata whose metatable has `__gc`, which `table` has not.
+///
+/// # Safety
+/// `payload` is the payload of a userdata just made by [`lua::new_userdata`] that has no
+/// metatable; `table` is a table without `__gc` that stays anchored in the registry for
+/// the life of its state.
+#[inline(always)]
+pub unsafe fn set_new_metatable(
+    payload: *mut std::ffi::c_void,
+    table: *const std::ffi::c_void,
+) -> bool {
+    if !METATABLE_STORES.load(Ordering::Acquire) {
+        return false;
+    }
+    // SAFETY: such a userdata has no user values, so its header lies USERDATA_AT bytes
+    // before the payload, with the metatable's place at USERDATA_METATABLE_AT (both
+    // verified).
+    unsafe {
+        let block = payload.cast::<u8>().sub(USERDATA_AT);
+        block
+            .add(USERDATA_METATABLE_AT)
+            .cast::<*const std::ffi::c_void>()
+            .write(table);
+    }
+    true
+}
+
 /// The payload of the full userdata at `index` of at least `min_len` bytes, through the
 /// Lua API; null for anything else.
 ///
@@ -674,6 +718,8 @@ pub unsafe fn verify(l: *mut State) {
         // Userdata reads are checked on their own, so that a Lua whose userdata differ
         // still keeps the number and string reads.
         let userdata_ok = ok && verify_userdata(l);
+        let stores_ok = userdata_ok && verify_metatable_store(l);
+        METATABLE_STORES.store(stores_ok, Ordering::Release);
         USERDATA.store(userdata_ok, Ordering::Release);
         STATE.store(if ok { ON } else { OFF }, Ordering::Release);
         ALL.store(ok && userdata_ok, Ordering::Release);
@@ -942,6 +988,29 @@ unsafe fn verify_userdata(l: *mut State) -> bool {
         let upvalue_ok = ok && call_probe(l, probe);
         sys::lua_settop(l, top);
         ok && upvalue_ok
+    }
+}
+
+/// Gives a new userdata a metatable by the store of [`set_new_metatable`] and checks
+/// that `lua_getmetatable` finds it.
+///
+/// # Safety
+/// As [`verify`], with the userdata reads verified (the metatable's place included).
+unsafe fn verify_metatable_store(l: *mut State) -> bool {
+    // SAFETY: the store goes to the place the verified reads found the metatable at, in
+    // a userdata this function made; the table stays on the stack while the userdata
+    // does.
+    unsafe {
+        let top = sys::lua_gettop(l);
+        sys::lua_createtable(l, 0, 0);
+        let table = sys::lua_topointer(l, -1);
+        let payload = lua::new_userdata(l, 16);
+        METATABLE_STORES.store(true, Ordering::Release);
+        set_new_metatable(payload, table);
+        METATABLE_STORES.store(false, Ordering::Release);
+        let ok = sys::lua_getmetatable(l, top + 2) != 0 && sys::lua_rawequal(l, -1, top + 1) != 0;
+        sys::lua_settop(l, top);
+        ok
     }
 }
 

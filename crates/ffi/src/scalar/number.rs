@@ -169,6 +169,89 @@ pub enum ScalarStore {
     F64,
 }
 
+/// A [`ScalarStore`] flattened to one kind: what the fast paths of `p.x` and `p[i]`
+/// keep per member and element type, so that reading or writing one dispatches with a
+/// single jump where a [`ScalarStore`] takes two levels and the integer's width and sign.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Scalar {
+    Bool,
+    /// LuaJIT's `_Bool int`.
+    BoolInt,
+    I8,
+    U8,
+    I16,
+    U16,
+    I32,
+    U32,
+    I64,
+    U64,
+    F32,
+    F64,
+}
+
+impl Scalar {
+    /// The flat kind of `store`.
+    pub const fn of(store: ScalarStore) -> Scalar {
+        match store {
+            ScalarStore::Bool => Scalar::Bool,
+            ScalarStore::BoolInt => Scalar::BoolInt,
+            ScalarStore::Int(IntType { bytes: 1, signed }) => pick(signed, Scalar::I8, Scalar::U8),
+            ScalarStore::Int(IntType { bytes: 2, signed }) => {
+                pick(signed, Scalar::I16, Scalar::U16)
+            }
+            ScalarStore::Int(IntType { bytes: 4, signed }) => {
+                pick(signed, Scalar::I32, Scalar::U32)
+            }
+            ScalarStore::Int(IntType { signed, .. }) => pick(signed, Scalar::I64, Scalar::U64),
+            ScalarStore::F32 => Scalar::F32,
+            ScalarStore::F64 => Scalar::F64,
+        }
+    }
+
+    /// The size of a value of this kind in bytes.
+    pub const fn size(self) -> u8 {
+        match self {
+            Scalar::Bool | Scalar::I8 | Scalar::U8 => 1,
+            Scalar::I16 | Scalar::U16 => 2,
+            Scalar::BoolInt | Scalar::I32 | Scalar::U32 | Scalar::F32 => 4,
+            Scalar::I64 | Scalar::U64 | Scalar::F64 => 8,
+        }
+    }
+
+    /// A 64-bit integer (which Lua 5.1/5.2 cannot hold as a number, and 5.3+ holds as
+    /// an integer exactly).
+    pub const fn is_wide_int(self) -> bool {
+        matches!(self, Scalar::I64 | Scalar::U64)
+    }
+
+    /// The [`ScalarStore`] this kind flattens.
+    pub const fn store(self) -> ScalarStore {
+        match self {
+            Scalar::Bool => ScalarStore::Bool,
+            Scalar::BoolInt => ScalarStore::BoolInt,
+            Scalar::I8 => ScalarStore::Int(IntType::I8),
+            Scalar::U8 => ScalarStore::Int(IntType::U8),
+            Scalar::I16 => ScalarStore::Int(IntType::I16),
+            Scalar::U16 => ScalarStore::Int(IntType::U16),
+            Scalar::I32 => ScalarStore::Int(IntType::I32),
+            Scalar::U32 => ScalarStore::Int(IntType::U32),
+            Scalar::I64 => ScalarStore::Int(IntType::I64),
+            Scalar::U64 => ScalarStore::Int(IntType::U64),
+            Scalar::F32 => ScalarStore::F32,
+            Scalar::F64 => ScalarStore::F64,
+        }
+    }
+}
+
+/// `signed` if the integer is signed, else `unsigned` (`if` in a const fn).
+const fn pick(signed: bool, if_signed: Scalar, if_unsigned: Scalar) -> Scalar {
+    if signed {
+        if_signed
+    } else {
+        if_unsigned
+    }
+}
+
 /// The [`ScalarStore`] of an unqualified type: bool, integers, enums of known width,
 /// float and double.
 pub fn scalar_store(types: &TypeTable, base: TypeId) -> Option<ScalarStore> {
@@ -258,6 +341,35 @@ pub fn extend(bits: u64, int: IntType) -> u64 {
 mod tests {
     use super::extend;
     use jitffi_ctype::IntType;
+
+    #[test]
+    fn flat_scalar_kinds_name_the_same_stores() {
+        use super::{Scalar, ScalarStore};
+        let all = [
+            Scalar::Bool,
+            Scalar::BoolInt,
+            Scalar::I8,
+            Scalar::U8,
+            Scalar::I16,
+            Scalar::U16,
+            Scalar::I32,
+            Scalar::U32,
+            Scalar::I64,
+            Scalar::U64,
+            Scalar::F32,
+            Scalar::F64,
+        ];
+        for kind in all {
+            assert_eq!(Scalar::of(kind.store()), kind);
+        }
+        assert_eq!(
+            Scalar::store(Scalar::U16),
+            ScalarStore::Int(IntType {
+                bytes: 2,
+                signed: false
+            })
+        );
+    }
 
     #[test]
     fn registers_hold_values_extended_from_their_width() {
