@@ -333,7 +333,6 @@ impl TypeTable {
             tag: tag.map(Into::into),
             int_type: None,
             constants: Vec::new(),
-            align: None,
         });
         self.push(CType::Enum(eid))
     }
@@ -637,11 +636,10 @@ impl TypeTable {
                     continue;
                 }
                 CType::Record(rid) => self.record(*rid).body.as_ref().map_or(1, |b| b.align),
-                CType::Enum(eid) => {
-                    let def = self.enum_def(*eid);
-                    def.align
-                        .unwrap_or_else(|| def.int_type.map_or(1, |i| u32::from(i.bytes)))
-                }
+                CType::Enum(eid) => self
+                    .enum_def(*eid)
+                    .int_type
+                    .map_or(1, |i| u32::from(i.bytes)),
                 CType::Aligned { align, .. } => *align,
             };
         }
@@ -662,7 +660,6 @@ impl TypeTable {
                     .body
                     .as_ref()
                     .is_some_and(|b| b.user_aligned),
-                CType::Enum(eid) => self.enum_def(*eid).align.is_some(),
                 _ => false,
             };
         }

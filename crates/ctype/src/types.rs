@@ -310,8 +310,6 @@ pub struct EnumDef {
     pub int_type: Option<IntType>,
     /// The constants in declaration order; each value is to be read in `int_type`.
     pub constants: Vec<(Box<str>, i64)>,
-    /// Alignment set by an attribute, if any (`enum e {...} __attribute__((aligned(8)))`).
-    pub align: Option<u32>,
 }
 
 /// What an ordinary identifier names (C11 6.2.3: the namespace of ordinary identifiers).

@@ -352,7 +352,6 @@ impl Generator<'_> {
                 tag: Some(tag.clone().into()),
                 int_type: Some(int_type),
                 constants,
-                align: None,
             },
         );
         self.named.push(Rc::new(NamedType {

@@ -30,9 +30,24 @@ pub(crate) enum ScalarMode {
 }
 
 /// Attributes gathered for one declarator (from its specifiers and itself).
+///
+/// `aligned` is kept twice, because gcc treats a declaration and a type differently. A
+/// member or variable takes the largest alignment asked for (`align`: a declaration's
+/// alignment only grows). A typedef or type name takes the last one gcc applies
+/// ([`DeclAttrs::replacing_align`]), which may lower it: gcc applies the attributes
+/// after the declarator first, then the specifiers' runs of attributes from the last
+/// run to the first, each run in its written order. So `int __attribute__((aligned(2)))
+/// const __attribute__((aligned(8))) t` is aligned to 2 as a typedef, to 8 as a member.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DeclAttrs {
+    /// The largest alignment asked for anywhere.
     pub align: Option<u32>,
+    /// The last `aligned` of the first run of attributes among the specifiers that has one.
+    pub spec_align: Option<u32>,
+    /// The last `aligned` in the declarator's pointer part (`int * __attribute__((...)) t`).
+    pub pointer_align: Option<u32>,
+    /// The last `aligned` after the declarator.
+    pub suffix_align: Option<u32>,
     pub packed: bool,
     pub mode: Option<MachineMode>,
     pub vector_size: Option<u64>,
@@ -45,12 +60,29 @@ impl DeclAttrs {
     /// `later`'s where each says one.
     pub(crate) fn absorb(&mut self, later: DeclAttrs) {
         self.align = self.align.max(later.align);
+        self.spec_align = self.spec_align.or(later.spec_align);
+        self.pointer_align = later.pointer_align.or(self.pointer_align);
+        self.suffix_align = later.suffix_align.or(self.suffix_align);
         self.packed |= later.packed;
         self.mode = later.mode.or(self.mode);
         self.vector_size = later.vector_size.or(self.vector_size);
         self.conv = later.conv.or(self.conv);
         self.asm_name = later.asm_name.or(self.asm_name.take());
     }
+
+    /// The alignment a typedef or type name gets: the one gcc applies last (see above).
+    pub(crate) fn replacing_align(&self) -> Option<u32> {
+        self.spec_align.or(self.suffix_align).or(self.pointer_align)
+    }
+}
+
+/// What one run of attributes (consecutive ones, nothing else between) held.
+#[derive(Copy, Clone, Debug, Default)]
+pub(crate) struct AttrRun {
+    /// The run was not empty.
+    pub any: bool,
+    /// The alignment its last `aligned` (or `_Alignas`, `__declspec(align)`) asked for.
+    pub last_align: Option<u32>,
 }
 
 /// Most alignment an attribute may ask for (gcc's limit on ELF targets is 2^28).
@@ -62,17 +94,17 @@ impl Parser<'_> {
     /// it read any. `__ptr32` is refused: LuaJIT makes a 4-byte pointer of it on 64-bit
     /// targets, which jitffi's conversions and calls do not have, and taking it as an
     /// 8-byte pointer would silently change every layout it appears in.
-    pub(crate) fn attributes(&mut self, attrs: &mut DeclAttrs) -> Result<bool, CdefError> {
-        let mut any = false;
+    pub(crate) fn attributes(&mut self, attrs: &mut DeclAttrs) -> Result<AttrRun, CdefError> {
+        let mut run = AttrRun::default();
         loop {
-            match self.kind() {
+            let align = match self.kind() {
                 TokenKind::Keyword(Keyword::Attribute) => self.gnu_attribute(attrs)?,
-                TokenKind::Keyword(Keyword::Declspec) => self.declspec(attrs)?,
-                TokenKind::Keyword(Keyword::Alignas) => {
-                    let align = self.alignas()?;
-                    attrs.align = attrs.align.max(align);
+                TokenKind::Keyword(Keyword::Declspec) => self.declspec()?,
+                TokenKind::Keyword(Keyword::Alignas) => self.alignas()?,
+                TokenKind::Keyword(Keyword::Extension | Keyword::Ptr64) => {
+                    self.advance()?;
+                    None
                 }
-                TokenKind::Keyword(Keyword::Extension | Keyword::Ptr64) => self.advance()?,
                 TokenKind::Keyword(Keyword::Ptr32) => {
                     return Err(self.error_near(text::PTR32_UNSUPPORTED));
                 }
@@ -82,16 +114,23 @@ impl Parser<'_> {
                 ) => {
                     attrs.conv = Some(conv_of(kw));
                     self.advance()?;
+                    None
                 }
-                _ => return Ok(any),
+                _ => return Ok(run),
+            };
+            if align.is_some() {
+                attrs.align = attrs.align.max(align);
+                run.last_align = align;
             }
-            any = true;
+            run.any = true;
         }
     }
 
-    /// `__attribute__ (( attribute-list ))`.
-    fn gnu_attribute(&mut self, attrs: &mut DeclAttrs) -> Result<(), CdefError> {
+    /// `__attribute__ (( attribute-list ))`. Returns the alignment its last `aligned`
+    /// asked for.
+    fn gnu_attribute(&mut self, attrs: &mut DeclAttrs) -> Result<Option<u32>, CdefError> {
         self.advance()?;
+        let mut last_align = None;
         self.expect(Punct::LParen, "(")?;
         self.expect(Punct::LParen, "(")?;
         loop {
@@ -116,7 +155,7 @@ impl Parser<'_> {
                         // (`__BIGGEST_ALIGNMENT__`).
                         Some(self.table.target().max_align())
                     };
-                    attrs.align = attrs.align.max(align);
+                    last_align = align.or(last_align);
                 }
                 b"packed" => attrs.packed = true,
                 b"mode" => {
@@ -159,7 +198,8 @@ impl Parser<'_> {
             }
         }
         self.expect(Punct::RParen, ")")?;
-        self.expect(Punct::RParen, ")")
+        self.expect(Punct::RParen, ")")?;
+        Ok(last_align)
     }
 
     /// An alignment argument: a power of two up to gcc's limit; 0 asks for nothing.
@@ -180,9 +220,11 @@ impl Parser<'_> {
         }
     }
 
-    /// `__declspec ( ... )`: `align(n)` is kept, everything else skipped.
-    fn declspec(&mut self, attrs: &mut DeclAttrs) -> Result<(), CdefError> {
+    /// `__declspec ( ... )`: `align(n)` is kept (returned, the last one), everything else
+    /// skipped.
+    fn declspec(&mut self) -> Result<Option<u32>, CdefError> {
         self.advance()?;
+        let mut last_align = None;
         self.expect(Punct::LParen, "(")?;
         while !self.is(Punct::RParen) {
             match self.kind() {
@@ -191,7 +233,7 @@ impl Parser<'_> {
                     self.expect(Punct::LParen, "(")?;
                     let value = self.constant_expression()?;
                     self.expect(Punct::RParen, ")")?;
-                    attrs.align = attrs.align.max(self.alignment_value(value.value)?);
+                    last_align = self.alignment_value(value.value)?.or(last_align);
                 }
                 TokenKind::Ident | TokenKind::Keyword(_) => {
                     self.advance()?;
@@ -202,7 +244,8 @@ impl Parser<'_> {
                 _ => return Err(self.error_near(&text::expected(")"))),
             }
         }
-        self.advance()
+        self.advance()?;
+        Ok(last_align)
     }
 
     /// `_Alignas ( type-name )` or `_Alignas ( constant-expression )` (C11 6.7.5).
@@ -274,7 +317,9 @@ impl Parser<'_> {
         attrs: &mut DeclAttrs,
     ) -> Result<(), CdefError> {
         loop {
-            if self.attributes(attrs)? {
+            let run = self.attributes(attrs)?;
+            attrs.suffix_align = run.last_align.or(attrs.suffix_align);
+            if run.any {
                 continue;
             }
             if self.is_keyword(Keyword::Asm) {

@@ -256,7 +256,7 @@ impl<'a> Parser<'a> {
         attrs: DeclAttrs,
     ) -> Result<(), CdefError> {
         let symbol = if storage.is_typedef {
-            let ty = match attrs.align {
+            let ty = match attrs.replacing_align() {
                 Some(align) => self.table.intern(CType::Aligned { base: ty, align }),
                 None => ty,
             };
@@ -408,7 +408,7 @@ impl<'a> Parser<'a> {
         self.declarator(NameRule::Forbidden, &mut attrs)?;
         self.declarator_suffix_attributes(&mut attrs)?;
         let ty = self.build_type(spec.ty, &attrs, mark)?;
-        Ok(match attrs.align {
+        Ok(match attrs.replacing_align() {
             Some(align) => self.table.intern(CType::Aligned { base: ty, align }),
             None => ty,
         })
@@ -448,7 +448,8 @@ impl<'a> Parser<'a> {
                     | Keyword::Stdcall
                     | Keyword::Fastcall
                     | Keyword::Thiscall => {
-                        self.attributes(&mut attrs)?;
+                        let run = self.attributes(&mut attrs)?;
+                        attrs.spec_align = attrs.spec_align.or(run.last_align);
                         continue;
                     }
                     Keyword::Struct | Keyword::Union | Keyword::Enum => {
@@ -647,7 +648,8 @@ impl<'a> Parser<'a> {
                                 | Keyword::Ptr32
                                 | Keyword::Ptr64,
                             ) => {
-                                self.attributes(attrs)?;
+                                let run = self.attributes(attrs)?;
+                                attrs.pointer_align = run.last_align.or(attrs.pointer_align);
                                 continue;
                             }
                             _ => break,
@@ -681,7 +683,8 @@ impl<'a> Parser<'a> {
                     | Keyword::Ptr32
                     | Keyword::Ptr64,
                 ) => {
-                    self.attributes(attrs)?;
+                    let run = self.attributes(attrs)?;
+                    attrs.pointer_align = run.last_align.or(attrs.pointer_align);
                 }
                 TokenKind::Keyword(Keyword::Const | Keyword::Volatile | Keyword::Restrict) => {
                     self.advance()?
@@ -931,7 +934,7 @@ impl<'a> Parser<'a> {
         self.attributes(&mut attrs)?;
         let tag = self.tag_name()?;
         let mut after_tag = DeclAttrs::default();
-        self.attributes(&mut after_tag)?;
+        after_tag.spec_align = self.attributes(&mut after_tag)?.last_align;
         if !self.is(Punct::LBrace) {
             let Some(tag) = tag else {
                 return Err(self.error_near(&text::expected(text::IDENT_NAME)));
@@ -1206,13 +1209,15 @@ impl<'a> Parser<'a> {
 
     /// `enum` specifier (C11 6.7.2.2), with C23's fixed underlying type `enum e : T`.
     /// Attributes after the tag of a reference go to `spec_attrs`, as in [`Self::record_spec`].
+    /// Of the attributes of a definition (before the tag, after it, after `}`) only
+    /// `packed` counts: gcc 12 ignores `aligned` on an enum type.
     fn enum_spec(&mut self, spec_attrs: &mut DeclAttrs) -> Result<TypeId, CdefError> {
         self.advance()?;
         let mut attrs = DeclAttrs::default();
         self.attributes(&mut attrs)?;
         let tag = self.tag_name()?;
         let mut after_tag = DeclAttrs::default();
-        self.attributes(&mut after_tag)?;
+        after_tag.spec_align = self.attributes(&mut after_tag)?.last_align;
         let mut fixed = None;
         if self.is(Punct::Colon) && self.peek_starts_type() {
             self.advance()?;
@@ -1274,7 +1279,6 @@ impl<'a> Parser<'a> {
             tag: tag.map(Into::into),
             int_type: Some(int_type),
             constants,
-            align: attrs.align,
         };
         let ty = self.enum_type_for(tag, def.clone())?;
         for (name, value) in def.constants {

@@ -138,50 +138,47 @@ impl TypeTable {
     /// `ffi.cdef`: parses declarations into the table. Transactional: on error nothing
     /// changes.
     pub fn cdef(&mut self, src: &str, params: &[Param]) -> Result<(), CdefError> {
-        let spliced = remove_line_splices(src.as_bytes());
-        let (text, splices) = match &spliced {
-            Some((text, splices)) => (&text[..], &splices[..]),
-            None => (src.as_bytes(), &[][..]),
-        };
-        self.transaction(|table| {
-            let mut parser = Parser::new(
-                table,
-                text,
-                Lexer::with_splices(text, splices),
-                params,
-                Mode::Declarations,
-            );
-            parser.advance()?;
+        self.parse_with(src, params, Mode::Declarations, |parser| {
             while parser.cur.token.kind != TokenKind::Eof {
                 parser.declaration()?;
             }
-            parser.check_params_used()
+            Ok(())
         })
     }
 
     /// `ffi.typeof`, `ffi.new`, `ffi.cast`: parses one abstract type name (`int *`,
     /// `struct foo`, `int[?]`, `struct { int a; }`). Transactional.
     pub fn parse_type(&mut self, src: &str, params: &[Param]) -> Result<TypeId, CdefError> {
+        self.parse_with(src, params, Mode::TypeName, |parser| {
+            let ty = parser.type_name()?;
+            if parser.cur.token.kind != TokenKind::Eof {
+                return Err(parser.error_near(&text::expected(text::EOF_NAME)));
+            }
+            Ok(ty)
+        })
+    }
+
+    /// Runs `parse` on a parser over `src` (line splices removed, first token read) in
+    /// one table transaction, then checks that every `$` parameter was used.
+    fn parse_with<T>(
+        &mut self,
+        src: &str,
+        params: &[Param],
+        mode: Mode,
+        parse: impl FnOnce(&mut Parser<'_>) -> Result<T, CdefError>,
+    ) -> Result<T, CdefError> {
         let spliced = remove_line_splices(src.as_bytes());
         let (text, splices) = match &spliced {
             Some((text, splices)) => (&text[..], &splices[..]),
             None => (src.as_bytes(), &[][..]),
         };
         self.transaction(|table| {
-            let mut parser = Parser::new(
-                table,
-                text,
-                Lexer::with_splices(text, splices),
-                params,
-                Mode::TypeName,
-            );
+            let lexer = Lexer::with_splices(text, splices);
+            let mut parser = Parser::new(table, text, lexer, params, mode);
             parser.advance()?;
-            let ty = parser.type_name()?;
-            if parser.cur.token.kind != TokenKind::Eof {
-                return Err(parser.error_near(&text::expected(text::EOF_NAME)));
-            }
+            let result = parse(&mut parser)?;
             parser.check_params_used()?;
-            Ok(ty)
+            Ok(result)
         })
     }
 }
