@@ -1,14 +1,17 @@
 //! The register blocks' shared shape: what a call stub saves of a result
-//! ([`ResultArea`]) and what a typed callback entry saves and loads ([`ArgFrame`]),
-//! generic over how many registers of each kind an architecture has, with the
-//! accessors that read and write them through plan locations ([`Loc`]) written once.
+//! ([`ResultArea`]), what a typed callback entry saves and loads ([`ArgFrame`]) and the
+//! whole state a raw (cbframe) entry hands over ([`CpuState`]), generic over how many
+//! registers of each kind an architecture has, with the accessors that read and write
+//! them through plan locations ([`Loc`]) and their byte offsets written once.
 //!
 //! Each architecture folder's `frames` instantiates them (`x86_64::ArgFrame` is
-//! `ArgFrame<6, 2, X87Results>`, `aarch64::ArgFrame` is `ArgFrame<9, 4, ()>`), says what
-//! `Gpr(n)` and `Vec(n)` name there, adds what only it has (x87 results, x8 as the
-//! result pointer) and pins the field offsets its emitted code relies on. Both are
-//! `repr(C)`: the layout is the fields in this order, and an architecture's `Extra`
-//! (zero-sized where it has nothing) sits after the shared fields.
+//! `ArgFrame<6, 2, X87Results>`, `aarch64::ArgFrame` is `ArgFrame<9, 4, ()>`;
+//! `CpuState<16, 16>` and `CpuState<32, 32>`), says what `Gpr(n)` and `Vec(n)` name
+//! there (for the state, its [`CpuLocations`]), adds what only it has (x87 results, x8
+//! as the result pointer; cbframe's register names and C view of the state) and pins
+//! the field offsets its emitted code relies on. All are `repr(C)`: the layout is the
+//! fields in this order, and an architecture's `Extra` (zero-sized where it has
+//! nothing) sits after the shared fields.
 
 use jitffi_abi::Loc;
 
@@ -150,5 +153,98 @@ impl<const ARG_GPRS: usize, const RET_VECS: usize, Extra: Default>
         self.ret_gpr = [0; 2];
         self.ret_vec = [[0; 16]; RET_VECS];
         self.ret_extra = Extra::default();
+    }
+}
+
+/// The whole register state a raw (cbframe) entry hands over: `VECS` vector registers
+/// (16 bytes each), `GPRS` general registers in the architecture's order, the flags.
+/// Its field layout is the user-facing `struct jitffi_cpu` of cbframe; each
+/// architecture's `frames` gives the register names, that C view and which registers
+/// plan locations name ([`CpuLocations`]).
+#[repr(C)]
+#[derive(Debug)]
+pub struct CpuState<const VECS: usize, const GPRS: usize> {
+    /// The vector registers, by number.
+    pub vec: [[u8; 16]; VECS],
+    /// The general registers in the architecture's order (its `GPR_NAMES`).
+    pub gpr: [u64; GPRS],
+    /// The flags register.
+    pub flags: u64,
+    _pad: u64,
+}
+
+/// Which registers of an architecture's [`CpuState`] the plan locations name.
+pub trait CpuLocations {
+    /// [`CpuState::gpr`] index of argument location `Gpr(n)`, by n.
+    const ARG_GPRS: &'static [usize];
+    /// [`CpuState::gpr`] index of result location `Gpr(n)`, by n.
+    const RESULT_GPRS: &'static [usize];
+    /// Vector registers that carry arguments (`Vec(0)` up).
+    const ARG_VECS: usize;
+    /// Vector registers that carry results (`Vec(0)` up).
+    const RESULT_VECS: usize;
+}
+
+impl<const VECS: usize, const GPRS: usize> CpuState<VECS, GPRS> {
+    /// Vector registers in the state.
+    pub const VEC_COUNT: usize = VECS;
+
+    /// Byte offset of general register `index` (in [`CpuState::gpr`] order).
+    pub const fn gpr_offset(index: usize) -> usize {
+        std::mem::offset_of!(Self, gpr) + 8 * index
+    }
+
+    /// Byte offset of vector register `n`.
+    pub const fn vec_offset(n: usize) -> usize {
+        std::mem::offset_of!(Self, vec) + 16 * n
+    }
+
+    /// Byte offset of the flags.
+    pub const fn flags_offset() -> usize {
+        std::mem::offset_of!(Self, flags)
+    }
+}
+
+impl<const VECS: usize, const GPRS: usize> CpuState<VECS, GPRS>
+where
+    Self: CpuLocations,
+{
+    /// Byte offset in the state of argument location `loc`; `None` for a stack
+    /// location or a register no argument uses.
+    pub fn arg_offset(loc: Loc) -> Option<usize> {
+        match loc {
+            Loc::Gpr(n) => Self::ARG_GPRS
+                .get(usize::from(n))
+                .map(|&r| Self::gpr_offset(r)),
+            Loc::Vec(n) if usize::from(n) < Self::ARG_VECS => {
+                Some(Self::vec_offset(usize::from(n)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Byte offset in the state of result location `loc`; `None` for a location no
+    /// result uses.
+    pub fn result_offset(loc: Loc) -> Option<usize> {
+        match loc {
+            Loc::Gpr(n) => Self::RESULT_GPRS
+                .get(usize::from(n))
+                .map(|&r| Self::gpr_offset(r)),
+            Loc::Vec(n) if usize::from(n) < Self::RESULT_VECS => {
+                Some(Self::vec_offset(usize::from(n)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Zeroes the result registers of every C signature: what a call that did not
+    /// complete returns.
+    pub fn clear_results(&mut self) {
+        for &r in Self::RESULT_GPRS {
+            self.gpr[r] = 0;
+        }
+        for v in &mut self.vec[..Self::RESULT_VECS] {
+            *v = [0; 16];
+        }
     }
 }

@@ -127,30 +127,55 @@ pub fn typed_entry(handler: usize) -> Result<Vec<u8>, JitError> {
     assembled_code("a callback entry", ops.finalize())
 }
 
+/// Which way [`state_gprs`] and [`state_vecs`] move registers: into the raw entry's
+/// [`CpuState`] at sp, or back out of it.
+#[derive(Clone, Copy)]
+enum Move {
+    Save,
+    Restore,
+}
+
+/// x0-x30 to or from their [`CpuState`] slots. Single-register `str`/`ldr`: they reach
+/// the whole state from sp (stp's offset field does not), so no register is needed as
+/// a base.
+fn state_gprs(ops: &mut VecAssembler<Aarch64Relocation>, way: Move) {
+    for n in 0..31u8 {
+        let at = CpuState::gpr_offset(usize::from(n)) as u32;
+        match way {
+            Move::Save => dynasm!(ops ; .arch aarch64 ; str X(n), [sp, at]),
+            Move::Restore => dynasm!(ops ; .arch aarch64 ; ldr X(n), [sp, at]),
+        }
+    }
+}
+
+/// q0-q31 to or from their [`CpuState`] slots, in pairs.
+fn state_vecs(ops: &mut VecAssembler<Aarch64Relocation>, way: Move) {
+    for n in (0..32u8).step_by(2) {
+        let at = CpuState::vec_offset(usize::from(n)) as i32;
+        match way {
+            Move::Save => dynasm!(ops ; .arch aarch64 ; stp Q(n), Q(n + 1), [sp, at]),
+            Move::Restore => dynasm!(ops ; .arch aarch64 ; ldp Q(n), Q(n + 1), [sp, at]),
+        }
+    }
+}
+
 /// The raw entry: see the module docs.
 pub fn raw_entry(handler: usize) -> Result<Vec<u8>, JitError> {
     let mut ops = VecAssembler::<Aarch64Relocation>::new(0);
     // Reached by the slots' `br x16`.
     ops.extend(LANDING_PAD);
     let size = CPU_STATE_BYTES as u32;
-    let gpr = |n: usize| CpuState::gpr_offset(n) as u32;
     let flags = CpuState::flags_offset() as u32;
+    let caller_sp = CpuState::gpr_offset(CpuState::STACK_POINTER) as u32;
     // sp stays 16-aligned: the state is a multiple of 16 bytes.
     dynasm!(ops ; .arch aarch64 ; sub sp, sp, size);
-    // Single-register stores: `ldr/str` reach the whole state from sp (stp's offset
-    // field does not), so no register is needed as a base.
-    for n in 0..31u8 {
-        dynasm!(ops ; .arch aarch64 ; str X(n), [sp, gpr(usize::from(n))]);
-    }
-    for n in (0..32u8).step_by(2) {
-        let at = CpuState::vec_offset(usize::from(n)) as i32;
-        dynasm!(ops ; .arch aarch64 ; stp Q(n), Q(n + 1), [sp, at]);
-    }
+    state_gprs(&mut ops, Move::Save);
+    state_vecs(&mut ops, Move::Save);
     dynasm!(ops
         ; .arch aarch64
         // The caller's sp: above the state.
         ; add x9, sp, size
-        ; str x9, [sp, gpr(31)]
+        ; str x9, [sp, caller_sp]
     );
     word(&mut ops, MRS_X9_NZCV);
     dynasm!(ops
@@ -166,13 +191,8 @@ pub fn raw_entry(handler: usize) -> Result<Vec<u8>, JitError> {
         ; ldr x9, [sp, flags]
     );
     word(&mut ops, MSR_NZCV_X9);
-    for n in (0..32u8).step_by(2) {
-        let at = CpuState::vec_offset(usize::from(n)) as i32;
-        dynasm!(ops ; .arch aarch64 ; ldp Q(n), Q(n + 1), [sp, at]);
-    }
-    for n in 0..31u8 {
-        dynasm!(ops ; .arch aarch64 ; ldr X(n), [sp, gpr(usize::from(n))]);
-    }
+    state_vecs(&mut ops, Move::Restore);
+    state_gprs(&mut ops, Move::Restore);
     dynasm!(ops
         ; .arch aarch64
         ; add sp, sp, size

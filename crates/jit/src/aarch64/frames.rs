@@ -74,20 +74,11 @@ impl ArgFrame {
     }
 }
 
-/// The whole register state a raw (cbframe) entry hands over. Its field layout is the
+/// The whole register state a raw (cbframe) entry hands over: q0-q31; x0-x30, then sp
+/// (the caller's, at the call; writing it changes nothing); nzcv. Its field layout is the
 /// user-facing `struct jitffi_cpu` of cbframe on AArch64, whose names
 /// [`CpuState::GPR_NAMES`] and the others give.
-#[repr(C)]
-#[derive(Debug)]
-pub struct CpuState {
-    /// q0-q31.
-    pub vec: [[u8; 16]; 32],
-    /// x0-x30, then sp (the caller's, at the call; writing it changes nothing).
-    pub gpr: [u64; 32],
-    /// nzcv.
-    pub nzcv: u64,
-    _pad: u64,
-}
+pub type CpuState = crate::frames::CpuState<32, 32>;
 
 /// Bytes of a [`CpuState`].
 pub const CPU_STATE_BYTES: usize = std::mem::size_of::<CpuState>();
@@ -99,6 +90,17 @@ const _: () = assert!(
         && CPU_STATE_BYTES == 784
 );
 
+impl crate::frames::CpuLocations for CpuState {
+    /// x0-x7, and x8 (the address of a result returned in memory).
+    const ARG_GPRS: &'static [usize] = &[0, 1, 2, 3, 4, 5, 6, 7, 8];
+    /// x0, x1.
+    const RESULT_GPRS: &'static [usize] = &[0, 1];
+    /// v0-v7.
+    const ARG_VECS: usize = 8;
+    /// v0-v3 (an HFA has up to four members).
+    const RESULT_VECS: usize = 4;
+}
+
 impl CpuState {
     /// cbframe's names of the general registers, in [`CpuState::gpr`] order.
     pub const GPR_NAMES: [&'static str; 32] = [
@@ -108,8 +110,6 @@ impl CpuState {
     ];
     /// cbframe's name of vector register n is this prefix and n.
     pub const VEC_PREFIX: &'static str = "V";
-    /// Vector registers in the state.
-    pub const VEC_COUNT: usize = 32;
     /// cbframe's names of the flags register.
     pub const FLAGS_NAMES: &'static [&'static str] = &["NZCV"];
     /// The flags cbframe's dump lists when set (bit fields of the flags view).
@@ -165,51 +165,6 @@ struct jitffi_cpu {
   uint64_t _pad;
 };
 ";
-
-    /// Byte offset of general register `index` (in [`CpuState::GPR_NAMES`] order).
-    pub const fn gpr_offset(index: usize) -> usize {
-        std::mem::offset_of!(CpuState, gpr) + 8 * index
-    }
-
-    /// Byte offset of vector register `n`.
-    pub const fn vec_offset(n: usize) -> usize {
-        std::mem::offset_of!(CpuState, vec) + 16 * n
-    }
-
-    /// Byte offset of the flags.
-    pub const fn flags_offset() -> usize {
-        std::mem::offset_of!(CpuState, nzcv)
-    }
-
-    /// Byte offset in the state of argument location `loc` (x0-x8, v0-v7); `None` for a
-    /// stack location or a register no argument uses.
-    pub fn arg_offset(loc: Loc) -> Option<usize> {
-        match loc {
-            Loc::Gpr(n) if n <= 8 => Some(Self::gpr_offset(usize::from(n))),
-            Loc::Vec(n) if n < 8 => Some(Self::vec_offset(usize::from(n))),
-            _ => None,
-        }
-    }
-
-    /// Byte offset in the state of result location `loc` (x0-x1, v0-v3); `None` for a
-    /// location no result uses.
-    pub fn result_offset(loc: Loc) -> Option<usize> {
-        match loc {
-            Loc::Gpr(n) if n < 2 => Some(Self::gpr_offset(usize::from(n))),
-            Loc::Vec(n) if n < 4 => Some(Self::vec_offset(usize::from(n))),
-            _ => None,
-        }
-    }
-
-    /// Zeroes the result registers of every C signature (x0, x1, v0-v3): what a call
-    /// that did not complete returns.
-    pub fn clear_results(&mut self) {
-        self.gpr[0] = 0;
-        self.gpr[1] = 0;
-        for v in &mut self.vec[..4] {
-            *v = [0; 16];
-        }
-    }
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@
 //!
 //! Both entries begin with ENDBR64 too: the slots reach them by an indirect jump.
 
-use super::frames::{ARG_FRAME_BYTES, CPU_GPR, CPU_RFLAGS, CPU_STATE_BYTES};
+use super::frames::{CpuState, ARG_FRAME_BYTES, CPU_GPR, CPU_RFLAGS, CPU_STATE_BYTES};
 use super::LANDING_PAD;
 use crate::call_stub::{assembled_code, JitError};
 use dynasmrt::x64::X64Relocation;
@@ -118,6 +118,7 @@ pub fn raw_entry(handler: usize) -> Result<Vec<u8>, JitError> {
     // Reached by the slots' indirect jump.
     ops.extend(LANDING_PAD);
     let size = CPU_STATE_BYTES as i32;
+    let caller_rsp = CpuState::gpr_offset(CpuState::STACK_POINTER) as i32;
     // After `pushfq` rsp is 16-aligned; the state keeps it so.
     dynasm!(ops
         ; .arch x64
@@ -131,14 +132,14 @@ pub fn raw_entry(handler: usize) -> Result<Vec<u8>, JitError> {
         }
     }
     for reg in 0u8..16 {
-        let at = 16 * i32::from(reg);
+        let at = CpuState::vec_offset(usize::from(reg)) as i32;
         dynasm!(ops ; .arch x64 ; movups [rsp + at], Rx(reg));
     }
     dynasm!(ops
         ; .arch x64
         // The caller's rsp: above the state and the pushed flags.
         ; lea rax, [rsp + size + 8]
-        ; mov [rsp + CPU_GPR + 32], rax
+        ; mov [rsp + caller_rsp], rax
         ; mov rax, [rsp + size]
         ; mov [rsp + CPU_RFLAGS], rax
         ; mov rdi, r11
@@ -149,7 +150,7 @@ pub fn raw_entry(handler: usize) -> Result<Vec<u8>, JitError> {
         ; mov [rsp + size], rax
     );
     for reg in 0u8..16 {
-        let at = 16 * i32::from(reg);
+        let at = CpuState::vec_offset(usize::from(reg)) as i32;
         dynasm!(ops ; .arch x64 ; movups Rx(reg), [rsp + at]);
     }
     // rax last: nothing else serves as a base.

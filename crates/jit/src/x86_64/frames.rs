@@ -80,36 +80,34 @@ impl ArgFrame {
     }
 }
 
-/// The whole register state a raw (cbframe) entry hands over. Its field layout is the
-/// user-facing `struct jitffi_cpu` of cbframe, whose names [`CpuState::GPR_NAMES`] and
-/// the others give.
-#[repr(C)]
-#[derive(Debug)]
-pub struct CpuState {
-    /// xmm0-xmm15.
-    pub xmm: [[u8; 16]; 16],
-    /// The general registers in encoding order: rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi,
-    /// r8-r15. rsp is the stack pointer the caller's `call` left (it points at the return
-    /// address; stack arguments start 8 bytes above); writing it changes nothing. r11 holds
-    /// the slot record's address (the slot's code loads it: r11 is scratch in the psABI).
-    pub gpr: [u64; 16],
-    /// rflags.
-    pub rflags: u64,
-    _pad: u64,
-}
+/// The whole register state a raw (cbframe) entry hands over: xmm0-xmm15; the general
+/// registers in encoding order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8-r15); rflags.
+/// rsp is the stack pointer the caller's `call` left (it points at the return address;
+/// stack arguments start 8 bytes above); writing it changes nothing. r11 holds the slot
+/// record's address (the slot's code loads it: r11 is scratch in the psABI). Its field
+/// layout is the user-facing `struct jitffi_cpu` of cbframe, whose names
+/// [`CpuState::GPR_NAMES`] and the others give.
+pub type CpuState = crate::frames::CpuState<16, 16>;
 
 /// Bytes of a [`CpuState`].
 pub const CPU_STATE_BYTES: usize = std::mem::size_of::<CpuState>();
-pub(crate) const CPU_GPR: i32 = std::mem::offset_of!(CpuState, gpr) as i32;
-pub(crate) const CPU_RFLAGS: i32 = std::mem::offset_of!(CpuState, rflags) as i32;
+pub(crate) const CPU_GPR: i32 = CpuState::gpr_offset(0) as i32;
+pub(crate) const CPU_RFLAGS: i32 = CpuState::flags_offset() as i32;
 // The offsets the raw entry's code uses.
-const _: () = assert!(CPU_GPR == 256 && CPU_RFLAGS == 384 && CPU_STATE_BYTES == 400);
+const _: () = assert!(
+    CpuState::vec_offset(0) == 0 && CPU_GPR == 256 && CPU_RFLAGS == 384 && CPU_STATE_BYTES == 400
+);
 
-/// Integer argument registers in psABI order (§3.2.3), by encoding: rdi, rsi, rdx, rcx,
-/// r8, r9.
-const ARG_GPRS: [usize; 6] = [7, 6, 2, 1, 8, 9];
-/// Integer result registers by encoding: rax, rdx.
-const RESULT_GPRS: [usize; 2] = [0, 2];
+impl crate::frames::CpuLocations for CpuState {
+    /// psABI §3.2.3, by encoding: rdi, rsi, rdx, rcx, r8, r9.
+    const ARG_GPRS: &'static [usize] = &[7, 6, 2, 1, 8, 9];
+    /// rax, rdx.
+    const RESULT_GPRS: &'static [usize] = &[0, 2];
+    /// xmm0-xmm7.
+    const ARG_VECS: usize = 8;
+    /// xmm0, xmm1.
+    const RESULT_VECS: usize = 2;
+}
 
 impl CpuState {
     /// cbframe's names of the general registers, in [`CpuState::gpr`] order.
@@ -119,8 +117,6 @@ impl CpuState {
     ];
     /// cbframe's name of vector register n is this prefix and n.
     pub const VEC_PREFIX: &'static str = "XMM";
-    /// Vector registers in the state.
-    pub const VEC_COUNT: usize = 16;
     /// cbframe's names of the flags register (aliases).
     pub const FLAGS_NAMES: &'static [&'static str] = &["RFLAGS", "EFLAGS"];
     /// The flags cbframe's dump lists when set (bit fields of the flags view).
@@ -172,53 +168,6 @@ struct jitffi_cpu {
   uint64_t _pad;
 };
 ";
-
-    /// Byte offset of general register `index` (in [`CpuState::GPR_NAMES`] order).
-    pub const fn gpr_offset(index: usize) -> usize {
-        CPU_GPR as usize + 8 * index
-    }
-
-    /// Byte offset of vector register `n`.
-    pub const fn vec_offset(n: usize) -> usize {
-        std::mem::offset_of!(CpuState, xmm) + 16 * n
-    }
-
-    /// Byte offset of the flags.
-    pub const fn flags_offset() -> usize {
-        CPU_RFLAGS as usize
-    }
-
-    /// Byte offset in the state of argument location `loc`; `None` for a stack
-    /// location or a register no argument uses.
-    pub fn arg_offset(loc: Loc) -> Option<usize> {
-        match loc {
-            Loc::Gpr(n) => ARG_GPRS.get(usize::from(n)).map(|&r| Self::gpr_offset(r)),
-            Loc::Vec(n) if usize::from(n) < 8 => Some(Self::vec_offset(usize::from(n))),
-            _ => None,
-        }
-    }
-
-    /// Byte offset in the state of result location `loc`; `None` for a location no
-    /// result uses.
-    pub fn result_offset(loc: Loc) -> Option<usize> {
-        match loc {
-            Loc::Gpr(n) => RESULT_GPRS
-                .get(usize::from(n))
-                .map(|&r| Self::gpr_offset(r)),
-            Loc::Vec(n) if n < 2 => Some(Self::vec_offset(usize::from(n))),
-            _ => None,
-        }
-    }
-
-    /// Zeroes the result registers of every C signature (rax, rdx, xmm0, xmm1): what a
-    /// call that did not complete returns.
-    pub fn clear_results(&mut self) {
-        for r in RESULT_GPRS {
-            self.gpr[r] = 0;
-        }
-        self.xmm[0] = [0; 16];
-        self.xmm[1] = [0; 16];
-    }
 }
 
 #[cfg(test)]
