@@ -14,8 +14,9 @@ use jitffi_ctype::{CType, RecordKind, TypeId, TypeTable};
 pub struct NewPlan {
     pub size: u64,
     pub align: u32,
-    /// A struct or union: its metatype, if any, may have a `__gc` to attach.
-    pub is_record: bool,
+    /// A struct, union, complex number or vector: the types `ffi.metatype` takes, whose
+    /// metatype, if any, may have a `__gc` to attach.
+    pub may_have_metatype: bool,
     /// For a scalar or a struct whose members are all named scalars (no bitfields,
     /// nested aggregates or pointers): each slot in initializer order. Empty otherwise
     /// (the plan then makes only zero-filled values).
@@ -101,7 +102,10 @@ fn make_plan(types: &TypeTable, ty: TypeId) -> Option<NewPlan> {
     Some(NewPlan {
         size: types.size_of(base)?,
         align: types.align_of(ty),
-        is_record: matches!(types.get(base), CType::Record(_)),
+        may_have_metatype: matches!(
+            types.get(base),
+            CType::Record(_) | CType::Complex(_) | CType::Vector { .. }
+        ),
         slots: slots.unwrap_or_default(),
     })
 }
