@@ -192,3 +192,21 @@ for _ = 1, 3 do assert(N(1, 2).b == 2, "warm before a metatype") end
 ffi.metatype(N, { __new = function(ct, a) return ffi.new(ct, a, 40) end })
 assert(N(1, 2).b == 40, "__new once a metatype exists")
 assert(ffi.new(N, 1, 2).b == 2, "ffi.new ignores __new")
+
+-- warm short arrays of scalars: one initializer fills every element, more fill the
+-- first ones and zero the rest
+for _ = 1, 3 do
+  local a = ffi.new("double[4]", 1.5)
+  assert(a[0] == 1.5 and a[3] == 1.5, "warm array from one initializer")
+  a = ffi.new("double[4]", 1, 2)
+  assert(a[0] == 1 and a[1] == 2 and a[2] == 0 and a[3] == 0, "warm array from two")
+  a = ffi.new("int[3]")
+  assert(a[0] == 0 and a[2] == 0, "warm empty array")
+  a = ffi.new("const uint8_t[2]", 300)
+  assert(a[0] == 44 and a[1] == 44, "warm const array wraps")
+  assert(ffi.new("bool[2]", 1)[1] == true, "warm bool array")
+  fails("too many initializers for 'int [3]'", ffi.new, "int[3]", 1, 2, 3, 4)
+  fails("too many initializers for 'int [0]'", ffi.new, "int[0]", 1)
+  assert(ffi.new("int[20]", 7)[19] == 7, "a longer array from one initializer")
+  fails("cannot convert 'number' to 'int [2]'", ffi.new, "int[2][2]", 7)
+end

@@ -104,7 +104,7 @@ const FAST_INITIALIZERS: usize = 8;
 /// to attach (a type that can have a metatype, once any exists, takes the general path),
 /// and as initializers only numbers, no more than its slots (and than
 /// [`FAST_INITIALIZERS`]). They are stored as [`new_planned`] stores them; the slots
-/// after the last are left zero. `None` (nothing pushed) leaves the call to the general
+/// after the last are left zero, or for an array given one, filled with it. `None` (nothing pushed) leaves the call to the general
 /// path, which raises the errors.
 ///
 /// # Safety
@@ -160,6 +160,9 @@ unsafe fn new_from_frame(
                 number,
             );
         }
+        if count == 1 {
+            fill_from_one(value, plan, numbers[0].assume_init());
+        }
         Some(())
     }
 }
@@ -181,7 +184,8 @@ pub unsafe fn new_value(l: *mut State, st: &FfiState, ty: TypeId, first: c_int) 
 }
 
 /// [`new_value`] for what [`new_planned`] does not take: variable-length types,
-/// references, tables, strings and cdata as initializers.
+/// references, arrays of more than a few elements or of aggregates, tables, strings and
+/// cdata as initializers.
 ///
 /// # Safety
 /// As [`new_value`]; `top` is the index of the last argument.
@@ -291,8 +295,34 @@ unsafe fn new_planned(
                 number,
             );
         }
+        if count == 1 {
+            fill_from_one(value, plan, numbers[0].assume_init());
+        }
     }
     Ok(true)
+}
+
+/// LuaJIT's rule for an array given a single initializer: it fills every element, not
+/// only the first (which the caller stored). Nothing for a plan that is not an array's.
+///
+/// # Safety
+/// `value` is a new value of `plan`'s type.
+#[inline(always)]
+unsafe fn fill_from_one(value: *mut u8, plan: &NewPlan, number: LuaNumber) {
+    if !plan.fills_from_one {
+        return;
+    }
+    for slot in plan.slots.iter().skip(1) {
+        // SAFETY: each slot lies inside the value (caller).
+        unsafe {
+            store_lua_number(
+                value.add(slot.offset as usize),
+                slot.store,
+                slot.wide,
+                number,
+            )
+        };
+    }
 }
 
 /// Stores into the reference of type `ref_ty` at `ptr` the address the Lua value at
