@@ -39,7 +39,8 @@ lua5.4 nested/ffi 2600
 lua5.4 aos/ffi 2600
 lua5.4 array/ffi 880
 lua5.4 new/ffi 1180
-lua5.4 new_string/ffi 1130
+lua5.4 new_string/ffi 1150
+lua5.4 new_array/ffi 1250
 lua5.4 new_empty/ffi 990
 lua5.4 new_empty_string/ffi 1040
 lua5.4 vm/ffi 3760
