@@ -155,6 +155,19 @@ local workloads = {
     end,
   },
   {
+    name = "new_array", -- `ffi.new(ct, i, 2, 3, 4)` of a double[4] (and collected)
+    count = iterations(3000000),
+    only = "ffi",
+    run = function(_, n)
+      local double4_t = ffi.typeof("double[4]")
+      local a
+      for i = 1, n do
+        a = ffi.new(double4_t, i, 2, 3, 4)
+      end
+      assert(a[0] == n and a[3] == 4)
+    end,
+  },
+  {
     name = "field_int", -- `p.x = p.x + 1`, an int field, on a typedef'd anonymous struct
     count = iterations(1000000),
     needs = "tpoint",

@@ -6,7 +6,7 @@
 # callgrind through bench/callgrind.sh (the difference of two runs, so start-up cancels;
 # deterministic up to a few instructions, a few tens for the workloads, whose collector
 # steps fall differently), under stock lua5.4 and lua5.1 with their ffi.so, each against
-# a bound about 12% above what the last work on it measured (20% for the constructors,
+# a bound about 12% above what the last work on it measured (20% for the empty constructors,
 # 8% for the callbacks), and `vm` and `ring` also below `luajit -joff`'s count (3849 and 12649:
 # issue 14 asks the ffi to be no slower than LuaJIT's interpreter on them).
 # bench/README.md has the numbers and the tight C binding's floor beside them.
@@ -38,6 +38,9 @@ lua5.4 ptr_field/ffi 890
 lua5.4 nested/ffi 2600
 lua5.4 aos/ffi 2600
 lua5.4 array/ffi 880
+lua5.4 new/ffi 1180
+lua5.4 new_string/ffi 1150
+lua5.4 new_array/ffi 1250
 lua5.4 new_empty/ffi 990
 lua5.4 new_empty_string/ffi 1040
 lua5.4 vm/ffi 3760
@@ -47,6 +50,7 @@ lua5.4 callback_new/ffi 2580
 lua5.4 qsort/ffi 2600
 lua5.1 field_int/ffi 930
 lua5.1 aos/ffi 2770
+lua5.1 new/ffi 1325
 lua5.1 new_empty/ffi 1090
 lua5.1 new_empty_string/ffi 1220
 lua5.1 callback_new/ffi 2790

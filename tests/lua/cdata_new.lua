@@ -148,3 +148,65 @@ for _ = 1, 20 do
   v.x = 1.5
   assert(v.x == 1.5, "over-aligned member")
 end
+
+-- warm constructors (the fast path of `CT(...)` and `ffi.new(ct, ...)` for a struct of
+-- scalars or a scalar, from the second call of a type on): the same conversions and
+-- errors as the first call's general path; last, since it makes a metatype
+ffi.cdef [[
+struct cn_warm { double x; int id; int64_t big; uint8_t small; float f; bool b; };
+struct cn_warm_new { int a, b; };
+]]
+local W = ffi.typeof("struct cn_warm")
+local makers = {
+  W,
+  function(...) return ffi.new(W, ...) end,
+  function(...) return ffi.new("struct cn_warm", ...) end,
+}
+for _, make in ipairs(makers) do
+  for i = 1, 3 do
+    local v = make(i + 0.5, -i, 2^40 + i, 300, 0.25, 2)
+    assert(v.x == i + 0.5 and v.id == -i and tonumber(v.big) == 2^40 + i, "warm positional")
+    assert(v.small == 44 and v.f == 0.25 and v.b == true, "warm narrow members")
+    v = make(1.9)
+    assert(v.x == 1.9 and v.id == 0 and tonumber(v.big) == 0 and v.b == false, "warm missing are zero")
+    v = make(0, 2.9, -1.5)
+    assert(v.id == 2 and tonumber(v.big) == -1, "warm truncation")
+    v = make()
+    assert(v.x == 0 and v.id == 0, "warm empty")
+    fails("too many initializers for 'struct cn_warm'", make, 1, 2, 3, 4, 5, 6, 7)
+    fails("cannot convert 'string' to 'int'", make, 1, "2")
+    assert(make({x = 3, id = 4}).id == 4, "warm table initializer")
+    fails("cannot convert 'nil' to 'int64_t'", make, 1, 2, nil)
+  end
+  if math.type then
+    local big = load("return 0x4000000000000001")()
+    assert(make(0, 0, big).big == big, "warm exact int64")
+  end
+end
+for _ = 1, 3 do
+  assert(tonumber(ffi.new("int", 5.7)) == 5 and tonumber(ffi.new("double", 2)) == 2, "warm scalar")
+  fails("too many initializers for 'int'", ffi.new, "int", 1, 2)
+end
+local N = ffi.typeof("struct cn_warm_new")
+for _ = 1, 3 do assert(N(1, 2).b == 2, "warm before a metatype") end
+ffi.metatype(N, { __new = function(ct, a) return ffi.new(ct, a, 40) end })
+assert(N(1, 2).b == 40, "__new once a metatype exists")
+assert(ffi.new(N, 1, 2).b == 2, "ffi.new ignores __new")
+
+-- warm short arrays of scalars: one initializer fills every element, more fill the
+-- first ones and zero the rest
+for _ = 1, 3 do
+  local a = ffi.new("double[4]", 1.5)
+  assert(a[0] == 1.5 and a[3] == 1.5, "warm array from one initializer")
+  a = ffi.new("double[4]", 1, 2)
+  assert(a[0] == 1 and a[1] == 2 and a[2] == 0 and a[3] == 0, "warm array from two")
+  a = ffi.new("int[3]")
+  assert(a[0] == 0 and a[2] == 0, "warm empty array")
+  a = ffi.new("const uint8_t[2]", 300)
+  assert(a[0] == 44 and a[1] == 44, "warm const array wraps")
+  assert(ffi.new("bool[2]", 1)[1] == true, "warm bool array")
+  fails("too many initializers for 'int [3]'", ffi.new, "int[3]", 1, 2, 3, 4)
+  fails("too many initializers for 'int [0]'", ffi.new, "int[0]", 1)
+  assert(ffi.new("int[20]", 7)[19] == 7, "a longer array from one initializer")
+  fails("cannot convert 'number' to 'int [2]'", ffi.new, "int[2][2]", 7)
+end

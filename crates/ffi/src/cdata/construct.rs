@@ -37,12 +37,10 @@ pub unsafe extern "C-unwind" fn new(l: *mut State) -> c_int {
     }
 }
 
-/// The fast path of `ffi.new(ct)` and `ffi.new("T")` with no other argument: pushes a
-/// zero-filled cdata of a type whose plan the general path made (see
-/// [`crate::cdata::new_plan`]), named by a ctype object or by a type string met before
-/// ([`crate::cdata::type_strings::TypeStrings`]), aligned to at most 8 bytes, and with no
-/// metatype finalizer to attach (a record, once any metatype exists, takes the general
-/// path). `None` (nothing pushed) leaves the call to the general path.
+/// The fast path of `ffi.new(ct, init...)` and `ffi.new("T", init...)`: the type named
+/// by a ctype object or by a type string met before
+/// ([`crate::cdata::type_strings::TypeStrings`]), then [`new_from_frame`].
+/// `None` (nothing pushed) leaves the call to the general path.
 ///
 /// # Safety
 /// Called from `ffi.new` (the state as upvalue 1), `frame` its frame. Runs outside
@@ -50,11 +48,12 @@ pub unsafe extern "C-unwind" fn new(l: *mut State) -> c_int {
 /// cdata (out of memory), in a frame that owns nothing.
 #[inline(always)]
 unsafe fn new_fast(l: *mut State, frame: stack::Frame) -> Option<()> {
-    // SAFETY: arguments are read once the count says there is exactly one; the state
-    // and the ctype object only once their tags say so (see `StateBox::state_of_frame`
-    // and `cdata::frame_cdata`). The caches are only read, with no Lua call meanwhile.
+    // SAFETY: argument 1 is read once the count says it was passed; the state and the
+    // ctype object only once their tags say so (see `StateBox::state_of_frame` and
+    // `cdata::frame_cdata`). The type-string cache is only read, with no Lua call
+    // meanwhile.
     unsafe {
-        if !frame.has_args(1) || frame.has_args(2) {
+        if !frame.has_args(1) {
             return None;
         }
         let st = StateBox::state_of_frame(frame)?;
@@ -70,16 +69,100 @@ unsafe fn new_fast(l: *mut State, frame: stack::Frame) -> Option<()> {
                 (*header).ty
             }
         };
-        let size = {
+        new_from_frame(l, frame, st, ty, 2)
+    }
+}
+
+/// The fast path of calling a ctype object, `CT(init...)`: as `ffi.new(CT, init...)`
+/// while no metatype exists (none can have a `__new` to call instead).
+///
+/// # Safety
+/// Called from the cdata metatable's `__call` (the state as upvalue 1), `frame` its
+/// frame; as [`new_fast`] otherwise.
+#[inline(always)]
+pub unsafe fn call_fast(l: *mut State, frame: stack::Frame) -> Option<()> {
+    // SAFETY: as in `new_fast`; `__call` may also be called directly with anything.
+    unsafe {
+        if !frame.has_args(1) {
+            return None;
+        }
+        let st = StateBox::state_of_frame(frame)?;
+        let header = crate::cdata::frame_cdata(frame, 1)?;
+        if (*header).kind() != CDataKind::CType || (*st).has_metatypes.get() {
+            return None;
+        }
+        new_from_frame(l, frame, st, (*header).ty, 2)
+    }
+}
+
+/// Most initializers the fast path reads before it allocates.
+const FAST_INITIALIZERS: usize = 8;
+
+/// Pushes a cdata of `ty` from the arguments from `first` on, if its plan says how (see
+/// [`crate::cdata::new_plan`]) and they take no conversion but a number's: a type whose
+/// plan the general path made, aligned to at most 8 bytes, with no metatype finalizer
+/// to attach (a type that can have a metatype, once any exists, takes the general path),
+/// and as initializers only numbers, no more than its slots (and than
+/// [`FAST_INITIALIZERS`]). They are stored as [`new_planned`] stores them; the slots
+/// after the last are left zero, or for an array given one, filled with it. `None` (nothing pushed) leaves the call to the general
+/// path, which raises the errors.
+///
+/// # Safety
+/// As [`new_fast`]; `st` is the state of `frame`'s upvalue 1.
+#[inline(always)]
+unsafe fn new_from_frame(
+    l: *mut State,
+    frame: stack::Frame,
+    st: *const FfiState,
+    ty: TypeId,
+    first: c_int,
+) -> Option<()> {
+    // SAFETY: the plan is boxed and lives as long as the state (see `new_planned`), which
+    // the running function's upvalue keeps alive; arguments are read only once the
+    // count says they were passed; each slot lies inside the new value. Nothing runs Lua
+    // between the reads and the allocation, and the frame is not read after it.
+    unsafe {
+        let plan: *const NewPlan = {
             let plans = (*st).new_plans.try_borrow().ok()?;
-            let plan = plans.known(ty)?;
-            let needs_finalizer = plan.is_record && (*st).has_metatypes.get();
-            if plan.align > 8 || plan.size > crate::cdata::MAX_OBJECT_SIZE || needs_finalizer {
+            plans.known(ty)?
+        };
+        let plan = &*plan;
+        let needs_finalizer = plan.may_have_metatype && (*st).has_metatypes.get();
+        if plan.align > 8 || plan.size > crate::cdata::MAX_OBJECT_SIZE || needs_finalizer {
+            return None;
+        }
+        let size = plan.size as usize;
+        if !frame.has_args(first) {
+            new_small_cdata_in(l, &*st, ty, size);
+            return Some(());
+        }
+        let mut numbers = [MaybeUninit::<LuaNumber>::uninit(); FAST_INITIALIZERS];
+        let mut count = 0;
+        while frame.has_args(first + count as c_int) {
+            if count == plan.slots.len() || count == FAST_INITIALIZERS {
                 return None;
             }
-            plan.size as usize
-        };
-        new_small_cdata_in(l, &*st, ty, size);
+            numbers[count].write(match frame.number(first + count as c_int) {
+                stack::Peeked::Int(int) => LuaNumber::Int(int),
+                stack::Peeked::Float(float) => LuaNumber::Float(float),
+                stack::Peeked::Unknown => return None,
+            });
+            count += 1;
+        }
+        let value = new_small_cdata_in(l, &*st, ty, size);
+        for (slot, number) in plan.slots.iter().zip(&numbers[..count]) {
+            // Written by the loop above: the first `count`.
+            let number = number.assume_init();
+            store_lua_number(
+                value.add(slot.offset as usize),
+                slot.store,
+                slot.wide,
+                number,
+            );
+        }
+        if count == 1 {
+            fill_from_one(value, plan, numbers[0].assume_init());
+        }
         Some(())
     }
 }
@@ -101,7 +184,8 @@ pub unsafe fn new_value(l: *mut State, st: &FfiState, ty: TypeId, first: c_int) 
 }
 
 /// [`new_value`] for what [`new_planned`] does not take: variable-length types,
-/// references, tables, strings and cdata as initializers.
+/// references, arrays of more than a few elements or of aggregates, tables, strings and
+/// cdata as initializers.
 ///
 /// # Safety
 /// As [`new_value`]; `top` is the index of the last argument.
@@ -211,8 +295,34 @@ unsafe fn new_planned(
                 number,
             );
         }
+        if count == 1 {
+            fill_from_one(value, plan, numbers[0].assume_init());
+        }
     }
     Ok(true)
+}
+
+/// LuaJIT's rule for an array given a single initializer: it fills every element, not
+/// only the first (which the caller stored). Nothing for a plan that is not an array's.
+///
+/// # Safety
+/// `value` is a new value of `plan`'s type.
+#[inline(always)]
+unsafe fn fill_from_one(value: *mut u8, plan: &NewPlan, number: LuaNumber) {
+    if !plan.fills_from_one {
+        return;
+    }
+    for slot in plan.slots.iter().skip(1) {
+        // SAFETY: each slot lies inside the value (caller).
+        unsafe {
+            store_lua_number(
+                value.add(slot.offset as usize),
+                slot.store,
+                slot.wide,
+                number,
+            )
+        };
+    }
 }
 
 /// Stores into the reference of type `ref_ty` at `ptr` the address the Lua value at

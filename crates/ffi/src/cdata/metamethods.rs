@@ -1370,6 +1370,11 @@ impl lua::Continue for LookUpMember {
 unsafe extern "C-unwind" fn call(l: *mut State) -> c_int {
     // SAFETY: Lua calls `__call` with one of our userdata as argument 1.
     unsafe {
+        if let Some(frame) = stack::Frame::of(l) {
+            if crate::cdata::construct::call_fast(l, frame).is_some() {
+                return 1;
+            }
+        }
         lua::entry_next(l, || {
             let st = FfiState::get(l)?;
             let block = self_arg(l, st, "__call")?;

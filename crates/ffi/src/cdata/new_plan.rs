@@ -1,5 +1,6 @@
 //! What `ffi.new` needs to know of a type, computed once per type: its size and
-//! alignment and, for a scalar or a struct of plain scalar members, where positional
+//! alignment and, for a scalar, a struct of plain scalar members or a short array of
+//! plain scalars, where positional
 //! number initializers go. With it, `point_t(x, y, id)` skips the general type queries
 //! and the general conversion path (see `cdata_api::new_value`).
 //!
@@ -8,19 +9,28 @@
 //! seen, so plans need no invalidation.
 
 use crate::scalar::number::{scalar_store, ScalarStore};
-use jitffi_ctype::{CType, RecordKind, TypeId, TypeTable};
+use jitffi_ctype::{ArrayLen, CType, RecordKind, TypeId, TypeTable};
 
 /// Size, alignment and the scalar slots of one type.
 pub struct NewPlan {
     pub size: u64,
     pub align: u32,
-    /// A struct or union: its metatype, if any, may have a `__gc` to attach.
-    pub is_record: bool,
+    /// A struct, union, complex number or vector: the types `ffi.metatype` takes, whose
+    /// metatype, if any, may have a `__gc` to attach.
+    pub may_have_metatype: bool,
     /// For a scalar or a struct whose members are all named scalars (no bitfields,
     /// nested aggregates or pointers): each slot in initializer order. Empty otherwise
-    /// (the plan then makes only zero-filled values).
+    /// (the plan then makes only zero-filled values). An array of at most
+    /// [`MAX_ARRAY_SLOTS`] plain scalars has a slot per element.
     pub slots: Box<[Slot]>,
+    /// An array: a single initializer fills every element (LuaJIT's array rule), where a
+    /// struct's fills only its first member.
+    pub fills_from_one: bool,
 }
+
+/// Most elements of an array whose plan lists them as slots (a longer one gets a plan
+/// without slots: only its zero-filled values are made by the plan).
+pub const MAX_ARRAY_SLOTS: u64 = 16;
 
 /// One scalar a positional initializer fills.
 #[derive(Copy, Clone)]
@@ -38,7 +48,7 @@ pub struct NewPlans {
 
 impl NewPlans {
     /// The plan of `ty`, made on first use; `None` for types `ffi.new` handles only on
-    /// the general path (variable-length, references, incomplete, arrays).
+    /// the general path (variable-length, references, incomplete, flexible arrays).
     #[inline]
     pub fn get(&mut self, types: &TypeTable, ty: TypeId) -> Option<&NewPlan> {
         let index = ty.index();
@@ -93,7 +103,14 @@ fn make_plan(types: &TypeTable, ty: TypeId) -> Option<NewPlan> {
                     .all(|f| f.name.is_some() && f.bits.is_none() && is_plain_scalar(types, f.ty));
             flat.then(|| body.fields.iter().map(|f| slot(f.offset, f.ty)).collect())
         }
-        // Arrays take LuaJIT's array initializer rules (one value fills them all).
+        CType::Array {
+            elem,
+            len: ArrayLen::Fixed(len),
+        } => {
+            let elem_size = types.size_of(*elem)?;
+            (*len <= MAX_ARRAY_SLOTS && is_plain_scalar(types, *elem))
+                .then(|| (0..*len).map(|i| slot(i * elem_size, *elem)).collect())
+        }
         CType::Array { .. } | CType::Ref(_) | CType::Void | CType::Func(_) => return None,
         _ if is_plain_scalar(types, base) => Some(Box::new([slot(0, base)])),
         _ => None,
@@ -101,8 +118,12 @@ fn make_plan(types: &TypeTable, ty: TypeId) -> Option<NewPlan> {
     Some(NewPlan {
         size: types.size_of(base)?,
         align: types.align_of(ty),
-        is_record: matches!(types.get(base), CType::Record(_)),
+        may_have_metatype: matches!(
+            types.get(base),
+            CType::Record(_) | CType::Complex(_) | CType::Vector { .. }
+        ),
         slots: slots.unwrap_or_default(),
+        fills_from_one: matches!(types.get(base), CType::Array { .. }),
     })
 }
 
