@@ -2,8 +2,8 @@
 //! under stock `lua5.4` (with `ffi.so` and the hand-written C modules `cbind.so`,
 //! `cbind_tight.so`, `cbind_calls.so` and `cbind_callbacks.so` on its `LUA_CPATH`), the
 //! release `jitffi`, stock `lua5.1` (with its `ffi.so` and the 5.1 builds of
-//! `cbind_tight.so` and `cbind_callbacks.so`), `luajit -joff` and `luajit`, all in the same run, and prints, per
-//! script, the median of each and the ratios.
+//! `cbind_tight.so` and `cbind_callbacks.so`), `luajit -joff` and `luajit`, all in the
+//! same run, and prints, per script, the median of each and the ratios.
 //!
 //! A script prints `RESULT <workload>[/<impl>] <seconds>` for times,
 //! `BYTES <object>[/<impl>] <bytes>` for memory and `NA <workload>[/<impl>] <reason>`

@@ -104,8 +104,8 @@ const FAST_INITIALIZERS: usize = 8;
 /// to attach (a type that can have a metatype, once any exists, takes the general path),
 /// and as initializers only numbers, no more than its slots (and than
 /// [`FAST_INITIALIZERS`]). They are stored as [`new_planned`] stores them; the slots
-/// after the last are left zero, or for an array given one, filled with it. `None` (nothing pushed) leaves the call to the general
-/// path, which raises the errors.
+/// after the last are left zero, or for an array given one, filled with it. `None`
+/// (nothing pushed) leaves the call to the general path, which raises the errors.
 ///
 /// # Safety
 /// As [`new_fast`]; `st` is the state of `frame`'s upvalue 1.
