@@ -5,12 +5,11 @@
 # check done twice) fails here, where a stopwatch could not tell. Counts come from
 # callgrind through bench/callgrind.sh (the difference of two runs, so start-up cancels;
 # deterministic up to a few instructions; the workloads' collector steps fall differently
-# from run to run, by a few tens for `vm` and `parse` and up to about 900 for `ring`,
-# 11843-12726 on the same build), under stock lua5.4 and lua5.1 with their ffi.so, each
+# from run to run, by a few tens for `vm` and `parse` and up to about 900 for `ring`), under stock lua5.4 and lua5.1 with their ffi.so, each
 # against a bound about 12% above what the last work on it measured (20% for the empty
 # constructors, 8% for the callbacks); `vm` also below `luajit -joff`'s count (3849: issue
 # 14 asks the ffi to be no slower than LuaJIT's interpreter on the workloads; `ring`'s
-# spread straddles -joff's 12563-12746, so its bound cannot say that).
+# spread comes near -joff's 12563-12746, so its bound cannot say that).
 # bench/README.md has the numbers and the tight C binding's floor beside them.
 #
 # Needs valgrind, lua5.4, lua5.1 and the modules (`cargo xtask modules`; scripts/test.sh
@@ -46,7 +45,8 @@ lua5.4 new_array/ffi 1250
 lua5.4 new_empty/ffi 990
 lua5.4 new_empty_string/ffi 1040
 lua5.4 vm/ffi 3760
-lua5.4 ring/ffi 13400
+lua5.4 ring/ffi 13050
+lua5.4 method/ffi 615
 lua5.4 parse/ffi 735
 lua5.4 callback_new/ffi 2580
 lua5.4 qsort/ffi 2600

@@ -78,3 +78,18 @@ local cs = ffi.new("const struct dm_newer", 2.5)
 try("const struct, metatype __index", function() return cs.v, cs.anything end)
 try("const struct, new key", function() cs.other = 1 end)
 try("const struct, field", function() cs.v = 1 end)
+
+-- A method name, once looked up (the fast path keeps the metatype's `__index` table),
+-- still reads the table's contents as they are now: a replaced, a removed and an added
+-- method.
+ffi.cdef "struct dm_live { int n; };"
+local live_methods = { get = function(s) return s.n end }
+local Live = ffi.metatype("struct dm_live", { __index = live_methods })
+local live = Live(5)
+for _ = 1, 3 do assert(live:get() == 5) end
+live_methods.get = function(s) return s.n * 10 end
+print("replaced method", live:get(), live:get())
+live_methods.get = nil
+try("removed method", function() return live:get() end)
+live_methods.twice = function(s) return 2 * s.n end
+print("added method", live:twice(), ffi.new("struct dm_live *", live):twice())

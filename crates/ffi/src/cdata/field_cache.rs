@@ -60,12 +60,13 @@ pub enum FieldKind {
         /// raises.
         read_only: bool,
     },
-    /// No member of `record`, a record whose metatype the name is looked up in (its
-    /// `__index`, read at every lookup as the general path reads it; a method, as
-    /// `ring:push`): `metatable` is the registry reference of the metatype, whose
-    /// association with the type is permanent. Reads only; the name was found in the
-    /// `__index` table when it was recorded.
-    Method { record: TypeId, metatable: i32 },
+    /// No member of `record`, a record whose metatype's `__index` table the name is
+    /// looked up in (a method, as `ring:push`): `index_table` is the registry reference
+    /// of that table. A metatype's metatable may not change once `ffi.metatype` made it
+    /// (LuaJIT's rule), so its `__index` is read once, when the entry is recorded; the
+    /// table's contents may change and are read at every lookup. Reads only; the name
+    /// was found in the table when it was recorded.
+    Method { record: TypeId, index_table: i32 },
     /// No member: a name that reads as the same value for every cdata of the type, the
     /// one kept in the registry under `value` (a callback method of a function
     /// pointer, `cb:free()`). Reads only.

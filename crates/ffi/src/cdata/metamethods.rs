@@ -956,18 +956,23 @@ unsafe fn learn_method(
             sys::lua_pushvalue(l, 2);
             sys::lua_rawget(l, -2) != sys::LUA_TNIL
         };
-        sys::lua_settop(l, top);
         if !has_it {
             sys::lua_settop(l, top - 1);
             return Ok(());
         }
-        let metatable = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
+        // The `__index` table (the metatable stays as it is: see `FieldKind::Method`).
+        sys::lua_settop(l, top + 1);
+        let index_table = sys::luaL_ref(l, sys::LUA_REGISTRYINDEX);
+        sys::lua_settop(l, top - 1);
         let access = FieldAccess {
             route: FieldRoute {
                 indirect: loads == 1,
                 offset: 0,
             },
-            kind: FieldKind::Method { record, metatable },
+            kind: FieldKind::Method {
+                record,
+                index_table,
+            },
         };
         record_field(l, st, ty, name, access);
         Ok(())
@@ -975,32 +980,18 @@ unsafe fn learn_method(
 }
 
 /// The fast path of a method name (`ring:push`, see [`FieldKind::Method`]): the
-/// metatype's `__index`, if it is still a table, looked up with the key as the general
-/// path's [`LookUpMember`] does (its error for a name the table lacks included); the
-/// general path otherwise.
+/// metatype's `__index` table looked up with the key as the general path's
+/// [`LookUpMember`] does (its error for a name the table lacks included).
 ///
 /// # Safety
-/// As [`index`], after [`fast_field`] found a method entry; `st` is the state.
+/// As [`index`], after [`fast_field`] found a method entry.
 #[inline(never)]
-unsafe fn index_method(
-    l: *mut State,
-    st: *const FfiState,
-    record: TypeId,
-    metatable: c_int,
-) -> c_int {
-    // SAFETY: raw lookups in registry tables, then the lookup that may run Lua code, in
-    // a frame that owns nothing (as `LookUpMember` runs after a body).
+unsafe fn index_method(l: *mut State, record: TypeId, index_table: c_int) -> c_int {
+    // SAFETY: a raw lookup in the registry (the reference was made with the entry),
+    // then the lookup that may run Lua code, in a frame that owns nothing (as
+    // `LookUpMember` runs after a body).
     unsafe {
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(metatable));
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from((*st).index_name),
-        );
-        if sys::lua_rawget(l, -2) != sys::LUA_TTABLE {
-            sys::lua_settop(l, -3);
-            return index_general(l);
-        }
+        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(index_table));
         sys::lua_pushvalue(l, 2);
         lua::Continue::run(LookUpMember { ty: record }, l)
     }
@@ -1042,8 +1033,11 @@ unsafe fn index_field(l: *mut State, frame: stack::Frame, name: *const std::ffi:
                         return 1;
                     }
                 }
-                FieldKind::Method { record, metatable } => {
-                    return index_method(l, st, record, metatable);
+                FieldKind::Method {
+                    record,
+                    index_table,
+                } => {
+                    return index_method(l, record, index_table);
                 }
                 FieldKind::Fixed { value } => {
                     // SAFETY: the reference was made when the entry was.
