@@ -991,7 +991,11 @@ unsafe fn index_method(l: *mut State, record: TypeId, index_table: c_int) -> c_i
     // then the lookup that may run Lua code, in a frame that owns nothing (as
     // `LookUpMember` runs after a body).
     unsafe {
-        sys::lua_rawgeti(l, sys::LUA_REGISTRYINDEX, sys::lua_Integer::from(index_table));
+        sys::lua_rawgeti(
+            l,
+            sys::LUA_REGISTRYINDEX,
+            sys::lua_Integer::from(index_table),
+        );
         sys::lua_pushvalue(l, 2);
         lua::Continue::run(LookUpMember { ty: record }, l)
     }
