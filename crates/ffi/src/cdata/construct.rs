@@ -48,10 +48,10 @@ pub unsafe extern "C-unwind" fn new(l: *mut State) -> c_int {
 /// cdata (out of memory), in a frame that owns nothing.
 #[inline(always)]
 unsafe fn new_fast(l: *mut State, frame: stack::Frame) -> Option<()> {
-    // SAFETY: argument 1 is read once the count says it was passed; the state and the
-    // ctype object only once their tags say so (see `StateBox::state_of_frame` and
-    // `cdata::frame_cdata`). The type-string cache is only read, with no Lua call
-    // meanwhile.
+    // The state and the ctype object are read only once their tags say so (see
+    // `StateBox::state_of_frame` and `cdata::frame_cdata`).
+    // SAFETY: argument 1 is read once the count says it was passed; the type-string
+    // cache is only read, with no Lua call meanwhile.
     unsafe {
         if !frame.has_args(1) {
             return None;
@@ -117,10 +117,11 @@ unsafe fn new_from_frame(
     ty: TypeId,
     first: c_int,
 ) -> Option<()> {
-    // SAFETY: the plan is boxed and lives as long as the state (see `new_planned`), which
-    // the running function's upvalue keeps alive; arguments are read only once the
-    // count says they were passed; each slot lies inside the new value. Nothing runs Lua
-    // between the reads and the allocation, and the frame is not read after it.
+    // Nothing runs Lua between the reads of the arguments and the allocation, and the
+    // frame is not read after it.
+    // SAFETY: the plan is boxed and lives as long as the state (`new_planned`), which the
+    // running function's upvalue keeps; arguments are read once the count says they were
+    // passed; each slot lies inside the new value.
     unsafe {
         let plan: *const NewPlan = {
             let plans = (*st).new_plans.try_borrow().ok()?;
