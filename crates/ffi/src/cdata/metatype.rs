@@ -106,30 +106,19 @@ pub unsafe fn push_metatable(l: *mut State, st: &FfiState, ty: TypeId) -> bool {
 /// # Safety
 /// `l` is live with two free slots; `st` is its ffi state.
 pub unsafe fn push_metamethod(l: *mut State, st: &FfiState, ty: TypeId, name: &str) -> bool {
-    if !st.has_metatypes.get() {
-        return false;
-    }
-    let key = key_of(metatype_key_type(&st.types(), ty));
-    // SAFETY: `l` is live (caller); only raw accesses, which cannot raise.
+    // SAFETY: `l` is live with two free slots (caller); only raw accesses, which cannot
+    // raise.
     unsafe {
-        sys::lua_rawgeti(
-            l,
-            sys::LUA_REGISTRYINDEX,
-            sys::lua_Integer::from(st.metatypes),
-        );
-        if sys::lua_rawgeti(l, -1, key) != sys::LUA_TTABLE {
-            sys::lua_settop(l, -3);
+        if !push_metatable(l, st, ty) {
             return false;
         }
         lua::push_str(l, name);
-        sys::lua_rawget(l, -2);
-        if sys::lua_type(l, -1) == sys::LUA_TNIL {
-            sys::lua_settop(l, -4);
+        if sys::lua_rawget(l, -2) == sys::LUA_TNIL {
+            sys::lua_settop(l, -3);
             return false;
         }
         // Keep only the metamethod.
-        sys::lua_replace(l, -3);
-        sys::lua_settop(l, -2);
+        sys::lua_replace(l, -2);
         true
     }
 }
