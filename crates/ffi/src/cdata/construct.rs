@@ -4,7 +4,7 @@ use crate::cdata::convert::{
     init_value, read_lua_number, store_lua_number, store_lua_value, Conv, LuaNumber,
 };
 use crate::cdata::ctype_arg::check_ctype;
-use crate::cdata::new_plan::NewPlan;
+use crate::cdata::new_plan::{NewPlan, Slot};
 use crate::cdata::state::{FfiState, StateBox};
 use crate::cdata::{
     new_cdata, new_cdata_with, new_small_cdata, new_small_cdata_in, to_cdata, CDataKind,
@@ -154,12 +154,7 @@ unsafe fn new_from_frame(
         for (slot, number) in plan.slots.iter().zip(&numbers[..count]) {
             // Written by the loop above: the first `count`.
             let number = number.assume_init();
-            store_lua_number(
-                value.add(slot.offset as usize),
-                slot.store,
-                slot.wide,
-                number,
-            );
+            store_slot(value, slot, number);
         }
         if count == 1 {
             fill_from_one(value, plan, numbers[0].assume_init());
@@ -289,12 +284,7 @@ unsafe fn new_planned(
                 Some(n) => n.assume_init(),
                 None => read_lua_number(l, first + i as c_int).unwrap_or(LuaNumber::Int(0)),
             };
-            store_lua_number(
-                value.add(slot.offset as usize),
-                slot.store,
-                slot.wide,
-                number,
-            );
+            store_slot(value, slot, number);
         }
         if count == 1 {
             fill_from_one(value, plan, numbers[0].assume_init());
@@ -315,14 +305,25 @@ unsafe fn fill_from_one(value: *mut u8, plan: &NewPlan, number: LuaNumber) {
     }
     for slot in plan.slots.iter().skip(1) {
         // SAFETY: each slot lies inside the value (caller).
-        unsafe {
-            store_lua_number(
-                value.add(slot.offset as usize),
-                slot.store,
-                slot.wide,
-                number,
-            )
-        };
+        unsafe { store_slot(value, slot, number) };
+    }
+}
+
+/// Stores `number` into `slot` of the new value at `value`, as every constructor path
+/// does.
+///
+/// # Safety
+/// `slot` lies inside the value.
+#[inline(always)]
+unsafe fn store_slot(value: *mut u8, slot: &Slot, number: LuaNumber) {
+    // SAFETY: as documented.
+    unsafe {
+        store_lua_number(
+            value.add(slot.offset as usize),
+            slot.store,
+            slot.wide,
+            number,
+        )
     }
 }
 
